@@ -1,0 +1,318 @@
+package store
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/unicat/unicat/marc"
+)
+
+// Batch is a unit of work from one source, committed atomically by Apply.
+type Batch struct {
+	Source    string
+	Records   []Incoming
+	Deletions []Deletion
+	// Checkpoint replaces the source's checkpoint in the same transaction;
+	// nil leaves it unchanged.
+	Checkpoint []byte
+	// Now is the time recorded as FirstSeen/LastSeen; zero means time.Now.
+	Now time.Time
+}
+
+// Incoming is a record delivered by a source. Record must hold UTF-8 NFC
+// text, as the marc readers produce.
+type Incoming struct {
+	LocalID   string
+	Record    *marc.Record
+	Datestamp time.Time // the source's datestamp; zero if none
+}
+
+// Deletion is a source's statement that a record is gone.
+type Deletion struct {
+	LocalID   string
+	Datestamp time.Time
+}
+
+// Outcome is what applying one local id did to the store.
+type Outcome uint8
+
+const (
+	Added     Outcome = iota + 1 // new id
+	Updated                      // content changed, or a tombstone resurrected
+	Unchanged                    // identical record, or deletion of a tombstone
+	Deleted                      // record turned into a tombstone (or a tombstone written for an unknown id)
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Added:
+		return "added"
+	case Updated:
+		return "updated"
+	case Unchanged:
+		return "unchanged"
+	case Deleted:
+		return "deleted"
+	}
+	return fmt.Sprintf("Outcome(%d)", uint8(o))
+}
+
+// Change is one record a batch added, updated or deleted, as handed to the
+// hooks. Old is nil when the id was not stored before.
+type Change struct {
+	Key     []byte // RecordKey(Source, LocalID)
+	Source  string
+	LocalID string
+	Outcome Outcome // never Unchanged
+	Old     *SourceRecord
+	New     *SourceRecord
+}
+
+// Result counts the outcomes of a batch; each distinct local id counts once.
+type Result struct {
+	Added, Updated, Unchanged, Deleted int
+	Changes                            int // changes handed to the hooks: Added+Updated+Deleted
+}
+
+type op struct {
+	key       []byte
+	localID   string
+	del       bool
+	datestamp time.Time
+	rec       *marc.Record
+	raw       []byte
+	format    marc.Format
+	hash      [32]byte
+}
+
+// Apply commits b in one write transaction: the records and deletions, the
+// source's counters, its checkpoint and the hooks' derived data, or, if
+// anything fails, none of them.
+//
+// A local id appearing more than once in a batch counts once, with its
+// last occurrence winning; Deletions are taken to come after Records.
+// A deletion of an id never stored writes a tombstone (outcome Deleted) so
+// the deletion is recorded; deleting a tombstone is Unchanged; a record for
+// a tombstoned id resurrects it (Updated). An identical record (same
+// SHA-256) is Unchanged and is not rewritten, even if its datestamp
+// differs. Hooks run only when the batch changed something.
+func (s *Store) Apply(b Batch) (Result, error) {
+	if err := checkSourceID(b.Source); err != nil {
+		return Result{}, err
+	}
+	now := b.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	now = now.UTC()
+	ops, err := collapse(&b)
+	if err != nil {
+		return Result{}, err
+	}
+	// Encode outside the transaction: it is the costly part, and the
+	// write lock is held for less time.
+	for i := range ops {
+		if err := ops[i].encode(); err != nil {
+			return Result{}, fmt.Errorf("store: source %q record %q: %w", b.Source, ops[i].localID, err)
+		}
+	}
+	var res Result
+	err = s.write("apply batch of "+strconv.Quote(b.Source), func(tx *bbolt.Tx) error {
+		res = Result{}
+		if err := checkRegistered(tx, b.Source); err != nil {
+			return err
+		}
+		changes, err := applyOps(tx, b.Source, ops, now, &res)
+		if err != nil {
+			return err
+		}
+		if b.Checkpoint != nil {
+			if err := tx.Bucket(bucketCheckpoints).Put([]byte(b.Source), b.Checkpoint); err != nil {
+				return fmt.Errorf("store: checkpoint of %q: %w", b.Source, err)
+			}
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		for _, h := range s.hooks {
+			if err := h.ApplyChanges(tx, changes); err != nil {
+				return fmt.Errorf("store: hook %T on a batch of %q: %w", h, b.Source, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// collapse validates the batch and returns one op per distinct local id,
+// in key order (bbolt inserts sequential keys fastest).
+func collapse(b *Batch) ([]op, error) {
+	ops := make([]op, 0, len(b.Records)+len(b.Deletions))
+	index := make(map[string]int, cap(ops))
+	add := func(o op) error {
+		if o.localID == "" {
+			return fmt.Errorf("store: source %q: empty local id", b.Source)
+		}
+		if strings.IndexByte(o.localID, 0) >= 0 {
+			return fmt.Errorf("store: source %q: local id %q contains 0x00", b.Source, o.localID)
+		}
+		if len(b.Source)+1+len(o.localID) > bbolt.MaxKeySize {
+			return fmt.Errorf("store: source %q: local id %.40q... is %d bytes long", b.Source, o.localID, len(o.localID))
+		}
+		if err := checkTime(o.datestamp); err != nil {
+			return fmt.Errorf("store: source %q record %q: datestamp: %w", b.Source, o.localID, err)
+		}
+		o.key = RecordKey(b.Source, o.localID)
+		if i, dup := index[o.localID]; dup {
+			ops[i] = o
+			return nil
+		}
+		index[o.localID] = len(ops)
+		ops = append(ops, o)
+		return nil
+	}
+	for _, in := range b.Records {
+		if in.Record == nil {
+			return nil, fmt.Errorf("store: source %q record %q: nil record", b.Source, in.LocalID)
+		}
+		if err := add(op{localID: in.LocalID, datestamp: in.Datestamp, rec: in.Record}); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range b.Deletions {
+		if err := add(op{localID: d.LocalID, datestamp: d.Datestamp, del: true}); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(ops, func(a, b op) int { return strings.Compare(a.localID, b.localID) })
+	return ops, nil
+}
+
+// encode sets raw, format and hash: ISO 2709 when the record fits (99,999
+// bytes, 9,999 per field), else MARCXML.
+func (o *op) encode() error {
+	if o.del {
+		return nil
+	}
+	raw, err := marc.AppendISO2709(nil, o.rec)
+	switch {
+	case err == nil:
+		o.raw, o.format = raw, marc.FormatISO2709
+	case errors.Is(err, marc.ErrTooLong):
+		// MARCXML has no length limit but drops what its schema cannot
+		// hold; store the record only if nothing was lost.
+		xml, warns := marc.AppendMARCXML(nil, o.rec, true)
+		if len(warns) > 0 {
+			return fmt.Errorf("%w, and MARCXML would alter it: %v", err, warns[0])
+		}
+		o.raw, o.format = xml, marc.FormatMARCXML
+	default:
+		return err
+	}
+	o.hash = sha256.Sum256(o.raw)
+	o.rec = nil
+	return nil
+}
+
+func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result) ([]Change, error) {
+	recs := tx.Bucket(bucketRecords)
+	// Batches are written in key order and imports mostly append, so
+	// pages split fuller than bbolt's default of half.
+	recs.FillPercent = 0.9
+	statsB := tx.Bucket(bucketStats)
+	st, err := readStats(statsB, source)
+	if err != nil {
+		return nil, err
+	}
+	before := st
+	changes := make([]Change, 0, len(ops))
+	for i := range ops {
+		o := &ops[i]
+		var old *SourceRecord
+		v := recs.Get(o.key)
+		if !o.del && sameLiveRecord(v, &o.hash) {
+			res.Unchanged++ // the common case of a re-import: skip decoding
+			continue
+		}
+		if v != nil {
+			if old, err = decodeSourceRecord(v); err != nil {
+				return nil, fmt.Errorf("store: stored record %q of source %q: %w", o.localID, source, err)
+			}
+			old.Source, old.LocalID = source, o.localID
+		}
+		var out Outcome
+		var nr *SourceRecord
+		switch {
+		case o.del && old == nil:
+			out = Deleted
+			nr = &SourceRecord{Datestamp: o.datestamp, FirstSeen: now, Deleted: true}
+			st.Deleted++
+		case o.del && old.Deleted:
+			out = Unchanged
+		case o.del:
+			out = Deleted
+			c := *old
+			nr = &c
+			nr.Deleted, nr.Datestamp = true, o.datestamp
+			st.Live--
+			st.Deleted++
+		case old == nil:
+			out = Added
+			nr = &SourceRecord{FirstSeen: now}
+			st.Live++
+		case old.Deleted:
+			out = Updated
+			nr = &SourceRecord{FirstSeen: old.FirstSeen}
+			st.Deleted--
+			st.Live++
+		case old.Hash == o.hash:
+			out = Unchanged
+		default:
+			out = Updated
+			nr = &SourceRecord{FirstSeen: old.FirstSeen}
+		}
+		if out == Unchanged {
+			res.Unchanged++
+			continue
+		}
+		if !o.del {
+			nr.Format, nr.Raw, nr.Hash, nr.Datestamp = o.format, o.raw, o.hash, o.datestamp
+		}
+		nr.Source, nr.LocalID, nr.LastSeen = source, o.localID, now
+		// bbolt keeps a reference to the value until commit, so each
+		// record gets its own buffer.
+		v, err := encodeSourceRecord(make([]byte, 0, 64+len(nr.Raw)), nr)
+		if err != nil {
+			return nil, fmt.Errorf("store: encode record %q of source %q: %w", o.localID, source, err)
+		}
+		if err := recs.Put(o.key, v); err != nil {
+			return nil, fmt.Errorf("store: put record %q of source %q: %w", o.localID, source, err)
+		}
+		switch out {
+		case Added:
+			res.Added++
+		case Updated:
+			res.Updated++
+		case Deleted:
+			res.Deleted++
+		}
+		changes = append(changes, Change{Key: o.key, Source: source, LocalID: o.localID, Outcome: out, Old: old, New: nr})
+	}
+	res.Changes = len(changes)
+	if st != before {
+		if err := writeStats(statsB, source, st); err != nil {
+			return nil, err
+		}
+	}
+	return changes, nil
+}
