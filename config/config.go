@@ -1,0 +1,622 @@
+// Package config loads and validates unicat's YAML configuration.
+//
+// Loading is strict: every problem in the file is reported at once, each
+// with its field path and line, and unknown keys are errors, because a typo
+// in a source definition must not silently disable that source.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/robfig/cron/v3"
+	"github.com/unicat/unicat/marc"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	DataDir string        `yaml:"data_dir"`
+	HTTP    HTTPConfig    `yaml:"http"`
+	Z3950   Z3950Config   `yaml:"z3950"`
+	Harvest HarvestConfig `yaml:"harvest"`
+	SRU     SRUConfig     `yaml:"sru"`
+	OAI     OAIConfig     `yaml:"oai"`
+	Sources []Source      `yaml:"sources"`
+	Dedup   DedupConfig   `yaml:"dedup"`
+
+	// Path is the file the configuration was read from ("" when parsed
+	// from bytes). Relative paths in the file are resolved against its
+	// directory.
+	Path string `yaml:"-"`
+}
+
+// HTTPConfig configures the HTTP server (SRU, OAI-PMH, web, metrics).
+type HTTPConfig struct {
+	Addr string `yaml:"addr"`
+}
+
+// Z3950Config configures the Z39.50 listener.
+type Z3950Config struct {
+	Addr     string `yaml:"addr"`
+	Database string `yaml:"database"`
+}
+
+// SRUConfig configures the SRU server at /sru.
+type SRUConfig struct {
+	// DefaultRecords is maximumRecords when a request does not say
+	// (default 10); MaxRecords caps what a request may ask (default 100).
+	DefaultRecords int `yaml:"default_records"`
+	MaxRecords     int `yaml:"max_records"`
+}
+
+// HarvestConfig holds defaults shared by every source's harvests.
+type HarvestConfig struct {
+	// MaxConcurrent limits how many harvests run at once.
+	MaxConcurrent int `yaml:"max_concurrent"`
+}
+
+// OAIConfig describes the OAI-PMH data provider served at /oai.
+type OAIConfig struct {
+	// RepositoryName is Identify's repositoryName.
+	RepositoryName string `yaml:"repository_name"`
+	// Domain is the repository identifier of the oai-identifier scheme:
+	// records are named oai:<domain>:<union id>. It must be a DNS name
+	// with at least one dot, and should never change.
+	Domain string `yaml:"domain"`
+	// AdminEmail is Identify's adminEmail.
+	AdminEmail string `yaml:"admin_email"`
+	// PageSize is how many records, headers or sets one response holds
+	// before a resumption token.
+	PageSize int `yaml:"page_size"`
+	// BaseURL is the public URL of the endpoint as harvesters reach it
+	// (behind a proxy); "" derives it from each request.
+	BaseURL string `yaml:"base_url"`
+}
+
+// DedupConfig tunes deduplication (package dedup).
+type DedupConfig struct {
+	// BadISBNs are ISBNs member libraries are known to reuse wrongly (a
+	// publisher's one number printed in many books, a placeholder typed
+	// into every record); they are ignored for matching.
+	BadISBNs []string `yaml:"bad_isbns"`
+	// SourcePriority lists levels (province, district, commune) and/or
+	// source ids, highest first. It breaks ties between equally complete
+	// master candidates; a source id outranks its level's position.
+	// Default: province, district, commune.
+	SourcePriority []string `yaml:"source_priority"`
+}
+
+// DefaultSourcePriority is the master tie-break order without
+// dedup.source_priority.
+var DefaultSourcePriority = []string{LevelProvince, LevelDistrict, LevelCommune}
+
+// Priority returns the master priority of a source: the higher wins ties.
+// A source named in dedup.source_priority ranks by its own position,
+// others by their level's; unlisted sources get 0.
+func (c *Config) Priority(s *Source) int {
+	list := c.Dedup.SourcePriority
+	if len(list) == 0 {
+		list = DefaultSourcePriority
+	}
+	for _, key := range []string{s.ID, s.Level} {
+		for i, v := range list {
+			if v == key {
+				return len(list) - i
+			}
+		}
+	}
+	return 0
+}
+
+// Source kinds.
+const (
+	KindFile  = "file"
+	KindOAI   = "oai"
+	KindSRU   = "sru"
+	KindZ3950 = "z3950"
+)
+
+// Library levels in the provincial network.
+const (
+	LevelProvince = "province"
+	LevelDistrict = "district"
+	LevelCommune  = "commune"
+)
+
+// Source is one member library's feed.
+type Source struct {
+	ID          string `yaml:"id"`
+	Name        string `yaml:"name"`
+	LibraryCode string `yaml:"library_code"`
+	Level       string `yaml:"level"`
+	Kind        string `yaml:"kind"`
+	// Disabled sources are kept in the store but never harvested.
+	Disabled bool `yaml:"disabled"`
+
+	Path           string `yaml:"path"`            // kind file
+	URL            string `yaml:"url"`             // kind oai, sru, z3950
+	MetadataPrefix string `yaml:"metadata_prefix"` // kind oai
+	Set            string `yaml:"set"`             // kind oai
+	Schedule       string `yaml:"schedule"`        // cron expression
+
+	// Format of file sources: auto, iso2709 or marcxml.
+	Format string `yaml:"format"`
+	// Charset overrides leader/09 for every record of the source:
+	// "" (auto), utf-8, marc-8, windows-1258, iso-8859-1.
+	Charset string `yaml:"charset"`
+	// Holdings names the tag holdings are read from: 852 (default) or 952
+	// (Koha items).
+	Holdings string `yaml:"holdings"`
+}
+
+var (
+	idPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	validLevels     = []string{LevelProvince, LevelDistrict, LevelCommune}
+	validKinds      = []string{KindFile, KindOAI, KindSRU, KindZ3950}
+	validFormats    = []string{"", "auto", "iso2709", "marcxml"}
+	validCharsets   = []string{"", "utf-8", "marc-8", "windows-1258", "iso-8859-1", "tcvn3"}
+	validHoldings   = []string{"", "852", "952"}
+	scheduleParser  = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	defaultDataDir  = "data"
+	defaultHTTPAddr = "127.0.0.1:8080"
+
+	// The oai-identifier scheme's repositoryIdentifier, and the e-mail
+	// pattern of the OAI-PMH schema (the domain needs a dot).
+	oaiDomainPattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$`)
+	oaiEmailPattern  = regexp.MustCompile(`^[^\s@]+@([^\s@.]+\.)+[^\s@.]+$`)
+)
+
+// OAI-PMH defaults. The domain and address are placeholders: a deployment
+// harvested by others sets its own.
+const (
+	DefaultOAIRepositoryName = "unicat union catalog"
+	DefaultOAIDomain         = "unicat.localdomain"
+	DefaultOAIAdminEmail     = "admin@unicat.localdomain"
+	DefaultOAIPageSize       = 200
+	maxOAIPageSize           = 10000
+)
+
+// Problem is one thing wrong with a configuration file.
+type Problem struct {
+	Line  int    // 1-based; 0 when unknown
+	Field string // dotted path, e.g. sources[2].kind
+	Msg   string
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", p.Line)
+	}
+	if p.Field != "" {
+		b.WriteString(p.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// Error lists every problem found in a configuration file.
+type Error struct {
+	Path     string
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	name := e.Path
+	if name == "" {
+		name = "config"
+	}
+	fmt.Fprintf(&b, "%s: %d problem(s)", name, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Load reads, parses and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Parse parses and validates configuration bytes. name labels errors and
+// anchors relative paths (its directory); it may be "".
+func Parse(data []byte, name string) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &Error{Path: name, Problems: []Problem{yamlProblem(err)}}
+	}
+	cfg := &Config{Path: name}
+	if root.Kind == 0 { // empty document
+		return nil, &Error{Path: name, Problems: []Problem{{Msg: "file is empty"}}}
+	}
+	// KnownFields makes unknown keys errors; decoding the tree reports all
+	// of them (and type errors) together.
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var problems []Problem
+	if err := dec.Decode(cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, msg := range te.Errors {
+				problems = append(problems, typeErrorProblem(msg))
+			}
+		} else {
+			problems = append(problems, yamlProblem(err))
+		}
+	}
+	v := validator{root: &root}
+	if len(problems) == 0 {
+		cfg.applyDefaults()
+		v.validate(cfg)
+	}
+	problems = append(problems, v.problems...)
+	if len(problems) > 0 {
+		sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
+		return nil, &Error{Path: name, Problems: problems}
+	}
+	cfg.Path = name
+	return cfg, nil
+}
+
+var lineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+func typeErrorProblem(msg string) Problem {
+	if m := lineRe.FindStringSubmatch(msg); m != nil {
+		var line int
+		fmt.Sscanf(m[1], "%d", &line)
+		return Problem{Line: line, Msg: m[2]}
+	}
+	return Problem{Msg: msg}
+}
+
+func yamlProblem(err error) Problem {
+	return typeErrorProblem(err.Error())
+}
+
+func (c *Config) applyDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = defaultDataDir
+	}
+	if c.HTTP.Addr == "" {
+		c.HTTP.Addr = defaultHTTPAddr
+	}
+	if c.Z3950.Database == "" {
+		c.Z3950.Database = "unicat"
+	}
+	if c.SRU.DefaultRecords == 0 {
+		c.SRU.DefaultRecords = 10
+	}
+	if c.SRU.MaxRecords == 0 {
+		c.SRU.MaxRecords = 100
+	}
+	if c.Harvest.MaxConcurrent == 0 {
+		c.Harvest.MaxConcurrent = 2
+	}
+	if c.OAI.RepositoryName == "" {
+		c.OAI.RepositoryName = DefaultOAIRepositoryName
+	}
+	if c.OAI.Domain == "" {
+		c.OAI.Domain = DefaultOAIDomain
+	}
+	if c.OAI.AdminEmail == "" {
+		c.OAI.AdminEmail = DefaultOAIAdminEmail
+	}
+	if c.OAI.PageSize == 0 {
+		c.OAI.PageSize = DefaultOAIPageSize
+	}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if s.Kind == KindOAI && s.MetadataPrefix == "" {
+			s.MetadataPrefix = "marc21"
+		}
+		if s.Format == "" {
+			s.Format = "auto"
+		}
+		if s.Holdings == "" {
+			s.Holdings = "852"
+		}
+	}
+}
+
+// Source returns the source with the given id.
+func (c *Config) Source(id string) (*Source, bool) {
+	for i := range c.Sources {
+		if c.Sources[i].ID == id {
+			return &c.Sources[i], true
+		}
+	}
+	return nil, false
+}
+
+// Resolve makes a path from the file relative to the configuration file's
+// directory. Absolute paths are returned unchanged.
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.Path == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.Path), p)
+}
+
+// StorePath is the bbolt file inside the data directory.
+func (c *Config) StorePath() string {
+	return filepath.Join(c.Resolve(c.DataDir), "unicat.db")
+}
+
+// ParseSchedule parses a source's cron expression.
+func ParseSchedule(expr string) (cron.Schedule, error) {
+	return scheduleParser.Parse(expr)
+}
+
+// validator checks values after decoding; it finds line numbers by walking
+// the YAML node tree along the same field path.
+type validator struct {
+	root     *yaml.Node
+	problems []Problem
+}
+
+func (v *validator) add(path []any, format string, args ...any) {
+	v.problems = append(v.problems, Problem{
+		Line:  v.line(path),
+		Field: pathString(path),
+		Msg:   fmt.Sprintf(format, args...),
+	})
+}
+
+func pathString(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch p := p.(type) {
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(p)
+		case int:
+			fmt.Fprintf(&b, "[%d]", p)
+		}
+	}
+	return b.String()
+}
+
+// line finds the node at path (map keys as strings, sequence indexes as
+// ints); when a key is missing it returns the line of the nearest parent.
+func (v *validator) line(path []any) int {
+	n := v.root
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	for _, p := range path {
+		if n == nil {
+			break
+		}
+		var next *yaml.Node
+		switch p := p.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == p {
+						line = n.Content[i].Line
+						next = n.Content[i+1]
+						break
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && p < len(n.Content) {
+				next = n.Content[p]
+				line = next.Line
+			}
+		}
+		n = next
+	}
+	return line
+}
+
+func oneOf(s string, allowed []string) bool {
+	for _, a := range allowed {
+		if s == a {
+			return true
+		}
+	}
+	return false
+}
+
+func quoteList(allowed []string) string {
+	var out []string
+	for _, a := range allowed {
+		if a != "" {
+			out = append(out, a)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func (v *validator) validate(c *Config) {
+	if c.Harvest.MaxConcurrent < 0 {
+		v.add([]any{"harvest", "max_concurrent"}, "must be positive, got %d", c.Harvest.MaxConcurrent)
+	}
+	if c.SRU.DefaultRecords < 0 || c.SRU.MaxRecords < 0 {
+		v.add([]any{"sru"}, "default_records and max_records must not be negative")
+	} else if c.SRU.DefaultRecords > c.SRU.MaxRecords {
+		v.add([]any{"sru", "default_records"}, "%d is more than max_records (%d)", c.SRU.DefaultRecords, c.SRU.MaxRecords)
+	}
+	if !validHostPort(c.HTTP.Addr) {
+		v.add([]any{"http", "addr"}, "want host:port, got %q", c.HTTP.Addr)
+	}
+	if c.Z3950.Addr != "" && !validHostPort(c.Z3950.Addr) {
+		v.add([]any{"z3950", "addr"}, "want host:port, got %q", c.Z3950.Addr)
+	}
+	v.validateOAI(&c.OAI)
+	seenID := map[string]int{}
+	for i := range c.Sources {
+		v.validateSource(c, i, seenID)
+	}
+	v.validateDedup(c)
+}
+
+func (v *validator) validateDedup(c *Config) {
+	for i, isbn := range c.Dedup.BadISBNs {
+		if n, _ := marc.NormalizeISBN(isbn); n == "" {
+			v.add([]any{"dedup", "bad_isbns", i}, "%q is not an ISBN", isbn)
+		}
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Dedup.SourcePriority {
+		_, isSource := c.Source(p)
+		switch {
+		case seen[p]:
+			v.add([]any{"dedup", "source_priority", i}, "%q is listed twice", p)
+		case !isSource && !oneOf(p, validLevels):
+			v.add([]any{"dedup", "source_priority", i}, "%q is neither a level (%s) nor a source id", p, quoteList(validLevels))
+		}
+		seen[p] = true
+	}
+}
+
+func (v *validator) validateOAI(o *OAIConfig) {
+	at := func(field string) []any { return []any{"oai", field} }
+	if strings.TrimSpace(o.RepositoryName) == "" {
+		v.add(at("repository_name"), "must not be blank")
+	}
+	if !oaiDomainPattern.MatchString(o.Domain) {
+		v.add(at("domain"), "%q must be a DNS name with at least one dot, each label starting with a letter (the oai-identifier repositoryIdentifier)", o.Domain)
+	}
+	if !oaiEmailPattern.MatchString(o.AdminEmail) {
+		v.add(at("admin_email"), "%q is not an e-mail address (user@domain.tld)", o.AdminEmail)
+	}
+	if o.PageSize < 1 || o.PageSize > maxOAIPageSize {
+		v.add(at("page_size"), "must be between 1 and %d, got %d", maxOAIPageSize, o.PageSize)
+	}
+	if o.BaseURL != "" {
+		u, err := url.Parse(o.BaseURL)
+		switch {
+		case err != nil:
+			v.add(at("base_url"), "%q: %v", o.BaseURL, err)
+		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+			v.add(at("base_url"), "%q must be an absolute http:// or https:// URL", o.BaseURL)
+		case u.RawQuery != "" || u.Fragment != "":
+			v.add(at("base_url"), "%q must not have a query or fragment", o.BaseURL)
+		}
+	}
+}
+
+func validHostPort(s string) bool {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 || i == len(s)-1 {
+		return false
+	}
+	for _, c := range s[i+1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
+	s := &c.Sources[i]
+	at := func(field string) []any { return []any{"sources", i, field} }
+	switch {
+	case s.ID == "":
+		v.add(at("id"), "is required")
+	case !idPattern.MatchString(s.ID):
+		v.add(at("id"), "%q must use only a-z, 0-9 and '-' and start with a letter or digit", s.ID)
+	default:
+		if j, dup := seenID[s.ID]; dup {
+			v.add(at("id"), "%q is already used by sources[%d]", s.ID, j)
+		} else {
+			seenID[s.ID] = i
+		}
+	}
+	if s.Name == "" {
+		v.add(at("name"), "is required")
+	}
+	if s.LibraryCode == "" {
+		v.add(at("library_code"), "is required (it goes into the holdings)")
+	} else if strings.ContainsAny(s.LibraryCode, " \t\r\n") {
+		v.add(at("library_code"), "%q must not contain white space", s.LibraryCode)
+	}
+	if !oneOf(s.Level, validLevels) {
+		v.add(at("level"), "%q is not one of %s", s.Level, quoteList(validLevels))
+	}
+	if !oneOf(s.Format, validFormats) {
+		v.add(at("format"), "%q is not one of %s", s.Format, quoteList(validFormats))
+	}
+	if !oneOf(s.Charset, validCharsets) {
+		v.add(at("charset"), "%q is not one of %s", s.Charset, quoteList(validCharsets))
+	}
+	if !oneOf(s.Holdings, validHoldings) {
+		v.add(at("holdings"), "%q is not one of %s", s.Holdings, quoteList(validHoldings))
+	}
+	switch s.Kind {
+	case KindFile:
+		if s.Path == "" {
+			v.add(at("path"), "is required for kind file")
+		}
+		if s.URL != "" {
+			v.add(at("url"), "is not used by kind file")
+		}
+	case KindOAI, KindSRU, KindZ3950:
+		if s.URL == "" {
+			v.add(at("url"), "is required for kind %s", s.Kind)
+		} else if err := checkURL(s.Kind, s.URL); err != "" {
+			v.add(at("url"), "%s", err)
+		}
+		if s.Path != "" {
+			v.add(at("path"), "is only used by kind file")
+		}
+	default:
+		v.add(at("kind"), "%q is not one of %s", s.Kind, quoteList(validKinds))
+	}
+	if s.Kind != KindOAI && s.Set != "" {
+		v.add(at("set"), "is only used by kind oai")
+	}
+	if s.Kind != KindOAI && s.MetadataPrefix != "" {
+		v.add(at("metadata_prefix"), "is only used by kind oai")
+	}
+	if s.Schedule != "" {
+		if _, err := ParseSchedule(s.Schedule); err != nil {
+			v.add(at("schedule"), "%q: %v", s.Schedule, err)
+		}
+	}
+}
+
+func checkURL(kind, u string) string {
+	switch kind {
+	case KindOAI, KindSRU:
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Sprintf("%q must be an http:// or https:// URL", u)
+		}
+	case KindZ3950:
+		// host:port/database, optionally with a tcp: or z3950:// prefix.
+		rest := strings.TrimPrefix(strings.TrimPrefix(u, "z3950://"), "tcp:")
+		hostport, _, _ := strings.Cut(rest, "/")
+		if !validHostPort(hostport) {
+			return fmt.Sprintf("%q must be host:port/database", u)
+		}
+	}
+	return ""
+}
