@@ -1,0 +1,40 @@
+# The two commands a newcomer needs are `make run` and `make test`.
+GO        ?= go
+BIN       := bin/unicat
+CONFIG    ?=
+CONFIGARG := $(if $(CONFIG),--config $(CONFIG),)
+TESTFLAGS ?= -count=1 -timeout 30m
+
+.PHONY: run build test vet bench fuzz clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/unicat
+
+# Build, load the demo libraries from testdata/ and serve them.
+run: build
+	$(BIN) import $(CONFIGARG) --all
+	$(BIN) serve $(CONFIGARG)
+
+# The whole test suite (what CI runs through .ci/run).
+test: vet
+	$(GO) test $(TESTFLAGS) ./...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+
+# Benchmarks print their own numbers (records/s, ratios against yaz/Zebra).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./...
+
+# A short run of every fuzz target.
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin data

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// demoConfig copies the demo configuration next to a fresh data directory
+// and the repository's testdata, so a test can import the demo libraries
+// without touching ./data.
+func demoConfig(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	doc, err := os.ReadFile("../../config/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs("../../testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.ReplaceAll(string(doc), "../testdata", abs)
+	s = strings.Replace(s, "data_dir: ../data", "data_dir: "+filepath.Join(dir, "data"), 1)
+	p := filepath.Join(dir, "demo.yaml")
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runUnicat(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := unicatCmd(args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestImportDemoAndReimport(t *testing.T) {
+	cfg := demoConfig(t)
+	out, errOut, code := runUnicat(t, "import", "--config", cfg, "--all")
+	if code != 0 {
+		t.Fatalf("import --all exited %d\n%s\n%s", code, out, errOut)
+	}
+	// Exact counts of the demo files: see testdata/README.md.
+	for _, want := range []string{
+		"na-tinh: 1 file(s), 31166 bytes: read 13, added 13, updated 0, unchanged 0, deleted 0, rejected 0",
+		"dien-chau: 1 file(s), 3227 bytes: read 5, added 5,",
+		"nghi-loc: 1 file(s), 1889 bytes: read 4, added 4,",
+		// One Zebra sample record has neither 001 nor 035: rejected with its position.
+		"sample-marc.mrc: record 24: no control number (001) or system number (035 $a)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, code = runUnicat(t, "import", "--config", cfg, "--all")
+	if code != 0 || !strings.Contains(out, "na-tinh: 1 file(s), 31166 bytes: read 13, added 0, updated 0, unchanged 13") {
+		t.Errorf("re-import is not idempotent (exit %d):\n%s", code, out)
+	}
+}
+
+func TestImportErrors(t *testing.T) {
+	cfg := demoConfig(t)
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.mrc")
+	os.WriteFile(junk, []byte("this is not MARC at all\n"), 0o644)
+	out, errOut, code := runUnicat(t, "import", "--config", cfg, "--source", "vinh", junk)
+	if code == 0 || !strings.Contains(out, "neither ISO 2709 nor MARCXML") {
+		t.Errorf("importing junk: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runUnicat(t, "import", "--config", cfg, "--source", "vinh", filepath.Join(dir, "missing.mrc"))
+	if code == 0 || !strings.Contains(out+errOut, "no such file") {
+		t.Errorf("missing file: exit %d\n%s%s", code, out, errOut)
+	}
+	_, errOut, code = runUnicat(t, "import", "--config", cfg, "--source", "nope", junk)
+	if code == 0 || !strings.Contains(errOut, `no source "nope"`) {
+		t.Errorf("unknown source: exit %d\n%s", code, errOut)
+	}
+	// A file with one good record and one broken one: the good one goes in,
+	// the broken one is reported with its offset, and the exit status is 0.
+	good, err := os.ReadFile("../../testdata/vietnamese/vinh.mrc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := bytes.IndexByte(good, 0x1D) + 1
+	mixed := append([]byte("00099xx broken record\x1d"), good[:end]...)
+	p := filepath.Join(dir, "mixed.mrc")
+	os.WriteFile(p, mixed, 0o644)
+	out, errOut, code = runUnicat(t, "import", "--config", cfg, "--source", "vinh", "--format", "iso2709", p)
+	if code != 0 || !strings.Contains(out, "read 2, added 1") || !strings.Contains(out, "record 1 at byte 0") {
+		t.Errorf("mixed file: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestExportMARCXMLValidates(t *testing.T) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("xmllint missing in CI")
+		}
+		t.Skip("xmllint not installed")
+	}
+	cfg := demoConfig(t)
+	if _, e, code := runUnicat(t, "import", "--config", cfg, "--all"); code != 0 {
+		t.Fatal(e)
+	}
+	dir := t.TempDir()
+	xmlOut := filepath.Join(dir, "all.xml")
+	_, errOut, code := runUnicat(t, "export", "--config", cfg, "--format", "marcxml", "-o", xmlOut)
+	if code != 0 {
+		t.Fatalf("export: %s", errOut)
+	}
+	if !strings.Contains(errOut, "exported 153 record(s)") {
+		t.Errorf("export count: %s", errOut)
+	}
+	if out, err := exec.Command(xmllint, "--noout", "--schema", "../../testdata/schemas/MARC21slim.xsd", xmlOut).CombinedOutput(); err != nil {
+		t.Fatalf("exported MARCXML does not validate: %v\n%s", err, out)
+	}
+	// The same records as ISO 2709, read back by yaz-marcdump when present.
+	isoOut := filepath.Join(dir, "na-tinh.mrc")
+	if _, errOut, code = runUnicat(t, "export", "--config", cfg, "--source", "na-tinh", "-o", isoOut); code != 0 {
+		t.Fatal(errOut)
+	}
+	if yaz, err := exec.LookPath("yaz-marcdump"); err == nil {
+		out, err := exec.Command(yaz, "-p", isoOut).CombinedOutput()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(out), "<!-- Record"); n != 13 {
+			t.Errorf("yaz-marcdump reads %d records from the export, want 13", n)
+		}
+		if !strings.Contains(string(out), "Nguyễn Du") {
+			t.Errorf("exported records lost their Vietnamese text")
+		}
+	}
+}
+
+// TestServeMetrics starts `unicat serve` on a free port and reads the
+// record counts from /metrics, then stops it with SIGTERM.
+func TestServeMetrics(t *testing.T) {
+	cfg := demoConfig(t)
+	if _, e, code := runUnicat(t, "import", "--config", cfg, "--all"); code != 0 {
+		t.Fatal(e)
+	}
+	cmd := unicatCmd("serve", "--config", cfg, "--http", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	addrRe := regexp.MustCompile(`http=http://(127\.0\.0\.1:\d+)`)
+	sc := bufio.NewScanner(stderr)
+	var addr string
+	for sc.Scan() {
+		if m := addrRe.FindStringSubmatch(sc.Text()); m != nil {
+			addr = m[1]
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatal("serve did not report its address")
+	}
+	go io.Copy(io.Discard, stderr)
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`unicat_source_records{source="na-tinh",state="live"} 13`,
+		`unicat_source_records{source="vinh",state="live"} 8`,
+		`unicat_source_last_run_records{outcome="added",source="dien-chau"} 5`,
+		`unicat_source_last_run_records{outcome="rejected",source="quynh-luu"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve exited with %v after SIGTERM", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop on SIGTERM")
+	}
+}

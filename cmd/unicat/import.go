@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/ingest"
+	"github.com/unicat/unicat/internal/progress"
+	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/store"
+)
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("import", stderr)
+	sourceID := fs.String("source", "", "source id the records belong to")
+	format := fs.String("format", "auto", "input format: auto, iso2709 or marcxml")
+	all := fs.Bool("all", false, "import every enabled file source from its configured path")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch *format {
+	case "auto", "iso2709", "marcxml":
+	default:
+		return fmt.Errorf("--format %q: want auto, iso2709 or marcxml", *format)
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	type job struct {
+		src   *config.Source
+		paths []string
+	}
+	var jobs []job
+	switch {
+	case *all:
+		if *sourceID != "" || fs.NArg() > 0 {
+			return fmt.Errorf("--all takes no --source and no files")
+		}
+		for i := range cfg.Sources {
+			s := &cfg.Sources[i]
+			if s.Kind == config.KindFile && !s.Disabled {
+				jobs = append(jobs, job{s, []string{cfg.Resolve(s.Path)}})
+			}
+		}
+	case *sourceID == "":
+		return fmt.Errorf("--source is required (or --all)")
+	default:
+		src, ok := cfg.Source(*sourceID)
+		if !ok {
+			return fmt.Errorf("no source %q in %s", *sourceID, cfg.Path)
+		}
+		if fs.NArg() == 0 {
+			return fmt.Errorf("no files to import")
+		}
+		jobs = append(jobs, job{src, fs.Args()})
+	}
+
+	st, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	failed := false
+	for _, j := range jobs {
+		f := *format
+		if f == "auto" && j.src.Format != "" {
+			f = j.src.Format
+		}
+		sum, err := importSource(ctx, st, j.src, j.paths, f, stderr)
+		printSummary(stdout, j.src.ID, sum, err)
+		if err != nil || sum.Read == 0 || sum.Rejected == sum.Read {
+			failed = true
+		}
+	}
+	if failed {
+		return &exitError{code: 1, err: fmt.Errorf("some imports failed or imported nothing")}
+	}
+	return nil
+}
+
+func importSource(ctx context.Context, st *store.Store, src *config.Source, paths []string, format string, stderr io.Writer) (ingest.Summary, error) {
+	files, err := ingest.Files(paths)
+	if err != nil {
+		return ingest.Summary{}, err
+	}
+	var total int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			total += fi.Size()
+		}
+	}
+	bar := progress.New(stderr, "import "+src.ID, total)
+	opts := ingest.Options{
+		Source:   src.ID,
+		Charset:  marc.Charset(src.Charset),
+		Progress: func(bytes, records int64) { bar.Set(bytes, records) },
+	}
+	if format != "auto" {
+		opts.Format = marc.Format(format)
+	}
+	start := time.Now()
+	sum, err := ingest.Import(ctx, st, files, opts)
+	bar.Finish()
+	run := store.Run{Start: start, End: time.Now(), Added: sum.Added, Updated: sum.Updated,
+		Unchanged: sum.Unchanged, Deleted: sum.Deleted, Rejected: sum.Rejected, Bytes: sum.Bytes}
+	if err != nil {
+		run.Err = err.Error()
+	}
+	if perr := st.PutRun(src.ID, run); perr != nil && err == nil {
+		err = perr
+	}
+	return sum, err
+}
+
+func printSummary(w io.Writer, source string, s ingest.Summary, err error) {
+	fmt.Fprintf(w, "%s: %d file(s), %d bytes: read %d, added %d, updated %d, unchanged %d, deleted %d, rejected %d\n",
+		source, s.Files, s.Bytes, s.Read, s.Added, s.Updated, s.Unchanged, s.Deleted, s.Rejected)
+	for _, r := range s.Rejects {
+		fmt.Fprintf(w, "  rejected: %s\n", r)
+	}
+	if s.Rejected > len(s.Rejects) {
+		fmt.Fprintf(w, "  ... and %d more rejected\n", s.Rejected-len(s.Rejects))
+	}
+	for _, warn := range s.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", warn)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "  error: %v\n", err)
+	}
+}

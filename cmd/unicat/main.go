@@ -1,0 +1,138 @@
+// Command unicat runs the union catalog: it imports and harvests member
+// libraries' MARC records into one store and serves them. This package only
+// wires the other packages together; each subcommand lives in its own file.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+type command struct {
+	name  string
+	usage string
+	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"serve", "serve [--config F]                      run the service (HTTP: /healthz, /metrics)", runServe},
+	{"import", "import [--config F] --source ID [--format auto|iso2709|marcxml] FILE...\n" +
+		"       import [--config F] --all             import every file source from its configured path", runImport},
+	{"export", "export [--config F] [--source ID] [--format iso2709|marcxml] [-o FILE]", runExport},
+	{"version", "version                                 print the version", runVersion},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: unicat COMMAND [flags]")
+	fmt.Fprintln(w, "Without --config the embedded demo configuration (config/demo.yaml) is used.")
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands {
+		fmt.Fprintln(w, "  unicat "+c.usage)
+	}
+}
+
+// exitError carries a specific exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := c.run(ctx, args[1:], stdout, stderr); err != nil {
+			if err == flag.ErrHelp {
+				return 0
+			}
+			fmt.Fprintf(stderr, "unicat %s: %v\n", c.name, err)
+			if ee, ok := err.(*exitError); ok {
+				return ee.code
+			}
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(stderr, "unicat: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+// newFlags returns a flag set with the --config flag every command takes.
+func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("unicat "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded demo configuration)")
+	return fs, cfgPath
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Demo()
+	}
+	return config.Load(path)
+}
+
+// openStore opens the configured store and registers every configured
+// source in it, so records can be applied and metrics name them.
+func openStore(cfg *config.Config) (*store.Store, error) {
+	st, err := store.Open(cfg.StorePath(), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range cfg.Sources {
+		err := st.PutSource(store.SourceInfo{ID: s.ID, Name: s.Name, LibraryCode: s.LibraryCode, Level: s.Level, Kind: s.Kind})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	v := version
+	if v == "" {
+		v = "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+				v = bi.Main.Version
+			}
+			for _, s := range bi.Settings {
+				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+					v += " " + s.Value[:12]
+				}
+			}
+		}
+	}
+	fmt.Fprintln(stdout, "unicat", v)
+	return nil
+}

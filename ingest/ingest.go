@@ -1,0 +1,281 @@
+// Package ingest loads MARC exports (ISO 2709 or MARCXML files) into the
+// store as one source's records. It is what `unicat import` runs and what
+// the harvester's file-drop driver builds on.
+//
+// Records are read in a stream and applied in batches of BatchSize, each in
+// one store transaction, so memory stays flat whatever the file size and a
+// crash loses at most the batch in flight, which a re-import then applies
+// (re-importing is idempotent: unchanged records stay unchanged). A record
+// the reader cannot decode, or one with no identifier, is rejected with its
+// file, position and reason, and the rest of the file still goes in.
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/store"
+)
+
+// DefaultBatchSize is the number of records per store transaction.
+const DefaultBatchSize = 1000
+
+// Options configure one import.
+type Options struct {
+	Source    string       // store source id; must be registered
+	Format    marc.Format  // "" sniffs each file
+	Charset   marc.Charset // overrides leader/09 when set
+	BatchSize int          // 0 means DefaultBatchSize
+	// Progress, when set, is called after every batch with the bytes and
+	// records read so far in the whole import.
+	Progress func(bytes, records int64)
+	// Now stamps the batches; zero means time.Now.
+	Now func() time.Time
+}
+
+// Reject is a record that did not go in.
+type Reject struct {
+	File   string
+	Index  int   // 1-based record number in the file
+	Offset int64 // byte offset, -1 when the reader could not tell
+	Reason string
+}
+
+func (r Reject) String() string {
+	if r.Offset >= 0 {
+		return fmt.Sprintf("%s: record %d at byte %d: %s", r.File, r.Index, r.Offset, r.Reason)
+	}
+	return fmt.Sprintf("%s: record %d: %s", r.File, r.Index, r.Reason)
+}
+
+// Summary counts what an import did.
+type Summary struct {
+	Files     int
+	Bytes     int64
+	Read      int // records decoded or rejected
+	Added     int
+	Updated   int
+	Unchanged int
+	Deleted   int
+	Rejected  int
+	Rejects   []Reject // the first MaxRejects rejects in detail
+	Warnings  []string // charset repairs and the like, first MaxRejects
+}
+
+// MaxRejects bounds the rejects and warnings kept in detail.
+const MaxRejects = 1000
+
+func (s *Summary) add(r store.Result) {
+	s.Added += r.Added
+	s.Updated += r.Updated
+	s.Unchanged += r.Unchanged
+	s.Deleted += r.Deleted
+}
+
+func (s *Summary) reject(r Reject) {
+	s.Rejected++
+	if len(s.Rejects) < MaxRejects {
+		s.Rejects = append(s.Rejects, r)
+	}
+}
+
+// Files expands paths: a directory stands for the regular files directly
+// inside it (sorted, hidden files skipped).
+func Files(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("ingest: %w", err)
+		}
+		if !fi.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("ingest: %w", err)
+		}
+		var names []string
+		for _, e := range entries {
+			if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") && !isDoc(e.Name()) {
+				names = append(names, filepath.Join(p, e.Name()))
+			}
+		}
+		sort.Strings(names)
+		out = append(out, names...)
+	}
+	return out, nil
+}
+
+// isDoc skips the provenance notes that sit beside test exports.
+func isDoc(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".md" || ext == ".txt" || ext == ".chr"
+}
+
+// Import reads every file and applies its records to the store. It returns
+// an error only when a file cannot be read at all or the store fails; bad
+// records are counted in the summary.
+func Import(ctx context.Context, st *store.Store, files []string, opts Options) (Summary, error) {
+	var sum Summary
+	var baseBytes int64
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return sum, fmt.Errorf("ingest: %w", err)
+		}
+		n, err := importStream(ctx, st, f, name, opts, &sum, baseBytes)
+		f.Close()
+		baseBytes += n
+		sum.Bytes = baseBytes
+		sum.Files++
+		if err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+// ImportReader imports one stream labelled name.
+func ImportReader(ctx context.Context, st *store.Store, r io.Reader, name string, opts Options) (Summary, error) {
+	var sum Summary
+	n, err := importStream(ctx, st, r, name, opts, &sum, 0)
+	sum.Bytes = n
+	sum.Files = 1
+	return sum, err
+}
+
+// countingReader counts the bytes read through it for the progress bar.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func importStream(ctx context.Context, st *store.Store, r io.Reader, name string, opts Options, sum *Summary, baseBytes int64) (int64, error) {
+	cr := &countingReader{r: r}
+	br := bufio.NewReaderSize(cr, 256<<10)
+	format := opts.Format
+	if format == "" || format == "auto" {
+		head, _ := br.Peek(512)
+		if len(head) == 0 {
+			return cr.n, fmt.Errorf("ingest: %s: file is empty", name)
+		}
+		f, ok := marc.Sniff(head)
+		if !ok {
+			return cr.n, fmt.Errorf("ingest: %s: neither ISO 2709 nor MARCXML (starts with %q)", name, truncate(head, 16))
+		}
+		format = f
+	}
+	rd := marc.NewReader(br, format, marc.ReaderOptions{Source: name, Charset: opts.Charset})
+	size := opts.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	batch := make([]store.Incoming, 0, size)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		t := now()
+		res, err := st.Apply(store.Batch{Source: opts.Source, Records: batch, Now: t})
+		if err != nil {
+			return fmt.Errorf("ingest: %s: %w", name, err)
+		}
+		sum.add(res)
+		batch = batch[:0]
+		if opts.Progress != nil {
+			opts.Progress(baseBytes+cr.n, int64(sum.Read))
+		}
+		return nil
+	}
+	index := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return cr.n, err
+		}
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		index++
+		if err != nil {
+			var re *marc.RecordError
+			if !errors.As(err, &re) {
+				// The stream itself is broken: keep what was read.
+				if ferr := flush(); ferr != nil {
+					return cr.n, ferr
+				}
+				return cr.n, fmt.Errorf("ingest: %s: after record %d: %w", name, index-1, err)
+			}
+			sum.Read++
+			sum.reject(Reject{File: name, Index: re.Index, Offset: re.Offset, Reason: re.Err.Error()})
+			continue
+		}
+		sum.Read++
+		for _, w := range rd.Warnings() {
+			if len(sum.Warnings) < MaxRejects {
+				sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s: record %d: %s", name, index, w))
+			}
+		}
+		id := LocalID(rec)
+		if id == "" {
+			sum.reject(Reject{File: name, Index: index, Offset: -1, Reason: "no control number (001) or system number (035 $a) to identify it"})
+			continue
+		}
+		batch = append(batch, store.Incoming{LocalID: id, Record: rec, Datestamp: now()})
+		if len(batch) >= size {
+			if err := flush(); err != nil {
+				return cr.n, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return cr.n, err
+	}
+	if opts.Progress != nil {
+		opts.Progress(baseBytes+cr.n, int64(sum.Read))
+	}
+	return cr.n, nil
+}
+
+// LocalID is the identifier a record is stored under within its source:
+// the control number (001), or failing that the first system number
+// (035 $a), which Sirsi and older exports carry instead.
+func LocalID(rec *marc.Record) string {
+	if id := rec.ControlNumber(); id != "" {
+		return id
+	}
+	for _, f := range rec.FieldsByTag("035") {
+		if a := strings.TrimSpace(f.Sub('a')); a != "" {
+			return "035:" + a
+		}
+	}
+	return ""
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
