@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/unicat/unicat/internal/testpeer"
 )
 
 func TestRecordCharset(t *testing.T) {
@@ -36,7 +38,7 @@ func TestRecordCharset(t *testing.T) {
 // csIconv converts b with glibc iconv; ok is false when iconv rejects it.
 func csIconv(t *testing.T, from string, b []byte) (string, bool) {
 	t.Helper()
-	iconv := m8NeedTool(t, "iconv")
+	iconv := testpeer.Need(t, "iconv")
 	cmd := exec.Command(iconv, "-f", from, "-t", "UTF-8")
 	cmd.Stdin = bytes.NewReader(b)
 	out, err := cmd.Output()
@@ -312,7 +314,7 @@ func TestVietnameseTestdataMislabel(t *testing.T) {
 // TestVietnameseTestdataYaz checks the exports with yaz-marcdump, an
 // independent reader: it must decode each file to the NFC MARCXML twin.
 func TestVietnameseTestdataYaz(t *testing.T) {
-	dump := m8NeedTool(t, "yaz-marcdump")
+	dump := testpeer.Need(t, "yaz-marcdump")
 	yazName := map[Charset]string{CharsetUTF8: "utf8", CharsetMARC8: "marc8", CharsetWindows1258: "windows-1258"}
 	for _, f := range csVietnameseFiles {
 		out, err := exec.Command(dump, "-f", yazName[f.cs], "-t", "utf8", "-o", "marc", csVietnameseDir+f.name+".mrc").Output()

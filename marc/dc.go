@@ -2,7 +2,6 @@ package marc
 
 import (
 	"strings"
-	"unicode/utf8"
 )
 
 // Namespaces and root elements for Dublin Core output.
@@ -253,7 +252,7 @@ var (
 // and for RootOAIDC and RootSRWDC also their own namespace, xsi and
 // xsi:schemaLocation; without it the caller must have declared them on an
 // enclosing element (and for any other prefixed root, always). Text is
-// escaped and characters XML 1.0 forbids are dropped.
+// escaped, invalid UTF-8 becomes U+FFFD and characters XML 1.0 forbids are dropped.
 func (d DC) AppendXML(dst []byte, rootName string, nsDecl bool) []byte {
 	if rootName == "" {
 		rootName = RootOAIDC
@@ -297,7 +296,7 @@ func (d DC) AppendXML(dst []byte, rootName string, nsDecl bool) []byte {
 			dst = append(dst, "<dc:"...)
 			dst = append(dst, e.name...)
 			dst = append(dst, '>')
-			dst = appendDCText(dst, v)
+			dst = appendDCText(dst, v, false)
 			dst = append(dst, "</dc:"...)
 			dst = append(dst, e.name...)
 			dst = append(dst, '>')
@@ -312,51 +311,14 @@ func appendDCAttr(dst []byte, name, value string) []byte {
 	dst = append(dst, ' ')
 	dst = append(dst, name...)
 	dst = append(dst, `="`...)
-	dst = appendDCText(dst, value)
+	dst = appendDCText(dst, value, true)
 	return append(dst, '"')
 }
 
 // appendDCText appends s escaped for XML character data or a
-// double-quoted attribute value. Characters XML 1.0 does not allow (C0
-// controls other than tab, newline and carriage return; U+FFFE, U+FFFF) and
-// bytes that are not UTF-8 are dropped, since no escape can represent them.
-func appendDCText(dst []byte, s string) []byte {
-	last := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			var esc string
-			switch {
-			case c == '&':
-				esc = "&amp;"
-			case c == '<':
-				esc = "&lt;"
-			case c == '>':
-				esc = "&gt;"
-			case c == '"':
-				esc = "&quot;"
-			case c == '\r':
-				esc = "&#xD;" // would otherwise be read back as \n
-			case c < 0x20 && c != '\t' && c != '\n':
-				esc = ""
-			default:
-				i++
-				continue
-			}
-			dst = append(dst, s[last:i]...)
-			dst = append(dst, esc...)
-			i++
-			last = i
-			continue
-		}
-		r, w := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && w == 1) || r == 0xFFFE || r == 0xFFFF {
-			dst = append(dst, s[last:i]...)
-			i += w
-			last = i
-			continue
-		}
-		i += w
-	}
-	return append(dst, s[last:]...)
+// double-quoted attribute value, dropping what XML 1.0 forbids (the MARCXML
+// writer's escaper; DC output has no place to report warnings).
+func appendDCText(dst []byte, s string, attr bool) []byte {
+	var discard []Warning
+	return appendXMLEscaped(dst, s, attr, "", &discard)
 }

@@ -14,21 +14,9 @@ import (
 	"testing/iotest"
 
 	"golang.org/x/text/unicode/norm"
-)
 
-// rwNeedTool finds a peer tool; without it the test is skipped, except in
-// CI where every peer must be installed.
-func rwNeedTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/unicat/unicat/internal/testpeer"
+)
 
 func rwTestdata(elem ...string) string {
 	return filepath.Join(append([]string{"..", "testdata"}, elem...)...)
@@ -88,7 +76,7 @@ func rwReadFile(t testing.TB, path string, f Format) ([]*Record, [][]Warning, []
 // rwYazCount returns the number of records yaz-marcdump -p finds.
 func rwYazCount(t testing.TB, path string) int {
 	t.Helper()
-	rwNeedTool(t, "yaz-marcdump")
+	testpeer.Need(t, "yaz-marcdump")
 	out, err := exec.Command("yaz-marcdump", "-p", path).Output()
 	if err != nil {
 		t.Fatalf("yaz-marcdump -p %s: %v", path, err)
@@ -103,7 +91,7 @@ func rwYazCount(t testing.TB, path string) int {
 // diacritics decomposed.
 func rwYazJSON(t testing.TB, args ...string) []*Record {
 	t.Helper()
-	rwNeedTool(t, "yaz-marcdump")
+	testpeer.Need(t, "yaz-marcdump")
 	out, err := exec.Command("yaz-marcdump", args...).Output()
 	if err != nil {
 		t.Fatalf("yaz-marcdump %v: %v", args, err)
@@ -298,7 +286,7 @@ func rwRepairDirectory(t testing.TB, raw []byte) []byte {
 // Where our reader repaired something yaz reads differently, the oracle is
 // yaz on the repaired bytes, or the field is compared by tag only.
 func TestISO2709MatchesYaz(t *testing.T) {
-	rwNeedTool(t, "yaz-marcdump")
+	testpeer.Need(t, "yaz-marcdump")
 	dir := t.TempDir()
 	compared, fields, loose := 0, 0, 0
 	defer func() {

@@ -11,21 +11,9 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
-)
 
-// m8NeedTool returns the path of an external oracle, skipping the test when
-// it is missing outside CI and failing in CI.
-func m8NeedTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/unicat/unicat/internal/testpeer"
+)
 
 type m8Case struct {
 	name string
@@ -181,7 +169,7 @@ func TestDecodeMARC8WarningCap(t *testing.T) {
 // (which decodes every subfield from the default state).
 func m8Yaz(t *testing.T, ins [][]byte) []string {
 	t.Helper()
-	dump := m8NeedTool(t, "yaz-marcdump")
+	dump := testpeer.Need(t, "yaz-marcdump")
 	var file bytes.Buffer
 	for start := 0; start < len(ins); {
 		var fields []m8RawField
@@ -639,7 +627,7 @@ func m8CompareRecords(t *testing.T, name string, got [][]string, state [][]int, 
 // TestMARC8RecordsAgainstYaz decodes the real MARC-8 records from yaz's test
 // suite field by field and compares with yaz-marcdump -f marc8 -t utf8.
 func TestMARC8RecordsAgainstYaz(t *testing.T) {
-	dump := m8NeedTool(t, "yaz-marcdump")
+	dump := testpeer.Need(t, "yaz-marcdump")
 	files, err := filepath.Glob("../testdata/marc8/*.marc")
 	if err != nil || len(files) < 5 {
 		t.Fatalf("testdata/marc8: %v (%d files)", err, len(files))

@@ -13,6 +13,8 @@ import (
 	"testing/iotest"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/unicat/unicat/internal/testpeer"
 )
 
 func rwXMLFiles(t testing.TB) []string {
@@ -28,7 +30,7 @@ func rwXMLFiles(t testing.TB) []string {
 // TestXMLMatchesYaz reads the real MARCXML files and compares with
 // yaz-marcdump -i marcxml on the same file.
 func TestXMLMatchesYaz(t *testing.T) {
-	rwNeedTool(t, "yaz-marcdump")
+	testpeer.Need(t, "yaz-marcdump")
 	total := 0
 	for _, path := range rwXMLFiles(t) {
 		recs, warns, errs := rwReadFile(t, path, FormatMARCXML)
@@ -72,7 +74,7 @@ func TestXMLMatchesYaz(t *testing.T) {
 // TestXMLReadsYazOutput reads yaz's MARCXML rendering of every UTF-8 ISO
 // 2709 file with our XML reader and compares with our ISO reading.
 func TestXMLReadsYazOutput(t *testing.T) {
-	rwNeedTool(t, "yaz-marcdump")
+	testpeer.Need(t, "yaz-marcdump")
 	compared := 0
 	for _, path := range rwISOFiles(t) {
 		isoRecs, isoWarns, errs := rwReadFile(t, path, FormatISO2709)

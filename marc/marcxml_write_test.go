@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unicat/unicat/internal/testpeer"
 )
 
 // rwXMLLint validates a MARCXML file against MARC21slim.xsd.
 func rwXMLLint(t *testing.T, path string) {
 	t.Helper()
-	rwNeedTool(t, "xmllint")
+	testpeer.Need(t, "xmllint")
 	out, err := exec.Command("xmllint", "--noout", "--schema", rwTestdata("schemas", "MARC21slim.xsd"), path).CombinedOutput()
 	if err != nil {
 		msg := string(out)

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/unicat/unicat/internal/testpeer"
 )
 
 // demoConfig copies the demo configuration next to a fresh data directory
@@ -110,13 +112,7 @@ func TestImportErrors(t *testing.T) {
 }
 
 func TestExportMARCXMLValidates(t *testing.T) {
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xmllint missing in CI")
-		}
-		t.Skip("xmllint not installed")
-	}
+	xmllint := testpeer.Need(t, "xmllint")
 	cfg := demoConfig(t)
 	if _, e, code := runUnicat(t, "import", "--config", cfg, "--all"); code != 0 {
 		t.Fatal(e)
@@ -138,8 +134,8 @@ func TestExportMARCXMLValidates(t *testing.T) {
 	if _, errOut, code = runUnicat(t, "export", "--config", cfg, "--source", "na-tinh", "-o", isoOut); code != 0 {
 		t.Fatal(errOut)
 	}
-	if yaz, err := exec.LookPath("yaz-marcdump"); err == nil {
-		out, err := exec.Command(yaz, "-p", isoOut).CombinedOutput()
+	{
+		out, err := exec.Command(testpeer.Need(t, "yaz-marcdump"), "-p", isoOut).CombinedOutput()
 		if err != nil {
 			t.Fatal(err)
 		}
