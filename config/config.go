@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 	"github.com/unicat/unicat/marc"
@@ -61,6 +62,12 @@ type SRUConfig struct {
 type HarvestConfig struct {
 	// MaxConcurrent limits how many harvests run at once.
 	MaxConcurrent int `yaml:"max_concurrent"`
+	// Jitter is the longest random delay before a scheduled harvest starts,
+	// so that the many sources sharing a schedule do not all fire in the
+	// same second (default 1m).
+	Jitter time.Duration `yaml:"jitter"`
+	// UserAgent is sent with every harvesting request.
+	UserAgent string `yaml:"user_agent"`
 }
 
 // OAIConfig describes the OAI-PMH data provider served at /oai.
@@ -155,6 +162,34 @@ type Source struct {
 	// Holdings names the tag holdings are read from: 852 (default) or 952
 	// (Koha items).
 	Holdings string `yaml:"holdings"`
+
+	// Harvesting over the network (kinds oai, sru, z3950). A failed
+	// request (network error, HTTP 5xx, a truncated response) is retried
+	// MaxRetries times (default 5), waiting RetryWait (default 10s) and
+	// twice as long after each further failure; Timeout bounds each
+	// request (default 60s).
+	MaxRetries int           `yaml:"max_retries"`
+	RetryWait  time.Duration `yaml:"retry_wait"`
+	Timeout    time.Duration `yaml:"timeout"`
+	// MaxEmptyPages stops an OAI-PMH or SRU harvest, as failed, after that
+	// many pages in a row without a record (default 10).
+	MaxEmptyPages int `yaml:"max_empty_pages"`
+	// Deletions (kind oai) is "" or list-identifiers: for servers that do
+	// not report deletions, a full ListIdentifiers pass after each harvest
+	// marks the records that disappeared as deleted.
+	Deletions string `yaml:"deletions"`
+	// Kind sru: the CQL query selecting the records (default
+	// cql.allRecords=1), the date index for incremental harvests (""
+	// harvests everything each time and marks records that disappeared as
+	// deleted), maximumRecords per request (default 100) and the SRU
+	// version to speak: 1.1, 1.2 (default) or 2.0.
+	Query      string `yaml:"query"`
+	DateIndex  string `yaml:"date_index"`
+	PageSize   int    `yaml:"page_size"`
+	SRUVersion string `yaml:"sru_version"`
+	// FullExport (kind file) says each file is the library's whole
+	// catalog: records missing from a new file are marked deleted.
+	FullExport bool `yaml:"full_export"`
 }
 
 var (
@@ -164,6 +199,8 @@ var (
 	validFormats    = []string{"", "auto", "iso2709", "marcxml"}
 	validCharsets   = []string{"", "utf-8", "marc-8", "windows-1258", "iso-8859-1", "tcvn3"}
 	validHoldings   = []string{"", "852", "952"}
+	validDeletions  = []string{"", DeletionsListIdentifiers}
+	validSRUVersion = []string{"1.1", "1.2", "2.0"}
 	scheduleParser  = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 	defaultDataDir  = "data"
 	defaultHTTPAddr = "127.0.0.1:8080"
@@ -182,6 +219,20 @@ const (
 	DefaultOAIAdminEmail     = "admin@unicat.localdomain"
 	DefaultOAIPageSize       = 200
 	maxOAIPageSize           = 10000
+)
+
+// Harvesting defaults and limits.
+const (
+	DeletionsListIdentifiers = "list-identifiers"
+	DefaultSRUQuery          = "cql.allRecords=1"
+	DefaultHarvestJitter     = time.Minute
+	DefaultUserAgent         = "unicat-harvester/1"
+	defaultMaxRetries        = 5
+	defaultRetryWait         = 10 * time.Second
+	defaultTimeout           = 60 * time.Second
+	defaultMaxEmptyPages     = 10
+	defaultSRUPageSize       = 100
+	defaultSRUVersion        = "1.2"
 )
 
 // Problem is one thing wrong with a configuration file.
@@ -311,6 +362,12 @@ func (c *Config) applyDefaults() {
 	if c.Harvest.MaxConcurrent == 0 {
 		c.Harvest.MaxConcurrent = 2
 	}
+	if c.Harvest.Jitter == 0 {
+		c.Harvest.Jitter = DefaultHarvestJitter
+	}
+	if c.Harvest.UserAgent == "" {
+		c.Harvest.UserAgent = DefaultUserAgent
+	}
 	if c.OAI.RepositoryName == "" {
 		c.OAI.RepositoryName = DefaultOAIRepositoryName
 	}
@@ -333,6 +390,41 @@ func (c *Config) applyDefaults() {
 		}
 		if s.Holdings == "" {
 			s.Holdings = "852"
+		}
+		s.applyHarvestDefaults()
+	}
+}
+
+// applyHarvestDefaults fills the harvesting settings of the kinds that use
+// them, so that a value set for another kind is still caught as misplaced.
+func (s *Source) applyHarvestDefaults() {
+	if s.Kind != KindOAI && s.Kind != KindSRU && s.Kind != KindZ3950 {
+		return
+	}
+	if s.MaxRetries == 0 {
+		s.MaxRetries = defaultMaxRetries
+	}
+	if s.RetryWait == 0 {
+		s.RetryWait = defaultRetryWait
+	}
+	if s.Timeout == 0 {
+		s.Timeout = defaultTimeout
+	}
+	if s.Kind == KindZ3950 {
+		return
+	}
+	if s.MaxEmptyPages == 0 {
+		s.MaxEmptyPages = defaultMaxEmptyPages
+	}
+	if s.Kind == KindSRU {
+		if s.Query == "" {
+			s.Query = DefaultSRUQuery
+		}
+		if s.PageSize == 0 {
+			s.PageSize = defaultSRUPageSize
+		}
+		if s.SRUVersion == "" {
+			s.SRUVersion = defaultSRUVersion
 		}
 	}
 }
@@ -457,6 +549,12 @@ func quoteList(allowed []string) string {
 func (v *validator) validate(c *Config) {
 	if c.Harvest.MaxConcurrent < 0 {
 		v.add([]any{"harvest", "max_concurrent"}, "must be positive, got %d", c.Harvest.MaxConcurrent)
+	}
+	if c.Harvest.Jitter < 0 || c.Harvest.Jitter > time.Hour {
+		v.add([]any{"harvest", "jitter"}, "must be between 0s and 1h, got %v", c.Harvest.Jitter)
+	}
+	if strings.ContainsFunc(c.Harvest.UserAgent, func(r rune) bool { return r < 0x20 || r == 0x7F }) {
+		v.add([]any{"harvest", "user_agent"}, "%q must not contain control characters", c.Harvest.UserAgent)
 	}
 	if c.SRU.DefaultRecords < 0 || c.SRU.MaxRecords < 0 {
 		v.add([]any{"sru"}, "default_records and max_records must not be negative")
@@ -602,6 +700,49 @@ func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
 			v.add(at("schedule"), "%q: %v", s.Schedule, err)
 		}
 	}
+	v.validateHarvest(s, at)
+}
+
+// validateHarvest checks the harvesting settings: each is used by some
+// kinds only, and is in range.
+func (v *validator) validateHarvest(s *Source, at func(string) []any) {
+	network := s.Kind == KindOAI || s.Kind == KindSRU || s.Kind == KindZ3950
+	paged := s.Kind == KindOAI || s.Kind == KindSRU
+	only := func(field, kinds string, used, set bool) bool {
+		if set && !used {
+			v.add(at(field), "is only used by kind %s", kinds)
+		}
+		return used && set
+	}
+	if only("max_retries", "oai, sru or z3950", network, s.MaxRetries != 0) && (s.MaxRetries < 0 || s.MaxRetries > 100) {
+		v.add(at("max_retries"), "must be between 0 and 100, got %d", s.MaxRetries)
+	}
+	if only("retry_wait", "oai, sru or z3950", network, s.RetryWait != 0) && (s.RetryWait < 100*time.Millisecond || s.RetryWait > time.Hour) {
+		v.add(at("retry_wait"), "must be between 100ms and 1h, got %v (write a unit: 10s)", s.RetryWait)
+	}
+	if only("timeout", "oai, sru or z3950", network, s.Timeout != 0) && (s.Timeout < time.Second || s.Timeout > time.Hour) {
+		v.add(at("timeout"), "must be between 1s and 1h, got %v (write a unit: 60s)", s.Timeout)
+	}
+	if only("max_empty_pages", "oai or sru", paged, s.MaxEmptyPages != 0) && (s.MaxEmptyPages < 1 || s.MaxEmptyPages > 1000) {
+		v.add(at("max_empty_pages"), "must be between 1 and 1000, got %d", s.MaxEmptyPages)
+	}
+	if only("deletions", "oai", s.Kind == KindOAI, s.Deletions != "") && !oneOf(s.Deletions, validDeletions) {
+		v.add(at("deletions"), "%q is not one of %s (or empty)", s.Deletions, quoteList(validDeletions))
+	}
+	sru := s.Kind == KindSRU
+	if only("query", "sru", sru, s.Query != "") && strings.TrimSpace(s.Query) == "" {
+		v.add(at("query"), "must not be blank")
+	}
+	if only("date_index", "sru", sru, s.DateIndex != "") && strings.ContainsAny(s.DateIndex, " \t\r\n\"()<>=/") {
+		v.add(at("date_index"), "%q is not a CQL index name", s.DateIndex)
+	}
+	if only("page_size", "sru", sru, s.PageSize != 0) && (s.PageSize < 1 || s.PageSize > 10000) {
+		v.add(at("page_size"), "must be between 1 and 10000, got %d", s.PageSize)
+	}
+	if only("sru_version", "sru", sru, s.SRUVersion != "") && !oneOf(s.SRUVersion, validSRUVersion) {
+		v.add(at("sru_version"), "%q is not one of %s", s.SRUVersion, quoteList(validSRUVersion))
+	}
+	only("full_export", "file", s.Kind == KindFile, s.FullExport)
 }
 
 func checkURL(kind, u string) string {

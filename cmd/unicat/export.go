@@ -16,6 +16,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sourceID := fs.String("source", "", "export only this source (default: all sources)")
 	format := fs.String("format", "iso2709", "output format: iso2709 or marcxml")
 	out := fs.String("o", "", "output file (default: standard output)")
+	union := fs.Bool("union", false, "export the union records (one per work, with every holding library) instead of the source records")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -28,6 +29,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if *union && *sourceID != "" {
+		return fmt.Errorf("--union and --source exclude each other")
 	}
 	if *sourceID != "" {
 		if _, ok := cfg.Source(*sourceID); !ok {
@@ -51,7 +55,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		w = file
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
-	n, skipped, err := exportRecords(ctx, st, *sourceID, marc.Format(*format), bw, stderr)
+	export := exportRecords
+	if *union {
+		export = exportUnion
+	}
+	n, skipped, err := export(ctx, st, *sourceID, marc.Format(*format), bw, stderr)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/store"
 )
 
@@ -30,7 +31,8 @@ var commands = []command{
 	{"serve", "serve [--config F]                      run the service (HTTP: /healthz, /metrics)", runServe},
 	{"import", "import [--config F] --source ID [--format auto|iso2709|marcxml] FILE...\n" +
 		"       import [--config F] --all             import every file source from its configured path", runImport},
-	{"export", "export [--config F] [--source ID] [--format iso2709|marcxml] [-o FILE]", runExport},
+	{"export", "export [--config F] [--source ID | --union] [--format iso2709|marcxml] [-o FILE]", runExport},
+	{"dedup", "dedup [--config F] --explain ID|--rebuild  explain a union record's cluster (ID: union id or source:localid), or recompute every cluster", runDedup},
 	{"version", "version                                 print the version", runVersion},
 }
 
@@ -101,9 +103,16 @@ func loadConfig(path string) (*config.Config, error) {
 	return config.Load(path)
 }
 
-// openStore opens the configured store and registers every configured
-// source in it, so records can be applied and metrics name them.
-func openStore(cfg *config.Config) (*store.Store, error) {
+// openStore opens the configured store, registers every configured
+// source in it, so records can be applied and metrics name them, and adds
+// the deduplication hook, so every batch keeps the union catalog current.
+// listeners (search index, OAI-PMH) hear of every union record change.
+func openStore(cfg *config.Config, listeners ...dedup.Listener) (*store.Store, error) {
+	return openStoreWith(cfg, dedup.New(dedup.OptionsFromConfig(cfg)), listeners...)
+}
+
+// openStoreWith is openStore with a prepared Deduper (see dedup.go).
+func openStoreWith(cfg *config.Config, d *dedup.Deduper, listeners ...dedup.Listener) (*store.Store, error) {
 	st, err := store.Open(cfg.StorePath(), store.Options{})
 	if err != nil {
 		return nil, err
@@ -114,6 +123,13 @@ func openStore(cfg *config.Config) (*store.Store, error) {
 			st.Close()
 			return nil, err
 		}
+	}
+	for _, l := range listeners {
+		d.AddListener(l)
+	}
+	if err := st.AddHook(d); err != nil {
+		st.Close()
+		return nil, err
 	}
 	return st, nil
 }

@@ -182,7 +182,7 @@ func TestImportSurvivesSIGKILL(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		delay := time.Duration(300+rng.Intn(1500)) * time.Millisecond
+		delay := time.Duration(1500+rng.Intn(4500)) * time.Millisecond
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {

@@ -1,0 +1,750 @@
+package dedup
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/store"
+)
+
+// cluster values: master key, member keys (sorted).
+func encodeCluster(master string, members []string) []byte {
+	v := appendStr(nil, master)
+	return appendStrs(v, members)
+}
+
+func decodeCluster(seq uint64, v []byte) (master string, members []string, err error) {
+	r := reader{b: v}
+	master = r.str()
+	members = r.strs()
+	return master, members, r.done(fmt.Sprintf("cluster %s", unionID(seq)))
+}
+
+func seqKey(seq uint64) []byte { return appendU64(nil, seq) }
+
+// oldCluster is a cluster as stored before this commit.
+type oldCluster struct {
+	seq     uint64
+	master  string
+	members []string
+}
+
+// ruleStrength ranks rules: identifiers before titles.
+func ruleStrength(rule string) int {
+	switch {
+	case strings.HasPrefix(rule, "isbn"):
+		return 0
+	case strings.HasPrefix(rule, "id"):
+		return 1
+	}
+	return 2
+}
+
+// newEdge is an edge found in this batch, for the additive path.
+type newEdge struct {
+	a, b     string
+	strength int
+}
+
+// loadOld returns the stored cluster of record k (nil when it has none),
+// reading each cluster once.
+func (st *state) loadOld(k string, olds map[uint64]*oldCluster, oldSeqOf map[string]uint64) (*oldCluster, bool, error) {
+	v := st.members.Get([]byte(k))
+	if len(v) != 8 {
+		return nil, false, nil
+	}
+	seq := binary.BigEndian.Uint64(v)
+	oldSeqOf[k] = seq
+	if oc := olds[seq]; oc != nil {
+		return oc, false, nil
+	}
+	oc := &oldCluster{seq: seq}
+	if cv := st.clusters.Get(seqKey(seq)); cv != nil {
+		m, ms, err := decodeCluster(seq, cv)
+		if err != nil {
+			return nil, false, err
+		}
+		oc.master, oc.members = m, ms
+	}
+	olds[seq] = oc
+	return oc, true, nil
+}
+
+// recluster recomputes the clusters around st.seeds. When the batch only
+// added records or edges (the common case of a harvest), the old
+// clusters stand and only the new edges can join them: each old cluster
+// is taken as a whole and the new edges are applied to them. Otherwise
+// (a record deleted, or changed so that its edges were recomputed) the
+// clusters are rebuilt from the edges over the whole affected component:
+// the seeds' old clusters, everything reachable over edges, and the
+// clusters of all those records.
+func (st *state) recluster() error {
+	if len(st.seeds) == 0 {
+		return nil
+	}
+	olds := map[uint64]*oldCluster{}
+	oldSeqOf := map[string]uint64{}
+	nodes := map[string]bool{}
+	var groups []*group
+	var edges []newEdge
+	if !st.removed {
+		// Additive: old clusters as groups, new records alone, new edges.
+		for _, k := range sortedKeys(st.seeds) {
+			if nodes[k] {
+				continue
+			}
+			oc, _, err := st.loadOld(k, olds, oldSeqOf)
+			if err != nil {
+				return err
+			}
+			members := []string{k}
+			if oc != nil && len(oc.members) > 0 {
+				members = oc.members
+			}
+			g := &group{}
+			for _, m := range members {
+				nodes[m] = true
+				if err := st.addToGroup(g, m); err != nil {
+					return err
+				}
+			}
+			if len(g.members) > 0 {
+				groups = append(groups, g)
+			}
+		}
+		edges = st.newEdges
+	} else {
+		var err error
+		if groups, edges, err = st.component(nodes, olds, oldSeqOf); err != nil {
+			return err
+		}
+	}
+	groups = st.partition(groups, edges)
+	return st.assign(groups, olds, oldSeqOf, nodes)
+}
+
+// component collects the records whose clusters a removal may change:
+// the seeds closed over old clusters and edges. It returns them as
+// singleton groups, with the edges among them.
+func (st *state) component(nodes map[string]bool, olds map[uint64]*oldCluster, oldSeqOf map[string]uint64) ([]*group, []newEdge, error) {
+	var queue []string
+	add := func(k string) {
+		if !nodes[k] {
+			nodes[k] = true
+			queue = append(queue, k)
+		}
+	}
+	for _, k := range sortedKeys(st.seeds) {
+		add(k)
+	}
+	edgesOf := map[string][]edgeRef{}
+	for len(queue) > 0 {
+		k := queue[0]
+		queue = queue[1:]
+		oc, first, err := st.loadOld(k, olds, oldSeqOf)
+		if err != nil {
+			return nil, nil, err
+		}
+		if oc != nil && first {
+			for _, m := range oc.members {
+				add(m)
+			}
+		}
+		p, err := st.profile(k)
+		if err != nil {
+			return nil, nil, err
+		}
+		if p == nil {
+			continue
+		}
+		var refs []edgeRef
+		err = forEdges(st.edges, k, func(o, rule string, _ time.Time) error {
+			refs = append(refs, edgeRef{o, rule})
+			if len(nodes) < maxComponent {
+				add(o)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		edgesOf[k] = refs
+	}
+	var groups []*group
+	var edges []newEdge
+	for _, a := range sortedKeys(nodes) {
+		p, err := st.profile(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		if p == nil {
+			continue
+		}
+		g := &group{}
+		if err := st.addToGroup(g, a); err != nil {
+			return nil, nil, err
+		}
+		groups = append(groups, g)
+		for _, e := range edgesOf[a] {
+			if e.other <= a || !nodes[e.other] {
+				continue
+			}
+			if q, _ := st.profile(e.other); q == nil {
+				continue
+			}
+			edges = append(edges, newEdge{a, e.other, ruleStrength(e.rule)})
+		}
+	}
+	return groups, edges, nil
+}
+
+type edgeRef struct{ other, rule string }
+
+// group is a set of records on its way to be a cluster. Merge checks
+// use summaries, not every pair of members, so that a large cluster stays
+// cheap to grow: one profile per distinct veto signature (copies of one
+// record compare alike), and per source the identifiers all its members
+// share.
+type group struct {
+	members []string
+	vreps   map[[16]byte]*profile
+	sources map[string]*sourceSummary
+}
+
+type sourceSummary struct {
+	common []string // identifiers ("i" ISBN, "n" other) every member from the source has
+	rep    *profile // one member, for the title check
+}
+
+func strongIDs(p *profile) []string {
+	out := make([]string, 0, len(p.isbns)+len(p.ids))
+	for _, n := range p.isbns {
+		out = append(out, "i"+n)
+	}
+	for _, id := range p.ids {
+		out = append(out, "n"+id)
+	}
+	return out
+}
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				out = append(out, x)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (st *state) addToGroup(g *group, k string) error {
+	p, err := st.profile(k)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		return nil // gone from the store
+	}
+	if g.vreps == nil {
+		g.vreps = map[[16]byte]*profile{}
+		g.sources = map[string]*sourceSummary{}
+	}
+	g.members = append(g.members, k)
+	g.vreps[p.vsig] = p
+	src := sourceOf(k)
+	if ss := g.sources[src]; ss != nil {
+		ss.common = intersect(ss.common, p.strong)
+	} else {
+		g.sources[src] = &sourceSummary{common: p.strong, rep: p}
+	}
+	return nil
+}
+
+// compatible reports whether two groups may form one cluster: no veto
+// between their records, and records of one source only together when
+// they share an identifier and agree on the title (see match).
+func compatible(a, b *group) bool {
+	for src, sa := range a.sources {
+		if sb := b.sources[src]; sb != nil {
+			if !intersects(sa.common, sb.common) || !titlesAgree(sa.rep, sb.rep) {
+				return false
+			}
+		}
+	}
+	for _, pa := range a.vreps {
+		for _, pb := range b.vreps {
+			if veto(pa, pb) != "" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// merge moves b's records into a.
+func (a *group) merge(b *group) {
+	a.members = append(a.members, b.members...)
+	for k, p := range b.vreps {
+		a.vreps[k] = p
+	}
+	for src, sb := range b.sources {
+		if sa := a.sources[src]; sa != nil {
+			sa.common = intersect(sa.common, sb.common)
+		} else {
+			a.sources[src] = sb
+		}
+	}
+	b.members, b.vreps, b.sources = nil, nil, nil
+}
+
+// partition merges groups over edges, strongest rules first, refusing a
+// merge that compatible forbids. The result is sorted by first member.
+func (st *state) partition(groups []*group, edges []newEdge) []*group {
+	sort.Slice(edges, func(i, j int) bool {
+		if edges[i].strength != edges[j].strength {
+			return edges[i].strength < edges[j].strength
+		}
+		if edges[i].a != edges[j].a {
+			return edges[i].a < edges[j].a
+		}
+		return edges[i].b < edges[j].b
+	})
+	owner := map[string]*group{}
+	for _, g := range groups {
+		for _, k := range g.members {
+			owner[k] = g
+		}
+	}
+	for _, e := range edges {
+		ga, gb := owner[e.a], owner[e.b]
+		if ga == nil || gb == nil || ga == gb || !compatible(ga, gb) {
+			continue
+		}
+		if len(ga.members) < len(gb.members) {
+			ga, gb = gb, ga
+		}
+		for _, k := range gb.members {
+			owner[k] = ga
+		}
+		ga.merge(gb)
+	}
+	out := groups[:0]
+	for _, g := range groups {
+		if len(g.members) > 0 {
+			sort.Strings(g.members)
+			out = append(out, g)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].members[0] < out[j].members[0] })
+	return out
+}
+
+// assign gives the groups union ids and stores them. Each old id claims
+// the group holding its old master (or, the master gone, most of its old
+// members); a group claimed by several keeps the oldest id and the others
+// become its aliases; an old id left without a group is deleted.
+func (st *state) assign(groups []*group, olds map[uint64]*oldCluster, oldSeqOf map[string]uint64, nodes map[string]bool) error {
+	groupIdx := map[string]int{}
+	for i, g := range groups {
+		for _, k := range g.members {
+			groupIdx[k] = i
+		}
+	}
+	claims := make([][]uint64, len(groups))
+	var oldSeqs []uint64
+	for seq := range olds {
+		oldSeqs = append(oldSeqs, seq)
+	}
+	sort.Slice(oldSeqs, func(i, j int) bool { return oldSeqs[i] < oldSeqs[j] })
+	orphan := map[uint64]bool{}
+	for _, seq := range oldSeqs {
+		oc := olds[seq]
+		gi := -1
+		if i, ok := groupIdx[oc.master]; ok {
+			gi = i
+		} else {
+			count := map[int]int{}
+			for _, m := range oc.members {
+				if i, ok := groupIdx[m]; ok {
+					count[i]++
+					if gi < 0 || count[i] > count[gi] || count[i] == count[gi] && i < gi {
+						gi = i
+					}
+				}
+			}
+		}
+		if gi < 0 {
+			orphan[seq] = true
+			continue
+		}
+		claims[gi] = append(claims[gi], seq)
+	}
+	for gi, g := range groups {
+		var seq uint64
+		if len(claims[gi]) > 0 {
+			seq = claims[gi][0] // oldSeqs were visited in order
+			for _, other := range claims[gi][1:] {
+				if err := st.retire(other, unionID(seq)); err != nil {
+					return err
+				}
+			}
+		} else {
+			var err error
+			if seq, err = st.nextSeq(); err != nil {
+				return err
+			}
+		}
+		if err := st.writeCluster(seq, g.members, olds[seq], oldSeqOf); err != nil {
+			return err
+		}
+	}
+	for _, seq := range oldSeqs {
+		if orphan[seq] {
+			if err := st.retire(seq, ""); err != nil {
+				return err
+			}
+		}
+	}
+	if err := st.buildUnions(); err != nil {
+		return err
+	}
+	// Records gone from the store leave their cluster.
+	for k := range nodes {
+		if _, ok := groupIdx[k]; !ok {
+			if _, had := oldSeqOf[k]; had {
+				if err := st.members.Delete([]byte(k)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (st *state) nextSeq() (uint64, error) {
+	var seq uint64
+	if v := st.meta.Get(keySeq); len(v) == 8 {
+		seq = binary.BigEndian.Uint64(v)
+	}
+	seq++
+	return seq, st.meta.Put(keySeq, seqKey(seq))
+}
+
+// master picks the most complete member: score, then source priority,
+// then the smallest key.
+func (st *state) master(members []string) (string, error) {
+	best, bestScore, bestPrio := "", -1, 0
+	for _, k := range members {
+		p, err := st.profile(k)
+		if err != nil {
+			return "", err
+		}
+		prio := st.source(sourceOf(k)).Priority
+		if p.score > bestScore || p.score == bestScore && prio > bestPrio {
+			best, bestScore, bestPrio = k, p.score, prio
+		}
+	}
+	return best, nil
+}
+
+// unionJob is a union record to rebuild once the masters are decoded.
+type unionJob struct {
+	seq     uint64
+	master  string
+	members []string
+}
+
+// writeCluster stores the cluster seq with its members and queues its
+// union record for rebuilding when anything it serves may have changed.
+func (st *state) writeCluster(seq uint64, members []string, old *oldCluster, oldSeqOf map[string]uint64) error {
+	master, err := st.master(members)
+	if err != nil {
+		return err
+	}
+	same := old != nil && old.master == master && equalStrs(old.members, members)
+	if !same {
+		if err := st.clusters.Put(seqKey(seq), encodeCluster(master, members)); err != nil {
+			return err
+		}
+		for _, k := range members {
+			if oldSeqOf[k] != seq {
+				if err := st.members.Put([]byte(k), seqKey(seq)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if same {
+		dirty := false
+		for _, k := range members {
+			if st.touched[k] {
+				dirty = true
+				break
+			}
+		}
+		if !dirty {
+			return nil
+		}
+	}
+	st.jobs = append(st.jobs, unionJob{seq, master, members})
+	return nil
+}
+
+// buildUnions rebuilds the queued union records, decoding the masters not
+// decoded already in one pass.
+func (st *state) buildUnions() error {
+	var need []string
+	for _, j := range st.jobs {
+		if _, ok := st.recs[j.master]; !ok {
+			need = append(need, j.master)
+		}
+		// Everything buildUnion reads, in memory before going parallel.
+		for _, k := range j.members {
+			if _, err := st.profile(k); err != nil {
+				return err
+			}
+			st.source(sourceOf(k))
+		}
+	}
+	if err := st.loadRecords(need); err != nil {
+		return err
+	}
+	type built struct {
+		su  *storedUnion
+		rec *marc.Record
+		err error
+	}
+	out := make([]built, len(st.jobs))
+	parallel(len(st.jobs), func(i int) {
+		j := &st.jobs[i]
+		out[i].su, out[i].rec, out[i].err = st.buildUnion(j.seq, j.master, j.members)
+	})
+	for i, j := range st.jobs {
+		if out[i].err != nil {
+			return out[i].err
+		}
+		if st.stats != nil {
+			st.stats.Clusters++
+		}
+		if err := st.putUnion(unionID(j.seq), out[i].su, out[i].rec); err != nil {
+			return err
+		}
+	}
+	st.jobs = st.jobs[:0]
+	return nil
+}
+
+// retire marks a union id deleted: merged into aliasOf, or emptied.
+func (st *state) retire(seq uint64, aliasOf string) error {
+	if err := st.clusters.Delete(seqKey(seq)); err != nil {
+		return err
+	}
+	return st.putUnion(unionID(seq), &storedUnion{deleted: true, aliasOf: aliasOf}, nil)
+}
+
+// putUnion stores su under id when it serves something new, with this
+// commit's datestamp, and records the change for the listeners.
+func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
+	idb := []byte(id)
+	wasLive, existed := false, false
+	if v := st.unions.Get(idb); v != nil {
+		old, err := decodeUnion(id, v)
+		if err != nil {
+			return err
+		}
+		if sameServed(old, su) {
+			return nil
+		}
+		existed, wasLive = true, !old.deleted
+		if err := st.bydate.Delete(dateKey(old.datestamp, id)); err != nil {
+			return err
+		}
+	} else if su.deleted {
+		return nil // nothing was ever served under id
+	}
+	su.datestamp = st.datestamp()
+	if err := st.unions.Put(idb, encodeUnion(nil, su)); err != nil {
+		return err
+	}
+	if err := st.bydate.Put(dateKey(su.datestamp, id), nil); err != nil {
+		return err
+	}
+	switch {
+	case !existed && !su.deleted:
+		st.live++
+	case existed && wasLive && su.deleted:
+		st.live--
+		st.deleted++
+	case existed && !wasLive && !su.deleted:
+		st.live++
+		st.deleted--
+	}
+	st.countsDirty = true
+	if st.stats != nil {
+		st.stats.Changed++
+	}
+	st.changes = append(st.changes, UnionRecord{
+		ID: id, Record: rec, Datestamp: su.datestamp, Deleted: su.deleted, AliasOf: su.aliasOf,
+		Libraries: su.libraries, Levels: su.levels,
+	})
+	return nil
+}
+
+// ------------------------------------------------------------- union record
+
+// holdingLib is one library's holding in a union record.
+type holdingLib struct {
+	code, level, branch, call string
+	copies                    int
+	prio                      int
+}
+
+// buildUnion makes the served record of a cluster: the master's
+// bibliographic fields (its local fields left out), 001 = the union id,
+// one 035 per member "(source)localid", one 852 per holding library.
+func (st *state) buildUnion(seq uint64, master string, members []string) (*storedUnion, *marc.Record, error) {
+	id := unionID(seq)
+	mrec := st.recs[master] // loaded by buildUnions
+	if mrec == nil {
+		return nil, nil, fmt.Errorf("dedup: union %s: master %s not loaded", id, displayKey(master))
+	}
+	// Holdings, one per library code, master's library first.
+	var libs []*holdingLib
+	byCode := map[string]*holdingLib{}
+	ordered := append([]string{master}, members...)
+	for i, k := range ordered {
+		if i > 0 && k == master {
+			continue
+		}
+		p := st.peekProfile(k)
+		if p == nil {
+			return nil, nil, fmt.Errorf("dedup: union %s: member %s has no profile", id, displayKey(k))
+		}
+		src := st.sources[sourceOf(k)]
+		h := byCode[src.LibraryCode]
+		if h == nil {
+			h = &holdingLib{code: src.LibraryCode, level: src.Level, prio: src.Priority}
+			byCode[src.LibraryCode] = h
+			libs = append(libs, h)
+		}
+		if h.branch == "" {
+			h.branch = p.branch
+		}
+		if h.call == "" {
+			h.call = p.call
+		}
+		if p.copies > 0 {
+			h.copies += p.copies
+		} else {
+			h.copies++
+		}
+	}
+	sort.Slice(libs, func(i, j int) bool {
+		if libs[i].prio != libs[j].prio {
+			return libs[i].prio > libs[j].prio
+		}
+		return libs[i].code < libs[j].code
+	})
+	out := &marc.Record{Leader: mrec.Leader}
+	out.Fields = make([]marc.Field, 0, len(mrec.Fields)+len(members)+len(libs)+1)
+	out.Fields = append(out.Fields, marc.Field{Tag: "001", Value: id})
+	seen035 := map[string]bool{}
+	for _, f := range mrec.Fields {
+		switch {
+		case f.Tag == "001" || f.Tag == "003" || f.Tag == "005":
+			continue
+		case len(f.Tag) == 3 && isLocalTag(f.Tag):
+			continue
+		case f.Tag == "035":
+			a := f.Sub('a')
+			if systemNumber(a) == "" || seen035[a] {
+				continue // a bare local number means nothing here
+			}
+			seen035[a] = true
+		}
+		out.Fields = append(out.Fields, f)
+	}
+	for _, k := range members {
+		src, local := splitRecordKey(k)
+		out.Fields = append(out.Fields, marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ',
+			Subfields: []marc.Subfield{{Code: 'a', Value: "(" + src + ")" + local}}})
+	}
+	su := &storedUnion{}
+	for _, h := range libs {
+		sf := []marc.Subfield{{Code: 'a', Value: h.code}}
+		if h.level != "" {
+			sf = append(sf, marc.Subfield{Code: 'b', Value: h.level})
+		}
+		if h.branch != "" && h.branch != h.code {
+			sf = append(sf, marc.Subfield{Code: 'b', Value: h.branch})
+		}
+		if h.call != "" {
+			sf = append(sf, marc.Subfield{Code: 'h', Value: h.call})
+		}
+		if h.copies > 1 {
+			sf = append(sf, marc.Subfield{Code: 't', Value: fmt.Sprintf("1-%d", h.copies)})
+		}
+		out.Fields = append(out.Fields, marc.Field{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: sf})
+		su.libraries = appendUniq(su.libraries, h.code)
+		if h.level != "" {
+			su.levels = appendUniq(su.levels, h.level)
+		}
+	}
+	sort.Strings(su.libraries)
+	sort.Strings(su.levels)
+	sort.SliceStable(out.Fields, func(i, j int) bool { return out.Fields[i].Tag < out.Fields[j].Tag })
+	raw, err := marc.AppendISO2709(nil, out)
+	if err == nil && len(raw) <= 99999 {
+		su.format, su.raw = fmtISO2709, raw
+	} else {
+		xml, xerr := appendMARCXML(out)
+		if xerr != nil {
+			return nil, nil, fmt.Errorf("dedup: encode union %s: %w", id, xerr)
+		}
+		su.format, su.raw = fmtMARCXML, xml
+	}
+	return su, out, nil
+}
+
+// loadRecords decodes the stored records of keys into st.recs.
+func (st *state) loadRecords(keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	changes := make([]store.Change, 0, len(keys))
+	for _, k := range keys {
+		src, local := splitRecordKey(k)
+		sr, err := st.stx.Record(src, local)
+		if err != nil {
+			return fmt.Errorf("dedup: master %s/%s: %w", src, local, err)
+		}
+		changes = append(changes, store.Change{Key: []byte(k), Source: src, LocalID: local, New: sr})
+	}
+	recs := decodeChanges(changes)
+	for i, k := range keys {
+		r := recs[i]
+		if r == nil {
+			var err error
+			if r, err = changes[i].New.Record(); err != nil {
+				return fmt.Errorf("dedup: master %s: %w", displayKey(k), err)
+			}
+		}
+		st.recs[k] = r
+	}
+	return nil
+}
+
+func appendMARCXML(r *marc.Record) ([]byte, error) {
+	raw, _ := marc.AppendMARCXML(nil, r, true)
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("empty MARCXML")
+	}
+	return raw, nil
+}

@@ -1,0 +1,70 @@
+// Package dedup is the heart of the union catalog: it finds the records of
+// member libraries that describe the same manifestation, keeps them in
+// clusters with stable union ids, and serves one union record per cluster
+// (the most complete member's description, one 852 per holding library,
+// one 035 per member record).
+//
+// # Matching
+//
+// Every source record gets a profile (see profile.go): folded title and
+// title proper (NFD without marks, đ→d, lower case, punctuation and
+// leading articles dropped, part designators such as "Tập 2" taken out),
+// the main-entry name with its words sorted (so "Nguyễn, Du" and "Nguyễn
+// Du" agree), year, pages, edition number, part numbers, ISBN-13s,
+// ISSNs and other identifiers. Candidates come only from key indexes:
+// ISBN-13, other identifiers (ISSN, LCCN, 015/016/024, 035 with its
+// prefix, 003+001), title key + author key, and two capped fallbacks for
+// re-typed titles (author + year; initials of the title proper + year).
+// A pair then goes through the rules in order, the first that decides
+// winning: vetoes (material type, year, pages ±10, edition, parts, title
+// numbers, disjoint ISSNs), a shared ISBN with agreeing titles, another
+// shared identifier with agreeing titles, and the fuzzy title+author
+// comparison (optimal string alignment distance, thresholds in match.go,
+// tuned on the labelled set of quality_test.go). Two records of one
+// source match only on an identifier. Known-bad ISBNs (Options.BadISBNs)
+// are ignored.
+//
+// # Clusters and union ids
+//
+// Matches are stored as edges (record A ~ record B, rule, time). A
+// cluster is what union-find makes of the edges, strongest rules first,
+// refusing any merge that would put two records with a veto, or two
+// records of one source without a shared identifier, in one cluster. A
+// batch re-evaluates only the clusters its records touch: their old
+// members and everything reachable over edges. Union ids ("u" + eight
+// base-36 digits, allocated in order) are stable: a cluster keeps its id;
+// when clusters merge the oldest id survives and the others become
+// deleted union records with AliasOf set; when a cluster splits, the part
+// holding the old master keeps the id (the part with most old members if
+// the master itself is gone). A union record's datestamp changes exactly
+// when what it serves changes, holdings included, and every commit
+// stamps strictly later than the one before.
+//
+// Everything runs in the store's write transaction of each batch (the
+// Deduper is a store.Hook), so the union catalog never lags the source
+// records and a crash loses both or neither. Listeners (search index,
+// OAI-PMH) are told of every changed union record in the same
+// transaction.
+//
+// # Layout
+//
+// Buckets, all values compact binary with a version byte where they may
+// change:
+//
+//	dedup.meta      "seq" last union sequence; "counts" live, deleted;
+//	                "lastdate" last datestamp; "gen" batches applied;
+//	                "config" options fingerprint; "version"
+//	dedup.unions    union id → served record, flags, datestamp, alias,
+//	                libraries, levels (union.go)
+//	dedup.bydate    datestamp (uint64 BE ns) + union id → nothing
+//	dedup.clusters  sequence (uint64 BE) → master key, member keys
+//	dedup.members   record key → sequence of its cluster
+//	dedup.profiles  record key → profile (profile.go)
+//	dedup.keys      FNV-64a of the match key, record key → nothing
+//	dedup.edges     uint16 BE len(A), A, B → Unix ns, rule (both directions)
+//
+// Record keys are the store's (source 0x00 local id). The clusters can
+// always be recomputed from the stored records: Init does so when the
+// options or the matching rules changed, and `unicat dedup --rebuild`
+// on demand, keeping ids where the clusters allow.
+package dedup

@@ -1,0 +1,729 @@
+package dedup
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/store"
+)
+
+// Candidate caps. A key shared by more records than this says little (a
+// title like "Tuyển tập", an author's every book in one year), and
+// following it would make every batch compare against thousands.
+const (
+	capStrong = 256 // ISBN, identifiers, title+author: the first ones
+	// maxEdges bounds the matches stored per record and batch: one is
+	// enough to join a cluster, a few keep it whole when members go.
+	maxEdges     = 6
+	capWeak      = 64 // author+year, title initials+year
+	maxComponent = 20000
+	// maxCache bounds the profiles kept in memory between batches.
+	maxCache = 200000
+)
+
+// state is one transaction's view of the dedup buckets, with caches of
+// what it decoded.
+type state struct {
+	d   *Deduper
+	tx  *bbolt.Tx
+	stx *store.Tx
+
+	meta, unions, bydate, clusters, members, profiles, keys, edges *bbolt.Bucket
+
+	now      time.Time
+	sources  map[string]Source
+	profs    map[string]*profile // nil value: the record is gone
+	recs     map[string]*marc.Record
+	touched  map[string]bool // records whose profile or holdings changed
+	seeds    map[string]bool // records whose cluster must be recomputed
+	jobs     []unionJob      // union records to rebuild
+	removed  bool            // some record lost its edges: clusters may split
+	newEdges []newEdge       // edges found in this batch
+	keyPuts  [][]byte        // index writes, queued (see flushKeys)
+	keyDels  [][]byte
+	edgePuts [][2][]byte   // edge writes, queued (see flushEdges)
+	stamp    time.Time     // this commit's datestamp, once needed
+	changes  []UnionRecord // for the listeners
+
+	live, deleted int // union counters
+	countsDirty   bool
+	stats         *RebuildStats // when rebuilding
+}
+
+func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
+	st := &state{
+		d: d, tx: tx, stx: store.WrapTx(tx), now: now,
+		sources: map[string]Source{},
+		profs:   map[string]*profile{},
+		recs:    map[string]*marc.Record{},
+		touched: map[string]bool{},
+		seeds:   map[string]bool{},
+	}
+	for _, p := range []struct {
+		b    **bbolt.Bucket
+		name []byte
+	}{
+		{&st.meta, bucketMeta}, {&st.unions, bucketUnions}, {&st.bydate, bucketByDate},
+		{&st.clusters, bucketClusters}, {&st.members, bucketMembers}, {&st.profiles, bucketProfiles},
+		{&st.keys, bucketKeys}, {&st.edges, bucketEdges},
+	} {
+		b, err := tx.CreateBucketIfNotExists(p.name)
+		if err != nil {
+			return nil, fmt.Errorf("dedup: create bucket %s: %w", p.name, err)
+		}
+		*p.b = b
+	}
+	var err error
+	st.live, st.deleted, err = Count(tx)
+	if err != nil {
+		return nil, err
+	}
+	// The profile cache is good only if the last batch this Deduper ran
+	// committed.
+	var stored uint64
+	if v := st.meta.Get(keyGen); len(v) == 8 {
+		stored = binary.BigEndian.Uint64(v)
+	}
+	if stored != d.gen || len(d.cache) > maxCache {
+		clear(d.cache)
+	}
+	d.gen = stored + 1
+	if err := st.meta.Put(keyGen, seqKey(d.gen)); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// source returns the description of a source: from the options, else
+// from its registration in the store.
+func (st *state) source(id string) Source {
+	if s, ok := st.sources[id]; ok {
+		return s
+	}
+	s, ok := st.d.opts.Sources[id]
+	if !ok {
+		if info, err := st.stx.Source(id); err == nil {
+			s = Source{LibraryCode: info.LibraryCode, Level: info.Level}
+		}
+		s.Priority = st.d.levelPriority(s.Level)
+	}
+	if s.LibraryCode == "" {
+		s.LibraryCode = id
+	}
+	if s.Holdings == "" {
+		s.Holdings = "852"
+	}
+	st.sources[id] = s
+	return s
+}
+
+func (d *Deduper) levelPriority(level string) int {
+	for i, l := range d.opts.LevelPriority {
+		if l == level {
+			return len(d.opts.LevelPriority) - i
+		}
+	}
+	return 0
+}
+
+// sourceOf returns the source id of a record key.
+func sourceOf(key string) string {
+	if i := indexByte0(key); i >= 0 {
+		return key[:i]
+	}
+	return key
+}
+
+func splitRecordKey(key string) (source, local string) {
+	if i := indexByte0(key); i >= 0 {
+		return key[:i], key[i+1:]
+	}
+	return key, ""
+}
+
+func indexByte0(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// profile returns the stored profile of key, nil when it has none.
+func (st *state) profile(key string) (*profile, error) {
+	if p, ok := st.profs[key]; ok {
+		return p, nil
+	}
+	if p, ok := st.d.cache[key]; ok {
+		return p, nil
+	}
+	v := st.profiles.Get([]byte(key))
+	if v == nil {
+		st.profs[key] = nil
+		return nil, nil
+	}
+	p, err := decodeProfile(v)
+	if err != nil {
+		return nil, fmt.Errorf("dedup: record %q: %w", key, err)
+	}
+	st.d.cache[key] = p
+	return p, nil
+}
+
+// peekProfile returns a profile already in memory, without touching the
+// bucket or the caches: safe from several goroutines while nothing writes.
+func (st *state) peekProfile(key string) *profile {
+	if p, ok := st.profs[key]; ok {
+		return p
+	}
+	return st.d.cache[key]
+}
+
+// ------------------------------------------------------------- index
+
+// Index keys are a 64-bit hash of the match key followed by the record
+// key: short keys make a small, fast B+tree, and a hash collision only
+// brings an extra candidate, which the comparison then turns down.
+const keyHashLen = 8
+
+func keyHash(k string) []byte {
+	h := fnv.New64a()
+	h.Write([]byte(k))
+	return h.Sum(make([]byte, 0, keyHashLen))
+}
+
+func indexKey(k, rec string) []byte {
+	b := make([]byte, 0, keyHashLen+len(rec))
+	b = append(b, keyHash(k)...)
+	return append(b, rec...)
+}
+
+// addKeys and removeKeys queue index changes; flushKeys applies them in
+// key order (removals first), which is much cheaper for bbolt than
+// scattered writes.
+func (st *state) addKeys(rec string, p *profile) error {
+	for _, k := range p.keys() {
+		st.keyPuts = append(st.keyPuts, indexKey(k, rec))
+	}
+	return nil
+}
+
+func (st *state) removeKeys(rec string, p *profile) error {
+	for _, k := range p.keys() {
+		st.keyDels = append(st.keyDels, indexKey(k, rec))
+	}
+	return nil
+}
+
+func (st *state) flushKeys() error {
+	slices.SortFunc(st.keyDels, bytes.Compare)
+	for _, k := range st.keyDels {
+		if err := st.keys.Delete(k); err != nil {
+			return fmt.Errorf("dedup: unindex: %w", err)
+		}
+	}
+	slices.SortFunc(st.keyPuts, bytes.Compare)
+	for _, k := range st.keyPuts {
+		if err := st.keys.Put(k, nil); err != nil {
+			return fmt.Errorf("dedup: index: %w", err)
+		}
+	}
+	st.keyDels, st.keyPuts = st.keyDels[:0], st.keyPuts[:0]
+	return nil
+}
+
+// forCandidates calls fn for each record sharing a key with p (rec
+// itself left out), each once, key by key in the order of p.keys, until
+// fn returns false. Posting lists are read up to capStrong entries; the
+// weak keys' lists are skipped when longer than capWeak, being too common
+// to mean anything.
+func (st *state) forCandidates(rec string, p *profile, fn func(string) (bool, error)) error {
+	seen := map[string]bool{rec: true}
+	c := st.keys.Cursor()
+	var list []string
+	for _, k := range p.keys() {
+		limit := capStrong
+		if k[0] == kindAuthYr || k[0] == kindAcro {
+			limit = capWeak
+		}
+		prefix := keyHash(k)
+		list = list[:0]
+		over := false
+		for ik, _ := c.Seek(prefix); ik != nil && bytes.HasPrefix(ik, prefix); ik, _ = c.Next() {
+			if len(list) >= limit {
+				over = true
+				break
+			}
+			if r := ik[len(prefix):]; !seen[string(r)] {
+				list = append(list, string(r))
+			}
+		}
+		if over && limit == capWeak {
+			continue
+		}
+		for _, r := range list {
+			if seen[r] {
+				continue
+			}
+			seen[r] = true
+			more, err := fn(r)
+			if err != nil || !more {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ------------------------------------------------------------- edges
+
+// Edge keys: uint16 BE length of A, A, B; values: varint Unix ns, rule.
+// Each edge is stored in both directions.
+func edgePrefix(a string) []byte {
+	b := make([]byte, 2, 2+len(a))
+	binary.BigEndian.PutUint16(b, uint16(len(a)))
+	return append(b, a...)
+}
+
+func edgeKey(a, b string) []byte {
+	return append(edgePrefix(a), b...)
+}
+
+// putEdge queues the edge a ~ b in both directions; flushEdges writes
+// the queue in key order.
+func (st *state) putEdge(a, b, rule string) error {
+	v := binary.AppendVarint(nil, st.now.UnixNano())
+	v = append(v, rule...)
+	st.edgePuts = append(st.edgePuts, [2][]byte{edgeKey(a, b), v}, [2][]byte{edgeKey(b, a), v})
+	return nil
+}
+
+func (st *state) flushEdges() error {
+	slices.SortFunc(st.edgePuts, func(x, y [2][]byte) int { return bytes.Compare(x[0], y[0]) })
+	for _, kv := range st.edgePuts {
+		if err := st.edges.Put(kv[0], kv[1]); err != nil {
+			return fmt.Errorf("dedup: edge: %w", err)
+		}
+	}
+	st.edgePuts = st.edgePuts[:0]
+	return nil
+}
+
+// Edge is one match between two source records.
+type Edge struct {
+	A, B string    // record keys as "source:localid"
+	Rule string    // "isbn 978...", "id 035:(ocolc)123", "title+author 0.97", ...
+	When time.Time // when the match was found
+}
+
+// forEdges calls fn for every edge of a.
+func forEdges(b *bbolt.Bucket, a string, fn func(other, rule string, when time.Time) error) error {
+	prefix := edgePrefix(a)
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		ns, n := binary.Varint(v)
+		if n <= 0 {
+			return fmt.Errorf("dedup: bad edge value for %q", a)
+		}
+		if err := fn(string(k[len(prefix):]), string(v[n:]), time.Unix(0, ns).UTC()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteEdges removes every edge of a and returns the other ends.
+func (st *state) deleteEdges(a string) ([]string, error) {
+	var others []string
+	if err := forEdges(st.edges, a, func(o, _ string, _ time.Time) error {
+		others = append(others, o)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, o := range others {
+		if err := st.edges.Delete(edgeKey(a, o)); err != nil {
+			return nil, err
+		}
+		if err := st.edges.Delete(edgeKey(o, a)); err != nil {
+			return nil, err
+		}
+	}
+	return others, nil
+}
+
+// ------------------------------------------------------------- records
+
+// prepared is a changed record decoded and profiled.
+type prepared struct {
+	key  string
+	rec  *marc.Record
+	prof *profile
+	err  error
+}
+
+// prepare decodes and profiles the live records among changes, in
+// parallel when there are many: it is most of the CPU a batch costs.
+func (st *state) prepare(changes []store.Change) []prepared {
+	out := make([]prepared, len(changes))
+	for i := range changes {
+		out[i].key = string(changes[i].Key)
+		st.source(changes[i].Source) // fill the cache before going parallel
+	}
+	// work decodes and profiles changes[lo:hi].
+	work := func(lo, hi int) {
+		recs := decodeChanges(changes[lo:hi])
+		for i := lo; i < hi; i++ {
+			c := &changes[i]
+			if c.New == nil || c.New.Deleted {
+				continue
+			}
+			rec := recs[i-lo]
+			if rec == nil {
+				var err error
+				if rec, err = c.New.Record(); err != nil {
+					out[i].err = err
+					continue
+				}
+			}
+			src := st.sources[c.Source]
+			out[i].rec = rec
+			out[i].prof = st.d.buildProfile(rec, src.Holdings, src.LibraryCode)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if len(changes) < 64 || workers < 2 {
+		work(0, len(changes))
+		return out
+	}
+	var wg sync.WaitGroup
+	step := (len(changes) + workers - 1) / workers
+	for lo := 0; lo < len(changes); lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			work(lo, hi)
+		}(lo, min(lo+step, len(changes)))
+	}
+	wg.Wait()
+	return out
+}
+
+// decodeChanges decodes the ISO 2709 records of changes with one reader
+// over their concatenation: a reader per record would allocate its read
+// buffer for every record. A record it cannot place is left nil for the
+// caller to decode alone.
+func decodeChanges(changes []store.Change) []*marc.Record {
+	out := make([]*marc.Record, len(changes))
+	var buf []byte
+	var starts []int64
+	var which []int
+	for i := range changes {
+		c := changes[i].New
+		if c == nil || c.Deleted || c.Format != marc.FormatISO2709 {
+			continue
+		}
+		starts = append(starts, int64(len(buf)))
+		which = append(which, i)
+		buf = append(buf, c.Raw...)
+	}
+	if len(which) == 0 {
+		return out
+	}
+	rd := marc.NewISO2709Reader(bytes.NewReader(buf), marc.ReaderOptions{Charset: marc.CharsetUTF8})
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var re *marc.RecordError
+			if errors.As(err, &re) {
+				continue
+			}
+			break
+		}
+		k := sort.Search(len(starts), func(i int) bool { return starts[i] >= rd.Offset() })
+		if k < len(starts) && starts[k] == rd.Offset() {
+			out[which[k]] = rec
+		}
+	}
+	return out
+}
+
+// setProfile replaces the profile of key (nil: the record is gone) and
+// its index keys, and reports whether its edges must be recomputed.
+func (st *state) setProfile(key string, p *profile) (needEdges bool, err error) {
+	kb := []byte(key)
+	oldV := st.profiles.Get(kb)
+	st.touched[key] = true
+	st.seeds[key] = true
+	var newV []byte
+	if p != nil {
+		newV = p.encode(nil)
+		if oldV != nil && bytes.Equal(matchPart(oldV), matchPart(newV)) {
+			// Only holdings or display changed: the edges stand.
+			st.setCached(key, p)
+			return false, st.profiles.Put(kb, newV)
+		}
+	}
+	if oldV != nil {
+		old, err := decodeProfile(oldV)
+		if err != nil {
+			return false, fmt.Errorf("dedup: record %q: %w", key, err)
+		}
+		if err := st.removeKeys(key, old); err != nil {
+			return false, err
+		}
+		others, err := st.deleteEdges(key)
+		if err != nil {
+			return false, err
+		}
+		st.removed = true
+		for _, o := range others {
+			st.seeds[o] = true
+		}
+	}
+	st.setCached(key, p)
+	if p == nil {
+		st.removed = true // its cluster loses a member
+		return false, st.profiles.Delete(kb)
+	}
+	if err := st.profiles.Put(kb, newV); err != nil {
+		return false, err
+	}
+	return true, st.addKeys(key, p)
+}
+
+// setCached records the profile of key (nil: gone) for this batch and
+// the following ones.
+func (st *state) setCached(key string, p *profile) {
+	if p == nil {
+		st.profs[key] = nil
+		delete(st.d.cache, key)
+		return
+	}
+	delete(st.profs, key)
+	if len(st.d.cache) >= maxCache {
+		clear(st.d.cache) // only a cache: the bucket has every profile
+	}
+	st.d.cache[key] = p
+}
+
+// linkJob is one record whose edges are to be found.
+type linkJob struct {
+	key     string
+	p       *profile
+	skip    func(string) bool // candidates to leave to a later job
+	cands   []string
+	cprofs  []*profile
+	matches []edgeRef
+}
+
+// maxCands bounds the candidates a record is compared with.
+const maxCands = 128
+
+// link finds and stores the edges of the jobs' records: candidates are
+// read from the index in order (bbolt is not for concurrent use), compared
+// in parallel (the CPU of it), and the edges written in order.
+func (st *state) link(jobs []linkJob) error {
+	for i := range jobs {
+		j := &jobs[i]
+		err := st.forCandidates(j.key, j.p, func(c string) (bool, error) {
+			if j.skip != nil && j.skip(c) {
+				return true, nil
+			}
+			cp, err := st.profile(c)
+			if err != nil || cp == nil {
+				return err == nil, err
+			}
+			j.cands = append(j.cands, c)
+			j.cprofs = append(j.cprofs, cp)
+			return len(j.cands) < maxCands, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	parallel(len(jobs), func(i int) {
+		j := &jobs[i]
+		src := sourceOf(j.key)
+		for k, cp := range j.cprofs {
+			if rule, ok := match(j.p, cp, sourceOf(j.cands[k]) == src); ok {
+				j.matches = append(j.matches, edgeRef{j.cands[k], rule})
+				if len(j.matches) == maxEdges {
+					break
+				}
+			}
+		}
+	})
+	for i := range jobs {
+		j := &jobs[i]
+		for _, m := range j.matches {
+			if err := st.putEdge(j.key, m.other, m.rule); err != nil {
+				return err
+			}
+			st.seeds[m.other] = true
+			st.newEdges = append(st.newEdges, newEdge{j.key, m.other, ruleStrength(m.rule)})
+		}
+		j.cands, j.cprofs, j.matches = nil, nil, nil
+	}
+	return nil
+}
+
+// parallel runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines; small
+// jobs stay on this one.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if n < 32 || workers < 2 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		}(lo, min(lo+step, n))
+	}
+	wg.Wait()
+}
+
+// ApplyChanges implements store.Hook: it re-profiles the changed records,
+// re-links them and recomputes the clusters they touch, all in tx.
+func (d *Deduper) ApplyChanges(tx *bbolt.Tx, changes []store.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	var now time.Time
+	for i := range changes {
+		if c := changes[i].New; c != nil && c.LastSeen.After(now) {
+			now = c.LastSeen
+		}
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	st, err := d.newState(tx, now.UTC())
+	if err != nil {
+		return err
+	}
+	preps := st.prepare(changes)
+	var relink []int
+	for i := range preps {
+		pr := &preps[i]
+		if pr.err != nil {
+			return fmt.Errorf("dedup: %w", pr.err)
+		}
+		if pr.rec != nil {
+			st.recs[pr.key] = pr.rec
+		}
+		need, err := st.setProfile(pr.key, pr.prof)
+		if err != nil {
+			return err
+		}
+		if need {
+			relink = append(relink, i)
+		}
+	}
+	if err := st.flushKeys(); err != nil {
+		return err
+	}
+	// A candidate later in the batch compares itself with the earlier
+	// ones: each pair once.
+	order := make(map[string]int, len(relink))
+	for n, i := range relink {
+		order[preps[i].key] = n
+	}
+	jobs := make([]linkJob, len(relink))
+	for n, i := range relink {
+		n := n
+		jobs[n] = linkJob{key: preps[i].key, p: preps[i].prof, skip: func(c string) bool {
+			o, ok := order[c]
+			return ok && o > n
+		}}
+	}
+	if err := st.link(jobs); err != nil {
+		return err
+	}
+	if err := st.flushEdges(); err != nil {
+		return err
+	}
+	if err := st.recluster(); err != nil {
+		return err
+	}
+	return st.finish()
+}
+
+// finish writes the counters and tells the listeners.
+func (st *state) finish() error {
+	if st.countsDirty {
+		var v [16]byte
+		binary.BigEndian.PutUint64(v[:8], uint64(st.live))
+		binary.BigEndian.PutUint64(v[8:], uint64(st.deleted))
+		if err := st.meta.Put(keyCounts, v[:]); err != nil {
+			return err
+		}
+	}
+	if !st.stamp.IsZero() {
+		if err := st.meta.Put(keyLastDate, appendU64(nil, uint64(st.stamp.UnixNano()))); err != nil {
+			return err
+		}
+	}
+	if len(st.changes) == 0 {
+		return nil
+	}
+	for _, l := range st.d.listeners {
+		if err := l.UnionChanged(st.tx, st.changes); err != nil {
+			return fmt.Errorf("dedup: listener %T: %w", l, err)
+		}
+	}
+	return nil
+}
+
+// datestamp returns this commit's datestamp: the batch time, but always
+// after the previous commit's, at microsecond precision.
+func (st *state) datestamp() time.Time {
+	if !st.stamp.IsZero() {
+		return st.stamp
+	}
+	t := st.now.Truncate(time.Microsecond)
+	if v := st.meta.Get(keyLastDate); len(v) == 8 {
+		last := time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
+		if !t.After(last) {
+			t = last.Add(time.Microsecond)
+		}
+	}
+	st.stamp = t.UTC()
+	return st.stamp
+}
+
+// ------------------------------------------------------------- sort helpers
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

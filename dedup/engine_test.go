@@ -1,0 +1,381 @@
+package dedup
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unicat/unicat/store"
+)
+
+var kieu = book{id: "1", isbn: "978-604-2-12345-7", title: "Truyện Kiều", author: "Nguyễn, Du", year: 2015, pages: 300, publisher: "Văn học", call: "895.922 NG-D"}
+
+func TestMergeAcrossSourcesWithHoldings(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	ts.put("tinh", kieu)
+	v := kieu
+	v.id, v.isbn, v.title, v.author, v.call = "V9", "9786042123457 (bìa mềm)", "Truyện Kiều /", "Nguyễn Du", "VV 123"
+	ts.put("vinh", v)
+	u1, u2 := ts.unionOf("tinh", "1"), ts.unionOf("vinh", "V9")
+	if u1 == nil || u2 == nil || u1.ID != u2.ID {
+		t.Fatalf("not merged: %+v / %+v", u1, u2)
+	}
+	if got := u1.Libraries; !slices.Equal(got, []string{"NA-TINH", "NA-VINH"}) {
+		t.Errorf("libraries %q", got)
+	}
+	if got := u1.Levels; !slices.Equal(got, []string{"district", "province"}) {
+		t.Errorf("levels %q", got)
+	}
+	r := u1.Record
+	if r.ControlNumber() != u1.ID {
+		t.Errorf("001 = %q, want %q", r.ControlNumber(), u1.ID)
+	}
+	if got := subfieldsOf(r, "852", 'a'); !slices.Equal(got, []string{"NA-TINH", "NA-VINH"}) {
+		t.Errorf("852 $a %q (province first)", got)
+	}
+	if got := subfieldsOf(r, "852", 'h'); !slices.Equal(got, []string{"895.922 NG-D", "VV 123"}) {
+		t.Errorf("852 $h %q", got)
+	}
+	if got := subfieldsOf(r, "035", 'a'); !slices.Equal(got, []string{"(tinh)1", "(vinh)V9"}) {
+		t.Errorf("035 $a %q", got)
+	}
+	// The batch that added the second record merged it at once, so no
+	// second id was ever served.
+	if live, del := ts.counts(); live != 1 || del != 0 {
+		t.Errorf("counts live %d deleted %d, want 1 0", live, del)
+	}
+}
+
+func TestSameSourceNeedsIdentifier(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	a := kieu
+	a.isbn = ""
+	b := a
+	b.id = "2"
+	ts.put("tinh", a, b)
+	if ts.unionOf("tinh", "1").ID == ts.unionOf("tinh", "2").ID {
+		t.Fatal("two records of one source merged on title and author alone")
+	}
+	// With a shared ISBN they are one (a duplicate in the library's own
+	// catalogue).
+	a.isbn, b.isbn = kieu.isbn, kieu.isbn
+	ts.put("tinh", a, b)
+	if ts.unionOf("tinh", "1").ID != ts.unionOf("tinh", "2").ID {
+		t.Fatal("same-source records with one ISBN and title not merged")
+	}
+}
+
+func TestUpdateJoinsOldestSurvives(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	ts.put("tinh", kieu)
+	other := book{id: "X", title: "Truyện Kiều khảo dị", author: "Đào, Duy Anh", year: 2015, pages: 310}
+	ts.put("vinh", other)
+	old1, old2 := ts.unionOf("tinh", "1").ID, ts.unionOf("vinh", "X").ID
+	if old1 == old2 {
+		t.Fatal("different books merged")
+	}
+	if old1 > old2 {
+		t.Fatalf("ids not allocated in order: %s, %s", old1, old2)
+	}
+	before := ts.get(old2).Datestamp
+	// The district library corrects its record: it is the same book.
+	fixed := kieu
+	fixed.id = "X"
+	ts.put("vinh", fixed)
+	u := ts.unionOf("vinh", "X")
+	if u.ID != old1 {
+		t.Fatalf("joined cluster has id %s, want the oldest %s", u.ID, old1)
+	}
+	alias := ts.get(old2)
+	if alias == nil || !alias.Deleted || alias.AliasOf != old1 || alias.Record != nil {
+		t.Fatalf("merged-away id: %+v", alias)
+	}
+	if !alias.Datestamp.After(before) {
+		t.Errorf("alias datestamp %v not after %v", alias.Datestamp, before)
+	}
+	if live, del := ts.counts(); live != 1 || del != 1 {
+		t.Errorf("counts live %d deleted %d, want 1 1", live, del)
+	}
+	// Listeners heard of the alias.
+	found := false
+	for _, c := range ts.seen {
+		if c.ID == old2 && c.Deleted && c.AliasOf == old1 {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("listener not told of the alias")
+	}
+}
+
+func TestDeletionSplitsMasterPartKeepsID(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	// A: ISBN, no author. B: ISBN and author (the bridge). C: no ISBN,
+	// author. A~B on the ISBN, B~C on title+author; A and C alone say
+	// too little to match (no author on one side, no publisher or pages).
+	a := book{id: "A", isbn: kieu.isbn, title: "Truyện Kiều", year: 2015}
+	b := book{id: "B", isbn: kieu.isbn, title: "Truyện Kiều", author: "Nguyễn Du", year: 2015, pages: 300, publisher: "Văn học"}
+	c := book{id: "C", title: "Truyện Kiều", author: "Nguyễn, Du", year: 2015, publisher: "Hội nhà văn"}
+	ts.put("tinh", b) // the province's record: most complete, the master
+	ts.put("vinh", a)
+	ts.put("xa", c)
+	id := ts.unionOf("tinh", "B").ID
+	if ts.unionOf("vinh", "A").ID != id || ts.unionOf("xa", "C").ID != id {
+		t.Fatal("A, B, C not one cluster")
+	}
+	var ex *Explanation
+	ts.st.View(func(tx *store.Tx) error {
+		var err error
+		ex, err = Explain(tx.Bolt(), id)
+		return err
+	})
+	if len(ex.Edges) != 2 || ex.Members[0].Source != "tinh" || !ex.Members[0].Master {
+		t.Fatalf("explanation: %+v", ex)
+	}
+	// Deleting the bridge (and master) splits the cluster; with the
+	// master gone, one of the parts (the one with most old members, ties
+	// to the first) keeps the id and the other gets a new one.
+	ts.del("tinh", "B")
+	ua, uc := ts.unionOf("vinh", "A"), ts.unionOf("xa", "C")
+	if ua == nil || uc == nil || ua.ID == uc.ID {
+		t.Fatalf("deleting the bridge did not split: %+v %+v", ua, uc)
+	}
+	if ua.ID != id && uc.ID != id {
+		t.Errorf("neither part kept %s: %s, %s", id, ua.ID, uc.ID)
+	}
+}
+
+func TestSplitPartHoldingMasterKeepsID(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	// M~B on the ISBN; B~F and F~G on title, year and publisher (no
+	// author on either side). M and F/G have too little in common to
+	// match directly, so B holds the cluster together.
+	m := book{id: "M", isbn: kieu.isbn, title: "Truyện Kiều", author: "Nguyễn Du", year: 2015, pages: 300, publisher: "Văn học"}
+	b := book{id: "B", isbn: kieu.isbn, title: "Truyện Kiều", year: 2015, publisher: "Hội Nhà văn"}
+	f := book{id: "F", title: "Truyện Kiều", year: 2015, publisher: "Hội nhà văn"}
+	g := book{id: "G", title: "Truyện Kiều.", year: 2015, publisher: "Nxb. Hội nhà văn"}
+	ts.put("tinh", m)
+	ts.put("vinh", b)
+	ts.put("xa", f)
+	ts.put("xa2", g)
+	id := ts.unionOf("tinh", "M").ID
+	for _, k := range [][2]string{{"vinh", "B"}, {"xa", "F"}, {"xa2", "G"}} {
+		if ts.unionOf(k[0], k[1]).ID != id {
+			t.Fatalf("%s:%s not in M's cluster", k[0], k[1])
+		}
+	}
+	// The bridge's library re-catalogues it as another book: the cluster
+	// splits into {M} and {F, G}. The smaller part holds the master and
+	// keeps the id.
+	b.title, b.isbn, b.year = "Truyện Kiều: bản Liễu Văn Đường", "978-604-2-99999-1", 1871
+	ts.put("vinh", b)
+	if u := ts.unionOf("tinh", "M"); u.ID != id || len(u.Libraries) != 1 {
+		t.Errorf("the part holding the master: %s %q, want %s held by NA-TINH", u.ID, u.Libraries, id)
+	}
+	uf, ug := ts.unionOf("xa", "F"), ts.unionOf("xa2", "G")
+	if uf.ID == id || uf.ID != ug.ID || len(uf.Libraries) != 2 {
+		t.Errorf("the other part: F %s G %s libraries %q", uf.ID, ug.ID, uf.Libraries)
+	}
+	if ub := ts.unionOf("vinh", "B"); ub.ID == id || ub.ID == uf.ID {
+		t.Errorf("re-catalogued bridge still clustered: %s", ub.ID)
+	}
+}
+
+func TestHoldingsChangeDatestamp(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	ts.put("tinh", kieu)
+	u1 := ts.unionOf("tinh", "1")
+	// Re-import unchanged: nothing changes.
+	ts.put("tinh", kieu)
+	if u := ts.unionOf("tinh", "1"); !u.Datestamp.Equal(u1.Datestamp) {
+		t.Errorf("unchanged record moved the datestamp %v → %v", u1.Datestamp, u.Datestamp)
+	}
+	moved := kieu
+	moved.call = "895.92 KIEU"
+	ts.put("tinh", moved)
+	u2 := ts.unionOf("tinh", "1")
+	if u2.ID != u1.ID || !u2.Datestamp.After(u1.Datestamp) {
+		t.Fatalf("holdings change: id %s→%s datestamp %v→%v", u1.ID, u2.ID, u1.Datestamp, u2.Datestamp)
+	}
+	if got := subfieldsOf(u2.Record, "852", 'h'); !slices.Equal(got, []string{"895.92 KIEU"}) {
+		t.Errorf("852 $h %q", got)
+	}
+	// A new holding library changes it too.
+	v := kieu
+	v.id = "k"
+	ts.put("xa", v)
+	u3 := ts.unionOf("tinh", "1")
+	if !u3.Datestamp.After(u2.Datestamp) || len(u3.Libraries) != 2 {
+		t.Errorf("new library: datestamp %v→%v, libraries %q", u2.Datestamp, u3.Datestamp, u3.Libraries)
+	}
+}
+
+func TestStableIDsAcrossReopenAndRebuild(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	books := []book{kieu,
+		{id: "2", title: "Số đỏ", author: "Vũ, Trọng Phụng", year: 2010, pages: 250},
+		{id: "3", title: "Dế Mèn phiêu lưu ký", author: "Tô Hoài", year: 2012, pages: 150, isbn: "9786042000000"},
+	}
+	ts.put("tinh", books...)
+	v := books[1]
+	v.id = "s2"
+	ts.put("xa", v)
+	before := ts.all()
+	ts.reopen(Options{})
+	after := ts.all()
+	if len(before) != len(after) {
+		t.Fatalf("reopen changed the union records: %d → %d", len(before), len(after))
+	}
+	for id, u := range before {
+		if a := after[id]; a == nil || !a.Datestamp.Equal(u.Datestamp) {
+			t.Errorf("reopen changed %s", id)
+		}
+	}
+	if _, ran := ts.d.LastRebuild(); ran {
+		t.Error("reopen with the same options rebuilt")
+	}
+	// A forced rebuild keeps ids and changes nothing served.
+	ts.st.Close()
+	st, err := store.Open(ts.path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := New(Options{})
+	var progressed bool
+	d.RebuildOnInit(func(done, total int) { progressed = done == total && total == 4 })
+	if err := st.AddHook(d); err != nil {
+		t.Fatal(err)
+	}
+	ts.st = st
+	stats, ran := d.LastRebuild()
+	if !ran || stats.Records != 4 || stats.Changed != 0 || stats.Live != 3 || !progressed {
+		t.Errorf("rebuild stats %+v ran %v progressed %v", stats, ran, progressed)
+	}
+	rebuilt := ts.all()
+	for id, u := range before {
+		r := rebuilt[id]
+		if r == nil || !r.Datestamp.Equal(u.Datestamp) || !slices.Equal(r.Libraries, u.Libraries) {
+			t.Errorf("rebuild changed %s: %+v → %+v", id, u, r)
+		}
+	}
+	// New options (another library code) rebuild by themselves and the
+	// served records change.
+	st.Close()
+	ts.open(Options{Sources: map[string]Source{"xa": {LibraryCode: "NA-XA-2", Level: "commune"}}})
+	if stats, ran := ts.d.LastRebuild(); !ran || stats.Changed != 1 {
+		t.Errorf("options change: rebuild %v stats %+v", ran, stats)
+	}
+	if u := ts.unionOf("xa", "s2"); !slices.Contains(u.Libraries, "NA-XA-2") {
+		t.Errorf("libraries after option change %q", u.Libraries)
+	}
+}
+
+func TestForEachSinceAndEarliest(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	for i, title := range []string{"Một", "Hai", "Ba", "Bốn"} {
+		ts.put("tinh", book{id: string(rune('a' + i)), title: "Sách " + title, year: 2000 + i})
+	}
+	ts.put("vinh", book{id: "z", title: "Sách Năm", year: 2020}, book{id: "y", title: "Sách Sáu", year: 2021})
+	var order []string
+	var stamps []time.Time
+	ts.st.View(func(tx *store.Tx) error {
+		return ForEachSince(tx.Bolt(), time.Time{}, "", func(u *UnionRecord) error {
+			order = append(order, u.ID)
+			stamps = append(stamps, u.Datestamp)
+			return nil
+		})
+	})
+	if len(order) != 6 {
+		t.Fatalf("got %d records", len(order))
+	}
+	for i := 1; i < len(order); i++ {
+		if stamps[i].Before(stamps[i-1]) || stamps[i].Equal(stamps[i-1]) && order[i] < order[i-1] {
+			t.Errorf("not in datestamp, id order at %d: %v %v", i, order, stamps)
+		}
+	}
+	// Keyset paging: from the 5th record's position.
+	var page []string
+	ts.st.View(func(tx *store.Tx) error {
+		return ForEachSince(tx.Bolt(), stamps[3], order[3], func(u *UnionRecord) error {
+			page = append(page, u.ID)
+			return nil
+		})
+	})
+	if !slices.Equal(page, order[4:]) {
+		t.Errorf("after %s: %v, want %v", order[3], page, order[4:])
+	}
+	var inclusive []string
+	ts.st.View(func(tx *store.Tx) error {
+		return ForEachSince(tx.Bolt(), stamps[4], "", func(u *UnionRecord) error {
+			inclusive = append(inclusive, u.ID)
+			return nil
+		})
+	})
+	if !slices.Equal(inclusive, order[4:]) {
+		t.Errorf("from %v: %v, want %v", stamps[4], inclusive, order[4:])
+	}
+	ts.st.View(func(tx *store.Tx) error {
+		e, err := EarliestDatestamp(tx.Bolt())
+		if err != nil || !e.Equal(stamps[0]) {
+			t.Errorf("earliest %v %v, want %v", e, err, stamps[0])
+		}
+		return nil
+	})
+}
+
+func TestExplainOutput(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	ts.put("tinh", kieu)
+	v := kieu
+	v.id, v.isbn = "k2", ""
+	ts.put("xa", v)
+	var buf bytes.Buffer
+	ts.st.View(func(tx *store.Tx) error {
+		ex, err := Explain(tx.Bolt(), "xa:k2")
+		if err != nil || ex == nil {
+			t.Fatalf("explain: %v %v", ex, err)
+		}
+		return ex.Write(&buf)
+	})
+	out := buf.String()
+	for _, want := range []string{"members (2)", "* tinh:1", "xa:k2", "title+author", "held by NA-TINH, NA-XA"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explanation lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestLookAlikesStayApart(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	base := book{id: "1", title: "Lịch sử Việt Nam", part: "Tập 1", author: "Trần, Trọng Kim", year: 2018, pages: 400, publisher: "Văn học"}
+	vol2 := base
+	vol2.id, vol2.part = "2", "Tập 2"
+	ed2 := base
+	ed2.id, ed2.edition, ed2.year = "3", "Tái bản lần thứ 2", 2020
+	other := base
+	other.id, other.author = "4", "Phan, Huy Lê"
+	ts.put("tinh", base)
+	ts.put("vinh", vol2, ed2, other)
+	ids := map[string]bool{}
+	for _, k := range []struct{ s, l string }{{"tinh", "1"}, {"vinh", "2"}, {"vinh", "3"}, {"vinh", "4"}} {
+		ids[ts.unionOf(k.s, k.l).ID] = true
+	}
+	if len(ids) != 4 {
+		t.Errorf("look-alikes merged: %d union records for 4 books", len(ids))
+	}
+}
+
+func TestBadISBNIgnored(t *testing.T) {
+	bad := "978-604-0-00000-2"
+	n, _ := normISBN(bad)
+	ts := newTestStore(t, Options{BadISBNs: []string{bad}})
+	a := book{id: "a", isbn: n, title: "Toán học vui", author: "Lê, Hải", year: 2019}
+	b := book{id: "b", isbn: n, title: "Toán học vui", author: "Trần, Minh", year: 2019}
+	ts.put("tinh", a)
+	ts.put("vinh", b)
+	if ts.unionOf("tinh", "a").ID == ts.unionOf("vinh", "b").ID {
+		t.Error("a known-bad ISBN merged two books")
+	}
+}

@@ -1,0 +1,86 @@
+package dedup
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/unicat/unicat/marc"
+)
+
+// FuzzDecodeValues feeds arbitrary bytes to the decoders of every dedup
+// bucket value: they must return an error, never panic, and what they
+// accept must encode back to the same bytes.
+func FuzzDecodeValues(f *testing.F) {
+	d := New(Options{})
+	p := d.buildProfile(kieu.record(), "852", "NA-TINH")
+	f.Add(p.encode(nil))
+	f.Add(encodeUnion(nil, &storedUnion{datestamp: time.Unix(0, 1700000000000000000), libraries: []string{"A", "B"}, levels: []string{"district"}, format: fmtISO2709, raw: []byte("00026nam")}))
+	f.Add(encodeUnion(nil, &storedUnion{deleted: true, aliasOf: "u00000001"}))
+	f.Add(encodeCluster("tinh\x001", []string{"tinh\x001", "vinh\x002"}))
+	f.Add([]byte{})
+	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if p, err := decodeProfile(b); err == nil {
+			if got := p.encode(nil); !bytes.Equal(got, b) {
+				t.Fatalf("profile re-encodes differently:\n%x\n%x", b, got)
+			}
+			_ = p.keys()
+			if v := veto(p, p); v != "" {
+				t.Fatalf("a profile vetoes itself: %s", v)
+			}
+		}
+		if u, err := decodeUnion("u00000001", b); err == nil {
+			if got := encodeUnion(nil, u); !bytes.Equal(got, b) {
+				t.Fatalf("union re-encodes differently:\n%x\n%x", b, got)
+			}
+		}
+		if m, ms, err := decodeCluster(1, b); err == nil {
+			if got := encodeCluster(m, ms); !bytes.Equal(got, b) {
+				t.Fatalf("cluster re-encodes differently:\n%x\n%x", b, got)
+			}
+		}
+	})
+}
+
+// FuzzProfile builds profiles of whatever records the ISO 2709 reader
+// makes of arbitrary bytes: no panic, a round trip through the profile
+// encoding, no record vetoing itself, and a record always matching an
+// identical copy of itself from another library when it has an
+// identifier.
+func FuzzProfile(f *testing.F) {
+	for _, b := range []book{kieu, {id: "x", title: "Lịch sử Việt Nam", part: "Tập 2", year: 2018, edition: "Tái bản lần thứ 3"}} {
+		raw, _ := marc.AppendISO2709(nil, b.record())
+		f.Add(raw)
+	}
+	d := New(Options{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rd := marc.NewISO2709Reader(bytes.NewReader(b), marc.ReaderOptions{})
+		for i := 0; i < 3; i++ {
+			rec, err := rd.Next()
+			if err != nil {
+				if _, ok := err.(*marc.RecordError); ok {
+					continue
+				}
+				return
+			}
+			p := d.buildProfile(rec, "852", "X")
+			q, err := decodeProfile(p.encode(nil))
+			if err != nil {
+				t.Fatalf("profile does not decode: %v", err)
+			}
+			if !bytes.Equal(q.encode(nil), p.encode(nil)) {
+				t.Fatal("profile round trip changed it")
+			}
+			if v := veto(p, q); v != "" {
+				t.Fatalf("record vetoes itself: %s", v)
+			}
+			if (len(p.isbns) > 0 || len(p.ids) > 0) && p.title != "" {
+				if _, ok := match(p, q, false); !ok {
+					t.Fatalf("record with an identifier does not match its copy: %+v", p)
+				}
+			}
+			_ = p.keys()
+		}
+	})
+}

@@ -1,0 +1,334 @@
+package dedup
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Fold returns the matching form of s: Unicode NFD with every combining
+// mark removed (so the Vietnamese tone and vowel marks go, and old and new
+// tone placement, "hoà"/"hòa" or "thuỷ"/"thủy", give the same form), đ/Đ
+// turned into d (đ has no decomposition), lower case, and every run of
+// punctuation, symbols and white space turned into one space, trimmed.
+// Letters of other scripts and digits are kept.
+func Fold(s string) string {
+	return string(appendFold(nil, s))
+}
+
+// appendFold appends Fold(s) to dst. It is the hot path of profile
+// building, so plain ASCII avoids the normaliser.
+func appendFold(dst []byte, s string) []byte {
+	start := len(dst)
+	space := true // at the start, a separator is not written
+	emit := func(r rune) {
+		if r == ' ' {
+			if !space {
+				dst = append(dst, ' ')
+				space = true
+			}
+			return
+		}
+		dst = utf8.AppendRune(dst, r)
+		space = false
+	}
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+				dst = append(dst, c)
+				space = false
+			case c >= 'A' && c <= 'Z':
+				dst = append(dst, c+'a'-'A')
+				space = false
+			case c == '\'':
+				// "l'homme" → "lhomme", "don't" → "dont": an apostrophe
+				// does not split a word.
+			default:
+				emit(' ')
+			}
+		}
+	} else {
+		var it norm.Iter
+		it.InitString(norm.NFD, s)
+		for !it.Done() {
+			seg := it.Next()
+			for len(seg) > 0 {
+				r, w := utf8.DecodeRune(seg)
+				seg = seg[w:]
+				switch {
+				case unicode.Is(unicode.Mn, r):
+					// combining mark: dropped
+				case r == 'đ' || r == 'Đ' || r == 'ð' || r == 'Ð':
+					emit('d')
+				case r == 'ø' || r == 'Ø':
+					emit('o')
+				case r == 'ł' || r == 'Ł':
+					emit('l')
+				case r == 'æ' || r == 'Æ':
+					emit('a')
+					emit('e')
+				case r == 'œ' || r == 'Œ':
+					emit('o')
+					emit('e')
+				case r == 'ß':
+					emit('s')
+					emit('s')
+				case r == 'ı':
+					emit('i')
+				case r == '\'' || r == '’' || r == 'ʻ' || r == 'ʼ' || r == '`':
+					// apostrophes join
+				case unicode.IsLetter(r) || unicode.IsDigit(r):
+					emit(unicode.ToLower(r))
+				default:
+					emit(' ')
+				}
+			}
+		}
+	}
+	if len(dst) > start && dst[len(dst)-1] == ' ' {
+		dst = dst[:len(dst)-1]
+	}
+	return dst
+}
+
+// articles are the leading articles dropped from titles when 245's second
+// indicator does not already skip them, by MARC language code. Vietnamese
+// has none (and "La", "Le" are Vietnamese names), so it is absent.
+var articles = map[string][]string{
+	"eng": {"the", "a", "an"},
+	"fre": {"le", "la", "les", "l", "un", "une", "des"},
+	"ger": {"der", "die", "das", "ein", "eine", "den", "dem", "des"},
+	"spa": {"el", "la", "los", "las", "un", "una"},
+	"ita": {"il", "lo", "la", "i", "gli", "le", "l", "un", "una", "uno"},
+	"por": {"o", "a", "os", "as", "um", "uma"},
+	"dut": {"de", "het", "een"},
+}
+
+// dropArticle removes a leading article (in folded form) of lang from the
+// folded title t. Unknown languages use the English list, since most
+// non-Vietnamese records in a Vietnamese public library are English.
+func dropArticle(t, lang string) string {
+	if lang == "vie" {
+		return t
+	}
+	list, ok := articles[lang]
+	if !ok {
+		list = articles["eng"]
+	}
+	sp := strings.IndexByte(t, ' ')
+	if sp <= 0 {
+		return t // a one-word title is never just an article
+	}
+	first := t[:sp]
+	for _, a := range list {
+		if first == a {
+			return t[sp+1:]
+		}
+	}
+	return t
+}
+
+// skipNonfiling drops the first n characters of s (245 second indicator).
+func skipNonfiling(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[i:]
+		}
+		n--
+	}
+	return ""
+}
+
+// firstWords returns the first n space-separated words of folded s.
+func firstWords(s string, n int) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' {
+			n--
+			if n == 0 {
+				return s[:i]
+			}
+		}
+	}
+	return s
+}
+
+// sortedTokens returns the words of folded s sorted and joined by spaces,
+// so that "nguyen du" (from "Nguyễn, Du" or "Nguyễn Du") and an inverted
+// western name ("stowe harriet beecher" / "harriet beecher stowe") give
+// one key. Single-letter initials are kept.
+func sortedTokens(s string) string {
+	if s == "" {
+		return ""
+	}
+	toks := strings.Fields(s)
+	if len(toks) == 1 {
+		return toks[0]
+	}
+	// Insertion sort: names have a handful of words.
+	for i := 1; i < len(toks); i++ {
+		for j := i; j > 0 && toks[j] < toks[j-1]; j-- {
+			toks[j], toks[j-1] = toks[j-1], toks[j]
+		}
+	}
+	return strings.Join(toks, " ")
+}
+
+// romanValue parses a lower-case roman numeral up to 3999; 0 if s is not one.
+func romanValue(s string) int {
+	if s == "" || len(s) > 15 {
+		return 0
+	}
+	vals := map[byte]int{'i': 1, 'v': 5, 'x': 10, 'l': 50, 'c': 100, 'd': 500, 'm': 1000}
+	total, prev := 0, 0
+	for i := len(s) - 1; i >= 0; i-- {
+		v, ok := vals[s[i]]
+		if !ok {
+			return 0
+		}
+		if v < prev {
+			total -= v
+		} else {
+			total += v
+			prev = v
+		}
+	}
+	if total <= 0 || total > 3999 {
+		return 0
+	}
+	return total
+}
+
+// similarity is 1 - d(a, b)/max(len), where d is the optimal string
+// alignment distance (Levenshtein with adjacent transpositions, the
+// commonest typing slip, counted as one edit): 1 for equal strings, 0 for
+// nothing in common. It works on bytes, which for folded text is almost
+// always ASCII. Long values are compared on their first 160 bytes.
+func similarity(a, b string) float64 {
+	s, _ := similarityAtLeast(a, b, 0)
+	return s
+}
+
+// simLimit bounds the bytes compared.
+const simLimit = 160
+
+// similarityAtLeast is similarity when it is at least atLeast; otherwise ok
+// is false and the value is only a bound. Knowing the threshold, it
+// computes only the band of the dynamic programme within the edit budget
+// of the diagonal and stops as soon as the budget is exceeded: the
+// candidates of a record are mostly clearly different, and this is the
+// inner loop of matching.
+func similarityAtLeast(a, b string, atLeast float64) (sim float64, ok bool) {
+	if len(a) > simLimit {
+		a = a[:simLimit]
+	}
+	if len(b) > simLimit {
+		b = b[:simLimit]
+	}
+	if a == b {
+		return 1, true
+	}
+	if a == "" || b == "" {
+		return 0, atLeast <= 0
+	}
+	la, lb := len(a), len(b)
+	maxLen := max(la, lb)
+	budget := int((1-atLeast)*float64(maxLen) + 1e-9) // most edits allowed
+	if budget > maxLen {
+		budget = maxLen
+	}
+	if abs(la-lb) > budget {
+		return 1 - float64(abs(la-lb))/float64(maxLen), false
+	}
+	const inf = 1 << 30
+	// Three rows of the dynamic programme on the stack.
+	var rowsBuf [3 * (simLimit + 1)]int
+	pp := rowsBuf[:lb+1]
+	prev := rowsBuf[simLimit+1 : simLimit+2+lb]
+	cur := rowsBuf[2*(simLimit+1) : 2*(simLimit+1)+lb+1]
+	for j := 0; j <= lb; j++ {
+		if j <= budget {
+			prev[j] = j
+		} else {
+			prev[j] = inf
+		}
+		pp[j] = inf
+	}
+	for i := 1; i <= la; i++ {
+		lo, hi := max(1, i-budget), min(lb, i+budget)
+		if lo > 1 {
+			cur[lo-1] = inf
+		} else {
+			cur[0] = i
+		}
+		rowMin := inf
+		if lo == 1 {
+			rowMin = cur[0]
+		}
+		ca := a[i-1]
+		for j := lo; j <= hi; j++ {
+			cost := 1
+			if ca == b[j-1] {
+				cost = 0
+			}
+			v := prev[j-1] + cost
+			if d := prev[j] + 1; d < v {
+				v = d
+			}
+			if d := cur[j-1] + 1; d < v {
+				v = d
+			}
+			if i > 1 && j > 1 && ca == b[j-2] && a[i-2] == b[j-1] {
+				if d := pp[j-2] + 1; d < v {
+					v = d
+				}
+			}
+			cur[j] = v
+			if v < rowMin {
+				rowMin = v
+			}
+		}
+		if hi < lb {
+			cur[hi+1] = inf
+		}
+		if rowMin > budget {
+			return 1 - float64(rowMin)/float64(maxLen), false
+		}
+		pp, prev, cur = prev, cur, pp
+	}
+	d := prev[lb]
+	s := 1 - float64(d)/float64(maxLen)
+	return s, d <= budget
+}
+
+// tokenContainment is |A ∩ B| / min(|A|, |B|) over the words of two folded
+// strings: 1 when every word of the shorter is in the longer.
+func tokenContainment(a, b string) float64 {
+	ta, tb := strings.Fields(a), strings.Fields(b)
+	if len(ta) == 0 || len(tb) == 0 {
+		return 0
+	}
+	if len(ta) > len(tb) {
+		ta, tb = tb, ta
+	}
+	n := 0
+	for _, x := range ta {
+		for _, y := range tb {
+			if x == y {
+				n++
+				break
+			}
+		}
+	}
+	return float64(n) / float64(len(ta))
+}

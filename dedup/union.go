@@ -1,0 +1,344 @@
+package dedup
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/unicat/unicat/marc"
+)
+
+// UnionRecord is one union record as served: the master record's
+// bibliographic fields, one 852 per holding library and one 035 per member
+// record.
+type UnionRecord struct {
+	// ID is the stable union id: "u" and eight base-36 digits
+	// ("u0000001a"). Ids are allocated in increasing order, so they sort by
+	// age and are URL-safe.
+	ID string
+	// Record is the record as served; nil when Deleted.
+	Record *marc.Record
+	// Datestamp (UTC) changes whenever what is served changes, holdings
+	// included. Every commit that changes union records stamps them with
+	// one datestamp, strictly later than any earlier commit's.
+	Datestamp time.Time
+	// Deleted is set when the cluster was merged into another (AliasOf
+	// set) or lost all its members. Deleted union records are kept forever
+	// (OAI-PMH deletedRecord=persistent).
+	Deleted bool
+	// AliasOf is the surviving id when this one was merged away.
+	AliasOf string
+	// Libraries are the holding library codes, sorted; nil when Deleted.
+	Libraries []string
+	// Levels are the holding libraries' levels (province, district,
+	// commune), sorted, without repeats; nil when Deleted.
+	Levels []string
+}
+
+// Listener is told, inside the batch's write transaction and after the
+// deduplication of the batch, which union records changed (new, updated,
+// merged away or deleted). An error rolls the whole batch back. Listeners
+// must create the buckets they need on first use: they may also be called
+// from the Deduper's Init when it rebuilds the clusters of an existing
+// store.
+type Listener interface {
+	UnionChanged(tx *bbolt.Tx, changes []UnionRecord) error
+}
+
+// AddListener registers l. It must be called before the Deduper is added
+// to the store and not concurrently with anything else.
+func (d *Deduper) AddListener(l Listener) { d.listeners = append(d.listeners, l) }
+
+// Buckets owned by this package. Keys and values are documented in doc.go.
+var (
+	bucketMeta     = []byte("dedup.meta")
+	bucketUnions   = []byte("dedup.unions")
+	bucketByDate   = []byte("dedup.bydate")
+	bucketClusters = []byte("dedup.clusters")
+	bucketMembers  = []byte("dedup.members")
+	bucketProfiles = []byte("dedup.profiles")
+	bucketKeys     = []byte("dedup.keys")
+	bucketEdges    = []byte("dedup.edges")
+
+	keySeq      = []byte("seq")      // last union sequence number allocated
+	keyCounts   = []byte("counts")   // live, deleted union records
+	keyLastDate = []byte("lastdate") // datestamp of the last commit that changed a union record
+	keyVersion  = []byte("version")  // layout version
+	keyConfig   = []byte("config")   // fingerprint of the options the clusters were built with
+	keyGen      = []byte("gen")      // batches applied, to tell whether the profile cache is current
+)
+
+// unionID formats a union sequence number.
+func unionID(seq uint64) string {
+	var b [9]byte
+	b[0] = 'u'
+	s := strconv.FormatUint(seq, 36)
+	for i := 1; i < 9-len(s); i++ {
+		b[i] = '0'
+	}
+	copy(b[9-len(s):], s)
+	return string(b[:])
+}
+
+// parseUnionID returns the sequence number of id, or false.
+func parseUnionID(id string) (uint64, bool) {
+	if len(id) != 9 || id[0] != 'u' {
+		return 0, false
+	}
+	for i := 1; i < 9; i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z') {
+			return 0, false
+		}
+	}
+	v, err := strconv.ParseUint(id[1:], 36, 64)
+	return v, err == nil && v > 0
+}
+
+// stored union values:
+//
+//	version 1, flags (bit 0 deleted), datestamp uint64 BE Unix ns,
+//	aliasOf, libraries, levels (uvarint-counted strings),
+//	format byte (0 none, 1 ISO 2709, 2 MARCXML), record bytes to the end
+const (
+	unionEncV1   = 1
+	flagDeleted  = 1
+	fmtNone      = 0
+	fmtISO2709   = 1
+	fmtMARCXML   = 2
+	datestampLen = 8
+)
+
+// storedUnion is a union value without its record decoded.
+type storedUnion struct {
+	deleted   bool
+	datestamp time.Time
+	aliasOf   string
+	libraries []string
+	levels    []string
+	format    byte
+	raw       []byte // aliases the bbolt value until copied
+}
+
+func encodeUnion(dst []byte, u *storedUnion) []byte {
+	var flags byte
+	if u.deleted {
+		flags |= flagDeleted
+	}
+	dst = append(dst, unionEncV1, flags)
+	dst = appendU64(dst, uint64(u.datestamp.UnixNano()))
+	dst = appendStr(dst, u.aliasOf)
+	dst = appendStrs(dst, u.libraries)
+	dst = appendStrs(dst, u.levels)
+	dst = append(dst, u.format)
+	return append(dst, u.raw...)
+}
+
+func decodeUnion(id string, v []byte) (*storedUnion, error) {
+	r := reader{b: v}
+	if ver := r.byte(); r.err == nil && ver != unionEncV1 {
+		return nil, fmt.Errorf("dedup: union %s: unknown encoding version %d", id, ver)
+	}
+	flags := r.byte()
+	if flags&^flagDeleted != 0 {
+		return nil, fmt.Errorf("dedup: union %s: unknown flags %#x", id, flags)
+	}
+	u := &storedUnion{deleted: flags&flagDeleted != 0}
+	u.datestamp = time.Unix(0, int64(r.u64())).UTC()
+	u.aliasOf = r.str()
+	u.libraries = r.strs()
+	u.levels = r.strs()
+	u.format = r.byte()
+	u.raw = r.rest()
+	if err := r.done("union " + id); err != nil {
+		return nil, err
+	}
+	if u.format > fmtMARCXML {
+		return nil, fmt.Errorf("dedup: union %s: unknown record format %d", id, u.format)
+	}
+	return u, nil
+}
+
+// sameServed reports whether a and b serve the same thing (everything but
+// the datestamp).
+func sameServed(a, b *storedUnion) bool {
+	return a.deleted == b.deleted && a.aliasOf == b.aliasOf && a.format == b.format &&
+		bytes.Equal(a.raw, b.raw) && equalStrs(a.libraries, b.libraries) && equalStrs(a.levels, b.levels)
+}
+
+func equalStrs(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (u *storedUnion) toUnion(id string) (*UnionRecord, error) {
+	out := &UnionRecord{
+		ID:        id,
+		Datestamp: u.datestamp,
+		Deleted:   u.deleted,
+		AliasOf:   u.aliasOf,
+		Libraries: u.libraries,
+		Levels:    u.levels,
+	}
+	if u.format == fmtNone {
+		return out, nil
+	}
+	rec, err := decodeServed(u.format, u.raw)
+	if err != nil {
+		return nil, fmt.Errorf("dedup: union %s: %w", id, err)
+	}
+	out.Record = rec
+	return out, nil
+}
+
+func decodeServed(format byte, raw []byte) (*marc.Record, error) {
+	opts := marc.ReaderOptions{Charset: marc.CharsetUTF8}
+	var rd marc.Reader
+	if format == fmtMARCXML {
+		rd = marc.NewXMLReader(bytes.NewReader(raw), opts)
+	} else {
+		rd = marc.NewISO2709Reader(bytes.NewReader(raw), opts)
+	}
+	return rd.Next()
+}
+
+// dateKey is the bydate key of a union: datestamp then id.
+func dateKey(t time.Time, id string) []byte {
+	k := make([]byte, 0, datestampLen+len(id))
+	k = appendU64(k, uint64(t.UnixNano()))
+	return append(k, id...)
+}
+
+// Get returns the union record id, or nil, nil when there is none. An
+// alias is a deleted record of its own; Get does not follow AliasOf.
+// It works in any read or write transaction.
+func Get(tx *bbolt.Tx, id string) (*UnionRecord, error) {
+	b := tx.Bucket(bucketUnions)
+	if b == nil {
+		return nil, nil
+	}
+	v := b.Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	u, err := decodeUnion(id, v)
+	if err != nil {
+		return nil, err
+	}
+	return u.toUnion(id)
+}
+
+// ForEachUnion calls fn for every union record, deleted ones included, in
+// id order, stopping at the first error, which it returns unchanged.
+func ForEachUnion(tx *bbolt.Tx, fn func(*UnionRecord) error) error {
+	b := tx.Bucket(bucketUnions)
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		u, err := decodeUnion(string(k), v)
+		if err != nil {
+			return err
+		}
+		ur, err := u.toUnion(string(k))
+		if err != nil {
+			return err
+		}
+		if err := fn(ur); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ForEachSince calls fn for the union records (deleted ones included) in
+// datestamp order, then id order, from a position: with afterID == "" it
+// starts at the first record whose datestamp is >= from; otherwise
+// strictly after (from, afterID), which is how an OAI-PMH resumption token
+// continues a list. It reads a datestamp index, so it costs only what it
+// visits. fn's error stops the walk and is returned unchanged.
+func ForEachSince(tx *bbolt.Tx, from time.Time, afterID string, fn func(*UnionRecord) error) error {
+	b, ub := tx.Bucket(bucketByDate), tx.Bucket(bucketUnions)
+	if b == nil || ub == nil {
+		return nil
+	}
+	var start []byte
+	if !from.IsZero() && from.UnixNano() > 0 {
+		start = dateKey(from, afterID)
+	} else {
+		start = dateKey(time.Unix(0, 0), afterID)
+	}
+	c := b.Cursor()
+	k, _ := c.Seek(start)
+	if afterID != "" && k != nil && bytes.Equal(k, start) {
+		k, _ = c.Next()
+	}
+	for ; k != nil; k, _ = c.Next() {
+		if len(k) <= datestampLen {
+			return fmt.Errorf("dedup: bad datestamp index key %x", k)
+		}
+		id := string(k[datestampLen:])
+		v := ub.Get(k[datestampLen:])
+		if v == nil {
+			return fmt.Errorf("dedup: datestamp index names union %s, which is not stored", id)
+		}
+		u, err := decodeUnion(id, v)
+		if err != nil {
+			return err
+		}
+		ur, err := u.toUnion(id)
+		if err != nil {
+			return err
+		}
+		if err := fn(ur); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Count returns how many union records are live and how many deleted
+// (aliases included), from counters kept with them.
+func Count(tx *bbolt.Tx) (live, deleted int, err error) {
+	b := tx.Bucket(bucketMeta)
+	if b == nil {
+		return 0, 0, nil
+	}
+	v := b.Get(keyCounts)
+	if v == nil {
+		return 0, 0, nil
+	}
+	if len(v) != 16 {
+		return 0, 0, fmt.Errorf("dedup: union counters are %d bytes, want 16", len(v))
+	}
+	return int(binary.BigEndian.Uint64(v)), int(binary.BigEndian.Uint64(v[8:])), nil
+}
+
+// EarliestDatestamp returns the smallest datestamp of any union record,
+// deleted ones included; the zero time when there are none.
+func EarliestDatestamp(tx *bbolt.Tx) (time.Time, error) {
+	b := tx.Bucket(bucketByDate)
+	if b == nil {
+		return time.Time{}, nil
+	}
+	k, _ := b.Cursor().First()
+	if k == nil {
+		return time.Time{}, nil
+	}
+	if len(k) <= datestampLen {
+		return time.Time{}, fmt.Errorf("dedup: bad datestamp index key %x", k)
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(k))).UTC(), nil
+}
