@@ -32,6 +32,7 @@ type Config struct {
 	OAI     OAIConfig     `yaml:"oai"`
 	Sources []Source      `yaml:"sources"`
 	Dedup   DedupConfig   `yaml:"dedup"`
+	Admin   AdminConfig   `yaml:"admin"` // ops.go
 
 	// Path is the file the configuration was read from ("" when parsed
 	// from bytes). Relative paths in the file are resolved against its
@@ -42,6 +43,12 @@ type Config struct {
 // HTTPConfig configures the HTTP server (SRU, OAI-PMH, web, metrics).
 type HTTPConfig struct {
 	Addr string `yaml:"addr"`
+	// Limits of every request (see ops.go for defaults): the largest
+	// request body but admin uploads, and the time to read a request and
+	// to write its answer.
+	MaxBodyBytes int64         `yaml:"max_body_bytes"`
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
 }
 
 // Z3950Config configures the Z39.50 listener.
@@ -350,6 +357,7 @@ func (c *Config) applyDefaults() {
 	if c.HTTP.Addr == "" {
 		c.HTTP.Addr = defaultHTTPAddr
 	}
+	c.applyOpsDefaults()
 	if c.Z3950.Database == "" {
 		c.Z3950.Database = "unicat"
 	}
@@ -568,6 +576,7 @@ func (v *validator) validate(c *Config) {
 		v.add([]any{"z3950", "addr"}, "want host:port, got %q", c.Z3950.Addr)
 	}
 	v.validateOAI(&c.OAI)
+	v.validateOps(c)
 	seenID := map[string]int{}
 	for i := range c.Sources {
 		v.validateSource(c, i, seenID)

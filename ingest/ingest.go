@@ -40,6 +40,10 @@ type Options struct {
 	Progress func(bytes, records int64)
 	// Now stamps the batches; zero means time.Now.
 	Now func() time.Time
+	// Seen, when set, is called with the local id of every record handed
+	// to the store, so that a caller treating the files as a whole
+	// catalog can tell which stored records are missing from them.
+	Seen func(localID string)
 }
 
 // Reject is a record that did not go in.
@@ -243,6 +247,9 @@ func importStream(ctx context.Context, st *store.Store, r io.Reader, name string
 			continue
 		}
 		batch = append(batch, store.Incoming{LocalID: id, Record: rec, Datestamp: now()})
+		if opts.Seen != nil {
+			opts.Seen(id)
+		}
 		if len(batch) >= size {
 			if err := flush(); err != nil {
 				return cr.n, err

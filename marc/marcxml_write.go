@@ -322,3 +322,13 @@ func xmlIndicator(tag string, c byte, warns *[]Warning) byte {
 	*warns = append(*warns, Warning{Tag: tag, Msg: fmt.Sprintf("indicator %q not allowed in MARCXML; blank written", c)})
 	return ' '
 }
+
+// AppendXMLText appends s escaped for XML character data or a
+// double-quoted attribute value. Invalid UTF-8 becomes U+FFFD and
+// characters XML 1.0 forbids are dropped, so whatever a record or a client
+// holds, the document stays well-formed. The protocol packages (SRU,
+// OAI-PMH, the web page's downloads) write all their text through it.
+func AppendXMLText(dst []byte, s string) []byte {
+	var discard []Warning
+	return appendXMLEscaped(dst, s, true, "", &discard)
+}

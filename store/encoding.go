@@ -36,18 +36,20 @@ type SourceRecord struct {
 // Record decodes Raw.
 func (r *SourceRecord) Record() (*marc.Record, error) {
 	opts := marc.ReaderOptions{Source: r.Source + "/" + r.LocalID, Charset: marc.CharsetUTF8}
-	var rd marc.Reader
+	var (
+		rec *marc.Record
+		err error
+	)
 	switch r.Format {
 	case marc.FormatISO2709:
-		rd = marc.NewISO2709Reader(bytes.NewReader(r.Raw), opts)
+		rec, err = marc.DecodeISO2709(r.Raw, opts)
 	case marc.FormatMARCXML:
-		rd = marc.NewXMLReader(bytes.NewReader(r.Raw), opts)
+		rec, err = marc.NewXMLReader(bytes.NewReader(r.Raw), opts).Next()
 	case "":
 		return nil, fmt.Errorf("store: record %q of source %q: deleted before any record was stored", r.LocalID, r.Source)
 	default:
 		return nil, fmt.Errorf("store: record %q of source %q: unknown format %q", r.LocalID, r.Source, r.Format)
 	}
-	rec, err := rd.Next()
 	if err != nil {
 		return nil, fmt.Errorf("store: record %q of source %q: %w", r.LocalID, r.Source, err)
 	}
@@ -186,7 +188,12 @@ func encodeRun(dst []byte, r *Run) ([]byte, error) {
 	for _, n := range []int64{int64(r.Added), int64(r.Updated), int64(r.Unchanged), int64(r.Deleted), int64(r.Rejected), int64(r.Pages), r.Bytes} {
 		dst = binary.AppendVarint(dst, n)
 	}
-	return appendString(dst, r.Err), nil
+	dst = appendString(dst, r.Err)
+	if r.Notes != "" {
+		// Optional, so that runs written before Notes existed still decode.
+		dst = appendString(dst, r.Notes)
+	}
+	return dst, nil
 }
 
 func decodeRun(b []byte) (Run, error) {
@@ -202,6 +209,11 @@ func decodeRun(b []byte) (Run, error) {
 	}
 	r.Bytes = d.varint()
 	r.Err = d.string()
+	if len(d.b) > 0 && d.err == nil {
+		if r.Notes = d.string(); r.Notes == "" && d.err == nil {
+			d.fail(errors.New("empty notes")) // not canonical: absent instead
+		}
+	}
 	if err := d.finish(); err != nil {
 		return Run{}, fmt.Errorf("decode run: %w", err)
 	}

@@ -82,6 +82,18 @@ func TestSourceInfoAndRunEncoding(t *testing.T) {
 	if _, err := decodeRun(b[:len(b)-1]); err == nil {
 		t.Error("truncated run decoded")
 	}
+	run.Notes = "guard: 503 Retry-After honoured twice"
+	withNotes, err := encodeRun(nil, &run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := decodeRun(withNotes); err != nil || got != run {
+		t.Errorf("run with notes: %+v %v", got, err)
+	}
+	// An explicit empty note is not the canonical form (absent is).
+	if _, err := decodeRun(append(b, 0)); err == nil {
+		t.Error("run with an empty trailing note decoded")
+	}
 }
 
 // FuzzDecodeSourceRecord feeds arbitrary bytes to the value decoders: they

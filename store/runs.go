@@ -14,6 +14,9 @@ type Run struct {
 	Added, Updated, Unchanged, Deleted, Rejected, Pages int
 	Bytes                                               int64
 	Err                                                 string // "" when the run succeeded
+	// Notes lists what an operator should know about a run that is not
+	// an error: guards that tripped, repaired or rejected records.
+	Notes string
 }
 
 // MaxRuns is how many runs are kept per source; older ones are dropped.

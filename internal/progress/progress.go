@@ -66,6 +66,14 @@ func (b *Bar) Set(done, items int64) {
 	}
 }
 
+// SetTotal sets the amount of work, once it becomes known (a harvest
+// learns it from the server's first page).
+func (b *Bar) SetTotal(total int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.total = total
+}
+
 // Finish draws the final state and ends the line.
 func (b *Bar) Finish() {
 	b.mu.Lock()

@@ -1,0 +1,72 @@
+package config
+
+import (
+	"os"
+	"time"
+)
+
+// AdminConfig configures the administration API at /admin.
+type AdminConfig struct {
+	// Token is the bearer token the API requires. Empty (and no
+	// UNICAT_ADMIN_TOKEN in the environment) refuses every request.
+	// At least 16 characters.
+	Token string `yaml:"token"`
+	// MaxUploadBytes caps an uploaded export file (default 1 GiB).
+	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+}
+
+// AdminTokenEnv names the environment variable that overrides admin.token,
+// so that the token need not be written in the configuration file.
+const AdminTokenEnv = "UNICAT_ADMIN_TOKEN"
+
+// HTTP and admin defaults.
+const (
+	DefaultMaxBodyBytes   = 1 << 20
+	DefaultReadTimeout    = 30 * time.Second
+	DefaultWriteTimeout   = 2 * time.Minute
+	DefaultMaxUploadBytes = 1 << 30
+	minAdminToken         = 16
+)
+
+// AdminToken returns the admin API's token: UNICAT_ADMIN_TOKEN when set,
+// else admin.token.
+func (c *Config) AdminToken() string {
+	if t := os.Getenv(AdminTokenEnv); t != "" {
+		return t
+	}
+	return c.Admin.Token
+}
+
+func (c *Config) applyOpsDefaults() {
+	if c.HTTP.MaxBodyBytes == 0 {
+		c.HTTP.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.HTTP.ReadTimeout == 0 {
+		c.HTTP.ReadTimeout = DefaultReadTimeout
+	}
+	if c.HTTP.WriteTimeout == 0 {
+		c.HTTP.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.Admin.MaxUploadBytes == 0 {
+		c.Admin.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+}
+
+func (v *validator) validateOps(c *Config) {
+	if c.HTTP.MaxBodyBytes < 1024 {
+		v.add([]any{"http", "max_body_bytes"}, "must be at least 1024, got %d", c.HTTP.MaxBodyBytes)
+	}
+	if c.HTTP.ReadTimeout < time.Second || c.HTTP.ReadTimeout > time.Hour {
+		v.add([]any{"http", "read_timeout"}, "must be between 1s and 1h, got %v", c.HTTP.ReadTimeout)
+	}
+	if c.HTTP.WriteTimeout < time.Second || c.HTTP.WriteTimeout > time.Hour {
+		v.add([]any{"http", "write_timeout"}, "must be between 1s and 1h, got %v", c.HTTP.WriteTimeout)
+	}
+	if c.Admin.MaxUploadBytes < 1024 {
+		v.add([]any{"admin", "max_upload_bytes"}, "must be at least 1024, got %d", c.Admin.MaxUploadBytes)
+	}
+	if t := c.Admin.Token; t != "" && len(t) < minAdminToken {
+		// The message must not repeat the token: errors get logged.
+		v.add([]any{"admin", "token"}, "must be at least %d characters, got %d", minAdminToken, len(t))
+	}
+}

@@ -1,0 +1,52 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestOpsConfig(t *testing.T) {
+	cfg, err := Parse([]byte("data_dir: d\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.MaxBodyBytes != DefaultMaxBodyBytes || cfg.HTTP.ReadTimeout != DefaultReadTimeout ||
+		cfg.HTTP.WriteTimeout != DefaultWriteTimeout || cfg.Admin.MaxUploadBytes != DefaultMaxUploadBytes {
+		t.Errorf("defaults: %+v %+v", cfg.HTTP, cfg.Admin)
+	}
+	cfg, err = Parse([]byte("http: {max_body_bytes: 4096, read_timeout: 5s, write_timeout: 10m}\nadmin: {token: abcdefghijklmnopqrst, max_upload_bytes: 2048}\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.MaxBodyBytes != 4096 || cfg.HTTP.ReadTimeout != 5*time.Second || cfg.HTTP.WriteTimeout != 10*time.Minute ||
+		cfg.Admin.Token != "abcdefghijklmnopqrst" || cfg.Admin.MaxUploadBytes != 2048 {
+		t.Errorf("parsed: %+v %+v", cfg.HTTP, cfg.Admin)
+	}
+	t.Setenv(AdminTokenEnv, "")
+	if cfg.AdminToken() != "abcdefghijklmnopqrst" {
+		t.Errorf("AdminToken without env = %q", cfg.AdminToken())
+	}
+	t.Setenv(AdminTokenEnv, "from-the-environment")
+	if cfg.AdminToken() != "from-the-environment" {
+		t.Errorf("AdminToken with env = %q", cfg.AdminToken())
+	}
+
+	_, err = Parse([]byte("http:\n  max_body_bytes: 10\n  read_timeout: 0.5s\n  write_timeout: 2h\nadmin:\n  token: short-secret\n  max_upload_bytes: -1\n"), "f.yaml")
+	if err == nil {
+		t.Fatal("bad ops config accepted")
+	}
+	msg := err.Error()
+	for _, want := range []string{"line 2: http.max_body_bytes", "line 3: http.read_timeout", "line 4: http.write_timeout",
+		"admin.token: must be at least 16", "admin.max_upload_bytes"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "short-secret") {
+		t.Errorf("error repeats the token:\n%s", msg)
+	}
+	if _, err := Parse([]byte("admin: {tokne: abcdefghijklmnopqrst}\n"), ""); err == nil || !strings.Contains(err.Error(), "tokne") {
+		t.Errorf("misspelt admin key: %v", err)
+	}
+}
