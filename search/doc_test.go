@@ -1,0 +1,61 @@
+package search
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated part of docs/search.md")
+
+const (
+	tableStart = "<!-- index table: generated from search.Indexes by `go test ./search -run IndexTableDoc -update` -->"
+	tableEnd   = "<!-- end of index table -->"
+)
+
+// indexTableMarkdown renders the index table for the documentation.
+func indexTableMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| index | CQL names | Bib-1 use | kind | sort | MARC fields |\n|---|---|---|---|---|---|\n")
+	for _, d := range Indexes() {
+		var uses []string
+		for _, u := range d.Bib1 {
+			uses = append(uses, fmt.Sprint(u))
+		}
+		sortable := ""
+		if d.Sort != 0 {
+			sortable = d.Sort.String()
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s |\n", d.Title, strings.Join(d.CQL, "`, `"),
+			strings.Join(uses, ", "), d.Kind, sortable, strings.ReplaceAll(d.Fields, "|", "\\|"))
+	}
+	return b.String()
+}
+
+// TestIndexTableDoc keeps the index table of docs/search.md what the code
+// declares.
+func TestIndexTableDoc(t *testing.T) {
+	const path = "../docs/search.md"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	i, j := strings.Index(s, tableStart), strings.Index(s, tableEnd)
+	if i < 0 || j < i {
+		t.Fatalf("%s lacks the index table markers", path)
+	}
+	want := s[:i+len(tableStart)] + "\n" + indexTableMarkdown() + s[j:]
+	if want == s {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("%s: the index table differs from search.Indexes; run go test ./search -run IndexTableDoc -update", path)
+}

@@ -1,0 +1,394 @@
+package search
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"go.etcd.io/bbolt"
+
+	"github.com/unicat/unicat/dedup"
+)
+
+// Index is the search index kept in the store's bbolt file. It has no
+// state of its own besides the file, so one value serves any number of
+// concurrent searches; updates run in the store's single write
+// transaction.
+type Index struct{}
+
+// New returns an Index.
+func New() *Index { return &Index{} }
+
+// ErrNeedsRebuild is returned when the stored index was built by another
+// version of the index table or an interrupted rebuild; `unicat reindex`
+// (Rebuild) makes it usable again.
+var ErrNeedsRebuild = errors.New("search: the index must be rebuilt (unicat reindex)")
+
+// buckets are the index's buckets in one transaction.
+type buckets struct {
+	meta, ids, docs, terms, sort *bbolt.Bucket
+}
+
+func openBuckets(tx *bbolt.Tx) *buckets {
+	b := &buckets{
+		meta: tx.Bucket(bucketMeta), ids: tx.Bucket(bucketIDs), docs: tx.Bucket(bucketDocs),
+		terms: tx.Bucket(bucketTerms), sort: tx.Bucket(bucketSort),
+	}
+	if b.meta == nil || b.ids == nil || b.docs == nil || b.terms == nil || b.sort == nil {
+		return nil
+	}
+	return b
+}
+
+// ensureBuckets creates the buckets when missing (a new store, or dedup
+// replaying into an index that never existed) and checks that the stored
+// index is usable.
+func ensureBuckets(tx *bbolt.Tx) (*buckets, error) {
+	if b := openBuckets(tx); b != nil {
+		if err := checkUsable(b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	for _, name := range [][]byte{bucketMeta, bucketIDs, bucketDocs, bucketTerms, bucketSort} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return nil, fmt.Errorf("search: create bucket %s: %w", name, err)
+		}
+	}
+	b := openBuckets(tx)
+	if b.meta.Get(keyVersion) == nil {
+		if err := b.meta.Put(keyVersion, versionValue()); err != nil {
+			return nil, fmt.Errorf("search: write version: %w", err)
+		}
+		if err := b.meta.Put(keyState, []byte("ready")); err != nil {
+			return nil, fmt.Errorf("search: write state: %w", err)
+		}
+	}
+	return b, checkUsable(b)
+}
+
+func checkUsable(b *buckets) error {
+	if !bytes.Equal(b.meta.Get(keyVersion), versionValue()) {
+		return ErrNeedsRebuild
+	}
+	if string(b.meta.Get(keyState)) != "ready" {
+		return ErrNeedsRebuild
+	}
+	return nil
+}
+
+// Init prepares the buckets; it is what store.HookInit asks of a hook,
+// and cmd calls it before serving. It returns ErrNeedsRebuild when the
+// stored index cannot be used as is.
+func (ix *Index) Init(tx *bbolt.Tx) error {
+	_, err := ensureBuckets(tx)
+	return err
+}
+
+// Status describes the stored index.
+type Status struct {
+	Docs  uint64 // documents indexed
+	Ready bool   // false when a rebuild is needed
+}
+
+// Status reports how many documents the index holds and whether it can be
+// used; in a read transaction of a store without an index it reports
+// zero documents, not ready.
+func (ix *Index) Status(tx *bbolt.Tx) (Status, error) {
+	b := openBuckets(tx)
+	if b == nil {
+		return Status{}, nil
+	}
+	st := Status{Ready: checkUsable(b) == nil}
+	r := &reader{b: b}
+	if err := r.init(); err != nil {
+		return st, err
+	}
+	n, err := r.count(termKey{idAll, kindAll, ""})
+	st.Docs = n
+	return st, err
+}
+
+// NeedsRebuild reports whether the index is missing, unusable, or holds a
+// different number of documents than there are live union records (the
+// store was built before the index existed, or by a unicat that did not
+// index).
+func (ix *Index) NeedsRebuild(tx *bbolt.Tx) (bool, error) {
+	st, err := ix.Status(tx)
+	if err != nil {
+		return true, err
+	}
+	live, _, err := dedup.Count(tx)
+	if err != nil {
+		return true, err
+	}
+	return !st.Ready || st.Docs != uint64(live), nil
+}
+
+// UnionChanged implements dedup.Listener: it brings the index up to date
+// with the union records a batch changed, in the batch's transaction.
+func (ix *Index) UnionChanged(tx *bbolt.Tx, changes []dedup.UnionRecord) error {
+	docs := make([]Doc, 0, len(changes))
+	for i := range changes {
+		docs = append(docs, DocOf(&changes[i]))
+	}
+	err := ix.Update(tx, docs)
+	if errors.Is(err, ErrNeedsRebuild) {
+		// An index that must be rebuilt anyway (another version's, or an
+		// interrupted rebuild) does not hold up harvesting; the rebuild
+		// (at the next start, or unicat reindex) covers these changes.
+		return nil
+	}
+	return err
+}
+
+// DocOf converts a union record to the document indexed for it; aliases
+// and deleted records are removed from the index.
+func DocOf(u *dedup.UnionRecord) Doc {
+	d := Doc{ID: u.ID, Record: u.Record, Libraries: u.Libraries, Levels: u.Levels}
+	if u.Deleted || u.AliasOf != "" || u.Record == nil {
+		d = Doc{ID: u.ID, Deleted: true}
+	}
+	return d
+}
+
+// postEdit collects the changes to one stored postings key.
+type postEdit struct {
+	add, del []uint32
+}
+
+type editSet map[string]*postEdit
+
+func (e editSet) note(k termKey, docno uint32, add bool) {
+	key := string(termKeyBytes(nil, k.ix, k.kind, uint16(docno>>chunkBits), k.term))
+	pe := e[key]
+	if pe == nil {
+		pe = &postEdit{}
+		e[key] = pe
+	}
+	if add {
+		pe.add = append(pe.add, docno)
+	} else {
+		pe.del = append(pe.del, docno)
+	}
+}
+
+// Update indexes docs in tx: new ids are added, known ids re-indexed
+// (only the keys that changed are written), deleted ones removed. When an
+// id occurs more than once the last occurrence counts.
+func (ix *Index) Update(tx *bbolt.Tx, docs []Doc) error {
+	b, err := ensureBuckets(tx)
+	if err != nil {
+		return err
+	}
+	last := make(map[string]int, len(docs))
+	for i := range docs {
+		last[docs[i].ID] = i
+	}
+	next, err := getU32(b.meta, keyNext)
+	if err != nil {
+		return err
+	}
+	edits := editSet{}
+	sk := newSortKeyer()
+	var codec docCodec
+	for i := range docs {
+		d := &docs[i]
+		if last[d.ID] != i {
+			continue
+		}
+		if d.ID == "" {
+			return errors.New("search: document without id")
+		}
+		var oldNo uint32
+		var old *storedDoc
+		if v := b.ids.Get([]byte(d.ID)); v != nil {
+			if len(v) != 4 {
+				return fmt.Errorf("search: id %s maps to %d bytes", d.ID, len(v))
+			}
+			oldNo = binary.BigEndian.Uint32(v)
+			dv := b.docs.Get(docnoKey(oldNo))
+			if dv == nil {
+				return fmt.Errorf("search: id %s maps to document %d, which is not stored", d.ID, oldNo)
+			}
+			od, err := codec.decode(dv)
+			if err != nil {
+				return fmt.Errorf("search: document %d (%s): %w", oldNo, d.ID, err)
+			}
+			old = &od
+		}
+		if d.Deleted || d.Record == nil {
+			if old == nil {
+				continue
+			}
+			for _, k := range docKeys(old.values) {
+				edits.note(k, oldNo, false)
+			}
+			for _, k := range sortEntries(old.sort, oldNo) {
+				if err := b.sort.Delete(k); err != nil {
+					return err
+				}
+			}
+			if err := b.ids.Delete([]byte(d.ID)); err != nil {
+				return err
+			}
+			if err := b.docs.Delete(docnoKey(oldNo)); err != nil {
+				return err
+			}
+			continue
+		}
+		nd := storedDoc{id: d.ID, values: extract(d), sort: sk.keys(d.Record)}
+		docno := oldNo
+		if old == nil {
+			keys := docKeys(nd.values)
+			if next == ^uint32(0) {
+				return errors.New("search: out of document numbers (run unicat reindex)")
+			}
+			docno = next
+			next++
+			for _, k := range keys {
+				edits.note(k, docno, true)
+			}
+			if err := b.ids.Put([]byte(d.ID), docnoKey(docno)); err != nil {
+				return err
+			}
+		} else {
+			// Only the indexes whose values changed can have other keys:
+			// a union record gaining a member usually changes its ids and
+			// holdings only.
+			for _, ixid := range changedIndexes(old.values, nd.values) {
+				diffKeys(docKeys(valuesOf(old.values, ixid)), docKeys(valuesOf(nd.values, ixid)),
+					func(k termKey, add bool) { edits.note(k, docno, add) })
+			}
+		}
+		if old == nil || !sameSortKeys(old.sort, nd.sort) {
+			if old != nil {
+				for _, k := range sortEntries(old.sort, docno) {
+					if err := b.sort.Delete(k); err != nil {
+						return err
+					}
+				}
+			}
+			for _, k := range sortEntries(nd.sort, docno) {
+				if err := b.sort.Put(k, nil); err != nil {
+					return err
+				}
+			}
+		}
+		v, err := codec.encode(&nd)
+		if err != nil {
+			return fmt.Errorf("search: encode document %s: %w", d.ID, err)
+		}
+		if err := b.docs.Put(docnoKey(docno), v); err != nil {
+			return err
+		}
+	}
+	if err := applyEdits(b.terms, edits); err != nil {
+		return err
+	}
+	return putU32(b.meta, keyNext, next)
+}
+
+// changedIndexes lists the index ids whose values differ between a and b
+// (both in extraction order).
+func changedIndexes(a, b []value) []byte {
+	var out []byte
+	for i := range indexTable {
+		id := indexTable[i].id
+		if !slices.Equal(valuesOf(a, id), valuesOf(b, id)) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func valuesOf(vals []value, ix byte) []value {
+	var out []value
+	for _, v := range vals {
+		if v.ix == ix {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func sameSortKeys(a, b sortKeys) bool {
+	return a.year == b.year && bytes.Equal(a.title, b.title) && bytes.Equal(a.creator, b.creator)
+}
+
+// diffKeys calls fn for the keys only in a (add=false) and only in b
+// (add=true); both are sorted.
+func diffKeys(a, b []termKey, fn func(termKey, bool)) {
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b):
+			fn(a[i], false)
+			i++
+		case i == len(a):
+			fn(b[j], true)
+			j++
+		default:
+			switch c := a[i].compare(b[j]); {
+			case c < 0:
+				fn(a[i], false)
+				i++
+			case c > 0:
+				fn(b[j], true)
+				j++
+			default:
+				i++
+				j++
+			}
+		}
+	}
+}
+
+// applyEdits rewrites each changed postings key once, in key order.
+func applyEdits(terms *bbolt.Bucket, edits editSet) error {
+	keys := make([]string, 0, len(edits))
+	for k := range edits {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		e := edits[k]
+		kb := []byte(k)
+		chunk := uint16(kb[2])<<8 | uint16(kb[3])
+		bm := roaring.New()
+		if v := terms.Get(kb); v != nil {
+			if err := decodeOwned(bm, chunk, v); err != nil {
+				return fmt.Errorf("search: postings %q: %w", k, err)
+			}
+		}
+		bm.AddMany(e.add)
+		for _, d := range e.del {
+			bm.Remove(d)
+		}
+		v, err := encodePostings(bm)
+		if err != nil {
+			return fmt.Errorf("search: encode postings %q: %w", k, err)
+		}
+		if v == nil {
+			err = terms.Delete(kb)
+		} else {
+			err = terms.Put(kb, v)
+		}
+		if err != nil {
+			return fmt.Errorf("search: write postings %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// decodeOwned is decodePostings into a bitmap that does not share memory
+// with the stored value, for modifying it.
+func decodeOwned(dst *roaring.Bitmap, chunk uint16, v []byte) error {
+	if len(v) > 0 && v[0] == postBitmap {
+		return dst.UnmarshalBinary(slices.Clone(v[1:]))
+	}
+	return decodePostings(dst, chunk, v)
+}

@@ -1,0 +1,263 @@
+package search
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+
+	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/textnorm"
+)
+
+// Doc is one union record to index.
+type Doc struct {
+	ID      string
+	Record  *marc.Record // nil when Deleted
+	Deleted bool         // deleted or merged away: removed from the index
+	// Libraries and Levels are the holding library codes and their
+	// levels; when nil they are read from the record's 852 $a and $b.
+	Libraries []string
+	Levels    []string
+}
+
+// Key kinds, the second byte of a term key.
+const (
+	kindWord        = 'w' // folded word
+	kindWordExact   = 'x' // folded word 0x01 exact word
+	kindPair        = 'b' // folded word, space, next folded word
+	kindPhrase      = 'p' // folded whole value (words joined by one space)
+	kindPhraseExact = 'q' // folded phrase 0x01 exact phrase
+	kindNumber      = 'n' // number, four digits
+	kindAll         = 'a' // the one key listing every live document
+)
+
+// variantSep separates the folded form from the exact form in 'x' and 'q'
+// keys, so that all exact variants of one folded term are adjacent.
+const variantSep = "\x01"
+
+// Limits that keep keys well under bbolt's maximum key size.
+const (
+	maxWordBytes   = 120
+	maxPhraseBytes = 240
+)
+
+// value is one field value extracted for an index.
+type value struct {
+	ix    byte
+	flags uint8
+	text  string
+}
+
+// termKey is a term in one index, without the chunk.
+type termKey struct {
+	ix   byte
+	kind byte
+	term string
+}
+
+func (a termKey) compare(b termKey) int {
+	if a.ix != b.ix {
+		return int(a.ix) - int(b.ix)
+	}
+	if a.kind != b.kind {
+		return int(a.kind) - int(b.kind)
+	}
+	return strings.Compare(a.term, b.term)
+}
+
+// extract runs every index's extractor over d.
+func extract(d *Doc) []value {
+	var out []value
+	for i := range indexTable {
+		def := &indexTable[i]
+		def.extract(d, func(text string, flags uint8) {
+			text = strings.TrimSpace(text)
+			if text == "" {
+				return
+			}
+			out = append(out, value{ix: def.id, flags: flags, text: text})
+		})
+	}
+	return out
+}
+
+// variants collects, per folded term, the exact forms seen in one
+// document.
+type variants map[termKey][]string
+
+func (v variants) add(k termKey, exact string) {
+	list := v[k]
+	for _, e := range list {
+		if e == exact {
+			return
+		}
+	}
+	v[k] = append(list, exact)
+}
+
+// docKeys returns the sorted, distinct term keys of a document's values.
+//
+// A folded word or phrase f gets a plain key; exact keys f 0x01 e are
+// added only when the document has a form e that differs from f (it has
+// accents or đ), and then for every form it has, f itself included. So the
+// documents whose exact form is f are those of the plain key minus those
+// with another variant, plus those with the variant f 0x01 f.
+func docKeys(vals []value) []termKey {
+	words := variants{}
+	phrases := variants{}
+	keys := make([]termKey, 0, len(vals)*8)
+	keys = append(keys, termKey{idAll, kindAll, ""})
+	for _, v := range vals {
+		def := indexByID(v.ix)
+		if def == nil {
+			continue
+		}
+		switch def.Kind {
+		case KindText, KindAnywhere:
+			ws := textnorm.Words(v.text)
+			folded := make([]string, 0, len(ws))
+			exact := make([]string, 0, len(ws))
+			for _, w := range ws {
+				if len(w) > maxWordBytes {
+					continue
+				}
+				f := textnorm.Fold(w)
+				e := textnorm.Exact(w)
+				folded = append(folded, f)
+				exact = append(exact, e)
+				if v.flags&fWords != 0 {
+					words.add(termKey{v.ix, kindWord, f}, e)
+				}
+			}
+			if v.flags&fWords != 0 {
+				for i := 0; i+1 < len(folded); i++ {
+					keys = append(keys, termKey{v.ix, kindPair, folded[i] + " " + folded[i+1]})
+				}
+			}
+			if v.flags&fPhrase != 0 && def.Kind == KindText && len(folded) > 0 {
+				pf, pe := joinPhrase(folded), joinPhrase(exact)
+				phrases.add(termKey{v.ix, kindPhrase, pf}, pe)
+			}
+		case KindCode, KindIdent:
+			if k := def.norm(v.text); k != "" && len(k) <= maxPhraseBytes {
+				keys = append(keys, termKey{v.ix, kindPhrase, k})
+			}
+		case KindNumber:
+			if n, ok := parseNumber(v.text); ok {
+				keys = append(keys, termKey{v.ix, kindNumber, formatNumber(n)})
+			}
+		}
+	}
+	keys = appendVariants(keys, words, kindWordExact)
+	keys = appendVariants(keys, phrases, kindPhraseExact)
+	slices.SortFunc(keys, termKey.compare)
+	return slices.Compact(keys)
+}
+
+func appendVariants(keys []termKey, vs variants, exactKind byte) []termKey {
+	for k, forms := range vs {
+		keys = append(keys, k)
+		if len(forms) == 1 && forms[0] == k.term {
+			continue
+		}
+		for _, e := range forms {
+			keys = append(keys, termKey{k.ix, exactKind, k.term + variantSep + e})
+		}
+	}
+	return keys
+}
+
+// joinPhrase joins words with one space, cut at a word boundary so that
+// the key stays short.
+func joinPhrase(ws []string) string {
+	var b strings.Builder
+	for i, w := range ws {
+		if b.Len()+1+len(w) > maxPhraseBytes {
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	return b.String()
+}
+
+// Numbers are stored as four digits so that key order is numeric order.
+const maxNumber = 9999
+
+func parseNumber(s string) (int, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 4 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > maxNumber {
+		return 0, false
+	}
+	return n, true
+}
+
+func formatNumber(n int) string {
+	s := strconv.Itoa(n)
+	return "0000"[len(s):] + s
+}
+
+// sortKeys are the precomputed sort keys of a document.
+type sortKeys struct {
+	title, creator []byte // collation keys, Vietnamese
+	year           int    // 0 when unknown
+}
+
+// maxSortRunes bounds the text a collation key is computed from.
+const maxSortRunes = 64
+
+// sortKeyer computes sort keys; it holds a collator, which is not safe for
+// concurrent use, so each writer has its own.
+type sortKeyer struct {
+	coll *collate.Collator
+	buf  collate.Buffer
+}
+
+func newSortKeyer() *sortKeyer {
+	return &sortKeyer{coll: collate.New(language.Vietnamese, collate.IgnoreCase)}
+}
+
+func (s *sortKeyer) keys(r *marc.Record) sortKeys {
+	var k sortKeys
+	k.title = s.key(sortTitle(r))
+	if cs := r.Creators(); len(cs) > 0 {
+		k.creator = s.key(cs[0].Name)
+	}
+	k.year = r.Year()
+	return k
+}
+
+func (s *sortKeyer) key(text string) []byte {
+	if text == "" {
+		return nil
+	}
+	// The same word in old and new tone placement must sort together.
+	text = textnorm.NormalizeTones(text)
+	if rs := []rune(text); len(rs) > maxSortRunes {
+		text = string(rs[:maxSortRunes])
+	}
+	s.buf.Reset()
+	return slices.Clone(s.coll.KeyFromString(&s.buf, text))
+}
+
+// sortTitle is the title without its non-filing characters (245 second
+// indicator: "The ", "Les ").
+func sortTitle(r *marc.Record) string {
+	t := r.Title()
+	if f := r.First("245"); f != nil && f.Ind2 >= '1' && f.Ind2 <= '9' {
+		n := int(f.Ind2 - '0')
+		if rs := []rune(t); n < len(rs) {
+			t = string(rs[n:])
+		}
+	}
+	return strings.TrimLeftFunc(t, func(r rune) bool { return !textnorm.IsWordRune(r) })
+}

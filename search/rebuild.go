@@ -1,0 +1,345 @@
+package search
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"go.etcd.io/bbolt"
+
+	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/store"
+)
+
+// Updater runs write transactions; *store.Store is one.
+type Updater interface {
+	Update(fn func(tx *bbolt.Tx) error) error
+}
+
+// RebuildOptions tune Rebuild.
+type RebuildOptions struct {
+	// TempDir holds the temporary file of extracted documents; "" means
+	// os.TempDir().
+	TempDir string
+	// Progress, when set, is called now and then with the number of
+	// documents read and written so far (phase "read", then "write").
+	Progress func(phase string, done int)
+}
+
+// Rebuild rebuilds the index of st from its union records (`unicat
+// reindex`). See RebuildFrom.
+func (ix *Index) Rebuild(st *store.Store, opts RebuildOptions) (int, error) {
+	each := func(fn func(*Doc) error) error {
+		return st.View(func(tx *store.Tx) error {
+			return dedup.ForEachUnion(tx.Bolt(), func(u *dedup.UnionRecord) error {
+				d := DocOf(u)
+				if d.Deleted {
+					return nil
+				}
+				return fn(&d)
+			})
+		})
+	}
+	return ix.RebuildFrom(st, each, opts)
+}
+
+// RebuildFrom replaces the index with the documents each yields and
+// returns how many were indexed.
+//
+// It reads every document first (each may hold a read transaction for as
+// long as it likes), writing what is indexed of each to a temporary
+// file; it then writes the index in write transactions of one chunk
+// (65536 documents) each, every key in order. The index is marked as
+// being rebuilt until the last transaction, so an interrupted rebuild is
+// noticed (ErrNeedsRebuild) rather than served half done.
+func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, opts RebuildOptions) (int, error) {
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string, int) {}
+	}
+	tmp, err := os.CreateTemp(opts.TempDir, "unicat-reindex-*")
+	if err != nil {
+		return 0, fmt.Errorf("search: rebuild: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+
+	// Phase 1: extract, on every core, in batches written in order.
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	workers := make([]rebuildWorker, runtime.GOMAXPROCS(0))
+	for i := range workers {
+		workers[i].sk = newSortKeyer()
+	}
+	var batch []*Doc
+	encoded := make([][]byte, extractBatch)
+	n := 0
+	flush := func() error {
+		err := parallel(len(batch), len(workers), func(wk, i int) error {
+			d := batch[i]
+			v, err := workers[wk].codec.encode(&storedDoc{id: d.ID, values: extract(d), sort: workers[wk].sk.keys(d.Record)})
+			encoded[i] = v
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for i := range batch {
+			var lb [binary.MaxVarintLen64]byte
+			if _, err := w.Write(lb[:binary.PutUvarint(lb[:], uint64(len(encoded[i])))]); err != nil {
+				return err
+			}
+			if _, err := w.Write(encoded[i]); err != nil {
+				return err
+			}
+		}
+		n += len(batch)
+		batch = batch[:0]
+		progress("read", n)
+		return nil
+	}
+	err = each(func(d *Doc) error {
+		if d.Deleted || d.Record == nil {
+			return nil
+		}
+		if d.ID == "" {
+			return errors.New("search: document without id")
+		}
+		batch = append(batch, d)
+		if len(batch) == extractBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = flush()
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("search: rebuild: read documents: %w", err)
+	}
+	progress("read", n)
+	if uint64(n) >= 1<<32-1 {
+		return 0, fmt.Errorf("search: rebuild: %d documents is more than document numbers allow", n)
+	}
+
+	// Phase 2: empty the index, marked as being rebuilt.
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketMeta, bucketIDs, bucketDocs, bucketTerms, bucketSort} {
+			if tx.Bucket(name) != nil {
+				if err := tx.DeleteBucket(name); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Put(keyVersion, versionValue()); err != nil {
+			return err
+		}
+		return meta.Put(keyState, []byte("building"))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("search: rebuild: reset: %w", err)
+	}
+
+	// Phase 3: write chunk by chunk.
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("search: rebuild: %w", err)
+	}
+	rd := bufio.NewReaderSize(tmp, 1<<20)
+	var docno uint32
+	for int(docno) < n {
+		end := min(n, int(docno)+1<<chunkBits)
+		blk := newBlock()
+		// Documents are decoded and their keys computed in parallel, a
+		// batch at a time, so memory holds one chunk's postings, not
+		// every document's keys.
+		for int(docno) < end {
+			first := docno
+			var raws [][]byte
+			for int(docno) < end && len(raws) < extractBatch*4 {
+				l, err := binary.ReadUvarint(rd)
+				if err != nil {
+					return 0, fmt.Errorf("search: rebuild: read back: %w", err)
+				}
+				v := make([]byte, l)
+				if _, err := io.ReadFull(rd, v); err != nil {
+					return 0, fmt.Errorf("search: rebuild: read back: %w", err)
+				}
+				raws = append(raws, v)
+				docno++
+			}
+			docs := make([]storedDoc, len(raws))
+			keys := make([][]termKey, len(raws))
+			err := parallel(len(raws), len(workers), func(wk, i int) error {
+				d, err := workers[wk].codec.decode(raws[i])
+				if err != nil {
+					return fmt.Errorf("search: rebuild: read back: %w", err)
+				}
+				docs[i], keys[i] = d, docKeys(d.values)
+				return nil
+			})
+			if err != nil {
+				return 0, err
+			}
+			for i := range docs {
+				blk.add(first+uint32(i), &docs[i], keys[i], raws[i])
+			}
+		}
+		if err := db.Update(blk.write); err != nil {
+			return 0, fmt.Errorf("search: rebuild: write: %w", err)
+		}
+		progress("write", int(docno))
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if err := putU32(meta, keyNext, docno); err != nil {
+			return err
+		}
+		return meta.Put(keyState, []byte("ready"))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("search: rebuild: finish: %w", err)
+	}
+	return n, nil
+}
+
+// extractBatch is how many documents phase 1 holds before extracting
+// them in parallel; each keeps its *Doc until then.
+const extractBatch = 1024
+
+// rebuildWorker is one core's extraction state.
+type rebuildWorker struct {
+	sk    *sortKeyer
+	codec docCodec
+}
+
+// parallel calls fn(worker, i) for i in [0, n) on up to workers
+// goroutines and returns the first error.
+func parallel(n, workers int, fn func(worker, i int) error) error {
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			if err := fn(0, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var next atomic.Int64
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for wk := 0; wk < workers; wk++ {
+		wg.Add(1)
+		go func(wk int) {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || errs[wk] != nil {
+					return
+				}
+				errs[wk] = fn(wk, i)
+			}
+		}(wk)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// block accumulates one chunk of documents for a rebuild.
+type block struct {
+	postings map[termKey][]uint32
+	ids      []idEntry
+	docs     [][]byte // encoded, by docno - first
+	sorts    [][]byte
+	first    uint32
+	started  bool
+}
+
+type idEntry struct {
+	id    string
+	docno uint32
+}
+
+func newBlock() *block { return &block{postings: map[termKey][]uint32{}} }
+
+func (b *block) add(docno uint32, d *storedDoc, keys []termKey, encoded []byte) {
+	if !b.started {
+		b.first, b.started = docno, true
+	}
+	for _, k := range keys {
+		b.postings[k] = append(b.postings[k], docno)
+	}
+	b.ids = append(b.ids, idEntry{d.id, docno})
+	b.docs = append(b.docs, encoded)
+	b.sorts = append(b.sorts, sortEntries(d.sort, docno)...)
+}
+
+func (b *block) write(tx *bbolt.Tx) error {
+	bk := openBuckets(tx)
+	if bk == nil {
+		return errors.New("search: buckets vanished during rebuild")
+	}
+	// Fresh keys arrive in order: pack the pages full.
+	bk.terms.FillPercent, bk.docs.FillPercent = 1, 1
+	keys := make([]termKey, 0, len(b.postings))
+	for k := range b.postings {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, termKey.compare)
+	chunk := uint16(b.first >> chunkBits)
+	var kb []byte
+	for _, k := range keys {
+		bm := roaring.BitmapOf(b.postings[k]...)
+		v, err := encodePostings(bm)
+		if err != nil {
+			return err
+		}
+		kb = termKeyBytes(kb[:0], k.ix, k.kind, chunk, k.term)
+		if err := bk.terms.Put(slices.Clone(kb), v); err != nil {
+			return fmt.Errorf("search: put postings %q: %w", kb, err)
+		}
+	}
+	for i, v := range b.docs {
+		if err := bk.docs.Put(docnoKey(b.first+uint32(i)), v); err != nil {
+			return err
+		}
+	}
+	sort.Slice(b.ids, func(i, j int) bool { return b.ids[i].id < b.ids[j].id })
+	for _, e := range b.ids {
+		if bk.ids.Get([]byte(e.id)) != nil {
+			return fmt.Errorf("search: rebuild: id %s occurs twice", e.id)
+		}
+		if err := bk.ids.Put([]byte(e.id), docnoKey(e.docno)); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(b.sorts, bytes.Compare)
+	for _, k := range b.sorts {
+		if err := bk.sort.Put(k, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,359 @@
+package search
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"go.etcd.io/bbolt"
+)
+
+// Buckets owned by this package (see the package documentation).
+var (
+	bucketMeta  = []byte("search.meta")
+	bucketIDs   = []byte("search.ids")
+	bucketDocs  = []byte("search.docs")
+	bucketTerms = []byte("search.terms")
+	bucketSort  = []byte("search.sort")
+
+	keyVersion = []byte("version") // layout and table version
+	keyNext    = []byte("next")    // next document number
+	keyState   = []byte("state")   // "ready", or "building" during a rebuild
+)
+
+// layoutVersion is the version of the bucket layout; together with
+// tableVersion it must match for a stored index to be used.
+const layoutVersion = 2
+
+func versionValue() []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint32(b[:4], layoutVersion)
+	binary.BigEndian.PutUint32(b[4:], tableVersion)
+	return b[:]
+}
+
+// Sort bucket prefixes.
+const (
+	sortTitleKey   = 't'
+	sortCreatorKey = 'c'
+	sortDateKey    = 'd'
+)
+
+// chunkBits: a term's postings are split by document number into chunks
+// of 65536 documents (one roaring container each), each its own key with
+// the chunk number before the term. New documents get new, higher
+// numbers, so a batch of new records writes into the last chunk's key
+// range only, and a rebuild writes chunk after chunk in key order.
+const chunkBits = 16
+
+// termKeyBytes builds the stored key: index id, kind, chunk (2 bytes),
+// term.
+func termKeyBytes(dst []byte, ix, kind byte, chunk uint16, term string) []byte {
+	dst = append(dst, ix, kind, byte(chunk>>8), byte(chunk))
+	return append(dst, term...)
+}
+
+// Postings values: 'a' and big-endian uint16 low halves for short lists,
+// 'r' and a serialised roaring bitmap (of full document numbers)
+// otherwise.
+const (
+	postArray  = 'a'
+	postBitmap = 'r'
+	maxArray   = 32
+)
+
+// encodePostings encodes the documents of one chunk; nil when empty.
+func encodePostings(bm *roaring.Bitmap) ([]byte, error) {
+	n := bm.GetCardinality()
+	if n == 0 {
+		return nil, nil
+	}
+	if n <= maxArray {
+		out := make([]byte, 1, 1+2*n)
+		out[0] = postArray
+		it := bm.Iterator()
+		for it.HasNext() {
+			v := it.Next()
+			out = append(out, byte(v>>8), byte(v))
+		}
+		return out, nil
+	}
+	bm.RunOptimize()
+	var buf bytes.Buffer
+	buf.Grow(int(bm.GetSerializedSizeInBytes()) + 1)
+	buf.WriteByte(postBitmap)
+	if _, err := bm.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// decodePostings adds the documents of a stored chunk value to dst. When
+// borrow is true a roaring value is read in place (valid while the
+// transaction is open, and never modified).
+func decodePostings(dst *roaring.Bitmap, chunk uint16, v []byte) error {
+	if len(v) == 0 {
+		return errors.New("empty postings value")
+	}
+	base := uint32(chunk) << chunkBits
+	switch v[0] {
+	case postArray:
+		if len(v)%2 != 1 {
+			return fmt.Errorf("postings array of %d bytes", len(v))
+		}
+		var buf [maxArray]uint32
+		vals := buf[:0]
+		for i := 1; i+1 < len(v); i += 2 {
+			vals = append(vals, base|uint32(v[i])<<8|uint32(v[i+1]))
+		}
+		dst.AddMany(vals)
+		return nil
+	case postBitmap:
+		bm := roaring.New()
+		if _, err := bm.FromBuffer(v[1:]); err != nil {
+			return fmt.Errorf("postings bitmap: %w", err)
+		}
+		dst.Or(bm)
+		return nil
+	}
+	return fmt.Errorf("postings value of unknown type %q", v[0])
+}
+
+// cardinality returns the number of documents in a stored chunk value.
+func cardinality(v []byte) (uint64, error) {
+	if len(v) == 0 {
+		return 0, errors.New("empty postings value")
+	}
+	switch v[0] {
+	case postArray:
+		return uint64(len(v) / 2), nil
+	case postBitmap:
+		bm := roaring.New()
+		if _, err := bm.FromBuffer(v[1:]); err != nil {
+			return 0, fmt.Errorf("postings bitmap: %w", err)
+		}
+		return bm.GetCardinality(), nil
+	}
+	return 0, fmt.Errorf("postings value of unknown type %q", v[0])
+}
+
+// storedDoc is a document as kept in search.docs: what is needed to
+// answer with its id, sort it, and remove or update its keys later.
+type storedDoc struct {
+	id     string
+	sort   sortKeys
+	values []value
+}
+
+// Doc value layout: version 1; id; year (uvarint); title and creator
+// collation keys; a flag byte (1: the values are deflated); the values,
+// each as index id, flags, uvarint length and text.
+const (
+	docEncV1      = 1
+	docDeflated   = 1
+	deflateAtSize = 256
+)
+
+// docCodec encodes and decodes documents, keeping the deflate state
+// (hundreds of kilobytes) from one document to the next. Not safe for
+// concurrent use.
+type docCodec struct {
+	w    *flate.Writer
+	r    io.ReadCloser
+	buf  bytes.Buffer
+	vals []byte
+}
+
+func encodeDoc(d *storedDoc) ([]byte, error) {
+	var c docCodec
+	return c.encode(d)
+}
+
+func (c *docCodec) encode(d *storedDoc) ([]byte, error) {
+	out := []byte{docEncV1}
+	out = appendBytes(out, []byte(d.id))
+	out = binary.AppendUvarint(out, uint64(d.sort.year))
+	out = appendBytes(out, d.sort.title)
+	out = appendBytes(out, d.sort.creator)
+	vals := c.vals[:0]
+	for _, v := range d.values {
+		vals = append(vals, v.ix, v.flags)
+		vals = appendBytes(vals, []byte(v.text))
+	}
+	c.vals = vals
+	if len(vals) < deflateAtSize {
+		out = append(out, 0)
+		return append(out, vals...), nil
+	}
+	out = append(out, docDeflated)
+	c.buf.Reset()
+	if c.w == nil {
+		w, err := flate.NewWriter(&c.buf, flate.BestSpeed)
+		if err != nil {
+			return nil, err
+		}
+		c.w = w
+	} else {
+		c.w.Reset(&c.buf)
+	}
+	if _, err := c.w.Write(vals); err != nil {
+		return nil, err
+	}
+	if err := c.w.Close(); err != nil {
+		return nil, err
+	}
+	return append(out, c.buf.Bytes()...), nil
+}
+
+// decodeDocHead decodes the id and sort keys only (it copies them).
+func decodeDocHead(v []byte) (storedDoc, []byte, error) {
+	var d storedDoc
+	if len(v) == 0 || v[0] != docEncV1 {
+		return d, nil, errors.New("unknown document encoding")
+	}
+	r := v[1:]
+	id, r, ok := readBytes(r)
+	if !ok {
+		return d, nil, errors.New("truncated document")
+	}
+	d.id = string(id)
+	year, n := binary.Uvarint(r)
+	if n <= 0 {
+		return d, nil, errors.New("truncated document")
+	}
+	d.sort.year = int(year)
+	r = r[n:]
+	var t, c []byte
+	if t, r, ok = readBytes(r); !ok {
+		return d, nil, errors.New("truncated document")
+	}
+	if c, r, ok = readBytes(r); !ok {
+		return d, nil, errors.New("truncated document")
+	}
+	d.sort.title, d.sort.creator = slices.Clone(t), slices.Clone(c)
+	return d, r, nil
+}
+
+func decodeDoc(v []byte) (storedDoc, error) {
+	var c docCodec
+	return c.decode(v)
+}
+
+func (c *docCodec) decode(v []byte) (storedDoc, error) {
+	d, r, err := decodeDocHead(v)
+	if err != nil {
+		return d, err
+	}
+	if len(r) == 0 {
+		return d, errors.New("truncated document")
+	}
+	flag, vals := r[0], r[1:]
+	if flag&docDeflated != 0 {
+		if c.r == nil {
+			c.r = flate.NewReader(bytes.NewReader(vals))
+		} else if err := c.r.(flate.Resetter).Reset(bytes.NewReader(vals), nil); err != nil {
+			return d, err
+		}
+		vals, err = io.ReadAll(c.r)
+		if err != nil {
+			return d, fmt.Errorf("inflate values: %w", err)
+		}
+	}
+	for len(vals) > 0 {
+		if len(vals) < 2 {
+			return d, errors.New("truncated value")
+		}
+		ix, flags := vals[0], vals[1]
+		text, rest, ok := readBytes(vals[2:])
+		if !ok {
+			return d, errors.New("truncated value")
+		}
+		d.values = append(d.values, value{ix: ix, flags: flags, text: string(text)})
+		vals = rest
+	}
+	return d, nil
+}
+
+func appendBytes(dst, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
+func readBytes(r []byte) (b, rest []byte, ok bool) {
+	n, w := binary.Uvarint(r)
+	if w <= 0 || uint64(len(r)-w) < n {
+		return nil, nil, false
+	}
+	return r[w : w+int(n)], r[w+int(n):], true
+}
+
+func docnoKey(n uint32) []byte {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], n)
+	return b[:]
+}
+
+// sortEntryKey builds a sort bucket key: prefix, the sort key escaped so
+// that no key is a prefix of another (0x00 → 0x00 0xFF, then 0x00 0x00),
+// then the document number.
+//
+// Only the first sortPrefixLen bytes of a collation key are kept: the
+// walk over the bucket finds the candidates in prefix order, taking every
+// document that ties with the last one on the prefix, and they are then
+// ordered by their full keys from search.docs, so the order is exact.
+func sortEntryKey(prefix byte, key []byte, docno uint32) []byte {
+	if len(key) > sortPrefixLen {
+		key = key[:sortPrefixLen]
+	}
+	out := make([]byte, 0, len(key)+8)
+	out = append(out, prefix)
+	for _, c := range key {
+		out = append(out, c)
+		if c == 0 {
+			out = append(out, 0xFF)
+		}
+	}
+	out = append(out, 0, 0)
+	return binary.BigEndian.AppendUint32(out, docno)
+}
+
+// sortPrefixLen bounds the collation key prefix in sort bucket keys.
+const sortPrefixLen = 24
+
+func yearSortKey(year int) []byte {
+	if year <= 0 {
+		return nil
+	}
+	return []byte(formatNumber(year))
+}
+
+// sortEntries lists the sort bucket keys of one document.
+func sortEntries(s sortKeys, docno uint32) [][]byte {
+	return [][]byte{
+		sortEntryKey(sortTitleKey, s.title, docno),
+		sortEntryKey(sortCreatorKey, s.creator, docno),
+		sortEntryKey(sortDateKey, yearSortKey(s.year), docno),
+	}
+}
+
+// meta helpers
+
+func getU32(b *bbolt.Bucket, key []byte) (uint32, error) {
+	v := b.Get(key)
+	if v == nil {
+		return 0, nil
+	}
+	if len(v) != 4 {
+		return 0, fmt.Errorf("search: meta %s is %d bytes, want 4", key, len(v))
+	}
+	return binary.BigEndian.Uint32(v), nil
+}
+
+func putU32(b *bbolt.Bucket, key []byte, v uint32) error {
+	return b.Put(key, docnoKey(v))
+}
