@@ -1,0 +1,53 @@
+// Package harvester pulls member libraries' records into the store, on a
+// schedule and incrementally, through whatever each library exposes:
+// OAI-PMH (driver "oai"), SRU ("sru") or exported files dropped in a
+// directory ("file"). A Z39.50 driver plugs in through Register.
+//
+// # Never losing or doubling a record
+//
+// A driver commits each page it receives as one store.Batch carrying the
+// page's records and deletions together with the source's new checkpoint
+// (the OAI-PMH resumption token, the SRU start position, the hashes of the
+// files imported), so the store holds either the page and the checkpoint
+// after it or neither. A harvest killed at any point restarts from the last
+// committed page; re-applying a record that is already stored is
+// "unchanged", never a duplicate, because records are keyed by source and
+// local id.
+//
+// The OAI-PMH driver remembers the server's responseDate from Identify,
+// taken before the first page is requested, and makes it the next harvest's
+// from only when the whole list has been committed: a record changed while
+// the list was being walked is picked up by the next run.
+//
+// # Misbehaving servers
+//
+// Real servers loop on resumption tokens, expire them, send empty pages,
+// answer 503 with Retry-After, cut gzip streams short and put control
+// characters or broken UTF-8 into records. Each case is handled and
+// counted (see Metrics, and the run's Notes in the store):
+//
+//   - a token seen before in the same list stops the run with an error;
+//   - max_empty_pages pages in a row without a record stop the run with an
+//     error;
+//   - noRecordsMatch, with or without a token, is a successful empty run;
+//   - badResumptionToken for a token restarts the list once from the
+//     window's from;
+//   - HTTP 503 and 429 wait for Retry-After; other 5xx, network errors,
+//     timeouts, truncated or unparseable responses are retried with
+//     exponential backoff and jitter, up to max_retries;
+//   - gzip and deflate responses are decoded;
+//   - characters XML forbids, broken UTF-8 (read as Windows-1258), bare
+//     ampersands and unknown entities are repaired, with the record named
+//     in the run's notes; a record still unreadable is rejected and the rest
+//     of its page kept;
+//   - a full listing that comes back empty while records are stored does
+//     not delete them all.
+//
+// Scheduler runs every enabled source on its cron schedule, one run per
+// source at a time, at most harvest.max_concurrent at once, each after a
+// random delay of up to harvest.jitter.
+//
+// Package harvesttest has the misbehaving OAI-PMH and SRU servers the
+// tests use; the round trip against unicat's own OAI-PMH provider is
+// tested in package oaipmh.
+package harvester

@@ -1,0 +1,157 @@
+package harvester
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/store"
+)
+
+// SourceStatus is what `unicat status` shows of one source.
+type SourceStatus struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	Disabled bool   `json:"disabled,omitempty"`
+	Schedule string `json:"schedule,omitempty"`
+	// State is idle, waiting, running or failed when a scheduler reports
+	// it, "" when read from the store alone.
+	State string `json:"state,omitempty"`
+	// Next is the next scheduled run, zero if none; NextEstimated says it
+	// was computed from the schedule, not taken from a running scheduler.
+	Next          time.Time  `json:"next,omitzero"`
+	NextEstimated bool       `json:"next_estimated,omitempty"`
+	Live          int        `json:"live"`
+	Deleted       int        `json:"deleted"`
+	Last          *store.Run `json:"last,omitempty"`
+	LastSuccess   time.Time  `json:"last_success,omitzero"`
+}
+
+// ReadStatus reads the status of every configured source from the store.
+// Next is estimated from the schedule: after the last run for "@every",
+// from now for cron expressions.
+func ReadStatus(st *store.Store, cfg *config.Config) ([]SourceStatus, error) {
+	now := time.Now()
+	out := make([]SourceStatus, 0, len(cfg.Sources))
+	err := st.View(func(tx *store.Tx) error {
+		for _, src := range cfg.Sources {
+			s := SourceStatus{ID: src.ID, Name: src.Name, Kind: src.Kind, Disabled: src.Disabled, Schedule: src.Schedule}
+			if stats, err := tx.Stats(src.ID); err == nil {
+				s.Live, s.Deleted = stats.Live, stats.Deleted
+			}
+			runs, err := tx.Runs(src.ID, 0)
+			if err != nil {
+				return err
+			}
+			if len(runs) > 0 {
+				s.Last = &runs[0]
+			}
+			for _, r := range runs {
+				if r.Err == "" {
+					s.LastSuccess = r.End
+					break
+				}
+			}
+			if !src.Disabled && src.Schedule != "" {
+				if sched, err := config.ParseSchedule(src.Schedule); err == nil {
+					base := now
+					if s.Last != nil && strings.HasPrefix(src.Schedule, "@every") {
+						base = s.Last.Start
+					}
+					next := sched.Next(base)
+					if next.Before(now) {
+						next = sched.Next(now)
+					}
+					s.Next, s.NextEstimated = next, true
+				}
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// WriteStatus prints the statuses as a table, times relative to now.
+func WriteStatus(w io.Writer, ss []SourceStatus, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tKIND\tSTATE\tLAST RUN\tTOOK\tADDED\tUPDATED\tDELETED\tREJECTED\tPAGES\tLIVE\tLAST SUCCESS\tNEXT\tERROR")
+	for _, s := range ss {
+		state := s.State
+		switch {
+		case s.Disabled:
+			state = "disabled"
+		case state == "" && s.Last != nil && s.Last.Err != "":
+			state = "failed"
+		case state == "":
+			state = "-"
+		}
+		last, took, added, updated, deleted, rejected, pages, errText := "never", "-", "-", "-", "-", "-", "-", ""
+		if r := s.Last; r != nil {
+			last = ago(now, r.Start)
+			took = r.End.Sub(r.Start).Round(100 * time.Millisecond).String()
+			added, updated, deleted = fmt.Sprint(r.Added), fmt.Sprint(r.Updated), fmt.Sprint(r.Deleted)
+			rejected, pages = fmt.Sprint(r.Rejected), fmt.Sprint(r.Pages)
+			errText = oneLine(r.Err, 60)
+		}
+		success := "never"
+		if !s.LastSuccess.IsZero() {
+			success = ago(now, s.LastSuccess)
+		}
+		next := "-"
+		if !s.Next.IsZero() {
+			next = "in " + s.Next.Sub(now).Round(time.Second).String()
+			if s.NextEstimated {
+				next = "~" + next
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n",
+			s.ID, s.Kind, state, last, took, added, updated, deleted, rejected, pages, s.Live, success, next, errText)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Errors and notes of the last runs below the table: they do not fit
+	// in it.
+	for _, s := range ss {
+		if s.Last == nil || s.Last.Notes == "" && s.Last.Err == "" {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s, last run:\n", s.ID)
+		if s.Last.Err != "" {
+			fmt.Fprintf(w, "  error: %s\n", s.Last.Err)
+		}
+		if s.Last.Notes == "" {
+			continue
+		}
+		lines := strings.Split(s.Last.Notes, "\n")
+		for i, l := range lines {
+			if i == 10 {
+				fmt.Fprintf(w, "  ... %d more lines\n", len(lines)-i)
+				break
+			}
+			fmt.Fprintf(w, "  %s\n", oneLine(l, 160))
+		}
+	}
+	return nil
+}
+
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	if d < 0 {
+		return t.Format(time.DateTime)
+	}
+	return d.Round(time.Second).String() + " ago"
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len([]rune(s)) > n {
+		s = string([]rune(s)[:n]) + "…"
+	}
+	return s
+}

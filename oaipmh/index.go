@@ -1,0 +1,669 @@
+package oaipmh
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
+
+	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/store"
+)
+
+// ListLifetime is how long a list (a harvest started without a resumption
+// token) can be continued: its tokens expire this long after its first
+// request, and the index keeps the old positions of changed records for
+// as long, so a list in progress neither skips nor repeats them.
+const ListLifetime = 30 * 24 * time.Hour
+
+// Buckets owned by this package; see the package documentation.
+var (
+	bucketMeta    = []byte("oaipmh.meta")
+	bucketEntries = []byte("oaipmh.entries")
+	bucketMoved   = []byte("oaipmh.moved")
+	bucketItems   = []byte("oaipmh.items")
+	bucketSets    = []byte("oaipmh.sets")
+
+	keyVersion = []byte("version")
+	keyEpoch   = []byte("epoch")
+	keyLast    = []byte("last")
+)
+
+const (
+	indexVersion = 1
+	itemEncV1    = 1
+
+	stateMember byte = 1 // live record; record in the set
+	stateGone   byte = 2 // deleted record; record no longer in the set
+
+	// gcBatch bounds the expired positions one commit deletes, so that
+	// collecting a month of history never makes one batch slow.
+	gcBatch = 1000
+)
+
+// allSet is the index name of the list of every record. Set specs are
+// never empty, so it cannot collide with one.
+const allSet = ""
+
+// Index keeps what the data provider needs beyond the union records
+// themselves: every record's position in the list of all records and in
+// each set it belongs to or has left, kept as a history so that a list in
+// progress sees the catalog as it was when the list began. It is a
+// dedup.Listener: register it with the Deduper before the Deduper is added
+// to the store, then call Sync.
+type Index struct {
+	now func() time.Time
+}
+
+// NewIndex returns an Index.
+func NewIndex() *Index { return &Index{now: time.Now} }
+
+var _ dedup.Listener = (*Index)(nil)
+
+// item is the index's record of one union id: its position in the list of
+// all records, and its current entry in every set it has belonged to.
+type item struct {
+	ds      int64 // datestamp, Unix seconds: the position in every list
+	deleted bool
+	sets    []itemSet // sorted by spec
+}
+
+type itemSet struct {
+	spec  string
+	ds    int64 // position of the current entry in this set
+	state byte
+}
+
+// members returns the specs of the sets the record is in now, for its
+// header.
+func (it *item) members() []string {
+	var out []string
+	for _, s := range it.sets {
+		if s.state == stateMember {
+			out = append(out, s.spec)
+		}
+	}
+	return out
+}
+
+func encodeItem(dst []byte, it *item) []byte {
+	var flags byte
+	if it.deleted {
+		flags = 1
+	}
+	dst = append(dst, itemEncV1, flags)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(it.ds))
+	dst = binary.AppendUvarint(dst, uint64(len(it.sets)))
+	for _, s := range it.sets {
+		dst = binary.AppendUvarint(dst, uint64(len(s.spec)))
+		dst = append(dst, s.spec...)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(s.ds))
+		dst = append(dst, s.state)
+	}
+	return dst
+}
+
+var errCorrupt = errors.New("corrupt value")
+
+func decodeItem(b []byte) (*item, error) {
+	if len(b) < 10 || b[0] != itemEncV1 || b[1] > 1 {
+		return nil, errCorrupt
+	}
+	it := &item{deleted: b[1] == 1, ds: int64(binary.BigEndian.Uint64(b[2:10]))}
+	b = b[10:]
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > uint64(len(b)) {
+		return nil, errCorrupt
+	}
+	b = b[w:]
+	it.sets = make([]itemSet, 0, n)
+	for range n {
+		l, w := binary.Uvarint(b)
+		if w <= 0 || l > uint64(len(b)-w) || len(b)-w-int(l) < 9 {
+			return nil, errCorrupt
+		}
+		b = b[w:]
+		s := itemSet{spec: string(b[:l])}
+		b = b[l:]
+		s.ds = int64(binary.BigEndian.Uint64(b))
+		s.state = b[8]
+		if s.state != stateMember && s.state != stateGone {
+			return nil, errCorrupt
+		}
+		b = b[9:]
+		it.sets = append(it.sets, s)
+	}
+	if len(b) != 0 {
+		return nil, errCorrupt
+	}
+	return it, nil
+}
+
+// entryKey is spec 0x00 datestamp (uint64 big-endian) id: the entries of a
+// set sort together, by datestamp, then id.
+func entryKey(dst []byte, spec string, ds int64, id string) []byte {
+	dst = append(dst, spec...)
+	dst = append(dst, 0)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(ds))
+	return append(dst, id...)
+}
+
+// entry values: state, then the datestamp of the change that moved the
+// record away from this position (uint64 big-endian; 0 while current).
+func entryValue(state byte, movedAt int64) []byte {
+	v := make([]byte, 9)
+	v[0] = state
+	binary.BigEndian.PutUint64(v[1:], uint64(movedAt))
+	return v
+}
+
+// setKey is the sets bucket key of spec; bbolt keys cannot be empty, so
+// the list of all records is 0x00.
+func setKey(spec string) []byte {
+	if spec == allSet {
+		return []byte{0}
+	}
+	return []byte(spec)
+}
+
+// setStat is the sets bucket value: current entries and the datestamp of
+// the last change to the set (uint64 big-endian each).
+type setStat struct {
+	count      uint64
+	lastChange int64
+}
+
+// unixSeconds is a datestamp as the index keeps it: whole seconds, the
+// granularity served, never before 1970.
+func unixSeconds(t time.Time) int64 {
+	s := t.Unix()
+	if s < 0 {
+		return 0
+	}
+	return s
+}
+
+// writer applies changes to the index inside one write transaction.
+type writer struct {
+	meta, entries, moved, items, sets *bbolt.Bucket
+	stats                             map[string]*setStat
+	key                               []byte
+}
+
+func openWriter(tx *bbolt.Tx) (*writer, error) {
+	w := &writer{stats: map[string]*setStat{}}
+	for _, b := range []struct {
+		name []byte
+		dst  **bbolt.Bucket
+	}{
+		{bucketMeta, &w.meta}, {bucketEntries, &w.entries}, {bucketMoved, &w.moved},
+		{bucketItems, &w.items}, {bucketSets, &w.sets},
+	} {
+		bk, err := tx.CreateBucketIfNotExists(b.name)
+		if err != nil {
+			return nil, fmt.Errorf("oaipmh: create bucket %s: %w", b.name, err)
+		}
+		*b.dst = bk
+	}
+	switch v := w.meta.Get(keyVersion); {
+	case v == nil:
+		if err := w.meta.Put(keyVersion, []byte{indexVersion}); err != nil {
+			return nil, fmt.Errorf("oaipmh: write index version: %w", err)
+		}
+	case len(v) != 1 || v[0] != indexVersion:
+		return nil, fmt.Errorf("oaipmh: index version %x, this unicat understands %d", v, indexVersion)
+	}
+	return w, nil
+}
+
+func (w *writer) stat(spec string) (*setStat, error) {
+	if s, ok := w.stats[spec]; ok {
+		return s, nil
+	}
+	s := &setStat{}
+	if v := w.sets.Get(setKey(spec)); v != nil {
+		if len(v) != 16 {
+			return nil, fmt.Errorf("oaipmh: set %q: counters are %d bytes, want 16", spec, len(v))
+		}
+		s.count = binary.BigEndian.Uint64(v)
+		s.lastChange = int64(binary.BigEndian.Uint64(v[8:]))
+	}
+	w.stats[spec] = s
+	return s, nil
+}
+
+func (w *writer) flushStats() error {
+	for spec, s := range w.stats {
+		v := binary.BigEndian.AppendUint64(nil, s.count)
+		v = binary.BigEndian.AppendUint64(v, uint64(s.lastChange))
+		if err := w.sets.Put(setKey(spec), v); err != nil {
+			return fmt.Errorf("oaipmh: set %q: %w", spec, err)
+		}
+	}
+	clear(w.stats)
+	return nil
+}
+
+// apply records one union record's new state. Its position is its
+// datestamp in whole seconds, but never before minDS nor before its
+// previous position.
+func (w *writer) apply(u *dedup.UnionRecord, minDS int64) error {
+	if u.ID == "" {
+		return errors.New("oaipmh: union record without an id")
+	}
+	id := []byte(u.ID)
+	var old *item
+	if v := w.items.Get(id); v != nil {
+		var err error
+		if old, err = decodeItem(v); err != nil {
+			return fmt.Errorf("oaipmh: index item %s: %w", u.ID, err)
+		}
+	}
+	ds := max(unixSeconds(u.Datestamp), minDS)
+	if old != nil && ds < old.ds {
+		ds = old.ds // a record never moves backwards in its lists
+	}
+
+	want := map[string]byte{}
+	if !u.Deleted {
+		for _, code := range u.Libraries {
+			want[LibrarySet(code)] = stateMember
+		}
+		for _, level := range u.Levels {
+			want[LevelSet(level)] = stateMember
+		}
+	}
+
+	nu := &item{ds: ds, deleted: u.Deleted}
+	all := stateMember
+	if u.Deleted {
+		all = stateGone
+	}
+	if old == nil {
+		if err := w.put(allSet, ds, u.ID, all, false); err != nil {
+			return err
+		}
+	} else if err := w.change(allSet, old.ds, old.stateAll(), ds, u.ID, all); err != nil {
+		return err
+	}
+
+	seen := map[string]bool{}
+	if old != nil {
+		for _, s := range old.sets {
+			seen[s.spec] = true
+			st, in := want[s.spec]
+			switch {
+			case in:
+				if err := w.change(s.spec, s.ds, s.state, ds, u.ID, st); err != nil {
+					return err
+				}
+				nu.sets = append(nu.sets, itemSet{s.spec, ds, st})
+			case s.state == stateMember:
+				// Left the set: a deletion in the set's lists.
+				if err := w.change(s.spec, s.ds, s.state, ds, u.ID, stateGone); err != nil {
+					return err
+				}
+				nu.sets = append(nu.sets, itemSet{s.spec, ds, stateGone})
+			default:
+				nu.sets = append(nu.sets, s) // left earlier: stays where it is
+			}
+		}
+	}
+	for spec, st := range want {
+		if seen[spec] {
+			continue
+		}
+		if err := w.put(spec, ds, u.ID, st, false); err != nil {
+			return err
+		}
+		nu.sets = append(nu.sets, itemSet{spec, ds, st})
+	}
+	slices.SortFunc(nu.sets, func(a, b itemSet) int {
+		switch {
+		case a.spec < b.spec:
+			return -1
+		case a.spec > b.spec:
+			return 1
+		}
+		return 0
+	})
+	if err := w.items.Put(id, encodeItem(nil, nu)); err != nil {
+		return fmt.Errorf("oaipmh: index item %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (it *item) stateAll() byte {
+	if it.deleted {
+		return stateGone
+	}
+	return stateMember
+}
+
+// put writes the current entry of id in spec at ds; existing says whether
+// the set already counts the id.
+func (w *writer) put(spec string, ds int64, id string, state byte, existing bool) error {
+	w.key = entryKey(w.key[:0], spec, ds, id)
+	if err := w.entries.Put(w.key, entryValue(state, 0)); err != nil {
+		return fmt.Errorf("oaipmh: index entry %s in %q: %w", id, spec, err)
+	}
+	s, err := w.stat(spec)
+	if err != nil {
+		return err
+	}
+	if !existing {
+		s.count++
+	}
+	s.lastChange = max(s.lastChange, ds)
+	return nil
+}
+
+// change moves id's entry in spec from oldDS to ds with its new state. A
+// change within the same second rewrites the entry in place; otherwise the
+// old entry stays, marked as moved at ds, for the lists begun before ds.
+func (w *writer) change(spec string, oldDS int64, oldState byte, ds int64, id string, state byte) error {
+	if oldDS != ds {
+		w.key = entryKey(w.key[:0], spec, oldDS, id)
+		if err := w.entries.Put(w.key, entryValue(oldState, ds)); err != nil {
+			return fmt.Errorf("oaipmh: index entry %s in %q: %w", id, spec, err)
+		}
+		mk := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(w.key)), uint64(ds))
+		if err := w.moved.Put(append(mk, w.key...), nil); err != nil {
+			return fmt.Errorf("oaipmh: index history of %s in %q: %w", id, spec, err)
+		}
+	}
+	return w.put(spec, ds, id, state, true)
+}
+
+// collect deletes old positions no unexpired list can need any more.
+func (w *writer) collect(now time.Time) error {
+	limit := unixSeconds(now.Add(-ListLifetime))
+	var keys [][]byte
+	c := w.moved.Cursor()
+	for k, _ := c.First(); k != nil && len(keys) < gcBatch; k, _ = c.Next() {
+		if len(k) < 8 || int64(binary.BigEndian.Uint64(k)) >= limit {
+			break
+		}
+		keys = append(keys, bytes.Clone(k))
+	}
+	for _, k := range keys {
+		if err := w.entries.Delete(k[8:]); err != nil {
+			return fmt.Errorf("oaipmh: delete expired position: %w", err)
+		}
+		if err := w.moved.Delete(k); err != nil {
+			return fmt.Errorf("oaipmh: delete expired position: %w", err)
+		}
+	}
+	return nil
+}
+
+// UnionChanged records the new state of the changed union records; it is
+// called by the Deduper inside the batch's write transaction.
+//
+// A change is positioned at its union datestamp, or at the present second
+// if that is earlier (the Deduper stamps a batch with the time it was
+// prepared, which may be long before it got the write lock). The present
+// is read inside the write transaction, so every change committed after a
+// list's barrier (see Server) lands after the list's snapshot.
+func (ix *Index) UnionChanged(tx *bbolt.Tx, changes []dedup.UnionRecord) error {
+	w, err := openWriter(tx)
+	if err != nil {
+		return err
+	}
+	now := ix.now()
+	minDS := unixSeconds(now)
+	last := lastSeen(w.meta)
+	for i := range changes {
+		if err := w.apply(&changes[i], minDS); err != nil {
+			return err
+		}
+		if ns := changes[i].Datestamp.UnixNano(); ns > last {
+			last = ns
+		}
+	}
+	if err := w.flushStats(); err != nil {
+		return err
+	}
+	if err := w.meta.Put(keyLast, binary.BigEndian.AppendUint64(nil, uint64(last))); err != nil {
+		return fmt.Errorf("oaipmh: %w", err)
+	}
+	return w.collect(now)
+}
+
+// lastSeen is the datestamp (Unix ns) of the latest change the index has
+// recorded.
+func lastSeen(meta *bbolt.Bucket) int64 {
+	if v := meta.Get(keyLast); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}
+
+// Sync brings the index up to date with the union records in st, which it
+// must be given after the Deduper (with this Index as a listener) has been
+// added to st: changes committed while the index was not listening (an
+// older unicat, a crash between the two) are applied, and if the index
+// still disagrees with the union catalog it is rebuilt, which makes
+// resumption tokens issued before invalid.
+func (ix *Index) Sync(st *store.Store) error {
+	return st.Update(func(tx *bbolt.Tx) error { return ix.sync(tx) })
+}
+
+func (ix *Index) sync(tx *bbolt.Tx) error {
+	w, err := openWriter(tx)
+	if err != nil {
+		return err
+	}
+	// Catching up on a live index positions the missed changes now, as
+	// UnionChanged would have; a first build keeps the union datestamps.
+	minDS := unixSeconds(ix.now())
+	if k, _ := w.items.Cursor().First(); k == nil {
+		minDS = 0
+	}
+	if err := ix.catchUp(w, tx, minDS); err != nil {
+		return err
+	}
+	live, deleted, err := dedup.Count(tx)
+	if err != nil {
+		return err
+	}
+	all, err := w.stat(allSet)
+	if err != nil {
+		return err
+	}
+	if want := uint64(live + deleted); all.count == want && uint64(w.items.Stats().KeyN) == want {
+		return w.flushStats()
+	}
+	// Rebuild from scratch under a new epoch.
+	epoch := readEpoch(w.meta) + 1
+	for _, name := range [][]byte{bucketMeta, bucketEntries, bucketMoved, bucketItems, bucketSets} {
+		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bberrors.ErrBucketNotFound) {
+			return fmt.Errorf("oaipmh: rebuild: delete bucket %s: %w", name, err)
+		}
+	}
+	if w, err = openWriter(tx); err != nil {
+		return err
+	}
+	if err := w.meta.Put(keyEpoch, binary.BigEndian.AppendUint64(nil, epoch)); err != nil {
+		return fmt.Errorf("oaipmh: rebuild: %w", err)
+	}
+	return ix.catchUp(w, tx, 0)
+}
+
+// catchUp applies every union record changed after the index's last seen
+// change.
+func (ix *Index) catchUp(w *writer, tx *bbolt.Tx, minDS int64) error {
+	last := lastSeen(w.meta)
+	from := time.Time{}
+	if last > 0 {
+		from = time.Unix(0, last+1)
+	}
+	err := dedup.ForEachSince(tx, from, "", func(u *dedup.UnionRecord) error {
+		if err := w.apply(u, minDS); err != nil {
+			return err
+		}
+		last = max(last, u.Datestamp.UnixNano())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := w.flushStats(); err != nil {
+		return err
+	}
+	return w.meta.Put(keyLast, binary.BigEndian.AppendUint64(nil, uint64(last)))
+}
+
+func readEpoch(meta *bbolt.Bucket) uint64 {
+	if meta == nil {
+		return 0
+	}
+	if v := meta.Get(keyEpoch); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// reader answers the data provider's questions in a read transaction.
+type reader struct {
+	tx                          *bbolt.Tx
+	meta, entries, items, setsB *bbolt.Bucket
+}
+
+func newReader(tx *bbolt.Tx) *reader {
+	return &reader{
+		tx:      tx,
+		meta:    tx.Bucket(bucketMeta),
+		entries: tx.Bucket(bucketEntries),
+		items:   tx.Bucket(bucketItems),
+		setsB:   tx.Bucket(bucketSets),
+	}
+}
+
+func (r *reader) epoch() uint64 { return readEpoch(r.meta) }
+
+// item returns the index's record of id, or nil.
+func (r *reader) item(id string) (*item, error) {
+	if r.items == nil {
+		return nil, nil
+	}
+	v := r.items.Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	it, err := decodeItem(v)
+	if err != nil {
+		return nil, fmt.Errorf("oaipmh: index item %s: %w", id, err)
+	}
+	return it, nil
+}
+
+// earliest returns the smallest datestamp in the index, and false when it
+// is empty.
+func (r *reader) earliest() (int64, bool) {
+	if r.entries == nil {
+		return 0, false
+	}
+	k, _ := r.entries.Cursor().Seek([]byte{0})
+	if len(k) < 9 || k[0] != 0 {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint64(k[1:9])), true
+}
+
+// specs calls fn with every set spec the index knows, in order.
+func (r *reader) specs(fn func(spec string)) {
+	if r.setsB == nil {
+		return
+	}
+	c := r.setsB.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) > 0 && k[0] != 0 {
+			fn(string(k))
+		}
+	}
+}
+
+// list is one list as a harvest sees it: the entries of one set (allSet
+// for all records) whose datestamps are in [from, cutoff], as the index
+// stood at cutoff: an entry is in the list if it was current then.
+type list struct {
+	spec         string
+	from, cutoff int64
+}
+
+// listEntry is one record of a list.
+type listEntry struct {
+	ds    int64
+	id    string
+	state byte
+}
+
+func (l *list) includes(ds, movedAt int64) bool {
+	return ds >= l.from && ds <= l.cutoff && (movedAt == 0 || movedAt > l.cutoff)
+}
+
+// scan calls fn with the entries of l that follow position (afterDS,
+// afterID), or from the start when afterID is ""; fn returns false to
+// stop.
+func (r *reader) scan(l *list, afterDS int64, afterID string, fn func(e listEntry) bool) error {
+	if r.entries == nil || l.from > l.cutoff {
+		return nil
+	}
+	prefix := append([]byte(l.spec), 0)
+	var seek []byte
+	if afterID == "" {
+		seek = entryKey(nil, l.spec, l.from, "")
+	} else {
+		seek = entryKey(nil, l.spec, max(afterDS, l.from), afterID)
+	}
+	c := r.entries.Cursor()
+	k, v := c.Seek(seek)
+	if afterID != "" && bytes.Equal(k, seek) {
+		k, v = c.Next()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		rest := k[len(prefix):]
+		if len(rest) < 8 || len(v) != 9 {
+			return fmt.Errorf("oaipmh: corrupt index entry %q", k)
+		}
+		ds := int64(binary.BigEndian.Uint64(rest))
+		if ds > l.cutoff {
+			break
+		}
+		if !l.includes(ds, int64(binary.BigEndian.Uint64(v[1:]))) {
+			continue
+		}
+		if !fn(listEntry{ds: ds, id: string(rest[8:]), state: v[0]}) {
+			break
+		}
+	}
+	return nil
+}
+
+// count returns how many entries l holds. When nothing in the set has
+// changed after the cutoff and the list starts at the beginning, that is
+// the set's counter; otherwise it counts the keys.
+func (r *reader) count(l *list) (uint64, error) {
+	if r.setsB == nil {
+		return 0, nil
+	}
+	if v := r.setsB.Get(setKey(l.spec)); len(v) == 16 && int64(binary.BigEndian.Uint64(v[8:])) <= l.cutoff {
+		first := int64(-1)
+		r.scan(&list{spec: l.spec, from: 0, cutoff: l.cutoff}, 0, "", func(e listEntry) bool {
+			first = e.ds
+			return false
+		})
+		if first < 0 || l.from <= first {
+			return binary.BigEndian.Uint64(v), nil
+		}
+	}
+	var n uint64
+	err := r.scan(l, 0, "", func(listEntry) bool { n++; return true })
+	return n, err
+}

@@ -1,0 +1,153 @@
+package z3950
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/unicat/unicat/internal/testpeer"
+	"github.com/unicat/unicat/internal/zebrapeer"
+	"github.com/unicat/unicat/marc"
+)
+
+// startZebra runs Zebra over recs, written as one ISO 2709 (UTF-8) file,
+// with the repository's Zebra configuration (testdata/peers/zebra: the
+// same Bib-1 use attributes over the same MARC fields as unicat's index
+// table).
+func startZebra(t testing.TB, recs []*marc.Record) *zebrapeer.Server {
+	t.Helper()
+	testpeer.Need(t, "zebraidx")
+	testpeer.Need(t, "zebrasrv")
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data.mrc")
+	var buf []byte
+	for i, r := range recs {
+		var err error
+		if buf, err = marc.AppendISO2709(buf, r); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+	}
+	if err := os.WriteFile(data, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := zebrapeer.Start(zebrapeer.Options{ConfigDir: "../testdata/peers/zebra",
+		WorkDir: filepath.Join(dir, "zebra"), Records: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	return srv
+}
+
+// zebraExpect says how unicat's answer to a client query relates to
+// Zebra's on the same records; "" is the same records. Each difference
+// says why: they come from unicat folding Vietnamese diacritics and
+// normalising standard numbers, which Zebra's stock character maps do not.
+var zebraExpect = map[string]struct{ rel, why string }{
+	"koha isbn hyphens":  {superset, "unicat normalises ISBNs (hyphens, ISBN-10/13); Zebra matches the ISBN as written"},
+	"koha isbn-13":       {superset, "one library writes this ISBN with hyphens: unicat normalises it, Zebra splits it into words"},
+	"koha standard id":   {superset, "as koha isbn-13"},
+	"koha author folded": {superset, "unicat folds diacritics; Zebra's string.chr does not, so finds nothing"},
+	"koha keyword":       {superset, "one serial has the word only in 780 $t, which Zebra's Any (all any) does not index; unicat's any field does"},
+	"bath1 title exact":  {zebraUnsupported, "the Zebra configuration has no complete-field (phrase) register for titles"},
+	"bath1 author exact": {zebraUnsupported, "nor for authors"},
+}
+
+const (
+	same     = "same"
+	superset = "superset" // unicat finds Zebra's records and more
+	subset   = "subset"   // unicat finds fewer
+
+	zebraUnsupported = "zebra-114" // Zebra answers diagnostic 114, unicat answers
+)
+
+// TestCompareWithZebra sends the client queries to unicat and to Zebra
+// over Z39.50, on the same records, and compares the records found.
+func TestCompareWithZebra(t *testing.T) {
+	recs := testRecords(t)
+	zeb := startZebra(t, recs)
+	c := newTestCatalog(t, recs, Config{})
+	ctx := context.Background()
+	uc := c.dial(t, ClientOptions{})
+	zc, err := Dial(ctx, zeb.Addr+"/Default", ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zc.Close()
+	for _, q := range clientQueries {
+		exp := zebraExpect[q.name]
+		un, uerr := uc.Search(ctx, q.pqf, "")
+		zn, zerr := zc.Search(ctx, q.pqf, "")
+		if exp.rel == zebraUnsupported && uerr == nil && un > 0 && isDiag(zerr, DiagUnsupportedUse) {
+			t.Logf("%-28s unicat %3d  Zebra 114  %s", q.name, un, exp.why)
+			continue
+		}
+		if uerr != nil || zerr != nil {
+			t.Errorf("%s: %s: unicat %v, Zebra %v", q.name, q.pqf, uerr, zerr)
+			continue
+		}
+		ukeys, zkeys := recordKeys(t, uc, un), recordKeys(t, zc, zn)
+		if exp.rel == "" {
+			exp.rel = same
+		}
+		var ok bool
+		switch exp.rel {
+		case same:
+			ok = slices.Equal(ukeys, zkeys)
+		case superset:
+			ok = len(ukeys) > len(zkeys) && containsAll(ukeys, zkeys)
+		case subset:
+			ok = len(ukeys) < len(zkeys) && containsAll(zkeys, ukeys)
+		}
+		if !ok {
+			t.Errorf("%s: %s: unicat %d hits, Zebra %d; want %s (%s)\nunicat %q\nZebra  %q",
+				q.name, q.pqf, un, zn, exp.rel, exp.why, ukeys, zkeys)
+		} else {
+			t.Logf("%-28s unicat %3d  Zebra %3d  %s %s", q.name, un, zn, exp.rel, exp.why)
+		}
+	}
+	// Both answer an unsupported use attribute with diagnostic 114.
+	for _, cl := range []*Client{uc, zc} {
+		_, err := cl.Search(ctx, "@attr 1=1032 x", "")
+		var d *Diagnostic
+		if !errors.As(err, &d) || d.Condition != DiagUnsupportedUse {
+			t.Errorf("@attr 1=1032: %v", err)
+		}
+	}
+}
+
+// recordKeys presents every record of the default set and returns their
+// identities (001 and 245 $a), sorted.
+func recordKeys(t testing.TB, cl *Client, n int) []string {
+	t.Helper()
+	var keys []string
+	err := cl.Retrieve(context.Background(), "", 1, n, 20, OIDUSMARC, "F", func(r Record) error {
+		m, err := r.MARC(marc.CharsetAuto)
+		if err != nil {
+			return err
+		}
+		key := m.ControlNumber() + "|"
+		if f := m.First("245"); f != nil {
+			key += f.Sub('a')
+		}
+		keys = append(keys, key)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", cl.Database(), err)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func containsAll(big, small []string) bool {
+	for _, s := range small {
+		if !slices.Contains(big, s) {
+			return false
+		}
+	}
+	return true
+}
