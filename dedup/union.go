@@ -204,13 +204,11 @@ func (u *storedUnion) toUnion(id string) (*UnionRecord, error) {
 
 func decodeServed(format byte, raw []byte) (*marc.Record, error) {
 	opts := marc.ReaderOptions{Charset: marc.CharsetUTF8}
-	var rd marc.Reader
 	if format == fmtMARCXML {
-		rd = marc.NewXMLReader(bytes.NewReader(raw), opts)
-	} else {
-		rd = marc.NewISO2709Reader(bytes.NewReader(raw), opts)
+		return marc.NewXMLReader(bytes.NewReader(raw), opts).Next()
 	}
-	return rd.Next()
+	// One record held whole: no stream buffer (this runs per served record).
+	return marc.DecodeISO2709(raw, opts)
 }
 
 // dateKey is the bydate key of a union: datestamp then id.

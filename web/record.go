@@ -1,0 +1,187 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/store"
+)
+
+type holding struct {
+	Code, Name, Level, Call string
+	Copies                  int
+}
+
+type marcField struct {
+	Tag        string
+	Ind1, Ind2 string
+	Value      string // control fields
+	Subfields  []marc.Subfield
+}
+
+type recordData struct {
+	ID         string
+	Title      string
+	Resp       string
+	Creators   []marc.Name
+	Edition    string
+	Publishers []string
+	Places     []string
+	Year       string
+	Extent     string
+	ISBNs      []string
+	ISSNs      []string
+	Languages  []string
+	Subjects   []string
+	Classes    []marc.Classification
+	Type       string
+	Holdings   []holding
+	Leader     string
+	Fields     []marcField
+	XMLURL     string
+	ISO2709URL string
+}
+
+// validID is the shape of a union id: letters and digits only, so that it
+// can go into a file name and a URL unescaped.
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup reads union record id. It writes the answer itself (a 404, 410,
+// or a redirect to the record an alias was merged into) and returns nil
+// when there is no record to show.
+func (s *Server) lookup(c *gin.Context, suffix string) *dedup.UnionRecord {
+	id := c.Param("id")
+	var u *dedup.UnionRecord
+	var err error
+	if validID(id) { // anything else names no record
+		err = s.opts.Store.View(func(tx *store.Tx) error {
+			var err error
+			u, err = dedup.Get(tx.Bolt(), id)
+			return err
+		})
+	}
+	switch {
+	case err != nil:
+		s.opts.Log.Error("web record", "id", id, "err", err)
+		s.fail(c, http.StatusInternalServerError, err.Error())
+		return nil
+	case u == nil:
+		s.fail(c, http.StatusNotFound, notFoundText(c, "notfound.text", id))
+		return nil
+	case u.Deleted && u.AliasOf != "":
+		c.Redirect(http.StatusMovedPermanently, "/record/"+u.AliasOf+suffix)
+		return nil
+	case u.Deleted || u.Record == nil:
+		s.fail(c, http.StatusGone, notFoundText(c, "gone.text", id))
+		return nil
+	}
+	return u
+}
+
+func notFoundText(c *gin.Context, key, id string) string {
+	lang, _ := pickLang(c.Request)
+	return strings.Replace(tr{Lang: lang}.T(key), "%s", id, 1)
+}
+
+func (s *Server) record(c *gin.Context) {
+	u := s.lookup(c, "")
+	if u == nil {
+		return
+	}
+	r := u.Record
+	d := &recordData{
+		ID: u.ID, Title: r.Title(), Resp: r.Responsibility(), Creators: r.Creators(),
+		Edition: r.Edition(), Publishers: r.Publishers(), Places: r.Places(), Year: r.YearString(),
+		Extent: r.Extent(), ISSNs: r.ISSNs(), Languages: r.Languages(), Subjects: r.Subjects(),
+		Classes: r.Classifications(), Type: r.MaterialType(), Leader: r.Leader,
+		XMLURL: "/record/" + u.ID + "/marcxml", ISO2709URL: "/record/" + u.ID + "/iso2709",
+	}
+	d.ISBNs, _ = r.ISBNs()
+	cfg := s.cfg.Load()
+	for _, f := range r.FieldsByTag("852") {
+		h := holding{Code: f.Sub('a'), Copies: 1}
+		bs := f.Subs("b")
+		if len(bs) > 0 {
+			h.Level = bs[0]
+		}
+		h.Call = strings.Join(f.Subs("hi"), " ")
+		if t := f.Sub('t'); t != "" {
+			if _, hi, ok := strings.Cut(t, "-"); ok {
+				if n, err := strconv.Atoi(hi); err == nil && n > 0 {
+					h.Copies = n
+				}
+			}
+		}
+		h.Name = libraryName(cfg, h.Code)
+		d.Holdings = append(d.Holdings, h)
+	}
+	for _, f := range r.Fields {
+		mf := marcField{Tag: f.Tag, Value: f.Value, Subfields: f.Subfields}
+		if !f.IsControl() {
+			mf.Ind1, mf.Ind2 = indicator(f.Ind1), indicator(f.Ind2)
+		}
+		d.Fields = append(d.Fields, mf)
+	}
+	s.render(c, http.StatusOK, "record.html", d.Title, d)
+}
+
+// indicator shows a blank indicator as MARC displays conventionally do.
+func indicator(b byte) string {
+	if b == ' ' || b == 0 {
+		return "_"
+	}
+	return string(rune(b))
+}
+
+func (s *Server) downloadXML(c *gin.Context) {
+	u := s.lookup(c, "/marcxml")
+	if u == nil {
+		return
+	}
+	out := []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	out, _ = marc.AppendMARCXML(out, u.Record, true)
+	out = append(out, '\n')
+	attachment(c, u.ID+".xml")
+	c.Data(http.StatusOK, "application/marcxml+xml; charset=utf-8", out)
+}
+
+func (s *Server) downloadISO(c *gin.Context) {
+	u := s.lookup(c, "/iso2709")
+	if u == nil {
+		return
+	}
+	out, err := marc.EncodeISO2709(u.Record)
+	if errors.Is(err, marc.ErrTooLong) {
+		s.fail(c, http.StatusUnprocessableEntity, err.Error()+": download MARCXML instead")
+		return
+	}
+	if err != nil {
+		s.fail(c, http.StatusInternalServerError, err.Error())
+		return
+	}
+	attachment(c, u.ID+".mrc")
+	c.Data(http.StatusOK, "application/marc", out)
+}
+
+// attachment names the download; the id is checked to be alphanumeric,
+// so the name needs no quoting beyond the quotes.
+func attachment(c *gin.Context, name string) {
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	c.Header("X-Content-Type-Options", "nosniff")
+}
