@@ -5,7 +5,7 @@ CONFIG    ?=
 CONFIGARG := $(if $(CONFIG),--config $(CONFIG),)
 TESTFLAGS ?= -count=1 -timeout 30m
 
-.PHONY: run build test vet bench fuzz clean
+.PHONY: run build test vet bench gobench fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/unicat
@@ -23,8 +23,14 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 
-# Benchmarks print their own numbers (records/s, ratios against yaz/Zebra).
-bench:
+# unicat side by side with yaz and Zebra on one generated corpus: prints one
+# Markdown table (see bench/RESULTS.md). BENCH_N=20000 for a quick run.
+BENCH_N ?= 1000000
+bench: build
+	BENCH_N=$(BENCH_N) $(GO) run ./cmd/unicat-bench -unicat $(BIN)
+
+# Every package's Go benchmarks (they print records/s, ratios against yaz/Zebra).
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./...
 
 # A short run of every fuzz target.

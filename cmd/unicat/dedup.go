@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/unicat/unicat/oaipmh"
+
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/internal/progress"
 	"github.com/unicat/unicat/marc"
@@ -39,7 +41,7 @@ func runDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			bar.Set(int64(done), int64(done))
 		})
 	}
-	st, err := openStoreWith(cfg, d)
+	st, err := openStoreWith(cfg, d, oaipmh.NewIndex())
 	if err != nil {
 		return err
 	}

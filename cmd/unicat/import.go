@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/unicat/unicat/oaipmh"
+
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/ingest"
 	"github.com/unicat/unicat/internal/progress"
@@ -60,7 +62,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		jobs = append(jobs, job{src, fs.Args()})
 	}
 
-	st, err := openStore(cfg)
+	st, err := openStore(cfg, oaipmh.NewIndex())
 	if err != nil {
 		return err
 	}

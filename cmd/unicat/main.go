@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/search"
 	"github.com/unicat/unicat/store"
 )
 
@@ -32,7 +34,12 @@ var commands = []command{
 	{"import", "import [--config F] --source ID [--format auto|iso2709|marcxml] FILE...\n" +
 		"       import [--config F] --all             import every file source from its configured path", runImport},
 	{"export", "export [--config F] [--source ID | --union] [--format iso2709|marcxml] [-o FILE]", runExport},
+	{"harvest", "harvest [--config F] [--parallel N] [-v] [SOURCE...]  harvest the sources (default: all enabled) once, now", runHarvest},
+	{"status", "status [--config F]                     show each source's last harvest and next scheduled run", runStatus},
 	{"dedup", "dedup [--config F] --explain ID|--rebuild  explain a union record's cluster (ID: union id or source:localid), or recompute every cluster", runDedup},
+	{"reindex", "reindex [--config F]                    rebuild the search index from the union records", runReindex},
+	{"gen", "gen -o DIR [-n N] [-libraries M] [-seed S] [-format iso2709|marcxml]  write a generated test corpus and its truth", runGen},
+	{"backup", "backup [--config F] [--url URL] FILE        write a consistent copy of the store (through the admin API while serving)", runBackup},
 	{"version", "version                                 print the version", runVersion},
 }
 
@@ -54,6 +61,18 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 
 func main() {
+	// UNICAT_CPUPROFILE=FILE writes a CPU profile of the whole command, for
+	// finding where a slow import or harvest spends its time.
+	if path := os.Getenv("UNICAT_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if err := pprof.StartCPUProfile(f); err == nil {
+				code := run(os.Args[1:], os.Stdout, os.Stderr)
+				pprof.StopCPUProfile()
+				f.Close()
+				os.Exit(code)
+			}
+		}
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -124,12 +143,28 @@ func openStoreWith(cfg *config.Config, d *dedup.Deduper, listeners ...dedup.List
 			return nil, err
 		}
 	}
+	// The search index hears of every union record change first.
+	listeners = append([]dedup.Listener{search.New()}, listeners...)
 	for _, l := range listeners {
 		d.AddListener(l)
 	}
 	if err := st.AddHook(d); err != nil {
 		st.Close()
 		return nil, err
+	}
+	if err := ensureIndex(st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Listeners with their own derived data (the OAI-PMH index) catch up
+	// with changes made while they were not listening.
+	for _, l := range listeners {
+		if s, ok := l.(interface{ Sync(*store.Store) error }); ok {
+			if err := s.Sync(st); err != nil {
+				st.Close()
+				return nil, err
+			}
+		}
 	}
 	return st, nil
 }

@@ -15,13 +15,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/metrics"
+	"github.com/unicat/unicat/oaipmh"
 	"github.com/unicat/unicat/store"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("serve", stderr)
 	addr := fs.String("http", "", "HTTP listen address (overrides http.addr)")
+	zaddr := fs.String("z3950", "", "Z39.50 listen address (overrides z3950.addr)")
+	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,23 +36,48 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *addr != "" {
 		cfg.HTTP.Addr = *addr
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if *zaddr != "" {
+		cfg.Z3950.Addr = *zaddr
+	}
+	log := newLogger(stderr, *logJSON)
 
-	st, err := openStore(cfg)
+	oaiIndex := oaipmh.NewIndex()
+	st, err := openStore(cfg, oaiIndex)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	oai, err := oaiHandler(st, oaiIndex, cfg, log)
+	if err != nil {
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		metrics.NewStoreCollector(st))
+	sched, stopHarvests, err := startHarvesting(st, cfg, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopHarvests() // before the store closes
+
+	stopZ3950, err := startZ3950(st, cfg, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopZ3950() // before the store closes
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
-	srv := &http.Server{Handler: newRouter(st, reg, log), ReadHeaderTimeout: 10 * time.Second}
+	router := mountOAI(mountSRU(newRouter(st, reg, log), sruHandler(st, cfg, log)), oai)
+	router, _, err = mountWebAdmin(mountHarvestStatus(router, sched), st, func() *config.Config { return cfg }, sched, log)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: limitBodies(router, cfg.HTTP.MaxBodyBytes), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout}
 	log.Info("unicat serving", "http", "http://"+ln.Addr().String(), "store", st.Path(), "sources", len(cfg.Sources))
 
 	errc := make(chan error, 1)
@@ -71,7 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func newRouter(st *store.Store, reg *prometheus.Registry, log *slog.Logger) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery(), requestLog(log))
+	r.Use(gin.Recovery(), requestLog(log), httpMetrics(reg))
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	r.GET("/readyz", func(c *gin.Context) {
 		// Ready once the store answers a read transaction.
@@ -92,4 +121,32 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 		log.Info("http", "method", c.Request.Method, "path", c.Request.URL.Path,
 			"status", c.Writer.Status(), "bytes", c.Writer.Size(), "duration", time.Since(start))
 	}
+}
+
+// oaiHandler is the OAI-PMH data provider over the union records. The
+// index must have been registered with the store's Deduper (openStore,
+// which also lets it catch up).
+func oaiHandler(st *store.Store, ix *oaipmh.Index, cfg *config.Config, log *slog.Logger) (*oaipmh.Server, error) {
+	return oaipmh.NewServer(st, ix, oaipmh.Options{
+		RepositoryName: cfg.OAI.RepositoryName,
+		Domain:         cfg.OAI.Domain,
+		AdminEmail:     cfg.OAI.AdminEmail,
+		BaseURL:        cfg.OAI.BaseURL,
+		PageSize:       cfg.OAI.PageSize,
+		Logger:         log,
+	})
+}
+
+// mountOAI serves s at /oai (GET and POST) beside the router's routes.
+func mountOAI(router http.Handler, s *oaipmh.Server) http.Handler {
+	if r, ok := router.(*gin.Engine); ok {
+		r.GET("/oai", gin.WrapH(s))
+		r.HEAD("/oai", gin.WrapH(s))
+		r.POST("/oai", gin.WrapH(s))
+		return r
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/oai", s)
+	mux.Handle("/", router)
+	return mux
 }

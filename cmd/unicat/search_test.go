@@ -1,0 +1,91 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/unicat/unicat/search"
+	"github.com/unicat/unicat/store"
+)
+
+// TestReindexAndSRU imports the demo libraries, searches them over /sru,
+// rebuilds the index with `unicat reindex` and checks the same searches
+// give the same answers.
+func TestReindexAndSRU(t *testing.T) {
+	cfgPath := demoConfig(t)
+	if _, e, code := runUnicat(t, "import", "--config", cfgPath, "--all"); code != 0 {
+		t.Fatal(e)
+	}
+	queries := []string{`dc.creator = "nguyen du"`, `dc.title == "Truyện Kiều"`, `dc.creator = "doan gioi"`, "cql.allRecords = 1",
+		"unicat.library = NA-VINH", "bath.isbn = 9786046924371", "dc.date >= 2015 sortBy dc.title"}
+	counts := func() []string {
+		cfg, err := loadConfig(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := openStore(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		srv := httptest.NewServer(mountSRU(http.NotFoundHandler(), sruHandler(st, cfg, slog.New(slog.DiscardHandler))))
+		defer srv.Close()
+		var out []string
+		re := regexp.MustCompile(`<zs:numberOfRecords>(\d+)</zs:numberOfRecords>`)
+		for _, q := range queries {
+			resp, err := http.Get(srv.URL + "/sru?version=1.2&operation=searchRetrieve&maximumRecords=0&query=" + url.QueryEscape(q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			m := re.FindSubmatch(body)
+			if resp.StatusCode != 200 || m == nil {
+				t.Fatalf("%s: %d %s", q, resp.StatusCode, body)
+			}
+			out = append(out, string(m[1]))
+		}
+		return out
+	}
+	// The index kept up with the import: opening the store does not
+	// need to rebuild it.
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(cfg.StorePath(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.View(func(tx *store.Tx) error {
+		needed, err := search.New().NeedsRebuild(tx.Bolt())
+		if needed {
+			t.Error("after an import the index needs a rebuild")
+		}
+		return err
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := counts()
+	for i, q := range queries[:3] {
+		if before[i] == "0" {
+			t.Errorf("%s: no hits in the demo", q)
+		}
+	}
+	out, e, code := runUnicat(t, "reindex", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, "indexed ") {
+		t.Fatalf("reindex exited %d: %s %s", code, out, e)
+	}
+	after := counts()
+	if strings.Join(before, " ") != strings.Join(after, " ") {
+		t.Errorf("hits before reindex %v, after %v", before, after)
+	}
+}

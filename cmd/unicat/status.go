@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/harvester"
+	"github.com/unicat/unicat/store"
+)
+
+// runStatus prints every source's last harvest. While `unicat serve` holds
+// the store it asks the service instead, which also knows the states and
+// the exact next runs.
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("status", stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	ss, err := readStatus(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return harvester.WriteStatus(stdout, ss, time.Now())
+}
+
+func readStatus(ctx context.Context, cfg *config.Config) ([]harvester.SourceStatus, error) {
+	path := cfg.StorePath()
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		// Nothing harvested yet: show the sources, not an empty store.
+		ss := make([]harvester.SourceStatus, 0, len(cfg.Sources))
+		for _, s := range cfg.Sources {
+			ss = append(ss, harvester.SourceStatus{ID: s.ID, Name: s.Name, Kind: s.Kind, Disabled: s.Disabled, Schedule: s.Schedule})
+		}
+		return ss, nil
+	}
+	st, err := store.Open(path, store.Options{Timeout: time.Second})
+	if err == nil {
+		defer st.Close()
+		return harvester.ReadStatus(st, cfg)
+	}
+	ss, herr := fetchStatus(ctx, "http://"+cfg.HTTP.Addr+harvestStatusPath)
+	if herr != nil {
+		return nil, fmt.Errorf("%w; asking the service: %v", err, herr)
+	}
+	return ss, nil
+}
+
+func fetchStatus(ctx context.Context, url string) ([]harvester.SourceStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	var ss []harvester.SourceStatus
+	if err := json.NewDecoder(resp.Body).Decode(&ss); err != nil {
+		return nil, fmt.Errorf("GET %s: %w", url, err)
+	}
+	return ss, nil
+}
