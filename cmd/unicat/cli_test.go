@@ -33,6 +33,10 @@ func demoConfig(t *testing.T) string {
 	}
 	s := strings.ReplaceAll(string(doc), "../testdata", abs)
 	s = strings.Replace(s, "data_dir: ../data", "data_dir: "+filepath.Join(dir, "data"), 1)
+	// Free ports only: a developer's running unicat (or a parallel test)
+	// must not make serve fail to listen.
+	s = strings.Replace(s, `addr: "127.0.0.1:2100"`, `addr: "127.0.0.1:0"`, 1)
+	s = strings.Replace(s, `addr: "127.0.0.1:8080"`, `addr: "127.0.0.1:0"`, 1)
 	p := filepath.Join(dir, "demo.yaml")
 	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
