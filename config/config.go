@@ -739,7 +739,9 @@ func (v *validator) validateHarvest(s *Source, at func(string) []any) {
 		v.add(at("deletions"), "%q is not one of %s (or empty)", s.Deletions, quoteList(validDeletions))
 	}
 	sru := s.Kind == KindSRU
-	if only("query", "sru", sru, s.Query != "") && strings.TrimSpace(s.Query) == "" {
+	// z3950 sources take a PQF query (the default lists Zebra's and
+	// unicat's whole database; other targets need their own).
+	if only("query", "sru or z3950", sru || s.Kind == KindZ3950, s.Query != "") && strings.TrimSpace(s.Query) == "" {
 		v.add(at("query"), "must not be blank")
 	}
 	if only("date_index", "sru", sru, s.DateIndex != "") && strings.ContainsAny(s.DateIndex, " \t\r\n\"()<>=/") {

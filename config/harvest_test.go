@@ -152,3 +152,19 @@ sources:
 		t.Errorf("retry_wait: 10: got %q", got)
 	}
 }
+
+func TestZ3950SourceTakesAQuery(t *testing.T) {
+	doc := `sources:
+  - {id: z, name: Z, library_code: Z, level: commune, kind: z3950, url: "127.0.0.1:210/Default", query: "@attr 1=4 kieu"}
+`
+	cfg, err := Parse([]byte(doc), "z.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Sources[0].Query != "@attr 1=4 kieu" {
+		t.Errorf("query = %q", cfg.Sources[0].Query)
+	}
+	if _, err := Parse([]byte(strings.Replace(doc, "kind: z3950, url: \"127.0.0.1:210/Default\"", "kind: file, path: x", 1)), "z.yaml"); err == nil || !strings.Contains(err.Error(), "query: is only used by kind sru or z3950") {
+		t.Errorf("query on a file source: %v", err)
+	}
+}

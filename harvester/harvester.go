@@ -85,6 +85,7 @@ func New(st *store.Store, cfg *config.Config, opts Options) *Harvester {
 	h.Register(config.KindOAI, oaiDriver{})
 	h.Register(config.KindSRU, sruDriver{})
 	h.Register(config.KindFile, fileDriver{})
+	h.Register(config.KindZ3950, Z3950Driver())
 	return h
 }
 

@@ -14,8 +14,7 @@ import (
 
 // Z3950Driver returns the driver for sources of kind z3950: a search for
 // every record of the target's database, then Present page by page, each
-// page committed with the position of the next. Register it with
-// h.Register(config.KindZ3950, harvester.Z3950Driver()).
+// page committed with the position of the next. New registers it.
 //
 // Records come as USMARC and are decoded as the source's charset says
 // (default: leader/09, so MARC-8 targets are converted to UTF-8 NFC).
