@@ -159,28 +159,8 @@ func TestServeMetrics(t *testing.T) {
 	if _, e, code := runUnicat(t, "import", "--config", cfg, "--all"); code != 0 {
 		t.Fatal(e)
 	}
-	cmd := unicatCmd("serve", "--config", cfg, "--http", "127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	addrRe := regexp.MustCompile(`http=http://(127\.0\.0\.1:\d+)`)
-	sc := bufio.NewScanner(stderr)
-	var addr string
-	for sc.Scan() {
-		if m := addrRe.FindStringSubmatch(sc.Text()); m != nil {
-			addr = m[1]
-			break
-		}
-	}
-	if addr == "" {
-		t.Fatal("serve did not report its address")
-	}
-	go io.Copy(io.Discard, stderr)
+	cmd, addrs := startServe(t, cfg, httpAddrRe)
+	addr := addrs[0]
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +177,65 @@ func TestServeMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	stopServe(t, cmd)
+}
+
+var (
+	httpAddrRe  = regexp.MustCompile(`http=http://(127\.0\.0\.1:\d+)`)
+	z3950AddrRe = regexp.MustCompile(`z3950 serving"? addr=(127\.0\.0\.1:\d+)`)
+)
+
+// startServe runs `unicat serve` on free ports over cfg and returns once
+// its log has named every address asked for (the first submatch of each
+// pattern, in order). The process is killed when the test ends.
+func startServe(t *testing.T, cfg string, patterns ...*regexp.Regexp) (*exec.Cmd, []string) {
+	t.Helper()
+	cmd := unicatCmd("serve", "--config", cfg, "--http", "127.0.0.1:0", "--z3950", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	addrs := make([]string, len(patterns))
+	found := 0
+	timeout := time.After(60 * time.Second)
+	for found < len(patterns) {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("serve ended before reporting its addresses")
+			}
+			for i, re := range patterns {
+				if m := re.FindStringSubmatch(l); m != nil && addrs[i] == "" {
+					addrs[i] = m[1]
+					found++
+				}
+			}
+		case <-timeout:
+			t.Fatal("serve did not report its addresses")
+		}
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	return cmd, addrs
+}
+
+// stopServe sends SIGTERM and expects a clean exit within 20 seconds.
+func stopServe(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

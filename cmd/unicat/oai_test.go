@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"compress/gzip"
 	"encoding/xml"
 	"fmt"
@@ -11,11 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/unicat/unicat/internal/testpeer"
 )
 
 // TestServeOAI imports the demo libraries, starts `unicat serve` and
@@ -23,13 +22,7 @@ import (
 // ListSets, over GET, POST and gzip; every response validates against the
 // OAI-PMH schemas.
 func TestServeOAI(t *testing.T) {
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xmllint is required in CI (Debian libxml2-utils)")
-		}
-		t.Skip("xmllint not installed")
-	}
+	xmllint := testpeer.Need(t, "xmllint")
 	cfg := demoConfig(t)
 	if _, e, code := runUnicat(t, "import", "--config", cfg, "--all"); code != 0 {
 		t.Fatal(e)
@@ -37,28 +30,8 @@ func TestServeOAI(t *testing.T) {
 	// A list holds what was stamped before the second of its first
 	// request; the import must be in the past.
 	time.Sleep(1100 * time.Millisecond)
-	cmd := unicatCmd("serve", "--config", cfg, "--http", "127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	addrRe := regexp.MustCompile(`http=http://(127\.0\.0\.1:\d+)`)
-	sc := bufio.NewScanner(stderr)
-	var addr string
-	for sc.Scan() {
-		if m := addrRe.FindStringSubmatch(sc.Text()); m != nil {
-			addr = m[1]
-			break
-		}
-	}
-	if addr == "" {
-		t.Fatal("serve did not report its address")
-	}
-	go io.Copy(io.Discard, stderr)
+	cmd, addrs := startServe(t, cfg, httpAddrRe)
+	addr := addrs[0]
 	base := "http://" + addr + "/oai"
 
 	dir := t.TempDir()
@@ -147,15 +120,5 @@ func TestServeOAI(t *testing.T) {
 		t.Errorf("xmllint: %v\n%s", err, out)
 	}
 
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve exited with %v after SIGTERM", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop on SIGTERM")
-	}
+	stopServe(t, cmd)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
@@ -26,47 +25,8 @@ func TestServeZ3950(t *testing.T) {
 	if _, e, code := runUnicat(t, "import", "--config", cfg, "--all"); code != 0 {
 		t.Fatal(e)
 	}
-	cmd := unicatCmd("serve", "--config", cfg, "--http", "127.0.0.1:0", "--z3950", "127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	zRe := regexp.MustCompile(`z3950 serving"? addr=(127\.0\.0\.1:\d+)`)
-	hRe := regexp.MustCompile(`http=http://(127\.0\.0\.1:\d+)`)
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var zaddr, haddr string
-	timeout := time.After(60 * time.Second)
-	for zaddr == "" || haddr == "" {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatal("serve ended before reporting its addresses")
-			}
-			if m := zRe.FindStringSubmatch(l); m != nil {
-				zaddr = m[1]
-			}
-			if m := hRe.FindStringSubmatch(l); m != nil {
-				haddr = m[1]
-			}
-		case <-timeout:
-			t.Fatal("serve did not report its addresses")
-		}
-	}
-	go func() {
-		for range lines {
-		}
-	}()
+	_, addrs := startServe(t, cfg, z3950AddrRe, httpAddrRe)
+	zaddr, haddr := addrs[0], addrs[1]
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
