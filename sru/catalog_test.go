@@ -2,7 +2,6 @@ package sru
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,4 +149,3 @@ func idsOf(t testing.TB, n *node) (int, []string, []string) {
 	return total, ids, n.diagnostics()
 }
 
-var _ = httptest.NewRecorder
