@@ -148,4 +148,3 @@ func idsOf(t testing.TB, n *node) (int, []string, []string) {
 	}
 	return total, ids, n.diagnostics()
 }
-
