@@ -12,6 +12,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/unicat/unicat/corpus"
+
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/unicat/unicat/marc"
@@ -243,7 +245,7 @@ func variant(r *marc.Record, rng *rand.Rand) *marc.Record {
 			case 1:
 				f.Subfields[j].Value = n + []string{" (bìa mềm)", " (pbk.)", " : 85.000đ", " (q. 1)"}[rng.IntN(4)]
 			case 2:
-				if i10 := isbn13to10(n); i10 != "" {
+				if i10 := corpus.ISBN13To10(n); i10 != "" {
 					f.Subfields[j].Value = i10
 				}
 			}
@@ -304,7 +306,7 @@ func variant(r *marc.Record, rng *rand.Rand) *marc.Record {
 	case 0:
 		mapText(v, func(s string) string { return norm.NFD.String(s) })
 	case 1:
-		mapText(v, oldTones)
+		mapText(v, corpus.OldTones)
 	}
 	return v
 }
@@ -506,29 +508,6 @@ func recountPages(a string, rng *rand.Rand) string {
 	return a[:j] + strings.TrimLeft(a[j:], " ")
 }
 
-// oldTones moves tone marks to the old placement: "hòa" → "hoà",
-// "thủy" → "thuỷ" (oa, oe, uy ending a syllable).
-func oldTones(s string) string {
-	d := []rune(norm.NFD.String(s))
-	isTone := func(r rune) bool { return r == 0x300 || r == 0x301 || r == 0x303 || r == 0x309 || r == 0x323 }
-	for i := 0; i+2 < len(d); i++ {
-		a, m, b := d[i], d[i+1], d[i+2]
-		pair := strings.ToLower(string([]rune{a, b}))
-		if !isTone(m) || (pair != "oa" && pair != "oe" && pair != "uy") {
-			continue
-		}
-		if i > 0 && (d[i-1] == 'q' || d[i-1] == 'Q') {
-			continue // "quý": the u belongs to qu
-		}
-		end := i + 3
-		if end < len(d) && isLetter(d[end]) {
-			continue // a final consonant: "hoàn" keeps its mark
-		}
-		d[i+1], d[i+2] = b, m
-	}
-	return norm.NFC.String(string(d))
-}
-
 // ------------------------------------------------------------- look-alikes
 
 type lookAlike struct {
@@ -650,37 +629,9 @@ func replaceISBN(r *marc.Record, rng *rand.Rand) string {
 // makeISBN returns a valid 978-604 ISBN-13 from a number.
 func makeISBN(n uint64) string {
 	d := fmt.Sprintf("978604%06d", n%1000000)
-	return d + isbnCheck(d)
-}
-
-func isbnCheck(d12 string) string {
-	sum := 0
-	for i := 0; i < 12; i++ {
-		v := int(d12[i] - '0')
-		if i%2 == 1 {
-			v *= 3
-		}
-		sum += v
-	}
-	return strconv.Itoa((10 - sum%10) % 10)
+	return d + string(corpus.ISBN13Check(d))
 }
 
 func hyphenate(isbn13 string) string {
 	return isbn13[:3] + "-" + isbn13[3:6] + "-" + isbn13[6:8] + "-" + isbn13[8:12] + "-" + isbn13[12:]
-}
-
-func isbn13to10(isbn13 string) string {
-	if !strings.HasPrefix(isbn13, "978") {
-		return ""
-	}
-	d := isbn13[3:12]
-	sum := 0
-	for i := 0; i < 9; i++ {
-		sum += int(d[i]-'0') * (10 - i)
-	}
-	c := (11 - sum%11) % 11
-	if c == 10 {
-		return d + "X"
-	}
-	return d + strconv.Itoa(c)
 }
