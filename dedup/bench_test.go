@@ -175,8 +175,8 @@ func BenchmarkIngestDedup(b *testing.B) {
 				if withDedup && i == b.N-1 {
 					pred := clustersOf(b, st)
 					conf := pairwise(pred, c.label)
-					b.ReportMetric(conf.precision(), "precision")
-					b.ReportMetric(conf.recall(), "recall")
+					b.ReportMetric(conf.Precision(), "precision")
+					b.ReportMetric(conf.Recall(), "recall")
 					b.Logf("%d records, %d libraries: %v", c.total, len(benchSources), conf)
 				}
 				st.Close()

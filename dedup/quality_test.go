@@ -7,70 +7,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unicat/unicat/corpus"
+
 	"github.com/unicat/unicat/store"
 )
 
-// confusion counts record pairs: TP both in one cluster and one label,
-// FP one cluster but two labels, FN one label but two clusters.
-type confusion struct {
-	tp, fp, fn, tn int
-}
-
-func (c confusion) precision() float64 {
-	if c.tp+c.fp == 0 {
-		return 1
-	}
-	return float64(c.tp) / float64(c.tp+c.fp)
-}
-
-func (c confusion) recall() float64 {
-	if c.tp+c.fn == 0 {
-		return 1
-	}
-	return float64(c.tp) / float64(c.tp+c.fn)
-}
-
-func (c confusion) f1() float64 {
-	p, r := c.precision(), c.recall()
-	if p+r == 0 {
-		return 0
-	}
-	return 2 * p * r / (p + r)
-}
-
-func (c confusion) String() string {
-	return fmt.Sprintf("pairs: TP %d FP %d FN %d TN %d; precision %.4f recall %.4f F1 %.4f",
-		c.tp, c.fp, c.fn, c.tn, c.precision(), c.recall(), c.f1())
-}
-
 // pairwise compares predicted clusters with labels, both keyed by record.
-func pairwise(pred, label map[string]string) confusion {
-	// Count pairs through the (cluster, label) contingency table.
-	cell := map[[2]string]int{}
-	byPred := map[string]int{}
-	byLabel := map[string]int{}
+func pairwise(pred, label map[string]string) corpus.PairScore {
+	var pc corpus.PairCounter
 	for k, p := range pred {
-		l := label[k]
-		cell[[2]string{p, l}]++
-		byPred[p]++
-		byLabel[l]++
+		pc.Add(p, label[k])
 	}
-	pairs := func(n int) int { return n * (n - 1) / 2 }
-	var c confusion
-	for _, n := range cell {
-		c.tp += pairs(n)
-	}
-	samePred, sameLabel := 0, 0
-	for _, n := range byPred {
-		samePred += pairs(n)
-	}
-	for _, n := range byLabel {
-		sameLabel += pairs(n)
-	}
-	c.fp = samePred - c.tp
-	c.fn = sameLabel - c.tp
-	c.tn = pairs(len(pred)) - c.tp - c.fp - c.fn
-	return c
+	return pc.Score()
 }
 
 // ingestLabelled stores the set in a fresh store, one batch of up to
@@ -163,11 +111,11 @@ func TestQualityLabelled(t *testing.T) {
 	c := pairwise(pred, label)
 	t.Logf("%v", c)
 	reportMistakes(t, st, set, pred)
-	if c.precision() < 0.99 || c.recall() < 0.95 {
-		t.Errorf("precision %.4f (want ≥ 0.99), recall %.4f (want ≥ 0.95)", c.precision(), c.recall())
+	if c.Precision() < 0.99 || c.Recall() < 0.95 {
+		t.Errorf("precision %.4f (want ≥ 0.99), recall %.4f (want ≥ 0.95)", c.Precision(), c.Recall())
 	}
 	// A look-alike set must actually hold look-alikes and duplicates.
-	if c.tp < 300 || c.tn < 100000 {
+	if c.TP < 300 || c.TN < 100000 {
 		t.Errorf("labelled set too small to mean anything: %v", c)
 	}
 

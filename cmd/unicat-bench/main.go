@@ -222,8 +222,8 @@ func (b *bench) run() error {
 	for _, q := range []struct {
 		name string
 		v    float64
-	}{{"precision", c.precision()}, {"recall", c.recall()}, {"F1", c.f1()}} {
-		b.rows = append(b.rows, row{what: "Dedup " + q.name + fmt.Sprintf(" (pairs: %d true, %d found)", c.tp+c.fn, c.tp+c.fp), unit: "", us: q.v, peerNA: "truth"})
+	}{{"precision", c.Precision()}, {"recall", c.Recall()}, {"F1", c.F1()}} {
+		b.rows = append(b.rows, row{what: "Dedup " + q.name + fmt.Sprintf(" (pairs: %d true, %d found)", c.TP+c.FN, c.TP+c.FP), unit: "", us: q.v, peerNA: "truth"})
 	}
 
 	// 4. Serving: SRU, Z39.50, OAI-PMH, with the server's peak RSS per phase.
@@ -514,38 +514,10 @@ func waitHTTP(u string, limit time.Duration) error {
 
 // ------------------------------------------------------------- dedup
 
-type confusion struct{ tp, fp, fn int }
-
-func (c confusion) precision() float64 {
-	if c.tp+c.fp == 0 {
-		return 1
-	}
-	return float64(c.tp) / float64(c.tp+c.fp)
-}
-
-func (c confusion) recall() float64 {
-	if c.tp+c.fn == 0 {
-		return 1
-	}
-	return float64(c.tp) / float64(c.tp+c.fn)
-}
-
-func (c confusion) f1() float64 {
-	p, r := c.precision(), c.recall()
-	if p+r == 0 {
-		return 0
-	}
-	return 2 * p * r / (p + r)
-}
-
-func (c confusion) String() string {
-	return fmt.Sprintf("pairs TP %d FP %d FN %d: precision %.4f recall %.4f F1 %.4f", c.tp, c.fp, c.fn, c.precision(), c.recall(), c.f1())
-}
-
 // dedupQuality compares the union records' membership (the dedup
 // package's member → union id bucket) with the truth, pairwise.
-func dedupQuality(dbPath, truthPath string) (confusion, error) {
-	var c confusion
+func dedupQuality(dbPath, truthPath string) (corpus.PairScore, error) {
+	var c corpus.PairScore
 	db, err := bbolt.Open(dbPath, 0o600, &bbolt.Options{ReadOnly: true, Timeout: 10 * time.Second})
 	if err != nil {
 		return c, fmt.Errorf("dedup quality: open %s: %w", dbPath, err)
@@ -556,8 +528,7 @@ func dedupQuality(dbPath, truthPath string) (confusion, error) {
 		return c, err
 	}
 	defer tf.Close()
-	cell := map[[2]string]int{}
-	byPred, byWork := map[string]int{}, map[string]int{}
+	var pc corpus.PairCounter
 	missing := 0
 	err = db.View(func(tx *bbolt.Tx) error {
 		members := tx.Bucket([]byte("dedup.members"))
@@ -570,10 +541,7 @@ func dedupQuality(dbPath, truthPath string) (confusion, error) {
 				missing++
 				return nil
 			}
-			p := string(u)
-			cell[[2]string{p, r.Work}]++
-			byPred[p]++
-			byWork[r.Work]++
+			pc.Add(string(u), r.Work)
 			return nil
 		})
 	})
@@ -583,19 +551,7 @@ func dedupQuality(dbPath, truthPath string) (confusion, error) {
 	if missing > 0 {
 		return c, fmt.Errorf("dedup quality: %d records of the truth are in no union record", missing)
 	}
-	pairs := func(n int) int { return n * (n - 1) / 2 }
-	for _, n := range cell {
-		c.tp += pairs(n)
-	}
-	for _, n := range byPred {
-		c.fp += pairs(n)
-	}
-	for _, n := range byWork {
-		c.fn += pairs(n)
-	}
-	c.fp -= c.tp
-	c.fn -= c.tp
-	return c, nil
+	return pc.Score(), nil
 }
 
 // ------------------------------------------------------------- search

@@ -66,11 +66,11 @@ func TestDedupQuality(t *testing.T) {
 		t.Fatal(err)
 	}
 	// True pairs ab ac bc; found ab de: TP 1 (ab), FP 1 (de), FN 2 (ac, bc).
-	if c.tp != 1 || c.fp != 1 || c.fn != 2 {
+	if c.TP != 1 || c.FP != 1 || c.FN != 2 {
 		t.Errorf("got %+v, want TP 1 FP 1 FN 2", c)
 	}
-	if c.precision() != 0.5 || c.recall() != 1.0/3 {
-		t.Errorf("precision %v recall %v", c.precision(), c.recall())
+	if c.Precision() != 0.5 || c.Recall() != 1.0/3 {
+		t.Errorf("precision %v recall %v", c.Precision(), c.Recall())
 	}
 	// A truth record the store does not know is an error, not a silent miss.
 	os.WriteFile(tp, []byte(truth+"l9\tz\tw9\toriginal\t\n"), 0o644)
