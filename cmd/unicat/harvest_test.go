@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -126,21 +125,9 @@ func TestHarvestSurvivesSIGKILL(t *testing.T) {
 	t.Logf("seed %d", seed)
 	prevPage, midway := 0, 0
 	for round := 0; round < 6; round++ {
-		cmd := unicatCmd("harvest", "--config", cfgPath, "big")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
 		delay := time.Duration(300+rng.Intn(1500)) * time.Millisecond
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
+		if finished, err := runAndKill(t, delay, "harvest", "--config", cfgPath, "big"); finished {
 			t.Logf("round %d: harvest finished before the kill (%v)", round, err)
-		case <-time.After(delay):
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
 		}
 		cp, live := harvestState(t, dbPath)
 		complete := cp.Token == "" && cp.From != ""

@@ -176,21 +176,9 @@ func TestImportSurvivesSIGKILL(t *testing.T) {
 	killedMidway := 0
 	prev := 0
 	for round := 0; round < 4; round++ {
-		cmd := unicatCmd("import", "--config", cfgPath, "--source", "big", filepath.Join(dir, "big.mrc"))
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
 		delay := time.Duration(1500+rng.Intn(4500)) * time.Millisecond
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
+		if finished, err := runAndKill(t, delay, "import", "--config", cfgPath, "--source", "big", filepath.Join(dir, "big.mrc")); finished {
 			t.Logf("round %d: import finished before the kill (%v)", round, err)
-		case <-time.After(delay):
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
 		}
 		live := storeCounts(t, cfgPath)
 		t.Logf("round %d: killed after %v with %d records committed", round, delay, live)
@@ -219,5 +207,27 @@ func TestImportSurvivesSIGKILL(t *testing.T) {
 	}
 	if killedMidway == 0 {
 		t.Logf("no round was killed mid-way (machine too fast or too slow); consistency still checked")
+	}
+}
+
+// runAndKill runs unicat with args and kills it with SIGKILL after delay,
+// unless it ends first; finished says whether it did, err how it ended.
+func runAndKill(t *testing.T, delay time.Duration, args ...string) (finished bool, err error) {
+	t.Helper()
+	cmd := unicatCmd(args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return true, err
+	case <-time.After(delay):
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+		return false, nil
 	}
 }
