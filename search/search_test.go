@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unicat/unicat/internal/marctest"
+
 	"github.com/RoaringBitmap/roaring/v2"
 	"go.etcd.io/bbolt"
 	"golang.org/x/text/unicode/norm"
@@ -17,32 +19,8 @@ import (
 	"github.com/unicat/unicat/marc"
 )
 
-// rec builds a book record from tag/value pairs: "245" → "$aTitle$bRest",
-// control fields as plain values. Indicators are blank unless the value
-// starts with two indicator characters and then '$'.
-func rec(fields ...string) *marc.Record {
-	r := &marc.Record{Leader: "00000nam a2200000 a 4500"}
-	for i := 0; i+1 < len(fields); i += 2 {
-		tag, v := fields[i], fields[i+1]
-		if marc.IsControlTag(tag) {
-			r.Fields = append(r.Fields, marc.Field{Tag: tag, Value: v})
-			continue
-		}
-		f := marc.Field{Tag: tag, Ind1: ' ', Ind2: ' '}
-		if len(v) > 2 && v[2] == '$' {
-			f.Ind1, f.Ind2 = v[0], v[1]
-			v = v[2:]
-		}
-		for _, part := range strings.Split(v, "$")[1:] {
-			if part == "" {
-				continue
-			}
-			f.Subfields = append(f.Subfields, marc.Subfield{Code: part[0], Value: part[1:]})
-		}
-		r.Fields = append(r.Fields, f)
-	}
-	return r
-}
+// rec builds a record from tag/value pairs (see marctest.Record).
+func rec(fields ...string) *marc.Record { return marctest.Record(fields...) }
 
 func openTestDB(t testing.TB) *bbolt.DB {
 	t.Helper()

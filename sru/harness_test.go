@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unicat/unicat/internal/marctest"
+
 	"go.etcd.io/bbolt"
 	"golang.org/x/text/unicode/norm"
 
@@ -201,29 +203,8 @@ func (n *node) diagnostics() []string {
 	return out
 }
 
-// rec builds a record from tag/value pairs (see search's tests).
-func rec(fields ...string) *marc.Record {
-	r := &marc.Record{Leader: "00000nam a2200000 a 4500"}
-	for i := 0; i+1 < len(fields); i += 2 {
-		tag, v := fields[i], fields[i+1]
-		if marc.IsControlTag(tag) {
-			r.Fields = append(r.Fields, marc.Field{Tag: tag, Value: v})
-			continue
-		}
-		f := marc.Field{Tag: tag, Ind1: ' ', Ind2: ' '}
-		if len(v) > 2 && v[2] == '$' {
-			f.Ind1, f.Ind2 = v[0], v[1]
-			v = v[2:]
-		}
-		for _, part := range strings.Split(v, "$")[1:] {
-			if part != "" {
-				f.Subfields = append(f.Subfields, marc.Subfield{Code: part[0], Value: part[1:]})
-			}
-		}
-		r.Fields = append(r.Fields, f)
-	}
-	return r
-}
+// rec builds a record from tag/value pairs (see marctest.Record).
+func rec(fields ...string) *marc.Record { return marctest.Record(fields...) }
 
 var testDocs = []search.Doc{
 	{ID: "u1", Record: rec("001", "u1", "008", "150101s2015    vm            000 0 vie d",
