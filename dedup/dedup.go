@@ -48,6 +48,9 @@ type Deduper struct {
 	// stored generation behind, and the next batch starts afresh.
 	cache map[string]*profile
 	gen   uint64
+	// cands is the candidate index (candidates.go), valid for the
+	// generation it records.
+	cands *candIndex
 
 	forceRebuild bool
 	progress     func(done, total int)

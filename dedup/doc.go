@@ -53,15 +53,21 @@
 //
 //	dedup.meta      "seq" last union sequence; "counts" live, deleted;
 //	                "lastdate" last datestamp; "gen" batches applied;
-//	                "config" options fingerprint; "version"
+//	                "ord" next record ordinal; "config" options
+//	                fingerprint; "version"
 //	dedup.unions    union id → served record, flags, datestamp, alias,
 //	                libraries, levels (union.go)
 //	dedup.bydate    datestamp (uint64 BE ns) + union id → nothing
 //	dedup.clusters  sequence (uint64 BE) → master key, member keys
 //	dedup.members   record key → sequence of its cluster
-//	dedup.profiles  record key → profile (profile.go)
-//	dedup.keys      FNV-64a of the match key, record key → nothing
+//	dedup.profiles  record key → ordinal, match key hashes, profile
+//	                (profile.go)
 //	dedup.edges     uint16 BE len(A), A, B → Unix ns, rule (both directions)
+//
+// The candidate index (match key → records) is kept in memory and
+// rebuilt from the profiles' ordinals and key hashes when a Deduper
+// starts or a batch failed to commit (candidates.go): hashed keys on disk
+// made every commit rewrite pages all over their B+tree.
 //
 // Record keys are the store's (source 0x00 local id). The clusters can
 // always be recomputed from the stored records: Init does so when the

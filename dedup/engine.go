@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"runtime"
 	"slices"
@@ -40,7 +39,9 @@ type state struct {
 	tx  *bbolt.Tx
 	stx *store.Tx
 
-	meta, unions, bydate, clusters, members, profiles, keys, edges *bbolt.Bucket
+	meta, unions, bydate, clusters, members, profiles, edges *bbolt.Bucket
+	cands                                                    *candIndex // loaded by loadCandidates
+	storedGen                                                uint64     // the generation this transaction started from
 
 	now      time.Time
 	sources  map[string]Source
@@ -51,11 +52,9 @@ type state struct {
 	jobs     []unionJob      // union records to rebuild
 	removed  bool            // some record lost its edges: clusters may split
 	newEdges []newEdge       // edges found in this batch
-	keyPuts  [][]byte        // index writes, queued (see flushKeys)
-	keyDels  [][]byte
-	edgePuts [][2][]byte   // edge writes, queued (see flushEdges)
-	stamp    time.Time     // this commit's datestamp, once needed
-	changes  []UnionRecord // for the listeners
+	edgePuts [][2][]byte     // edge writes, queued (see flushEdges)
+	stamp    time.Time       // this commit's datestamp, once needed
+	changes  []UnionRecord   // for the listeners
 
 	live, deleted int // union counters
 	countsDirty   bool
@@ -77,7 +76,7 @@ func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
 	}{
 		{&st.meta, bucketMeta}, {&st.unions, bucketUnions}, {&st.bydate, bucketByDate},
 		{&st.clusters, bucketClusters}, {&st.members, bucketMembers}, {&st.profiles, bucketProfiles},
-		{&st.keys, bucketKeys}, {&st.edges, bucketEdges},
+		{&st.edges, bucketEdges},
 	} {
 		b, err := tx.CreateBucketIfNotExists(p.name)
 		if err != nil {
@@ -99,6 +98,7 @@ func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
 	if stored != d.gen || len(d.cache) > maxCache {
 		clear(d.cache)
 	}
+	st.storedGen = stored
 	d.gen = stored + 1
 	if err := st.meta.Put(keyGen, seqKey(d.gen)); err != nil {
 		return nil, err
@@ -192,99 +192,16 @@ func (st *state) peekProfile(key string) *profile {
 	return st.d.cache[key]
 }
 
-// ------------------------------------------------------------- index
-
-// Index keys are a 64-bit hash of the match key followed by the record
-// key: short keys make a small, fast B+tree, and a hash collision only
-// brings an extra candidate, which the comparison then turns down.
-const keyHashLen = 8
-
-func keyHash(k string) []byte {
-	h := fnv.New64a()
-	h.Write([]byte(k))
-	return h.Sum(make([]byte, 0, keyHashLen))
-}
-
-func indexKey(k, rec string) []byte {
-	b := make([]byte, 0, keyHashLen+len(rec))
-	b = append(b, keyHash(k)...)
-	return append(b, rec...)
-}
-
-// addKeys and removeKeys queue index changes; flushKeys applies them in
-// key order (removals first), which is much cheaper for bbolt than
-// scattered writes.
-func (st *state) addKeys(rec string, p *profile) error {
-	for _, k := range p.keys() {
-		st.keyPuts = append(st.keyPuts, indexKey(k, rec))
+// loadCandidates makes the candidate index ready for this transaction:
+// it must be called before anything is written, and it is current again
+// only if the transaction commits (see candIndex).
+func (st *state) loadCandidates() error {
+	c, err := st.candidateIndex(st.storedGen)
+	if err != nil {
+		return err
 	}
-	return nil
-}
-
-func (st *state) removeKeys(rec string, p *profile) error {
-	for _, k := range p.keys() {
-		st.keyDels = append(st.keyDels, indexKey(k, rec))
-	}
-	return nil
-}
-
-func (st *state) flushKeys() error {
-	slices.SortFunc(st.keyDels, bytes.Compare)
-	for _, k := range st.keyDels {
-		if err := st.keys.Delete(k); err != nil {
-			return fmt.Errorf("dedup: unindex: %w", err)
-		}
-	}
-	slices.SortFunc(st.keyPuts, bytes.Compare)
-	for _, k := range st.keyPuts {
-		if err := st.keys.Put(k, nil); err != nil {
-			return fmt.Errorf("dedup: index: %w", err)
-		}
-	}
-	st.keyDels, st.keyPuts = st.keyDels[:0], st.keyPuts[:0]
-	return nil
-}
-
-// forCandidates calls fn for each record sharing a key with p (rec
-// itself left out), each once, key by key in the order of p.keys, until
-// fn returns false. Posting lists are read up to capStrong entries; the
-// weak keys' lists are skipped when longer than capWeak, being too common
-// to mean anything.
-func (st *state) forCandidates(rec string, p *profile, fn func(string) (bool, error)) error {
-	seen := map[string]bool{rec: true}
-	c := st.keys.Cursor()
-	var list []string
-	for _, k := range p.keys() {
-		limit := capStrong
-		if k[0] == kindAuthYr || k[0] == kindAcro {
-			limit = capWeak
-		}
-		prefix := keyHash(k)
-		list = list[:0]
-		over := false
-		for ik, _ := c.Seek(prefix); ik != nil && bytes.HasPrefix(ik, prefix); ik, _ = c.Next() {
-			if len(list) >= limit {
-				over = true
-				break
-			}
-			if r := ik[len(prefix):]; !seen[string(r)] {
-				list = append(list, string(r))
-			}
-		}
-		if over && limit == capWeak {
-			continue
-		}
-		for _, r := range list {
-			if seen[r] {
-				continue
-			}
-			seen[r] = true
-			more, err := fn(r)
-			if err != nil || !more {
-				return err
-			}
-		}
-	}
+	c.gen = st.d.gen
+	st.cands = c
 	return nil
 }
 
@@ -471,23 +388,29 @@ func (st *state) setProfile(key string, p *profile) (needEdges bool, err error) 
 	oldV := st.profiles.Get(kb)
 	st.touched[key] = true
 	st.seeds[key] = true
+	var oldOrd uint32
+	var oldHashes []uint32
+	if oldV != nil {
+		if oldOrd, oldHashes, err = profileIndexPart(oldV); err != nil {
+			return false, fmt.Errorf("dedup: record %q: %w", displayKey(key), err)
+		}
+	}
 	var newV []byte
 	if p != nil {
+		if oldV != nil {
+			p.ord = oldOrd // a record keeps its ordinal
+		} else if p.ord, err = st.nextOrdinal(); err != nil {
+			return false, err
+		}
 		newV = p.encode(nil)
 		if oldV != nil && bytes.Equal(matchPart(oldV), matchPart(newV)) {
-			// Only holdings or display changed: the edges stand.
+			// Only holdings or display changed: the keys and edges stand.
 			st.setCached(key, p)
 			return false, st.profiles.Put(kb, newV)
 		}
 	}
 	if oldV != nil {
-		old, err := decodeProfile(oldV)
-		if err != nil {
-			return false, fmt.Errorf("dedup: record %q: %w", key, err)
-		}
-		if err := st.removeKeys(key, old); err != nil {
-			return false, err
-		}
+		st.cands.remove(oldOrd, oldHashes)
 		others, err := st.deleteEdges(key)
 		if err != nil {
 			return false, err
@@ -505,7 +428,8 @@ func (st *state) setProfile(key string, p *profile) (needEdges bool, err error) 
 	if err := st.profiles.Put(kb, newV); err != nil {
 		return false, err
 	}
-	return true, st.addKeys(key, p)
+	st.cands.add(p.ord, key, p.khash)
+	return true, nil
 }
 
 // setCached records the profile of key (nil: gone) for this batch and
@@ -627,6 +551,9 @@ func (d *Deduper) ApplyChanges(tx *bbolt.Tx, changes []store.Change) error {
 	if err != nil {
 		return err
 	}
+	if err := st.loadCandidates(); err != nil {
+		return err
+	}
 	preps := st.prepare(changes)
 	var relink []int
 	for i := range preps {
@@ -644,9 +571,6 @@ func (d *Deduper) ApplyChanges(tx *bbolt.Tx, changes []store.Change) error {
 		if need {
 			relink = append(relink, i)
 		}
-	}
-	if err := st.flushKeys(); err != nil {
-		return err
 	}
 	// A candidate later in the batch compares itself with the earlier
 	// ones: each pair once.

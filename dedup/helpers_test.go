@@ -135,29 +135,54 @@ type listenerFunc func(*bbolt.Tx, []UnionRecord) error
 
 func (f listenerFunc) UnionChanged(tx *bbolt.Tx, ch []UnionRecord) error { return f(tx, ch) }
 
-// put applies records of one source in one batch.
-func (ts *testStore) put(source string, books ...book) {
-	ts.t.Helper()
+// batch is a batch of records of one source, a minute after the last.
+func (ts *testStore) batch(source string, books ...book) store.Batch {
 	ts.now = ts.now.Add(time.Minute)
 	var in []store.Incoming
 	for _, b := range books {
 		in = append(in, store.Incoming{LocalID: b.id, Record: b.record()})
 	}
-	if _, err := ts.st.Apply(store.Batch{Source: source, Records: in, Now: ts.now}); err != nil {
+	return store.Batch{Source: source, Records: in, Now: ts.now}
+}
+
+// put applies records of one source in one batch.
+func (ts *testStore) put(source string, books ...book) {
+	ts.t.Helper()
+	if _, err := ts.st.Apply(ts.batch(source, books...)); err != nil {
 		ts.t.Fatal(err)
 	}
 }
 
-func (ts *testStore) del(source string, ids ...string) {
-	ts.t.Helper()
+// deletion is a batch deleting records of one source.
+func (ts *testStore) deletion(source string, ids ...string) store.Batch {
 	ts.now = ts.now.Add(time.Minute)
 	var dl []store.Deletion
 	for _, id := range ids {
 		dl = append(dl, store.Deletion{LocalID: id})
 	}
-	if _, err := ts.st.Apply(store.Batch{Source: source, Deletions: dl, Now: ts.now}); err != nil {
+	return store.Batch{Source: source, Deletions: dl, Now: ts.now}
+}
+
+func (ts *testStore) del(source string, ids ...string) {
+	ts.t.Helper()
+	if _, err := ts.st.Apply(ts.deletion(source, ids...)); err != nil {
 		ts.t.Fatal(err)
 	}
+}
+
+// explain explains the cluster of source:local, failing when it has none.
+func (ts *testStore) explain(source, local string) *Explanation {
+	ts.t.Helper()
+	var ex *Explanation
+	err := ts.st.View(func(tx *store.Tx) error {
+		var err error
+		ex, err = Explain(tx.Bolt(), source+":"+local)
+		return err
+	})
+	if err != nil || ex == nil {
+		ts.t.Fatalf("explain %s:%s: %v (nil: %v)", source, local, err, ex == nil)
+	}
+	return ex
 }
 
 // unionOf returns the union record holding source:local.

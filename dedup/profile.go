@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"sort"
@@ -43,6 +44,13 @@ type profile struct {
 	// vsig identifies what veto reads: records with equal vsig have the
 	// same vetoes with everything.
 	vsig [16]byte
+
+	// Candidate index part (candidates.go): the record's ordinal, given
+	// when its first profile is stored, and the kinds and hashes of its
+	// match keys, in the order of keys.
+	ord   uint32
+	kkind []byte
+	khash []uint32
 
 	// Rest: display and union-building values.
 	display  string // 245 as displayed, for explanations
@@ -226,6 +234,10 @@ func (d *Deduper) buildProfile(rec *marc.Record, holdingsTag, libraryCode string
 	p.issns = issns(p.ids)
 	p.strong = strongIDs(p)
 	p.vsig = p.vetoSig()
+	for _, k := range p.keys() {
+		p.kkind = append(p.kkind, k[0])
+		p.khash = append(p.khash, keyHash32(k))
+	}
 
 	// Completeness and holdings.
 	p.score = completeness(rec)
@@ -542,6 +554,11 @@ func (p *profile) keys() []string {
 	return out
 }
 
+// kweak reports whether the i-th key is one of the capped fallbacks.
+func (p *profile) kweak(i int) bool {
+	return p.kkind[i] == kindAuthYr || p.kkind[i] == kindAcro
+}
+
 // acronym returns the first bytes of up to n words of folded s.
 func acronym(s string, n int) string {
 	var b []byte
@@ -561,10 +578,25 @@ func acronym(s string, n int) string {
 
 // ------------------------------------------------------------- encoding
 
-const profileEncV1 = 1
+// Profile values, version 2:
+//
+//	version byte, ordinal (uvarint), key count (uvarint) and per key its
+//	kind byte and 32-bit hash (BE), then the matching part (uvarint
+//	length and bytes), display, branch, call number (strings), flags
+//	byte (bit 0: has holdings), score and copies (varints).
+//
+// The ordinal and hashes come first so the candidate index can be
+// rebuilt from the bucket without decoding whole profiles.
+const profileEncV2 = 2
 
 func (p *profile) encode(dst []byte) []byte {
-	dst = append(dst, profileEncV1)
+	dst = append(dst, profileEncV2)
+	dst = binary.AppendUvarint(dst, uint64(p.ord))
+	dst = binary.AppendUvarint(dst, uint64(len(p.khash)))
+	for i, h := range p.khash {
+		dst = append(dst, p.kkind[i])
+		dst = binary.BigEndian.AppendUint32(dst, h)
+	}
 	m := p.appendMatch(nil)
 	p.sig = matchSig(m)
 	dst = appendStr(dst, string(m))
@@ -579,6 +611,42 @@ func (p *profile) encode(dst []byte) []byte {
 	dst = appendVarint(dst, int64(p.score))
 	dst = appendVarint(dst, int64(p.copies))
 	return dst
+}
+
+// readIndexPart reads the version, ordinal and keys of an encoded
+// profile.
+func readIndexPart(r *reader) (ord uint32, kinds []byte, hashes []uint32) {
+	if ver := r.byte(); r.err == nil && ver != profileEncV2 {
+		r.fail(fmt.Errorf("unknown profile encoding version %d", ver))
+		return
+	}
+	o := r.uvarint()
+	if o > uint64(^uint32(0)) {
+		r.fail(fmt.Errorf("ordinal %d out of range", o))
+		return
+	}
+	n := r.uvarint()
+	if n > uint64(len(r.b))/5 {
+		r.fail(errShort)
+		return
+	}
+	kinds, hashes = make([]byte, n), make([]uint32, n)
+	for i := range hashes {
+		kinds[i] = r.byte()
+		hashes[i] = binary.BigEndian.Uint32(r.bytes(4))
+	}
+	return uint32(o), kinds, hashes
+}
+
+// profileIndexPart returns the ordinal and key hashes of an encoded
+// profile.
+func profileIndexPart(v []byte) (uint32, []uint32, error) {
+	r := reader{b: v}
+	ord, _, hashes := readIndexPart(&r)
+	if r.err != nil {
+		return 0, nil, fmt.Errorf("dedup: decode profile: %w", r.err)
+	}
+	return ord, hashes, nil
 }
 
 func (p *profile) appendMatch(dst []byte) []byte {
@@ -628,18 +696,19 @@ func matchSig(m []byte) [16]byte {
 // matchPart returns the encoded matching part of an encoded profile.
 func matchPart(v []byte) []byte {
 	r := reader{b: v}
-	r.byte()
+	readIndexPart(&r)
 	return r.bytes(r.uvarint())
 }
 
 func decodeProfile(v []byte) (*profile, error) {
 	r := reader{b: v}
-	if ver := r.byte(); r.err == nil && ver != profileEncV1 {
-		return nil, fmt.Errorf("dedup: profile: unknown encoding version %d", ver)
-	}
+	ord, kinds, hashes := readIndexPart(&r)
 	mb := r.bytes(r.uvarint())
+	if r.err != nil {
+		return nil, fmt.Errorf("dedup: profile: %w", r.err)
+	}
 	m := reader{b: mb}
-	p := &profile{sig: matchSig(mb)}
+	p := &profile{sig: matchSig(mb), ord: ord, kkind: kinds, khash: hashes}
 	p.mtype = m.str()
 	p.year = int(m.varint())
 	p.pages = int(m.varint())

@@ -14,7 +14,7 @@ import (
 
 // layoutVersion is the version of the dedup buckets and of the matching
 // rules; a new version rebuilds the clusters at Init.
-const layoutVersion = 2
+const layoutVersion = 3
 
 // RebuildStats says what a rebuild did.
 type RebuildStats struct {
@@ -87,7 +87,8 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	var stats RebuildStats
 	// The derived buckets go; members and clusters stay, so the new
 	// clusters can claim their old ids.
-	for _, name := range [][]byte{bucketProfiles, bucketKeys, bucketEdges} {
+	// (dedup.keys is the candidate index of layout 2, kept in memory since.)
+	for _, name := range [][]byte{bucketProfiles, []byte("dedup.keys"), bucketEdges} {
 		if tx.Bucket(name) != nil {
 			if err := tx.DeleteBucket(name); err != nil {
 				return stats, fmt.Errorf("dedup: rebuild: drop %s: %w", name, err)
@@ -100,6 +101,12 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	}
 	st.stats = &stats
 	st.removed = true // recompute from the edges, not from the old clusters
+	if err := st.meta.Delete(keyOrdinal); err != nil {
+		return stats, err
+	}
+	if err := st.loadCandidates(); err != nil { // empty: the profiles are gone
+		return stats, err
+	}
 	stx := store.WrapTx(tx)
 	total := 0
 	if srcs, err := stx.Sources(); err == nil {
@@ -118,18 +125,17 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 			if pr.err != nil {
 				return fmt.Errorf("dedup: rebuild: %w", pr.err)
 			}
+			var err error
+			if pr.prof.ord, err = st.nextOrdinal(); err != nil {
+				return err
+			}
 			st.setCached(pr.key, pr.prof)
 			if err := st.profiles.Put([]byte(pr.key), pr.prof.encode(nil)); err != nil {
 				return err
 			}
-			if err := st.addKeys(pr.key, pr.prof); err != nil {
-				return err
-			}
+			st.cands.add(pr.prof.ord, pr.key, pr.prof.khash)
 			liveKeys = append(liveKeys, pr.key)
 			st.seeds[pr.key] = true
-		}
-		if err := st.flushKeys(); err != nil {
-			return err
 		}
 		stats.Records += len(chunk)
 		chunk = chunk[:0]

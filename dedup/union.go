@@ -61,7 +61,6 @@ var (
 	bucketClusters = []byte("dedup.clusters")
 	bucketMembers  = []byte("dedup.members")
 	bucketProfiles = []byte("dedup.profiles")
-	bucketKeys     = []byte("dedup.keys")
 	bucketEdges    = []byte("dedup.edges")
 
 	keySeq      = []byte("seq")      // last union sequence number allocated
@@ -69,7 +68,8 @@ var (
 	keyLastDate = []byte("lastdate") // datestamp of the last commit that changed a union record
 	keyVersion  = []byte("version")  // layout version
 	keyConfig   = []byte("config")   // fingerprint of the options the clusters were built with
-	keyGen      = []byte("gen")      // batches applied, to tell whether the profile cache is current
+	keyGen      = []byte("gen")      // batches applied, to tell whether the caches are current
+	keyOrdinal  = []byte("ord")      // next record ordinal (uint32 BE)
 )
 
 // unionID formats a union sequence number.

@@ -1,0 +1,246 @@
+package dedup
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"slices"
+)
+
+// The candidate index answers "which records share this match key?" for
+// every record a batch brings. It lives in memory, not in the file: its
+// keys are hashes, which land all over a B+tree, so on disk every batch
+// rewrote most of the tree's pages at commit, the cost growing with the
+// catalog. What the file keeps is enough to rebuild it quickly: each
+// profile stores its record's ordinal and key hashes (profile.go), so a
+// rebuild reads those prefixes without decoding the profiles.
+//
+// It is rebuilt when it may disagree with the file: on a Deduper's first
+// batch, and after a batch that did not commit (its changes to the index
+// are not undone one by one; the generation counter in dedup.meta tells).
+//
+// Entries are uint64s, the key hash in the high half and the record's
+// ordinal in the low half, so that one sorted slice (base) holds most of
+// them at eight bytes each with no pointers for the garbage collector to
+// follow. Recent additions go to a map (delta) and removals of base
+// entries to a set (dead); both are merged into base when they grow past
+// a share of it, which keeps the merges' cost linear overall.
+type candIndex struct {
+	gen   uint64   // the store generation the index reflects
+	names []string // ordinal → record key; "" when the record is gone
+	base  []uint64 // sorted entries
+	dead  map[uint64]bool
+	delta map[uint32][]uint32
+	nnew  int // entries in delta
+}
+
+// minMerge is the smallest delta worth merging into base.
+const minMerge = 1 << 16
+
+func newCandIndex() *candIndex {
+	return &candIndex{dead: map[uint64]bool{}, delta: map[uint32][]uint32{}}
+}
+
+func entry(h, ord uint32) uint64 { return uint64(h)<<32 | uint64(ord) }
+
+// keyHash32 is the candidate index's hash of a match key: FNV-64a folded
+// to 32 bits. A collision only brings an extra candidate, which the
+// comparison turns down; at a few million keys that is a few lookups in a
+// thousand.
+func keyHash32(k string) uint32 {
+	h := fnv.New64a()
+	h.Write([]byte(k))
+	s := h.Sum64()
+	return uint32(s>>32) ^ uint32(s)
+}
+
+// name records the key of ordinal ord.
+func (c *candIndex) name(ord uint32, key string) {
+	if int(ord) >= len(c.names) {
+		c.names = slices.Grow(c.names, int(ord)+1-len(c.names))[:ord+1]
+	}
+	c.names[ord] = key
+}
+
+func (c *candIndex) add(ord uint32, key string, hashes []uint32) {
+	c.name(ord, key)
+	for _, h := range hashes {
+		if e := entry(h, ord); c.dead[e] {
+			delete(c.dead, e) // removed and added back in one batch
+			continue
+		}
+		c.delta[h] = append(c.delta[h], ord)
+		c.nnew++
+	}
+}
+
+func (c *candIndex) remove(ord uint32, hashes []uint32) {
+	if int(ord) < len(c.names) {
+		c.names[ord] = ""
+	}
+	for _, h := range hashes {
+		if l := c.delta[h]; len(l) > 0 {
+			if i := slices.Index(l, ord); i >= 0 {
+				l = slices.Delete(l, i, i+1)
+				if len(l) == 0 {
+					delete(c.delta, h)
+				} else {
+					c.delta[h] = l
+				}
+				c.nnew--
+				continue
+			}
+		}
+		e := entry(h, ord)
+		if _, found := slices.BinarySearch(c.base, e); found {
+			c.dead[e] = true
+		}
+	}
+}
+
+// lookup calls fn with the ordinals of the records having hash h, those
+// in base first (in ordinal order), until fn returns false.
+func (c *candIndex) lookup(h uint32, fn func(ord uint32) bool) {
+	lo := entry(h, 0)
+	i, _ := slices.BinarySearch(c.base, lo)
+	for ; i < len(c.base) && c.base[i]>>32 == uint64(h); i++ {
+		e := c.base[i]
+		if len(c.dead) > 0 && c.dead[e] {
+			continue
+		}
+		if !fn(uint32(e)) {
+			return
+		}
+	}
+	for _, ord := range c.delta[h] {
+		if !fn(ord) {
+			return
+		}
+	}
+}
+
+// compact merges delta and dead into base once they are large enough to
+// be worth a pass over base; force merges whatever there is.
+func (c *candIndex) compact(force bool) {
+	if !force && c.nnew+len(c.dead) < max(minMerge, len(c.base)/4) {
+		return
+	}
+	add := make([]uint64, 0, c.nnew)
+	for h, ords := range c.delta {
+		for _, o := range ords {
+			add = append(add, entry(h, o))
+		}
+	}
+	slices.Sort(add)
+	out := make([]uint64, 0, len(c.base)-len(c.dead)+len(add))
+	i, j := 0, 0
+	for i < len(c.base) || j < len(add) {
+		var e uint64
+		if j == len(add) || i < len(c.base) && c.base[i] < add[j] {
+			e = c.base[i]
+			i++
+			if c.dead[e] {
+				continue
+			}
+		} else {
+			e = add[j]
+			j++
+		}
+		out = append(out, e)
+	}
+	c.base = out
+	clear(c.dead)
+	clear(c.delta)
+	c.nnew = 0
+}
+
+// candidateIndex returns the Deduper's candidate index, rebuilding it from
+// the profiles bucket when it does not reflect the generation the
+// transaction started from (stored).
+func (st *state) candidateIndex(stored uint64) (*candIndex, error) {
+	d := st.d
+	if d.cands != nil && d.cands.gen == stored {
+		d.cands.compact(false)
+		return d.cands, nil
+	}
+	c := newCandIndex()
+	err := st.profiles.ForEach(func(k, v []byte) error {
+		ord, hashes, err := profileIndexPart(v)
+		if err != nil {
+			return fmt.Errorf("dedup: record %q: %w", displayKey(string(k)), err)
+		}
+		c.name(ord, string(k))
+		for _, h := range hashes {
+			c.base = append(c.base, entry(h, ord))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(c.base)
+	c.gen = stored
+	d.cands = c
+	return c, nil
+}
+
+// nextOrdinal allocates a record ordinal.
+func (st *state) nextOrdinal() (uint32, error) {
+	var n uint32
+	if v := st.meta.Get(keyOrdinal); len(v) == 4 {
+		n = binary.BigEndian.Uint32(v)
+	}
+	if n == ^uint32(0) {
+		return 0, fmt.Errorf("dedup: out of record ordinals (run unicat dedup --rebuild)")
+	}
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], n+1)
+	return n, st.meta.Put(keyOrdinal, b[:])
+}
+
+// forCandidates calls fn for each record sharing a key with p (rec
+// itself left out), each once, key by key in the order of p.keys, until
+// fn returns false. Lists are read up to capStrong entries; the weak
+// keys' lists are skipped when longer than capWeak, being too common to
+// mean anything.
+func (st *state) forCandidates(rec string, p *profile, fn func(string) (bool, error)) error {
+	c := st.cands
+	seen := map[uint32]bool{p.ord: true}
+	var list []uint32
+	for i, h := range p.khash {
+		limit := capStrong
+		if p.kweak(i) {
+			limit = capWeak
+		}
+		list = list[:0]
+		over := false
+		c.lookup(h, func(ord uint32) bool {
+			if len(list) >= limit {
+				over = true
+				return false
+			}
+			if !seen[ord] {
+				list = append(list, ord)
+			}
+			return true
+		})
+		if over && limit == capWeak {
+			continue
+		}
+		for _, ord := range list {
+			if seen[ord] {
+				continue
+			}
+			seen[ord] = true
+			name := c.names[ord]
+			if name == "" || name == rec {
+				continue
+			}
+			more, err := fn(name)
+			if err != nil || !more {
+				return err
+			}
+		}
+	}
+	return nil
+}
