@@ -195,21 +195,37 @@ func importStream(ctx context.Context, st *store.Store, r io.Reader, name string
 	if now == nil {
 		now = time.Now
 	}
+	// The next batch is read and prepared while the last one commits.
+	pl := st.NewPipeline()
+	closed := false
+	closePipeline := func() error {
+		if closed {
+			return nil
+		}
+		closed = true
+		if err := pl.Close(); err != nil {
+			return fmt.Errorf("ingest: %s: %w", name, err)
+		}
+		return nil
+	}
+	defer closePipeline()
 	batch := make([]store.Incoming, 0, size)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		t := now()
-		res, err := st.Apply(store.Batch{Source: opts.Source, Records: batch, Now: t})
+		bytesRead, read := baseBytes+cr.n, int64(sum.Read)
+		err := pl.Submit(store.Batch{Source: opts.Source, Records: batch, Now: now()}, func(res store.Result) {
+			sum.add(res) // only the committed counts, which the reader leaves alone
+			if opts.Progress != nil {
+				opts.Progress(bytesRead, read)
+			}
+		})
 		if err != nil {
 			return fmt.Errorf("ingest: %s: %w", name, err)
 		}
-		sum.add(res)
-		batch = batch[:0]
-		if opts.Progress != nil {
-			opts.Progress(baseBytes+cr.n, int64(sum.Read))
-		}
+		// The queued batch holds the old slice until it commits.
+		batch = make([]store.Incoming, 0, size)
 		return nil
 	}
 	index := 0
@@ -227,6 +243,9 @@ func importStream(ctx context.Context, st *store.Store, r io.Reader, name string
 			if !errors.As(err, &re) {
 				// The stream itself is broken: keep what was read.
 				if ferr := flush(); ferr != nil {
+					return cr.n, ferr
+				}
+				if ferr := closePipeline(); ferr != nil {
 					return cr.n, ferr
 				}
 				return cr.n, fmt.Errorf("ingest: %s: after record %d: %w", name, index-1, err)
@@ -257,6 +276,9 @@ func importStream(ctx context.Context, st *store.Store, r io.Reader, name string
 		}
 	}
 	if err := flush(); err != nil {
+		return cr.n, err
+	}
+	if err := closePipeline(); err != nil {
 		return cr.n, err
 	}
 	if opts.Progress != nil {

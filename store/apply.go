@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -73,6 +75,11 @@ type Change struct {
 	Outcome Outcome // never Unchanged
 	Old     *SourceRecord
 	New     *SourceRecord
+	// Prepared is what the hook being called returned from Prepare for
+	// New before the transaction; nil when it is no Preparer, for
+	// deletions, and for a record that looked unchanged when the batch
+	// was prepared.
+	Prepared any
 }
 
 // Result counts the outcomes of a batch; each distinct local id counts once.
@@ -90,11 +97,21 @@ type op struct {
 	raw       []byte
 	format    marc.Format
 	hash      [32]byte
+	prepared  []any // the Preparers' results, by hook
+}
+
+// Prepared is a batch checked, encoded and worked on by the Preparer hook,
+// ready for Commit.
+type Prepared struct {
+	source     string
+	checkpoint []byte
+	now        time.Time
+	ops        []op
 }
 
 // Apply commits b in one write transaction: the records and deletions, the
 // source's counters, its checkpoint and the hooks' derived data, or, if
-// anything fails, none of them.
+// anything fails, none of them. It is Prepare and Commit in one.
 //
 // A local id appearing more than once in a batch counts once, with its
 // last occurrence winning; Deletions are taken to come after Records.
@@ -104,46 +121,109 @@ type op struct {
 // SHA-256) is Unchanged and is not rewritten, even if its datestamp
 // differs. Hooks run only when the batch changed something.
 func (s *Store) Apply(b Batch) (Result, error) {
-	if err := checkSourceID(b.Source); err != nil {
+	p, err := s.Prepare(b)
+	if err != nil {
 		return Result{}, err
+	}
+	return s.Commit(p)
+}
+
+// Prepare does the part of applying b that needs no write transaction:
+// it checks the batch, encodes its records (on several cores) and lets a
+// Preparer hook work on the records that differ from what is stored. It
+// takes no lock, so an importer can prepare the next batch while the
+// last one commits.
+func (s *Store) Prepare(b Batch) (*Prepared, error) {
+	if err := checkSourceID(b.Source); err != nil {
+		return nil, err
 	}
 	now := b.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	now = now.UTC()
 	ops, err := collapse(&b)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	// Encode outside the transaction: it is the costly part, and the
-	// write lock is held for less time.
-	for i := range ops {
-		if err := ops[i].encode(); err != nil {
-			return Result{}, fmt.Errorf("store: source %q record %q: %w", b.Source, ops[i].localID, err)
+	p := &Prepared{source: b.Source, checkpoint: b.Checkpoint, now: now.UTC(), ops: ops}
+	errs := make([]error, len(ops))
+	parallel(len(ops), func(i int) { errs[i] = ops[i].encode() })
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("store: source %q record %q: %w", b.Source, ops[i].localID, err)
 		}
 	}
+	var preparers []int // indexes of the hooks that prepare
+	for i, h := range s.hooks {
+		if _, ok := h.(Preparer); ok {
+			preparers = append(preparers, i)
+		}
+	}
+	if len(preparers) == 0 {
+		return p, nil
+	}
+	// The Preparer's work is wasted on a record identical to the stored
+	// one: a re-import of an unchanged catalogue skips it. Commit checks
+	// again, so a record stored meanwhile is only prepared in vain.
+	unchanged := make([]bool, len(ops))
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		recs := tx.Bucket(bucketRecords)
+		for i := range ops {
+			unchanged[i] = !ops[i].del && sameLiveRecord(recs.Get(ops[i].key), &ops[i].hash)
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store: prepare batch of %q: %w", b.Source, err)
+	}
+	parallel(len(ops), func(i int) {
+		o := &ops[i]
+		if o.del || unchanged[i] {
+			return
+		}
+		sr := &SourceRecord{Source: b.Source, LocalID: o.localID, Format: o.format, Raw: o.raw, Hash: o.hash}
+		o.prepared = make([]any, len(s.hooks))
+		for _, h := range preparers {
+			o.prepared[h] = s.hooks[h].(Preparer).Prepare(sr)
+		}
+	})
+	return p, nil
+}
+
+// Commit writes a prepared batch in one write transaction (see Apply).
+// Batches are applied in the order they are committed: a source's
+// batches must be committed in the order they were read.
+func (s *Store) Commit(p *Prepared) (Result, error) {
 	var res Result
-	err = s.write("apply batch of "+strconv.Quote(b.Source), func(tx *bbolt.Tx) error {
+	err := s.write("apply batch of "+strconv.Quote(p.source), func(tx *bbolt.Tx) error {
 		res = Result{}
-		if err := checkRegistered(tx, b.Source); err != nil {
+		if err := checkRegistered(tx, p.source); err != nil {
 			return err
 		}
-		changes, err := applyOps(tx, b.Source, ops, now, &res)
+		changes, from, err := applyOps(tx, p.source, p.ops, p.now, &res)
 		if err != nil {
 			return err
 		}
-		if b.Checkpoint != nil {
-			if err := tx.Bucket(bucketCheckpoints).Put([]byte(b.Source), b.Checkpoint); err != nil {
-				return fmt.Errorf("store: checkpoint of %q: %w", b.Source, err)
+		if p.checkpoint != nil {
+			if err := tx.Bucket(bucketCheckpoints).Put([]byte(p.source), p.checkpoint); err != nil {
+				return fmt.Errorf("store: checkpoint of %q: %w", p.source, err)
 			}
 		}
 		if len(changes) == 0 {
 			return nil
 		}
-		for _, h := range s.hooks {
-			if err := h.ApplyChanges(tx, changes); err != nil {
-				return fmt.Errorf("store: hook %T on a batch of %q: %w", h, b.Source, err)
+		for hi, h := range s.hooks {
+			hc := changes
+			if _, ok := h.(Preparer); ok {
+				// Its own copy, holding its own results.
+				hc = slices.Clone(changes)
+				for i := range hc {
+					if pv := p.ops[from[i]].prepared; pv != nil {
+						hc[i].Prepared = pv[hi]
+					}
+				}
+			}
+			if err := h.ApplyChanges(tx, hc); err != nil {
+				return fmt.Errorf("store: hook %T on a batch of %q: %w", h, p.source, err)
 			}
 		}
 		return nil
@@ -152,6 +232,30 @@ func (s *Store) Apply(b Batch) (Result, error) {
 		return Result{}, err
 	}
 	return res, nil
+}
+
+// parallel runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines; small
+// batches stay on this one.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if n < 64 || workers < 2 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		}(lo, min(lo+step, n))
+	}
+	wg.Wait()
 }
 
 // collapse validates the batch and returns one op per distinct local id,
@@ -224,7 +328,9 @@ func (o *op) encode() error {
 	return nil
 }
 
-func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result) ([]Change, error) {
+// applyOps writes ops and returns the changes they made, each with the
+// index of its op.
+func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result) ([]Change, []int, error) {
 	recs := tx.Bucket(bucketRecords)
 	// Batches are written in key order and imports mostly append, so
 	// pages split fuller than bbolt's default of half.
@@ -232,10 +338,11 @@ func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result)
 	statsB := tx.Bucket(bucketStats)
 	st, err := readStats(statsB, source)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	before := st
 	changes := make([]Change, 0, len(ops))
+	from := make([]int, 0, len(ops))
 	for i := range ops {
 		o := &ops[i]
 		var old *SourceRecord
@@ -246,7 +353,7 @@ func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result)
 		}
 		if v != nil {
 			if old, err = decodeSourceRecord(v); err != nil {
-				return nil, fmt.Errorf("store: stored record %q of source %q: %w", o.localID, source, err)
+				return nil, nil, fmt.Errorf("store: stored record %q of source %q: %w", o.localID, source, err)
 			}
 			old.Source, old.LocalID = source, o.localID
 		}
@@ -293,10 +400,10 @@ func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result)
 		// record gets its own buffer.
 		v, err := encodeSourceRecord(make([]byte, 0, 64+len(nr.Raw)), nr)
 		if err != nil {
-			return nil, fmt.Errorf("store: encode record %q of source %q: %w", o.localID, source, err)
+			return nil, nil, fmt.Errorf("store: encode record %q of source %q: %w", o.localID, source, err)
 		}
 		if err := recs.Put(o.key, v); err != nil {
-			return nil, fmt.Errorf("store: put record %q of source %q: %w", o.localID, source, err)
+			return nil, nil, fmt.Errorf("store: put record %q of source %q: %w", o.localID, source, err)
 		}
 		switch out {
 		case Added:
@@ -307,12 +414,13 @@ func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result)
 			res.Deleted++
 		}
 		changes = append(changes, Change{Key: o.key, Source: source, LocalID: o.localID, Outcome: out, Old: old, New: nr})
+		from = append(from, i)
 	}
 	res.Changes = len(changes)
 	if st != before {
 		if err := writeStats(statsB, source, st); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return changes, nil
+	return changes, from, nil
 }

@@ -158,6 +158,18 @@ type Hook interface {
 	ApplyChanges(tx *bbolt.Tx, changes []Change) error
 }
 
+// A Preparer is a Hook with work to do on each changed record that needs
+// no transaction (decoding it, computing what the hook derives from it).
+// Store.Prepare calls Prepare for each record of a batch that differs
+// from the stored one, from several goroutines at once and while other
+// batches may be committing; Commit hands the result to ApplyChanges in
+// Change.Prepared. rec is the record as it will be stored (Source,
+// LocalID, Format, Raw and Hash set). Prepare must not use the store.
+type Preparer interface {
+	Hook
+	Prepare(rec *SourceRecord) any
+}
+
 // HookInit is implemented by hooks that need to prepare their buckets (or
 // rebuild derived data) before the first batch.
 type HookInit interface {

@@ -693,3 +693,80 @@ func TestConcurrentReader(t *testing.T) {
 	wantStats(t, s, "dc", SourceStats{Live: k * batches})
 	t.Logf("%d consistent reads during %d batches", reads, batches)
 }
+
+// titlePreparer is a Preparer that decodes each record and returns its
+// title, tagged with its own name, and remembers what ApplyChanges got.
+type titlePreparer struct {
+	name     string
+	prepared int
+	got      map[string]any // local id → Change.Prepared
+}
+
+func (p *titlePreparer) Prepare(sr *SourceRecord) any {
+	rec, err := sr.Record()
+	if err != nil {
+		return err
+	}
+	p.prepared++ // Prepare runs concurrently: tests use small batches
+	return p.name + ":" + rec.Title()
+}
+
+func (p *titlePreparer) ApplyChanges(_ *bbolt.Tx, changes []Change) error {
+	p.got = map[string]any{}
+	for _, c := range changes {
+		p.got[c.LocalID] = c.Prepared
+	}
+	return nil
+}
+
+// TestPrepareCommit checks the two halves of Apply: each Preparer gets
+// its own results back in Change.Prepared, a plain hook gets nil, records
+// identical to the stored ones are not prepared, a deletion has nothing
+// prepared, and a record stored between Prepare and Commit is counted by
+// what the store holds at Commit.
+func TestPrepareCommit(t *testing.T) {
+	s := openTest(t, "dc")
+	a, b := &titlePreparer{name: "a"}, &titlePreparer{name: "b"}
+	plain := &failingHook{}
+	for _, h := range []Hook{a, plain, b} {
+		if err := s.AddHook(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustApply(t, s, Batch{Source: "dc", Records: []Incoming{{LocalID: "1", Record: testRecord("1", "Truyện Kiều")}}})
+	if a.got["1"] != "a:Truyện Kiều" || b.got["1"] != "b:Truyện Kiều" {
+		t.Fatalf("prepared values %v / %v", a.got, b.got)
+	}
+	for _, c := range plain.seen {
+		if c.Prepared != nil {
+			t.Errorf("a hook that does not prepare got %v", c.Prepared)
+		}
+	}
+
+	// An unchanged record is not prepared; a changed one and a new one are.
+	a.prepared = 0
+	p, err := s.Prepare(Batch{Source: "dc", Records: []Incoming{
+		{LocalID: "1", Record: testRecord("1", "Truyện Kiều")},
+		{LocalID: "2", Record: testRecord("2", "Số đỏ")},
+	}, Deletions: []Deletion{{LocalID: "3"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.prepared != 1 {
+		t.Errorf("%d records prepared, want 1 (the new one)", a.prepared)
+	}
+	// Record 2 arrives by another batch before this one commits: this
+	// one's copy is then unchanged, whatever was prepared.
+	mustApply(t, s, Batch{Source: "dc", Records: []Incoming{{LocalID: "2", Record: testRecord("2", "Số đỏ")}}})
+	res, err := s.Commit(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantResult(t, "prepared before another commit", res, Result{Unchanged: 2, Deleted: 1})
+	if v, ok := a.got["3"]; !ok || v != nil {
+		t.Errorf("deletion: prepared %v (present %v), want nil", v, ok)
+	}
+	if _, ok := a.got["2"]; ok {
+		t.Errorf("record 2 handed to the hook although unchanged at commit")
+	}
+}
