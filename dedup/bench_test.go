@@ -196,8 +196,15 @@ func cpuTime() time.Duration {
 }
 
 // ingestBench interleaves the sources' batches as concurrent harvests
-// would arrive.
+// would arrive, each batch prepared while the one before commits, as an
+// import does (store.Pipeline).
 func ingestBench(b *testing.B, st *store.Store, c *benchCorpus) {
+	pl := st.NewPipeline()
+	defer func() {
+		if err := pl.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}()
 	readers := map[string]*marc.ISO2709Reader{}
 	for _, s := range benchSources {
 		readers[s.ID] = marc.NewISO2709Reader(bytes.NewReader(c.raw[s.ID]), marc.ReaderOptions{Charset: marc.CharsetUTF8})
@@ -223,7 +230,7 @@ func ingestBench(b *testing.B, st *store.Store, c *benchCorpus) {
 			}
 			done = false
 			now = now.Add(time.Second)
-			if _, err := st.Apply(store.Batch{Source: s.ID, Records: in, Now: now}); err != nil {
+			if err := pl.Submit(store.Batch{Source: s.ID, Records: in, Now: now}, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

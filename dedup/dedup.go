@@ -1,6 +1,8 @@
 package dedup
 
 import (
+	"sync"
+
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/marc"
 )
@@ -51,6 +53,10 @@ type Deduper struct {
 	// cands is the candidate index (candidates.go), valid for the
 	// generation it records.
 	cands *candIndex
+	// registered holds the descriptions of sources missing from the
+	// options, as read from their registration by the last batch (source
+	// id → Source), for Prepare, which runs outside transactions.
+	registered sync.Map
 
 	forceRebuild bool
 	progress     func(done, total int)

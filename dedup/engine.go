@@ -112,20 +112,45 @@ func (st *state) source(id string) Source {
 	if s, ok := st.sources[id]; ok {
 		return s
 	}
-	s, ok := st.d.opts.Sources[id]
+	s, ok := st.d.configured(id)
 	if !ok {
 		if info, err := st.stx.Source(id); err == nil {
 			s = Source{LibraryCode: info.LibraryCode, Level: info.Level}
 		}
 		s.Priority = st.d.levelPriority(s.Level)
+		s = withDefaults(id, s)
+		st.d.registered.Store(id, s)
 	}
+	st.sources[id] = s
+	return s
+}
+
+// configured returns the description of a source given in the options.
+func (d *Deduper) configured(id string) (Source, bool) {
+	s, ok := d.opts.Sources[id]
+	return withDefaults(id, s), ok
+}
+
+// described returns what is known of a source outside a transaction: the
+// options, or its registration as the last batch read it. ApplyChanges
+// checks what Prepare used against the registration in the transaction.
+func (d *Deduper) described(id string) (Source, bool) {
+	if s, ok := d.configured(id); ok {
+		return s, true
+	}
+	if v, ok := d.registered.Load(id); ok {
+		return v.(Source), true
+	}
+	return Source{}, false
+}
+
+func withDefaults(id string, s Source) Source {
 	if s.LibraryCode == "" {
 		s.LibraryCode = id
 	}
 	if s.Holdings == "" {
 		s.Holdings = "852"
 	}
-	st.sources[id] = s
 	return s
 }
 
@@ -287,53 +312,81 @@ func (st *state) deleteEdges(a string) ([]string, error) {
 // prepared is a changed record decoded and profiled.
 type prepared struct {
 	key  string
+	src  Source // the description of the source the profile was built with
 	rec  *marc.Record
 	prof *profile
 	err  error
 }
 
-// prepare decodes and profiles the live records among changes, in
-// parallel when there are many: it is most of the CPU a batch costs.
+// Prepare implements store.Preparer: it decodes and profiles a record
+// before the batch's transaction, which is most of the CPU a batch
+// costs. A record of a source the options do not describe is left to
+// ApplyChanges, which reads the source's registration.
+func (d *Deduper) Prepare(sr *store.SourceRecord) any {
+	src, ok := d.described(sr.Source)
+	if !ok {
+		return nil
+	}
+	pr := &prepared{key: string(store.RecordKey(sr.Source, sr.LocalID)), src: src}
+	if pr.rec, pr.err = sr.Record(); pr.err == nil {
+		pr.prof = d.buildProfile(pr.rec, src.Holdings, src.LibraryCode)
+	}
+	return pr
+}
+
+// prepare returns the live records among changes decoded and profiled:
+// by Prepare where it ran, else here, in parallel when there are many.
 func (st *state) prepare(changes []store.Change) []prepared {
 	out := make([]prepared, len(changes))
+	var todo []store.Change // not prepared before the transaction
+	var at []int
 	for i := range changes {
-		out[i].key = string(changes[i].Key)
-		st.source(changes[i].Source) // fill the cache before going parallel
+		c := &changes[i]
+		out[i].key = string(c.Key)
+		st.source(c.Source) // fill the cache before going parallel
+		if pr, ok := c.Prepared.(*prepared); ok && pr.key == out[i].key && c.New != nil && !c.New.Deleted &&
+			pr.src == st.sources[c.Source] {
+			out[i] = *pr
+			continue
+		}
+		todo = append(todo, *c)
+		at = append(at, i)
 	}
-	// work decodes and profiles changes[lo:hi].
+	// work decodes and profiles todo[lo:hi].
 	work := func(lo, hi int) {
-		recs := decodeChanges(changes[lo:hi])
+		recs := decodeChanges(todo[lo:hi])
 		for i := lo; i < hi; i++ {
-			c := &changes[i]
+			c := &todo[i]
 			if c.New == nil || c.New.Deleted {
 				continue
 			}
+			pr := &out[at[i]]
 			rec := recs[i-lo]
 			if rec == nil {
 				var err error
 				if rec, err = c.New.Record(); err != nil {
-					out[i].err = err
+					pr.err = err
 					continue
 				}
 			}
 			src := st.sources[c.Source]
-			out[i].rec = rec
-			out[i].prof = st.d.buildProfile(rec, src.Holdings, src.LibraryCode)
+			pr.rec = rec
+			pr.prof = st.d.buildProfile(rec, src.Holdings, src.LibraryCode)
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), 8)
-	if len(changes) < 64 || workers < 2 {
-		work(0, len(changes))
+	if len(todo) < 64 || workers < 2 {
+		work(0, len(todo))
 		return out
 	}
 	var wg sync.WaitGroup
-	step := (len(changes) + workers - 1) / workers
-	for lo := 0; lo < len(changes); lo += step {
+	step := (len(todo) + workers - 1) / workers
+	for lo := 0; lo < len(todo); lo += step {
 		wg.Add(1)
 		go func(lo, hi int) {
 			defer wg.Done()
 			work(lo, hi)
-		}(lo, min(lo+step, len(changes)))
+		}(lo, min(lo+step, len(todo)))
 	}
 	wg.Wait()
 	return out
