@@ -114,11 +114,18 @@ func newRouter(st *store.Store, reg *prometheus.Registry, log *slog.Logger) http
 	return r
 }
 
+// requestLog logs one line per request, with the route pattern (e.g.
+// /record/:id, "unmatched" when no route matched, as in the metrics) and
+// the raw path, so log lines can be grouped by endpoint.
 func requestLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		log.Info("http", "method", c.Request.Method, "path", c.Request.URL.Path,
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		log.Info("http", "method", c.Request.Method, "route", route, "path", c.Request.URL.Path,
 			"status", c.Writer.Status(), "bytes", c.Writer.Size(), "duration", time.Since(start))
 	}
 }
