@@ -1,6 +1,8 @@
 package dedup
 
 import (
+	"sync/atomic"
+
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/marc"
 )
@@ -53,11 +55,22 @@ type Deduper struct {
 	progress     func(done, total int)
 	lastRebuild  RebuildStats
 	rebuilt      bool
+
+	// next holds the options given to SetOptions until the next batch
+	// adopts them (adoptOptions).
+	next atomic.Pointer[Options]
 }
 
 // New returns a Deduper configured by opts.
 func New(opts Options) *Deduper {
-	d := &Deduper{opts: opts, badISBN: map[string]bool{}, cache: map[string]*profile{}}
+	d := &Deduper{cache: map[string]*profile{}}
+	d.setOptions(opts)
+	return d
+}
+
+func (d *Deduper) setOptions(opts Options) {
+	d.opts = opts
+	d.badISBN = map[string]bool{}
 	for _, s := range opts.BadISBNs {
 		if n, _ := marc.NormalizeISBN(s); n != "" {
 			d.badISBN[n] = true
@@ -66,7 +79,24 @@ func New(opts Options) *Deduper {
 	if d.opts.LevelPriority == nil {
 		d.opts.LevelPriority = []string{"province", "district", "commune"}
 	}
-	return d
+}
+
+// SetOptions replaces the options (a configuration reload) from the next
+// batch on; the batch running now, if any, finishes with the old ones. It
+// is safe to call while batches run. The new options apply to what is
+// computed from then on: a record's match keys and holdings when it is
+// next stored, a union record's holding libraries, levels and master when
+// its cluster is next rebuilt. Nothing already stored is recomputed; the
+// options fingerprint in dedup.meta stays the one the clusters were built
+// with, so the next Init with these options rebuilds every cluster.
+func (d *Deduper) SetOptions(opts Options) { d.next.Store(&opts) }
+
+// adoptOptions takes the options of the last SetOptions, if any. Batches
+// (and Init) run one at a time, so only the one starting calls it.
+func (d *Deduper) adoptOptions() {
+	if o := d.next.Swap(nil); o != nil {
+		d.setOptions(*o)
+	}
 }
 
 // OptionsFromConfig describes every configured source (library code,

@@ -63,6 +63,7 @@ type state struct {
 }
 
 func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
+	d.adoptOptions()
 	st := &state{
 		d: d, tx: tx, stx: store.WrapTx(tx), now: now,
 		sources: map[string]Source{},
