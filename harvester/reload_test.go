@@ -159,10 +159,11 @@ func TestSchedulerReloadSwapsSchedule(t *testing.T) {
 
 // A harvest in flight when its source is changed or removed finishes with
 // the configuration it started with, and is never run twice at once; a
-// raised max_concurrent starts a waiting harvest.
+// raised max_concurrent starts a waiting harvest, and one waiting when
+// its source is removed does not start.
 func TestSchedulerReloadWhileRunning(t *testing.T) {
 	var mu sync.Mutex
-	release := map[string]chan struct{}{"src": make(chan struct{}), "srcb": make(chan struct{}), "srcc": make(chan struct{})}
+	release := map[string]chan struct{}{"src": make(chan struct{}), "srcb": make(chan struct{}), "srcc": make(chan struct{}), "srcd": make(chan struct{})}
 	running := map[string]int{}
 	peak := map[string]int{}
 	urls := map[string][]string{}
@@ -189,7 +190,7 @@ func TestSchedulerReloadWhileRunning(t *testing.T) {
 	isRunning := func(id string) func() bool {
 		return func() bool { mu.Lock(); defer mu.Unlock(); return running[id] == 1 }
 	}
-	e := schedEnv(t, 3, "@every 1h", 2, drv) // src, srcb, srcc
+	e := schedEnv(t, 4, "@every 1h", 2, drv) // src, srcb, srcc, srcd
 	s, err := NewScheduler(e.h)
 	if err != nil {
 		t.Fatal(err)
@@ -203,17 +204,20 @@ func TestSchedulerReloadWhileRunning(t *testing.T) {
 	}
 	waitFor(t, isRunning("src"))
 	waitFor(t, isRunning("srcb"))
-	// srcc waits for a slot (max_concurrent 2).
-	if !s.Trigger("srcc", false) {
-		t.Fatal("trigger srcc")
+	// srcc and srcd wait for a slot (max_concurrent 2).
+	if !s.Trigger("srcc", false) || !s.Trigger("srcd", false) {
+		t.Fatal("trigger srcc, srcd")
 	}
-	waitFor(t, func() bool { ss, _ := s.Status(); return ss[2].State == stateWaiting })
+	if ss, _ := s.Status(); ss[2].State != stateWaiting || ss[3].State != stateWaiting {
+		t.Fatalf("srcc %s, srcd %s, want waiting", ss[2].State, ss[3].State)
+	}
 
 	oldURL := e.cfg.Sources[0].URL
 	next := reloadConfig(e.cfg, func(c *config.Config) {
 		c.Sources[sourceIndex(c, "src")].Schedule = "@every 2h"
 		c.Sources[sourceIndex(c, "src")].URL = "127.0.0.1:2100/other"
 		c.Sources = slices.Delete(c.Sources, sourceIndex(c, "srcb"), sourceIndex(c, "srcb")+1)
+		c.Sources = slices.Delete(c.Sources, sourceIndex(c, "srcd"), sourceIndex(c, "srcd")+1)
 		c.Harvest.MaxConcurrent = 3
 	})
 	if _, err := s.Reload(next); err != nil {
@@ -228,9 +232,9 @@ func TestSchedulerReloadWhileRunning(t *testing.T) {
 	if s.Trigger("src", true) || s.Trigger("srcb", false) {
 		t.Error("a source was started a second time during its run")
 	}
-	close(release["src"])
-	close(release["srcb"])
-	close(release["srcc"])
+	for _, ch := range release {
+		close(ch)
+	}
 	for _, id := range []string{"src", "srcb", "srcc"} {
 		waitFor(t, func() bool { runs, _ := e.st.Runs(id, 0); return len(runs) == 1 })
 		runs, _ := e.st.Runs(id, 0)
@@ -245,8 +249,16 @@ func TestSchedulerReloadWhileRunning(t *testing.T) {
 	// The next run of src uses the new settings.
 	waitFor(t, func() bool { return s.Trigger("src", false) })
 	waitFor(t, func() bool { runs, _ := e.st.Runs("src", 0); return len(runs) == 2 })
+	// srcd, removed while it waited, never started.
+	waitFor(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.busy) == 0 })
+	if runs, _ := e.st.Runs("srcd", 0); len(runs) != 0 {
+		t.Errorf("srcd, removed while waiting, ran: %+v", runs)
+	}
 	mu.Lock()
 	defer mu.Unlock()
+	if urls["srcd"] != nil {
+		t.Errorf("srcd, removed while waiting, was harvested")
+	}
 	if !slices.Equal(urls["src"], []string{oldURL, "127.0.0.1:2100/other"}) {
 		t.Errorf("src harvested from %q, want the old URL, then the new one", urls["src"])
 	}

@@ -149,11 +149,13 @@ type Reloaded struct {
 // paused (Resume puts it on its new schedule); harvest.max_concurrent and
 // harvest.jitter apply to the runs that start from now on.
 //
-// Runs waiting or running go on with the configuration they started with
-// (see Harvester.Run) and finish normally, whether their source was
-// changed or removed: nothing is interrupted. A source is still never run
-// twice at once: a new schedule firing while the old run goes on is
-// skipped as an overlap. On error nothing has changed.
+// Runs in flight go on with the configuration they started with (see
+// Harvester.Run) and finish normally, whether their source was changed
+// or removed: nothing is interrupted. Runs still waiting (for their
+// jitter delay or a slot) start with cfg, or not at all if their source
+// is gone. A source is still never run twice at once: a new schedule
+// firing while the old run goes on is skipped as an overlap. On error
+// nothing has changed.
 func (s *Scheduler) Reload(cfg *config.Config) (Reloaded, error) {
 	var r Reloaded
 	planned, err := plan(s.h, cfg)
@@ -202,8 +204,8 @@ func (s *Scheduler) Reload(cfg *config.Config) (Reloaded, error) {
 		}
 	}
 	// The metrics show the new sources, and no longer the removed ones
-	// (unless a run of one is still going: its end is shown). Under s.mu,
-	// so that a new source triggered at once is not shown idle after.
+	// (a run of one still going shows its end again). Under s.mu, so that
+	// a new source triggered at once is not shown idle after.
 	var added []string
 	for _, src := range cfg.Sources {
 		if _, ok := prev.Source(src.ID); !ok {
@@ -212,7 +214,7 @@ func (s *Scheduler) Reload(cfg *config.Config) (Reloaded, error) {
 	}
 	s.initMetrics(added)
 	for _, src := range prev.Sources {
-		if _, ok := cfg.Source(src.ID); !ok && s.busy[src.ID] == "" {
+		if _, ok := cfg.Source(src.ID); !ok {
 			s.h.opts.Metrics.forget(src.ID)
 		}
 	}
@@ -265,8 +267,13 @@ func (s *Scheduler) Trigger(id string, jitter bool) bool {
 		}
 		defer s.slots.release()
 		s.mu.Lock()
+		_, known := s.h.Config().Source(id)
 		s.busy[id] = stateRunning
 		s.mu.Unlock()
+		if !known {
+			s.h.log.Info("harvest not started: the source was removed from the configuration", "source", id)
+			return
+		}
 		// Errors are stored with the run, logged and counted by Run.
 		s.h.Run(s.ctx, id, nil)
 	}()
