@@ -1,6 +1,7 @@
 // Command unicat runs the union catalog: it imports and harvests member
 // libraries' MARC records into one store and serves them. This package only
-// wires the other packages together; each subcommand lives in its own file.
+// wires the other packages together; each subcommand lives in its own file
+// (serve.go, and reload.go for its configuration reload on SIGHUP).
 package main
 
 import (
