@@ -3,6 +3,11 @@
 // Loading is strict: every problem in the file is reported at once, each
 // with its field path and line, and unknown keys are errors, because a typo
 // in a source definition must not silently disable that source.
+//
+// A running service reloads its file (unicat serve on SIGHUP): ForReload
+// keeps the sections only a restart can change (RestartOnly) and names the
+// settings the new file changes in them; SourceChanges lists the sources
+// added, removed and changed.
 package config
 
 import (

@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/marc"
@@ -40,8 +41,9 @@ type Options struct {
 // transaction. Create it with New, add listeners, then register it with
 // store.AddHook.
 type Deduper struct {
-	opts      Options
-	badISBN   map[string]bool
+	// set holds the options in use; Prepare reads them outside any
+	// transaction, so they are replaced whole (SetOptions, adoptOptions).
+	set       atomic.Pointer[settings]
 	listeners []Listener
 
 	// cache holds decoded profiles across batches; a profile is read for
@@ -62,20 +64,57 @@ type Deduper struct {
 	progress     func(done, total int)
 	lastRebuild  RebuildStats
 	rebuilt      bool
+
+	// next holds the options given to SetOptions until the next batch
+	// adopts them (adoptOptions).
+	next atomic.Pointer[Options]
+}
+
+// settings are options with what is derived from them, never modified
+// once in use.
+type settings struct {
+	opts    Options
+	badISBN map[string]bool
+}
+
+func newSettings(opts Options) *settings {
+	set := &settings{opts: opts, badISBN: map[string]bool{}}
+	for _, s := range opts.BadISBNs {
+		if n, _ := marc.NormalizeISBN(s); n != "" {
+			set.badISBN[n] = true
+		}
+	}
+	if set.opts.LevelPriority == nil {
+		set.opts.LevelPriority = []string{"province", "district", "commune"}
+	}
+	return set
 }
 
 // New returns a Deduper configured by opts.
 func New(opts Options) *Deduper {
-	d := &Deduper{opts: opts, badISBN: map[string]bool{}, cache: map[string]*profile{}}
-	for _, s := range opts.BadISBNs {
-		if n, _ := marc.NormalizeISBN(s); n != "" {
-			d.badISBN[n] = true
-		}
-	}
-	if d.opts.LevelPriority == nil {
-		d.opts.LevelPriority = []string{"province", "district", "commune"}
-	}
+	d := &Deduper{cache: map[string]*profile{}}
+	d.set.Store(newSettings(opts))
 	return d
+}
+
+func (d *Deduper) settings() *settings { return d.set.Load() }
+
+// SetOptions replaces the options (a configuration reload) from the next
+// batch on; the batch running now, if any, finishes with the old ones. It
+// is safe to call while batches run. The new options apply to what is
+// computed from then on: a record's match keys and holdings when it is
+// next stored, a union record's holding libraries, levels and master when
+// its cluster is next rebuilt. Nothing already stored is recomputed; the
+// options fingerprint in dedup.meta stays the one the clusters were built
+// with, so the next Init with these options rebuilds every cluster.
+func (d *Deduper) SetOptions(opts Options) { d.next.Store(&opts) }
+
+// adoptOptions takes the options of the last SetOptions, if any. Batches
+// (and Init) run one at a time, so only the one starting calls it.
+func (d *Deduper) adoptOptions() {
+	if o := d.next.Swap(nil); o != nil {
+		d.set.Store(newSettings(*o))
+	}
 }
 
 // OptionsFromConfig describes every configured source (library code,

@@ -36,6 +36,7 @@ const (
 // what it decoded.
 type state struct {
 	d   *Deduper
+	set *settings // the options of this transaction
 	tx  *bbolt.Tx
 	stx *store.Tx
 
@@ -62,8 +63,9 @@ type state struct {
 }
 
 func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
+	d.adoptOptions()
 	st := &state{
-		d: d, tx: tx, stx: store.WrapTx(tx), now: now,
+		d: d, set: d.settings(), tx: tx, stx: store.WrapTx(tx), now: now,
 		sources: map[string]Source{},
 		profs:   map[string]*profile{},
 		recs:    map[string]*marc.Record{},
@@ -112,12 +114,12 @@ func (st *state) source(id string) Source {
 	if s, ok := st.sources[id]; ok {
 		return s
 	}
-	s, ok := st.d.configured(id)
+	s, ok := st.set.configured(id)
 	if !ok {
 		if info, err := st.stx.Source(id); err == nil {
 			s = Source{LibraryCode: info.LibraryCode, Level: info.Level}
 		}
-		s.Priority = st.d.levelPriority(s.Level)
+		s.Priority = st.set.levelPriority(s.Level)
 		s = withDefaults(id, s)
 		st.d.registered.Store(id, s)
 	}
@@ -126,16 +128,16 @@ func (st *state) source(id string) Source {
 }
 
 // configured returns the description of a source given in the options.
-func (d *Deduper) configured(id string) (Source, bool) {
-	s, ok := d.opts.Sources[id]
+func (set *settings) configured(id string) (Source, bool) {
+	s, ok := set.opts.Sources[id]
 	return withDefaults(id, s), ok
 }
 
 // described returns what is known of a source outside a transaction: the
 // options, or its registration as the last batch read it. ApplyChanges
 // checks what Prepare used against the registration in the transaction.
-func (d *Deduper) described(id string) (Source, bool) {
-	if s, ok := d.configured(id); ok {
+func (d *Deduper) described(set *settings, id string) (Source, bool) {
+	if s, ok := set.configured(id); ok {
 		return s, true
 	}
 	if v, ok := d.registered.Load(id); ok {
@@ -154,10 +156,10 @@ func withDefaults(id string, s Source) Source {
 	return s
 }
 
-func (d *Deduper) levelPriority(level string) int {
-	for i, l := range d.opts.LevelPriority {
+func (set *settings) levelPriority(level string) int {
+	for i, l := range set.opts.LevelPriority {
 		if l == level {
-			return len(d.opts.LevelPriority) - i
+			return len(set.opts.LevelPriority) - i
 		}
 	}
 	return 0
@@ -312,7 +314,8 @@ func (st *state) deleteEdges(a string) ([]string, error) {
 // prepared is a changed record decoded and profiled.
 type prepared struct {
 	key  string
-	src  Source // the description of the source the profile was built with
+	set  *settings // the options the profile was built with
+	src  Source    // and the description of the source
 	rec  *marc.Record
 	prof *profile
 	err  error
@@ -323,13 +326,14 @@ type prepared struct {
 // costs. A record of a source the options do not describe is left to
 // ApplyChanges, which reads the source's registration.
 func (d *Deduper) Prepare(sr *store.SourceRecord) any {
-	src, ok := d.described(sr.Source)
+	set := d.settings()
+	src, ok := d.described(set, sr.Source)
 	if !ok {
 		return nil
 	}
-	pr := &prepared{key: string(store.RecordKey(sr.Source, sr.LocalID)), src: src}
+	pr := &prepared{key: string(store.RecordKey(sr.Source, sr.LocalID)), set: set, src: src}
 	if pr.rec, pr.err = sr.Record(); pr.err == nil {
-		pr.prof = d.buildProfile(pr.rec, src.Holdings, src.LibraryCode)
+		pr.prof = set.buildProfile(pr.rec, src.Holdings, src.LibraryCode)
 	}
 	return pr
 }
@@ -345,7 +349,7 @@ func (st *state) prepare(changes []store.Change) []prepared {
 		out[i].key = string(c.Key)
 		st.source(c.Source) // fill the cache before going parallel
 		if pr, ok := c.Prepared.(*prepared); ok && pr.key == out[i].key && c.New != nil && !c.New.Deleted &&
-			pr.src == st.sources[c.Source] {
+			pr.set == st.set && pr.src == st.sources[c.Source] {
 			out[i] = *pr
 			continue
 		}
@@ -371,7 +375,7 @@ func (st *state) prepare(changes []store.Change) []prepared {
 			}
 			src := st.sources[c.Source]
 			pr.rec = rec
-			pr.prof = st.d.buildProfile(rec, src.Holdings, src.LibraryCode)
+			pr.prof = st.set.buildProfile(rec, src.Holdings, src.LibraryCode)
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), 8)

@@ -66,6 +66,10 @@ const maxScoredFields = 60
 
 // buildProfile computes the profile of rec. holdingsTag is "852" or "952".
 func (d *Deduper) buildProfile(rec *marc.Record, holdingsTag, libraryCode string) *profile {
+	return d.settings().buildProfile(rec, holdingsTag, libraryCode)
+}
+
+func (set *settings) buildProfile(rec *marc.Record, holdingsTag, libraryCode string) *profile {
 	p := &profile{mtype: rec.MaterialType(), year: rec.Year(), pages: rec.Pages()}
 	langs := rec.Languages()
 	lang := ""
@@ -200,7 +204,7 @@ func (d *Deduper) buildProfile(rec *marc.Record, holdingsTag, libraryCode string
 	// Identifiers.
 	valid, _ := rec.ISBNs()
 	for _, n := range valid {
-		if !d.badISBN[n] {
+		if !set.badISBN[n] {
 			p.isbns = appendUniq(p.isbns, n)
 		}
 	}

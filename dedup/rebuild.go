@@ -27,23 +27,24 @@ type RebuildStats struct {
 
 // fingerprint identifies the options the clusters depend on.
 func (d *Deduper) fingerprint() []byte {
+	set := d.settings()
 	h := sha256.New()
 	fmt.Fprintf(h, "v%d\n", layoutVersion)
-	ids := make([]string, 0, len(d.opts.Sources))
-	for id := range d.opts.Sources {
+	ids := make([]string, 0, len(set.opts.Sources))
+	for id := range set.opts.Sources {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		s := d.opts.Sources[id]
+		s := set.opts.Sources[id]
 		fmt.Fprintf(h, "s %q %q %q %q %d\n", id, s.LibraryCode, s.Level, s.Holdings, s.Priority)
 	}
-	bad := make([]string, 0, len(d.badISBN))
-	for n := range d.badISBN {
+	bad := make([]string, 0, len(set.badISBN))
+	for n := range set.badISBN {
 		bad = append(bad, n)
 	}
 	sort.Strings(bad)
-	fmt.Fprintf(h, "bad %v\nlevels %v\n", bad, d.opts.LevelPriority)
+	fmt.Fprintf(h, "bad %v\nlevels %v\n", bad, set.opts.LevelPriority)
 	return h.Sum(nil)
 }
 

@@ -45,7 +45,11 @@
 //
 // Scheduler runs every enabled source on its cron schedule, one run per
 // source at a time, at most harvest.max_concurrent at once, each after a
-// random delay of up to harvest.jitter.
+// random delay of up to harvest.jitter. Scheduler.Reload swaps the
+// configuration while it runs (unicat serve on SIGHUP): sources added,
+// removed, rescheduled or changed take effect for the runs that start
+// from then on; a run in flight is not interrupted and finishes with the
+// configuration it started with, so it commits whole pages only, as ever.
 //
 // Package harvesttest has the misbehaving OAI-PMH and SRU servers the
 // tests use; the round trip against unicat's own OAI-PMH provider is

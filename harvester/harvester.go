@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/unicat/unicat/config"
@@ -52,8 +53,10 @@ var ErrRunning = errors.New("a harvest of this source is already running")
 // methods are safe for concurrent use; it never runs two harvests of one
 // source at the same time.
 type Harvester struct {
-	st      *store.Store
-	cfg     *config.Config
+	st *store.Store
+	// cfg is the configuration in force; Scheduler.Reload replaces it.
+	// Each run takes the one in force when it starts.
+	cfg     atomic.Pointer[config.Config]
 	opts    Options
 	log     *slog.Logger
 	client  *http.Client
@@ -75,13 +78,14 @@ func New(st *store.Store, cfg *config.Config, opts Options) *Harvester {
 		tr = http.DefaultTransport
 	}
 	h := &Harvester{
-		st: st, cfg: cfg, opts: opts, log: log,
+		st: st, opts: opts, log: log,
 		// No client timeout: each request gets its source's timeout
 		// through its context.
 		client:  &http.Client{Transport: tr},
 		drivers: map[string]Driver{},
 		running: map[string]bool{},
 	}
+	h.cfg.Store(cfg)
 	h.Register(config.KindOAI, oaiDriver{})
 	h.Register(config.KindSRU, sruDriver{})
 	h.Register(config.KindFile, fileDriver{})
@@ -97,8 +101,9 @@ func (h *Harvester) Register(kind string, d Driver) { h.drivers[kind] = d }
 // CanHarvest reports whether a driver is registered for the kind.
 func (h *Harvester) CanHarvest(kind string) bool { return h.drivers[kind] != nil }
 
-// Config returns the configuration the Harvester was made with.
-func (h *Harvester) Config() *config.Config { return h.cfg }
+// Config returns the configuration in force: the one the Harvester was
+// made with, or the last one its Scheduler was reloaded with.
+func (h *Harvester) Config() *config.Config { return h.cfg.Load() }
 
 // Store returns the store the Harvester writes to.
 func (h *Harvester) Store() *store.Store { return h.st }
@@ -148,8 +153,11 @@ type Progress struct {
 // Run harvests source id once, now, and stores the run's outcome
 // (store.PutRun). progress, if not nil, is called after every page. The
 // returned Run is what was stored; the error says why the run failed.
+// The run keeps the configuration in force when it started to its end,
+// whatever a reload changes meanwhile.
 func (h *Harvester) Run(ctx context.Context, id string, progress func(Progress)) (store.Run, error) {
-	src, ok := h.cfg.Source(id)
+	cfg := h.cfg.Load()
+	src, ok := cfg.Source(id)
 	if !ok {
 		return store.Run{}, fmt.Errorf("harvester: no source %q in the configuration", id)
 	}
@@ -172,7 +180,7 @@ func (h *Harvester) Run(ctx context.Context, id string, progress func(Progress))
 
 	m := h.opts.Metrics
 	m.setState(id, stateRunning)
-	j := &Job{Source: src, Config: h.cfg, Store: h.st, Log: h.log.With("source", id), h: h, progress: progress}
+	j := &Job{Source: src, Config: cfg, Store: h.st, Log: h.log.With("source", id), h: h, progress: progress}
 	j.prog.Source = id
 	start := h.now()
 	j.Log.Info("harvest started", "kind", src.Kind)
@@ -203,6 +211,8 @@ func (h *Harvester) Run(ctx context.Context, id string, progress func(Progress))
 // Job is one run of one source, handed to its Driver. Drivers commit
 // through it so that the run's counters, metrics and progress stay right.
 type Job struct {
+	// Source and Config are the configuration in force when the run
+	// started; a reload during the run does not change them.
 	Source *config.Source
 	Config *config.Config
 	Store  *store.Store

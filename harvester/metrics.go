@@ -91,6 +91,16 @@ func (m *Metrics) initSource(id string, lastSuccess time.Time, failed bool) {
 	}
 }
 
+// forget removes the state and last-success series of a source that left
+// the configuration; its counters stay.
+func (m *Metrics) forget(id string) {
+	if m == nil {
+		return
+	}
+	m.state.DeletePartialMatch(prometheus.Labels{"source": id})
+	m.lastSuccess.DeleteLabelValues(id)
+}
+
 func (m *Metrics) setState(id, state string) {
 	if m == nil {
 		return

@@ -1,13 +1,9 @@
 package harvester
 
-import (
-	"github.com/robfig/cron/v3"
+import "github.com/robfig/cron/v3"
 
-	"github.com/unicat/unicat/config"
-)
-
-// pausedEntry marks a paused source in Scheduler.entries: cron never
-// hands out entry id 0.
+// pausedEntry is the cron entry of a paused source in Scheduler.entries:
+// cron never hands out entry id 0.
 const pausedEntry cron.EntryID = 0
 
 // Pause takes source id off the schedule until Resume; a run in flight
@@ -20,9 +16,9 @@ func (s *Scheduler) Pause(id string) bool {
 	if !ok {
 		return false
 	}
-	if e != pausedEntry {
-		s.cron.Remove(e)
-		s.entries[id] = pausedEntry
+	if e.id != pausedEntry {
+		s.cron.Remove(e.id)
+		e.id = pausedEntry
 	}
 	return true
 }
@@ -36,18 +32,9 @@ func (s *Scheduler) Resume(id string) bool {
 	if !ok {
 		return false
 	}
-	if e != pausedEntry {
-		return true
+	if e.id == pausedEntry {
+		e.id = s.schedule(id, e)
 	}
-	src, ok := s.h.cfg.Source(id)
-	if !ok {
-		return false
-	}
-	sched, err := config.ParseSchedule(src.Schedule)
-	if err != nil { // validated when the configuration was loaded
-		return false
-	}
-	s.entries[id] = s.cron.Schedule(sched, cron.FuncJob(func() { s.Trigger(id, true) }))
 	return true
 }
 
@@ -56,5 +43,5 @@ func (s *Scheduler) Paused(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.entries[id]
-	return ok && e == pausedEntry
+	return ok && e.id == pausedEntry
 }

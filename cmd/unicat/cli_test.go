@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -190,6 +191,13 @@ var (
 // pattern, in order). The process is killed when the test ends.
 func startServe(t *testing.T, cfg string, patterns ...*regexp.Regexp) (*exec.Cmd, []string) {
 	t.Helper()
+	cmd, addrs, _ := startServeLog(t, cfg, patterns...)
+	return cmd, addrs
+}
+
+// startServeLog is startServe that also returns the service's log.
+func startServeLog(t *testing.T, cfg string, patterns ...*regexp.Regexp) (*exec.Cmd, []string, *serveLog) {
+	t.Helper()
 	cmd := unicatCmd("serve", "--config", cfg, "--http", "127.0.0.1:0", "--z3950", "127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -199,38 +207,88 @@ func startServe(t *testing.T, cfg string, patterns ...*regexp.Regexp) (*exec.Cmd
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	lines := make(chan string)
+	log := &serveLog{changed: make(chan struct{})}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			lines <- sc.Text()
+			log.add(sc.Text())
 		}
-		close(lines)
+		log.end()
 	}()
 	addrs := make([]string, len(patterns))
-	found := 0
-	timeout := time.After(60 * time.Second)
-	for found < len(patterns) {
+	for i, re := range patterns {
+		_, m := log.wait(t, 0, re, 60*time.Second)
+		addrs[i] = m[1]
+	}
+	return cmd, addrs, log
+}
+
+// serveLog collects the lines a `unicat serve` child logs.
+type serveLog struct {
+	mu      sync.Mutex
+	lines   []string
+	ended   bool
+	changed chan struct{} // closed and replaced on every line
+}
+
+func (l *serveLog) add(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, line)
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+func (l *serveLog) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ended = true
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// len returns the number of lines logged so far.
+func (l *serveLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.lines)
+}
+
+func (l *serveLog) String() string { return l.since(0) }
+
+// since returns the lines logged from line from on.
+func (l *serveLog) since(from int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines[min(from, len(l.lines)):], "\n")
+}
+
+// wait returns the index and submatches of the first line from line from
+// on that matches re, failing the test when none comes within timeout
+// or the log ends without one.
+func (l *serveLog) wait(t *testing.T, from int, re *regexp.Regexp, timeout time.Duration) (int, []string) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		l.mu.Lock()
+		for i := from; i < len(l.lines); i++ {
+			if m := re.FindStringSubmatch(l.lines[i]); m != nil {
+				l.mu.Unlock()
+				return i, m
+			}
+		}
+		from = max(from, len(l.lines))
+		ended, changed := l.ended, l.changed
+		l.mu.Unlock()
+		if ended {
+			t.Fatalf("serve ended without logging %s:\n%s", re, l)
+		}
 		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatal("serve ended before reporting its addresses")
-			}
-			for i, re := range patterns {
-				if m := re.FindStringSubmatch(l); m != nil && addrs[i] == "" {
-					addrs[i] = m[1]
-					found++
-				}
-			}
-		case <-timeout:
-			t.Fatal("serve did not report its addresses")
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("serve did not log %s within %v:\n%s", re, timeout, l)
 		}
 	}
-	go func() {
-		for range lines {
-		}
-	}()
-	return cmd, addrs
 }
 
 // stopServe sends SIGTERM and expects a clean exit within 20 seconds.

@@ -1,6 +1,7 @@
 // Command unicat runs the union catalog: it imports and harvests member
 // libraries' MARC records into one store and serves them. This package only
-// wires the other packages together; each subcommand lives in its own file.
+// wires the other packages together; each subcommand lives in its own file
+// (serve.go, and reload.go for its configuration reload on SIGHUP).
 package main
 
 import (
@@ -30,7 +31,7 @@ type command struct {
 }
 
 var commands = []command{
-	{"serve", "serve [--config F]                      run the service (HTTP: /healthz, /metrics)", runServe},
+	{"serve", "serve [--config F]                      run the service (HTTP: /healthz, /metrics); SIGHUP reloads the configuration", runServe},
 	{"import", "import [--config F] --source ID [--format auto|iso2709|marcxml] FILE...\n" +
 		"       import [--config F] --all             import every file source from its configured path", runImport},
 	{"export", "export [--config F] [--source ID | --union] [--format iso2709|marcxml] [-o FILE]", runExport},
@@ -136,8 +137,8 @@ func openStoreWith(cfg *config.Config, d *dedup.Deduper, listeners ...dedup.List
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range cfg.Sources {
-		err := st.PutSource(store.SourceInfo{ID: s.ID, Name: s.Name, LibraryCode: s.LibraryCode, Level: s.Level, Kind: s.Kind})
+	for i := range cfg.Sources {
+		err := st.PutSource(sourceInfo(&cfg.Sources[i]))
 		if err != nil {
 			st.Close()
 			return nil, err
@@ -167,6 +168,11 @@ func openStoreWith(cfg *config.Config, d *dedup.Deduper, listeners ...dedup.List
 		}
 	}
 	return st, nil
+}
+
+// sourceInfo is a configured source's registration in the store.
+func sourceInfo(s *config.Source) store.SourceInfo {
+	return store.SourceInfo{ID: s.ID, Name: s.Name, LibraryCode: s.LibraryCode, Level: s.Level, Kind: s.Kind}
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {

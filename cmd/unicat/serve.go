@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,12 +19,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/metrics"
 	"github.com/unicat/unicat/oaipmh"
 	"github.com/unicat/unicat/store"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// SIGHUP reloads the configuration. Caught from the start: its default
+	// action would end the process.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP)
+	defer signal.Stop(sig)
+
 	fs, cfgPath := newFlags("serve", stderr)
 	addr := fs.String("http", "", "HTTP listen address (overrides http.addr)")
 	zaddr := fs.String("z3950", "", "Z39.50 listen address (overrides z3950.addr)")
@@ -29,20 +39,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath)
+	fileCfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
-	if *addr != "" {
-		cfg.HTTP.Addr = *addr
+	override := func(c *config.Config) *config.Config {
+		o := *c
+		if *addr != "" {
+			o.HTTP.Addr = *addr
+		}
+		if *zaddr != "" {
+			o.Z3950.Addr = *zaddr
+		}
+		return &o
 	}
-	if *zaddr != "" {
-		cfg.Z3950.Addr = *zaddr
-	}
+	cfg := override(fileCfg)
 	log := newLogger(stderr, *logJSON)
 
 	oaiIndex := oaipmh.NewIndex()
-	st, err := openStore(cfg, oaiIndex)
+	dd := dedup.New(dedup.OptionsFromConfig(cfg))
+	st, err := openStoreWith(cfg, dd, oaiIndex)
 	if err != nil {
 		return err
 	}
@@ -67,18 +83,32 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer stopZ3950() // before the store closes
 
+	rl, err := newReloader(*cfgPath, fileCfg, override, reg, log)
+	if err != nil {
+		return err
+	}
+	rl.st, rl.dd, rl.sched = st, dd, sched
+
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
 	router := mountOAI(mountSRU(newRouter(st, reg, log), sruHandler(st, cfg, log)), oai)
-	router, _, err = mountWebAdmin(mountHarvestStatus(router, sched), st, func() *config.Config { return cfg }, sched, log)
+	router, rl.web, err = mountWebAdmin(mountHarvestStatus(router, sched), st, rl.config, sched, log)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: limitBodies(router, cfg.HTTP.MaxBodyBytes), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout}
 	log.Info("unicat serving", "http", "http://"+ln.Addr().String(), "store", st.Path(), "sources", len(cfg.Sources))
+
+	// Reloads run one at a time (a SIGHUP during one is kept, more are
+	// dropped: the next reload reads the file as it is then), and end
+	// before the scheduler and the store do (defers run last first).
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	reloadsDone := make(chan struct{})
+	go func() { defer close(reloadsDone); rl.run(reloadCtx, sig) }()
+	defer func() { stopReloads(); <-reloadsDone }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -114,11 +144,18 @@ func newRouter(st *store.Store, reg *prometheus.Registry, log *slog.Logger) http
 	return r
 }
 
+// requestLog logs one line per request, with the route pattern (e.g.
+// /record/:id, "unmatched" when no route matched, as in the metrics) and
+// the raw path, so log lines can be grouped by endpoint.
 func requestLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		log.Info("http", "method", c.Request.Method, "path", c.Request.URL.Path,
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		log.Info("http", "method", c.Request.Method, "route", route, "path", c.Request.URL.Path,
 			"status", c.Writer.Status(), "bytes", c.Writer.Size(), "duration", time.Since(start))
 	}
 }
