@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -160,14 +161,20 @@ type postEdit struct {
 	add, del []uint32
 }
 
-type editSet map[string]*postEdit
+// editKey names one stored postings key: a term key and its chunk.
+type editKey struct {
+	termKey
+	chunk uint16
+}
+
+type editSet map[editKey]*postEdit
 
 func (e editSet) note(k termKey, docno uint32, add bool) {
-	key := string(termKeyBytes(nil, k.ix, k.kind, uint16(docno>>chunkBits), k.term))
-	pe := e[key]
+	ek := editKey{k, uint16(docno >> chunkBits)}
+	pe := e[ek]
 	if pe == nil {
 		pe = &postEdit{}
-		e[key] = pe
+		e[ek] = pe
 	}
 	if add {
 		pe.add = append(pe.add, docno)
@@ -176,9 +183,34 @@ func (e editSet) note(k termKey, docno uint32, add bool) {
 	}
 }
 
+// docUpdate is the work on one document of an Update: what is read from
+// the index first, then what is computed from it (in parallel), then
+// written.
+type docUpdate struct {
+	d     *Doc
+	oldNo uint32
+	oldV  []byte // stored document, nil when new
+	// computed
+	old     *storedDoc
+	nd      storedDoc
+	encoded []byte
+	adds    []termKey // keys to add (every key of a new document)
+	dels    []termKey // keys to remove
+	err     error
+}
+
+// updateWorker is one goroutine's reusable state.
+type updateWorker struct {
+	sk *sortKeyer
+}
+
 // Update indexes docs in tx: new ids are added, known ids re-indexed
 // (only the keys that changed are written), deleted ones removed. When an
 // id occurs more than once the last occurrence counts.
+//
+// What needs no bucket (extracting values, computing keys, encoding)
+// runs on every core between a serial read of what is stored and a
+// serial write, bbolt's transactions being for one goroutine.
 func (ix *Index) Update(tx *bbolt.Tx, docs []Doc) error {
 	b, err := ensureBuckets(tx)
 	if err != nil {
@@ -192,9 +224,8 @@ func (ix *Index) Update(tx *bbolt.Tx, docs []Doc) error {
 	if err != nil {
 		return err
 	}
-	edits := editSet{}
-	sk := newSortKeyer()
-	var codec docCodec
+	// 1. Read.
+	ups := make([]docUpdate, 0, len(docs))
 	for i := range docs {
 		d := &docs[i]
 		if last[d.ID] != i {
@@ -203,93 +234,131 @@ func (ix *Index) Update(tx *bbolt.Tx, docs []Doc) error {
 		if d.ID == "" {
 			return errors.New("search: document without id")
 		}
-		var oldNo uint32
-		var old *storedDoc
+		u := docUpdate{d: d}
 		if v := b.ids.Get([]byte(d.ID)); v != nil {
 			if len(v) != 4 {
 				return fmt.Errorf("search: id %s maps to %d bytes", d.ID, len(v))
 			}
-			oldNo = binary.BigEndian.Uint32(v)
-			dv := b.docs.Get(docnoKey(oldNo))
-			if dv == nil {
-				return fmt.Errorf("search: id %s maps to document %d, which is not stored", d.ID, oldNo)
+			u.oldNo = binary.BigEndian.Uint32(v)
+			if u.oldV = b.docs.Get(docnoKey(u.oldNo)); u.oldV == nil {
+				return fmt.Errorf("search: id %s maps to document %d, which is not stored", d.ID, u.oldNo)
 			}
-			od, err := codec.decode(dv)
-			if err != nil {
-				return fmt.Errorf("search: document %d (%s): %w", oldNo, d.ID, err)
-			}
-			old = &od
+		} else if d.Deleted || d.Record == nil {
+			continue // nothing to remove
 		}
-		if d.Deleted || d.Record == nil {
-			if old == nil {
-				continue
-			}
-			for _, k := range docKeys(old.values) {
-				edits.note(k, oldNo, false)
-			}
-			for _, k := range sortEntries(old.sort, oldNo) {
-				if err := b.sort.Delete(k); err != nil {
-					return err
-				}
-			}
-			if err := b.ids.Delete([]byte(d.ID)); err != nil {
-				return err
-			}
-			if err := b.docs.Delete(docnoKey(oldNo)); err != nil {
-				return err
-			}
-			continue
+		ups = append(ups, u)
+	}
+	// 2. Compute.
+	workers := make([]updateWorker, min(runtime.GOMAXPROCS(0), 8))
+	if err := parallel(len(ups), len(workers), func(wk, i int) error {
+		w := &workers[wk]
+		if w.sk == nil {
+			w.sk = newSortKeyer()
 		}
-		nd := storedDoc{id: d.ID, values: extract(d), sort: sk.keys(d.Record)}
-		docno := oldNo
-		if old == nil {
-			keys := docKeys(nd.values)
+		ups[i].compute(w)
+		return nil
+	}); err != nil {
+		return err
+	}
+	// 3. Write the documents, collecting the postings edits.
+	edits := editSet{}
+	for i := range ups {
+		u := &ups[i]
+		if u.err != nil {
+			return u.err
+		}
+		d := u.d
+		docno := u.oldNo
+		if u.old == nil {
 			if next == ^uint32(0) {
 				return errors.New("search: out of document numbers (run unicat reindex)")
 			}
 			docno = next
 			next++
-			for _, k := range keys {
-				edits.note(k, docno, true)
-			}
 			if err := b.ids.Put([]byte(d.ID), docnoKey(docno)); err != nil {
 				return err
 			}
-		} else {
-			// Only the indexes whose values changed can have other keys:
-			// a union record gaining a member usually changes its ids and
-			// holdings only.
-			for _, ixid := range changedIndexes(old.values, nd.values) {
-				diffKeys(docKeys(valuesOf(old.values, ixid)), docKeys(valuesOf(nd.values, ixid)),
-					func(k termKey, add bool) { edits.note(k, docno, add) })
-			}
 		}
-		if old == nil || !sameSortKeys(old.sort, nd.sort) {
-			if old != nil {
-				for _, k := range sortEntries(old.sort, docno) {
-					if err := b.sort.Delete(k); err != nil {
-						return err
-					}
+		for _, k := range u.dels {
+			edits.note(k, docno, false)
+		}
+		for _, k := range u.adds {
+			edits.note(k, docno, true)
+		}
+		removed := d.Deleted || d.Record == nil
+		if u.old != nil && (removed || !sameSortKeys(u.old.sort, u.nd.sort)) {
+			for _, k := range sortEntries(u.old.sort, docno) {
+				if err := b.sort.Delete(k); err != nil {
+					return err
 				}
 			}
-			for _, k := range sortEntries(nd.sort, docno) {
+		}
+		if removed {
+			if err := b.ids.Delete([]byte(d.ID)); err != nil {
+				return err
+			}
+			if err := b.docs.Delete(docnoKey(docno)); err != nil {
+				return err
+			}
+			continue
+		}
+		if u.old == nil || !sameSortKeys(u.old.sort, u.nd.sort) {
+			for _, k := range sortEntries(u.nd.sort, docno) {
 				if err := b.sort.Put(k, nil); err != nil {
 					return err
 				}
 			}
 		}
-		v, err := codec.encode(&nd)
-		if err != nil {
-			return fmt.Errorf("search: encode document %s: %w", d.ID, err)
-		}
-		if err := b.docs.Put(docnoKey(docno), v); err != nil {
+		if err := b.docs.Put(docnoKey(docno), u.encoded); err != nil {
 			return err
 		}
 	}
-	if err := applyEdits(b.terms, edits); err != nil {
+	if err := applyEdits(b.terms, edits, len(workers)); err != nil {
 		return err
 	}
 	return putU32(b.meta, keyNext, next)
+}
+
+// compute decodes the stored document, extracts the new one and works out
+// which keys change.
+func (u *docUpdate) compute(w *updateWorker) {
+	d := u.d
+	if u.oldV != nil {
+		od, err := decodeDoc(u.oldV)
+		if err != nil {
+			u.err = fmt.Errorf("search: document %d (%s): %w", u.oldNo, d.ID, err)
+			return
+		}
+		u.old = &od
+	}
+	if d.Deleted || d.Record == nil {
+		u.dels = docKeys(u.old.values)
+		return
+	}
+	u.nd = storedDoc{id: d.ID, values: extract(d), sort: w.sk.keys(d.Record)}
+	if u.old == nil {
+		u.adds = docKeys(u.nd.values)
+	} else {
+		// Only the indexes whose values changed can have other keys: a
+		// union record gaining a member usually changes its ids and
+		// holdings only.
+		for _, ixid := range changedIndexes(u.old.values, u.nd.values) {
+			diffKeys(docKeys(valuesOf(u.old.values, ixid)), docKeys(valuesOf(u.nd.values, ixid)),
+				func(k termKey, add bool) {
+					if add {
+						u.adds = append(u.adds, k)
+					} else {
+						u.dels = append(u.dels, k)
+					}
+				})
+		}
+	}
+	v, err := encodeDoc(&u.nd)
+	if err != nil {
+		u.err = fmt.Errorf("search: encode document %s: %w", d.ID, err)
+		return
+	}
+	u.encoded = v
 }
 
 // changedIndexes lists the index ids whose values differ between a and b
@@ -347,41 +416,70 @@ func diffKeys(a, b []termKey, fn func(termKey, bool)) {
 	}
 }
 
-// applyEdits rewrites each changed postings key once, in key order.
-func applyEdits(terms *bbolt.Bucket, edits editSet) error {
-	keys := make([]string, 0, len(edits))
-	for k := range edits {
-		keys = append(keys, k)
+// applyEdits rewrites each changed postings key once, in key order: the
+// stored values are read, merged with the edits on every core, and
+// written back.
+func applyEdits(terms *bbolt.Bucket, edits editSet, workers int) error {
+	type rewrite struct {
+		key    []byte
+		edit   *postEdit
+		old, v []byte
+		err    error
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		e := edits[k]
-		kb := []byte(k)
-		chunk := uint16(kb[2])<<8 | uint16(kb[3])
-		bm := roaring.New()
-		if v := terms.Get(kb); v != nil {
-			if err := decodeOwned(bm, chunk, v); err != nil {
-				return fmt.Errorf("search: postings %q: %w", k, err)
+	rw := make([]rewrite, 0, len(edits))
+	for ek, e := range edits {
+		rw = append(rw, rewrite{key: termKeyBytes(nil, ek.ix, ek.kind, ek.chunk, ek.term), edit: e})
+	}
+	slices.SortFunc(rw, func(a, b rewrite) int { return bytes.Compare(a.key, b.key) })
+	c := terms.Cursor()
+	for i := range rw {
+		// Keys ascend, so a cursor walks forward through the pages.
+		if k, v := c.Seek(rw[i].key); bytes.Equal(k, rw[i].key) {
+			rw[i].old = v
+		}
+	}
+	if err := parallel(len(rw), workers, func(_, i int) error {
+		r := &rw[i]
+		r.v, r.err = mergePostings(r.key, r.old, r.edit)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for i := range rw {
+		r := &rw[i]
+		if r.err != nil {
+			return fmt.Errorf("search: postings %q: %w", r.key, r.err)
+		}
+		var err error
+		if r.v == nil {
+			if r.old != nil {
+				err = terms.Delete(r.key)
 			}
-		}
-		bm.AddMany(e.add)
-		for _, d := range e.del {
-			bm.Remove(d)
-		}
-		v, err := encodePostings(bm)
-		if err != nil {
-			return fmt.Errorf("search: encode postings %q: %w", k, err)
-		}
-		if v == nil {
-			err = terms.Delete(kb)
 		} else {
-			err = terms.Put(kb, v)
+			err = terms.Put(r.key, r.v)
 		}
 		if err != nil {
-			return fmt.Errorf("search: write postings %q: %w", k, err)
+			return fmt.Errorf("search: write postings %q: %w", r.key, err)
 		}
 	}
 	return nil
+}
+
+// mergePostings applies e to the stored value old (nil: none) of key and
+// returns the new value, nil when no document is left.
+func mergePostings(key, old []byte, e *postEdit) ([]byte, error) {
+	chunk := uint16(key[2])<<8 | uint16(key[3])
+	bm := roaring.New()
+	if old != nil {
+		if err := decodeOwned(bm, chunk, old); err != nil {
+			return nil, err
+		}
+	}
+	bm.AddMany(e.add)
+	for _, d := range e.del {
+		bm.Remove(d)
+	}
+	return encodePostings(bm)
 }
 
 // decodeOwned is decodePostings into a bitmap that does not share memory

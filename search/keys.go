@@ -84,19 +84,14 @@ func extract(d *Doc) []value {
 	return out
 }
 
-// variants collects, per folded term, the exact forms seen in one
-// document.
-type variants map[termKey][]string
-
-func (v variants) add(k termKey, exact string) {
-	list := v[k]
-	for _, e := range list {
-		if e == exact {
-			return
-		}
-	}
-	v[k] = append(list, exact)
+// variant is one exact form of a folded word or phrase in a document.
+type variant struct {
+	key   termKey // the plain (folded) key
+	exact string
 }
+
+// forms are the folded and exact forms of one word.
+type forms struct{ fold, exact string }
 
 // docKeys returns the sorted, distinct term keys of a document's values.
 //
@@ -106,10 +101,13 @@ func (v variants) add(k termKey, exact string) {
 // documents whose exact form is f are those of the plain key minus those
 // with another variant, plus those with the variant f 0x01 f.
 func docKeys(vals []value) []termKey {
-	words := variants{}
-	phrases := variants{}
+	var vars []variant
+	// The same words come back in several indexes (anywhere repeats the
+	// title's, the creator's and the subjects'): fold each once.
+	seen := make(map[string]forms, 64)
 	keys := make([]termKey, 0, len(vals)*8)
 	keys = append(keys, termKey{idAll, kindAll, ""})
+	var folded, exact []string
 	for _, v := range vals {
 		def := indexByID(v.ix)
 		if def == nil {
@@ -118,18 +116,20 @@ func docKeys(vals []value) []termKey {
 		switch def.Kind {
 		case KindText, KindAnywhere:
 			ws := textnorm.Words(v.text)
-			folded := make([]string, 0, len(ws))
-			exact := make([]string, 0, len(ws))
+			folded, exact = folded[:0], exact[:0]
 			for _, w := range ws {
 				if len(w) > maxWordBytes {
 					continue
 				}
-				f := textnorm.Fold(w)
-				e := textnorm.Exact(w)
-				folded = append(folded, f)
-				exact = append(exact, e)
+				fm, ok := seen[w]
+				if !ok {
+					fm = forms{textnorm.Fold(w), textnorm.Exact(w)}
+					seen[w] = fm
+				}
+				folded = append(folded, fm.fold)
+				exact = append(exact, fm.exact)
 				if v.flags&fWords != 0 {
-					words.add(termKey{v.ix, kindWord, f}, e)
+					vars = append(vars, variant{termKey{v.ix, kindWord, fm.fold}, fm.exact})
 				}
 			}
 			if v.flags&fWords != 0 {
@@ -138,8 +138,7 @@ func docKeys(vals []value) []termKey {
 				}
 			}
 			if v.flags&fPhrase != 0 && def.Kind == KindText && len(folded) > 0 {
-				pf, pe := joinPhrase(folded), joinPhrase(exact)
-				phrases.add(termKey{v.ix, kindPhrase, pf}, pe)
+				vars = append(vars, variant{termKey{v.ix, kindPhrase, joinPhrase(folded)}, joinPhrase(exact)})
 			}
 		case KindCode, KindIdent:
 			if k := def.norm(v.text); k != "" && len(k) <= maxPhraseBytes {
@@ -151,21 +150,38 @@ func docKeys(vals []value) []termKey {
 			}
 		}
 	}
-	keys = appendVariants(keys, words, kindWordExact)
-	keys = appendVariants(keys, phrases, kindPhraseExact)
+	keys = appendVariants(keys, vars)
 	slices.SortFunc(keys, termKey.compare)
 	return slices.Compact(keys)
 }
 
-func appendVariants(keys []termKey, vs variants, exactKind byte) []termKey {
-	for k, forms := range vs {
+// appendVariants adds the plain key of every variant and, for a plain key
+// with any form other than itself, an exact key per form.
+func appendVariants(keys []termKey, vars []variant) []termKey {
+	slices.SortFunc(vars, func(a, b variant) int {
+		if c := a.key.compare(b.key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.exact, b.exact)
+	})
+	vars = slices.Compact(vars)
+	for i := 0; i < len(vars); {
+		j := i + 1
+		for j < len(vars) && vars[j].key == vars[i].key {
+			j++
+		}
+		k := vars[i].key
 		keys = append(keys, k)
-		if len(forms) == 1 && forms[0] == k.term {
-			continue
+		if j-i > 1 || vars[i].exact != k.term {
+			exactKind := byte(kindWordExact)
+			if k.kind == kindPhrase {
+				exactKind = kindPhraseExact
+			}
+			for _, v := range vars[i:j] {
+				keys = append(keys, termKey{k.ix, exactKind, k.term + variantSep + v.exact})
+			}
 		}
-		for _, e := range forms {
-			keys = append(keys, termKey{k.ix, exactKind, k.term + variantSep + e})
-		}
+		i = j
 	}
 	return keys
 }

@@ -86,7 +86,7 @@ func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, o
 	flush := func() error {
 		err := parallel(len(batch), len(workers), func(wk, i int) error {
 			d := batch[i]
-			v, err := workers[wk].codec.encode(&storedDoc{id: d.ID, values: extract(d), sort: workers[wk].sk.keys(d.Record)})
+			v, err := encodeDoc(&storedDoc{id: d.ID, values: extract(d), sort: workers[wk].sk.keys(d.Record)})
 			encoded[i] = v
 			return err
 		})
@@ -186,7 +186,7 @@ func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, o
 			docs := make([]storedDoc, len(raws))
 			keys := make([][]termKey, len(raws))
 			err := parallel(len(raws), len(workers), func(wk, i int) error {
-				d, err := workers[wk].codec.decode(raws[i])
+				d, err := decodeDoc(raws[i])
 				if err != nil {
 					return fmt.Errorf("search: rebuild: read back: %w", err)
 				}
@@ -224,8 +224,7 @@ const extractBatch = 1024
 
 // rebuildWorker is one core's extraction state.
 type rebuildWorker struct {
-	sk    *sortKeyer
-	codec docCodec
+	sk *sortKeyer
 }
 
 // parallel calls fn(worker, i) for i in [0, n) on up to workers

@@ -2,11 +2,9 @@ package search
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -28,7 +26,7 @@ var (
 
 // layoutVersion is the version of the bucket layout; together with
 // tableVersion it must match for a stored index to be used.
-const layoutVersion = 2
+const layoutVersion = 3
 
 func versionValue() []byte {
 	var b [8]byte
@@ -151,63 +149,29 @@ type storedDoc struct {
 }
 
 // Doc value layout: version 1; id; year (uvarint); title and creator
-// collation keys; a flag byte (1: the values are deflated); the values,
-// each as index id, flags, uvarint length and text.
-const (
-	docEncV1      = 1
-	docDeflated   = 1
-	deflateAtSize = 256
-)
-
-// docCodec encodes and decodes documents, keeping the deflate state
-// (hundreds of kilobytes) from one document to the next. Not safe for
-// concurrent use.
-type docCodec struct {
-	w    *flate.Writer
-	r    io.ReadCloser
-	buf  bytes.Buffer
-	vals []byte
-}
+// collation keys; a flag byte (0); the values, each as index id, flags,
+// uvarint length and text. (Layout 2 deflated long values: deflating
+// cost more than the rest of indexing a document and saved about a
+// third of a few hundred bytes.)
+const docEncV1 = 1
 
 func encodeDoc(d *storedDoc) ([]byte, error) {
-	var c docCodec
-	return c.encode(d)
-}
-
-func (c *docCodec) encode(d *storedDoc) ([]byte, error) {
-	out := []byte{docEncV1}
+	n := 16 + len(d.id) + len(d.sort.title) + len(d.sort.creator)
+	for _, v := range d.values {
+		n += 4 + len(v.text)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, docEncV1)
 	out = appendBytes(out, []byte(d.id))
 	out = binary.AppendUvarint(out, uint64(d.sort.year))
 	out = appendBytes(out, d.sort.title)
 	out = appendBytes(out, d.sort.creator)
-	vals := c.vals[:0]
+	out = append(out, 0)
 	for _, v := range d.values {
-		vals = append(vals, v.ix, v.flags)
-		vals = appendBytes(vals, []byte(v.text))
+		out = append(out, v.ix, v.flags)
+		out = appendBytes(out, []byte(v.text))
 	}
-	c.vals = vals
-	if len(vals) < deflateAtSize {
-		out = append(out, 0)
-		return append(out, vals...), nil
-	}
-	out = append(out, docDeflated)
-	c.buf.Reset()
-	if c.w == nil {
-		w, err := flate.NewWriter(&c.buf, flate.BestSpeed)
-		if err != nil {
-			return nil, err
-		}
-		c.w = w
-	} else {
-		c.w.Reset(&c.buf)
-	}
-	if _, err := c.w.Write(vals); err != nil {
-		return nil, err
-	}
-	if err := c.w.Close(); err != nil {
-		return nil, err
-	}
-	return append(out, c.buf.Bytes()...), nil
+	return out, nil
 }
 
 // decodeDocHead decodes the id and sort keys only (it copies them).
@@ -240,11 +204,6 @@ func decodeDocHead(v []byte) (storedDoc, []byte, error) {
 }
 
 func decodeDoc(v []byte) (storedDoc, error) {
-	var c docCodec
-	return c.decode(v)
-}
-
-func (c *docCodec) decode(v []byte) (storedDoc, error) {
 	d, r, err := decodeDocHead(v)
 	if err != nil {
 		return d, err
@@ -252,18 +211,10 @@ func (c *docCodec) decode(v []byte) (storedDoc, error) {
 	if len(r) == 0 {
 		return d, errors.New("truncated document")
 	}
-	flag, vals := r[0], r[1:]
-	if flag&docDeflated != 0 {
-		if c.r == nil {
-			c.r = flate.NewReader(bytes.NewReader(vals))
-		} else if err := c.r.(flate.Resetter).Reset(bytes.NewReader(vals), nil); err != nil {
-			return d, err
-		}
-		vals, err = io.ReadAll(c.r)
-		if err != nil {
-			return d, fmt.Errorf("inflate values: %w", err)
-		}
+	if r[0] != 0 {
+		return d, fmt.Errorf("document flags %#x", r[0])
 	}
+	vals := r[1:]
 	for len(vals) > 0 {
 		if len(vals) < 2 {
 			return d, errors.New("truncated value")

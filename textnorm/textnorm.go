@@ -12,6 +12,7 @@ package textnorm
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -49,6 +50,28 @@ func AppendFold(dst []byte, s string) []byte {
 
 // appendFoldRune appends the folded form of one non-ASCII rune.
 func appendFoldRune(dst []byte, r rune) []byte {
+	if r >= foldTableStart && r < foldTableEnd {
+		return append(dst, foldTable()[r-foldTableStart]...)
+	}
+	return foldRuneSlow(dst, r)
+}
+
+// The folded forms of the runes where decomposition does the work are
+// computed once: folding is the inner loop of indexing and matching.
+const foldTableStart, foldTableEnd = 0x80, 0x2000
+
+var foldTable = sync.OnceValue(func() []string {
+	t := make([]string, foldTableEnd-foldTableStart)
+	var buf []byte
+	for r := rune(foldTableStart); r < foldTableEnd; r++ {
+		buf = foldRuneSlow(buf[:0], r)
+		t[r-foldTableStart] = string(buf)
+	}
+	return t
+})
+
+// foldRuneSlow folds one non-ASCII rune by decomposing it.
+func foldRuneSlow(dst []byte, r rune) []byte {
 	switch {
 	case r == 'đ' || r == 'Đ' || r == 'ð' || r == 'Ð':
 		return append(dst, 'd')

@@ -93,3 +93,24 @@ func FuzzNormalize(f *testing.F) {
 		_ = Words(s)
 	})
 }
+
+// TestFoldTable checks the precomputed folds against decomposition for
+// every rune of the table, and a few outside it.
+func TestFoldTable(t *testing.T) {
+	check := func(r rune) {
+		var want []byte
+		want = foldRuneSlow(want, r)
+		if got := appendFoldRune(nil, r); string(got) != string(want) {
+			t.Fatalf("fold of %U = %q, want %q", r, got, want)
+		}
+	}
+	for r := rune(foldTableStart); r < foldTableEnd; r++ {
+		check(r)
+	}
+	for _, r := range []rune{0x2000, 0x20AC, 0x3042, 0xFF21, 0x1F600} {
+		check(r)
+	}
+	if got := Fold("ĐẶNG Thị Ngọc Ø ǅ"); got != "dang thi ngoc ø ǆ" {
+		t.Errorf("Fold = %q", got)
+	}
+}
