@@ -29,7 +29,7 @@ const (
 	capWeak      = 64 // author+year, title initials+year
 	maxComponent = 20000
 	// maxCache bounds the profiles kept in memory between batches.
-	maxCache = 200000
+	maxCache = 10000
 )
 
 // state is one transaction's view of the dedup buckets, with caches of

@@ -61,20 +61,29 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.err.Error() }
 
-func main() {
+func main() { os.Exit(profiled()) }
+
+// profiled runs the command, profiled as the environment asks.
+func profiled() int {
 	// UNICAT_CPUPROFILE=FILE writes a CPU profile of the whole command, for
-	// finding where a slow import or harvest spends its time.
+	// finding where a slow import or harvest spends its time;
+	// UNICAT_MEMPROFILE=FILE the heap as the command ends.
 	if path := os.Getenv("UNICAT_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
 			if err := pprof.StartCPUProfile(f); err == nil {
-				code := run(os.Args[1:], os.Stdout, os.Stderr)
-				pprof.StopCPUProfile()
-				f.Close()
-				os.Exit(code)
+				defer f.Close()
+				defer pprof.StopCPUProfile()
 			}
 		}
 	}
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	if path := os.Getenv("UNICAT_MEMPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+	}
+	return code
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
