@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/ingest"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
 )
@@ -185,8 +186,8 @@ func TestImportSurvivesSIGKILL(t *testing.T) {
 		if live < prev {
 			t.Fatalf("round %d: store went back from %d to %d records", round, prev, live)
 		}
-		if live%1000 != 0 && live != n {
-			t.Fatalf("round %d: %d records committed: not whole batches of 1000", round, live)
+		if live%ingest.DefaultBatchSize != 0 && live != n {
+			t.Fatalf("round %d: %d records committed: not whole batches of %d", round, live, ingest.DefaultBatchSize)
 		}
 		if live > 0 && live < n {
 			killedMidway++
