@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
 )
 
@@ -377,5 +378,42 @@ func TestBadISBNIgnored(t *testing.T) {
 	ts.put("vinh", b)
 	if ts.unionOf("tinh", "a").ID == ts.unionOf("vinh", "b").ID {
 		t.Error("a known-bad ISBN merged two books")
+	}
+}
+
+// TestGetISO2709 checks that the stored bytes of a union record are the
+// served record: ISO 2709 with leader/09 'a' decoding to what Get
+// returns, and nothing for an id merged away.
+func TestGetISO2709(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	ts.put("tinh", kieu)
+	other := book{id: "X", title: "Truyện Kiều khảo dị", author: "Đào, Duy Anh", year: 2015, pages: 310}
+	ts.put("vinh", other)
+	alias := ts.unionOf("vinh", "X").ID
+	fixed := kieu
+	fixed.id = "X"
+	ts.put("vinh", fixed) // joins tinh:1: alias is merged away
+	live := ts.unionOf("tinh", "1")
+	err := ts.st.View(func(tx *store.Tx) error {
+		raw, err := GetISO2709(tx.Bolt(), live.ID)
+		if err != nil || len(raw) < 24 || raw[9] != 'a' {
+			t.Fatalf("GetISO2709(%s) = %.30q, %v", live.ID, raw, err)
+		}
+		rec, err := (&store.SourceRecord{Format: marc.FormatISO2709, Raw: raw}).Record()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := marc.AppendISO2709(nil, live.Record)
+		got, _ := marc.AppendISO2709(nil, rec)
+		if !bytes.Equal(got, want) {
+			t.Errorf("stored bytes decode to\n%q\nGet serves\n%q", got, want)
+		}
+		if raw, err := GetISO2709(tx.Bolt(), alias); raw != nil || err != nil {
+			t.Errorf("GetISO2709 of the merged-away %s = %q, %v", alias, raw, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -237,6 +237,27 @@ func Get(tx *bbolt.Tx, id string) (*UnionRecord, error) {
 	return u.toUnion(id)
 }
 
+// GetISO2709 returns the served record of a live union id as stored, ISO
+// 2709 in UTF-8 as marc.AppendISO2709 writes it, without decoding it (a
+// Z39.50 server sends those bytes as they are). It returns nil, nil when
+// id serves nothing or the record is stored otherwise (MARCXML, for
+// records too long for ISO 2709). The bytes are valid while tx is open.
+func GetISO2709(tx *bbolt.Tx, id string) ([]byte, error) {
+	b := tx.Bucket(bucketUnions)
+	if b == nil {
+		return nil, nil
+	}
+	v := b.Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	u, err := decodeUnion(id, v)
+	if err != nil || u.deleted || u.format != fmtISO2709 {
+		return nil, err
+	}
+	return u.raw, nil
+}
+
 // ForEachUnion calls fn for every union record, deleted ones included, in
 // id order, stopping at the first error, which it returns unchanged.
 func ForEachUnion(tx *bbolt.Tx, fn func(*UnionRecord) error) error {

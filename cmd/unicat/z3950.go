@@ -12,6 +12,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/search"
 	"github.com/unicat/unicat/store"
 	"github.com/unicat/unicat/z3950"
@@ -30,6 +31,7 @@ func startZ3950(st *store.Store, cfg *config.Config, reg prometheus.Registerer, 
 			return st.View(func(tx *store.Tx) error { return fn(tx.Bolt()) })
 		},
 		Fetch:      fetchUnion,
+		FetchRaw:   dedup.GetISO2709,
 		Database:   cfg.Z3950.Database,
 		Version:    version,
 		Registerer: reg,
