@@ -169,6 +169,25 @@ type editKey struct {
 
 type editSet map[editKey]*postEdit
 
+// merge returns the edits of e and o together (either may be nil).
+func (e editSet) merge(o editSet) editSet {
+	if len(e) < len(o) {
+		e, o = o, e
+	}
+	if e == nil {
+		return editSet{}
+	}
+	for k, po := range o {
+		if pe := e[k]; pe != nil {
+			pe.add = append(pe.add, po.add...)
+			pe.del = append(pe.del, po.del...)
+		} else {
+			e[k] = po
+		}
+	}
+	return e
+}
+
 func (e editSet) note(k termKey, docno uint32, add bool) {
 	ek := editKey{k, uint16(docno >> chunkBits)}
 	pe := e[ek]
@@ -188,7 +207,7 @@ func (e editSet) note(k termKey, docno uint32, add bool) {
 // written.
 type docUpdate struct {
 	d     *Doc
-	oldNo uint32
+	docno uint32 // the stored one, or the next free one for a new document
 	oldV  []byte // stored document, nil when new
 	// computed
 	old     *storedDoc
@@ -201,7 +220,8 @@ type docUpdate struct {
 
 // updateWorker is one goroutine's reusable state.
 type updateWorker struct {
-	sk *sortKeyer
+	sk    *sortKeyer
+	edits editSet // of the documents it computed
 }
 
 // Update indexes docs in tx: new ids are added, known ids re-indexed
@@ -239,51 +259,54 @@ func (ix *Index) Update(tx *bbolt.Tx, docs []Doc) error {
 			if len(v) != 4 {
 				return fmt.Errorf("search: id %s maps to %d bytes", d.ID, len(v))
 			}
-			u.oldNo = binary.BigEndian.Uint32(v)
-			if u.oldV = b.docs.Get(docnoKey(u.oldNo)); u.oldV == nil {
-				return fmt.Errorf("search: id %s maps to document %d, which is not stored", d.ID, u.oldNo)
+			u.docno = binary.BigEndian.Uint32(v)
+			if u.oldV = b.docs.Get(docnoKey(u.docno)); u.oldV == nil {
+				return fmt.Errorf("search: id %s maps to document %d, which is not stored", d.ID, u.docno)
 			}
 		} else if d.Deleted || d.Record == nil {
 			continue // nothing to remove
+		} else {
+			if next == ^uint32(0) {
+				return errors.New("search: out of document numbers (run unicat reindex)")
+			}
+			u.docno = next
+			next++
 		}
 		ups = append(ups, u)
 	}
-	// 2. Compute.
+	// 2. Compute, each worker collecting the postings edits of its
+	// documents.
 	workers := make([]updateWorker, min(runtime.GOMAXPROCS(0), 8))
 	if err := parallel(len(ups), len(workers), func(wk, i int) error {
 		w := &workers[wk]
 		if w.sk == nil {
-			w.sk = newSortKeyer()
+			w.sk, w.edits = newSortKeyer(), editSet{}
 		}
-		ups[i].compute(w)
+		u := &ups[i]
+		u.compute(w)
+		for _, k := range u.dels {
+			w.edits.note(k, u.docno, false)
+		}
+		for _, k := range u.adds {
+			w.edits.note(k, u.docno, true)
+		}
+		u.adds, u.dels = nil, nil
 		return nil
 	}); err != nil {
 		return err
 	}
-	// 3. Write the documents, collecting the postings edits.
-	edits := editSet{}
+	// 3. Write the documents.
 	for i := range ups {
 		u := &ups[i]
 		if u.err != nil {
 			return u.err
 		}
 		d := u.d
-		docno := u.oldNo
+		docno := u.docno
 		if u.old == nil {
-			if next == ^uint32(0) {
-				return errors.New("search: out of document numbers (run unicat reindex)")
-			}
-			docno = next
-			next++
 			if err := b.ids.Put([]byte(d.ID), docnoKey(docno)); err != nil {
 				return err
 			}
-		}
-		for _, k := range u.dels {
-			edits.note(k, docno, false)
-		}
-		for _, k := range u.adds {
-			edits.note(k, docno, true)
 		}
 		removed := d.Deleted || d.Record == nil
 		if u.old != nil && (removed || !sameSortKeys(u.old.sort, u.nd.sort)) {
@@ -313,6 +336,10 @@ func (ix *Index) Update(tx *bbolt.Tx, docs []Doc) error {
 			return err
 		}
 	}
+	edits := workers[0].edits
+	for _, w := range workers[1:] {
+		edits = edits.merge(w.edits)
+	}
 	if err := applyEdits(b.terms, edits, len(workers)); err != nil {
 		return err
 	}
@@ -326,7 +353,7 @@ func (u *docUpdate) compute(w *updateWorker) {
 	if u.oldV != nil {
 		od, err := decodeDoc(u.oldV)
 		if err != nil {
-			u.err = fmt.Errorf("search: document %d (%s): %w", u.oldNo, d.ID, err)
+			u.err = fmt.Errorf("search: document %d (%s): %w", u.docno, d.ID, err)
 			return
 		}
 		u.old = &od
