@@ -3,7 +3,7 @@ package dedup
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,9 +38,6 @@ type profile struct {
 	resp      string   // folded 245 $c
 	publisher string   // folded first publisher without "Nxb." and the like
 
-	// sig identifies the matching part (a hash of its encoding): two
-	// records with equal sig compare alike with everything.
-	sig [16]byte
 	// vsig identifies what veto reads: records with equal vsig have the
 	// same vetoes with everything.
 	vsig [16]byte
@@ -601,9 +598,7 @@ func (p *profile) encode(dst []byte) []byte {
 		dst = append(dst, p.kkind[i])
 		dst = binary.BigEndian.AppendUint32(dst, h)
 	}
-	m := p.appendMatch(nil)
-	p.sig = matchSig(m)
-	dst = appendStr(dst, string(m))
+	dst = appendStr(dst, string(p.appendMatch(nil)))
 	dst = appendStr(dst, p.display)
 	dst = appendStr(dst, p.branch)
 	dst = appendStr(dst, p.call)
@@ -673,7 +668,9 @@ func (p *profile) appendMatch(dst []byte) []byte {
 	return dst
 }
 
-// vetoSig hashes the fields veto reads.
+// vetoSig hashes the fields veto reads (128 bits from two seeds, so that
+// two signatures meeting by chance is out of the question; the seeds are
+// the process's, as signatures are never stored).
 func (p *profile) vetoSig() [16]byte {
 	b := appendStr(nil, p.mtype)
 	b = appendVarint(b, int64(p.year))
@@ -685,17 +682,13 @@ func (p *profile) vetoSig() [16]byte {
 	b = appendStr(b, p.title)
 	b = appendStr(b, p.proper)
 	b = appendStrs(b, p.issns)
-	return matchSig(b)
-}
-
-// matchSig hashes an encoded matching part.
-func matchSig(m []byte) [16]byte {
-	h := fnv.New128a()
-	h.Write(m)
 	var out [16]byte
-	h.Sum(out[:0])
+	binary.LittleEndian.PutUint64(out[:8], maphash.Bytes(vetoSeeds[0], b))
+	binary.LittleEndian.PutUint64(out[8:], maphash.Bytes(vetoSeeds[1], b))
 	return out
 }
+
+var vetoSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
 // matchPart returns the encoded matching part of an encoded profile.
 func matchPart(v []byte) []byte {
@@ -712,7 +705,7 @@ func decodeProfile(v []byte) (*profile, error) {
 		return nil, fmt.Errorf("dedup: profile: %w", r.err)
 	}
 	m := reader{b: mb}
-	p := &profile{sig: matchSig(mb), ord: ord, kkind: kinds, khash: hashes}
+	p := &profile{ord: ord, kkind: kinds, khash: hashes}
 	p.mtype = m.str()
 	p.year = int(m.varint())
 	p.pages = int(m.varint())
