@@ -490,14 +490,20 @@ func (st *state) setProfile(key string, p *profile) (needEdges bool, err error) 
 }
 
 // setCached records the profile of key (nil: gone) for this batch and
-// the following ones.
+// the following ones. Outside a rebuild st.profs holds every profile the
+// batch set, which the parallel link needs (see link); a rebuild sets
+// every profile, and reads them back from its transaction.
 func (st *state) setCached(key string, p *profile) {
 	if p == nil {
 		st.profs[key] = nil
 		delete(st.d.cache, key)
 		return
 	}
-	delete(st.profs, key)
+	if st.stats == nil {
+		st.profs[key] = p
+	} else {
+		delete(st.profs, key)
+	}
 	if len(st.d.cache) >= maxCache {
 		clear(st.d.cache) // only a cache: the bucket has every profile
 	}
@@ -517,40 +523,56 @@ type linkJob struct {
 // maxCands bounds the candidates a record is compared with.
 const maxCands = 128
 
-// link finds and stores the edges of the jobs' records: candidates are
-// read from the index in order (bbolt is not for concurrent use), compared
-// in parallel (the CPU of it), and the edges written in order.
-func (st *state) link(jobs []linkJob) error {
-	for i := range jobs {
-		j := &jobs[i]
-		err := st.forCandidates(j.key, j.p, func(c string) (bool, error) {
-			if j.skip != nil && j.skip(c) {
-				return true, nil
+// compare matches j's record with its candidates in order, keeping up to
+// maxEdges matches.
+func (j *linkJob) compare() {
+	src := sourceOf(j.key)
+	for k, cp := range j.cprofs {
+		if rule, ok := match(j.p, cp, sourceOf(j.cands[k]) == src); ok {
+			j.matches = append(j.matches, edgeRef{j.cands[k], rule})
+			if len(j.matches) == maxEdges {
+				break
 			}
-			cp, err := st.profile(c)
-			if err != nil || cp == nil {
-				return err == nil, err
-			}
-			j.cands = append(j.cands, c)
-			j.cprofs = append(j.cprofs, cp)
-			return len(j.cands) < maxCands, nil
-		})
-		if err != nil {
-			return err
 		}
 	}
-	parallel(len(jobs), func(i int) {
-		j := &jobs[i]
-		src := sourceOf(j.key)
-		for k, cp := range j.cprofs {
-			if rule, ok := match(j.p, cp, sourceOf(j.cands[k]) == src); ok {
-				j.matches = append(j.matches, edgeRef{j.cands[k], rule})
-				if len(j.matches) == maxEdges {
-					break
-				}
+}
+
+// collect gathers j's candidates and their profiles, by get.
+func (st *state) collect(j *linkJob, get func(string) (*profile, error)) error {
+	return st.forCandidates(j.key, j.p, func(c string) (bool, error) {
+		if j.skip != nil && j.skip(c) {
+			return true, nil
+		}
+		cp, err := get(c)
+		if err != nil || cp == nil {
+			return err == nil, err
+		}
+		j.cands = append(j.cands, c)
+		j.cprofs = append(j.cprofs, cp)
+		return len(j.cands) < maxCands, nil
+	})
+}
+
+// link finds and stores the edges of the jobs' records.
+//
+// In a batch, candidates are found, read and compared on every core: the
+// candidate index and the caches are only read meanwhile, the profiles
+// this batch set are all in st.profs, and any other is read through a
+// read-only transaction of each worker's own (bbolt transactions are for
+// one goroutine), which sees them as the last batch committed them. A
+// rebuild, whose profiles exist only in its transaction, reads them in
+// order and compares in parallel. The edges are written in order.
+func (st *state) link(jobs []linkJob) error {
+	if st.stats != nil {
+		for i := range jobs {
+			if err := st.collect(&jobs[i], st.profile); err != nil {
+				return err
 			}
 		}
-	})
+		parallel(len(jobs), func(i int) { jobs[i].compare() })
+	} else if err := st.linkParallel(jobs); err != nil {
+		return err
+	}
 	for i := range jobs {
 		j := &jobs[i]
 		for _, m := range j.matches {
@@ -565,26 +587,113 @@ func (st *state) link(jobs []linkJob) error {
 	return nil
 }
 
+// linkWorker is one goroutine of linkParallel.
+type linkWorker struct {
+	rtx      *bbolt.Tx
+	profiles *bbolt.Bucket
+	read     map[string]*profile // decoded from rtx, for the cache
+	err      error
+}
+
+func (st *state) linkParallel(jobs []linkJob) error {
+	workers := make([]linkWorker, parallelWorkers(len(jobs)))
+	defer func() {
+		for i := range workers {
+			if workers[i].rtx != nil {
+				workers[i].rtx.Rollback()
+			}
+		}
+	}()
+	for i := range workers {
+		w := &workers[i]
+		rtx, err := st.tx.DB().Begin(false)
+		if err != nil {
+			return fmt.Errorf("dedup: read transaction: %w", err)
+		}
+		w.rtx, w.profiles, w.read = rtx, rtx.Bucket(bucketProfiles), map[string]*profile{}
+	}
+	parallelW(len(jobs), len(workers), func(wi, i int) {
+		w := &workers[wi]
+		if w.err != nil {
+			return
+		}
+		get := func(key string) (*profile, error) {
+			if p, ok := st.profs[key]; ok {
+				return p, nil
+			}
+			if p, ok := st.d.cache[key]; ok {
+				return p, nil
+			}
+			if p, ok := w.read[key]; ok {
+				return p, nil
+			}
+			var v []byte
+			if w.profiles != nil {
+				v = w.profiles.Get([]byte(key))
+			}
+			if v == nil {
+				w.read[key] = nil
+				return nil, nil
+			}
+			p, err := decodeProfile(v)
+			if err != nil {
+				return nil, fmt.Errorf("dedup: record %q: %w", displayKey(key), err)
+			}
+			w.read[key] = p
+			return p, nil
+		}
+		if w.err = st.collect(&jobs[i], get); w.err == nil {
+			jobs[i].compare()
+		}
+	})
+	for i := range workers {
+		w := &workers[i]
+		if w.err != nil {
+			return w.err
+		}
+		for k, p := range w.read {
+			if p != nil && len(st.d.cache) < maxCache {
+				st.d.cache[k] = p
+			}
+		}
+	}
+	return nil
+}
+
+// parallelWorkers is how many goroutines parallel uses for n jobs.
+func parallelWorkers(n int) int {
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if n < 32 || workers < 2 {
+		return 1
+	}
+	return workers
+}
+
 // parallel runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines; small
 // jobs stay on this one.
 func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), 8)
-	if n < 32 || workers < 2 {
+	parallelW(n, parallelWorkers(n), func(_, i int) { fn(i) })
+}
+
+// parallelW runs fn(w, i) for i in [0, n) on workers goroutines, each
+// taking a contiguous range; w is the goroutine's number.
+func parallelW(n, workers int, fn func(w, i int)) {
+	if workers <= 1 {
 		for i := 0; i < n; i++ {
-			fn(i)
+			fn(0, i)
 		}
 		return
 	}
 	var wg sync.WaitGroup
 	step := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += step {
+	for w, lo := 0, 0; lo < n; w, lo = w+1, lo+step {
 		wg.Add(1)
-		go func(lo, hi int) {
+		go func(w, lo, hi int) {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
-				fn(i)
+				fn(w, i)
 			}
-		}(lo, min(lo+step, n))
+		}(w, lo, min(lo+step, n))
 	}
 	wg.Wait()
 }
