@@ -53,8 +53,10 @@
 //
 //	dedup.meta      "seq" last union sequence; "counts" live, deleted;
 //	                "lastdate" last datestamp; "gen" batches applied;
-//	                "ord" next record ordinal; "config" options
-//	                fingerprint; "version"
+//	                "ord" next record ordinal; "config" fingerprint of
+//	                the options all clusters depend on; "source ID" the
+//	                description a source's records were derived with;
+//	                "version"
 //	dedup.unions    union id → served record, flags, datestamp, alias,
 //	                libraries, levels (union.go)
 //	dedup.bydate    datestamp (uint64 BE ns) + union id → nothing

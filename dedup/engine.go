@@ -720,6 +720,9 @@ func (d *Deduper) ApplyChanges(tx *bbolt.Tx, changes []store.Change) error {
 	if err := st.loadCandidates(); err != nil {
 		return err
 	}
+	if err := st.notePrints(changes); err != nil {
+		return err
+	}
 	preps := st.prepare(changes)
 	var relink []int
 	for i := range preps {

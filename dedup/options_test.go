@@ -9,7 +9,8 @@ import (
 // SetOptions (a configuration reload) takes effect for the next batch: a
 // union record rebuilt from then on names the new library code, one not
 // touched keeps what it was built with, and the next Init with the new
-// options rebuilds every cluster.
+// options brings the source's other records up to date, without a
+// rebuild of every cluster.
 func TestSetOptionsNextBatch(t *testing.T) {
 	old := Options{Sources: map[string]Source{"vinh": {LibraryCode: "NA-VINH", Level: "district"}}}
 	ts := newTestStore(t, old)
@@ -28,14 +29,15 @@ func TestSetOptionsNextBatch(t *testing.T) {
 	if u := ts.unionOf("vinh", "2"); !slices.Equal(u.Libraries, []string{"NA-VINH"}) {
 		t.Errorf("untouched union record: libraries %q, want the old NA-VINH until rebuilt", u.Libraries)
 	}
-	// The fingerprint is still the old options': a restart with the new
-	// ones rebuilds, and then every record names the new code.
+	// The stored description of the source is still the old one: a
+	// restart with the new options re-derives the source's records, and
+	// then every record names the new code.
 	ts.reopen(renamed)
-	if _, ran := ts.d.LastRebuild(); !ran {
-		t.Error("restart with the reloaded options did not rebuild")
+	if _, ran := ts.d.LastRebuild(); ran {
+		t.Error("a changed source description rebuilt every cluster")
 	}
 	if u := ts.unionOf("vinh", "2"); !slices.Equal(u.Libraries, []string{"NA-TPVINH"}) {
-		t.Errorf("after the rebuild: libraries %q", u.Libraries)
+		t.Errorf("after the restart: libraries %q", u.Libraries)
 	}
 }
 
@@ -64,5 +66,45 @@ func TestSetOptionsConcurrent(t *testing.T) {
 	ts.put("vinh", kieu)
 	if u := ts.unionOf("vinh", "1"); !slices.Equal(u.Libraries, []string{"NA-VINH-3"}) {
 		t.Errorf("libraries %q, want the last options' NA-VINH-3", u.Libraries)
+	}
+}
+
+// TestNewSourceNeedsNoRebuild checks that a library joining the network
+// (a new source in the options) changes no stored cluster, and that a
+// changed description of one source rebuilds that source's union records
+// only.
+func TestNewSourceNeedsNoRebuild(t *testing.T) {
+	opts := Options{Sources: map[string]Source{
+		"tinh": {LibraryCode: "NA-TINH", Level: "province", Priority: 3},
+		"vinh": {LibraryCode: "NA-VINH", Level: "district", Priority: 2},
+	}}
+	ts := newTestStore(t, opts)
+	ts.put("tinh", kieu)
+	ts.put("vinh", book{id: "2", title: "Lục Vân Tiên", author: "Nguyễn, Đình Chiểu", year: 2010})
+	before := ts.all()
+
+	opts.Sources["xa"] = Source{LibraryCode: "NA-XA", Level: "commune", Priority: 1}
+	ts.reopen(opts)
+	if _, ran := ts.d.LastRebuild(); ran {
+		t.Fatal("a new source rebuilt every cluster")
+	}
+	after := ts.all()
+	for id, u := range before {
+		if !after[id].Datestamp.Equal(u.Datestamp) {
+			t.Errorf("%s changed (datestamp %v → %v) when a source was added", id, u.Datestamp, after[id].Datestamp)
+		}
+	}
+
+	opts.Sources["vinh"] = Source{LibraryCode: "NA-TPVINH", Level: "district", Priority: 2}
+	ts.reopen(opts)
+	if _, ran := ts.d.LastRebuild(); ran {
+		t.Fatal("a changed source rebuilt every cluster")
+	}
+	tinh, vinh := ts.unionOf("tinh", "1"), ts.unionOf("vinh", "2")
+	if !tinh.Datestamp.Equal(before[tinh.ID].Datestamp) {
+		t.Errorf("the union record of the unchanged source was rewritten")
+	}
+	if !slices.Equal(vinh.Libraries, []string{"NA-TPVINH"}) || !vinh.Datestamp.After(before[vinh.ID].Datestamp) {
+		t.Errorf("the changed source's union record: libraries %q, datestamp %v (was %v)", vinh.Libraries, vinh.Datestamp, before[vinh.ID].Datestamp)
 	}
 }

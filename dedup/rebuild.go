@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -25,20 +26,13 @@ type RebuildStats struct {
 	Deleted  int // deleted union records (aliases included) afterwards
 }
 
-// fingerprint identifies the options the clusters depend on.
+// fingerprint identifies the options every cluster depends on: the
+// layout and rules, the known-bad ISBNs and the level priorities. What a
+// source's description changes is told per source (sourcePrint).
 func (d *Deduper) fingerprint() []byte {
 	set := d.settings()
 	h := sha256.New()
 	fmt.Fprintf(h, "v%d\n", layoutVersion)
-	ids := make([]string, 0, len(set.opts.Sources))
-	for id := range set.opts.Sources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		s := set.opts.Sources[id]
-		fmt.Fprintf(h, "s %q %q %q %q %d\n", id, s.LibraryCode, s.Level, s.Holdings, s.Priority)
-	}
 	bad := make([]string, 0, len(set.badISBN))
 	for n := range set.badISBN {
 		bad = append(bad, n)
@@ -46,6 +40,101 @@ func (d *Deduper) fingerprint() []byte {
 	sort.Strings(bad)
 	fmt.Fprintf(h, "bad %v\nlevels %v\n", bad, set.opts.LevelPriority)
 	return h.Sum(nil)
+}
+
+// sourcePrint identifies what deduplication derives from the description
+// of a source: its records' holdings (tag, library code) and, for its
+// clusters, the 852 it adds and its say in the master choice.
+func sourcePrint(s Source) []byte {
+	return fmt.Appendf(nil, "%q %q %q %d", s.LibraryCode, s.Level, s.Holdings, s.Priority)
+}
+
+func sourcePrintKey(id string) []byte { return append([]byte("source "), id...) }
+
+// notePrints records the description of the sources of a batch the first
+// time they are seen; a description that changed since is left for Init
+// to find (reconcileSources), since the source's older records were
+// derived from the old one.
+func (st *state) notePrints(changes []store.Change) error {
+	seen := map[string]bool{}
+	for i := range changes {
+		id := changes[i].Source
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if st.meta.Get(sourcePrintKey(id)) == nil {
+			if err := st.meta.Put(sourcePrintKey(id), sourcePrint(st.source(id))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// reconcileSources brings the records of every source whose description
+// changed since they were derived (a library's code, level, holdings tag
+// or priority) up to date: their profiles are recomputed and their
+// clusters' union records rebuilt, as if the source had sent every record
+// again. A new source with no records costs nothing.
+func (d *Deduper) reconcileSources(tx *bbolt.Tx) error {
+	st, err := d.newState(tx, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	stx := store.WrapTx(tx)
+	srcs, err := stx.Sources()
+	if err != nil {
+		return err
+	}
+	for _, info := range srcs {
+		stats, err := stx.Stats(info.ID)
+		if err != nil {
+			return err
+		}
+		print := sourcePrint(st.source(info.ID))
+		if stored := st.meta.Get(sourcePrintKey(info.ID)); stats.Live > 0 && !bytes.Equal(stored, print) {
+			if err := d.reapply(tx, info.ID); err != nil {
+				return fmt.Errorf("dedup: source %s: %w", info.ID, err)
+			}
+		}
+		if stats.Live > 0 {
+			if err := tx.Bucket(bucketMeta).Put(sourcePrintKey(info.ID), print); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// reapply runs every live record of source through ApplyChanges again, a
+// chunk at a time.
+func (d *Deduper) reapply(tx *bbolt.Tx, source string) error {
+	stx := store.WrapTx(tx)
+	var ids []string
+	if err := stx.ForEachRecord(source, func(sr *store.SourceRecord) error {
+		if !sr.Deleted {
+			ids = append(ids, sr.LocalID)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for lo := 0; lo < len(ids); lo += 2000 {
+		var changes []store.Change
+		for _, id := range ids[lo:min(lo+2000, len(ids))] {
+			sr, err := stx.Record(source, id)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, store.Change{Key: store.RecordKey(source, id), Source: source, LocalID: id,
+				Outcome: store.Updated, Old: sr, New: sr})
+		}
+		if err := d.ApplyChanges(tx, changes); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RebuildOnInit makes the next Init rebuild every cluster, reporting
@@ -62,7 +151,9 @@ func (d *Deduper) LastRebuild() (RebuildStats, bool) { return d.lastRebuild, d.r
 
 // Init implements store.HookInit: it creates the buckets and rebuilds the
 // clusters when they are missing for records already stored, when the
-// options or rules changed, or when asked by RebuildOnInit.
+// rules or the options every match depends on changed, or when asked by
+// RebuildOnInit; otherwise it re-derives the records of the sources whose
+// description changed (reconcileSources).
 func (d *Deduper) Init(tx *bbolt.Tx) error {
 	st, err := d.newState(tx, time.Now().UTC())
 	if err != nil {
@@ -72,7 +163,7 @@ func (d *Deduper) Init(tx *bbolt.Tx) error {
 	stored := st.meta.Get(keyConfig)
 	need := d.forceRebuild || string(stored) != string(fp)
 	if !need {
-		return nil
+		return d.reconcileSources(tx)
 	}
 	stats, err := d.rebuild(tx, d.progress)
 	if err != nil {
@@ -195,6 +286,13 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	}
 	if err := st.meta.Put(keyConfig, d.fingerprint()); err != nil {
 		return stats, err
+	}
+	if srcs, err := stx.Sources(); err == nil {
+		for _, info := range srcs {
+			if err := st.meta.Put(sourcePrintKey(info.ID), sourcePrint(st.source(info.ID))); err != nil {
+				return stats, err
+			}
+		}
 	}
 	var v [4]byte
 	binary.BigEndian.PutUint32(v[:], layoutVersion)
