@@ -107,14 +107,23 @@ func Explain(tx *bbolt.Tx, id string) (*Explanation, error) {
 		}
 	}
 	sort.SliceStable(ex.Members, func(i, j int) bool { return ex.Members[i].Master && !ex.Members[j].Master })
+	// Aliases are deleted union records naming this one: their values are
+	// read without decoding the records the live ones serve.
 	want := unionID(seq)
-	err = ForEachUnion(tx, func(o *UnionRecord) error {
-		if o.AliasOf == want {
-			ex.Aliases = append(ex.Aliases, o.ID)
+	c := tx.Bucket(bucketUnions).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(v) < 2 || v[1]&flagDeleted == 0 {
+			continue
 		}
-		return nil
-	})
-	return ex, err
+		o, err := decodeUnion(string(k), v)
+		if err != nil {
+			return nil, err
+		}
+		if o.aliasOf == want {
+			ex.Aliases = append(ex.Aliases, string(k))
+		}
+	}
+	return ex, nil
 }
 
 func displayKey(k string) string {
