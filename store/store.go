@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -74,7 +75,11 @@ func Open(path string, opts Options) (*Store, error) {
 		Timeout:         timeout,
 		NoSync:          opts.NoSync,
 		InitialMmapSize: mmap,
-		FreelistType:    bbolt.FreelistMapType,
+		// The freelist is written at every commit; the array kind keeps
+		// it sorted, where the map kind sorts it each time (a large file
+		// has hundreds of thousands of free pages): a 16k-record import
+		// into a 1M-record store took 13.4 s instead of 15.5 s.
+		FreelistType: bbolt.FreelistArrayType,
 	})
 	if errors.Is(err, bberrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: open %s: database is locked by another process (waited %v)", path, timeout)
@@ -195,8 +200,21 @@ func (s *Store) PutSource(info SourceInfo) error {
 	if err := checkSourceID(info.ID); err != nil {
 		return err
 	}
+	v := encodeSourceInfo(nil, &info)
+	// Every command registers every configured source: a registration that
+	// is already stored costs a read, not a commit.
+	var same bool
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		same = bytes.Equal(tx.Bucket(bucketSources).Get([]byte(info.ID)), v)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("store: put source %q: %w", info.ID, err)
+	}
+	if same {
+		return nil
+	}
 	return s.write("put source", func(tx *bbolt.Tx) error {
-		if err := tx.Bucket(bucketSources).Put([]byte(info.ID), encodeSourceInfo(nil, &info)); err != nil {
+		if err := tx.Bucket(bucketSources).Put([]byte(info.ID), v); err != nil {
 			return fmt.Errorf("store: put source %q: %w", info.ID, err)
 		}
 		return nil
