@@ -222,16 +222,8 @@ func dateKey(t time.Time, id string) []byte {
 // alias is a deleted record of its own; Get does not follow AliasOf.
 // It works in any read or write transaction.
 func Get(tx *bbolt.Tx, id string) (*UnionRecord, error) {
-	b := tx.Bucket(bucketUnions)
-	if b == nil {
-		return nil, nil
-	}
-	v := b.Get([]byte(id))
-	if v == nil {
-		return nil, nil
-	}
-	u, err := decodeUnion(id, v)
-	if err != nil {
+	u, err := lookup(tx, id)
+	if err != nil || u == nil {
 		return nil, err
 	}
 	return u.toUnion(id)
@@ -243,6 +235,16 @@ func Get(tx *bbolt.Tx, id string) (*UnionRecord, error) {
 // id serves nothing or the record is stored otherwise (MARCXML, for
 // records too long for ISO 2709). The bytes are valid while tx is open.
 func GetISO2709(tx *bbolt.Tx, id string) ([]byte, error) {
+	u, err := lookup(tx, id)
+	if err != nil || u == nil || u.deleted || u.format != fmtISO2709 {
+		return nil, err
+	}
+	return u.raw, nil
+}
+
+// lookup returns the stored value of union id undecoded; nil, nil when
+// there is none.
+func lookup(tx *bbolt.Tx, id string) (*storedUnion, error) {
 	b := tx.Bucket(bucketUnions)
 	if b == nil {
 		return nil, nil
@@ -251,11 +253,7 @@ func GetISO2709(tx *bbolt.Tx, id string) ([]byte, error) {
 	if v == nil {
 		return nil, nil
 	}
-	u, err := decodeUnion(id, v)
-	if err != nil || u.deleted || u.format != fmtISO2709 {
-		return nil, err
-	}
-	return u.raw, nil
+	return decodeUnion(id, v)
 }
 
 // ForEachUnion calls fn for every union record, deleted ones included, in
