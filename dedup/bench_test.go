@@ -215,7 +215,7 @@ func ingestBench(b *testing.B, st *store.Store, c *benchCorpus) {
 		for _, s := range benchSources {
 			var in []store.Incoming
 			rd := readers[s.ID]
-			for len(in) < 1000 {
+			for len(in) < benchBatch {
 				rec, err := rd.Next()
 				if err == io.EOF {
 					break
@@ -297,3 +297,12 @@ func BenchmarkIngestOneSourceCopies(b *testing.B) {
 		st.Close()
 	}
 }
+
+// benchBatch is the batch size of BenchmarkIngestDedup (DEDUP_BENCH_BATCH
+// to change it; an import uses ingest.DefaultBatchSize).
+var benchBatch = func() int {
+	if v, err := strconv.Atoi(os.Getenv("DEDUP_BENCH_BATCH")); err == nil && v > 0 {
+		return v
+	}
+	return 1000
+}()
