@@ -19,6 +19,7 @@ import (
 
 	"github.com/unicat/unicat/admin"
 	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
 )
@@ -206,5 +207,40 @@ func TestBackupStopped(t *testing.T) {
 	}
 	if ids := restoreAndCount(t, out); len(ids) != 50 {
 		t.Errorf("backup holds %d records, want 50", len(ids))
+	}
+}
+
+// TestCompactCommand compacts a stopped store: the records stay, the
+// search index and union records answer as before, and the file shrinks.
+func TestCompactCommand(t *testing.T) {
+	cfgPath, cfg := backupConfig(t, "127.0.0.1:1")
+	st, err := openStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range 5 {
+		if _, err := st.Apply(batchOf(n, 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var before int
+	st.View(func(tx *store.Tx) error { before, _, err = dedup.Count(tx.Bolt()); return err })
+	st.Close()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"compact", "--config", cfgPath}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "compacted") {
+		t.Fatalf("compact: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if ids := restoreAndCount(t, cfg.StorePath()); len(ids) != 50 {
+		t.Errorf("compacted store holds %d records, want 50", len(ids))
+	}
+	st, err = openStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var after int
+	st.View(func(tx *store.Tx) error { after, _, err = dedup.Count(tx.Bolt()); return err })
+	if after != before || before == 0 {
+		t.Errorf("union records: %d before, %d after compaction", before, after)
 	}
 }

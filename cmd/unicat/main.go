@@ -41,6 +41,7 @@ var commands = []command{
 	{"reindex", "reindex [--config F]                    rebuild the search index from the union records", runReindex},
 	{"gen", "gen -o DIR [-n N] [-libraries M] [-seed S] [-format iso2709|marcxml]  write a generated test corpus and its truth", runGen},
 	{"backup", "backup [--config F] [--url URL] FILE        write a consistent copy of the store (through the admin API while serving)", runBackup},
+	{"compact", "compact [--config F]                    rewrite the store file without its free space (service stopped)", runCompact},
 	{"version", "version                                 print the version", runVersion},
 }
 

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
+)
+
+// CompactStats says what Compact did.
+type CompactStats struct {
+	Before, After int64 // file sizes in bytes
+}
+
+// Compact rewrites the store file at path with every page full and no
+// free pages, and replaces it. A bbolt file never shrinks: each commit
+// writes the pages it changed to free pages and frees the old ones, so
+// after a large import the file holds about as much free space as data,
+// and random updates leave pages half full. Compact needs the file to
+// itself (the service stopped); it writes the copy beside the file,
+// checks it and renames it into place, so a crash leaves the old file.
+func Compact(path string) (CompactStats, error) {
+	var stats CompactStats
+	fi, err := os.Stat(path)
+	if err != nil {
+		return stats, fmt.Errorf("store: compact: %w", err)
+	}
+	stats.Before = fi.Size()
+	// Opened for writing so that the lock keeps every other process out.
+	src, err := bbolt.Open(path, 0o644, &bbolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, bberrors.ErrTimeout) {
+		return stats, fmt.Errorf("store: compact %s: the file is in use by another process (stop the service first)", path)
+	}
+	if err != nil {
+		return stats, fmt.Errorf("store: compact %s: %w", path, err)
+	}
+	defer src.Close()
+	tmpf, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".compact.*")
+	if err != nil {
+		return stats, fmt.Errorf("store: compact: %w", err)
+	}
+	tmp := tmpf.Name()
+	tmpf.Close()
+	defer os.Remove(tmp) // after a successful rename, a no-op
+	dst, err := bbolt.Open(tmp, fi.Mode().Perm(), &bbolt.Options{NoSync: true, FreelistType: bbolt.FreelistArrayType})
+	if err != nil {
+		return stats, fmt.Errorf("store: compact: %w", err)
+	}
+	// Transactions of 64 MiB bound the memory a copy holds at once.
+	if err := bbolt.Compact(dst, src, 64<<20); err != nil {
+		dst.Close()
+		return stats, fmt.Errorf("store: compact %s: %w", path, err)
+	}
+	if err := dst.Sync(); err != nil {
+		dst.Close()
+		return stats, fmt.Errorf("store: compact: sync: %w", err)
+	}
+	err = dst.View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	})
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return stats, fmt.Errorf("store: compact %s: the copy does not check: %w", path, err)
+	}
+	if fi, err := os.Stat(tmp); err == nil {
+		stats.After = fi.Size()
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return stats, fmt.Errorf("store: compact: %w", err)
+	}
+	return stats, nil
+}

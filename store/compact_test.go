@@ -1,0 +1,57 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCompact fills a store, rewrites most of it (leaving free pages),
+// compacts it and checks that every record is there in a smaller file,
+// and that a store in use is refused.
+func TestCompact(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSource(SourceInfo{ID: "dc", Name: "dc", LibraryCode: "DC", Level: "district", Kind: "file"}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	for round := 0; round < 3; round++ {
+		var in []Incoming
+		for i := 0; i < n; i++ {
+			id := fmt.Sprint(i)
+			in = append(in, Incoming{LocalID: id, Record: testRecord(id, fmt.Sprintf("round %d title %d %s", round, i, strings.Repeat("x", 300)))})
+		}
+		mustApply(t, s, Batch{Source: "dc", Records: in})
+	}
+	if _, err := Compact(path); err == nil {
+		t.Fatal("compact of a store in use: no error")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := Compact(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	if stats.After >= stats.Before || fi.Size() != stats.After {
+		t.Errorf("compact: %d → %d bytes, file now %d", stats.Before, stats.After, fi.Size())
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	wantStats(t, s, "dc", SourceStats{Live: n})
+	rec, err := getRecord(t, s, "dc", "2999").Record()
+	if err != nil || !strings.HasPrefix(rec.Title(), "round 2 title 2999") {
+		t.Errorf("record after compaction: %v %v", rec, err)
+	}
+	t.Logf("compact: %d → %d bytes", stats.Before, stats.After)
+}
