@@ -3,6 +3,7 @@ package dedup
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -554,6 +555,7 @@ func (st *state) retire(seq uint64, aliasOf string) error {
 func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 	idb := []byte(id)
 	wasLive, existed := false, false
+	var prev *storedUnion
 	if v := st.unions.Get(idb); v != nil {
 		old, err := decodeUnion(id, v)
 		if err != nil {
@@ -563,6 +565,9 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 			return nil
 		}
 		existed, wasLive = true, !old.deleted
+		// The value is overwritten below: the listeners get their own copy.
+		old.raw = slices.Clone(old.raw)
+		prev = old
 		if err := st.bydate.Delete(dateKey(old.datestamp, id)); err != nil {
 			return err
 		}
@@ -592,7 +597,7 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 	}
 	st.changes = append(st.changes, UnionRecord{
 		ID: id, Record: rec, Datestamp: su.datestamp, Deleted: su.deleted, AliasOf: su.aliasOf,
-		Libraries: su.libraries, Levels: su.levels,
+		Libraries: su.libraries, Levels: su.levels, prev: prev,
 	})
 	return nil
 }

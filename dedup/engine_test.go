@@ -422,3 +422,44 @@ func TestGetISO2709(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestListenerPrevious checks that a listener can see what a changed
+// union record served before: nothing for a new one, the old record and
+// holdings for an updated one.
+func TestListenerPrevious(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	ts.put("tinh", kieu)
+	id := ts.unionOf("tinh", "1").ID
+	before := ts.get(id)
+	for _, c := range ts.seen {
+		if p, err := c.Previous(); err != nil || p != nil {
+			t.Fatalf("new union record %s: previous %+v, %v", c.ID, p, err)
+		}
+	}
+	ts.seen = nil
+	v := kieu
+	v.id, v.call = "V9", "VV 123"
+	ts.put("vinh", v) // joins: the union record gains a holding
+	var found bool
+	for _, c := range ts.seen {
+		if c.ID != id {
+			continue
+		}
+		found = true
+		p, err := c.Previous()
+		if err != nil || p == nil {
+			t.Fatalf("previous of %s: %+v, %v", id, p, err)
+		}
+		want, _ := marc.AppendISO2709(nil, before.Record)
+		got, _ := marc.AppendISO2709(nil, p.Record)
+		if !bytes.Equal(got, want) || !slices.Equal(p.Libraries, []string{"NA-TINH"}) || p.Deleted {
+			t.Errorf("previous of %s: libraries %q deleted %v, record\n%q\nwant\n%q", id, p.Libraries, p.Deleted, got, want)
+		}
+		if slices.Equal(c.Libraries, p.Libraries) {
+			t.Errorf("the change and its previous version hold the same libraries %q", c.Libraries)
+		}
+	}
+	if !found {
+		t.Fatalf("listener not told of %s", id)
+	}
+}

@@ -37,6 +37,21 @@ type UnionRecord struct {
 	// Levels are the holding libraries' levels (province, district,
 	// commune), sorted, without repeats; nil when Deleted.
 	Levels []string
+
+	// prev is what was stored under ID before the change a listener is
+	// told of (nil: nothing was); see Previous.
+	prev *storedUnion
+}
+
+// Previous returns the union record as it was served before the change a
+// Listener is told of, so that what was derived from the old version
+// (index keys) can be taken back without a copy of its own; nil when the
+// id served nothing before. It decodes the old record on every call.
+func (u *UnionRecord) Previous() (*UnionRecord, error) {
+	if u.prev == nil {
+		return nil, nil
+	}
+	return u.prev.toUnion(u.ID)
 }
 
 // Listener is told, inside the batch's write transaction and after the

@@ -18,16 +18,17 @@
 // The index lives in the store's bbolt file, in buckets of its own, and
 // is updated in the transaction that changes the union records (Index
 // implements dedup.Listener), so a search never sees a record without
-// its postings. Layout, version 3:
+// its postings. Layout, version 4:
 //
 //	search.meta   "version" → layout and table version; "next" → next
 //	              document number (uint32 BE); "state" → "ready" or
 //	              "building" (during a rebuild)
 //	search.ids    union id → document number (uint32 BE)
 //	search.docs   document number → union id, year, title and creator
-//	              collation keys, and the indexed field values, from
-//	              which the old keys are recomputed when the record
-//	              changes or goes
+//	              collation keys, and a checksum of the indexed field
+//	              values; when the record changes or goes, its old keys
+//	              are extracted again from its previous version
+//	              (dedup.UnionRecord.Previous) and checked against it
 //	search.terms  index id, kind, chunk (uint16 BE), term → postings
 //	search.sort   't'|'c'|'d', escaped sort key (first 24 bytes), 0x00 0x00, document
 //	              number → nothing

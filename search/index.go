@@ -134,9 +134,29 @@ func (ix *Index) NeedsRebuild(tx *bbolt.Tx) (bool, error) {
 func (ix *Index) UnionChanged(tx *bbolt.Tx, changes []dedup.UnionRecord) error {
 	docs := make([]Doc, 0, len(changes))
 	for i := range changes {
-		docs = append(docs, DocOf(&changes[i]))
+		u := &changes[i]
+		d := DocOf(u)
+		d.Previous = func() (*Doc, error) {
+			p, err := u.Previous()
+			if err != nil || p == nil {
+				return nil, err
+			}
+			pd := DocOf(p)
+			return &pd, nil
+		}
+		docs = append(docs, d)
 	}
 	err := ix.Update(tx, docs)
+	if errors.Is(err, errStale) {
+		// Harvesting goes on; searches answer "rebuild the index" until
+		// the next start rebuilds it (or unicat reindex).
+		if b := openBuckets(tx); b != nil {
+			if perr := b.meta.Put(keyState, []byte("stale")); perr != nil {
+				return perr
+			}
+		}
+		return nil
+	}
 	if errors.Is(err, ErrNeedsRebuild) {
 		// An index that must be rebuilt anyway (another version's, or an
 		// interrupted rebuild) does not hold up harvesting; the rebuild
@@ -356,6 +376,10 @@ func (u *docUpdate) compute(w *updateWorker) {
 			u.err = fmt.Errorf("search: document %d (%s): %w", u.docno, d.ID, err)
 			return
 		}
+		if od.values, err = previousValues(d, od.sum); err != nil {
+			u.err = err
+			return
+		}
 		u.old = &od
 	}
 	if d.Deleted || d.Record == nil {
@@ -363,6 +387,7 @@ func (u *docUpdate) compute(w *updateWorker) {
 		return
 	}
 	u.nd = storedDoc{id: d.ID, values: extract(d), sort: w.sk.keys(d.Record)}
+	u.nd.sum = valuesSum(u.nd.values)
 	if u.old == nil {
 		u.adds = docKeys(u.nd.values)
 	} else {
@@ -380,12 +405,32 @@ func (u *docUpdate) compute(w *updateWorker) {
 				})
 		}
 	}
-	v, err := encodeDoc(&u.nd)
-	if err != nil {
-		u.err = fmt.Errorf("search: encode document %s: %w", d.ID, err)
-		return
+	u.encoded = encodeDoc(&u.nd)
+}
+
+// errStale says that what a document was indexed from and the version
+// given as its previous one disagree: the index no longer matches the
+// records, and must be rebuilt.
+var errStale = errors.New("search: the index does not match the records it was built from")
+
+// previousValues extracts the values of the version of d that was
+// indexed, checking them against the stored sum.
+func previousValues(d *Doc, sum uint64) ([]value, error) {
+	if d.Previous == nil {
+		return nil, fmt.Errorf("%w: %s is indexed, and no previous version was given", errStale, d.ID)
 	}
-	u.encoded = v
+	p, err := d.Previous()
+	if err != nil {
+		return nil, fmt.Errorf("search: previous version of %s: %w", d.ID, err)
+	}
+	if p == nil || p.Deleted || p.Record == nil {
+		return nil, fmt.Errorf("%w: %s is indexed, but its previous version served nothing", errStale, d.ID)
+	}
+	vals := extract(p)
+	if valuesSum(vals) != sum {
+		return nil, fmt.Errorf("%w: %s was indexed from another version than the previous one", errStale, d.ID)
+	}
+	return vals, nil
 }
 
 // changedIndexes lists the index ids whose values differ between a and b

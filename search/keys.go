@@ -21,6 +21,12 @@ type Doc struct {
 	// levels; when nil they are read from the record's 852 $a and $b.
 	Libraries []string
 	Levels    []string
+	// Previous returns the document as it was indexed, when ID is indexed
+	// already: the index keeps no copy of what it indexed, only a
+	// checksum, and takes the old keys back by extracting them from the
+	// previous version again. UnionChanged passes the union record's
+	// previous version; Update marks the index stale if it disagrees.
+	Previous func() (*Doc, error)
 }
 
 // Key kinds, the second byte of a term key.

@@ -86,9 +86,8 @@ func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, o
 	flush := func() error {
 		err := parallel(len(batch), len(workers), func(wk, i int) error {
 			d := batch[i]
-			v, err := encodeDoc(&storedDoc{id: d.ID, values: extract(d), sort: workers[wk].sk.keys(d.Record)})
-			encoded[i] = v
-			return err
+			encoded[i] = encodeTempDoc(&storedDoc{id: d.ID, values: extract(d), sort: workers[wk].sk.keys(d.Record)})
+			return nil
 		})
 		if err != nil {
 			return err
@@ -186,11 +185,12 @@ func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, o
 			docs := make([]storedDoc, len(raws))
 			keys := make([][]termKey, len(raws))
 			err := parallel(len(raws), len(workers), func(wk, i int) error {
-				d, err := decodeDoc(raws[i])
+				d, err := decodeTempDoc(raws[i])
 				if err != nil {
 					return fmt.Errorf("search: rebuild: read back: %w", err)
 				}
 				docs[i], keys[i] = d, docKeys(d.values)
+				raws[i] = encodeDoc(&d)
 				return nil
 			})
 			if err != nil {

@@ -8,14 +8,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
-
-	"github.com/unicat/unicat/internal/marctest"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"go.etcd.io/bbolt"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/internal/marctest"
 	"github.com/unicat/unicat/marc"
 )
 
@@ -32,11 +33,53 @@ func openTestDB(t testing.TB) *bbolt.DB {
 	return db
 }
 
+// indexed remembers, per test database, the version of each document the
+// index was last given: the index keeps only a checksum of it, and is
+// given it back as Doc.Previous when the document changes (as dedup keeps
+// the previous union record).
+var indexed = struct {
+	sync.Mutex
+	docs map[*bbolt.DB]map[string]Doc
+}{docs: map[*bbolt.DB]map[string]Doc{}}
+
+func remember(db *bbolt.DB, docs ...Doc) {
+	indexed.Lock()
+	defer indexed.Unlock()
+	m := indexed.docs[db]
+	if m == nil {
+		m = map[string]Doc{}
+		indexed.docs[db] = m
+	}
+	for _, d := range docs {
+		if d.Deleted || d.Record == nil {
+			delete(m, d.ID)
+		} else {
+			d.Previous = nil
+			m[d.ID] = d
+		}
+	}
+}
+
+// withPrevious gives each document the version of it indexed in db.
+func withPrevious(db *bbolt.DB, docs []Doc) []Doc {
+	indexed.Lock()
+	defer indexed.Unlock()
+	docs = slices.Clone(docs)
+	for i := range docs {
+		if p, ok := indexed.docs[db][docs[i].ID]; ok {
+			docs[i].Previous = func() (*Doc, error) { return &p, nil }
+		}
+	}
+	return docs
+}
+
 func index(t testing.TB, db *bbolt.DB, docs ...Doc) {
 	t.Helper()
+	docs = withPrevious(db, docs)
 	if err := db.Update(func(tx *bbolt.Tx) error { return New().Update(tx, docs) }); err != nil {
 		t.Fatal(err)
 	}
+	remember(db, docs...)
 }
 
 // query runs CQL and returns the sorted ids of every hit.
@@ -338,23 +381,33 @@ func checkPostings(t *testing.T, db *bbolt.DB) {
 	err := db.View(func(tx *bbolt.Tx) error {
 		b := openBuckets(tx)
 		want := map[string][]uint32{}
-		err := b.docs.ForEach(func(k, v []byte) error {
-			d, err := decodeDoc(v)
+		indexed.Lock()
+		docs := indexed.docs[db]
+		indexed.Unlock()
+		if n := b.docs.Stats().KeyN; n != len(docs) {
+			t.Errorf("%d documents stored, %d indexed", n, len(docs))
+		}
+		for id, d := range docs {
+			v := b.ids.Get([]byte(id))
+			if len(v) != 4 {
+				t.Errorf("%s indexed, not stored", id)
+				continue
+			}
+			no := uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
+			sd, err := decodeDoc(b.docs.Get(v))
 			if err != nil {
 				return err
 			}
-			no := uint32(k[0])<<24 | uint32(k[1])<<16 | uint32(k[2])<<8 | uint32(k[3])
-			for _, tk := range docKeys(d.values) {
+			if vals := extract(&d); sd.id != id || sd.sum != valuesSum(vals) {
+				t.Errorf("document %d: stored for %s with sum %x, indexed %s with %x", no, sd.id, sd.sum, id, valuesSum(vals))
+			}
+			for _, tk := range docKeys(extract(&d)) {
 				key := string(termKeyBytes(nil, tk.ix, tk.kind, uint16(no>>chunkBits), tk.term))
 				want[key] = append(want[key], no)
 			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 		got := map[string][]uint32{}
-		err = b.terms.ForEach(func(k, v []byte) error {
+		err := b.terms.ForEach(func(k, v []byte) error {
 			bm := newBitmap()
 			if err := decodePostings(bm, uint16(k[2])<<8|uint16(k[3]), v); err != nil {
 				return err
@@ -441,6 +494,7 @@ func TestRebuildMatchesUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	remember(rebuilt, testDocs...)
 	if n != len(testDocs) {
 		t.Fatalf("rebuilt %d documents, want %d", n, len(testDocs))
 	}
@@ -526,3 +580,38 @@ func readMARC(t testing.TB, path string) []*marc.Record {
 }
 
 func newBitmap() *roaring.Bitmap { return roaring.New() }
+
+// TestStaleIndexDetected checks that an update whose previous version is
+// not what was indexed is caught: Update refuses it, and UnionChanged
+// marks the index for a rebuild rather than holding up harvesting or
+// leaving postings of text no record has.
+func TestStaleIndexDetected(t *testing.T) {
+	db := testIndex(t)
+	other := Doc{ID: "u1", Record: rec("001", "u1", "245", "10$aSomething else entirely")}
+	changed := Doc{ID: "u1", Record: rec("001", "u1", "245", "10$aTruyện Kiều, bản mới")}
+	for _, prev := range []func() (*Doc, error){
+		nil,
+		func() (*Doc, error) { return &other, nil },
+		func() (*Doc, error) { return nil, nil },
+	} {
+		d := changed
+		d.Previous = prev
+		err := db.Update(func(tx *bbolt.Tx) error { return New().Update(tx, []Doc{d}) })
+		if !errors.Is(err, errStale) {
+			t.Errorf("update with a wrong previous version: %v, want errStale", err)
+		}
+	}
+	if _, err := tryQuery(db, "kieu", 0, 10); err != nil {
+		t.Fatalf("the refused updates left the index unusable: %v", err)
+	}
+	// Through the listener: the batch goes through, the index is marked.
+	err := db.Update(func(tx *bbolt.Tx) error {
+		return New().UnionChanged(tx, []dedup.UnionRecord{{ID: "u1", Record: changed.Record}})
+	})
+	if err != nil {
+		t.Fatalf("UnionChanged: %v", err)
+	}
+	if _, err := tryQuery(db, "kieu", 0, 10); !errors.Is(err, ErrNeedsRebuild) {
+		t.Errorf("search after a stale update: %v, want ErrNeedsRebuild", err)
+	}
+}

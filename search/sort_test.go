@@ -47,6 +47,7 @@ func TestSortWalkMatchesFullSort(t *testing.T) {
 	}, RebuildOptions{TempDir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
+	remember(rebuilt, docs...)
 	checkPostings(t, rebuilt)
 	for _, q := range []string{"cql.allRecords = 1 sortBy dc.title dc.creator dc.date", "an", "dc.date > 1994", "dc.title = ^hòa"} {
 		a, _ := tryQuery(db, q, 0, 3000)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -26,7 +27,7 @@ var (
 
 // layoutVersion is the version of the bucket layout; together with
 // tableVersion it must match for a stored index to be used.
-const layoutVersion = 3
+const layoutVersion = 4
 
 func versionValue() []byte {
 	var b [8]byte
@@ -141,43 +142,46 @@ func cardinality(v []byte) (uint64, error) {
 }
 
 // storedDoc is a document as kept in search.docs: what is needed to
-// answer with its id, sort it, and remove or update its keys later.
+// answer with its id, sort it, and check, when it changes or goes, that
+// the version it is given as the old one is the one indexed.
 type storedDoc struct {
 	id     string
 	sort   sortKeys
-	values []value
+	sum    uint64  // valuesSum of the values indexed
+	values []value // only in the rebuild's temporary file, and in memory
 }
 
-// Doc value layout: version 1; id; year (uvarint); title and creator
-// collation keys; a flag byte (0); the values, each as index id, flags,
-// uvarint length and text. (Layout 2 deflated long values: deflating
-// cost more than the rest of indexing a document and saved about a
-// third of a few hundred bytes.)
-const docEncV1 = 1
+// Doc value layout, version 2: id; year (uvarint); title and creator
+// collation keys; valuesSum (uint64 BE). The values themselves are not
+// kept: when a document changes, its old keys are computed from the old
+// version of its record (Doc.Previous), checked against the sum. (Layout 3
+// kept the values, a second copy of every union record's indexed text:
+// about 1 KB a record, rewritten whenever the record changed.)
+const docEncV2 = 2
 
-func encodeDoc(d *storedDoc) ([]byte, error) {
-	n := 16 + len(d.id) + len(d.sort.title) + len(d.sort.creator)
-	for _, v := range d.values {
-		n += 4 + len(v.text)
-	}
-	out := make([]byte, 0, n)
-	out = append(out, docEncV1)
+func encodeDoc(d *storedDoc) []byte {
+	out := make([]byte, 0, 24+len(d.id)+len(d.sort.title)+len(d.sort.creator))
+	out = appendDocHead(out, docEncV2, d)
+	return binary.BigEndian.AppendUint64(out, d.sum)
+}
+
+func appendDocHead(out []byte, version byte, d *storedDoc) []byte {
+	out = append(out, version)
 	out = appendBytes(out, []byte(d.id))
 	out = binary.AppendUvarint(out, uint64(d.sort.year))
 	out = appendBytes(out, d.sort.title)
-	out = appendBytes(out, d.sort.creator)
-	out = append(out, 0)
-	for _, v := range d.values {
-		out = append(out, v.ix, v.flags)
-		out = appendBytes(out, []byte(v.text))
-	}
-	return out, nil
+	return appendBytes(out, d.sort.creator)
 }
 
-// decodeDocHead decodes the id and sort keys only (it copies them).
+// decodeDocHead decodes the id and sort keys of a stored document (it
+// copies them) and returns the rest.
 func decodeDocHead(v []byte) (storedDoc, []byte, error) {
+	return readDocHead(v, docEncV2)
+}
+
+func readDocHead(v []byte, version byte) (storedDoc, []byte, error) {
 	var d storedDoc
-	if len(v) == 0 || v[0] != docEncV1 {
+	if len(v) == 0 || v[0] != version {
 		return d, nil, errors.New("unknown document encoding")
 	}
 	r := v[1:]
@@ -208,13 +212,43 @@ func decodeDoc(v []byte) (storedDoc, error) {
 	if err != nil {
 		return d, err
 	}
-	if len(r) == 0 {
+	if len(r) != 8 {
 		return d, errors.New("truncated document")
 	}
-	if r[0] != 0 {
-		return d, fmt.Errorf("document flags %#x", r[0])
+	d.sum = binary.BigEndian.Uint64(r)
+	return d, nil
+}
+
+// appendValues encodes values: each as index id, flags, uvarint length
+// and text.
+func appendValues(dst []byte, vals []value) []byte {
+	for _, v := range vals {
+		dst = append(dst, v.ix, v.flags)
+		dst = appendBytes(dst, []byte(v.text))
 	}
-	vals := r[1:]
+	return dst
+}
+
+// valuesSum is a checksum of values (FNV-1a, 64 bits, of their encoding).
+func valuesSum(vals []value) uint64 {
+	h := fnv.New64a()
+	h.Write(appendValues(nil, vals))
+	return h.Sum64()
+}
+
+// The rebuild's temporary file holds each document whole: the stored
+// head with its values (temporary encoding 1).
+const tempEncV1 = 1
+
+func encodeTempDoc(d *storedDoc) []byte {
+	return appendValues(appendDocHead(nil, tempEncV1, d), d.values)
+}
+
+func decodeTempDoc(v []byte) (storedDoc, error) {
+	d, vals, err := readDocHead(v, tempEncV1)
+	if err != nil {
+		return d, err
+	}
 	for len(vals) > 0 {
 		if len(vals) < 2 {
 			return d, errors.New("truncated value")
@@ -227,6 +261,7 @@ func decodeDoc(v []byte) (storedDoc, error) {
 		d.values = append(d.values, value{ix: ix, flags: flags, text: string(text)})
 		vals = rest
 	}
+	d.sum = valuesSum(d.values)
 	return d, nil
 }
 
