@@ -190,16 +190,7 @@ func TestBackupUnderLoad(t *testing.T) {
 // opens the store itself.
 func TestBackupStopped(t *testing.T) {
 	cfgPath, cfg := backupConfig(t, "127.0.0.1:1")
-	st, err := openStore(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := range 5 {
-		if _, err := st.Apply(batchOf(n, 10)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st.Close()
+	fillStore(t, cfg).Close()
 	out := filepath.Join(t.TempDir(), "b.db")
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"backup", "--config", cfgPath, out}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "store file") {
@@ -214,16 +205,9 @@ func TestBackupStopped(t *testing.T) {
 // search index and union records answer as before, and the file shrinks.
 func TestCompactCommand(t *testing.T) {
 	cfgPath, cfg := backupConfig(t, "127.0.0.1:1")
-	st, err := openStore(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := range 5 {
-		if _, err := st.Apply(batchOf(n, 10)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var before int
+	st := fillStore(t, cfg)
+	var before, after int
+	var err error
 	st.View(func(tx *store.Tx) error { before, _, err = dedup.Count(tx.Bolt()); return err })
 	st.Close()
 	var stdout, stderr bytes.Buffer
@@ -238,9 +222,24 @@ func TestCompactCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var after int
 	st.View(func(tx *store.Tx) error { after, _, err = dedup.Count(tx.Bolt()); return err })
 	if after != before || before == 0 {
 		t.Errorf("union records: %d before, %d after compaction", before, after)
 	}
+}
+
+// fillStore opens cfg's store and commits 50 records in 5 batches.
+func fillStore(t *testing.T, cfg *config.Config) *store.Store {
+	t.Helper()
+	st, err := openStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range 5 {
+		if _, err := st.Apply(batchOf(n, 10)); err != nil {
+			st.Close()
+			t.Fatal(err)
+		}
+	}
+	return st
 }
