@@ -112,10 +112,13 @@ func TestSchedulerConcurrencyAndOverlap(t *testing.T) {
 	}
 }
 
+// waitFor polls cond until it holds; the deadline is generous because a
+// busy CI machine can hold a goroutine back for seconds.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	for i := 0; !cond(); i++ {
-		if i == 500 {
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(10 * time.Millisecond)

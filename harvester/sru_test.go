@@ -242,7 +242,7 @@ func startZebra(t *testing.T, data string) string {
 			c.Close()
 			break
 		}
-		if i == 100 {
+		if i == 400 { // 20 s
 			log, _ := os.ReadFile(filepath.Join(work, "server.log"))
 			t.Fatalf("zebrasrv did not start: %v\n%s", err, log)
 		}
