@@ -68,7 +68,7 @@ func (r *reader) uvarint() uint64 {
 		r.fail(errShort)
 		return 0
 	}
-	if n != len(binary.AppendUvarint(nil, v)) {
+	if !minimalVarint(r.b[:n]) {
 		r.fail(errVarint) // an overlong form: one value, one encoding
 		return 0
 	}
@@ -82,13 +82,18 @@ func (r *reader) varint() int64 {
 		r.fail(errShort)
 		return 0
 	}
-	if n != len(binary.AppendVarint(nil, v)) {
+	if !minimalVarint(r.b[:n]) {
 		r.fail(errVarint)
 		return 0
 	}
 	r.b = r.b[n:]
 	return v
 }
+
+// minimalVarint reports whether b, one whole varint, is in its shortest
+// form: a longer one ends in a zero group. (Checked without re-encoding:
+// this runs for every number of every profile read.)
+func minimalVarint(b []byte) bool { return len(b) == 1 || b[len(b)-1] != 0 }
 
 // bytes returns n bytes aliasing the input (which may be bbolt's mmap:
 // copy before keeping them past the transaction).

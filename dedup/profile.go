@@ -672,7 +672,8 @@ func (p *profile) appendMatch(dst []byte) []byte {
 // two signatures meeting by chance is out of the question; the seeds are
 // the process's, as signatures are never stored).
 func (p *profile) vetoSig() [16]byte {
-	b := appendStr(nil, p.mtype)
+	var buf [512]byte // most signatures fit: no allocation
+	b := appendStr(buf[:0], p.mtype)
 	b = appendVarint(b, int64(p.year))
 	b = appendVarint(b, int64(p.pages))
 	b = appendStr(b, p.edition)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -93,6 +94,7 @@ func AppendISO2709(dst []byte, rec *Record) ([]byte, error) {
 		return dst, fmt.Errorf("marc: encode ISO 2709: %w: %d bytes (at most %d)", ErrTooLong, size, MaxRecordLen)
 	}
 
+	dst = slices.Grow(dst, size)
 	start := len(dst)
 	dst = append(dst, rec.Leader...)
 	l := dst[start : start+LeaderLen]
