@@ -63,12 +63,7 @@ func stateSeries(t *testing.T, e *env, id string) int {
 func TestSchedulerReloadSwapsSchedule(t *testing.T) {
 	drv := DriverFunc(func(ctx context.Context, j *Job) error { return nil })
 	e := schedEnv(t, 4, "@every 1h", 2, drv) // src, srcb, srcc, srcd
-	s, err := NewScheduler(e.h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	defer s.Stop(context.Background())
+	s := startScheduler(t, e)
 	if !s.Pause("srcd") {
 		t.Fatal("pause srcd")
 	}
@@ -191,12 +186,7 @@ func TestSchedulerReloadWhileRunning(t *testing.T) {
 		return func() bool { mu.Lock(); defer mu.Unlock(); return running[id] == 1 }
 	}
 	e := schedEnv(t, 4, "@every 1h", 2, drv) // src, srcb, srcc, srcd
-	s, err := NewScheduler(e.h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	defer s.Stop(context.Background())
+	s := startScheduler(t, e)
 	for _, id := range []string{"src", "srcb"} {
 		if !s.Trigger(id, false) {
 			t.Fatalf("trigger %s", id)
@@ -267,4 +257,16 @@ func TestSchedulerReloadWhileRunning(t *testing.T) {
 			t.Errorf("%s ran %d times at once", id, n)
 		}
 	}
+}
+
+// startScheduler starts a scheduler on e, stopped when the test ends.
+func startScheduler(t *testing.T, e *env) *Scheduler {
+	t.Helper()
+	s, err := NewScheduler(e.h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(func() { s.Stop(context.Background()) })
+	return s
 }
