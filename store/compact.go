@@ -44,8 +44,17 @@ func Compact(path string) (CompactStats, error) {
 		return stats, fmt.Errorf("store: compact: %w", err)
 	}
 	tmp := tmpf.Name()
-	tmpf.Close()
 	defer os.Remove(tmp) // after a successful rename, a no-op
+	// The copy takes the original's mode and owner: CreateTemp makes it
+	// 0600 and owned by whoever runs compact (often root), which would
+	// lock the service's own user out of its store.
+	err = matchFile(tmpf, fi)
+	if cerr := tmpf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return stats, fmt.Errorf("store: compact: %w", err)
+	}
 	dst, err := bbolt.Open(tmp, fi.Mode().Perm(), &bbolt.Options{NoSync: true, FreelistType: bbolt.FreelistArrayType})
 	if err != nil {
 		return stats, fmt.Errorf("store: compact: %w", err)
@@ -60,10 +69,15 @@ func Compact(path string) (CompactStats, error) {
 		return stats, fmt.Errorf("store: compact: sync: %w", err)
 	}
 	err = dst.View(func(tx *bbolt.Tx) error {
+		// Check reports from its own goroutine until it has walked
+		// every page: read to the end, keep the first error.
+		var first error
 		for err := range tx.Check() {
-			return err
+			if first == nil {
+				first = err
+			}
 		}
-		return nil
+		return first
 	})
 	if cerr := dst.Close(); err == nil {
 		err = cerr
@@ -77,5 +91,22 @@ func Compact(path string) (CompactStats, error) {
 	if err := os.Rename(tmp, path); err != nil {
 		return stats, fmt.Errorf("store: compact: %w", err)
 	}
+	// The rename is durable once the directory is synced; until then a
+	// power cut may bring back the old file (whole, so nothing is lost).
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return stats, fmt.Errorf("store: compact: %w", err)
+	}
 	return stats, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -35,6 +35,11 @@ func TestCompact(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// The compacted file keeps the original's mode (a temporary file
+	// would be 0600).
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
 	stats, err := Compact(path)
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +47,12 @@ func TestCompact(t *testing.T) {
 	fi, _ := os.Stat(path)
 	if stats.After >= stats.Before || fi.Size() != stats.After {
 		t.Errorf("compact: %d → %d bytes, file now %d", stats.Before, stats.After, fi.Size())
+	}
+	if fi.Mode().Perm() != 0o640 {
+		t.Errorf("compacted file mode %v, want %v", fi.Mode().Perm(), os.FileMode(0o640))
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*compact*")); len(left) != 0 {
+		t.Errorf("compact left %v", left)
 	}
 	s, err = Open(path, Options{})
 	if err != nil {
