@@ -715,7 +715,17 @@ func (st *state) buildUnion(seq uint64, master string, members []string) (*store
 		}
 		su.format, su.raw = fmtMARCXML, xml
 	}
-	return su, out, nil
+	// Listeners get the record as it reads back from the store, not out:
+	// the search index checksums it and later checks a stored copy
+	// against that, and the encodings do not carry everything a record
+	// in memory can hold (MARCXML drops control characters and subfield
+	// codes its schema forbids; ISO 2709 turns text before a field's
+	// first subfield into $a).
+	served, err := decodeServed(su.format, su.raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dedup: union %s: the encoded record does not decode: %w", id, err)
+	}
+	return su, served, nil
 }
 
 // loadRecords decodes the stored records of keys into st.recs.

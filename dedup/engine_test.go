@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -461,5 +462,55 @@ func TestListenerPrevious(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("listener not told of %s", id)
+	}
+}
+
+// TestListenerSeesStoredRecord: what listeners are told is the union
+// record as it reads back from the store, also when the encoding cannot
+// carry all of the record in memory: a master that fits ISO 2709 with a
+// control character, whose union record (holdings added) does not and
+// goes to MARCXML, which drops it; a data field without subfields.
+func TestListenerSeesStoredRecord(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	big := kieu
+	big.extra = []marc.Field{{Tag: "500", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{sf('a', "Ghi chú\x01 có ký tự điều khiển")}}}
+	for range 11 {
+		big.extra = append(big.extra, marc.Field{Tag: "505", Ind1: '0', Ind2: ' ', Subfields: []marc.Subfield{sf('a', strings.Repeat("x", 8900))}})
+	}
+	raw, err := marc.AppendISO2709(nil, big.record())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := 99999 - 40 - len(raw) // room for nothing more than a few bytes
+	big.extra = append(big.extra, marc.Field{Tag: "590", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{sf('a', strings.Repeat("y", pad))}})
+	odd := book{id: "K2", isbn: "9786041234567", title: "Lục Vân Tiên", author: "Nguyễn Đình Chiểu", year: 2001,
+		extra: []marc.Field{{Tag: "500", Ind1: ' ', Ind2: ' ', Value: "text without a subfield"}}}
+	ts.put("tinh", big, odd)
+	copyOf := big
+	copyOf.id, copyOf.call = "V1", "VV 1"
+	ts.put("vinh", copyOf)           // joins: the union record grows past ISO 2709's limit
+	last := map[string]UnionRecord{} // what the listener was told last
+	for _, c := range ts.seen {
+		last[c.ID] = c
+	}
+	for _, c := range last {
+		stored := ts.get(c.ID)
+		if !reflect.DeepEqual(c.Record, stored.Record) {
+			got, _ := marc.AppendMARCXML(nil, c.Record, true)
+			want, _ := marc.AppendMARCXML(nil, stored.Record, true)
+			t.Errorf("%s: the listener's record is not the stored one:\n%.600s\nstored:\n%.600s", c.ID, got, want)
+		}
+	}
+	var xml bool
+	ts.st.View(func(tx *store.Tx) error {
+		for id := range last {
+			if b, _ := GetISO2709(tx.Bolt(), id); b == nil {
+				xml = true
+			}
+		}
+		return nil
+	})
+	if len(last) != 2 || !xml {
+		t.Errorf("%d union records, one stored as MARCXML: %v", len(last), xml)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"slices"
 
@@ -149,7 +150,9 @@ func (ix *Index) UnionChanged(tx *bbolt.Tx, changes []dedup.UnionRecord) error {
 	err := ix.Update(tx, docs)
 	if errors.Is(err, errStale) {
 		// Harvesting goes on; searches answer "rebuild the index" until
-		// the next start rebuilds it (or unicat reindex).
+		// the next start rebuilds it (or unicat reindex). Said once, here,
+		// with the record that showed it: the operator must know.
+		slog.Error("search index marked stale: searches fail until it is rebuilt (restart unicat, or run unicat reindex)", "err", err)
 		if b := openBuckets(tx); b != nil {
 			if perr := b.meta.Put(keyState, []byte("stale")); perr != nil {
 				return perr
