@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -269,4 +270,28 @@ func startScheduler(t *testing.T, e *env) *Scheduler {
 	s.Start()
 	t.Cleanup(func() { s.Stop(context.Background()) })
 	return s
+}
+
+// A run the schedule fired just before a reload disabled its source does
+// not harvest; an operator's trigger of the disabled source still does.
+func TestSchedulerDisabledByReloadDoesNotRun(t *testing.T) {
+	var runs atomic.Int32
+	drv := DriverFunc(func(ctx context.Context, j *Job) error { runs.Add(1); return nil })
+	e := schedEnv(t, 1, "@every 1h", 1, drv)
+	s := startScheduler(t, e)
+	next := reloadConfig(e.cfg, func(c *config.Config) { c.Sources[0].Disabled = true })
+	if _, err := s.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Trigger("src", true) { // as the cron job does
+		t.Fatal("trigger refused")
+	}
+	waitFor(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.busy["src"] == "" })
+	if n := runs.Load(); n != 0 {
+		t.Errorf("a scheduled run of a disabled source harvested (%d runs)", n)
+	}
+	if !s.Trigger("src", false) {
+		t.Fatal("operator trigger refused")
+	}
+	waitFor(t, func() bool { return runs.Load() == 1 })
 }

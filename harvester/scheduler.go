@@ -267,11 +267,17 @@ func (s *Scheduler) Trigger(id string, jitter bool) bool {
 		}
 		defer s.slots.release()
 		s.mu.Lock()
-		_, known := s.h.Config().Source(id)
+		src, known := s.h.Config().Source(id)
 		s.busy[id] = stateRunning
 		s.mu.Unlock()
 		if !known {
 			s.h.log.Info("harvest not started: the source was removed from the configuration", "source", id)
+			return
+		}
+		if jitter && src.Disabled {
+			// Scheduled before a reload disabled it (an operator's
+			// trigger of a disabled source still runs).
+			s.h.log.Info("harvest not started: the source was disabled", "source", id)
 			return
 		}
 		// Errors are stored with the run, logged and counted by Run.
@@ -303,12 +309,16 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 // paused).
 func (s *Scheduler) Next(id string) time.Time {
 	s.mu.Lock()
+	var entry cron.EntryID
 	e, ok := s.entries[id]
+	if ok {
+		entry = e.id // Pause and Resume change it under the lock
+	}
 	s.mu.Unlock()
-	if !ok || e.id == pausedEntry {
+	if !ok || entry == pausedEntry {
 		return time.Time{}
 	}
-	return s.cron.Entry(e.id).Next
+	return s.cron.Entry(entry).Next
 }
 
 // Status returns the status of every configured source as the scheduler
