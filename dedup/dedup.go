@@ -104,11 +104,12 @@ func (d *Deduper) settings() *settings { return d.set.Load() }
 // is safe to call while batches run. The new options apply to what is
 // computed from then on: a record's match keys and holdings when it is
 // next stored, a union record's holding libraries, levels and master when
-// its cluster is next rebuilt. Nothing already stored is recomputed: the
-// sources' descriptions stored in dedup.meta stay the ones their records
-// were derived with, so the next Init re-derives the records of each
-// source whose description changed (and rebuilds every cluster only when
-// the known-bad ISBNs or level priorities did).
+// its cluster is next rebuilt. Nothing already stored is recomputed: a
+// source's description stored in dedup.meta stays the one its records
+// were derived with, or becomes "mixed" once a batch derives some with
+// another, so the next Init re-derives the records of each source whose
+// description changed (and rebuilds every cluster only when the
+// known-bad ISBNs or level priorities did).
 func (d *Deduper) SetOptions(opts Options) { d.next.Store(&opts) }
 
 // adoptOptions takes the options of the last SetOptions, if any. Batches

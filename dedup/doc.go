@@ -55,7 +55,8 @@
 //	                "lastdate" last datestamp; "gen" batches applied;
 //	                "ord" next record ordinal; "config" fingerprint of
 //	                the options all clusters depend on; "source ID" the
-//	                description a source's records were derived with;
+//	                description a source's records were derived with
+//	                ("mixed" when more than one);
 //	                "version"
 //	dedup.unions    union id → served record, flags, datestamp, alias,
 //	                libraries, levels (union.go)

@@ -41,6 +41,26 @@ func TestSetOptionsNextBatch(t *testing.T) {
 	}
 }
 
+// A description changed by a reload and changed back before the restart:
+// the records derived meanwhile are re-derived all the same.
+func TestSetOptionsChangedBack(t *testing.T) {
+	old := Options{Sources: map[string]Source{"vinh": {LibraryCode: "NA-VINH", Level: "district"}}}
+	ts := newTestStore(t, old)
+	ts.put("vinh", kieu)
+	ts.d.SetOptions(Options{Sources: map[string]Source{"vinh": {LibraryCode: "NA-TPVINH", Level: "district"}}})
+	changed := kieu
+	changed.pages = 301
+	ts.put("vinh", changed)
+	if u := ts.unionOf("vinh", "1"); !slices.Equal(u.Libraries, []string{"NA-TPVINH"}) {
+		t.Fatalf("rebuilt union record: libraries %q", u.Libraries)
+	}
+	ts.d.SetOptions(old) // changed back by another reload, no batch since
+	ts.reopen(old)
+	if u := ts.unionOf("vinh", "1"); !slices.Equal(u.Libraries, []string{"NA-VINH"}) {
+		t.Errorf("after the restart: libraries %q, want NA-VINH again", u.Libraries)
+	}
+}
+
 // SetOptions may be called while batches run (go test -race).
 func TestSetOptionsConcurrent(t *testing.T) {
 	ts := newTestStore(t, Options{})

@@ -51,10 +51,16 @@ func sourcePrint(s Source) []byte {
 
 func sourcePrintKey(id string) []byte { return append([]byte("source "), id...) }
 
+// mixedPrint is the stored description of a source whose records were
+// derived from more than one description (changed by a reload): it
+// matches none, so the next Init re-derives them all, even if the
+// description has changed back to the first one meanwhile.
+var mixedPrint = []byte("mixed")
+
 // notePrints records the description of the sources of a batch the first
-// time they are seen; a description that changed since is left for Init
+// time they are seen. A description that changed since is left for Init
 // to find (reconcileSources), since the source's older records were
-// derived from the old one.
+// derived from the old one; it is marked mixed.
 func (st *state) notePrints(changes []store.Change) error {
 	seen := map[string]bool{}
 	for i := range changes {
@@ -63,8 +69,16 @@ func (st *state) notePrints(changes []store.Change) error {
 			continue
 		}
 		seen[id] = true
-		if st.meta.Get(sourcePrintKey(id)) == nil {
-			if err := st.meta.Put(sourcePrintKey(id), sourcePrint(st.source(id))); err != nil {
+		stored, print := st.meta.Get(sourcePrintKey(id)), sourcePrint(st.source(id))
+		var put []byte
+		switch {
+		case stored == nil:
+			put = print
+		case !bytes.Equal(stored, print) && !bytes.Equal(stored, mixedPrint):
+			put = mixedPrint
+		}
+		if put != nil {
+			if err := st.meta.Put(sourcePrintKey(id), put); err != nil {
 				return err
 			}
 		}
