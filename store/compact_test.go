@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCompact fills a store, rewrites most of it (leaving free pages),
@@ -65,4 +66,48 @@ func TestCompact(t *testing.T) {
 		t.Errorf("record after compaction: %v %v", rec, err)
 	}
 	t.Logf("compact: %d → %d bytes", stats.Before, stats.After)
+}
+
+// A process that waits for the store's lock while Compact replaces the
+// file opens the new file, not the old one it found (which is unlinked:
+// what it wrote there would be lost).
+func TestOpenAfterReplace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.db")
+	holder, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The replacement, as Compact writes it: the same store with one more
+	// source.
+	next := filepath.Join(dir, "next.db")
+	ns, err := Open(next, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.PutSource(SourceInfo{ID: "new", Name: "new", LibraryCode: "NEW", Level: "commune", Kind: "file"}); err != nil {
+		t.Fatal(err)
+	}
+	ns.Close()
+	opened := make(chan *Store, 1)
+	go func() {
+		s, err := Open(path, Options{NoSync: true, Timeout: 30 * time.Second})
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- s
+	}()
+	time.Sleep(200 * time.Millisecond) // let it wait for the lock (if not yet, it opens the new file directly)
+	if err := os.Rename(next, path); err != nil {
+		t.Fatal(err)
+	}
+	holder.Close()
+	s := <-opened
+	if s == nil {
+		return
+	}
+	defer s.Close()
+	if err := s.View(func(tx *Tx) error { _, err := tx.Source("new"); return err }); err != nil {
+		t.Errorf("the store opened is not the file now at %s: %v", path, err)
+	}
 }

@@ -71,7 +71,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if mmap == 0 {
 		mmap = 1 << 30
 	}
-	db, err := bbolt.Open(path, 0o644, &bbolt.Options{
+	bopts := &bbolt.Options{
 		Timeout:         timeout,
 		NoSync:          opts.NoSync,
 		InitialMmapSize: mmap,
@@ -80,12 +80,30 @@ func Open(path string, opts Options) (*Store, error) {
 		// has hundreds of thousands of free pages): a 16k-record import
 		// into a 1M-record store took 13.4 s instead of 15.5 s.
 		FreelistType: bbolt.FreelistArrayType,
-	})
-	if errors.Is(err, bberrors.ErrTimeout) {
-		return nil, fmt.Errorf("store: open %s: database is locked by another process (waited %v)", path, timeout)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	var db *bbolt.DB
+	for attempt := 1; ; attempt++ {
+		before, _ := os.Stat(path)
+		var err error
+		db, err = bbolt.Open(path, 0o644, bopts)
+		if errors.Is(err, bberrors.ErrTimeout) {
+			return nil, fmt.Errorf("store: open %s: database is locked by another process (waited %v)", path, timeout)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+		// The file may have been replaced while we waited for its lock
+		// (unicat compact renames its copy into place): then what we
+		// hold is the old file, unlinked, and whatever we wrote to it
+		// would be lost. Open the new one.
+		after, err := os.Stat(path)
+		if before == nil || (err == nil && os.SameFile(before, after)) {
+			break
+		}
+		db.Close()
+		if attempt == 3 {
+			return nil, fmt.Errorf("store: open %s: the file was replaced while it was being opened, three times", path)
+		}
 	}
 	s := &Store{db: db, path: path}
 	if err := db.Update(s.initBuckets); err != nil {
