@@ -4,7 +4,8 @@
 //
 // Records are read in a stream and applied in batches of BatchSize, each in
 // one store transaction, so memory stays flat whatever the file size and a
-// crash loses at most the batch in flight, which a re-import then applies
+// crash loses at most the batches in flight (one committing, the next
+// prepared; each whole or not at all), which a re-import then applies
 // (re-importing is idempotent: unchanged records stay unchanged). A record
 // the reader cannot decode, or one with no identifier, is rejected with its
 // file, position and reason, and the rest of the file still goes in.
