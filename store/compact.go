@@ -23,7 +23,12 @@ type CompactStats struct {
 // and random updates leave pages half full. Compact needs the file to
 // itself (the service stopped); it writes the copy beside the file,
 // checks it and renames it into place, so a crash leaves the old file.
-func Compact(path string) (CompactStats, error) {
+//
+// progress, if not nil, is called about every half second while the copy
+// is written, with the bytes written so far and the bytes the original
+// holds in use (an upper bound of the copy's size), and once at the end
+// with the copy's size twice.
+func Compact(path string, progress func(written, inUse int64)) (CompactStats, error) {
 	var stats CompactStats
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -59,8 +64,25 @@ func Compact(path string) (CompactStats, error) {
 	if err != nil {
 		return stats, fmt.Errorf("store: compact: %w", err)
 	}
+	stopWatch := func() {}
+	if progress != nil {
+		// Pages up to the high-water mark less the free ones (the file
+		// may extend past the mark: bbolt grows it ahead of need).
+		var inUse int64
+		src.View(func(tx *bbolt.Tx) error { inUse = tx.Size(); return nil })
+		inUse -= int64(src.Stats().FreeAlloc)
+		stopWatch = watchSize(tmp, inUse, progress)
+		// The last report: the copy written whole, its size now known.
+		defer func() {
+			if stats.After > 0 {
+				progress(stats.After, stats.After)
+			}
+		}()
+	}
 	// Transactions of 64 MiB bound the memory a copy holds at once.
-	if err := bbolt.Compact(dst, src, 64<<20); err != nil {
+	err = bbolt.Compact(dst, src, 64<<20)
+	stopWatch()
+	if err != nil {
 		dst.Close()
 		return stats, fmt.Errorf("store: compact %s: %w", path, err)
 	}
@@ -97,6 +119,30 @@ func Compact(path string) (CompactStats, error) {
 		return stats, fmt.Errorf("store: compact: %w", err)
 	}
 	return stats, nil
+}
+
+// watchSize reports the size of the file at path to progress every half
+// second until the returned stop is called (bbolt.Compact has no progress
+// of its own; the copy grows as it is written).
+func watchSize(path string, total int64, progress func(written, total int64)) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if fi, err := os.Stat(path); err == nil {
+					progress(fi.Size(), total)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func syncDir(dir string) error {

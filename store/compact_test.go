@@ -30,7 +30,7 @@ func TestCompact(t *testing.T) {
 		}
 		mustApply(t, s, Batch{Source: "dc", Records: in})
 	}
-	if _, err := Compact(path); err == nil {
+	if _, err := Compact(path, nil); err == nil {
 		t.Fatal("compact of a store in use: no error")
 	}
 	if err := s.Close(); err != nil {
@@ -41,9 +41,14 @@ func TestCompact(t *testing.T) {
 	if err := os.Chmod(path, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	stats, err := Compact(path)
+	var reports int
+	var lastWritten, lastInUse int64
+	stats, err := Compact(path, func(written, inUse int64) { reports++; lastWritten, lastInUse = written, inUse })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if reports == 0 || lastWritten != stats.After || lastInUse != stats.After {
+		t.Errorf("progress: %d reports, the last %d of %d bytes (copy %d, original %d)", reports, lastWritten, lastInUse, stats.After, stats.Before)
 	}
 	fi, _ := os.Stat(path)
 	if stats.After >= stats.Before || fi.Size() != stats.After {

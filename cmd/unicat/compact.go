@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/unicat/unicat/internal/progress"
 	"github.com/unicat/unicat/store"
 )
 
@@ -23,7 +24,13 @@ func runCompact(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	path := cfg.StorePath()
 	fmt.Fprintf(stderr, "compacting %s (about a minute per million records)\n", path)
 	start := time.Now()
-	st, err := store.Compact(path)
+	bar := progress.New(stderr, "compact", 0)
+	bar.SetUnit("MB")
+	st, err := store.Compact(path, func(written, inUse int64) {
+		bar.SetTotal(inUse)
+		bar.Set(written, written/1e6)
+	})
+	bar.Finish()
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ type Bar struct {
 	total    int64 // 0 when unknown
 	done     int64
 	items    int64
+	unit     string // what items count: "records" unless SetUnit
 	start    time.Time
 	last     time.Time
 	interval time.Duration
@@ -36,7 +37,7 @@ func New(w io.Writer, label string, total int64) *Bar {
 	now := time.Now()
 	// Plain output: the first line after one interval, not at once, so a
 	// short job prints only its final line.
-	b := &Bar{w: w, label: label, total: total, start: now, last: now, interval: 5 * time.Second}
+	b := &Bar{w: w, label: label, total: total, unit: "records", start: now, last: now, interval: 5 * time.Second}
 	if IsTerminal(w) {
 		b.tty = true
 		b.interval = 100 * time.Millisecond
@@ -64,6 +65,13 @@ func (b *Bar) Set(done, items int64) {
 		b.last = now
 		b.draw(false)
 	}
+}
+
+// SetUnit names what the items of Set count ("records" by default).
+func (b *Bar) SetUnit(unit string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.unit = unit
 }
 
 // SetTotal sets the amount of work, once it becomes known (a harvest
@@ -95,11 +103,11 @@ func (b *Bar) draw(final bool) {
 		}
 		const cells = 30
 		n := int(frac * cells)
-		line = fmt.Sprintf("%s [%s%s] %5.1f%% %d records, %.0f/s, %s",
+		line = fmt.Sprintf("%s [%s%s] %5.1f%% %d %s, %.0f/s, %s",
 			b.label, strings.Repeat("=", n), strings.Repeat(" ", cells-n), frac*100,
-			b.items, rate, elapsed.Round(100*time.Millisecond))
+			b.items, b.unit, rate, elapsed.Round(100*time.Millisecond))
 	} else {
-		line = fmt.Sprintf("%s %d records, %.0f/s, %s", b.label, b.items, rate, elapsed.Round(100*time.Millisecond))
+		line = fmt.Sprintf("%s %d %s, %.0f/s, %s", b.label, b.items, b.unit, rate, elapsed.Round(100*time.Millisecond))
 	}
 	if b.tty {
 		pad := ""
