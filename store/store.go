@@ -97,7 +97,11 @@ func Open(path string, opts Options) (*Store, error) {
 		// hold is the old file, unlinked, and whatever we wrote to it
 		// would be lost. Open the new one.
 		after, err := os.Stat(path)
-		if before == nil || (err == nil && os.SameFile(before, after)) {
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: open %s: the file went away while it was being opened: %w", path, err)
+		}
+		if before == nil || os.SameFile(before, after) {
 			break
 		}
 		db.Close()
