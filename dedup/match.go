@@ -165,6 +165,12 @@ func similar(a, b string, atLeast float64) bool {
 	return ok
 }
 
+func publishersAgree(a, b *profile) bool {
+	return a.publisher != "" && b.publisher != "" &&
+		(a.publisher == b.publisher || similar(a.publisher, b.publisher, publisherMatch) ||
+			tokenContainment(a.publisher, b.publisher) == 1)
+}
+
 // authorVerdict compares the responsible names.
 type authorVerdict int
 
@@ -276,14 +282,9 @@ func match(a, b *profile, sameSource bool) (rule string, ok bool) {
 	if a.edition == "" && laterEdition(b.edition) || b.edition == "" && laterEdition(a.edition) {
 		return "", false
 	}
-	ts, ok := titleSim(a, b, titleMatch)
-	if !ok {
-		return "", false
-	}
+	// The title comparison costs most, so what can refuse the pair
+	// cheaply goes first.
 	years := a.year != 0 && a.year == b.year
-	pub := a.publisher != "" && b.publisher != "" &&
-		(a.publisher == b.publisher || similar(a.publisher, b.publisher, publisherMatch) ||
-			tokenContainment(a.publisher, b.publisher) == 1)
 	pages := a.pages != 0 && b.pages != 0
 	switch compareAuthors(a, b) {
 	case authorsConflict:
@@ -291,12 +292,18 @@ func match(a, b *profile, sameSource bool) (rule string, ok bool) {
 	case authorsAgree:
 		// The same title by the same author: the year (or, when a record
 		// has none, the publisher) must confirm the edition.
-		if years || (a.year == 0 || b.year == 0) && pub {
+		if !years && !((a.year == 0 || b.year == 0) && publishersAgree(a, b)) {
+			return "", false
+		}
+		if ts, ok := titleSim(a, b, titleMatch); ok {
 			return fmt.Sprintf("title+author %.2f", ts), true
 		}
 	default:
 		// No author to compare: title, year and publisher or page count.
-		if years && (pub || pages) && ts >= titleAlone {
+		if !years || !(pages || publishersAgree(a, b)) {
+			return "", false
+		}
+		if ts, ok := titleSim(a, b, titleAlone); ok {
 			return fmt.Sprintf("title+imprint %.2f", ts), true
 		}
 	}

@@ -250,6 +250,24 @@ func similarityAtLeast(a, b string, atLeast float64) (sim float64, ok bool) {
 	if abs(la-lb) > budget {
 		return 1 - float64(abs(la-lb))/float64(maxLen), false
 	}
+	// A common prefix or suffix costs nothing in an optimal alignment, and
+	// re-typed titles mostly differ in a few places: the programme need
+	// only run on what lies between.
+	n := 0
+	for n < la && n < lb && a[n] == b[n] {
+		n++
+	}
+	a, b = a[n:], b[n:]
+	n = 0
+	for n < len(a) && n < len(b) && a[len(a)-1-n] == b[len(b)-1-n] {
+		n++
+	}
+	a, b = a[:len(a)-n], b[:len(b)-n]
+	la, lb = len(a), len(b)
+	if la == 0 || lb == 0 {
+		d := la + lb
+		return 1 - float64(d)/float64(maxLen), d <= budget
+	}
 	const inf = 1 << 30
 	// Three rows of the dynamic programme on the stack.
 	var rowsBuf [3 * (simLimit + 1)]int

@@ -159,3 +159,26 @@ func FuzzFold(f *testing.F) {
 		}
 	})
 }
+
+// TestSimilaritySmallAlphabet checks similarityAtLeast against the plain
+// programme on every pair of short strings over three letters, where
+// common prefixes, suffixes and transpositions abound.
+func TestSimilaritySmallAlphabet(t *testing.T) {
+	var words []string
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		words = append(words, prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range "abc" {
+			gen(prefix+string(c), n-1)
+		}
+	}
+	gen("", 5)
+	for _, a := range words {
+		for _, b := range words {
+			checkSimilarity(t, a, b)
+		}
+	}
+}
