@@ -721,6 +721,9 @@ func (st *state) buildUnion(seq uint64, master string, members []string) (*store
 	// in memory can hold (MARCXML drops control characters and subfield
 	// codes its schema forbids; ISO 2709 turns text before a field's
 	// first subfield into $a).
+	if len(st.d.listeners) == 0 {
+		return su, nil, nil // nobody to tell
+	}
 	served, err := decodeServed(su.format, su.raw)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: the encoded record does not decode: %w", id, err)

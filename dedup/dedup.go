@@ -50,7 +50,7 @@ type Deduper struct {
 	// every candidate comparison. It is valid while gen matches the
 	// generation stored in the file: a batch that rolls back leaves the
 	// stored generation behind, and the next batch starts afresh.
-	cache map[string]*profile
+	cache profileCache
 	gen   uint64
 	// cands is the candidate index (candidates.go), valid for the
 	// generation it records.
@@ -92,7 +92,7 @@ func newSettings(opts Options) *settings {
 
 // New returns a Deduper configured by opts.
 func New(opts Options) *Deduper {
-	d := &Deduper{cache: map[string]*profile{}}
+	d := &Deduper{}
 	d.set.Store(newSettings(opts))
 	return d
 }

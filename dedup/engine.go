@@ -28,8 +28,9 @@ const (
 	maxEdges     = 6
 	capWeak      = 64 // author+year, title initials+year
 	maxComponent = 20000
-	// maxCache bounds the profiles kept in memory between batches.
-	maxCache = 10000
+	// maxCache bounds the profiles kept in memory between batches (twice
+	// this, see profileCache): a record's candidates are mostly recent.
+	maxCache = 32768
 )
 
 // state is one transaction's view of the dedup buckets, with caches of
@@ -86,6 +87,14 @@ func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
 		}
 		*p.b = b
 	}
+	// Union ids, cluster sequences and datestamps are allocated in
+	// increasing order and record keys arrive in key order per source,
+	// so these buckets mostly grow at one end: pages split fuller than
+	// bbolt's default of half, and a commit rewrites fewer of them. The
+	// edges' reverse direction lands all over its bucket and keeps the
+	// default, as do the clusters, whose member lists grow in place.
+	st.bydate.FillPercent, st.unions.FillPercent = 1, 0.9
+	st.profiles.FillPercent, st.members.FillPercent = 0.9, 0.9
 	var err error
 	st.live, st.deleted, err = Count(tx)
 	if err != nil {
@@ -97,8 +106,8 @@ func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
 	if v := st.meta.Get(keyGen); len(v) == 8 {
 		stored = binary.BigEndian.Uint64(v)
 	}
-	if stored != d.gen || len(d.cache) > maxCache {
-		clear(d.cache)
+	if stored != d.gen {
+		d.cache.reset()
 	}
 	st.storedGen = stored
 	d.gen = stored + 1
@@ -194,7 +203,7 @@ func (st *state) profile(key string) (*profile, error) {
 	if p, ok := st.profs[key]; ok {
 		return p, nil
 	}
-	if p, ok := st.d.cache[key]; ok {
+	if p, ok := st.d.cache.get(key); ok {
 		return p, nil
 	}
 	v := st.profiles.Get([]byte(key))
@@ -206,9 +215,43 @@ func (st *state) profile(key string) (*profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dedup: record %q: %w", key, err)
 	}
-	st.d.cache[key] = p
+	st.d.cache.put(key, p)
 	return p, nil
 }
+
+// profileCache keeps the profiles decoded lately, without a cost per
+// read: puts go to cur, and when cur is full it becomes old and a new cur
+// starts, so the most recent maxCache to 2×maxCache profiles stay. Reads
+// may run on several goroutines while nothing puts.
+type profileCache struct {
+	cur, old map[string]*profile
+}
+
+func (c *profileCache) get(key string) (*profile, bool) {
+	if p, ok := c.cur[key]; ok {
+		return p, true
+	}
+	p, ok := c.old[key]
+	return p, ok
+}
+
+func (c *profileCache) put(key string, p *profile) {
+	if c.cur == nil {
+		c.cur = make(map[string]*profile)
+	}
+	if len(c.cur) >= maxCache {
+		c.old, c.cur = c.cur, make(map[string]*profile, maxCache)
+	}
+	c.cur[key] = p
+	delete(c.old, key)
+}
+
+func (c *profileCache) del(key string) {
+	delete(c.cur, key)
+	delete(c.old, key)
+}
+
+func (c *profileCache) reset() { c.cur, c.old = nil, nil }
 
 // peekProfile returns a profile already in memory, without touching the
 // bucket or the caches: safe from several goroutines while nothing writes.
@@ -216,7 +259,8 @@ func (st *state) peekProfile(key string) *profile {
 	if p, ok := st.profs[key]; ok {
 		return p
 	}
-	return st.d.cache[key]
+	p, _ := st.d.cache.get(key)
+	return p
 }
 
 // loadCandidates makes the candidate index ready for this transaction:
@@ -496,7 +540,7 @@ func (st *state) setProfile(key string, p *profile) (needEdges bool, err error) 
 func (st *state) setCached(key string, p *profile) {
 	if p == nil {
 		st.profs[key] = nil
-		delete(st.d.cache, key)
+		st.d.cache.del(key)
 		return
 	}
 	if st.stats == nil {
@@ -504,10 +548,7 @@ func (st *state) setCached(key string, p *profile) {
 	} else {
 		delete(st.profs, key)
 	}
-	if len(st.d.cache) >= maxCache {
-		clear(st.d.cache) // only a cache: the bucket has every profile
-	}
-	st.d.cache[key] = p
+	st.d.cache.put(key, p)
 }
 
 // linkJob is one record whose edges are to be found.
@@ -621,7 +662,7 @@ func (st *state) linkParallel(jobs []linkJob) error {
 			if p, ok := st.profs[key]; ok {
 				return p, nil
 			}
-			if p, ok := st.d.cache[key]; ok {
+			if p, ok := st.d.cache.get(key); ok {
 				return p, nil
 			}
 			if p, ok := w.read[key]; ok {
@@ -652,8 +693,8 @@ func (st *state) linkParallel(jobs []linkJob) error {
 			return w.err
 		}
 		for k, p := range w.read {
-			if p != nil && len(st.d.cache) < maxCache {
-				st.d.cache[k] = p
+			if p != nil {
+				st.d.cache.put(k, p)
 			}
 		}
 	}
