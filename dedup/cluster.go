@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -498,13 +499,35 @@ func (st *state) writeCluster(seq uint64, members []string, old *oldCluster, old
 	return nil
 }
 
-// buildUnions rebuilds the queued union records, decoding the masters not
-// decoded already in one pass.
+// splitRecord is a stored record as marc.CanonicalISO2709 splits it.
+type splitRecord struct {
+	raw    []byte
+	leader []byte
+	fields []marc.RawField
+}
+
+// splitMaster splits the stored ISO 2709 of a master when it is
+// canonical, which the records we store nearly always are: the union
+// record is then assembled from its bytes, not decoded and encoded again.
+func (st *state) splitMaster(key string, raw []byte) bool {
+	leader, fields, ok := marc.CanonicalISO2709(raw, nil)
+	if ok {
+		st.masters[key] = &splitRecord{raw: raw, leader: leader, fields: fields}
+	}
+	return ok
+}
+
+// buildUnions rebuilds the queued union records, reading the masters not
+// in memory already in one pass.
 func (st *state) buildUnions() error {
 	var need []string
 	for _, j := range st.jobs {
-		if _, ok := st.recs[j.master]; !ok {
-			need = append(need, j.master)
+		if _, ok := st.masters[j.master]; !ok {
+			if raw, ok := st.raws[j.master]; !ok || !st.splitMaster(j.master, raw) {
+				if _, ok := st.recs[j.master]; !ok {
+					need = append(need, j.master)
+				}
+			}
 		}
 		// Everything buildUnion reads, in memory before going parallel.
 		for _, k := range j.members {
@@ -616,21 +639,98 @@ type holdingLib struct {
 // one 035 per member "(source)localid", one 852 per holding library.
 func (st *state) buildUnion(seq uint64, master string, members []string) (*storedUnion, *marc.Record, error) {
 	id := unionID(seq)
-	mrec := st.recs[master] // loaded by buildUnions
-	if mrec == nil {
+	split, mrec := st.masters[master], st.recs[master] // loaded by buildUnions
+	if split == nil && mrec == nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s not loaded", id, displayKey(master))
 	}
-	// Holdings, one per library code, master's library first.
+	libs, err := st.holdings(id, master, members)
+	if err != nil {
+		return nil, nil, err
+	}
+	su := &storedUnion{}
+	added := make([]marc.Field, 0, len(members)+len(libs))
+	for _, k := range members {
+		src, local := splitRecordKey(k)
+		added = append(added, marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ',
+			Subfields: []marc.Subfield{{Code: 'a', Value: "(" + src + ")" + local}}})
+	}
+	for _, h := range libs {
+		sf := []marc.Subfield{{Code: 'a', Value: h.code}}
+		if h.level != "" {
+			sf = append(sf, marc.Subfield{Code: 'b', Value: h.level})
+		}
+		if h.branch != "" && h.branch != h.code {
+			sf = append(sf, marc.Subfield{Code: 'b', Value: h.branch})
+		}
+		if h.call != "" {
+			sf = append(sf, marc.Subfield{Code: 'h', Value: h.call})
+		}
+		if h.copies > 1 {
+			sf = append(sf, marc.Subfield{Code: 't', Value: fmt.Sprintf("1-%d", h.copies)})
+		}
+		added = append(added, marc.Field{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: sf})
+		su.libraries = appendUniq(su.libraries, h.code)
+		if h.level != "" {
+			su.levels = appendUniq(su.levels, h.level)
+		}
+	}
+	sort.Strings(su.libraries)
+	sort.Strings(su.levels)
+	var raw []byte
+	ok := false
+	if split != nil {
+		raw, ok = assembleUnion(id, split, added)
+		if !ok && mrec == nil {
+			// Something ISO 2709 cannot hold: decode and take the long way.
+			if mrec, err = decodeServed(fmtISO2709, split.raw); err != nil {
+				return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
+			}
+		}
+	}
+	if ok {
+		su.format, su.raw = fmtISO2709, raw
+	} else {
+		out := unionRecord(id, mrec, added)
+		raw, err := marc.AppendISO2709(nil, out)
+		if err == nil && len(raw) <= 99999 {
+			su.format, su.raw = fmtISO2709, raw
+		} else {
+			xml, xerr := appendMARCXML(out)
+			if xerr != nil {
+				return nil, nil, fmt.Errorf("dedup: encode union %s: %w", id, xerr)
+			}
+			su.format, su.raw = fmtMARCXML, xml
+		}
+	}
+	if len(st.d.listeners) == 0 {
+		return su, nil, nil // nobody to tell
+	}
+	// Listeners get the record as it reads back from the store: the
+	// search index checksums it and later checks a stored copy against
+	// that, and the encodings do not carry everything a record in memory
+	// can hold (MARCXML drops control characters and subfield codes its
+	// schema forbids; ISO 2709 turns text before a field's first subfield
+	// into $a).
+	served, err := decodeServed(su.format, su.raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dedup: union %s: the encoded record does not decode: %w", id, err)
+	}
+	return su, served, nil
+}
+
+// holdings returns the holding libraries of a cluster, one per library
+// code, ordered by source priority then code; the master's library
+// gives its branch and call number first.
+func (st *state) holdings(id, master string, members []string) ([]*holdingLib, error) {
 	var libs []*holdingLib
 	byCode := map[string]*holdingLib{}
-	ordered := append([]string{master}, members...)
-	for i, k := range ordered {
+	for i, k := range append([]string{master}, members...) {
 		if i > 0 && k == master {
 			continue
 		}
 		p := st.peekProfile(k)
 		if p == nil {
-			return nil, nil, fmt.Errorf("dedup: union %s: member %s has no profile", id, displayKey(k))
+			return nil, fmt.Errorf("dedup: union %s: member %s has no profile", id, displayKey(k))
 		}
 		src := st.sources[sourceOf(k)]
 		h := byCode[src.LibraryCode]
@@ -657,96 +757,127 @@ func (st *state) buildUnion(seq uint64, master string, members []string) (*store
 		}
 		return libs[i].code < libs[j].code
 	})
+	return libs, nil
+}
+
+// keepMasterField reports whether a field of the master goes into the
+// union record, given its tag and, for an 035, its $a: not the master's
+// own control number, identifier and timestamp, nor its local fields, nor
+// an 035 without a system prefix or repeating one kept already.
+func keepMasterField(tag, sysNo string, seen035 map[string]bool) bool {
+	switch {
+	case tag == "001" || tag == "003" || tag == "005":
+		return false
+	case len(tag) == 3 && isLocalTag(tag):
+		return false
+	case tag == "035":
+		if systemNumber(sysNo) == "" || seen035[sysNo] {
+			return false // a bare local number means nothing here
+		}
+		seen035[sysNo] = true
+	}
+	return true
+}
+
+// unionRecord makes the served record of a cluster from its decoded
+// master: 001 = the union id, the master's fields kept, the fields added
+// (035 per member, 852 per library), in tag order.
+func unionRecord(id string, mrec *marc.Record, added []marc.Field) *marc.Record {
 	out := &marc.Record{Leader: mrec.Leader}
-	out.Fields = make([]marc.Field, 0, len(mrec.Fields)+len(members)+len(libs)+1)
+	out.Fields = make([]marc.Field, 0, len(mrec.Fields)+len(added)+1)
 	out.Fields = append(out.Fields, marc.Field{Tag: "001", Value: id})
 	seen035 := map[string]bool{}
 	for _, f := range mrec.Fields {
-		switch {
-		case f.Tag == "001" || f.Tag == "003" || f.Tag == "005":
-			continue
-		case len(f.Tag) == 3 && isLocalTag(f.Tag):
-			continue
-		case f.Tag == "035":
-			a := f.Sub('a')
-			if systemNumber(a) == "" || seen035[a] {
-				continue // a bare local number means nothing here
-			}
-			seen035[a] = true
+		var a string
+		if f.Tag == "035" {
+			a = f.Sub('a')
 		}
-		out.Fields = append(out.Fields, f)
-	}
-	for _, k := range members {
-		src, local := splitRecordKey(k)
-		out.Fields = append(out.Fields, marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ',
-			Subfields: []marc.Subfield{{Code: 'a', Value: "(" + src + ")" + local}}})
-	}
-	su := &storedUnion{}
-	for _, h := range libs {
-		sf := []marc.Subfield{{Code: 'a', Value: h.code}}
-		if h.level != "" {
-			sf = append(sf, marc.Subfield{Code: 'b', Value: h.level})
-		}
-		if h.branch != "" && h.branch != h.code {
-			sf = append(sf, marc.Subfield{Code: 'b', Value: h.branch})
-		}
-		if h.call != "" {
-			sf = append(sf, marc.Subfield{Code: 'h', Value: h.call})
-		}
-		if h.copies > 1 {
-			sf = append(sf, marc.Subfield{Code: 't', Value: fmt.Sprintf("1-%d", h.copies)})
-		}
-		out.Fields = append(out.Fields, marc.Field{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: sf})
-		su.libraries = appendUniq(su.libraries, h.code)
-		if h.level != "" {
-			su.levels = appendUniq(su.levels, h.level)
+		if keepMasterField(f.Tag, a, seen035) {
+			out.Fields = append(out.Fields, f)
 		}
 	}
-	sort.Strings(su.libraries)
-	sort.Strings(su.levels)
+	out.Fields = append(out.Fields, added...)
 	sort.SliceStable(out.Fields, func(i, j int) bool { return out.Fields[i].Tag < out.Fields[j].Tag })
-	raw, err := marc.AppendISO2709(nil, out)
-	if err == nil && len(raw) <= 99999 {
-		su.format, su.raw = fmtISO2709, raw
-	} else {
-		xml, xerr := appendMARCXML(out)
-		if xerr != nil {
-			return nil, nil, fmt.Errorf("dedup: encode union %s: %w", id, xerr)
-		}
-		su.format, su.raw = fmtMARCXML, xml
-	}
-	// Listeners get the record as it reads back from the store, not out:
-	// the search index checksums it and later checks a stored copy
-	// against that, and the encodings do not carry everything a record
-	// in memory can hold (MARCXML drops control characters and subfield
-	// codes its schema forbids; ISO 2709 turns text before a field's
-	// first subfield into $a).
-	if len(st.d.listeners) == 0 {
-		return su, nil, nil // nobody to tell
-	}
-	served, err := decodeServed(su.format, su.raw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dedup: union %s: the encoded record does not decode: %w", id, err)
-	}
-	return su, served, nil
+	return out
 }
 
-// loadRecords decodes the stored records of keys into st.recs.
+// assembleUnion is unionRecord and its ISO 2709 encoding done on the
+// master's stored bytes: the same record, byte for byte, without
+// decoding the master (see TestAssembleUnionMatchesDecoded). ok is false
+// when the record cannot be written so (a field added that ISO 2709
+// cannot hold, a record over its length limit).
+func assembleUnion(id string, m *splitRecord, added []marc.Field) ([]byte, bool) {
+	fields := make([]marc.RawField, 0, len(m.fields)+len(added)+1)
+	fields = append(fields, marc.RawField{Tag: "001", Data: []byte(id)})
+	seen035 := map[string]bool{}
+	for _, f := range m.fields {
+		var a string
+		if f.Tag == "035" {
+			a = rawSub(f.Data, 'a')
+		}
+		if keepMasterField(f.Tag, a, seen035) {
+			fields = append(fields, f)
+		}
+	}
+	var data []byte
+	for i := range added {
+		start := len(data)
+		var err error
+		if data, err = marc.AppendFieldData(data, &added[i]); err != nil {
+			return nil, false
+		}
+		fields = append(fields, marc.RawField{Tag: added[i].Tag, Data: data[start:len(data):len(data)]})
+	}
+	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Tag < fields[j].Tag })
+	raw, err := marc.AppendISO2709Fields(nil, m.leader, fields)
+	if err != nil || len(raw) > 99999 {
+		return nil, false
+	}
+	return raw, true
+}
+
+// rawSub returns the first subfield code of a canonical data field's
+// bytes (indicators, then delimiter, code, value ...), "" when none.
+func rawSub(data []byte, code byte) string {
+	if len(data) < 2 {
+		return ""
+	}
+	for rest := data[2:]; len(rest) >= 2; {
+		// rest[0] is a delimiter.
+		end := bytes.IndexByte(rest[1:], 0x1f)
+		if end < 0 {
+			end = len(rest) - 1
+		}
+		if rest[1] == code {
+			return string(rest[2 : 1+end])
+		}
+		rest = rest[1+end:]
+	}
+	return ""
+}
+
+// loadRecords reads the stored records of keys: split into st.masters
+// when canonical, else decoded into st.recs.
 func (st *state) loadRecords(keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
 	changes := make([]store.Change, 0, len(keys))
+	var decode []string
 	for _, k := range keys {
 		src, local := splitRecordKey(k)
 		sr, err := st.stx.Record(src, local)
 		if err != nil {
 			return fmt.Errorf("dedup: master %s/%s: %w", src, local, err)
 		}
+		if sr.Format == marc.FormatISO2709 && !sr.Deleted && st.splitMaster(k, sr.Raw) {
+			continue
+		}
 		changes = append(changes, store.Change{Key: []byte(k), Source: src, LocalID: local, New: sr})
+		decode = append(decode, k)
 	}
 	recs := decodeChanges(changes)
-	for i, k := range keys {
+	for i, k := range decode {
 		r := recs[i]
 		if r == nil {
 			var err error

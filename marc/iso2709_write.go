@@ -97,40 +97,30 @@ func AppendISO2709(dst []byte, rec *Record) ([]byte, error) {
 	dst = slices.Grow(dst, size)
 	start := len(dst)
 	dst = append(dst, rec.Leader...)
-	l := dst[start : start+LeaderLen]
-	putDigits(l[0:5], size)
-	l[9] = 'a'
-	l[10], l[11] = '2', '2'
-	putDigits(l[12:17], base)
-	l[20], l[21], l[22], l[23] = '4', '5', '0', '0'
+	putISOLeader(dst[start:start+LeaderLen], size, base)
 
 	pos := 0
 	for i := range rec.Fields {
 		f := &rec.Fields[i]
-		n := lens[i]
-		dst = append(dst, f.Tag...)
-		var num [9]byte
-		putDigits(num[0:4], n)
-		putDigits(num[4:9], pos)
-		dst = append(dst, num[:]...)
-		pos += n
+		dst = appendDirEntry(dst, f.Tag, lens[i], pos)
+		pos += lens[i]
 	}
 	dst = append(dst, fieldTerminator)
 	for i := range rec.Fields {
-		f := &rec.Fields[i]
-		if isControlLayout(f) {
-			dst = append(dst, f.Value...)
-		} else {
-			dst = append(dst, indicatorOrBlank(f.Ind1), indicatorOrBlank(f.Ind2))
-			for _, sf := range f.Subfields {
-				dst = append(dst, subfieldDelim, sf.Code)
-				dst = append(dst, sf.Value...)
-			}
-		}
+		dst = appendFieldData(dst, &rec.Fields[i])
 		dst = append(dst, fieldTerminator)
 	}
 	dst = append(dst, recordTerminator)
 	return dst, nil
+}
+
+// appendDirEntry appends a directory entry: tag, length, starting position.
+func appendDirEntry(dst []byte, tag string, n, pos int) []byte {
+	dst = append(dst, tag...)
+	var num [9]byte
+	putDigits(num[0:4], n)
+	putDigits(num[4:9], pos)
+	return append(dst, num[:]...)
 }
 
 // isoFieldLen returns the encoded length of f including its terminator,

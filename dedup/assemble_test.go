@@ -1,0 +1,95 @@
+package dedup
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/unicat/unicat/marc"
+)
+
+// TestAssembleUnionMatchesDecoded holds the byte path of union records to
+// the decoded one: for every record of the labelled set's base, stored as
+// the store writes it, with 035s and local fields of its own, assembling
+// the union record from the stored bytes gives exactly what encoding
+// unionRecord gives.
+func TestAssembleUnionMatchesDecoded(t *testing.T) {
+	n := 0
+	for i, b := range loadBase(t) {
+		rec := clone(b.rec)
+		// What the filter must handle: system numbers (one repeated), a
+		// bare local number, local fields.
+		rec.Fields = append(rec.Fields,
+			marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "(OCoLC)ocm123"}}},
+			marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: '9', Value: "x"}, {Code: 'a', Value: "(OCoLC)ocm123"}}},
+			marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "4711"}}},
+			marc.Field{Tag: "952", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'o', Value: "895.9 NG-D"}}},
+			marc.Field{Tag: "005", Value: "20240101000000.0"},
+		)
+		raw, err := marc.AppendISO2709(nil, rec)
+		if err != nil {
+			continue // not storable as ISO 2709: stored as MARCXML
+		}
+		stored, err := marc.DecodeISO2709(raw, marc.ReaderOptions{Charset: marc.CharsetUTF8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		split := &splitRecord{raw: raw}
+		var ok bool
+		if split.leader, split.fields, ok = marc.CanonicalISO2709(raw, nil); !ok {
+			t.Fatalf("%s#%d: a record as stored is not canonical", b.file, b.index)
+		}
+		added := []marc.Field{
+			{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: fmt.Sprintf("(src)%d", i)}}},
+			{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "NA-TINH"}, {Code: 'b', Value: "province"}, {Code: 'h', Value: "895.9221 NG-D"}}},
+			{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "NA-VINH"}, {Code: 't', Value: "1-3"}}},
+		}
+		got, ok := assembleUnion("u00000001", split, added)
+		want, err := marc.AppendISO2709(nil, unionRecord("u00000001", stored, added))
+		if err != nil || len(want) > 99999 {
+			if ok {
+				t.Fatalf("%s#%d: assembled a union record the decoded path cannot encode (%v)", b.file, b.index, err)
+			}
+			continue
+		}
+		if !ok {
+			t.Fatalf("%s#%d: not assembled", b.file, b.index)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s#%d: assembled union record differs:\n%q\n%q", b.file, b.index, got, want)
+		}
+		if bytes.Count(got, []byte("(OCoLC)ocm123")) != 1 || bytes.Contains(got, []byte("\x1fa4711\x1e")) || bytes.Contains(got, []byte("\x1fo895.9 NG-D")) {
+			t.Fatalf("%s#%d: master's 035s or local fields not filtered: %q", b.file, b.index, got)
+		}
+		n++
+	}
+	if n < 100 {
+		t.Fatalf("only %d records compared", n)
+	}
+	t.Logf("%d union records assembled from bytes, all equal to the decoded path", n)
+}
+
+// TestAssembleUnionRefuses: an added field ISO 2709 cannot hold sends the
+// union record down the decoded path (and from there to MARCXML).
+func TestAssembleUnionRefuses(t *testing.T) {
+	raw, err := marc.AppendISO2709(nil, &marc.Record{Leader: "00000nam a2200000 a 4500", Fields: []marc.Field{
+		{Tag: "245", Ind1: '1', Ind2: '0', Subfields: []marc.Subfield{{Code: 'a', Value: "Truyện Kiều"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := &splitRecord{raw: raw}
+	split.leader, split.fields, _ = marc.CanonicalISO2709(raw, nil)
+	bad := []marc.Field{{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "(src)a\x1eb"}}}}
+	if _, ok := assembleUnion("u00000001", split, bad); ok {
+		t.Fatal("assembled a field holding a field terminator")
+	}
+	if got := rawSub([]byte("  \x1f9x\x1fa(OCoLC)1\x1fa2"), 'a'); got != "(OCoLC)1" {
+		t.Fatalf("rawSub = %q", got)
+	}
+	if got := rawSub([]byte("  \x1fa\x1fbx"), 'a'); got != "" {
+		t.Fatalf("rawSub of an empty $a = %q", got)
+	}
+	if got := rawSub([]byte("  \x1fbx"), 'a'); got != "" {
+		t.Fatalf("rawSub without $a = %q", got)
+	}
+}

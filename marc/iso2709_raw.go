@@ -1,0 +1,194 @@
+package marc
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// RawField is one field of an ISO 2709 record kept as bytes: Data is what
+// the directory points at (a control field's value, or a data field's
+// indicators and subfields with their delimiters), without the field
+// terminator.
+type RawField struct {
+	Tag  string
+	Data []byte
+}
+
+// CanonicalISO2709 splits raw into its leader and fields when raw is a
+// record exactly as AppendISO2709 writes it, which DecodeISO2709 reads
+// back field for field and byte for byte: "4500" directory map, two
+// indicators, fields in directory order each ending on a field
+// terminator, UTF-8 in NFC, every data field two printable indicators then
+// subfields with codes, no delimiter in a control field. ok is false for
+// anything else (raw must then be decoded to be worked on). The fields
+// alias raw; tags of digits share one string table.
+//
+// It lets a record be re-assembled from a stored one (fields left out,
+// fields added) without decoding and encoding every value: the union
+// records of a catalogue are rebuilt on every change of their holdings.
+func CanonicalISO2709(raw []byte, fields []RawField) (leader []byte, out []RawField, ok bool) {
+	n := len(raw)
+	if n < LeaderLen+2 || raw[n-1] != recordTerminator {
+		return nil, fields, false
+	}
+	leader = raw[:LeaderLen]
+	for _, c := range leader {
+		if c < 0x20 || c > 0x7E {
+			return nil, fields, false
+		}
+	}
+	if leader[9] != 'a' || leader[10] != '2' || leader[11] != '2' || string(leader[20:24]) != "4500" {
+		return nil, fields, false
+	}
+	size, ok1 := atoiDigits(leader[0:], 5)
+	base, ok2 := atoiDigits(leader[12:], 5)
+	if !ok1 || !ok2 || size != n || base < LeaderLen+1 || base > n-1 || (base-LeaderLen-1)%12 != 0 ||
+		raw[base-1] != fieldTerminator {
+		return nil, fields, false
+	}
+	var it norm.Iter
+	if !isUTF8NFC(&it, raw) {
+		return nil, fields, false
+	}
+	pos := base
+	for e := LeaderLen; e < base-1; e += 12 {
+		t := raw[e : e+3]
+		if t[0]-0x20 > 0x5E || t[1]-0x20 > 0x5E || t[2]-0x20 > 0x5E {
+			return nil, fields, false
+		}
+		flen, ok1 := atoiDigits(raw[e+3:], 4)
+		fstart, ok2 := atoiDigits(raw[e+7:], 5)
+		if !ok1 || !ok2 || flen < 1 || base+fstart != pos || pos+flen > n-1 {
+			return nil, fields, false
+		}
+		data := raw[pos : pos+flen-1]
+		if raw[pos+flen-1] != fieldTerminator || bytes.IndexByte(data, fieldTerminator) >= 0 ||
+			bytes.IndexByte(data, recordTerminator) >= 0 {
+			return nil, fields, false
+		}
+		var tag string
+		if d0, d1, d2 := t[0]-'0', t[1]-'0', t[2]-'0'; d0 <= 9 && d1 <= 9 && d2 <= 9 {
+			k := 3 * (int(d0)*100 + int(d1)*10 + int(d2))
+			tag = tagStrings[k : k+3]
+		} else {
+			tag = string(t)
+		}
+		if !canonicalFieldData(tag, data) {
+			return nil, fields, false
+		}
+		fields = append(fields, RawField{Tag: tag, Data: data})
+		pos += flen
+	}
+	if pos != n-1 {
+		return nil, fields, false
+	}
+	return leader, fields, true
+}
+
+// canonicalFieldData reports whether data reads back as it is written:
+// what AppendISO2709 makes of the field DecodeISO2709 builds from it.
+func canonicalFieldData(tag string, data []byte) bool {
+	danish := len(data) > 2 && data[2] == subfieldDelim
+	if tag[0] == '0' && tag[1] == '0' && !danish {
+		return bytes.IndexByte(data, subfieldDelim) < 0 // a control field
+	}
+	// Two printable indicators, then subfields, each a delimiter and a
+	// code; no empty subfield delimiter.
+	if len(data) < 2 || !isPrint(data[0]) || !isPrint(data[1]) || len(data) > 2 && data[2] != subfieldDelim {
+		return false
+	}
+	for i := 2; i < len(data); i++ {
+		if data[i] != subfieldDelim {
+			continue
+		}
+		if i+1 == len(data) {
+			return false
+		}
+		if c := data[i+1]; c <= 0x20 || c >= 0x7F {
+			return false
+		}
+	}
+	return true
+}
+
+// AppendFieldData appends f's ISO 2709 data, as AppendISO2709 writes it
+// without the field terminator, to dst.
+func AppendFieldData(dst []byte, f *Field) ([]byte, error) {
+	if len(f.Tag) != 3 {
+		return dst, fmt.Errorf("marc: encode ISO 2709: %w: tag %q is not 3 bytes", ErrInvalidRecord, f.Tag)
+	}
+	if err := checkISOText(f.Tag, f.Tag); err != nil {
+		return dst, err
+	}
+	if _, err := isoFieldLen(f); err != nil {
+		return dst, err
+	}
+	return appendFieldData(dst, f), nil
+}
+
+func appendFieldData(dst []byte, f *Field) []byte {
+	if isControlLayout(f) {
+		return append(dst, f.Value...)
+	}
+	dst = append(dst, indicatorOrBlank(f.Ind1), indicatorOrBlank(f.Ind2))
+	for _, sf := range f.Subfields {
+		dst = append(dst, subfieldDelim, sf.Code)
+		dst = append(dst, sf.Value...)
+	}
+	return dst
+}
+
+// AppendISO2709Fields appends the record of leader and fields to dst, as
+// AppendISO2709 does for a Record of the same fields: fields is typically
+// what CanonicalISO2709 split, some left out, others added with
+// AppendFieldData. Field data is not checked again.
+func AppendISO2709Fields(dst, leader []byte, fields []RawField) ([]byte, error) {
+	if len(leader) != LeaderLen {
+		return dst, fmt.Errorf("marc: encode ISO 2709: %w: leader is %d bytes, not %d", ErrInvalidRecord, len(leader), LeaderLen)
+	}
+	base := LeaderLen + 12*len(fields) + 1
+	size := base + 1
+	for i := range fields {
+		n := len(fields[i].Data) + 1
+		if n > 9999 {
+			return dst, fmt.Errorf("marc: encode ISO 2709: %w: field %s is %d bytes (at most 9999)", ErrTooLong, fields[i].Tag, n)
+		}
+		if len(fields[i].Tag) != 3 {
+			return dst, fmt.Errorf("marc: encode ISO 2709: %w: field %d: tag %q is not 3 bytes", ErrInvalidRecord, i+1, fields[i].Tag)
+		}
+		size += n
+	}
+	if size > MaxRecordLen {
+		return dst, fmt.Errorf("marc: encode ISO 2709: %w: %d bytes (at most %d)", ErrTooLong, size, MaxRecordLen)
+	}
+	dst = slices.Grow(dst, size)
+	start := len(dst)
+	dst = append(dst, leader...)
+	putISOLeader(dst[start:start+LeaderLen], size, base)
+	pos := 0
+	for i := range fields {
+		n := len(fields[i].Data) + 1
+		dst = appendDirEntry(dst, fields[i].Tag, n, pos)
+		pos += n
+	}
+	dst = append(dst, fieldTerminator)
+	for i := range fields {
+		dst = append(dst, fields[i].Data...)
+		dst = append(dst, fieldTerminator)
+	}
+	return append(dst, recordTerminator), nil
+}
+
+// putISOLeader sets the parts of a leader the encoders compute: record
+// length, leader/09 'a' (UTF-8), indicator and subfield code counts, base
+// address, entry map.
+func putISOLeader(l []byte, size, base int) {
+	putDigits(l[0:5], size)
+	l[9] = 'a'
+	l[10], l[11] = '2', '2'
+	putDigits(l[12:17], base)
+	l[20], l[21], l[22], l[23] = '4', '5', '0', '0'
+}
