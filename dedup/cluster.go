@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/unicat/unicat/marc"
-	"github.com/unicat/unicat/store"
 )
 
 // cluster values: master key, member keys (sorted).
@@ -506,27 +505,14 @@ type splitRecord struct {
 	fields []marc.RawField
 }
 
-// splitMaster splits the stored ISO 2709 of a master when it is
-// canonical, which the records we store nearly always are: the union
-// record is then assembled from its bytes, not decoded and encoded again.
-func (st *state) splitMaster(key string, raw []byte) bool {
-	leader, fields, ok := marc.CanonicalISO2709(raw, nil)
-	if ok {
-		st.masters[key] = &splitRecord{raw: raw, leader: leader, fields: fields}
-	}
-	return ok
-}
-
 // buildUnions rebuilds the queued union records, reading the masters not
 // in memory already in one pass.
 func (st *state) buildUnions() error {
 	var need []string
 	for _, j := range st.jobs {
-		if _, ok := st.masters[j.master]; !ok {
-			if raw, ok := st.raws[j.master]; !ok || !st.splitMaster(j.master, raw) {
-				if _, ok := st.recs[j.master]; !ok {
-					need = append(need, j.master)
-				}
+		if _, ok := st.raws[j.master]; !ok {
+			if _, ok := st.recs[j.master]; !ok {
+				need = append(need, j.master)
 			}
 		}
 		// Everything buildUnion reads, in memory before going parallel.
@@ -639,7 +625,21 @@ type holdingLib struct {
 // one 035 per member "(source)localid", one 852 per holding library.
 func (st *state) buildUnion(seq uint64, master string, members []string) (*storedUnion, *marc.Record, error) {
 	id := unionID(seq)
-	split, mrec := st.masters[master], st.recs[master] // loaded by buildUnions
+	// The master as stored (loaded by buildUnions): split when it is
+	// canonical, as the records we store nearly always are, so the union
+	// record is assembled from its bytes; else decoded.
+	var split *splitRecord
+	mrec := st.recs[master]
+	if raw := st.raws[master]; raw != nil {
+		if leader, fields, ok := marc.CanonicalISO2709(raw, nil); ok {
+			split = &splitRecord{raw: raw, leader: leader, fields: fields}
+		} else if mrec == nil {
+			var err error
+			if mrec, err = decodeServed(fmtISO2709, raw); err != nil {
+				return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
+			}
+		}
+	}
 	if split == nil && mrec == nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s not loaded", id, displayKey(master))
 	}
@@ -856,34 +856,23 @@ func rawSub(data []byte, code byte) string {
 	return ""
 }
 
-// loadRecords reads the stored records of keys: split into st.masters
-// when canonical, else decoded into st.recs.
+// loadRecords reads the stored records of keys: ISO 2709 into st.raws
+// (buildUnion splits or decodes them, in parallel), others decoded into
+// st.recs.
 func (st *state) loadRecords(keys []string) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	changes := make([]store.Change, 0, len(keys))
-	var decode []string
 	for _, k := range keys {
 		src, local := splitRecordKey(k)
 		sr, err := st.stx.Record(src, local)
 		if err != nil {
 			return fmt.Errorf("dedup: master %s/%s: %w", src, local, err)
 		}
-		if sr.Format == marc.FormatISO2709 && !sr.Deleted && st.splitMaster(k, sr.Raw) {
+		if sr.Format == marc.FormatISO2709 && !sr.Deleted {
+			st.raws[k] = sr.Raw
 			continue
 		}
-		changes = append(changes, store.Change{Key: []byte(k), Source: src, LocalID: local, New: sr})
-		decode = append(decode, k)
-	}
-	recs := decodeChanges(changes)
-	for i, k := range decode {
-		r := recs[i]
-		if r == nil {
-			var err error
-			if r, err = changes[i].New.Record(); err != nil {
-				return fmt.Errorf("dedup: master %s: %w", displayKey(k), err)
-			}
+		r, err := sr.Record()
+		if err != nil {
+			return fmt.Errorf("dedup: master %s: %w", displayKey(k), err)
 		}
 		st.recs[k] = r
 	}

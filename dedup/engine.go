@@ -49,8 +49,7 @@ type state struct {
 	sources  map[string]Source
 	profs    map[string]*profile     // nil value: the record is gone
 	recs     map[string]*marc.Record // decoded records, by key
-	raws     map[string][]byte       // stored ISO 2709 of this batch's records
-	masters  map[string]*splitRecord // canonical masters split (buildUnions)
+	raws     map[string][]byte       // stored ISO 2709 of records, by key
 	touched  map[string]bool         // records whose profile or holdings changed
 	seeds    map[string]bool         // records whose cluster must be recomputed
 	jobs     []unionJob              // union records to rebuild
@@ -73,7 +72,6 @@ func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
 		profs:   map[string]*profile{},
 		recs:    map[string]*marc.Record{},
 		raws:    map[string][]byte{},
-		masters: map[string]*splitRecord{},
 		touched: map[string]bool{},
 		seeds:   map[string]bool{},
 	}
