@@ -134,6 +134,11 @@ func (s *Store) Apply(b Batch) (Result, error) {
 // takes no lock, so an importer can prepare the next batch while the
 // last one commits.
 func (s *Store) Prepare(b Batch) (*Prepared, error) {
+	return s.prepare(b, maxWorkers())
+}
+
+// prepare is Prepare on up to workers goroutines.
+func (s *Store) prepare(b Batch, workers int) (*Prepared, error) {
 	if err := checkSourceID(b.Source); err != nil {
 		return nil, err
 	}
@@ -147,7 +152,7 @@ func (s *Store) Prepare(b Batch) (*Prepared, error) {
 	}
 	p := &Prepared{source: b.Source, checkpoint: b.Checkpoint, now: now.UTC(), ops: ops}
 	errs := make([]error, len(ops))
-	parallel(len(ops), func(i int) { errs[i] = ops[i].encode() })
+	parallel(len(ops), workers, func(i int) { errs[i] = ops[i].encode() })
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("store: source %q record %q: %w", b.Source, ops[i].localID, err)
@@ -175,7 +180,7 @@ func (s *Store) Prepare(b Batch) (*Prepared, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("store: prepare batch of %q: %w", b.Source, err)
 	}
-	parallel(len(ops), func(i int) {
+	parallel(len(ops), workers, func(i int) {
 		o := &ops[i]
 		if o.del || unchanged[i] {
 			return
@@ -234,10 +239,12 @@ func (s *Store) Commit(p *Prepared) (Result, error) {
 	return res, nil
 }
 
-// parallel runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines; small
+// maxWorkers is how many goroutines a batch's preparation uses at most.
+func maxWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
+
+// parallel runs fn(0) … fn(n-1) on up to workers goroutines; small
 // batches stay on this one.
-func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), 8)
+func parallel(n, workers int, fn func(i int)) {
 	if n < 64 || workers < 2 {
 		for i := 0; i < n; i++ {
 			fn(i)

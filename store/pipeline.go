@@ -81,7 +81,10 @@ func (pl *Pipeline) Submit(b Batch, after func(Result)) error {
 	if err := pl.failed(); err != nil {
 		return err
 	}
-	p, err := pl.s.Prepare(b)
+	// The committing goroutine is an import's critical path: preparing on
+	// every core would make it take turns with the preparing ones (the Go
+	// scheduler has no priorities), so one core is left to it.
+	p, err := pl.s.prepare(b, max(1, maxWorkers()-1))
 	if err != nil {
 		return err
 	}
