@@ -797,7 +797,7 @@ func unionRecord(id string, mrec *marc.Record, added []marc.Field) *marc.Record 
 		}
 	}
 	out.Fields = append(out.Fields, added...)
-	sort.SliceStable(out.Fields, func(i, j int) bool { return out.Fields[i].Tag < out.Fields[j].Tag })
+	slices.SortStableFunc(out.Fields, func(a, b marc.Field) int { return strings.Compare(a.Tag, b.Tag) })
 	return out
 }
 
@@ -828,7 +828,7 @@ func assembleUnion(id string, m *splitRecord, added []marc.Field) ([]byte, bool)
 		}
 		fields = append(fields, marc.RawField{Tag: added[i].Tag, Data: data[start:len(data):len(data)]})
 	}
-	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Tag < fields[j].Tag })
+	slices.SortStableFunc(fields, func(a, b marc.RawField) int { return strings.Compare(a.Tag, b.Tag) })
 	raw, err := marc.AppendISO2709Fields(nil, m.leader, fields)
 	if err != nil || len(raw) > 99999 {
 		return nil, false

@@ -53,6 +53,7 @@ func CanonicalISO2709(raw []byte, fields []RawField) (leader []byte, out []RawFi
 	if !isUTF8NFC(&it, raw) {
 		return nil, fields, false
 	}
+	fields = slices.Grow(fields, (base-LeaderLen-1)/12)
 	pos := base
 	for e := LeaderLen; e < base-1; e += 12 {
 		t := raw[e : e+3]
