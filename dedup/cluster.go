@@ -509,17 +509,25 @@ type splitRecord struct {
 // in memory already in one pass.
 func (st *state) buildUnions() error {
 	var need []string
+	profs := map[string]*profile{}
 	for _, j := range st.jobs {
 		if _, ok := st.raws[j.master]; !ok {
 			if _, ok := st.recs[j.master]; !ok {
 				need = append(need, j.master)
 			}
 		}
-		// Everything buildUnion reads, in memory before going parallel.
-		for _, k := range j.members {
-			if _, err := st.profile(k); err != nil {
+		// Everything buildUnion reads, in memory before going parallel
+		// (held here: the profile cache may drop what it read first).
+		for i := 0; i <= len(j.members); i++ {
+			k := j.master
+			if i < len(j.members) {
+				k = j.members[i]
+			}
+			p, err := st.profile(k)
+			if err != nil {
 				return err
 			}
+			profs[k] = p
 			st.source(sourceOf(k))
 		}
 	}
@@ -534,7 +542,7 @@ func (st *state) buildUnions() error {
 	out := make([]built, len(st.jobs))
 	parallel(len(st.jobs), func(i int) {
 		j := &st.jobs[i]
-		out[i].su, out[i].rec, out[i].err = st.buildUnion(j.seq, j.master, j.members)
+		out[i].su, out[i].rec, out[i].err = st.buildUnion(j.seq, j.master, j.members, profs)
 	})
 	for i, j := range st.jobs {
 		if out[i].err != nil {
@@ -623,7 +631,7 @@ type holdingLib struct {
 // buildUnion makes the served record of a cluster: the master's
 // bibliographic fields (its local fields left out), 001 = the union id,
 // one 035 per member "(source)localid", one 852 per holding library.
-func (st *state) buildUnion(seq uint64, master string, members []string) (*storedUnion, *marc.Record, error) {
+func (st *state) buildUnion(seq uint64, master string, members []string, profs map[string]*profile) (*storedUnion, *marc.Record, error) {
 	id := unionID(seq)
 	// The master as stored (loaded by buildUnions): split when it is
 	// canonical, as the records we store nearly always are, so the union
@@ -643,7 +651,7 @@ func (st *state) buildUnion(seq uint64, master string, members []string) (*store
 	if split == nil && mrec == nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s not loaded", id, displayKey(master))
 	}
-	libs, err := st.holdings(id, master, members)
+	libs, err := st.holdings(id, master, members, profs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -721,14 +729,14 @@ func (st *state) buildUnion(seq uint64, master string, members []string) (*store
 // holdings returns the holding libraries of a cluster, one per library
 // code, ordered by source priority then code; the master's library
 // gives its branch and call number first.
-func (st *state) holdings(id, master string, members []string) ([]*holdingLib, error) {
+func (st *state) holdings(id, master string, members []string, profs map[string]*profile) ([]*holdingLib, error) {
 	var libs []*holdingLib
 	byCode := map[string]*holdingLib{}
 	for i, k := range append([]string{master}, members...) {
 		if i > 0 && k == master {
 			continue
 		}
-		p := st.peekProfile(k)
+		p := profs[k]
 		if p == nil {
 			return nil, fmt.Errorf("dedup: union %s: member %s has no profile", id, displayKey(k))
 		}

@@ -255,16 +255,6 @@ func (c *profileCache) del(key string) {
 
 func (c *profileCache) reset() { c.cur, c.old = nil, nil }
 
-// peekProfile returns a profile already in memory, without touching the
-// bucket or the caches: safe from several goroutines while nothing writes.
-func (st *state) peekProfile(key string) *profile {
-	if p, ok := st.profs[key]; ok {
-		return p
-	}
-	p, _ := st.d.cache.get(key)
-	return p
-}
-
 // loadCandidates makes the candidate index ready for this transaction:
 // it must be called before anything is written, and it is current again
 // only if the transaction commits (see candIndex).
