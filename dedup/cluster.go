@@ -539,24 +539,24 @@ func (st *state) buildUnions() error {
 		rec *marc.Record
 		err error
 	}
+	// Built on other goroutines, written here as they come, in order.
 	out := make([]built, len(st.jobs))
-	parallel(len(st.jobs), func(i int) {
+	err := pipelined(len(st.jobs), func(i int) {
 		j := &st.jobs[i]
 		out[i].su, out[i].rec, out[i].err = st.buildUnion(j.seq, j.master, j.members, profs)
-	})
-	for i, j := range st.jobs {
+	}, func(i int) error {
 		if out[i].err != nil {
 			return out[i].err
 		}
 		if st.stats != nil {
 			st.stats.Clusters++
 		}
-		if err := st.putUnion(unionID(j.seq), out[i].su, out[i].rec); err != nil {
-			return err
-		}
-	}
+		err := st.putUnion(unionID(st.jobs[i].seq), out[i].su, out[i].rec)
+		out[i] = built{}
+		return err
+	})
 	st.jobs = st.jobs[:0]
-	return nil
+	return err
 }
 
 // retire marks a union id deleted: merged into aliasOf, or emptied.

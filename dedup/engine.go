@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -729,6 +730,55 @@ func parallelW(n, workers int, fn func(w, i int)) {
 		}(w, lo, min(lo+step, n))
 	}
 	wg.Wait()
+}
+
+// pipelined runs work(0) … work(n-1) on other goroutines, taken in order,
+// and consume(i) on this one as soon as work(i) is done, in order: a
+// serial stage (writing to the transaction) overlaps the parallel one.
+// The first error of consume stops it; work not started is skipped, and
+// pipelined returns once no goroutine runs work.
+func pipelined(n int, work func(i int), consume func(i int) error) error {
+	workers := parallelWorkers(n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			work(i)
+			if err := consume(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	ready := make([]chan struct{}, n)
+	for i := range ready {
+		ready[i] = make(chan struct{})
+	}
+	var next atomic.Int64
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if !stop.Load() {
+					work(i)
+				}
+				close(ready[i])
+			}
+		}()
+	}
+	var err error
+	for i := 0; i < n && err == nil; i++ {
+		<-ready[i]
+		err = consume(i)
+	}
+	stop.Store(true)
+	wg.Wait()
+	return err
 }
 
 // ApplyChanges implements store.Hook: it re-profiles the changed records,
