@@ -72,3 +72,23 @@ func TestPipelined(t *testing.T) {
 		t.Fatalf("error at item 10: got %v after %d calls", err, calls)
 	}
 }
+
+// TestProfileTailEncoding: a profile whose encoding Prepare made ahead
+// stores the same bytes as one encoded whole, once its ordinal is known.
+func TestProfileTailEncoding(t *testing.T) {
+	d := New(Options{})
+	whole := d.buildProfile(kieu.record(), "852", "NA-TINH")
+	ahead := d.buildProfile(kieu.record(), "852", "NA-TINH")
+	ahead.tail = ahead.encodeTail(nil)
+	whole.ord, ahead.ord = 4711, 4711
+	a, b := whole.encode(nil), ahead.encode(nil)
+	if string(a) != string(b) {
+		t.Fatalf("encoded ahead %q, whole %q", b, a)
+	}
+	if ahead.tail != nil {
+		t.Fatal("the tail is kept after use")
+	}
+	if again := ahead.encode(nil); string(again) != string(a) {
+		t.Fatalf("encoded again %q, want %q", again, a)
+	}
+}

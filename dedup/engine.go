@@ -371,6 +371,7 @@ func (d *Deduper) Prepare(sr *store.SourceRecord) any {
 	pr := &prepared{key: string(store.RecordKey(sr.Source, sr.LocalID)), set: set, src: src}
 	if pr.rec, pr.err = sr.Record(); pr.err == nil {
 		pr.prof = set.buildProfile(pr.rec, src.Holdings, src.LibraryCode)
+		pr.prof.tail = pr.prof.encodeTail(nil)
 	}
 	return pr
 }

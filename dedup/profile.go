@@ -48,6 +48,9 @@ type profile struct {
 	ord   uint32
 	kkind []byte
 	khash []uint32
+	// tail is the encoding after the ordinal, made by Prepare off the
+	// commit's path; encode uses it once and drops it.
+	tail []byte
 
 	// Rest: display and union-building values.
 	display  string // 245 as displayed, for explanations
@@ -593,6 +596,16 @@ const profileEncV2 = 2
 func (p *profile) encode(dst []byte) []byte {
 	dst = append(dst, profileEncV2)
 	dst = binary.AppendUvarint(dst, uint64(p.ord))
+	if p.tail != nil {
+		dst = append(dst, p.tail...)
+		p.tail = nil
+		return dst
+	}
+	return p.encodeTail(dst)
+}
+
+// encodeTail appends the encoding of p after its ordinal.
+func (p *profile) encodeTail(dst []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(p.khash)))
 	for i, h := range p.khash {
 		dst = append(dst, p.kkind[i])
