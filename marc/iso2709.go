@@ -478,13 +478,7 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 		e := &ents[i]
 		f := &out.Fields[i]
 		t := rec[e.tag : e.tag+3]
-		var tag string
-		if d0, d1, d2 := t[0]-'0', t[1]-'0', t[2]-'0'; d0 <= 9 && d1 <= 9 && d2 <= 9 {
-			n := 3 * (int(d0)*100 + int(d1)*10 + int(d2))
-			tag = tagStrings[n : n+3]
-		} else {
-			tag = string(t)
-		}
+		tag := tagString(t)
 		f.Tag = tag
 		a, b := e.start, e.end
 		if tag[0] == '0' && tag[1] == '0' && !(b-a > indCount && rec[a+indCount] == subfieldDelim) {
@@ -567,6 +561,15 @@ var tagStrings = func() string {
 	}
 	return string(b)
 }()
+
+// tagString returns the tag t as a string, numeric tags from tagStrings.
+func tagString(t []byte) string {
+	if d0, d1, d2 := t[0]-'0', t[1]-'0', t[2]-'0'; d0 <= 9 && d1 <= 9 && d2 <= 9 {
+		n := 3 * (int(d0)*100 + int(d1)*10 + int(d2))
+		return tagStrings[n : n+3]
+	}
+	return string(t)
+}
 
 func isPrint(c byte) bool { return c >= 0x20 && c <= 0x7E }
 

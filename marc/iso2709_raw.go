@@ -70,13 +70,7 @@ func CanonicalISO2709(raw []byte, fields []RawField) (leader []byte, out []RawFi
 			bytes.IndexByte(data, recordTerminator) >= 0 {
 			return nil, fields, false
 		}
-		var tag string
-		if d0, d1, d2 := t[0]-'0', t[1]-'0', t[2]-'0'; d0 <= 9 && d1 <= 9 && d2 <= 9 {
-			k := 3 * (int(d0)*100 + int(d1)*10 + int(d2))
-			tag = tagStrings[k : k+3]
-		} else {
-			tag = string(t)
-		}
+		tag := tagString(t)
 		if !canonicalFieldData(tag, data) {
 			return nil, fields, false
 		}
