@@ -34,9 +34,8 @@ func TestAssembleUnionMatchesDecoded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		split := &splitRecord{raw: raw}
-		var ok bool
-		if split.leader, split.fields, ok = marc.CanonicalISO2709(raw, nil); !ok {
+		leader, fields, ok := marc.CanonicalISO2709(raw, nil)
+		if !ok {
 			t.Fatalf("%s#%d: a record as stored is not canonical", b.file, b.index)
 		}
 		added := []marc.Field{
@@ -44,7 +43,7 @@ func TestAssembleUnionMatchesDecoded(t *testing.T) {
 			{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "NA-TINH"}, {Code: 'b', Value: "province"}, {Code: 'h', Value: "895.9221 NG-D"}}},
 			{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "NA-VINH"}, {Code: 't', Value: "1-3"}}},
 		}
-		got, ok := assembleUnion("u00000001", split, added)
+		got, ok := assembleUnion("u00000001", leader, fields, added)
 		want, err := marc.AppendISO2709(nil, unionRecord("u00000001", stored, added))
 		if err != nil || len(want) > 99999 {
 			if ok {
@@ -77,10 +76,9 @@ func TestAssembleUnionRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	split := &splitRecord{raw: raw}
-	split.leader, split.fields, _ = marc.CanonicalISO2709(raw, nil)
+	leader, fields, _ := marc.CanonicalISO2709(raw, nil)
 	bad := []marc.Field{{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "(src)a\x1eb"}}}}
-	if _, ok := assembleUnion("u00000001", split, bad); ok {
+	if _, ok := assembleUnion("u00000001", leader, fields, bad); ok {
 		t.Fatal("assembled a field holding a field terminator")
 	}
 	if got := rawSub([]byte("  \x1f9x\x1fa(OCoLC)1\x1fa2"), 'a'); got != "(OCoLC)1" {

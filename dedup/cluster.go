@@ -498,13 +498,6 @@ func (st *state) writeCluster(seq uint64, members []string, old *oldCluster, old
 	return nil
 }
 
-// splitRecord is a stored record as marc.CanonicalISO2709 splits it.
-type splitRecord struct {
-	raw    []byte
-	leader []byte
-	fields []marc.RawField
-}
-
 // buildUnions rebuilds the queued union records, reading the masters not
 // in memory already in one pass.
 func (st *state) buildUnions() error {
@@ -633,22 +626,8 @@ type holdingLib struct {
 // one 035 per member "(source)localid", one 852 per holding library.
 func (st *state) buildUnion(seq uint64, master string, members []string, profs map[string]*profile) (*storedUnion, *marc.Record, error) {
 	id := unionID(seq)
-	// The master as stored (loaded by buildUnions): split when it is
-	// canonical, as the records we store nearly always are, so the union
-	// record is assembled from its bytes; else decoded.
-	var split *splitRecord
-	mrec := st.recs[master]
-	if raw := st.raws[master]; raw != nil {
-		if leader, fields, ok := marc.CanonicalISO2709(raw, nil); ok {
-			split = &splitRecord{raw: raw, leader: leader, fields: fields}
-		} else if mrec == nil {
-			var err error
-			if mrec, err = decodeServed(fmtISO2709, raw); err != nil {
-				return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
-			}
-		}
-	}
-	if split == nil && mrec == nil {
+	raw, mrec := st.raws[master], st.recs[master] // loaded by buildUnions
+	if raw == nil && mrec == nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s not loaded", id, displayKey(master))
 	}
 	libs, err := st.holdings(id, master, members, profs)
@@ -656,6 +635,37 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 		return nil, nil, err
 	}
 	su := &storedUnion{}
+	added := unionAdditions(members, libs)
+	for _, h := range libs {
+		su.libraries = appendUniq(su.libraries, h.code)
+		if h.level != "" {
+			su.levels = appendUniq(su.levels, h.level)
+		}
+	}
+	sort.Strings(su.libraries)
+	sort.Strings(su.levels)
+	if su.format, su.raw, err = encodeServed(id, raw, mrec, added); err != nil {
+		return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
+	}
+	if len(st.d.listeners) == 0 {
+		return su, nil, nil // nobody to tell
+	}
+	// Listeners get the record as it reads back from the store: the
+	// search index checksums it and later checks a stored copy against
+	// that, and the encodings do not carry everything a record in memory
+	// can hold (MARCXML drops control characters and subfield codes its
+	// schema forbids; ISO 2709 turns text before a field's first subfield
+	// into $a).
+	served, err := decodeServed(su.format, su.raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dedup: union %s: the encoded record does not decode: %w", id, err)
+	}
+	return su, served, nil
+}
+
+// unionAdditions returns the fields a union record adds to its master's:
+// one 035 "(source)localid" per member, one 852 per holding library.
+func unionAdditions(members []string, libs []*holdingLib) []marc.Field {
 	added := make([]marc.Field, 0, len(members)+len(libs))
 	for _, k := range members {
 		src, local := splitRecordKey(k)
@@ -677,53 +687,36 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 			sf = append(sf, marc.Subfield{Code: 't', Value: fmt.Sprintf("1-%d", h.copies)})
 		}
 		added = append(added, marc.Field{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: sf})
-		su.libraries = appendUniq(su.libraries, h.code)
-		if h.level != "" {
-			su.levels = appendUniq(su.levels, h.level)
-		}
 	}
-	sort.Strings(su.libraries)
-	sort.Strings(su.levels)
-	var raw []byte
-	ok := false
-	if split != nil {
-		raw, ok = assembleUnion(id, split, added)
-		if !ok && mrec == nil {
-			// Something ISO 2709 cannot hold: decode and take the long way.
-			if mrec, err = decodeServed(fmtISO2709, split.raw); err != nil {
-				return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
+	return added
+}
+
+// encodeServed returns the union record of a master and the fields added
+// to it as stored: assembled from the master's stored ISO 2709 (raw) when
+// it is canonical, as the records we store nearly always are; else
+// through the decoded master (mrec, or raw decoded), in MARCXML when ISO
+// 2709 cannot hold the record.
+func encodeServed(id string, raw []byte, mrec *marc.Record, added []marc.Field) (format byte, out []byte, err error) {
+	if raw != nil {
+		if leader, fields, ok := marc.CanonicalISO2709(raw, nil); ok {
+			if out, ok := assembleUnion(id, leader, fields, added); ok {
+				return fmtISO2709, out, nil
+			}
+		}
+		if mrec == nil {
+			if mrec, err = decodeServed(fmtISO2709, raw); err != nil {
+				return 0, nil, err
 			}
 		}
 	}
-	if ok {
-		su.format, su.raw = fmtISO2709, raw
-	} else {
-		out := unionRecord(id, mrec, added)
-		raw, err := marc.AppendISO2709(nil, out)
-		if err == nil && len(raw) <= 99999 {
-			su.format, su.raw = fmtISO2709, raw
-		} else {
-			xml, xerr := appendMARCXML(out)
-			if xerr != nil {
-				return nil, nil, fmt.Errorf("dedup: encode union %s: %w", id, xerr)
-			}
-			su.format, su.raw = fmtMARCXML, xml
-		}
+	rec := unionRecord(id, mrec, added)
+	if out, err := marc.AppendISO2709(nil, rec); err == nil && len(out) <= 99999 {
+		return fmtISO2709, out, nil
 	}
-	if len(st.d.listeners) == 0 {
-		return su, nil, nil // nobody to tell
+	if out, err = appendMARCXML(rec); err != nil {
+		return 0, nil, fmt.Errorf("encode: %w", err)
 	}
-	// Listeners get the record as it reads back from the store: the
-	// search index checksums it and later checks a stored copy against
-	// that, and the encodings do not carry everything a record in memory
-	// can hold (MARCXML drops control characters and subfield codes its
-	// schema forbids; ISO 2709 turns text before a field's first subfield
-	// into $a).
-	served, err := decodeServed(su.format, su.raw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dedup: union %s: the encoded record does not decode: %w", id, err)
-	}
-	return su, served, nil
+	return fmtMARCXML, out, nil
 }
 
 // holdings returns the holding libraries of a cluster, one per library
@@ -814,11 +807,11 @@ func unionRecord(id string, mrec *marc.Record, added []marc.Field) *marc.Record 
 // decoding the master (see TestAssembleUnionMatchesDecoded). ok is false
 // when the record cannot be written so (a field added that ISO 2709
 // cannot hold, a record over its length limit).
-func assembleUnion(id string, m *splitRecord, added []marc.Field) ([]byte, bool) {
-	fields := make([]marc.RawField, 0, len(m.fields)+len(added)+1)
+func assembleUnion(id string, leader []byte, master []marc.RawField, added []marc.Field) ([]byte, bool) {
+	fields := make([]marc.RawField, 0, len(master)+len(added)+1)
 	fields = append(fields, marc.RawField{Tag: "001", Data: []byte(id)})
 	seen035 := map[string]bool{}
-	for _, f := range m.fields {
+	for _, f := range master {
 		var a string
 		if f.Tag == "035" {
 			a = rawSub(f.Data, 'a')
@@ -837,7 +830,7 @@ func assembleUnion(id string, m *splitRecord, added []marc.Field) ([]byte, bool)
 		fields = append(fields, marc.RawField{Tag: added[i].Tag, Data: data[start:len(data):len(data)]})
 	}
 	slices.SortStableFunc(fields, func(a, b marc.RawField) int { return strings.Compare(a.Tag, b.Tag) })
-	raw, err := marc.AppendISO2709Fields(nil, m.leader, fields)
+	raw, err := marc.AppendISO2709Fields(nil, leader, fields)
 	if err != nil || len(raw) > 99999 {
 		return nil, false
 	}
