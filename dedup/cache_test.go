@@ -2,7 +2,6 @@ package dedup
 
 import (
 	"fmt"
-	"sync/atomic"
 	"testing"
 )
 
@@ -33,43 +32,6 @@ func TestProfileCacheKeepsRecent(t *testing.T) {
 	c.reset()
 	if _, ok := c.get(key(n - 2)); ok {
 		t.Fatal("profile cached after reset")
-	}
-}
-
-// TestPipelined checks the overlap of the union build and its writes:
-// every item is consumed once, in order, after its work; an error of
-// consume stops it and is returned.
-func TestPipelined(t *testing.T) {
-	for _, n := range []int{0, 1, 31, 1000} {
-		done := make([]atomic.Bool, n)
-		var got []int
-		err := pipelined(n, func(i int) { done[i].Store(true) }, func(i int) error {
-			if !done[i].Load() {
-				t.Fatalf("n=%d: item %d consumed before its work", n, i)
-			}
-			got = append(got, i)
-			return nil
-		})
-		if err != nil || len(got) != n {
-			t.Fatalf("n=%d: %d consumed, error %v", n, len(got), err)
-		}
-		for i, v := range got {
-			if v != i {
-				t.Fatalf("n=%d: consumed %v, not in order", n, got[:i+1])
-			}
-		}
-	}
-	stopErr := fmt.Errorf("disk full")
-	calls := 0
-	err := pipelined(1000, func(int) {}, func(i int) error {
-		calls++
-		if i == 10 {
-			return stopErr
-		}
-		return nil
-	})
-	if err != stopErr || calls != 11 {
-		t.Fatalf("error at item 10: got %v after %d calls", err, calls)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unicat/unicat/internal/parallel"
 	"github.com/unicat/unicat/marc"
 )
 
@@ -534,7 +535,7 @@ func (st *state) buildUnions() error {
 	}
 	// Built on other goroutines, written here as they come, in order.
 	out := make([]built, len(st.jobs))
-	err := pipelined(len(st.jobs), func(i int) {
+	err := parallel.Ordered(len(st.jobs), parallel.Workers(len(st.jobs), minParallel), func(i int) {
 		j := &st.jobs[i]
 		out[i].su, out[i].rec, out[i].err = st.buildUnion(j.seq, j.master, j.members, profs)
 	}, func(i int) error {

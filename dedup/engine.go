@@ -6,15 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"sort"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
 
+	"github.com/unicat/unicat/internal/parallel"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
 )
@@ -416,21 +414,14 @@ func (st *state) prepare(changes []store.Change) []prepared {
 			pr.prof = st.set.buildProfile(rec, src.Holdings, src.LibraryCode)
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), 8)
-	if len(todo) < 64 || workers < 2 {
-		work(0, len(todo))
-		return out
-	}
-	var wg sync.WaitGroup
-	step := (len(todo) + workers - 1) / workers
-	for lo := 0; lo < len(todo); lo += step {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			work(lo, hi)
-		}(lo, min(lo+step, len(todo)))
-	}
-	wg.Wait()
+	// One contiguous chunk per goroutine: decodeChanges reads a chunk
+	// with one reader.
+	chunks := parallel.Workers(len(todo), 64)
+	step := (len(todo) + chunks - 1) / max(chunks, 1)
+	parallel.For(chunks, chunks, func(_, c int) error {
+		work(min(c*step, len(todo)), min((c+1)*step, len(todo)))
+		return nil
+	})
 	return out
 }
 
@@ -604,7 +595,10 @@ func (st *state) link(jobs []linkJob) error {
 				return err
 			}
 		}
-		parallel(len(jobs), func(i int) { jobs[i].compare() })
+		parallel.For(len(jobs), parallel.Workers(len(jobs), minParallel), func(_, i int) error {
+			jobs[i].compare()
+			return nil
+		})
 	} else if err := st.linkParallel(jobs); err != nil {
 		return err
 	}
@@ -627,11 +621,10 @@ type linkWorker struct {
 	rtx      *bbolt.Tx
 	profiles *bbolt.Bucket
 	read     map[string]*profile // decoded from rtx, for the cache
-	err      error
 }
 
 func (st *state) linkParallel(jobs []linkJob) error {
-	workers := make([]linkWorker, parallelWorkers(len(jobs)))
+	workers := make([]linkWorker, parallel.Workers(len(jobs), minParallel))
 	defer func() {
 		for i := range workers {
 			if workers[i].rtx != nil {
@@ -647,11 +640,8 @@ func (st *state) linkParallel(jobs []linkJob) error {
 		}
 		w.rtx, w.profiles, w.read = rtx, rtx.Bucket(bucketProfiles), map[string]*profile{}
 	}
-	parallelW(len(jobs), len(workers), func(wi, i int) {
+	err := parallel.For(len(jobs), len(workers), func(wi, i int) error {
 		w := &workers[wi]
-		if w.err != nil {
-			return
-		}
 		get := func(key string) (*profile, error) {
 			if p, ok := st.profs[key]; ok {
 				return p, nil
@@ -677,15 +667,17 @@ func (st *state) linkParallel(jobs []linkJob) error {
 			w.read[key] = p
 			return p, nil
 		}
-		if w.err = st.collect(&jobs[i], get); w.err == nil {
-			jobs[i].compare()
+		if err := st.collect(&jobs[i], get); err != nil {
+			return err
 		}
+		jobs[i].compare()
+		return nil
 	})
+	if err != nil {
+		return err
+	}
 	for i := range workers {
 		w := &workers[i]
-		if w.err != nil {
-			return w.err
-		}
 		for k, p := range w.read {
 			if p != nil {
 				st.d.cache.put(k, p)
@@ -695,92 +687,8 @@ func (st *state) linkParallel(jobs []linkJob) error {
 	return nil
 }
 
-// parallelWorkers is how many goroutines parallel uses for n jobs.
-func parallelWorkers(n int) int {
-	workers := min(runtime.GOMAXPROCS(0), 8)
-	if n < 32 || workers < 2 {
-		return 1
-	}
-	return workers
-}
-
-// parallel runs fn(0) … fn(n-1) on up to GOMAXPROCS goroutines; small
-// jobs stay on this one.
-func parallel(n int, fn func(i int)) {
-	parallelW(n, parallelWorkers(n), func(_, i int) { fn(i) })
-}
-
-// parallelW runs fn(w, i) for i in [0, n) on workers goroutines, each
-// taking a contiguous range; w is the goroutine's number.
-func parallelW(n, workers int, fn func(w, i int)) {
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			fn(0, i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + workers - 1) / workers
-	for w, lo := 0, 0; lo < n; w, lo = w+1, lo+step {
-		wg.Add(1)
-		go func(w, lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				fn(w, i)
-			}
-		}(w, lo, min(lo+step, n))
-	}
-	wg.Wait()
-}
-
-// pipelined runs work(0) … work(n-1) on other goroutines, taken in order,
-// and consume(i) on this one as soon as work(i) is done, in order: a
-// serial stage (writing to the transaction) overlaps the parallel one.
-// The first error of consume stops it; work not started is skipped, and
-// pipelined returns once no goroutine runs work.
-func pipelined(n int, work func(i int), consume func(i int) error) error {
-	workers := parallelWorkers(n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			work(i)
-			if err := consume(i); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	ready := make([]chan struct{}, n)
-	for i := range ready {
-		ready[i] = make(chan struct{})
-	}
-	var next atomic.Int64
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if !stop.Load() {
-					work(i)
-				}
-				close(ready[i])
-			}
-		}()
-	}
-	var err error
-	for i := 0; i < n && err == nil; i++ {
-		<-ready[i]
-		err = consume(i)
-	}
-	stop.Store(true)
-	wg.Wait()
-	return err
-}
+// minParallel is the fewest jobs worth spreading over several cores.
+const minParallel = 32
 
 // ApplyChanges implements store.Hook: it re-profiles the changed records,
 // re-links them and recomputes the clusters they touch, all in tx.

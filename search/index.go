@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"go.etcd.io/bbolt"
 
 	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/internal/parallel"
 )
 
 // Index is the search index kept in the store's bbolt file. It has no
@@ -299,8 +299,8 @@ func (ix *Index) Update(tx *bbolt.Tx, docs []Doc) error {
 	}
 	// 2. Compute, each worker collecting the postings edits of its
 	// documents.
-	workers := make([]updateWorker, min(runtime.GOMAXPROCS(0), 8))
-	if err := parallel(len(ups), len(workers), func(wk, i int) error {
+	workers := make([]updateWorker, parallel.Max())
+	if err := parallel.For(len(ups), len(workers), func(wk, i int) error {
 		w := &workers[wk]
 		if w.sk == nil {
 			w.sk, w.edits = newSortKeyer(), editSet{}
@@ -513,7 +513,7 @@ func applyEdits(terms *bbolt.Bucket, edits editSet, workers int) error {
 			rw[i].old = v
 		}
 	}
-	if err := parallel(len(rw), workers, func(_, i int) error {
+	if err := parallel.For(len(rw), workers, func(_, i int) error {
 		r := &rw[i]
 		r.v, r.err = mergePostings(r.key, r.old, r.edit)
 		return nil

@@ -11,13 +11,12 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"sync"
-	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"go.etcd.io/bbolt"
 
 	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/internal/parallel"
 	"github.com/unicat/unicat/store"
 )
 
@@ -84,7 +83,7 @@ func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, o
 	encoded := make([][]byte, extractBatch)
 	n := 0
 	flush := func() error {
-		err := parallel(len(batch), len(workers), func(wk, i int) error {
+		err := parallel.For(len(batch), len(workers), func(wk, i int) error {
 			d := batch[i]
 			encoded[i] = encodeTempDoc(&storedDoc{id: d.ID, values: extract(d), sort: workers[wk].sk.keys(d.Record)})
 			return nil
@@ -184,7 +183,7 @@ func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, o
 			}
 			docs := make([]storedDoc, len(raws))
 			keys := make([][]termKey, len(raws))
-			err := parallel(len(raws), len(workers), func(wk, i int) error {
+			err := parallel.For(len(raws), len(workers), func(wk, i int) error {
 				d, err := decodeTempDoc(raws[i])
 				if err != nil {
 					return fmt.Errorf("search: rebuild: read back: %w", err)
@@ -225,45 +224,6 @@ const extractBatch = 1024
 // rebuildWorker is one core's extraction state.
 type rebuildWorker struct {
 	sk *sortKeyer
-}
-
-// parallel calls fn(worker, i) for i in [0, n) on up to workers
-// goroutines and returns the first error.
-func parallel(n, workers int, fn func(worker, i int) error) error {
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			if err := fn(0, i); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	var next atomic.Int64
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for wk := 0; wk < workers; wk++ {
-		wg.Add(1)
-		go func(wk int) {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || errs[wk] != nil {
-					return
-				}
-				errs[wk] = fn(wk, i)
-			}
-		}(wk)
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // block accumulates one chunk of documents for a rebuild.

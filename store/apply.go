@@ -4,15 +4,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
 
+	"github.com/unicat/unicat/internal/parallel"
 	"github.com/unicat/unicat/marc"
 )
 
@@ -134,7 +133,7 @@ func (s *Store) Apply(b Batch) (Result, error) {
 // takes no lock, so an importer can prepare the next batch while the
 // last one commits.
 func (s *Store) Prepare(b Batch) (*Prepared, error) {
-	return s.prepare(b, maxWorkers())
+	return s.prepare(b, parallel.Max())
 }
 
 // prepare is Prepare on up to workers goroutines.
@@ -152,7 +151,8 @@ func (s *Store) prepare(b Batch, workers int) (*Prepared, error) {
 	}
 	p := &Prepared{source: b.Source, checkpoint: b.Checkpoint, now: now.UTC(), ops: ops}
 	errs := make([]error, len(ops))
-	parallel(len(ops), workers, func(i int) { errs[i] = ops[i].encode() })
+	workers = min(workers, parallel.Workers(len(ops), 64))
+	parallel.For(len(ops), workers, func(_, i int) error { errs[i] = ops[i].encode(); return nil })
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("store: source %q record %q: %w", b.Source, ops[i].localID, err)
@@ -180,16 +180,17 @@ func (s *Store) prepare(b Batch, workers int) (*Prepared, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("store: prepare batch of %q: %w", b.Source, err)
 	}
-	parallel(len(ops), workers, func(i int) {
+	parallel.For(len(ops), workers, func(_, i int) error {
 		o := &ops[i]
 		if o.del || unchanged[i] {
-			return
+			return nil
 		}
 		sr := &SourceRecord{Source: b.Source, LocalID: o.localID, Format: o.format, Raw: o.raw, Hash: o.hash}
 		o.prepared = make([]any, len(s.hooks))
 		for _, h := range preparers {
 			o.prepared[h] = s.hooks[h].(Preparer).Prepare(sr)
 		}
+		return nil
 	})
 	return p, nil
 }
@@ -237,32 +238,6 @@ func (s *Store) Commit(p *Prepared) (Result, error) {
 		return Result{}, err
 	}
 	return res, nil
-}
-
-// maxWorkers is how many goroutines a batch's preparation uses at most.
-func maxWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
-
-// parallel runs fn(0) … fn(n-1) on up to workers goroutines; small
-// batches stay on this one.
-func parallel(n, workers int, fn func(i int)) {
-	if n < 64 || workers < 2 {
-		for i := 0; i < n; i++ {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += step {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				fn(i)
-			}
-		}(lo, min(lo+step, n))
-	}
-	wg.Wait()
 }
 
 // collapse validates the batch and returns one op per distinct local id,

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"sync"
+
+	"github.com/unicat/unicat/internal/parallel"
 )
 
 // A Pipeline applies batches with one batch's Prepare overlapping the
@@ -84,7 +86,7 @@ func (pl *Pipeline) Submit(b Batch, after func(Result)) error {
 	// The committing goroutine is an import's critical path: preparing on
 	// every core would make it take turns with the preparing ones (the Go
 	// scheduler has no priorities), so one core is left to it.
-	p, err := pl.s.prepare(b, max(1, maxWorkers()-1))
+	p, err := pl.s.prepare(b, max(1, parallel.Max()-1))
 	if err != nil {
 		return err
 	}
