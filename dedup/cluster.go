@@ -11,6 +11,7 @@ import (
 
 	"github.com/unicat/unicat/internal/parallel"
 	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/store"
 )
 
 // cluster values: master key, member keys (sorted).
@@ -572,13 +573,26 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 		if err != nil {
 			return err
 		}
-		if sameServed(old, su) {
+		if sameStored(old, su) {
 			return nil
 		}
+		same, err := st.sameServed(id, old, su)
+		if err != nil {
+			return err
+		}
+		if same {
+			// Stored otherwise (a new master hash, another form), serving
+			// the same: rewritten under its datestamp, nobody told.
+			su.datestamp = old.datestamp
+			return st.unions.Put(idb, encodeUnion(nil, su))
+		}
 		existed, wasLive = true, !old.deleted
-		// The value is overwritten below: the listeners get their own copy.
-		old.raw = slices.Clone(old.raw)
-		prev = old
+		if len(st.d.listeners) > 0 {
+			// The value is overwritten below, and the master of an
+			// assembled one may have changed: the listeners get the
+			// record as it was, in a copy of their own.
+			prev = st.resolvedOld(id, old)
+		}
 		if err := st.bydate.Delete(dateKey(old.datestamp, id)); err != nil {
 			return err
 		}
@@ -613,6 +627,76 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 	return nil
 }
 
+// sameServed reports whether the union values old and su, not stored
+// alike, serve the same thing: they may when stored in other forms (a
+// union stored whole before assembled ones existed) or assembled from a
+// master updated only where the union record does not show it (its local
+// fields), and are then compared as served.
+func (st *state) sameServed(id string, old, su *storedUnion) (bool, error) {
+	if old.deleted || su.deleted || old.aliasOf != su.aliasOf ||
+		!equalStrs(old.libraries, su.libraries) || !equalStrs(old.levels, su.levels) {
+		return false, nil
+	}
+	remastered := old.format == fmtAssembled && su.format == fmtAssembled &&
+		old.master == su.master && sameAdded(old.added, su.added)
+	if old.format == su.format && !remastered {
+		return false, nil
+	}
+	_, a, err := old.served(id, st.oldRecords)
+	if err != nil {
+		return false, nil // it cannot be served any more: su can
+	}
+	_, b, err := su.served(id, st.newRecords)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(a, b), nil
+}
+
+func sameAdded(a, b []marc.RawField) bool {
+	return slices.EqualFunc(a, b, func(x, y marc.RawField) bool { return x.Tag == y.Tag && bytes.Equal(x.Data, y.Data) })
+}
+
+// resolvedOld returns the stored union value old as the listeners keep
+// it: copied out of bbolt, an assembled record assembled from its master
+// as it was before this batch.
+func (st *state) resolvedOld(id string, old *storedUnion) *storedUnion {
+	prev := *old
+	prev.master, prev.added = "", nil
+	if old.format != fmtAssembled {
+		prev.raw = slices.Clone(old.raw)
+		return &prev
+	}
+	var err error
+	if prev.format, prev.raw, err = old.served(id, st.oldRecords); err != nil {
+		// Its master changed without this hook (a store written without
+		// deduplication): what it served is gone. Told as nothing, the
+		// search index marks itself stale rather than stopping ingest.
+		prev.format, prev.raw = fmtNone, nil
+	}
+	return &prev
+}
+
+// oldRecords reads records as they were before the batch being applied;
+// newRecords as they are now.
+func (st *state) oldRecords(key string) (*store.SourceRecord, error) {
+	if sr, ok := st.olds[key]; ok {
+		if sr == nil {
+			return nil, fmt.Errorf("dedup: record %s: not stored before this batch", displayKey(key))
+		}
+		return sr, nil
+	}
+	return st.newRecords(key)
+}
+
+func (st *state) newRecords(key string) (*store.SourceRecord, error) {
+	if sr := st.raws[key]; sr != nil {
+		return sr, nil
+	}
+	src, local := splitRecordKey(key)
+	return st.stx.Record(src, local)
+}
+
 // ------------------------------------------------------------- union record
 
 // holdingLib is one library's holding in a union record.
@@ -627,8 +711,8 @@ type holdingLib struct {
 // one 035 per member "(source)localid", one 852 per holding library.
 func (st *state) buildUnion(seq uint64, master string, members []string, profs map[string]*profile) (*storedUnion, *marc.Record, error) {
 	id := unionID(seq)
-	raw, mrec := st.raws[master], st.recs[master] // loaded by buildUnions
-	if raw == nil && mrec == nil {
+	msr, mrec := st.raws[master], st.recs[master] // loaded by buildUnions
+	if msr == nil && mrec == nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s not loaded", id, displayKey(master))
 	}
 	libs, err := st.holdings(id, master, members, profs)
@@ -645,10 +729,12 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 	}
 	sort.Strings(su.libraries)
 	sort.Strings(su.levels)
-	if su.format, su.raw, err = encodeServed(id, raw, mrec, added); err != nil {
+	listening := len(st.d.listeners) > 0
+	format, full, err := encodeServed(id, su, master, msr, mrec, added, listening)
+	if err != nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
 	}
-	if len(st.d.listeners) == 0 {
+	if !listening {
 		return su, nil, nil // nobody to tell
 	}
 	// Listeners get the record as it reads back from the store: the
@@ -657,7 +743,7 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 	// can hold (MARCXML drops control characters and subfield codes its
 	// schema forbids; ISO 2709 turns text before a field's first subfield
 	// into $a).
-	served, err := decodeServed(su.format, su.raw)
+	served, err := decodeServed(format, full)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: the encoded record does not decode: %w", id, err)
 	}
@@ -692,32 +778,46 @@ func unionAdditions(members []string, libs []*holdingLib) []marc.Field {
 	return added
 }
 
-// encodeServed returns the union record of a master and the fields added
-// to it as stored: assembled from the master's stored ISO 2709 (raw) when
-// it is canonical, as the records we store nearly always are; else
-// through the decoded master (mrec, or raw decoded), in MARCXML when ISO
-// 2709 cannot hold the record.
-func encodeServed(id string, raw []byte, mrec *marc.Record, added []marc.Field) (format byte, out []byte, err error) {
-	if raw != nil {
-		if leader, fields, ok := marc.CanonicalISO2709(raw, nil); ok {
-			if out, ok := assembleUnion(id, leader, fields, added); ok {
-				return fmtISO2709, out, nil
+// encodeServed sets what su stores of the union record of a master and
+// the fields added to it: when the master's stored ISO 2709 (msr) is
+// canonical, as the records we store nearly always are, the master's key
+// and the added fields, the record being assembled when served; else the
+// record whole, made from the decoded master (mrec, or msr decoded), in
+// MARCXML when ISO 2709 cannot hold it. With want, it also returns the
+// record as served, encoded in format.
+func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRecord, mrec *marc.Record, added []marc.Field, want bool) (format byte, full []byte, err error) {
+	if msr != nil {
+		if leader, fields, ok := marc.CanonicalISO2709(msr.Raw, nil); ok {
+			if extra, ok := encodeAdded(added); ok {
+				layout := unionLayout(id, fields, extra)
+				if _, err := marc.ISO2709FieldsSize(layout); err == nil {
+					su.format, su.master = fmtAssembled, master
+					su.masterSum = [masterSumLen]byte(msr.Hash[:masterSumLen])
+					su.raw, su.added = encodeAssembled(master, su.masterSum, extra), extra
+					if want {
+						full, err = marc.AppendISO2709Fields(nil, leader, layout)
+					}
+					return fmtISO2709, full, err
+				}
 			}
 		}
 		if mrec == nil {
-			if mrec, err = decodeServed(fmtISO2709, raw); err != nil {
+			if mrec, err = decodeServed(fmtISO2709, msr.Raw); err != nil {
 				return 0, nil, err
 			}
 		}
 	}
 	rec := unionRecord(id, mrec, added)
 	if out, err := marc.AppendISO2709(nil, rec); err == nil && len(out) <= 99999 {
-		return fmtISO2709, out, nil
+		su.format, su.raw = fmtISO2709, out
+		return su.format, out, nil
 	}
-	if out, err = appendMARCXML(rec); err != nil {
+	out, err := appendMARCXML(rec)
+	if err != nil {
 		return 0, nil, fmt.Errorf("encode: %w", err)
 	}
-	return fmtMARCXML, out, nil
+	su.format, su.raw = fmtMARCXML, out
+	return su.format, out, nil
 }
 
 // holdings returns the holding libraries of a cluster, one per library
@@ -809,6 +909,34 @@ func unionRecord(id string, mrec *marc.Record, added []marc.Field) *marc.Record 
 // when the record cannot be written so (a field added that ISO 2709
 // cannot hold, a record over its length limit).
 func assembleUnion(id string, leader []byte, master []marc.RawField, added []marc.Field) ([]byte, bool) {
+	extra, ok := encodeAdded(added)
+	if !ok {
+		return nil, false
+	}
+	raw, err := marc.AppendISO2709Fields(nil, leader, unionLayout(id, master, extra))
+	return raw, err == nil
+}
+
+// encodeAdded returns the fields a union record adds in ISO 2709; ok is
+// false when one cannot be written so.
+func encodeAdded(added []marc.Field) ([]marc.RawField, bool) {
+	out := make([]marc.RawField, len(added))
+	var data []byte
+	for i := range added {
+		start := len(data)
+		var err error
+		if data, err = marc.AppendFieldData(data, &added[i]); err != nil {
+			return nil, false
+		}
+		out[i] = marc.RawField{Tag: added[i].Tag, Data: data[start:len(data):len(data)]}
+	}
+	return out, true
+}
+
+// unionLayout is unionRecord on fields in ISO 2709: 001 = the union id,
+// the master's fields kept (split by marc.CanonicalISO2709), the added
+// ones, in tag order.
+func unionLayout(id string, master, added []marc.RawField) []marc.RawField {
 	fields := make([]marc.RawField, 0, len(master)+len(added)+1)
 	fields = append(fields, marc.RawField{Tag: "001", Data: []byte(id)})
 	seen035 := map[string]bool{}
@@ -821,21 +949,9 @@ func assembleUnion(id string, leader []byte, master []marc.RawField, added []mar
 			fields = append(fields, f)
 		}
 	}
-	var data []byte
-	for i := range added {
-		start := len(data)
-		var err error
-		if data, err = marc.AppendFieldData(data, &added[i]); err != nil {
-			return nil, false
-		}
-		fields = append(fields, marc.RawField{Tag: added[i].Tag, Data: data[start:len(data):len(data)]})
-	}
+	fields = append(fields, added...)
 	slices.SortStableFunc(fields, func(a, b marc.RawField) int { return strings.Compare(a.Tag, b.Tag) })
-	raw, err := marc.AppendISO2709Fields(nil, leader, fields)
-	if err != nil || len(raw) > 99999 {
-		return nil, false
-	}
-	return raw, true
+	return fields
 }
 
 // rawSub returns the first subfield code of a canonical data field's
@@ -869,7 +985,7 @@ func (st *state) loadRecords(keys []string) error {
 			return fmt.Errorf("dedup: master %s/%s: %w", src, local, err)
 		}
 		if sr.Format == marc.FormatISO2709 && !sr.Deleted {
-			st.raws[k] = sr.Raw
+			st.raws[k] = sr
 			continue
 		}
 		r, err := sr.Record()

@@ -58,8 +58,12 @@
 //	                description a source's records were derived with
 //	                ("mixed" when more than one);
 //	                "version"
-//	dedup.unions    union id → served record, flags, datestamp, alias,
-//	                libraries, levels (union.go)
+//	dedup.unions    union id → flags, datestamp, alias, libraries,
+//	                levels, and the served record: its master's key and
+//	                the fields it adds (035s, 852s), put together from
+//	                the stored master when served; or, when the master
+//	                is not canonical ISO 2709, the record whole
+//	                (union.go)
 //	dedup.bydate    datestamp (uint64 BE ns) + union id → nothing
 //	dedup.clusters  sequence (uint64 BE) → master key, member keys
 //	dedup.members   record key → sequence of its cluster

@@ -46,17 +46,18 @@ type state struct {
 
 	now      time.Time
 	sources  map[string]Source
-	profs    map[string]*profile     // nil value: the record is gone
-	recs     map[string]*marc.Record // decoded records, by key
-	raws     map[string][]byte       // stored ISO 2709 of records, by key
-	touched  map[string]bool         // records whose profile or holdings changed
-	seeds    map[string]bool         // records whose cluster must be recomputed
-	jobs     []unionJob              // union records to rebuild
-	removed  bool                    // some record lost its edges: clusters may split
-	newEdges []newEdge               // edges found in this batch
-	edgePuts [][2][]byte             // edge writes, queued (see flushEdges)
-	stamp    time.Time               // this commit's datestamp, once needed
-	changes  []UnionRecord           // for the listeners
+	profs    map[string]*profile            // nil value: the record is gone
+	recs     map[string]*marc.Record        // decoded records, by key
+	raws     map[string]*store.SourceRecord // stored ISO 2709 records, by key
+	olds     map[string]*store.SourceRecord // the batch's records as they were before it (nil: not stored)
+	touched  map[string]bool                // records whose profile or holdings changed
+	seeds    map[string]bool                // records whose cluster must be recomputed
+	jobs     []unionJob                     // union records to rebuild
+	removed  bool                           // some record lost its edges: clusters may split
+	newEdges []newEdge                      // edges found in this batch
+	edgePuts [][2][]byte                    // edge writes, queued (see flushEdges)
+	stamp    time.Time                      // this commit's datestamp, once needed
+	changes  []UnionRecord                  // for the listeners
 
 	live, deleted int // union counters
 	countsDirty   bool
@@ -70,7 +71,8 @@ func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
 		sources: map[string]Source{},
 		profs:   map[string]*profile{},
 		recs:    map[string]*marc.Record{},
-		raws:    map[string][]byte{},
+		raws:    map[string]*store.SourceRecord{},
+		olds:    map[string]*store.SourceRecord{},
 		touched: map[string]bool{},
 		seeds:   map[string]bool{},
 	}
@@ -715,6 +717,9 @@ func (d *Deduper) ApplyChanges(tx *bbolt.Tx, changes []store.Change) error {
 	if err := st.notePrints(changes); err != nil {
 		return err
 	}
+	for i := range changes {
+		st.olds[string(changes[i].Key)] = changes[i].Old
+	}
 	preps := st.prepare(changes)
 	var relink []int
 	for i := range preps {
@@ -725,7 +730,7 @@ func (d *Deduper) ApplyChanges(tx *bbolt.Tx, changes []store.Change) error {
 		if pr.rec != nil {
 			st.recs[pr.key] = pr.rec
 			if c := changes[i].New; c.Format == marc.FormatISO2709 {
-				st.raws[pr.key] = c.Raw
+				st.raws[pr.key] = c
 			}
 		}
 		need, err := st.setProfile(pr.key, pr.prof)

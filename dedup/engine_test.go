@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/bbolt"
+
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
 )
@@ -513,4 +515,141 @@ func TestListenerSeesStoredRecord(t *testing.T) {
 	if len(last) != 2 || !xml {
 		t.Errorf("%d union records, one stored as MARCXML: %v", len(last), xml)
 	}
+}
+
+// TestAssembledUnionFollowsMaster: a union record stored as its master's
+// key and the fields it adds serves what the master is now, moves its
+// datestamp only when what it serves changes (not for the master's local
+// fields), tells listeners what it served before its master changed, and
+// refuses to serve another record's fields under the master's key.
+func TestAssembledUnionFollowsMaster(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	ts.put("tinh", kieu)
+	u1 := ts.unionOf("tinh", "1")
+	stored := func(id string) *storedUnion {
+		var su *storedUnion
+		ts.st.View(func(tx *store.Tx) error {
+			var err error
+			if su, err = lookup(tx.Bolt(), id); err != nil {
+				t.Fatal(err)
+			}
+			su.raw = slices.Clone(su.raw)
+			return nil
+		})
+		return su
+	}
+	if su := stored(u1.ID); su.format != fmtAssembled || len(su.raw) > 200 {
+		t.Fatalf("union record stored as format %d, %d bytes: want assembled, small", su.format, len(su.raw))
+	}
+
+	// A local field of the master: stored record changed, served one not.
+	local := kieu
+	local.extra = []marc.Field{{Tag: "990", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{sf('a', "kho 2")}}}
+	ts.seen = nil
+	ts.put("tinh", local)
+	if u := ts.unionOf("tinh", "1"); !u.Datestamp.Equal(u1.Datestamp) || len(ts.seen) != 0 {
+		t.Errorf("a local field moved the datestamp %v → %v, listeners told %d", u1.Datestamp, u.Datestamp, len(ts.seen))
+	}
+
+	// A note: served record changed.
+	noted := local
+	noted.extra = append(noted.extra, marc.Field{Tag: "500", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{sf('a', "Bản in lần thứ hai")}})
+	ts.seen = nil
+	ts.put("tinh", noted)
+	u2 := ts.unionOf("tinh", "1")
+	if !u2.Datestamp.After(u1.Datestamp) || !slices.Equal(subfieldsOf(u2.Record, "500", 'a'), []string{"Bản in lần thứ hai"}) {
+		t.Fatalf("a new note: datestamp %v → %v, 500 %q", u1.Datestamp, u2.Datestamp, subfieldsOf(u2.Record, "500", 'a'))
+	}
+	if len(ts.seen) != 1 {
+		t.Fatalf("listeners told of %d changes, want 1", len(ts.seen))
+	}
+	p, err := ts.seen[0].Previous()
+	if err != nil || p == nil {
+		t.Fatalf("previous: %v, %v", p, err)
+	}
+	want, _ := marc.AppendISO2709(nil, u1.Record)
+	got, _ := marc.AppendISO2709(nil, p.Record)
+	if !bytes.Equal(got, want) {
+		t.Errorf("previous version\n%q\nwant the record before the note\n%q", got, want)
+	}
+
+	// GetISO2709 serves exactly what Get decodes.
+	ts.st.View(func(tx *store.Tx) error {
+		raw, err := GetISO2709(tx.Bolt(), u2.ID)
+		want, _ := marc.AppendISO2709(nil, u2.Record)
+		if err != nil || !bytes.Equal(raw, want) {
+			t.Errorf("GetISO2709 = %.40q, %v; want %.40q", raw, err, want)
+		}
+		return nil
+	})
+
+	// A union stored whole (as before assembled records) and its
+	// assembled form serve the same: rebuilding changes nothing.
+	whole := stored(u2.ID)
+	_, raw, err := func() (f byte, raw []byte, err error) {
+		ts.st.View(func(tx *store.Tx) error {
+			f, raw, err = whole.served(u2.ID, txRecords(tx.Bolt()))
+			return nil
+		})
+		return
+	}()
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole.format, whole.raw, whole.master, whole.added = fmtISO2709, raw, "", nil
+	if err := ts.st.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketUnions).Put([]byte(u2.ID), encodeUnion(nil, whole))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ts.st.Close()
+	st, err := store.Open(ts.path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := New(Options{})
+	d.RebuildOnInit(nil)
+	if err := st.AddHook(d); err != nil {
+		t.Fatal(err)
+	}
+	ts.st = st
+	if stats, _ := d.LastRebuild(); stats.Changed != 0 {
+		t.Errorf("rebuild over a union stored whole: %d changed, want 0", stats.Changed)
+	}
+	if u := ts.get(u2.ID); !u.Datestamp.Equal(u2.Datestamp) || !reflect.DeepEqual(u.Record, u2.Record) {
+		t.Errorf("rebuild moved %s", u2.ID)
+	}
+
+	// A master rewritten behind deduplication's back is not served.
+	rec := noted
+	rec.title = "Một cuốn sách khác"
+	raw2, err := marc.AppendISO2709(nil, rec.record())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.listeners = nil
+	st.Close()
+	plain, err := store.Open(ts.path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if _, err := plain.Apply(store.Batch{Source: "tinh", Records: []store.Incoming{{LocalID: "1", Record: mustDecode(t, raw2)}}, Now: ts.now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	plain.View(func(tx *store.Tx) error {
+		if u, err := Get(tx.Bolt(), u2.ID); err == nil || !strings.Contains(err.Error(), "not the record it was built from") {
+			t.Errorf("Get after the master changed without deduplication: %v, %v", u, err)
+		}
+		return nil
+	})
+}
+
+func mustDecode(t *testing.T, raw []byte) *marc.Record {
+	t.Helper()
+	r, err := marc.DecodeISO2709(raw, marc.ReaderOptions{Charset: marc.CharsetUTF8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -17,6 +17,8 @@ func FuzzDecodeValues(f *testing.F) {
 	f.Add(p.encode(nil))
 	f.Add(encodeUnion(nil, &storedUnion{datestamp: time.Unix(0, 1700000000000000000), libraries: []string{"A", "B"}, levels: []string{"district"}, format: fmtISO2709, raw: []byte("00026nam")}))
 	f.Add(encodeUnion(nil, &storedUnion{deleted: true, aliasOf: "u00000001"}))
+	f.Add(encodeUnion(nil, &storedUnion{datestamp: time.Unix(0, 1700000000000000000), libraries: []string{"A"}, format: fmtAssembled,
+		raw: encodeAssembled("tinh\x001", [masterSumLen]byte{1, 2, 3, 4, 5, 6, 7, 8}, []marc.RawField{{Tag: "852", Data: []byte("  \x1faA")}})}))
 	f.Add(encodeCluster("tinh\x001", []string{"tinh\x001", "vinh\x002"}))
 	f.Add([]byte{})
 	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
@@ -33,6 +35,11 @@ func FuzzDecodeValues(f *testing.F) {
 		if u, err := decodeUnion("u00000001", b); err == nil {
 			if got := encodeUnion(nil, u); !bytes.Equal(got, b) {
 				t.Fatalf("union re-encodes differently:\n%x\n%x", b, got)
+			}
+			if u.format == fmtAssembled {
+				if got := encodeAssembled(u.master, u.masterSum, u.added); !bytes.Equal(got, u.raw) {
+					t.Fatalf("assembled record re-encodes differently:\n%x\n%x", u.raw, got)
+				}
 			}
 		}
 		if m, ms, err := decodeCluster(1, b); err == nil {

@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/store"
 )
 
 // UnionRecord is one union record as served: the master record's
@@ -51,7 +52,7 @@ func (u *UnionRecord) Previous() (*UnionRecord, error) {
 	if u.prev == nil {
 		return nil, nil
 	}
-	return u.prev.toUnion(u.ID)
+	return u.prev.toUnion(u.ID, nil) // resolved when kept (putUnion)
 }
 
 // Listener is told, inside the batch's write transaction and after the
@@ -118,14 +119,25 @@ func parseUnionID(id string) (uint64, bool) {
 //
 //	version 1, flags (bit 0 deleted), datestamp uint64 BE Unix ns,
 //	aliasOf, libraries, levels (uvarint-counted strings),
-//	format byte (0 none, 1 ISO 2709, 2 MARCXML), record bytes to the end
+//	format byte (0 none, 1 ISO 2709, 2 MARCXML, 3 assembled),
+//	then to the end: the record (ISO 2709, MARCXML), or for an assembled
+//	record master key (uvarint-counted), the first 8 bytes of the
+//	master's SHA-256, uvarint count of added fields, each tag (3 bytes)
+//	then uvarint-counted ISO 2709 field data.
+//
+// An assembled union record is put together when served from its master
+// as the store holds it and the fields the union adds (035s, 852s): a
+// union value is rewritten whenever a member joins or leaves, and holding
+// the whole record made union values most of what a commit wrote.
 const (
 	unionEncV1   = 1
 	flagDeleted  = 1
 	fmtNone      = 0
 	fmtISO2709   = 1
 	fmtMARCXML   = 2
+	fmtAssembled = 3
 	datestampLen = 8
+	masterSumLen = 8
 )
 
 // storedUnion is a union value without its record decoded.
@@ -137,6 +149,11 @@ type storedUnion struct {
 	levels    []string
 	format    byte
 	raw       []byte // aliases the bbolt value until copied
+
+	// fmtAssembled: what raw encodes.
+	master    string             // record key of the master
+	masterSum [masterSumLen]byte // its stored SHA-256, shortened
+	added     []marc.RawField    // the fields the union adds
 }
 
 func encodeUnion(dst []byte, u *storedUnion) []byte {
@@ -151,6 +168,24 @@ func encodeUnion(dst []byte, u *storedUnion) []byte {
 	dst = appendStrs(dst, u.levels)
 	dst = append(dst, u.format)
 	return append(dst, u.raw...)
+}
+
+// encodeAssembled returns the record part of an assembled union value.
+func encodeAssembled(master string, sum [masterSumLen]byte, added []marc.RawField) []byte {
+	n := len(master) + masterSumLen + 12
+	for _, f := range added {
+		n += len(f.Tag) + len(f.Data) + 2
+	}
+	dst := make([]byte, 0, n)
+	dst = appendStr(dst, master)
+	dst = append(dst, sum[:]...)
+	dst = binary.AppendUvarint(dst, uint64(len(added)))
+	for _, f := range added {
+		dst = append(dst, f.Tag...)
+		dst = binary.AppendUvarint(dst, uint64(len(f.Data)))
+		dst = append(dst, f.Data...)
+	}
+	return dst
 }
 
 func decodeUnion(id string, v []byte) (*storedUnion, error) {
@@ -172,15 +207,34 @@ func decodeUnion(id string, v []byte) (*storedUnion, error) {
 	if err := r.done("union " + id); err != nil {
 		return nil, err
 	}
-	if u.format > fmtMARCXML {
+	switch {
+	case u.format > fmtAssembled:
 		return nil, fmt.Errorf("dedup: union %s: unknown record format %d", id, u.format)
+	case u.format == fmtAssembled:
+		a := reader{b: u.raw}
+		u.master = a.str()
+		copy(u.masterSum[:], a.bytes(masterSumLen))
+		n := a.uvarint()
+		if a.err == nil && n > uint64(len(u.raw)) {
+			a.fail(fmt.Errorf("%d added fields in %d bytes", n, len(u.raw)))
+		}
+		for i := uint64(0); i < n && a.err == nil; i++ {
+			tag := string(a.bytes(3))
+			u.added = append(u.added, marc.RawField{Tag: tag, Data: a.bytes(a.uvarint())})
+		}
+		if err := a.done("union " + id + " assembled record"); err != nil {
+			return nil, err
+		}
+		if u.master == "" || u.deleted {
+			return nil, fmt.Errorf("dedup: union %s: assembled record without a master", id)
+		}
 	}
 	return u, nil
 }
 
-// sameServed reports whether a and b serve the same thing (everything but
-// the datestamp).
-func sameServed(a, b *storedUnion) bool {
+// sameStored reports whether a and b are stored alike (everything but the
+// datestamp): then they serve the same thing.
+func sameStored(a, b *storedUnion) bool {
 	return a.deleted == b.deleted && a.aliasOf == b.aliasOf && a.format == b.format &&
 		bytes.Equal(a.raw, b.raw) && equalStrs(a.libraries, b.libraries) && equalStrs(a.levels, b.levels)
 }
@@ -197,7 +251,49 @@ func equalStrs(a, b []string) bool {
 	return true
 }
 
-func (u *storedUnion) toUnion(id string) (*UnionRecord, error) {
+// recordGetter returns the stored record of a record key: the master of
+// an assembled union record.
+type recordGetter func(key string) (*store.SourceRecord, error)
+
+// txRecords reads records from tx.
+func txRecords(tx *bbolt.Tx) recordGetter {
+	stx := store.WrapTx(tx)
+	return func(key string) (*store.SourceRecord, error) {
+		src, local := splitRecordKey(key)
+		return stx.Record(src, local)
+	}
+}
+
+// served returns the record u serves as encoded: as stored, or for an
+// assembled record, put together from its master (read with get) in ISO
+// 2709. A master that is not what the union record was built from is an
+// error: the union record must not serve another record's fields.
+func (u *storedUnion) served(id string, get recordGetter) (format byte, raw []byte, err error) {
+	if u.format != fmtAssembled {
+		return u.format, u.raw, nil
+	}
+	if get == nil {
+		return 0, nil, fmt.Errorf("dedup: union %s: no records to assemble it from", id)
+	}
+	sr, err := get(u.master)
+	if err != nil {
+		return 0, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(u.master), err)
+	}
+	if sr.Deleted || sr.Format != marc.FormatISO2709 || [masterSumLen]byte(sr.Hash[:masterSumLen]) != u.masterSum {
+		return 0, nil, fmt.Errorf("dedup: union %s: master %s is not the record it was built from (unicat dedup --rebuild builds it again)", id, displayKey(u.master))
+	}
+	leader, fields, ok := marc.CanonicalISO2709(sr.Raw, nil)
+	if !ok {
+		return 0, nil, fmt.Errorf("dedup: union %s: master %s is not canonical ISO 2709", id, displayKey(u.master))
+	}
+	raw, err = marc.AppendISO2709Fields(nil, leader, unionLayout(id, fields, u.added))
+	if err != nil {
+		return 0, nil, fmt.Errorf("dedup: union %s: %w", id, err)
+	}
+	return fmtISO2709, raw, nil
+}
+
+func (u *storedUnion) toUnion(id string, get recordGetter) (*UnionRecord, error) {
 	out := &UnionRecord{
 		ID:        id,
 		Datestamp: u.datestamp,
@@ -209,7 +305,11 @@ func (u *storedUnion) toUnion(id string) (*UnionRecord, error) {
 	if u.format == fmtNone {
 		return out, nil
 	}
-	rec, err := decodeServed(u.format, u.raw)
+	format, raw, err := u.served(id, get)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := decodeServed(format, raw)
 	if err != nil {
 		return nil, fmt.Errorf("dedup: union %s: %w", id, err)
 	}
@@ -241,20 +341,25 @@ func Get(tx *bbolt.Tx, id string) (*UnionRecord, error) {
 	if err != nil || u == nil {
 		return nil, err
 	}
-	return u.toUnion(id)
+	return u.toUnion(id, txRecords(tx))
 }
 
-// GetISO2709 returns the served record of a live union id as stored, ISO
-// 2709 in UTF-8 as marc.AppendISO2709 writes it, without decoding it (a
-// Z39.50 server sends those bytes as they are). It returns nil, nil when
-// id serves nothing or the record is stored otherwise (MARCXML, for
-// records too long for ISO 2709). The bytes are valid while tx is open.
+// GetISO2709 returns the served record of a live union id in ISO 2709,
+// UTF-8, as marc.AppendISO2709 writes it, without decoding it (a Z39.50
+// server sends those bytes as they are). It returns nil, nil when id
+// serves nothing or the record is stored otherwise (MARCXML, for records
+// too long for ISO 2709). The bytes may alias the store's and are valid
+// while tx is open.
 func GetISO2709(tx *bbolt.Tx, id string) ([]byte, error) {
 	u, err := lookup(tx, id)
-	if err != nil || u == nil || u.deleted || u.format != fmtISO2709 {
+	if err != nil || u == nil || u.deleted {
 		return nil, err
 	}
-	return u.raw, nil
+	format, raw, err := u.served(id, txRecords(tx))
+	if err != nil || format != fmtISO2709 {
+		return nil, err
+	}
+	return raw, nil
 }
 
 // lookup returns the stored value of union id undecoded; nil, nil when
@@ -278,13 +383,14 @@ func ForEachUnion(tx *bbolt.Tx, fn func(*UnionRecord) error) error {
 	if b == nil {
 		return nil
 	}
+	get := txRecords(tx)
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		u, err := decodeUnion(string(k), v)
 		if err != nil {
 			return err
 		}
-		ur, err := u.toUnion(string(k))
+		ur, err := u.toUnion(string(k), get)
 		if err != nil {
 			return err
 		}
@@ -312,6 +418,7 @@ func ForEachSince(tx *bbolt.Tx, from time.Time, afterID string, fn func(*UnionRe
 	} else {
 		start = dateKey(time.Unix(0, 0), afterID)
 	}
+	get := txRecords(tx)
 	c := b.Cursor()
 	k, _ := c.Seek(start)
 	if afterID != "" && k != nil && bytes.Equal(k, start) {
@@ -330,7 +437,7 @@ func ForEachSince(tx *bbolt.Tx, from time.Time, afterID string, fn func(*UnionRe
 		if err != nil {
 			return err
 		}
-		ur, err := u.toUnion(id)
+		ur, err := u.toUnion(id, get)
 		if err != nil {
 			return err
 		}

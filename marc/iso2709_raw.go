@@ -144,21 +144,11 @@ func AppendISO2709Fields(dst, leader []byte, fields []RawField) ([]byte, error) 
 	if len(leader) != LeaderLen {
 		return dst, fmt.Errorf("marc: encode ISO 2709: %w: leader is %d bytes, not %d", ErrInvalidRecord, len(leader), LeaderLen)
 	}
+	size, err := ISO2709FieldsSize(fields)
+	if err != nil {
+		return dst, err
+	}
 	base := LeaderLen + 12*len(fields) + 1
-	size := base + 1
-	for i := range fields {
-		n := len(fields[i].Data) + 1
-		if n > 9999 {
-			return dst, fmt.Errorf("marc: encode ISO 2709: %w: field %s is %d bytes (at most 9999)", ErrTooLong, fields[i].Tag, n)
-		}
-		if len(fields[i].Tag) != 3 {
-			return dst, fmt.Errorf("marc: encode ISO 2709: %w: field %d: tag %q is not 3 bytes", ErrInvalidRecord, i+1, fields[i].Tag)
-		}
-		size += n
-	}
-	if size > MaxRecordLen {
-		return dst, fmt.Errorf("marc: encode ISO 2709: %w: %d bytes (at most %d)", ErrTooLong, size, MaxRecordLen)
-	}
 	dst = slices.Grow(dst, size)
 	start := len(dst)
 	dst = append(dst, leader...)
@@ -175,6 +165,27 @@ func AppendISO2709Fields(dst, leader []byte, fields []RawField) ([]byte, error) 
 		dst = append(dst, fieldTerminator)
 	}
 	return append(dst, recordTerminator), nil
+}
+
+// ISO2709FieldsSize returns the length of the record AppendISO2709Fields
+// writes for fields, or why it cannot write them: a tag that is not three
+// bytes, a field or the record over the format's length limits.
+func ISO2709FieldsSize(fields []RawField) (int, error) {
+	size := LeaderLen + 12*len(fields) + 2
+	for i := range fields {
+		n := len(fields[i].Data) + 1
+		if n > 9999 {
+			return 0, fmt.Errorf("marc: encode ISO 2709: %w: field %s is %d bytes (at most 9999)", ErrTooLong, fields[i].Tag, n)
+		}
+		if len(fields[i].Tag) != 3 {
+			return 0, fmt.Errorf("marc: encode ISO 2709: %w: field %d: tag %q is not 3 bytes", ErrInvalidRecord, i+1, fields[i].Tag)
+		}
+		size += n
+	}
+	if size > MaxRecordLen {
+		return 0, fmt.Errorf("marc: encode ISO 2709: %w: %d bytes (at most %d)", ErrTooLong, size, MaxRecordLen)
+	}
+	return size, nil
 }
 
 // putISOLeader sets the parts of a leader the encoders compute: record
