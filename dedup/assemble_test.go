@@ -3,6 +3,9 @@ package dedup
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/unicat/unicat/marc"
@@ -89,5 +92,29 @@ func TestAssembleUnionRefuses(t *testing.T) {
 	}
 	if got := rawSub([]byte("  \x1fbx"), 'a'); got != "" {
 		t.Fatalf("rawSub without $a = %q", got)
+	}
+}
+
+// TestByTagIsStableSort holds byTag's merge to a stable sort by tag, on
+// runs in order and out of it.
+func TestByTagIsStableSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	tags := []string{"001", "020", "035", "100", "245", "500", "650", "852"}
+	for n := range 2000 {
+		fields := make([]marc.RawField, rng.IntN(12))
+		for i := range fields {
+			fields[i] = marc.RawField{Tag: tags[rng.IntN(len(tags))], Data: []byte{byte(i)}}
+		}
+		if n%2 == 0 { // mostly: two runs in order
+			cut := rng.IntN(len(fields) + 1)
+			slices.SortStableFunc(fields[:cut], func(a, b marc.RawField) int { return strings.Compare(a.Tag, b.Tag) })
+			slices.SortStableFunc(fields[cut:], func(a, b marc.RawField) int { return strings.Compare(a.Tag, b.Tag) })
+		}
+		want := slices.Clone(fields)
+		slices.SortStableFunc(want, func(a, b marc.RawField) int { return strings.Compare(a.Tag, b.Tag) })
+		got := byTag(slices.Clone(fields))
+		if !slices.EqualFunc(got, want, func(a, b marc.RawField) bool { return a.Tag == b.Tag && bytes.Equal(a.Data, b.Data) }) {
+			t.Fatalf("byTag(%v) = %v, want %v", fields, got, want)
+		}
 	}
 }

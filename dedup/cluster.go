@@ -789,13 +789,13 @@ func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRe
 	if msr != nil {
 		if leader, fields, ok := marc.CanonicalISO2709(msr.Raw, nil); ok {
 			if extra, ok := encodeAdded(added); ok {
-				layout := unionLayout(id, fields, extra)
+				layout := unionFields(id, fields, extra)
 				if _, err := marc.ISO2709FieldsSize(layout); err == nil {
 					su.format, su.master = fmtAssembled, master
 					su.masterSum = [masterSumLen]byte(msr.Hash[:masterSumLen])
 					su.raw, su.added = encodeAssembled(master, su.masterSum, extra), extra
 					if want {
-						full, err = marc.AppendISO2709Fields(nil, leader, layout)
+						full, err = marc.AppendISO2709Fields(nil, leader, byTag(layout))
 					}
 					return fmtISO2709, full, err
 				}
@@ -937,6 +937,12 @@ func encodeAdded(added []marc.Field) ([]marc.RawField, bool) {
 // the master's fields kept (split by marc.CanonicalISO2709), the added
 // ones, in tag order.
 func unionLayout(id string, master, added []marc.RawField) []marc.RawField {
+	return byTag(unionFields(id, master, added))
+}
+
+// unionFields is unionLayout before the fields are put in tag order,
+// enough to know the record's size.
+func unionFields(id string, master, added []marc.RawField) []marc.RawField {
 	fields := make([]marc.RawField, 0, len(master)+len(added)+1)
 	fields = append(fields, marc.RawField{Tag: "001", Data: []byte(id)})
 	seen035 := map[string]bool{}
@@ -949,8 +955,31 @@ func unionLayout(id string, master, added []marc.RawField) []marc.RawField {
 			fields = append(fields, f)
 		}
 	}
-	fields = append(fields, added...)
-	slices.SortStableFunc(fields, func(a, b marc.RawField) int { return strings.Compare(a.Tag, b.Tag) })
+	return append(fields, added...)
+}
+
+// byTag orders unionFields' fields by tag, stably. The master's fields
+// and the added ones are each nearly always in order already: then the
+// two runs are merged, else sorted.
+func byTag(fields []marc.RawField) []marc.RawField {
+	cmp := func(a, b marc.RawField) int { return strings.Compare(a.Tag, b.Tag) }
+	split := min(1, len(fields))
+	for split < len(fields) && fields[split].Tag >= fields[split-1].Tag {
+		split++
+	}
+	if slices.IsSortedFunc(fields[split:], cmp) {
+		a, b := fields[:split], fields[split:]
+		out := make([]marc.RawField, 0, len(fields))
+		for len(a) > 0 && len(b) > 0 {
+			if b[0].Tag < a[0].Tag {
+				out, b = append(out, b[0]), b[1:]
+			} else {
+				out, a = append(out, a[0]), a[1:]
+			}
+		}
+		return append(append(out, a...), b...)
+	}
+	slices.SortStableFunc(fields, cmp)
 	return fields
 }
 
