@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,21 +20,10 @@ func Fold(s string) string {
 }
 
 // appendFold appends Fold(s) to dst. It is the hot path of profile
-// building, so plain ASCII avoids the normaliser.
+// building: plain ASCII avoids the normaliser, and so does text whose
+// every rune the fold table holds (Vietnamese, Latin, Greek, Cyrillic).
 func appendFold(dst []byte, s string) []byte {
-	start := len(dst)
-	space := true // at the start, a separator is not written
-	emit := func(r rune) {
-		if r == ' ' {
-			if !space {
-				dst = append(dst, ' ')
-				space = true
-			}
-			return
-		}
-		dst = utf8.AppendRune(dst, r)
-		space = false
-	}
+	f := folder{dst: dst, space: true}
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
@@ -41,65 +31,164 @@ func appendFold(dst []byte, s string) []byte {
 			break
 		}
 	}
-	if ascii {
+	switch {
+	case ascii:
 		for i := 0; i < len(s); i++ {
 			c := s[i]
 			switch {
 			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-				dst = append(dst, c)
-				space = false
+				f.dst = append(f.dst, c)
+				f.space = false
 			case c >= 'A' && c <= 'Z':
-				dst = append(dst, c+'a'-'A')
-				space = false
+				f.dst = append(f.dst, c+'a'-'A')
+				f.space = false
 			case c == '\'':
 				// "l'homme" → "lhomme", "don't" → "dont": an apostrophe
 				// does not split a word.
 			default:
-				emit(' ')
+				f.emit(' ')
 			}
 		}
-	} else {
-		var it norm.Iter
-		it.InitString(norm.NFD, s)
-		for !it.Done() {
-			seg := it.Next()
-			for len(seg) > 0 {
-				r, w := utf8.DecodeRune(seg)
-				seg = seg[w:]
-				switch {
-				case unicode.Is(unicode.Mn, r):
-					// combining mark: dropped
-				case r == 'đ' || r == 'Đ' || r == 'ð' || r == 'Ð':
-					emit('d')
-				case r == 'ø' || r == 'Ø':
-					emit('o')
-				case r == 'ł' || r == 'Ł':
-					emit('l')
-				case r == 'æ' || r == 'Æ':
-					emit('a')
-					emit('e')
-				case r == 'œ' || r == 'Œ':
-					emit('o')
-					emit('e')
-				case r == 'ß':
-					emit('s')
-					emit('s')
-				case r == 'ı':
-					emit('i')
-				case r == '\'' || r == '’' || r == 'ʻ' || r == 'ʼ' || r == '`':
-					// apostrophes join
-				case unicode.IsLetter(r) || unicode.IsDigit(r):
-					emit(unicode.ToLower(r))
-				default:
-					emit(' ')
-				}
-			}
+	case !f.table(s):
+		return appendFoldNormalised(dst, s)
+	}
+	return f.done(len(dst))
+}
+
+// appendFoldNormalised is appendFold through the normaliser.
+func appendFoldNormalised(dst []byte, s string) []byte {
+	f := folder{dst: dst, space: true}
+	var it norm.Iter
+	it.InitString(norm.NFD, s)
+	for !it.Done() {
+		seg := it.Next()
+		for len(seg) > 0 {
+			r, w := utf8.DecodeRune(seg)
+			seg = seg[w:]
+			foldDecomposed(r, f.emit)
 		}
 	}
-	if len(dst) > start && dst[len(dst)-1] == ' ' {
-		dst = dst[:len(dst)-1]
+	return f.done(len(dst))
+}
+
+// folder writes folded text: a separator is written once for a run, and
+// not at the start.
+type folder struct {
+	dst   []byte
+	space bool // the last thing written was a separator, or nothing
+}
+
+func (f *folder) emit(r rune) {
+	if r == ' ' {
+		if !f.space {
+			f.dst = append(f.dst, ' ')
+			f.space = true
+		}
+		return
 	}
-	return dst
+	f.dst = utf8.AppendRune(f.dst, r)
+	f.space = false
+}
+
+// done drops a separator at the end of what was written from start.
+func (f *folder) done(start int) []byte {
+	if len(f.dst) > start && f.dst[len(f.dst)-1] == ' ' {
+		return f.dst[:len(f.dst)-1]
+	}
+	return f.dst
+}
+
+// table is the normaliser loop on the fold table: each rune's NFD folded
+// once, ahead. It reports false, having written part of s, when s holds
+// a rune the table cannot stand for.
+func (f *folder) table(s string) bool {
+	t := foldTable()
+	for _, r := range s {
+		if r >= foldTableEnd || !t.ok[r] {
+			return false
+		}
+		for _, c := range []byte(t.folded[r]) {
+			if c == ' ' {
+				f.emit(' ')
+				continue
+			}
+			f.dst = append(f.dst, c)
+			f.space = false
+		}
+	}
+	return true
+}
+
+// foldDecomposed emits the folded form of one rune of NFD text.
+func foldDecomposed(r rune, emit func(rune)) {
+	switch {
+	case unicode.Is(unicode.Mn, r):
+		// combining mark: dropped
+	case r == 'đ' || r == 'Đ' || r == 'ð' || r == 'Ð':
+		emit('d')
+	case r == 'ø' || r == 'Ø':
+		emit('o')
+	case r == 'ł' || r == 'Ł':
+		emit('l')
+	case r == 'æ' || r == 'Æ':
+		emit('a')
+		emit('e')
+	case r == 'œ' || r == 'Œ':
+		emit('o')
+		emit('e')
+	case r == 'ß':
+		emit('s')
+		emit('s')
+	case r == 'ı':
+		emit('i')
+	case r == '\'' || r == '’' || r == 'ʻ' || r == 'ʼ' || r == '`':
+		// apostrophes join
+	default:
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			emit(unicode.ToLower(r))
+		} else {
+			emit(' ')
+		}
+	}
+}
+
+// foldTableEnd bounds the runes the fold table holds: the Latin, Greek
+// and Cyrillic blocks and Latin Extended Additional, where Vietnamese
+// precomposed letters live.
+const foldTableEnd = 0x2000
+
+// The fold table holds, for each rune below foldTableEnd, what the
+// normaliser loop emits for it (a space standing for a separator). A rune
+// whose decomposition holds a character that canonical reordering could
+// move and Fold keeps (a combining class but not a nonspacing mark) is not
+// ok: text with it goes through the normaliser. For every other rune,
+// NFD of a text is the runes' NFDs in a row up to the order of the marks,
+// which Fold drops, so the table gives what the normaliser gives
+// (TestFoldTableMatchesNormaliser).
+var foldTable = sync.OnceValue(func() *foldRunes {
+	t := &foldRunes{}
+	var buf []byte
+	for r := rune(0); r < foldTableEnd; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		d := norm.NFD.AppendString(nil, string(r))
+		ok := true
+		buf = buf[:0]
+		for _, dr := range string(d) {
+			if norm.NFD.PropertiesString(string(dr)).CCC() != 0 && !unicode.Is(unicode.Mn, dr) {
+				ok = false
+			}
+			foldDecomposed(dr, func(e rune) { buf = utf8.AppendRune(buf, e) })
+		}
+		t.folded[r], t.ok[r] = string(buf), ok
+	}
+	return t
+})
+
+type foldRunes struct {
+	folded [foldTableEnd]string
+	ok     [foldTableEnd]bool
 }
 
 // articles are the leading articles dropped from titles when 245's second
