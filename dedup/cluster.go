@@ -729,23 +729,15 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 	}
 	sort.Strings(su.libraries)
 	sort.Strings(su.levels)
-	listening := len(st.d.listeners) > 0
-	format, full, err := encodeServed(id, su, master, msr, mrec, added, listening)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
-	}
-	if !listening {
-		return su, nil, nil // nobody to tell
-	}
 	// Listeners get the record as it reads back from the store: the
 	// search index checksums it and later checks a stored copy against
 	// that, and the encodings do not carry everything a record in memory
 	// can hold (MARCXML drops control characters and subfield codes its
 	// schema forbids; ISO 2709 turns text before a field's first subfield
 	// into $a).
-	served, err := decodeServed(format, full)
+	served, err := encodeServed(id, su, master, msr, mrec, added, len(st.d.listeners) > 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("dedup: union %s: the encoded record does not decode: %w", id, err)
+		return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
 	}
 	return su, served, nil
 }
@@ -784,8 +776,8 @@ func unionAdditions(members []string, libs []*holdingLib) []marc.Field {
 // and the added fields, the record being assembled when served; else the
 // record whole, made from the decoded master (mrec, or msr decoded), in
 // MARCXML when ISO 2709 cannot hold it. With want, it also returns the
-// record as served, encoded in format.
-func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRecord, mrec *marc.Record, added []marc.Field, want bool) (format byte, full []byte, err error) {
+// record as it reads back from what was stored.
+func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRecord, mrec *marc.Record, added []marc.Field, want bool) (served *marc.Record, err error) {
 	if msr != nil {
 		if leader, fields, ok := marc.CanonicalISO2709(msr.Raw, nil); ok {
 			if extra, ok := encodeAdded(added); ok {
@@ -795,29 +787,32 @@ func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRe
 					su.masterSum = [masterSumLen]byte(msr.Hash[:masterSumLen])
 					su.raw, su.added = encodeAssembled(master, su.masterSum, extra), extra
 					if want {
-						full, err = marc.AppendISO2709Fields(nil, leader, byTag(layout))
+						served, err = marc.DecodeFields(leader, byTag(layout, len(extra)))
 					}
-					return fmtISO2709, full, err
+					return served, err
 				}
 			}
 		}
 		if mrec == nil {
 			if mrec, err = decodeServed(fmtISO2709, msr.Raw); err != nil {
-				return 0, nil, err
+				return nil, err
 			}
 		}
 	}
 	rec := unionRecord(id, mrec, added)
 	if out, err := marc.AppendISO2709(nil, rec); err == nil && len(out) <= 99999 {
 		su.format, su.raw = fmtISO2709, out
-		return su.format, out, nil
+	} else if su.raw, err = appendMARCXML(rec); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	} else {
+		su.format = fmtMARCXML
 	}
-	out, err := appendMARCXML(rec)
-	if err != nil {
-		return 0, nil, fmt.Errorf("encode: %w", err)
+	if want {
+		if served, err = decodeServed(su.format, su.raw); err != nil {
+			return nil, fmt.Errorf("the encoded record does not decode: %w", err)
+		}
 	}
-	su.format, su.raw = fmtMARCXML, out
-	return su.format, out, nil
+	return served, nil
 }
 
 // holdings returns the holding libraries of a cluster, one per library
@@ -866,17 +861,17 @@ func (st *state) holdings(id, master string, members []string, profs map[string]
 // union record, given its tag and, for an 035, its $a: not the master's
 // own control number, identifier and timestamp, nor its local fields, nor
 // an 035 without a system prefix or repeating one kept already.
-func keepMasterField(tag, sysNo string, seen035 map[string]bool) bool {
+func keepMasterField(tag, sysNo string, seen035 *[]string) bool {
 	switch {
 	case tag == "001" || tag == "003" || tag == "005":
 		return false
 	case len(tag) == 3 && isLocalTag(tag):
 		return false
 	case tag == "035":
-		if systemNumber(sysNo) == "" || seen035[sysNo] {
+		if systemNumber(sysNo) == "" || slices.Contains(*seen035, sysNo) {
 			return false // a bare local number means nothing here
 		}
-		seen035[sysNo] = true
+		*seen035 = append(*seen035, sysNo)
 	}
 	return true
 }
@@ -888,13 +883,13 @@ func unionRecord(id string, mrec *marc.Record, added []marc.Field) *marc.Record 
 	out := &marc.Record{Leader: mrec.Leader}
 	out.Fields = make([]marc.Field, 0, len(mrec.Fields)+len(added)+1)
 	out.Fields = append(out.Fields, marc.Field{Tag: "001", Value: id})
-	seen035 := map[string]bool{}
+	var seen035 []string // few: a list beats a map
 	for _, f := range mrec.Fields {
 		var a string
 		if f.Tag == "035" {
 			a = f.Sub('a')
 		}
-		if keepMasterField(f.Tag, a, seen035) {
+		if keepMasterField(f.Tag, a, &seen035) {
 			out.Fields = append(out.Fields, f)
 		}
 	}
@@ -937,49 +932,49 @@ func encodeAdded(added []marc.Field) ([]marc.RawField, bool) {
 // the master's fields kept (split by marc.CanonicalISO2709), the added
 // ones, in tag order.
 func unionLayout(id string, master, added []marc.RawField) []marc.RawField {
-	return byTag(unionFields(id, master, added))
+	return byTag(unionFields(id, master, added), len(added))
 }
 
 // unionFields is unionLayout before the fields are put in tag order,
-// enough to know the record's size.
+// enough to know the record's size: the master's kept, then the added.
 func unionFields(id string, master, added []marc.RawField) []marc.RawField {
 	fields := make([]marc.RawField, 0, len(master)+len(added)+1)
 	fields = append(fields, marc.RawField{Tag: "001", Data: []byte(id)})
-	seen035 := map[string]bool{}
+	var seen035 []string // few: a list beats a map
 	for _, f := range master {
 		var a string
 		if f.Tag == "035" {
 			a = rawSub(f.Data, 'a')
 		}
-		if keepMasterField(f.Tag, a, seen035) {
+		if keepMasterField(f.Tag, a, &seen035) {
 			fields = append(fields, f)
 		}
 	}
 	return append(fields, added...)
 }
 
-// byTag orders unionFields' fields by tag, stably. The master's fields
-// and the added ones are each nearly always in order already: then the
-// two runs are merged, else sorted.
-func byTag(fields []marc.RawField) []marc.RawField {
+// byTag orders unionFields' fields, the last n of them added, by tag,
+// stably. The master's fields and the added ones are each nearly always
+// in order already: then the added are merged in place, from the end,
+// else everything is sorted.
+func byTag(fields []marc.RawField, n int) []marc.RawField {
 	cmp := func(a, b marc.RawField) int { return strings.Compare(a.Tag, b.Tag) }
-	split := min(1, len(fields))
-	for split < len(fields) && fields[split].Tag >= fields[split-1].Tag {
-		split++
+	a, b := fields[:len(fields)-n], slices.Clone(fields[len(fields)-n:])
+	if !slices.IsSortedFunc(a, cmp) || !slices.IsSortedFunc(b, cmp) {
+		slices.SortStableFunc(fields, cmp)
+		return fields
 	}
-	if slices.IsSortedFunc(fields[split:], cmp) {
-		a, b := fields[:split], fields[split:]
-		out := make([]marc.RawField, 0, len(fields))
-		for len(a) > 0 && len(b) > 0 {
-			if b[0].Tag < a[0].Tag {
-				out, b = append(out, b[0]), b[1:]
-			} else {
-				out, a = append(out, a[0]), a[1:]
-			}
+	// Backwards: a tie puts the added field after the master's.
+	i, j := len(a)-1, len(b)-1
+	for k := len(fields) - 1; j >= 0; k-- {
+		if i >= 0 && a[i].Tag > b[j].Tag {
+			fields[k] = a[i]
+			i--
+		} else {
+			fields[k] = b[j]
+			j--
 		}
-		return append(append(out, a...), b...)
 	}
-	slices.SortStableFunc(fields, cmp)
 	return fields
 }
 

@@ -252,7 +252,8 @@ func equalStrs(a, b []string) bool {
 }
 
 // recordGetter returns the stored record of a record key: the master of
-// an assembled union record.
+// an assembled union record. The record's bytes need live only until the
+// union record is put together.
 type recordGetter func(key string) (*store.SourceRecord, error)
 
 // txRecords reads records from tx.
@@ -260,37 +261,49 @@ func txRecords(tx *bbolt.Tx) recordGetter {
 	stx := store.WrapTx(tx)
 	return func(key string) (*store.SourceRecord, error) {
 		src, local := splitRecordKey(key)
-		return stx.Record(src, local)
+		return stx.RecordView(src, local)
 	}
 }
 
 // served returns the record u serves as encoded: as stored, or for an
 // assembled record, put together from its master (read with get) in ISO
-// 2709. A master that is not what the union record was built from is an
-// error: the union record must not serve another record's fields.
+// 2709.
 func (u *storedUnion) served(id string, get recordGetter) (format byte, raw []byte, err error) {
 	if u.format != fmtAssembled {
 		return u.format, u.raw, nil
 	}
-	if get == nil {
-		return 0, nil, fmt.Errorf("dedup: union %s: no records to assemble it from", id)
-	}
-	sr, err := get(u.master)
+	leader, fields, err := u.assemble(id, get)
 	if err != nil {
-		return 0, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(u.master), err)
+		return 0, nil, err
 	}
-	if sr.Deleted || sr.Format != marc.FormatISO2709 || [masterSumLen]byte(sr.Hash[:masterSumLen]) != u.masterSum {
-		return 0, nil, fmt.Errorf("dedup: union %s: master %s is not the record it was built from (unicat dedup --rebuild builds it again)", id, displayKey(u.master))
-	}
-	leader, fields, ok := marc.CanonicalISO2709(sr.Raw, nil)
-	if !ok {
-		return 0, nil, fmt.Errorf("dedup: union %s: master %s is not canonical ISO 2709", id, displayKey(u.master))
-	}
-	raw, err = marc.AppendISO2709Fields(nil, leader, unionLayout(id, fields, u.added))
-	if err != nil {
+	if raw, err = marc.AppendISO2709Fields(nil, leader, fields); err != nil {
 		return 0, nil, fmt.Errorf("dedup: union %s: %w", id, err)
 	}
 	return fmtISO2709, raw, nil
+}
+
+// assemble returns the leader and fields of an assembled union record,
+// from its master read with get. A master that is not what the union
+// record was built from is an error: the union record must not serve
+// another record's fields.
+func (u *storedUnion) assemble(id string, get recordGetter) (leader []byte, fields []marc.RawField, err error) {
+	if get == nil {
+		return nil, nil, fmt.Errorf("dedup: union %s: no records to assemble it from", id)
+	}
+	sr, err := get(u.master)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(u.master), err)
+	}
+	if sr.Deleted || sr.Format != marc.FormatISO2709 || [masterSumLen]byte(sr.Hash[:masterSumLen]) != u.masterSum {
+		return nil, nil, fmt.Errorf("dedup: union %s: master %s is not the record it was built from (unicat dedup --rebuild builds it again)", id, displayKey(u.master))
+	}
+	// The hash says these are the bytes CanonicalISO2709 accepted when
+	// the union record was built: the text need not be checked again.
+	leader, master, ok := marc.SplitCanonicalISO2709(sr.Raw, nil)
+	if !ok {
+		return nil, nil, fmt.Errorf("dedup: union %s: master %s is not canonical ISO 2709", id, displayKey(u.master))
+	}
+	return leader, unionLayout(id, master, u.added), nil
 }
 
 func (u *storedUnion) toUnion(id string, get recordGetter) (*UnionRecord, error) {
@@ -302,18 +315,22 @@ func (u *storedUnion) toUnion(id string, get recordGetter) (*UnionRecord, error)
 		Libraries: u.libraries,
 		Levels:    u.levels,
 	}
-	if u.format == fmtNone {
+	var err error
+	switch u.format {
+	case fmtNone:
 		return out, nil
+	case fmtAssembled:
+		leader, fields, err := u.assemble(id, get)
+		if err != nil {
+			return nil, err
+		}
+		out.Record, err = marc.DecodeFields(leader, fields)
+	default:
+		out.Record, err = decodeServed(u.format, u.raw)
 	}
-	format, raw, err := u.served(id, get)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := decodeServed(format, raw)
 	if err != nil {
 		return nil, fmt.Errorf("dedup: union %s: %w", id, err)
 	}
-	out.Record = rec
 	return out, nil
 }
 

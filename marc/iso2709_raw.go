@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -30,6 +31,19 @@ type RawField struct {
 // fields added) without decoding and encoding every value: the union
 // records of a catalogue are rebuilt on every change of their holdings.
 func CanonicalISO2709(raw []byte, fields []RawField) (leader []byte, out []RawField, ok bool) {
+	return splitCanonical(raw, fields, true)
+}
+
+// SplitCanonicalISO2709 is CanonicalISO2709 checking only the leader
+// and directory, not the fields' bytes (UTF-8 in NFC, indicators,
+// subfield codes), for bytes CanonicalISO2709 accepted before: the master
+// of a union record, known unchanged by its hash, split again on every
+// serve. On other bytes its fields are not canonical.
+func SplitCanonicalISO2709(raw []byte, fields []RawField) (leader []byte, out []RawField, ok bool) {
+	return splitCanonical(raw, fields, false)
+}
+
+func splitCanonical(raw []byte, fields []RawField, checkFields bool) (leader []byte, out []RawField, ok bool) {
 	n := len(raw)
 	if n < LeaderLen+2 || raw[n-1] != recordTerminator {
 		return nil, fields, false
@@ -49,9 +63,11 @@ func CanonicalISO2709(raw []byte, fields []RawField) (leader []byte, out []RawFi
 		raw[base-1] != fieldTerminator {
 		return nil, fields, false
 	}
-	var it norm.Iter
-	if !isUTF8NFC(&it, raw) {
-		return nil, fields, false
+	if checkFields {
+		var it norm.Iter
+		if !isUTF8NFC(&it, raw) {
+			return nil, fields, false
+		}
 	}
 	fields = slices.Grow(fields, (base-LeaderLen-1)/12)
 	pos := base
@@ -66,12 +82,12 @@ func CanonicalISO2709(raw []byte, fields []RawField) (leader []byte, out []RawFi
 			return nil, fields, false
 		}
 		data := raw[pos : pos+flen-1]
-		if raw[pos+flen-1] != fieldTerminator || bytes.IndexByte(data, fieldTerminator) >= 0 ||
-			bytes.IndexByte(data, recordTerminator) >= 0 {
+		if raw[pos+flen-1] != fieldTerminator {
 			return nil, fields, false
 		}
 		tag := tagString(t)
-		if !canonicalFieldData(tag, data) {
+		if checkFields && (bytes.IndexByte(data, fieldTerminator) >= 0 || bytes.IndexByte(data, recordTerminator) >= 0 ||
+			!canonicalFieldData(tag, data)) {
 			return nil, fields, false
 		}
 		fields = append(fields, RawField{Tag: tag, Data: data})
@@ -165,6 +181,70 @@ func AppendISO2709Fields(dst, leader []byte, fields []RawField) ([]byte, error) 
 		dst = append(dst, fieldTerminator)
 	}
 	return append(dst, recordTerminator), nil
+}
+
+// DecodeFields returns the record DecodeISO2709 (UTF-8) reads from what
+// AppendISO2709Fields writes of leader and fields, without writing and
+// reading the bytes, for fields as CanonicalISO2709 splits them or
+// AppendFieldData writes them (TestCanonicalISO2709 holds the two ways
+// to each other). The record does not alias fields.
+func DecodeFields(leader []byte, fields []RawField) (*Record, error) {
+	if len(leader) != LeaderLen {
+		return nil, fmt.Errorf("marc: decode fields: %w: leader is %d bytes, not %d", ErrInvalidRecord, len(leader), LeaderLen)
+	}
+	size, err := ISO2709FieldsSize(fields)
+	if err != nil {
+		return nil, err
+	}
+	// One string holds the leader and every field's data, as the reader
+	// keeps one for a record.
+	var sb strings.Builder
+	sb.Grow(size)
+	var l [LeaderLen]byte
+	copy(l[:], leader)
+	putISOLeader(l[:], size, LeaderLen+12*len(fields)+1)
+	sb.Write(l[:])
+	nsub := 0
+	for i := range fields {
+		sb.Write(fields[i].Data)
+		nsub += bytes.Count(fields[i].Data, []byte{subfieldDelim})
+	}
+	s := sb.String()
+	out := &Record{Leader: s[:LeaderLen], Fields: make([]Field, len(fields))}
+	subs := make([]Subfield, 0, nsub)
+	pos := LeaderLen
+	for i := range fields {
+		d, f := fields[i].Data, &out.Fields[i]
+		f.Tag = fields[i].Tag
+		v := s[pos : pos+len(d)]
+		pos += len(d)
+		if f.Tag[0] == '0' && f.Tag[1] == '0' && !(len(d) > 2 && d[2] == subfieldDelim) {
+			f.Value = v
+			continue
+		}
+		if len(v) < 2 {
+			return nil, fmt.Errorf("marc: decode fields: %w: field %s has no indicators", ErrInvalidRecord, f.Tag)
+		}
+		f.Ind1, f.Ind2 = v[0], v[1]
+		first := len(subs)
+		for rest := v[2:]; len(rest) > 0; {
+			// rest[0] is a delimiter: CanonicalISO2709 and AppendFieldData
+			// write no text before the first one and no empty one.
+			if len(rest) < 2 || rest[0] != subfieldDelim {
+				return nil, fmt.Errorf("marc: decode fields: %w: field %s is not canonical", ErrInvalidRecord, f.Tag)
+			}
+			end := strings.IndexByte(rest[1:], subfieldDelim)
+			if end < 0 {
+				end = len(rest) - 1
+			}
+			subs = append(subs, Subfield{Code: rest[1], Value: rest[2 : 1+end]})
+			rest = rest[1+end:]
+		}
+		if len(subs) > first {
+			f.Subfields = subs[first:len(subs):len(subs)]
+		}
+	}
+	return out, nil
 }
 
 // ISO2709FieldsSize returns the length of the record AppendISO2709Fields

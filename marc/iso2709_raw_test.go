@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"reflect"
 	"testing"
 )
 
@@ -42,6 +43,13 @@ func checkCanonical(t *testing.T, raw []byte) bool {
 	back, err := AppendISO2709Fields(nil, leader, fields)
 	if err != nil || !bytes.Equal(back, raw) {
 		t.Fatalf("re-assembled record differs (%v):\n%q\n%q", err, raw, back)
+	}
+	if l2, f2, ok := SplitCanonicalISO2709(raw, nil); !ok || !bytes.Equal(l2, leader) || !reflect.DeepEqual(f2, fields) {
+		t.Fatalf("SplitCanonicalISO2709 splits otherwise: %v", ok)
+	}
+	fromFields, err := DecodeFields(leader, fields)
+	if err != nil || !reflect.DeepEqual(fromFields, rec) {
+		t.Fatalf("DecodeFields (%v):\n%#v\nDecodeISO2709:\n%#v", err, fromFields, rec)
 	}
 	return true
 }

@@ -123,7 +123,10 @@ func sameLiveRecord(v []byte, hash *[32]byte) bool {
 	return len(v) >= 3+32 && v[0] == recordEncV1 && v[1]&flagDeleted == 0 && [32]byte(v[3:35]) == *hash
 }
 
-func decodeSourceRecord(b []byte) (*SourceRecord, error) {
+func decodeSourceRecord(b []byte) (*SourceRecord, error) { return decodeSourceRecordRaw(b, true) }
+
+// decodeSourceRecordRaw decodes b, Raw copied or aliasing b.
+func decodeSourceRecordRaw(b []byte, copyRaw bool) (*SourceRecord, error) {
 	d := decoder{b: b}
 	if v := d.byte(); d.err == nil && v != recordEncV1 {
 		return nil, fmt.Errorf("unknown record encoding version %d", v)
@@ -136,7 +139,9 @@ func decodeSourceRecord(b []byte) (*SourceRecord, error) {
 	r.FirstSeen = d.time()
 	r.LastSeen = d.time()
 	if raw := d.bytes(d.length()); len(raw) > 0 {
-		r.Raw = append([]byte(nil), raw...) // b may be bbolt's mmap
+		if r.Raw = raw; copyRaw {
+			r.Raw = append([]byte(nil), raw...) // b may be bbolt's mmap
+		}
 	}
 	if err := d.finish(); err != nil {
 		return nil, fmt.Errorf("decode record: %w", err)

@@ -324,12 +324,28 @@ func (t *Tx) Bolt() *bbolt.Tx { return t.tx }
 // Record returns the stored record (or tombstone) of localID from source,
 // or ErrNotFound.
 func (t *Tx) Record(source, localID string) (*SourceRecord, error) {
+	return t.record(source, localID, true)
+}
+
+// RecordView is Record without a copy of the record's bytes, for readers
+// that only look: Raw is the transaction's memory, valid while it is
+// open, and must not be modified.
+func (t *Tx) RecordView(source, localID string) (*SourceRecord, error) {
+	return t.record(source, localID, false)
+}
+
+func (t *Tx) record(source, localID string, copyRaw bool) (*SourceRecord, error) {
 	key := RecordKey(source, localID)
 	v := t.tx.Bucket(bucketRecords).Get(key)
 	if v == nil {
 		return nil, fmt.Errorf("store: record %q of source %q: %w", localID, source, ErrNotFound)
 	}
-	return decodeRecordKV(key, v)
+	r, err := decodeSourceRecordRaw(v, copyRaw)
+	if err != nil {
+		return nil, fmt.Errorf("store: record %q of source %q: %w", localID, source, err)
+	}
+	r.Source, r.LocalID = source, localID
+	return r, nil
 }
 
 // ForEachRecord calls fn for every record and tombstone of source (all
