@@ -118,3 +118,17 @@ func TestByTagIsStableSort(t *testing.T) {
 		}
 	}
 }
+
+// assembleUnion is the byte path of union records in one call, as an
+// assembled union value is stored (encodeAdded) and served (unionLayout,
+// AppendISO2709Fields). ok is false when the record cannot be written so
+// (a field added that ISO 2709 cannot hold, a record over its length
+// limit).
+func assembleUnion(id string, leader []byte, master []marc.RawField, added []marc.Field) ([]byte, bool) {
+	extra, ok := encodeAdded(added)
+	if !ok {
+		return nil, false
+	}
+	raw, err := marc.AppendISO2709Fields(nil, leader, unionLayout(id, master, extra))
+	return raw, err == nil
+}

@@ -898,20 +898,6 @@ func unionRecord(id string, mrec *marc.Record, added []marc.Field) *marc.Record 
 	return out
 }
 
-// assembleUnion is unionRecord and its ISO 2709 encoding done on the
-// master's stored bytes: the same record, byte for byte, without
-// decoding the master (see TestAssembleUnionMatchesDecoded). ok is false
-// when the record cannot be written so (a field added that ISO 2709
-// cannot hold, a record over its length limit).
-func assembleUnion(id string, leader []byte, master []marc.RawField, added []marc.Field) ([]byte, bool) {
-	extra, ok := encodeAdded(added)
-	if !ok {
-		return nil, false
-	}
-	raw, err := marc.AppendISO2709Fields(nil, leader, unionLayout(id, master, extra))
-	return raw, err == nil
-}
-
 // encodeAdded returns the fields a union record adds in ISO 2709; ok is
 // false when one cannot be written so.
 func encodeAdded(added []marc.Field) ([]marc.RawField, bool) {
