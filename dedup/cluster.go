@@ -779,19 +779,14 @@ func unionAdditions(members []string, libs []*holdingLib) []marc.Field {
 // record as it reads back from what was stored.
 func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRecord, mrec *marc.Record, added []marc.Field, want bool) (served *marc.Record, err error) {
 	if msr != nil {
-		if leader, fields, ok := marc.CanonicalISO2709(msr.Raw, nil); ok {
-			if extra, ok := encodeAdded(added); ok {
-				layout := unionFields(id, fields, extra)
-				if _, err := marc.ISO2709FieldsSize(layout); err == nil {
-					su.format, su.master = fmtAssembled, master
-					su.masterSum = [masterSumLen]byte(msr.Hash[:masterSumLen])
-					su.raw, su.added = encodeAssembled(master, su.masterSum, extra), extra
-					if want {
-						served, err = marc.DecodeFields(leader, byTag(layout, len(extra)))
-					}
-					return served, err
-				}
+		if leader, layout, extra, ok := assembly(id, msr, added); ok {
+			su.format, su.master = fmtAssembled, master
+			su.masterSum = [masterSumLen]byte(msr.Hash[:masterSumLen])
+			su.raw, su.added = encodeAssembled(master, su.masterSum, extra), extra
+			if want {
+				served, err = marc.DecodeFields(leader, byTag(layout, len(extra)))
 			}
+			return served, err
 		}
 		if mrec == nil {
 			if mrec, err = decodeServed(fmtISO2709, msr.Raw); err != nil {
@@ -813,6 +808,26 @@ func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRe
 		}
 	}
 	return served, nil
+}
+
+// assembly returns the leader and fields (not yet in tag order) of the
+// union record of the master stored as msr with the fields added, and
+// the added fields encoded; ok is false when the record cannot be
+// assembled: a master that is not canonical ISO 2709, a field added that
+// ISO 2709 cannot hold, a record over its length limit.
+func assembly(id string, msr *store.SourceRecord, added []marc.Field) (leader []byte, layout, extra []marc.RawField, ok bool) {
+	leader, fields, ok := marc.CanonicalISO2709(msr.Raw, nil)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	if extra, ok = encodeAdded(added); !ok {
+		return nil, nil, nil, false
+	}
+	layout = unionFields(id, fields, extra)
+	if _, err := marc.ISO2709FieldsSize(layout); err != nil {
+		return nil, nil, nil, false
+	}
+	return leader, layout, extra, true
 }
 
 // holdings returns the holding libraries of a cluster, one per library
