@@ -62,6 +62,15 @@ func (c *candIndex) name(ord uint32, key string) {
 	c.names[ord] = key
 }
 
+// nameOf returns the key of the record of ordinal ord, "" when it is
+// gone.
+func (c *candIndex) nameOf(ord uint32) string {
+	if int(ord) < len(c.names) {
+		return c.names[ord]
+	}
+	return ""
+}
+
 func (c *candIndex) add(ord uint32, key string, hashes []uint32) {
 	c.name(ord, key)
 	for _, h := range hashes {

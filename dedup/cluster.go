@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/unicat/unicat/internal/parallel"
 	"github.com/unicat/unicat/marc"
@@ -165,10 +164,18 @@ func (st *state) component(nodes map[string]bool, olds map[uint64]*oldCluster, o
 			continue
 		}
 		var refs []edgeRef
-		err = forEdges(st.edges, k, func(o, rule string, _ time.Time) error {
-			refs = append(refs, edgeRef{o, rule})
+		err = forEdges(st.edges, p.ord, func(o uint32, v []byte) error {
+			strength, err := edgeStrength(p.ord, o, v)
+			if err != nil {
+				return err
+			}
+			other := st.cands.nameOf(o)
+			if other == "" {
+				return nil // a record gone (its edges go with it)
+			}
+			refs = append(refs, edgeRef{other: other, ord: o, strength: strength})
 			if len(nodes) < maxComponent {
-				add(o)
+				add(other)
 			}
 			return nil
 		})
@@ -199,13 +206,20 @@ func (st *state) component(nodes map[string]bool, olds map[uint64]*oldCluster, o
 			if q, _ := st.profile(e.other); q == nil {
 				continue
 			}
-			edges = append(edges, newEdge{a, e.other, ruleStrength(e.rule)})
+			edges = append(edges, newEdge{a, e.other, e.strength})
 		}
 	}
 	return groups, edges, nil
 }
 
-type edgeRef struct{ other, rule string }
+// edgeRef is one end of an edge: its record and ordinal, and the match's
+// rule (when just found) or strength (when read back).
+type edgeRef struct {
+	other    string
+	ord      uint32
+	rule     string
+	strength int
+}
 
 // group is a set of records on its way to be a cluster. Merge checks
 // use summaries, not every pair of members, so that a large cluster stays

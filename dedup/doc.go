@@ -69,7 +69,9 @@
 //	dedup.members   record key → sequence of its cluster
 //	dedup.profiles  record key → ordinal, match key hashes, profile
 //	                (profile.go)
-//	dedup.edges     uint16 BE len(A), A, B → Unix ns, rule (both directions)
+//	dedup.edges     ordinal A, ordinal B (uint32 BE each) → under the
+//	                lower ordinal first varint Unix ns, rule; under
+//	                the other the rule's strength (one byte)
 //
 // The candidate index (match key → records) is kept in memory and
 // rebuilt from the profiles' ordinals and key hashes when a Deduper

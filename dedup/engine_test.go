@@ -648,3 +648,38 @@ func mustDecode(t *testing.T, raw []byte) *marc.Record {
 	}
 	return r
 }
+
+// TestExplainBlockedMatch: two records of one source without a shared
+// identifier both match a third; the cluster can take only one, and the
+// other's explanation shows its match as blocked, named from the
+// ordinal-keyed edges.
+func TestExplainBlockedMatch(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	ts.put("tinh", kieu)
+	a, b := kieu, kieu
+	a.id, a.isbn = "a", ""
+	b.id, b.isbn = "b", ""
+	ts.put("vinh", a, b)
+	exA, exB := ts.explain("vinh", "a"), ts.explain("vinh", "b")
+	if exA.Union.ID == exB.Union.ID {
+		t.Fatalf("vinh:a and vinh:b share union %s: two records of one source merged without an identifier", exA.Union.ID)
+	}
+	joined, alone := exA, exB
+	if len(exA.Members) == 1 {
+		joined, alone = exB, exA
+	}
+	if len(joined.Members) != 2 || len(joined.Edges) != 1 || len(alone.Members) != 1 || len(alone.Edges) != 0 {
+		t.Fatalf("clusters %+v and %+v, want one of two members with an edge and one alone", joined.Members, alone.Members)
+	}
+	if e := joined.Edges[0]; !strings.HasPrefix(e.Rule, "title+author") || e.When.IsZero() ||
+		!(e.A == "tinh:1" || e.B == "tinh:1") {
+		t.Errorf("edge in the cluster: %+v", e)
+	}
+	if len(alone.Blocked) != 1 {
+		t.Fatalf("blocked matches of the record left alone: %+v, want its match with tinh:1", alone.Blocked)
+	}
+	if e := alone.Blocked[0]; e.A != alone.Members[0].Source+":"+alone.Members[0].LocalID || e.B != "tinh:1" ||
+		!strings.HasPrefix(e.Rule, "title+author") || e.When.IsZero() {
+		t.Errorf("blocked match: %+v", e)
+	}
+}

@@ -78,32 +78,49 @@ func Explain(tx *bbolt.Tx, id string) (*Explanation, error) {
 	}
 	stx := store.WrapTx(tx)
 	profiles := tx.Bucket(bucketProfiles)
+	names := map[uint32]string{} // ordinal → record key: the members', then the other ends'
+	var edges [][2]uint32        // each member's edges: its ordinal, the other's
 	for _, k := range keys {
 		src, local := splitRecordKey(k)
 		m := Member{Source: src, LocalID: local, Master: k == master}
+		if info, err := stx.Source(src); err == nil {
+			m.Library, m.Level = info.LibraryCode, info.Level
+		}
 		if v := profiles.Get([]byte(k)); v != nil {
 			p, err := decodeProfile(v)
 			if err != nil {
 				return nil, err
 			}
 			m.Title, m.Year, m.ISBNs, m.Score = p.display, p.year, p.isbns, p.score
-		}
-		if info, err := stx.Source(src); err == nil {
-			m.Library, m.Level = info.LibraryCode, info.Level
+			names[p.ord] = k
+			if err := forEdges(edgesB, p.ord, func(o uint32, _ []byte) error {
+				edges = append(edges, [2]uint32{p.ord, o})
+				return nil
+			}); err != nil {
+				return nil, err
+			}
 		}
 		ex.Members = append(ex.Members, m)
-		err := forEdges(edgesB, k, func(o, rule string, when time.Time) error {
-			e := Edge{A: displayKey(k), B: displayKey(o), Rule: rule, When: when}
-			switch {
-			case in[o] && k < o:
-				ex.Edges = append(ex.Edges, e)
-			case !in[o]:
-				ex.Blocked = append(ex.Blocked, e)
-			}
-			return nil
-		})
+	}
+	if err := nameOrdinals(profiles, edges, names); err != nil {
+		return nil, err
+	}
+	for _, e := range edges {
+		lo, hi := min(e[0], e[1]), max(e[0], e[1])
+		if in[names[e[1]]] && e[0] != lo {
+			continue // an edge within the cluster, told once
+		}
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], edgeKey(lo, hi)) // where the match is
+		rule, when, err := edgeMatch(edgesB.Get(k[:]))
 		if err != nil {
 			return nil, err
+		}
+		edge := Edge{A: displayKey(names[e[0]]), B: displayKey(names[e[1]]), Rule: rule, When: when}
+		if in[names[e[1]]] {
+			ex.Edges = append(ex.Edges, edge)
+		} else {
+			ex.Blocked = append(ex.Blocked, edge)
 		}
 	}
 	sort.SliceStable(ex.Members, func(i, j int) bool { return ex.Members[i].Master && !ex.Members[j].Master })
@@ -124,6 +141,35 @@ func Explain(tx *bbolt.Tx, id string) (*Explanation, error) {
 		}
 	}
 	return ex, nil
+}
+
+// nameOrdinals adds to names the record keys of the edges' other ends
+// not named yet, read from the profiles (each stores its ordinal): a
+// cluster's matches with records outside it are few, and finding their
+// keys once here costs less than a bucket from ordinals to keys written
+// at every commit.
+func nameOrdinals(profiles *bbolt.Bucket, edges [][2]uint32, names map[uint32]string) error {
+	want := map[uint32]bool{}
+	for _, e := range edges {
+		if _, ok := names[e[1]]; !ok {
+			want[e[1]] = true
+		}
+	}
+	c := profiles.Cursor()
+	for k, v := c.First(); k != nil && len(want) > 0; k, v = c.Next() {
+		r := reader{b: v}
+		if ver := r.byte(); ver != profileEncV2 {
+			return fmt.Errorf("dedup: record %q: unknown profile encoding version %d", displayKey(string(k)), ver)
+		}
+		if ord := uint32(r.uvarint()); r.err == nil && want[ord] {
+			names[ord] = string(k)
+			delete(want, ord)
+		}
+	}
+	for ord := range want {
+		return fmt.Errorf("dedup: an edge names ordinal %d, which no record has", ord)
+	}
+	return nil
 }
 
 func displayKey(k string) string {

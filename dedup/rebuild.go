@@ -15,7 +15,7 @@ import (
 
 // layoutVersion is the version of the dedup buckets and of the matching
 // rules; a new version rebuilds the clusters at Init.
-const layoutVersion = 3
+const layoutVersion = 4
 
 // RebuildStats says what a rebuild did.
 type RebuildStats struct {
