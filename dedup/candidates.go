@@ -24,11 +24,15 @@ import (
 // them at eight bytes each with no pointers for the garbage collector to
 // follow. Recent additions go to a map (delta) and removals of base
 // entries to a set (dead); both are merged into base when they grow past
-// a share of it, which keeps the merges' cost linear overall.
+// a share of it, which keeps the merges' cost linear overall. A
+// directory by the hash's top bits (dir) narrows a lookup in base to a
+// few dozen entries: a binary search over all of them missed the cache
+// at almost every step.
 type candIndex struct {
 	gen   uint64   // the store generation the index reflects
 	names []string // ordinal → record key; "" when the record is gone
 	base  []uint64 // sorted entries
+	dir   []uint32 // dir[p]: the first entry of base whose hash's top dirBits bits are ≥ p
 	dead  map[uint64]bool
 	delta map[uint32][]uint32
 	nnew  int // entries in delta
@@ -36,6 +40,35 @@ type candIndex struct {
 
 // minMerge is the smallest delta worth merging into base.
 const minMerge = 1 << 16
+
+// dirBits is how many top bits of a key hash the directory of base
+// resolves: 2^16 ranges, 256 KiB, a few entries each at a million
+// records.
+const dirBits = 16
+
+// setBase replaces base with sorted entries and rebuilds the directory.
+func (c *candIndex) setBase(base []uint64) {
+	c.base = base
+	if len(c.dir) != 1<<dirBits+1 {
+		c.dir = make([]uint32, 1<<dirBits+1)
+	}
+	i := 0
+	for p := range c.dir {
+		for i < len(base) && base[i]>>(64-dirBits) < uint64(p) {
+			i++
+		}
+		c.dir[p] = uint32(i)
+	}
+}
+
+// baseRange returns the part of base that may hold entries of hash h.
+func (c *candIndex) baseRange(h uint32) []uint64 {
+	if len(c.base) == 0 {
+		return nil
+	}
+	p := h >> (32 - dirBits)
+	return c.base[c.dir[p]:c.dir[p+1]]
+}
 
 func newCandIndex() *candIndex {
 	return &candIndex{dead: map[uint64]bool{}, delta: map[uint32][]uint32{}}
@@ -101,7 +134,7 @@ func (c *candIndex) remove(ord uint32, hashes []uint32) {
 			}
 		}
 		e := entry(h, ord)
-		if _, found := slices.BinarySearch(c.base, e); found {
+		if _, found := slices.BinarySearch(c.baseRange(h), e); found {
 			c.dead[e] = true
 		}
 	}
@@ -110,10 +143,10 @@ func (c *candIndex) remove(ord uint32, hashes []uint32) {
 // lookup calls fn with the ordinals of the records having hash h, those
 // in base first (in ordinal order), until fn returns false.
 func (c *candIndex) lookup(h uint32, fn func(ord uint32) bool) {
-	lo := entry(h, 0)
-	i, _ := slices.BinarySearch(c.base, lo)
-	for ; i < len(c.base) && c.base[i]>>32 == uint64(h); i++ {
-		e := c.base[i]
+	base := c.baseRange(h)
+	i, _ := slices.BinarySearch(base, entry(h, 0))
+	for ; i < len(base) && base[i]>>32 == uint64(h); i++ {
+		e := base[i]
 		if len(c.dead) > 0 && c.dead[e] {
 			continue
 		}
@@ -157,7 +190,7 @@ func (c *candIndex) compact(force bool) {
 		}
 		out = append(out, e)
 	}
-	c.base = out
+	c.setBase(out)
 	clear(c.dead)
 	clear(c.delta)
 	c.nnew = 0
@@ -188,6 +221,7 @@ func (st *state) candidateIndex(stored uint64) (*candIndex, error) {
 		return nil, err
 	}
 	slices.Sort(c.base)
+	c.setBase(c.base)
 	c.gen = stored
 	d.cands = c
 	return c, nil
@@ -214,7 +248,8 @@ func (st *state) nextOrdinal() (uint32, error) {
 // mean anything.
 func (st *state) forCandidates(rec string, p *profile, fn func(string) (bool, error)) error {
 	c := st.cands
-	seen := map[uint32]bool{p.ord: true}
+	var seen ordSet
+	seen.add(p.ord)
 	var list []uint32
 	for i, h := range p.khash {
 		limit := capStrong
@@ -228,7 +263,7 @@ func (st *state) forCandidates(rec string, p *profile, fn func(string) (bool, er
 				over = true
 				return false
 			}
-			if !seen[ord] {
+			if !seen.has(ord) {
 				list = append(list, ord)
 			}
 			return true
@@ -237,10 +272,10 @@ func (st *state) forCandidates(rec string, p *profile, fn func(string) (bool, er
 			continue
 		}
 		for _, ord := range list {
-			if seen[ord] {
+			if seen.has(ord) {
 				continue
 			}
-			seen[ord] = true
+			seen.add(ord)
 			name := c.names[ord]
 			if name == "" || name == rec {
 				continue
@@ -252,4 +287,35 @@ func (st *state) forCandidates(rec string, p *profile, fn func(string) (bool, er
 		}
 	}
 	return nil
+}
+
+// ordSet is a set of ordinals: a slice while small, as for nearly every
+// record (a map made for each cost more than its lookups), a map beyond.
+type ordSet struct {
+	small []uint32
+	large map[uint32]bool
+}
+
+const ordSetSmall = 32
+
+func (s *ordSet) has(ord uint32) bool {
+	if s.large != nil {
+		return s.large[ord]
+	}
+	return slices.Contains(s.small, ord)
+}
+
+func (s *ordSet) add(ord uint32) {
+	switch {
+	case s.large != nil:
+		s.large[ord] = true
+	case len(s.small) < ordSetSmall:
+		s.small = append(s.small, ord)
+	default:
+		s.large = make(map[uint32]bool, 2*ordSetSmall)
+		for _, o := range s.small {
+			s.large[o] = true
+		}
+		s.large[ord] = true
+	}
 }

@@ -166,3 +166,39 @@ func TestRolledBackBatchLeavesNoCandidates(t *testing.T) {
 		}
 	}
 }
+
+// TestCandIndexDirectory: lookups through the directory of base find
+// every entry of a hash, wherever in the 32-bit range it falls (the
+// ends and the edges between directory ranges included), and removals
+// of base entries are seen.
+func TestCandIndexDirectory(t *testing.T) {
+	c := newCandIndex()
+	want := map[uint32][]uint32{}
+	hashes := []uint32{0, 1, 0xFFFF, 0x10000, 0x1FFFF, 0x7FFFFFFF, 0x80000000, 0xFFFEFFFF, 0xFFFF0000, 0xFFFFFFFF}
+	for i := uint32(0); i < 5000; i++ {
+		hashes = append(hashes, i*2654435761)
+	}
+	for ord, h := range hashes {
+		for k := 0; k < 1+ord%3; k++ { // some hashes shared by several records
+			o := uint32(ord*3 + k)
+			c.add(o, "k", []uint32{h})
+			want[h] = append(want[h], o)
+		}
+	}
+	c.compact(true)
+	for h, exp := range want {
+		slices.Sort(exp)
+		if got := lookupAll(c, h); !slices.Equal(got, exp) {
+			t.Fatalf("hash %#x: got %v, want %v", h, got, exp)
+		}
+	}
+	if got := lookupAll(c, 0x12345678); len(got) != 0 {
+		t.Fatalf("absent hash: got %v", got)
+	}
+	for _, h := range hashes[:10] {
+		c.remove(want[h][0], []uint32{h})
+		if got := lookupAll(c, h); slices.Contains(got, want[h][0]) || len(got) != len(want[h])-1 {
+			t.Fatalf("hash %#x after removing %d: got %v", h, want[h][0], got)
+		}
+	}
+}
