@@ -152,7 +152,10 @@ func (s *Store) prepare(b Batch, workers int) (*Prepared, error) {
 	p := &Prepared{source: b.Source, checkpoint: b.Checkpoint, now: now.UTC(), ops: ops}
 	errs := make([]error, len(ops))
 	workers = min(workers, parallel.Workers(len(ops), 64))
-	parallel.For(len(ops), workers, func(_, i int) error { errs[i] = ops[i].encode(); return nil })
+	// Background: a commit running meanwhile (a pipeline's, another
+	// source's) is what everybody waits for, and its parallel steps go
+	// first (see package parallel).
+	parallel.Background(len(ops), workers, func(_, i int) error { errs[i] = ops[i].encode(); return nil })
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("store: source %q record %q: %w", b.Source, ops[i].localID, err)
@@ -180,7 +183,7 @@ func (s *Store) prepare(b Batch, workers int) (*Prepared, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("store: prepare batch of %q: %w", b.Source, err)
 	}
-	parallel.For(len(ops), workers, func(_, i int) error {
+	parallel.Background(len(ops), workers, func(_, i int) error {
 		o := &ops[i]
 		if o.del || unchanged[i] {
 			return nil

@@ -32,8 +32,14 @@ func Workers(n, minItems int) int {
 // one when workers <= 1); w in [0, workers) names the goroutine, for
 // state of its own. Items are handed out in order as goroutines become
 // free. A goroutine stops at its first error; For returns one of the
-// errors once every goroutine has stopped.
+// errors once every goroutine has stopped. On several goroutines it is
+// urgent: Background loops wait for it (see gate.go).
 func For(n, workers int, fn func(w, i int) error) error {
+	return loop(n, workers, true, fn)
+}
+
+// loop is For, urgent or not.
+func loop(n, workers int, urgent bool, fn func(w, i int) error) error {
 	workers = min(workers, n)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {
@@ -42,6 +48,10 @@ func For(n, workers int, fn func(w, i int) error) error {
 			}
 		}
 		return nil
+	}
+	if urgent {
+		beginUrgent()
+		defer endUrgent()
 	}
 	var next atomic.Int64
 	errs := make([]error, workers)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestForVisitsEachOnce(t *testing.T) {
@@ -91,5 +92,63 @@ func TestWorkers(t *testing.T) {
 	}
 	if w := Workers(3, 1); w > 3 || w < 1 {
 		t.Fatalf("Workers(3, 1) = %d", w)
+	}
+}
+
+// TestBackgroundGivesWay: a Background loop starts no item while an urgent
+// loop runs, and goes on once it has finished.
+func TestBackgroundGivesWay(t *testing.T) {
+	var urgentRunning atomic.Bool
+	started, release := make(chan struct{}), make(chan struct{})
+	urgentDone := make(chan error)
+	go func() {
+		urgentDone <- For(2, 2, func(_, i int) error {
+			if i == 0 {
+				urgentRunning.Store(true)
+				close(started)
+				<-release
+				urgentRunning.Store(false)
+			}
+			return nil
+		})
+	}()
+	<-started
+	var during atomic.Int32
+	bgDone := make(chan error)
+	go func() {
+		bgDone <- Background(100, 1, func(_, i int) error {
+			if urgentRunning.Load() {
+				during.Add(1)
+			}
+			return nil
+		})
+	}()
+	select {
+	case <-bgDone:
+		t.Fatal("a Background loop finished while an urgent loop ran")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-urgentDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-bgDone; err != nil {
+		t.Fatal(err)
+	}
+	if n := during.Load(); n != 0 {
+		t.Errorf("%d Background items ran during the urgent loop", n)
+	}
+}
+
+// TestBackgroundAlone: with nothing urgent, Background is For.
+func TestBackgroundAlone(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		var sum atomic.Int64
+		if err := Background(1000, workers, func(_, i int) error { sum.Add(int64(i)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if sum.Load() != 999*1000/2 {
+			t.Fatalf("workers=%d: sum %d", workers, sum.Load())
+		}
 	}
 }
