@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"go.etcd.io/bbolt"
+
 	"github.com/unicat/unicat/internal/parallel"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
@@ -1013,25 +1015,37 @@ func rawSub(data []byte, code byte) string {
 	return ""
 }
 
-// loadRecords reads the stored records of keys: ISO 2709 into st.raws
+// loadRecords reads the stored records of keys, none of them changed by
+// this batch, on several cores (forReaders): ISO 2709 into st.raws
 // (buildUnion splits or decodes them, in parallel), others decoded into
 // st.recs.
 func (st *state) loadRecords(keys []string) error {
-	for _, k := range keys {
-		src, local := splitRecordKey(k)
-		sr, err := st.stx.Record(src, local)
+	srs := make([]*store.SourceRecord, len(keys))
+	recs := make([]*marc.Record, len(keys))
+	err := st.forReaders(len(keys), func(rtx *bbolt.Tx, _, i int) error {
+		src, local := splitRecordKey(keys[i])
+		sr, err := store.WrapTx(rtx).Record(src, local) // a copy: it outlives rtx
 		if err != nil {
 			return fmt.Errorf("dedup: master %s/%s: %w", src, local, err)
 		}
 		if sr.Format == marc.FormatISO2709 && !sr.Deleted {
-			st.raws[k] = sr
-			continue
+			srs[i] = sr
+			return nil
 		}
-		r, err := sr.Record()
-		if err != nil {
-			return fmt.Errorf("dedup: master %s: %w", displayKey(k), err)
+		if recs[i], err = sr.Record(); err != nil {
+			return fmt.Errorf("dedup: master %s: %w", displayKey(keys[i]), err)
 		}
-		st.recs[k] = r
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		if srs[i] != nil {
+			st.raws[k] = srs[i]
+		} else {
+			st.recs[k] = recs[i]
+		}
 	}
 	return nil
 }

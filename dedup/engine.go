@@ -654,32 +654,36 @@ func (st *state) link(jobs []linkJob) error {
 	return nil
 }
 
-// linkWorker is one goroutine of linkParallel.
-type linkWorker struct {
-	rtx      *bbolt.Tx
-	profiles *bbolt.Bucket
-	read     map[string]*profile // decoded from rtx, for the cache
-}
-
-func (st *state) linkParallel(jobs []linkJob) error {
-	workers := make([]linkWorker, parallel.Workers(len(jobs), minParallel))
+// forReaders calls fn(rtx, w, i) for every i in [0, n), on several cores
+// when n is large enough, each goroutine w reading through a read-only
+// transaction of its own (rtx): the batch's write transaction is for one
+// goroutine, and what a reader sees is what the last batch committed,
+// which is all there is of what the batch did not change. The
+// transactions end when forReaders returns.
+func (st *state) forReaders(n int, fn func(rtx *bbolt.Tx, w, i int) error) error {
+	rtxs := make([]*bbolt.Tx, parallel.Workers(n, minParallel))
 	defer func() {
-		for i := range workers {
-			if workers[i].rtx != nil {
-				workers[i].rtx.Rollback()
+		for _, rtx := range rtxs {
+			if rtx != nil {
+				rtx.Rollback()
 			}
 		}
 	}()
-	for i := range workers {
-		w := &workers[i]
-		rtx, err := st.tx.DB().Begin(false)
-		if err != nil {
+	for w := range rtxs {
+		var err error
+		if rtxs[w], err = st.tx.DB().Begin(false); err != nil {
 			return fmt.Errorf("dedup: read transaction: %w", err)
 		}
-		w.rtx, w.profiles, w.read = rtx, rtx.Bucket(bucketProfiles), map[string]*profile{}
 	}
-	err := parallel.For(len(jobs), len(workers), func(wi, i int) error {
-		w := &workers[wi]
+	return parallel.For(n, len(rtxs), func(w, i int) error { return fn(rtxs[w], w, i) })
+}
+
+func (st *state) linkParallel(jobs []linkJob) error {
+	read := make([]map[string]*profile, parallel.Workers(len(jobs), minParallel)) // per reader, for the cache
+	err := st.forReaders(len(jobs), func(rtx *bbolt.Tx, w, i int) error {
+		if read[w] == nil {
+			read[w] = map[string]*profile{}
+		}
 		get := func(key string) (*profile, error) {
 			if p, ok := st.profs[key]; ok {
 				return p, nil
@@ -687,22 +691,22 @@ func (st *state) linkParallel(jobs []linkJob) error {
 			if p, ok := st.d.cache.get(key); ok {
 				return p, nil
 			}
-			if p, ok := w.read[key]; ok {
+			if p, ok := read[w][key]; ok {
 				return p, nil
 			}
 			var v []byte
-			if w.profiles != nil {
-				v = w.profiles.Get([]byte(key))
+			if b := rtx.Bucket(bucketProfiles); b != nil {
+				v = b.Get([]byte(key))
 			}
 			if v == nil {
-				w.read[key] = nil
+				read[w][key] = nil
 				return nil, nil
 			}
 			p, err := decodeProfile(v)
 			if err != nil {
 				return nil, fmt.Errorf("dedup: record %q: %w", displayKey(key), err)
 			}
-			w.read[key] = p
+			read[w][key] = p
 			return p, nil
 		}
 		if err := st.collect(&jobs[i], get); err != nil {
@@ -714,9 +718,8 @@ func (st *state) linkParallel(jobs []linkJob) error {
 	if err != nil {
 		return err
 	}
-	for i := range workers {
-		w := &workers[i]
-		for k, p := range w.read {
+	for _, m := range read {
+		for k, p := range m {
 			if p != nil {
 				st.d.cache.put(k, p)
 			}
