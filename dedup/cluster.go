@@ -15,17 +15,26 @@ import (
 	"github.com/unicat/unicat/store"
 )
 
-// cluster values: master key, member keys (sorted).
-func encodeCluster(master string, members []string) []byte {
-	v := appendStr(nil, master)
-	return appendStrs(v, members)
-}
-
-func decodeCluster(seq uint64, v []byte) (master string, members []string, err error) {
-	r := reader{b: v}
+// storedCluster returns the master and members of cluster seq, as its
+// union value holds them, or as the bucket of clusters of a store being
+// upgraded does (legacy, nil when gone) for a union value of version 1.
+// A cluster not stored, or deleted, has no members.
+func storedCluster(unions, legacy *bbolt.Bucket, seq uint64) (master string, members []string, err error) {
+	id := unionID(seq)
+	if v := unions.Get([]byte(id)); len(v) > 0 && v[0] != unionEncV1 {
+		return decodeCluster(id, v)
+	}
+	if legacy == nil {
+		return "", nil, nil
+	}
+	cv := legacy.Get(seqKey(seq))
+	if cv == nil {
+		return "", nil, nil
+	}
+	r := reader{b: cv}
 	master = r.str()
 	members = r.strs()
-	return master, members, r.done(fmt.Sprintf("cluster %s", unionID(seq)))
+	return master, members, r.done(fmt.Sprintf("cluster %s", id))
 }
 
 func seqKey(seq uint64) []byte { return appendU64(nil, seq) }
@@ -67,12 +76,9 @@ func (st *state) loadOld(k string, olds map[uint64]*oldCluster, oldSeqOf map[str
 		return oc, false, nil
 	}
 	oc := &oldCluster{seq: seq}
-	if cv := st.clusters.Get(seqKey(seq)); cv != nil {
-		m, ms, err := decodeCluster(seq, cv)
-		if err != nil {
-			return nil, false, err
-		}
-		oc.master, oc.members = m, ms
+	var err error
+	if oc.master, oc.members, err = storedCluster(st.unions, st.legacyClusters, seq); err != nil {
+		return nil, false, err
 	}
 	olds[seq] = oc
 	return oc, true, nil
@@ -480,8 +486,9 @@ type unionJob struct {
 	members []string
 }
 
-// writeCluster stores the cluster seq with its members and queues its
-// union record for rebuilding when anything it serves may have changed.
+// writeCluster points the members of cluster seq at it and queues its
+// union record, which holds the cluster, for rebuilding when the cluster
+// changed or anything it serves may have.
 func (st *state) writeCluster(seq uint64, members []string, old *oldCluster, oldSeqOf map[string]uint64) error {
 	master, err := st.master(members)
 	if err != nil {
@@ -489,9 +496,6 @@ func (st *state) writeCluster(seq uint64, members []string, old *oldCluster, old
 	}
 	same := old != nil && old.master == master && equalStrs(old.members, members)
 	if !same {
-		if err := st.clusters.Put(seqKey(seq), encodeCluster(master, members)); err != nil {
-			return err
-		}
 		for _, k := range members {
 			if oldSeqOf[k] != seq {
 				if err := st.members.Put([]byte(k), seqKey(seq)); err != nil {
@@ -572,10 +576,7 @@ func (st *state) buildUnions() error {
 
 // retire marks a union id deleted: merged into aliasOf, or emptied.
 func (st *state) retire(seq uint64, aliasOf string) error {
-	if err := st.clusters.Delete(seqKey(seq)); err != nil {
-		return err
-	}
-	return st.putUnion(unionID(seq), &storedUnion{deleted: true, aliasOf: aliasOf}, nil)
+	return st.putUnion(unionID(seq), &storedUnion{version: unionEncV2, deleted: true, aliasOf: aliasOf}, nil)
 }
 
 // putUnion stores su under id when it serves something new, with this
@@ -645,7 +646,8 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 
 // sameServed reports whether the union values old and su, not stored
 // alike, serve the same thing: they may when stored in other forms (a
-// union stored whole before assembled ones existed) or assembled from a
+// union stored whole before assembled ones existed, a value of an older
+// encoding) or assembled from a
 // master updated only where the union record does not show it (its local
 // fields), and are then compared as served.
 func (st *state) sameServed(id string, old, su *storedUnion) (bool, error) {
@@ -654,8 +656,8 @@ func (st *state) sameServed(id string, old, su *storedUnion) (bool, error) {
 		return false, nil
 	}
 	remastered := old.format == fmtAssembled && su.format == fmtAssembled &&
-		old.master == su.master && sameAdded(old.added, su.added)
-	if old.format == su.format && !remastered {
+		old.master == su.master && equalStrs(old.members, su.members) && sameAdded(old.added, su.added)
+	if old.format == su.format && old.version == su.version && !remastered {
 		return false, nil
 	}
 	_, a, err := old.served(id, st.oldRecords)
@@ -735,7 +737,7 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 	if err != nil {
 		return nil, nil, err
 	}
-	su := &storedUnion{}
+	su := &storedUnion{version: unionEncV2, master: master, members: members}
 	added := unionAdditions(members, libs)
 	for _, h := range libs {
 		su.libraries = appendUniq(su.libraries, h.code)
@@ -759,7 +761,9 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 }
 
 // unionAdditions returns the fields a union record adds to its master's:
-// one 035 "(source)localid" per member, one 852 per holding library.
+// one 035 "(source)localid" per member, in the members' order, then one
+// 852 per holding library. A union value stores the 852s only (see
+// encodeServed, storedUnion.assemble).
 func unionAdditions(members []string, libs []*holdingLib) []marc.Field {
 	added := make([]marc.Field, 0, len(members)+len(libs))
 	for _, k := range members {
@@ -786,19 +790,22 @@ func unionAdditions(members []string, libs []*holdingLib) []marc.Field {
 	return added
 }
 
-// encodeServed sets what su stores of the union record of a master and
-// the fields added to it: when the master's stored ISO 2709 (msr) is
-// canonical, as the records we store nearly always are, the master's key
-// and the added fields, the record being assembled when served; else the
+// encodeServed sets what su, its cluster set, stores of the union record
+// of a master and the fields added to it (unionAdditions of su.members):
+// when the master's stored ISO 2709 (msr) is canonical, as the records we
+// store nearly always are, the master's hash and the added 852s, the
+// record being assembled when served; else the
 // record whole, made from the decoded master (mrec, or msr decoded), in
 // MARCXML when ISO 2709 cannot hold it. With want, it also returns the
 // record as it reads back from what was stored.
 func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRecord, mrec *marc.Record, added []marc.Field, want bool) (served *marc.Record, err error) {
 	if msr != nil {
 		if leader, layout, extra, ok := assembly(id, msr, added); ok {
-			su.format, su.master = fmtAssembled, master
+			// The 035s, made from su.members when served, are not stored.
+			stored := extra[len(su.members):]
+			su.format = fmtAssembled
 			su.masterSum = [masterSumLen]byte(msr.Hash[:masterSumLen])
-			su.raw, su.added = encodeAssembled(master, su.masterSum, extra), extra
+			su.raw, su.added = encodeAssembled(su.masterSum, stored), stored
 			if want {
 				served, err = marc.DecodeFields(leader, byTag(layout, len(extra)))
 			}

@@ -59,14 +59,15 @@
 //	                ("mixed" when more than one);
 //	                "version"
 //	dedup.unions    union id → flags, datestamp, alias, libraries,
-//	                levels, and the served record: its master's key and
-//	                the fields it adds (035s, 852s), put together from
+//	                levels, the cluster (master key, member keys), and
+//	                the served record: its master's hash and the 852s
+//	                it adds, put together with an 035 per member from
 //	                the stored master when served; or, when the master
 //	                is not canonical ISO 2709, the record whole
 //	                (union.go)
 //	dedup.bydate    datestamp (uint64 BE ns) + union id → nothing
-//	dedup.clusters  sequence (uint64 BE) → master key, member keys
-//	dedup.members   record key → sequence of its cluster
+//	dedup.members   record key → sequence of its cluster (the union id's
+//	                number)
 //	dedup.profiles  record key → ordinal, match key hashes, profile
 //	                (profile.go)
 //	dedup.edges     ordinal A, ordinal B (uint32 BE each) → under the

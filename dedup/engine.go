@@ -41,9 +41,10 @@ type state struct {
 	tx  *bbolt.Tx
 	stx *store.Tx
 
-	meta, unions, bydate, clusters, members, profiles, edges *bbolt.Bucket
-	cands                                                    *candIndex // loaded by loadCandidates
-	storedGen                                                uint64     // the generation this transaction started from
+	meta, unions, bydate, members, profiles, edges *bbolt.Bucket
+	legacyClusters                                 *bbolt.Bucket // dedup.clusters of a store being upgraded, else nil
+	cands                                          *candIndex    // loaded by loadCandidates
+	storedGen                                      uint64        // the generation this transaction started from
 
 	now      time.Time
 	sources  map[string]Source
@@ -82,7 +83,7 @@ func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
 		name []byte
 	}{
 		{&st.meta, bucketMeta}, {&st.unions, bucketUnions}, {&st.bydate, bucketByDate},
-		{&st.clusters, bucketClusters}, {&st.members, bucketMembers}, {&st.profiles, bucketProfiles},
+		{&st.members, bucketMembers}, {&st.profiles, bucketProfiles},
 		{&st.edges, bucketEdges},
 	} {
 		b, err := tx.CreateBucketIfNotExists(p.name)
@@ -95,11 +96,12 @@ func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
 	// arrive in key order per source, so these buckets mostly grow at
 	// one end: pages split fuller than bbolt's default of half, and a
 	// commit rewrites fewer of them. The edges' reverse direction lands
-	// all over its bucket and keeps the default, as do the clusters,
-	// whose member lists grow in place. Union values grow in place too
-	// (an 035 and an 852 per member joining), though their ids are
-	// allocated in order: a page split at 60 % leaves them room (pages a
-	// 100k-record benchmark wrote: 120,739 at 0.6, 126,452 at 0.9).
+	// all over its bucket and keeps the default. Union values grow in
+	// place (a member key, maybe an 852, per member joining), though
+	// their ids are allocated in order: a page split at 60 % leaves them
+	// room (pages a 100k-record benchmark wrote: 120,739 at 0.6, 126,452
+	// at 0.9).
+	st.legacyClusters = tx.Bucket(bucketClusters)
 	st.bydate.FillPercent, st.unions.FillPercent = 1, 0.6
 	st.profiles.FillPercent, st.members.FillPercent = 0.9, 0.9
 	var err error

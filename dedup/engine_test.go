@@ -593,7 +593,7 @@ func TestAssembledUnionFollowsMaster(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		whole.format, whole.raw, whole.master, whole.added = fmtISO2709, raw, "", nil
+		whole.format, whole.raw, whole.added = fmtISO2709, raw, nil
 		return tx.Bucket(bucketUnions).Put([]byte(u2.ID), encodeUnion(nil, whole))
 	}); err != nil {
 		t.Fatal(err)
@@ -681,5 +681,92 @@ func TestExplainBlockedMatch(t *testing.T) {
 	if e := alone.Blocked[0]; e.A != alone.Members[0].Source+":"+alone.Members[0].LocalID || e.B != "tinh:1" ||
 		!strings.HasPrefix(e.Rule, "title+author") || e.When.IsZero() {
 		t.Errorf("blocked match: %+v", e)
+	}
+}
+
+// TestUpgradeFromUnionValuesV1: a store written before union values held
+// their clusters (version 1 values, a bucket of clusters, the 035s stored
+// with the 852s) is rebuilt at the first start without any union record
+// changing: same ids, records and datestamps, nothing counted changed;
+// the values are rewritten in version 2 and the old bucket is gone.
+func TestUpgradeFromUnionValuesV1(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	ts.put("tinh", kieu)
+	v := kieu
+	v.id, v.isbn, v.call = "k2", "", "VV 123"
+	ts.put("xa", v)
+	other := book{id: "9", title: "Lịch sử Việt Nam", author: "Trần, Trọng Kim", year: 2018, pages: 400, publisher: "Văn học"}
+	ts.put("vinh", other)
+	ts.del("vinh", "9") // a deleted union record too
+	before := map[string]*UnionRecord{}
+	if err := ts.st.View(func(tx *store.Tx) error {
+		return ForEachUnion(tx.Bolt(), func(u *UnionRecord) error { before[u.ID] = u; return nil })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(before) != 2 {
+		t.Fatalf("%d union records, want 2", len(before))
+	}
+	// Write the store as version 1 had it.
+	if err := ts.st.Update(func(tx *bbolt.Tx) error {
+		unions := tx.Bucket(bucketUnions)
+		legacy, err := tx.CreateBucket(bucketClusters)
+		if err != nil {
+			return err
+		}
+		for id := range before {
+			u, err := decodeUnion(id, slices.Clone(unions.Get([]byte(id))))
+			if err != nil {
+				return err
+			}
+			seq, _ := parseUnionID(id)
+			if len(u.members) > 0 {
+				if err := legacy.Put(seqKey(seq), appendStrs(appendStr(nil, u.master), u.members)); err != nil {
+					return err
+				}
+			}
+			v1 := []byte{unionEncV1, 0}
+			if u.deleted {
+				v1[1] = flagDeleted
+			}
+			v1 = appendU64(v1, uint64(u.datestamp.UnixNano()))
+			v1 = appendStrs(appendStrs(appendStr(v1, u.aliasOf), u.libraries), u.levels)
+			v1 = append(v1, u.format)
+			if u.format == fmtAssembled {
+				ids, _ := encodeAdded(unionAdditions(u.members, nil))
+				added := append(ids, u.added...)
+				v1 = appendStr(v1, u.master)
+				v1 = append(v1, encodeAssembled(u.masterSum, added)...)
+			} else {
+				v1 = append(v1, u.raw...)
+			}
+			if err := unions.Put([]byte(id), v1); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keyConfig, []byte("layout 4"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ts.reopen(Options{})
+	ts.st.View(func(tx *store.Tx) error {
+		if tx.Bolt().Bucket(bucketClusters) != nil {
+			t.Error("the bucket of clusters is still there after the upgrade")
+		}
+		return ForEachUnion(tx.Bolt(), func(u *UnionRecord) error {
+			b := before[u.ID]
+			if b == nil || !u.Datestamp.Equal(b.Datestamp) || u.Deleted != b.Deleted || !reflect.DeepEqual(u.Record, b.Record) ||
+				!slices.Equal(u.Libraries, b.Libraries) {
+				t.Errorf("union %s changed by the upgrade:\n%+v\nwas\n%+v", u.ID, u, b)
+			}
+			if v := tx.Bolt().Bucket(bucketUnions).Get([]byte(u.ID)); v[0] != unionEncV2 {
+				t.Errorf("union %s still stored in version %d", u.ID, v[0])
+			}
+			return nil
+		})
+	})
+	ex := ts.explain("xa", "k2")
+	if len(ex.Members) != 2 || len(ex.Edges) != 1 {
+		t.Errorf("explanation after the upgrade: %d members, %d edges", len(ex.Members), len(ex.Edges))
 	}
 }

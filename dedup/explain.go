@@ -40,8 +40,8 @@ type Explanation struct {
 // member record). An alias is explained through the id it was merged into.
 // It returns nil, nil when id names nothing.
 func Explain(tx *bbolt.Tx, id string) (*Explanation, error) {
-	members, clusters, edgesB := tx.Bucket(bucketMembers), tx.Bucket(bucketClusters), tx.Bucket(bucketEdges)
-	if members == nil || clusters == nil || edgesB == nil {
+	members, unions, edgesB := tx.Bucket(bucketMembers), tx.Bucket(bucketUnions), tx.Bucket(bucketEdges)
+	if members == nil || unions == nil || edgesB == nil {
 		return nil, nil
 	}
 	seq, ok := parseUnionID(id)
@@ -64,11 +64,7 @@ func Explain(tx *bbolt.Tx, id string) (*Explanation, error) {
 		return Explain(tx, u.AliasOf)
 	}
 	ex := &Explanation{Union: u}
-	cv := clusters.Get(seqKey(seq))
-	if cv == nil {
-		return ex, nil // deleted, no members
-	}
-	master, keys, err := decodeCluster(seq, cv)
+	master, keys, err := storedCluster(unions, tx.Bucket(bucketClusters), seq)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 
 // layoutVersion is the version of the dedup buckets and of the matching
 // rules; a new version rebuilds the clusters at Init.
-const layoutVersion = 4
+const layoutVersion = 5
 
 // RebuildStats says what a rebuild did.
 type RebuildStats struct {
@@ -151,6 +151,28 @@ func (d *Deduper) reapply(tx *bbolt.Tx, source string) error {
 	return nil
 }
 
+// rewriteDeletedV1 rewrites the deleted union values of encoding version
+// 1 in the current one, datestamps unchanged.
+func (st *state) rewriteDeletedV1() error {
+	var ids []string
+	c := st.unions.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(v) > 1 && v[0] == unionEncV1 && v[1]&flagDeleted != 0 {
+			ids = append(ids, string(k))
+		}
+	}
+	for _, id := range ids {
+		u, err := decodeUnion(id, st.unions.Get([]byte(id)))
+		if err != nil {
+			return err
+		}
+		if err := st.unions.Put([]byte(id), encodeUnion(nil, u)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // RebuildOnInit makes the next Init rebuild every cluster, reporting
 // progress (records profiled, of total) to fn when not nil. `unicat dedup
 // --rebuild` uses it; Init also rebuilds by itself when the options or the
@@ -191,8 +213,10 @@ func (d *Deduper) Init(tx *bbolt.Tx) error {
 // record in tx, keeping union ids where the clusters allow.
 func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (RebuildStats, error) {
 	var stats RebuildStats
-	// The derived buckets go; members and clusters stay, so the new
-	// clusters can claim their old ids.
+	// The derived buckets go; members and union values, which hold the
+	// clusters, stay, so the new clusters can claim their old ids (the
+	// clusters of a store written before union values held them are in
+	// dedup.clusters, read meanwhile and dropped at the end).
 	// (dedup.keys is the candidate index of layout 2, kept in memory since.)
 	for _, name := range [][]byte{bucketProfiles, []byte("dedup.keys"), bucketEdges} {
 		if tx.Bucket(name) != nil {
@@ -307,6 +331,17 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 				return stats, err
 			}
 		}
+	}
+	if st.legacyClusters != nil {
+		// Every live union value was rewritten with its cluster; the
+		// deleted ones, no cluster's, are rewritten as they are.
+		if err := st.rewriteDeletedV1(); err != nil {
+			return stats, err
+		}
+		if err := tx.DeleteBucket(bucketClusters); err != nil {
+			return stats, fmt.Errorf("dedup: rebuild: drop %s: %w", bucketClusters, err)
+		}
+		st.legacyClusters = nil
 	}
 	var v [4]byte
 	binary.BigEndian.PutUint32(v[:], layoutVersion)

@@ -74,7 +74,7 @@ var (
 	bucketMeta     = []byte("dedup.meta")
 	bucketUnions   = []byte("dedup.unions")
 	bucketByDate   = []byte("dedup.bydate")
-	bucketClusters = []byte("dedup.clusters")
+	bucketClusters = []byte("dedup.clusters") // layout 4 and before: the clusters, now in the union values
 	bucketMembers  = []byte("dedup.members")
 	bucketProfiles = []byte("dedup.profiles")
 	bucketEdges    = []byte("dedup.edges")
@@ -115,22 +115,31 @@ func parseUnionID(id string) (uint64, bool) {
 	return v, err == nil && v > 0
 }
 
-// stored union values:
+// stored union values, version 2:
 //
-//	version 1, flags (bit 0 deleted), datestamp uint64 BE Unix ns,
-//	aliasOf, libraries, levels (uvarint-counted strings),
-//	format byte (0 none, 1 ISO 2709, 2 MARCXML, 3 assembled),
-//	then to the end: the record (ISO 2709, MARCXML), or for an assembled
-//	record master key (uvarint-counted), the first 8 bytes of the
+//	version 2, flags (bit 0 deleted), datestamp uint64 BE Unix ns,
+//	aliasOf, libraries, levels (uvarint-counted strings), the cluster:
+//	master key, member keys (sorted), format byte (0 none, 1 ISO 2709,
+//	2 MARCXML, 3 assembled), then to the end: the record (ISO 2709,
+//	MARCXML), or for an assembled record the first 8 bytes of the
 //	master's SHA-256, uvarint count of added fields, each tag (3 bytes)
-//	then uvarint-counted ISO 2709 field data.
+//	then uvarint-counted ISO 2709 field data: the 852s (the 035s, one
+//	per member, are made from the member keys when served).
 //
 // An assembled union record is put together when served from its master
 // as the store holds it and the fields the union adds (035s, 852s): a
 // union value is rewritten whenever a member joins or leaves, and holding
-// the whole record made union values most of what a commit wrote.
+// the whole record made union values most of what a commit wrote. The
+// value holds its cluster too (there was a bucket of clusters, rewritten
+// with it at every change, holding the same member keys again).
+//
+// Version 1, read while a store is upgraded (the rebuild at the first
+// start rewrites every value), had no cluster part (the clusters were in
+// dedup.clusters) and its assembled record began with the master key
+// and added the 035s too.
 const (
 	unionEncV1   = 1
+	unionEncV2   = 2
 	flagDeleted  = 1
 	fmtNone      = 0
 	fmtISO2709   = 1
@@ -142,18 +151,20 @@ const (
 
 // storedUnion is a union value without its record decoded.
 type storedUnion struct {
+	version   byte // of the encoding read; encodeUnion writes unionEncV2
 	deleted   bool
 	datestamp time.Time
 	aliasOf   string
 	libraries []string
 	levels    []string
+	master    string   // record key of the cluster's master ("" when deleted, and in version 1 but for fmtAssembled)
+	members   []string // the cluster's record keys, sorted (nil when deleted, and in version 1)
 	format    byte
 	raw       []byte // aliases the bbolt value until copied
 
 	// fmtAssembled: what raw encodes.
-	master    string             // record key of the master
-	masterSum [masterSumLen]byte // its stored SHA-256, shortened
-	added     []marc.RawField    // the fields the union adds
+	masterSum [masterSumLen]byte // the master's stored SHA-256, shortened
+	added     []marc.RawField    // the fields the union stores: its 852s (in version 1 its 035s too)
 }
 
 func encodeUnion(dst []byte, u *storedUnion) []byte {
@@ -161,23 +172,24 @@ func encodeUnion(dst []byte, u *storedUnion) []byte {
 	if u.deleted {
 		flags |= flagDeleted
 	}
-	dst = append(dst, unionEncV1, flags)
+	dst = append(dst, unionEncV2, flags)
 	dst = appendU64(dst, uint64(u.datestamp.UnixNano()))
 	dst = appendStr(dst, u.aliasOf)
 	dst = appendStrs(dst, u.libraries)
 	dst = appendStrs(dst, u.levels)
+	dst = appendStr(dst, u.master)
+	dst = appendStrs(dst, u.members)
 	dst = append(dst, u.format)
 	return append(dst, u.raw...)
 }
 
 // encodeAssembled returns the record part of an assembled union value.
-func encodeAssembled(master string, sum [masterSumLen]byte, added []marc.RawField) []byte {
-	n := len(master) + masterSumLen + 12
+func encodeAssembled(sum [masterSumLen]byte, added []marc.RawField) []byte {
+	n := masterSumLen + 12
 	for _, f := range added {
 		n += len(f.Tag) + len(f.Data) + 2
 	}
 	dst := make([]byte, 0, n)
-	dst = appendStr(dst, master)
 	dst = append(dst, sum[:]...)
 	dst = binary.AppendUvarint(dst, uint64(len(added)))
 	for _, f := range added {
@@ -188,21 +200,47 @@ func encodeAssembled(master string, sum [masterSumLen]byte, added []marc.RawFiel
 	return dst
 }
 
-func decodeUnion(id string, v []byte) (*storedUnion, error) {
-	r := reader{b: v}
-	if ver := r.byte(); r.err == nil && ver != unionEncV1 {
+// decodeUnionHead reads a union value up to its format byte, leaving r
+// at the record part.
+func decodeUnionHead(id string, r *reader) (*storedUnion, error) {
+	ver := r.byte()
+	if r.err == nil && ver != unionEncV1 && ver != unionEncV2 {
 		return nil, fmt.Errorf("dedup: union %s: unknown encoding version %d", id, ver)
 	}
 	flags := r.byte()
 	if flags&^flagDeleted != 0 {
 		return nil, fmt.Errorf("dedup: union %s: unknown flags %#x", id, flags)
 	}
-	u := &storedUnion{deleted: flags&flagDeleted != 0}
+	u := &storedUnion{version: ver, deleted: flags&flagDeleted != 0}
 	u.datestamp = time.Unix(0, int64(r.u64())).UTC()
 	u.aliasOf = r.str()
 	u.libraries = r.strs()
 	u.levels = r.strs()
+	if ver >= unionEncV2 {
+		u.master = r.str()
+		u.members = r.strs()
+	}
 	u.format = r.byte()
+	return u, r.err
+}
+
+// decodeCluster returns the master and members a union value holds; nil
+// members for a version 1 value, which held none.
+func decodeCluster(id string, v []byte) (master string, members []string, err error) {
+	r := reader{b: v}
+	u, err := decodeUnionHead(id, &r)
+	if err != nil {
+		return "", nil, fmt.Errorf("dedup: union %s: %w", id, err)
+	}
+	return u.master, u.members, nil
+}
+
+func decodeUnion(id string, v []byte) (*storedUnion, error) {
+	r := reader{b: v}
+	u, err := decodeUnionHead(id, &r)
+	if err != nil {
+		return nil, err
+	}
 	u.raw = r.rest()
 	if err := r.done("union " + id); err != nil {
 		return nil, err
@@ -212,7 +250,9 @@ func decodeUnion(id string, v []byte) (*storedUnion, error) {
 		return nil, fmt.Errorf("dedup: union %s: unknown record format %d", id, u.format)
 	case u.format == fmtAssembled:
 		a := reader{b: u.raw}
-		u.master = a.str()
+		if u.version == unionEncV1 {
+			u.master = a.str()
+		}
 		copy(u.masterSum[:], a.bytes(masterSumLen))
 		n := a.uvarint()
 		if a.err == nil && n > uint64(len(u.raw)) {
@@ -235,7 +275,8 @@ func decodeUnion(id string, v []byte) (*storedUnion, error) {
 // sameStored reports whether a and b are stored alike (everything but the
 // datestamp): then they serve the same thing.
 func sameStored(a, b *storedUnion) bool {
-	return a.deleted == b.deleted && a.aliasOf == b.aliasOf && a.format == b.format &&
+	return a.version == b.version && a.deleted == b.deleted && a.aliasOf == b.aliasOf && a.format == b.format &&
+		a.master == b.master && equalStrs(a.members, b.members) &&
 		bytes.Equal(a.raw, b.raw) && equalStrs(a.libraries, b.libraries) && equalStrs(a.levels, b.levels)
 }
 
@@ -303,7 +344,15 @@ func (u *storedUnion) assemble(id string, get recordGetter) (leader []byte, fiel
 	if !ok {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s is not canonical ISO 2709", id, displayKey(u.master))
 	}
-	return leader, unionLayout(id, master, u.added), nil
+	added := u.added
+	if u.version >= unionEncV2 {
+		ids, ok := encodeAdded(unionAdditions(u.members, nil))
+		if !ok {
+			return nil, nil, fmt.Errorf("dedup: union %s: a member key cannot be written in an 035", id)
+		}
+		added = append(ids, added...)
+	}
+	return leader, unionLayout(id, master, added), nil
 }
 
 func (u *storedUnion) toUnion(id string, get recordGetter) (*UnionRecord, error) {
