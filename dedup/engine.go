@@ -511,7 +511,12 @@ func decodeChanges(changes []store.Change) []*marc.Record {
 // its index keys, and reports whether its edges must be recomputed.
 func (st *state) setProfile(key string, p *profile) (needEdges bool, err error) {
 	kb := []byte(key)
-	oldV := st.profiles.Get(kb)
+	var oldV []byte
+	if sr, inBatch := st.olds[key]; !inBatch || sr != nil {
+		// A record never stored before (not even as a tombstone: the
+		// store keeps those) has no profile to look for.
+		oldV = st.profiles.Get(kb)
+	}
 	st.touched[key] = true
 	st.seeds[key] = true
 	var oldOrd uint32
