@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -437,6 +438,9 @@ func (st *state) assign(groups []*group, olds map[uint64]*oldCluster, oldSeqOf m
 			}
 		}
 	}
+	if err := st.flushMembers(); err != nil {
+		return err
+	}
 	if err := st.buildUnions(); err != nil {
 		return err
 	}
@@ -498,9 +502,7 @@ func (st *state) writeCluster(seq uint64, members []string, old *oldCluster, old
 	if !same {
 		for _, k := range members {
 			if oldSeqOf[k] != seq {
-				if err := st.members.Put([]byte(k), seqKey(seq)); err != nil {
-					return err
-				}
+				st.memberPuts = append(st.memberPuts, memberPut{k, seq})
 			}
 		}
 	}
@@ -520,9 +522,32 @@ func (st *state) writeCluster(seq uint64, members []string, old *oldCluster, old
 	return nil
 }
 
+// memberPut is a write of the members bucket, queued.
+type memberPut struct {
+	key string
+	seq uint64
+}
+
+// flushMembers writes the queued member puts in key order: the groups
+// come in the order of their first members, whose other members are all
+// over the bucket, and a B+tree written in order rewrites each page it
+// touches once, in one pass.
+func (st *state) flushMembers() error {
+	slices.SortFunc(st.memberPuts, func(a, b memberPut) int { return strings.Compare(a.key, b.key) })
+	for _, m := range st.memberPuts {
+		if err := st.members.Put([]byte(m.key), seqKey(m.seq)); err != nil {
+			return err
+		}
+	}
+	st.memberPuts = st.memberPuts[:0]
+	return nil
+}
+
 // buildUnions rebuilds the queued union records, reading the masters not
-// in memory already in one pass.
+// in memory already in one pass. They are built in id order, in which
+// their values are written.
 func (st *state) buildUnions() error {
+	slices.SortFunc(st.jobs, func(a, b unionJob) int { return cmp.Compare(a.seq, b.seq) })
 	var need []string
 	profs := map[string]*profile{}
 	for _, j := range st.jobs {

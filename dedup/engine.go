@@ -46,20 +46,21 @@ type state struct {
 	cands                                          *candIndex    // loaded by loadCandidates
 	storedGen                                      uint64        // the generation this transaction started from
 
-	now      time.Time
-	sources  map[string]Source
-	profs    map[string]*profile            // nil value: the record is gone
-	recs     map[string]*marc.Record        // decoded records, by key
-	raws     map[string]*store.SourceRecord // stored ISO 2709 records, by key
-	olds     map[string]*store.SourceRecord // the batch's records as they were before it (nil: not stored)
-	touched  map[string]bool                // records whose profile or holdings changed
-	seeds    map[string]bool                // records whose cluster must be recomputed
-	jobs     []unionJob                     // union records to rebuild
-	removed  bool                           // some record lost its edges: clusters may split
-	newEdges []newEdge                      // edges found in this batch
-	edgePuts []edgePut                      // edge writes, queued (see flushEdges)
-	stamp    time.Time                      // this commit's datestamp, once needed
-	changes  []UnionRecord                  // for the listeners
+	now        time.Time
+	sources    map[string]Source
+	profs      map[string]*profile            // nil value: the record is gone
+	recs       map[string]*marc.Record        // decoded records, by key
+	raws       map[string]*store.SourceRecord // stored ISO 2709 records, by key
+	olds       map[string]*store.SourceRecord // the batch's records as they were before it (nil: not stored)
+	touched    map[string]bool                // records whose profile or holdings changed
+	seeds      map[string]bool                // records whose cluster must be recomputed
+	jobs       []unionJob                     // union records to rebuild
+	removed    bool                           // some record lost its edges: clusters may split
+	newEdges   []newEdge                      // edges found in this batch
+	edgePuts   []edgePut                      // edge writes, queued (see flushEdges)
+	memberPuts []memberPut                    // members writes, queued (see flushMembers)
+	stamp      time.Time                      // this commit's datestamp, once needed
+	changes    []UnionRecord                  // for the listeners
 
 	live, deleted int // union counters
 	countsDirty   bool
