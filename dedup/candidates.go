@@ -1,7 +1,6 @@
 package dedup
 
 import (
-	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -229,16 +228,13 @@ func (st *state) candidateIndex(stored uint64) (*candIndex, error) {
 
 // nextOrdinal allocates a record ordinal.
 func (st *state) nextOrdinal() (uint32, error) {
-	var n uint32
-	if v := st.meta.Get(keyOrdinal); len(v) == 4 {
-		n = binary.BigEndian.Uint32(v)
-	}
-	if n == ^uint32(0) {
+	c := st.counter(&st.ords)
+	if c.v >= uint64(^uint32(0)) {
 		return 0, fmt.Errorf("dedup: out of record ordinals (run unicat dedup --rebuild)")
 	}
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], n+1)
-	return n, st.meta.Put(keyOrdinal, b[:])
+	c.v++
+	c.dirty = true
+	return uint32(c.v - 1), nil
 }
 
 // forCandidates calls fn for each record sharing a key with p (rec

@@ -457,13 +457,12 @@ func (st *state) assign(groups []*group, olds map[uint64]*oldCluster, oldSeqOf m
 	return nil
 }
 
+// nextSeq allocates a union sequence number (and so a union id).
 func (st *state) nextSeq() (uint64, error) {
-	var seq uint64
-	if v := st.meta.Get(keySeq); len(v) == 8 {
-		seq = binary.BigEndian.Uint64(v)
-	}
-	seq++
-	return seq, st.meta.Put(keySeq, seqKey(seq))
+	c := st.counter(&st.seqs)
+	c.v++
+	c.dirty = true
+	return c.v, nil
 }
 
 // master picks the most complete member: score, then source priority,

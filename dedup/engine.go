@@ -64,6 +64,7 @@ type state struct {
 
 	live, deleted int // union counters
 	countsDirty   bool
+	ords, seqs    metaCounter   // the next record ordinal, the last union sequence
 	stats         *RebuildStats // when rebuilding
 }
 
@@ -78,6 +79,8 @@ func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
 		olds:    map[string]*store.SourceRecord{},
 		touched: map[string]bool{},
 		seeds:   map[string]bool{},
+		ords:    metaCounter{key: keyOrdinal, width: 4},
+		seqs:    metaCounter{key: keySeq, width: 8},
 	}
 	for _, p := range []struct {
 		b    **bbolt.Bucket
@@ -814,8 +817,42 @@ func (d *Deduper) ApplyChanges(tx *bbolt.Tx, changes []store.Change) error {
 	return st.finish()
 }
 
+// metaCounter is a counter of dedup.meta read at its first use in a
+// transaction and written back once, by finish: allocating an ordinal
+// or a union id read and wrote the meta bucket for every record.
+type metaCounter struct {
+	key         []byte
+	width       int // bytes of its big-endian value: 4 or 8
+	v           uint64
+	read, dirty bool
+}
+
+// counter returns c, read from dedup.meta if it was not yet.
+func (st *state) counter(c *metaCounter) *metaCounter {
+	if !c.read {
+		switch v := st.meta.Get(c.key); {
+		case len(v) == 4 && c.width == 4:
+			c.v = uint64(binary.BigEndian.Uint32(v))
+		case len(v) == 8 && c.width == 8:
+			c.v = binary.BigEndian.Uint64(v)
+		}
+		c.read = true
+	}
+	return c
+}
+
 // finish writes the counters and tells the listeners.
 func (st *state) finish() error {
+	for _, c := range []*metaCounter{&st.ords, &st.seqs} {
+		if !c.dirty {
+			continue
+		}
+		v := binary.BigEndian.AppendUint64(nil, c.v)
+		if err := st.meta.Put(c.key, v[8-c.width:]); err != nil {
+			return err
+		}
+		c.dirty = false
+	}
 	if st.countsDirty {
 		var v [16]byte
 		binary.BigEndian.PutUint64(v[:8], uint64(st.live))

@@ -230,11 +230,9 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 		return stats, err
 	}
 	st.stats = &stats
-	st.removed = true // recompute from the edges, not from the old clusters
-	if err := st.meta.Delete(keyOrdinal); err != nil {
-		return stats, err
-	}
-	if err := st.loadCandidates(); err != nil { // empty: the profiles are gone
+	st.removed = true                                                         // recompute from the edges, not from the old clusters
+	st.ords = metaCounter{key: keyOrdinal, width: 4, read: true, dirty: true} // ordinals from 0 again
+	if err := st.loadCandidates(); err != nil {                               // empty: the profiles are gone
 		return stats, err
 	}
 	stx := store.WrapTx(tx)
