@@ -132,3 +132,22 @@ func assembleUnion(id string, leader []byte, master []marc.RawField, added []mar
 	raw, err := marc.AppendISO2709Fields(nil, leader, unionLayout(id, master, extra))
 	return raw, err == nil
 }
+
+// TestMemberIDFields: the 035s made for a union record served are those
+// encodeAdded writes of unionAdditions' at build time.
+func TestMemberIDFields(t *testing.T) {
+	members := []string{"na-tinh\x00NAT00010231", "vinh\x00000457", "xa\x00k 2/Ư", "s\x00"}
+	want, ok := encodeAdded(unionAdditions(members, nil))
+	if !ok {
+		t.Fatal("encodeAdded refused the 035s")
+	}
+	got := memberIDFields(members)
+	if len(got) != len(want) {
+		t.Fatalf("%d fields, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Tag != want[i].Tag || !bytes.Equal(got[i].Data, want[i].Data) {
+			t.Errorf("035 of %q: %q %q, want %q %q", members[i], got[i].Tag, got[i].Data, want[i].Tag, want[i].Data)
+		}
+	}
+}

@@ -791,9 +791,8 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 func unionAdditions(members []string, libs []*holdingLib) []marc.Field {
 	added := make([]marc.Field, 0, len(members)+len(libs))
 	for _, k := range members {
-		src, local := splitRecordKey(k)
 		added = append(added, marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ',
-			Subfields: []marc.Subfield{{Code: 'a', Value: "(" + src + ")" + local}}})
+			Subfields: []marc.Subfield{{Code: 'a', Value: memberID(k)}}})
 	}
 	for _, h := range libs {
 		sf := []marc.Subfield{{Code: 'a', Value: h.code}}
@@ -812,6 +811,32 @@ func unionAdditions(members []string, libs []*holdingLib) []marc.Field {
 		added = append(added, marc.Field{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: sf})
 	}
 	return added
+}
+
+// memberID is the 035 $a a union record gives a member: "(source)localid".
+func memberID(key string) string {
+	src, local := splitRecordKey(key)
+	return "(" + src + ")" + local
+}
+
+// memberIDFields returns the members' 035s in ISO 2709 as encodeAdded
+// writes those of unionAdditions, made without the fields in between:
+// they are made for every assembled union record served.
+func memberIDFields(members []string) []marc.RawField {
+	n := 0
+	for _, k := range members {
+		n += len(k) + 5 // indicators, delimiter, code, parentheses; less the key's 0x00
+	}
+	data := make([]byte, 0, n)
+	out := make([]marc.RawField, len(members))
+	for i, k := range members {
+		start := len(data)
+		src, local := splitRecordKey(k)
+		data = append(data, ' ', ' ', 0x1f, 'a', '(')
+		data = append(append(append(data, src...), ')'), local...)
+		out[i] = marc.RawField{Tag: "035", Data: data[start:len(data):len(data)]}
+	}
+	return out
 }
 
 // encodeServed sets what su, its cluster set, stores of the union record

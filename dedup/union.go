@@ -346,11 +346,7 @@ func (u *storedUnion) assemble(id string, get recordGetter) (leader []byte, fiel
 	}
 	added := u.added
 	if u.version >= unionEncV2 {
-		ids, ok := encodeAdded(unionAdditions(u.members, nil))
-		if !ok {
-			return nil, nil, fmt.Errorf("dedup: union %s: a member key cannot be written in an 035", id)
-		}
-		added = append(ids, added...)
+		added = append(memberIDFields(u.members), added...)
 	}
 	return leader, unionLayout(id, master, added), nil
 }
