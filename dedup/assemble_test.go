@@ -2,13 +2,16 @@ package dedup
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/store"
 )
 
 // TestAssembleUnionMatchesDecoded holds the byte path of union records to
@@ -17,6 +20,7 @@ import (
 // the union record from the stored bytes gives exactly what encoding
 // unionRecord gives.
 func TestAssembleUnionMatchesDecoded(t *testing.T) {
+	set := New(Options{}).settings()
 	n := 0
 	for i, b := range loadBase(t) {
 		rec := clone(b.rec)
@@ -41,10 +45,29 @@ func TestAssembleUnionMatchesDecoded(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s#%d: a record as stored is not canonical", b.file, b.index)
 		}
+		// Profiled as Prepare does: decoded from the split, as the reader
+		// decodes it, and the bytes noted canonical, so that a union
+		// record with this master only splits them.
+		sr := &store.SourceRecord{Source: "s", LocalID: "1", Format: marc.FormatISO2709, Raw: raw, Hash: sha256.Sum256(raw)}
+		prec, prof, err := set.profileStored(sr, Source{Holdings: "852"})
+		if err != nil || !reflect.DeepEqual(prec, stored) {
+			t.Fatalf("%s#%d: profileStored decoded %v, %v; the reader %v", b.file, b.index, prec, err, stored)
+		}
+		if !prof.hasCanon || prof.canon != [masterSumLen]byte(sr.Hash[:masterSumLen]) {
+			t.Fatalf("%s#%d: profile of canonical bytes does not say so", b.file, b.index)
+		}
+		if q, err := decodeProfile(prof.encode(nil)); err != nil || q.canon != prof.canon || !q.hasCanon {
+			t.Fatalf("%s#%d: the note does not survive the profile's encoding: %v", b.file, b.index, err)
+		}
 		added := []marc.Field{
 			{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: fmt.Sprintf("(src)%d", i)}}},
 			{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "NA-TINH"}, {Code: 'b', Value: "province"}, {Code: 'h', Value: "895.9221 NG-D"}}},
 			{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "NA-VINH"}, {Code: 't', Value: "1-3"}}},
+		}
+		l1, lay1, ex1, ok1 := assembly("u00000001", sr, true, added)
+		l2, lay2, ex2, ok2 := assembly("u00000001", sr, false, added)
+		if ok1 != ok2 || !bytes.Equal(l1, l2) || !reflect.DeepEqual(lay1, lay2) || !reflect.DeepEqual(ex1, ex2) {
+			t.Fatalf("%s#%d: assembly of checked bytes differs from checking them", b.file, b.index)
 		}
 		got, ok := assembleUnion("u00000001", leader, fields, added)
 		want, err := marc.AppendISO2709(nil, unionRecord("u00000001", stored, added))

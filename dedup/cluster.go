@@ -777,7 +777,10 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 	// can hold (MARCXML drops control characters and subfield codes its
 	// schema forbids; ISO 2709 turns text before a field's first subfield
 	// into $a).
-	served, err := encodeServed(id, su, master, msr, mrec, added, len(st.d.listeners) > 0)
+	// The master's profile may say its bytes are canonical already.
+	mp := profs[master]
+	checked := msr != nil && mp != nil && mp.hasCanon && mp.canon == [masterSumLen]byte(msr.Hash[:masterSumLen])
+	served, err := encodeServed(id, su, master, msr, checked, mrec, added, len(st.d.listeners) > 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
 	}
@@ -843,13 +846,14 @@ func memberIDFields(members []string) []marc.RawField {
 // of a master and the fields added to it (unionAdditions of su.members):
 // when the master's stored ISO 2709 (msr) is canonical, as the records we
 // store nearly always are, the master's hash and the added 852s, the
-// record being assembled when served; else the
-// record whole, made from the decoded master (mrec, or msr decoded), in
-// MARCXML when ISO 2709 cannot hold it. With want, it also returns the
-// record as it reads back from what was stored.
-func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRecord, mrec *marc.Record, added []marc.Field, want bool) (served *marc.Record, err error) {
+// record being assembled when served; else the record whole, made from
+// the decoded master (mrec, or msr decoded), in MARCXML when ISO 2709
+// cannot hold it. checked says msr's bytes are known canonical (the
+// master's profile says so of bytes with its hash). With want, it also
+// returns the record as it reads back from what was stored.
+func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRecord, checked bool, mrec *marc.Record, added []marc.Field, want bool) (served *marc.Record, err error) {
 	if msr != nil {
-		if leader, layout, extra, ok := assembly(id, msr, added); ok {
+		if leader, layout, extra, ok := assembly(id, msr, checked, added); ok {
 			// The 035s, made from su.members when served, are not stored.
 			stored := extra[len(su.members):]
 			su.format = fmtAssembled
@@ -886,9 +890,15 @@ func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRe
 // union record of the master stored as msr with the fields added, and
 // the added fields encoded; ok is false when the record cannot be
 // assembled: a master that is not canonical ISO 2709, a field added that
-// ISO 2709 cannot hold, a record over its length limit.
-func assembly(id string, msr *store.SourceRecord, added []marc.Field) (leader []byte, layout, extra []marc.RawField, ok bool) {
-	leader, fields, ok := marc.CanonicalISO2709(msr.Raw, nil)
+// ISO 2709 cannot hold, a record over its length limit. Bytes checked
+// canonical before (checked) are only split.
+func assembly(id string, msr *store.SourceRecord, checked bool, added []marc.Field) (leader []byte, layout, extra []marc.RawField, ok bool) {
+	var fields []marc.RawField
+	if checked {
+		leader, fields, ok = marc.SplitCanonicalISO2709(msr.Raw, nil)
+	} else {
+		leader, fields, ok = marc.CanonicalISO2709(msr.Raw, nil)
+	}
 	if !ok {
 		return nil, nil, nil, false
 	}

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"time"
@@ -411,11 +409,34 @@ func (d *Deduper) Prepare(sr *store.SourceRecord) any {
 		return nil
 	}
 	pr := &prepared{key: string(store.RecordKey(sr.Source, sr.LocalID)), set: set, src: src}
-	if pr.rec, pr.err = sr.Record(); pr.err == nil {
-		pr.prof = set.buildProfile(pr.rec, src.Holdings, src.LibraryCode)
+	if pr.rec, pr.prof, pr.err = set.profileStored(sr, src); pr.err == nil {
 		pr.prof.tail = pr.prof.encodeTail(nil)
 	}
 	return pr
+}
+
+// profileStored decodes a stored record and profiles it. Canonical ISO
+// 2709 (marc.CanonicalISO2709, nearly every record) is decoded from its
+// split, which gives what the reader gives, and the profile notes the
+// bytes' hash: the union records the record is the master of need not
+// check them again.
+func (set *settings) profileStored(sr *store.SourceRecord, src Source) (*marc.Record, *profile, error) {
+	if sr.Format == marc.FormatISO2709 {
+		if leader, fields, ok := marc.CanonicalISO2709(sr.Raw, nil); ok {
+			rec, err := marc.DecodeFields(leader, fields)
+			if err != nil {
+				return nil, nil, fmt.Errorf("store: record %q of source %q: %w", sr.LocalID, sr.Source, err)
+			}
+			p := set.buildProfile(rec, src.Holdings, src.LibraryCode)
+			p.canon, p.hasCanon = [masterSumLen]byte(sr.Hash[:masterSumLen]), true
+			return rec, p, nil
+		}
+	}
+	rec, err := sr.Record()
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, set.buildProfile(rec, src.Holdings, src.LibraryCode), nil
 }
 
 // prepare returns the live records among changes decoded and profiled:
@@ -436,78 +457,15 @@ func (st *state) prepare(changes []store.Change) []prepared {
 		todo = append(todo, *c)
 		at = append(at, i)
 	}
-	// work decodes and profiles todo[lo:hi].
-	work := func(lo, hi int) {
-		recs := decodeChanges(todo[lo:hi])
-		for i := lo; i < hi; i++ {
-			c := &todo[i]
-			if c.New == nil || c.New.Deleted {
-				continue
-			}
-			pr := &out[at[i]]
-			rec := recs[i-lo]
-			if rec == nil {
-				var err error
-				if rec, err = c.New.Record(); err != nil {
-					pr.err = err
-					continue
-				}
-			}
-			src := st.sources[c.Source]
-			pr.rec = rec
-			pr.prof = st.set.buildProfile(rec, src.Holdings, src.LibraryCode)
+	parallel.For(len(todo), parallel.Workers(len(todo), 64), func(_, i int) error {
+		c := &todo[i]
+		if c.New == nil || c.New.Deleted {
+			return nil
 		}
-	}
-	// One contiguous chunk per goroutine: decodeChanges reads a chunk
-	// with one reader.
-	chunks := parallel.Workers(len(todo), 64)
-	step := (len(todo) + chunks - 1) / max(chunks, 1)
-	parallel.For(chunks, chunks, func(_, c int) error {
-		work(min(c*step, len(todo)), min((c+1)*step, len(todo)))
+		pr := &out[at[i]]
+		pr.rec, pr.prof, pr.err = st.set.profileStored(c.New, st.sources[c.Source])
 		return nil
 	})
-	return out
-}
-
-// decodeChanges decodes the ISO 2709 records of changes with one reader
-// over their concatenation: a reader per record would allocate its read
-// buffer for every record. A record it cannot place is left nil for the
-// caller to decode alone.
-func decodeChanges(changes []store.Change) []*marc.Record {
-	out := make([]*marc.Record, len(changes))
-	var buf []byte
-	var starts []int64
-	var which []int
-	for i := range changes {
-		c := changes[i].New
-		if c == nil || c.Deleted || c.Format != marc.FormatISO2709 {
-			continue
-		}
-		starts = append(starts, int64(len(buf)))
-		which = append(which, i)
-		buf = append(buf, c.Raw...)
-	}
-	if len(which) == 0 {
-		return out
-	}
-	rd := marc.NewISO2709Reader(bytes.NewReader(buf), marc.ReaderOptions{Charset: marc.CharsetUTF8})
-	for {
-		rec, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var re *marc.RecordError
-			if errors.As(err, &re) {
-				continue
-			}
-			break
-		}
-		k := sort.Search(len(starts), func(i int) bool { return starts[i] >= rd.Offset() })
-		if k < len(starts) && starts[k] == rd.Offset() {
-			out[which[k]] = rec
-		}
-	}
 	return out
 }
 

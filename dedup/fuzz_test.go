@@ -15,6 +15,8 @@ func FuzzDecodeValues(f *testing.F) {
 	d := New(Options{})
 	p := d.buildProfile(kieu.record(), "852", "NA-TINH")
 	f.Add(p.encode(nil))
+	p.canon, p.hasCanon = [masterSumLen]byte{1, 2, 3, 4, 5, 6, 7, 8}, true
+	f.Add(p.encode(nil))
 	f.Add(encodeUnion(nil, &storedUnion{datestamp: time.Unix(0, 1700000000000000000), libraries: []string{"A", "B"}, levels: []string{"district"}, format: fmtISO2709, raw: []byte("00026nam")}))
 	f.Add(encodeUnion(nil, &storedUnion{deleted: true, aliasOf: "u00000001"}))
 	f.Add(encodeUnion(nil, &storedUnion{datestamp: time.Unix(0, 1700000000000000000), libraries: []string{"A"}, format: fmtAssembled,

@@ -59,6 +59,12 @@ type profile struct {
 	call     string
 	copies   int
 	hasHoldg bool
+	// canon, when hasCanon, is the first bytes of the SHA-256 of the
+	// record's stored ISO 2709, which marc.CanonicalISO2709 accepted when
+	// the profile was made: a union record with this master need not
+	// check those bytes again (see assembly).
+	canon    [masterSumLen]byte
+	hasCanon bool
 }
 
 // completeness weights (see score).
@@ -587,7 +593,8 @@ func acronym(s string, n int) string {
 //	version byte, ordinal (uvarint), key count (uvarint) and per key its
 //	kind byte and 32-bit hash (BE), then the matching part (uvarint
 //	length and bytes), display, branch, call number (strings), flags
-//	byte (bit 0: has holdings), score and copies (varints).
+//	byte (bit 0: has holdings, bit 1: canonical), score and copies
+//	(varints), and with bit 1 the canonical bytes' hash (8 bytes).
 //
 // The ordinal and hashes come first so the candidate index can be
 // rebuilt from the bucket without decoding whole profiles.
@@ -617,11 +624,17 @@ func (p *profile) encodeTail(dst []byte) []byte {
 	dst = appendStr(dst, p.call)
 	var flags byte
 	if p.hasHoldg {
-		flags = 1
+		flags |= 1
+	}
+	if p.hasCanon {
+		flags |= 2
 	}
 	dst = append(dst, flags)
 	dst = appendVarint(dst, int64(p.score))
 	dst = appendVarint(dst, int64(p.copies))
+	if p.hasCanon {
+		dst = append(dst, p.canon[:]...)
+	}
 	return dst
 }
 
@@ -746,12 +759,15 @@ func decodeProfile(v []byte) (*profile, error) {
 	p.branch = r.str()
 	p.call = r.str()
 	flags := r.byte()
-	if flags&^1 != 0 {
+	if flags&^3 != 0 {
 		return nil, fmt.Errorf("dedup: profile: unknown flags %#x", flags)
 	}
-	p.hasHoldg = flags&1 != 0
+	p.hasHoldg, p.hasCanon = flags&1 != 0, flags&2 != 0
 	p.score = int(r.varint())
 	p.copies = int(r.varint())
+	if p.hasCanon {
+		copy(p.canon[:], r.bytes(masterSumLen))
+	}
 	if err := r.done("profile"); err != nil {
 		return nil, err
 	}
