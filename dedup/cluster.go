@@ -671,9 +671,9 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 // sameServed reports whether the union values old and su, not stored
 // alike, serve the same thing: they may when stored in other forms (a
 // union stored whole before assembled ones existed, a value of an older
-// encoding) or assembled from a
-// master updated only where the union record does not show it (its local
-// fields), and are then compared as served.
+// encoding) or assembled from a master updated only where the union
+// record does not show it (its local fields), and are then compared as
+// served.
 func (st *state) sameServed(id string, old, su *storedUnion) (bool, error) {
 	if old.deleted || su.deleted || old.aliasOf != su.aliasOf ||
 		!equalStrs(old.libraries, su.libraries) || !equalStrs(old.levels, su.levels) {
@@ -780,7 +780,7 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 	// The master's profile may say its bytes are canonical already.
 	mp := profs[master]
 	checked := msr != nil && mp != nil && mp.hasCanon && mp.canon == [masterSumLen]byte(msr.Hash[:masterSumLen])
-	served, err := encodeServed(id, su, master, msr, checked, mrec, added, len(st.d.listeners) > 0)
+	served, err := encodeServed(id, su, msr, checked, mrec, added, len(st.d.listeners) > 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
 	}
@@ -851,7 +851,7 @@ func memberIDFields(members []string) []marc.RawField {
 // cannot hold it. checked says msr's bytes are known canonical (the
 // master's profile says so of bytes with its hash). With want, it also
 // returns the record as it reads back from what was stored.
-func encodeServed(id string, su *storedUnion, master string, msr *store.SourceRecord, checked bool, mrec *marc.Record, added []marc.Field, want bool) (served *marc.Record, err error) {
+func encodeServed(id string, su *storedUnion, msr *store.SourceRecord, checked bool, mrec *marc.Record, added []marc.Field, want bool) (served *marc.Record, err error) {
 	if msr != nil {
 		if leader, layout, extra, ok := assembly(id, msr, checked, added); ok {
 			// The 035s, made from su.members when served, are not stored.

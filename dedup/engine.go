@@ -425,7 +425,7 @@ func (set *settings) profileStored(sr *store.SourceRecord, src Source) (*marc.Re
 		if leader, fields, ok := marc.CanonicalISO2709(sr.Raw, nil); ok {
 			rec, err := marc.DecodeFields(leader, fields)
 			if err != nil {
-				return nil, nil, fmt.Errorf("store: record %q of source %q: %w", sr.LocalID, sr.Source, err)
+				return nil, nil, fmt.Errorf("record %q of source %q: %w", sr.LocalID, sr.Source, err)
 			}
 			p := set.buildProfile(rec, src.Holdings, src.LibraryCode)
 			p.canon, p.hasCanon = [masterSumLen]byte(sr.Hash[:masterSumLen]), true
