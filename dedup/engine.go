@@ -623,14 +623,17 @@ func (st *state) link(jobs []linkJob) error {
 	return nil
 }
 
-// forReaders calls fn(rtx, w, i) for every i in [0, n), on several cores
-// when n is large enough, each goroutine w reading through a read-only
-// transaction of its own (rtx): the batch's write transaction is for one
-// goroutine, and what a reader sees is what the last batch committed,
-// which is all there is of what the batch did not change. The
+// readers is how many goroutines forReaders uses for n items.
+func readers(n int) int { return parallel.Workers(n, minParallel) }
+
+// forReaders calls fn(rtx, w, i) for every i in [0, n), on readers(n)
+// goroutines, each goroutine w in [0, readers(n)) reading through a
+// read-only transaction of its own (rtx): the batch's write transaction
+// is for one goroutine, and what a reader sees is what the last batch
+// committed, which is all there is of what the batch did not change. The
 // transactions end when forReaders returns.
 func (st *state) forReaders(n int, fn func(rtx *bbolt.Tx, w, i int) error) error {
-	rtxs := make([]*bbolt.Tx, parallel.Workers(n, minParallel))
+	rtxs := make([]*bbolt.Tx, readers(n))
 	defer func() {
 		for _, rtx := range rtxs {
 			if rtx != nil {
@@ -648,10 +651,12 @@ func (st *state) forReaders(n int, fn func(rtx *bbolt.Tx, w, i int) error) error
 }
 
 func (st *state) linkParallel(jobs []linkJob) error {
-	read := make([]map[string]*profile, parallel.Workers(len(jobs), minParallel)) // per reader, for the cache
+	// Per reader: its profiles bucket, and the profiles it decoded (for
+	// the cache).
+	buckets, read := make([]*bbolt.Bucket, readers(len(jobs))), make([]map[string]*profile, readers(len(jobs)))
 	err := st.forReaders(len(jobs), func(rtx *bbolt.Tx, w, i int) error {
 		if read[w] == nil {
-			read[w] = map[string]*profile{}
+			buckets[w], read[w] = rtx.Bucket(bucketProfiles), map[string]*profile{}
 		}
 		get := func(key string) (*profile, error) {
 			if p, ok := st.profs[key]; ok {
@@ -664,8 +669,8 @@ func (st *state) linkParallel(jobs []linkJob) error {
 				return p, nil
 			}
 			var v []byte
-			if b := rtx.Bucket(bucketProfiles); b != nil {
-				v = b.Get([]byte(key))
+			if buckets[w] != nil {
+				v = buckets[w].Get([]byte(key))
 			}
 			if v == nil {
 				read[w][key] = nil

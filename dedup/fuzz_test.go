@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,4 +96,23 @@ func FuzzProfile(f *testing.F) {
 			_ = p.keys()
 		}
 	})
+}
+
+// TestDecodeClusterTruncated: a union value cut short is an error that
+// names the union once, from either decoder.
+func TestDecodeClusterTruncated(t *testing.T) {
+	v := encodeUnion(nil, &storedUnion{datestamp: time.Unix(0, 1), libraries: []string{"A"}, master: "tinh\x001",
+		members: []string{"tinh\x001", "vinh\x002"}, format: fmtNone})
+	for _, cut := range []int{1, 5, len(v) - 3} {
+		_, _, err := decodeCluster("u00000001", v[:cut])
+		_, err2 := decodeUnion("u00000001", v[:cut])
+		for _, e := range []error{err, err2} {
+			if e == nil || strings.Count(e.Error(), "u00000001") != 1 {
+				t.Errorf("value cut at %d of %d: %v", cut, len(v), e)
+			}
+		}
+	}
+	if m, ms, err := decodeCluster("u00000001", v); err != nil || m != "tinh\x001" || len(ms) != 2 {
+		t.Errorf("whole value: %q %q %v", m, ms, err)
+	}
 }

@@ -221,7 +221,10 @@ func decodeUnionHead(id string, r *reader) (*storedUnion, error) {
 		u.members = r.strs()
 	}
 	u.format = r.byte()
-	return u, r.err
+	if r.err != nil {
+		return nil, fmt.Errorf("dedup: union %s: %w", id, r.err)
+	}
+	return u, nil
 }
 
 // decodeCluster returns the master and members a union value holds; nil
@@ -230,7 +233,7 @@ func decodeCluster(id string, v []byte) (master string, members []string, err er
 	r := reader{b: v}
 	u, err := decodeUnionHead(id, &r)
 	if err != nil {
-		return "", nil, fmt.Errorf("dedup: union %s: %w", id, err)
+		return "", nil, err
 	}
 	return u.master, u.members, nil
 }
