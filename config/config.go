@@ -36,8 +36,11 @@ type Config struct {
 	SRU     SRUConfig     `yaml:"sru"`
 	OAI     OAIConfig     `yaml:"oai"`
 	Sources []Source      `yaml:"sources"`
-	Dedup   DedupConfig   `yaml:"dedup"`
-	Admin   AdminConfig   `yaml:"admin"` // ops.go
+	// Libraries describes the network's libraries that are no source's
+	// own (libraries.go).
+	Libraries []Library   `yaml:"libraries"`
+	Dedup     DedupConfig `yaml:"dedup"`
+	Admin     AdminConfig `yaml:"admin"` // ops.go
 
 	// Path is the file the configuration was read from ("" when parsed
 	// from bytes). Relative paths in the file are resolved against its
@@ -174,6 +177,24 @@ type Source struct {
 	// Holdings names the tag holdings are read from: 852 (default) or 952
 	// (Koha items).
 	Holdings string `yaml:"holdings"`
+	// OrgCode is the MARC organization code of the source's library, the
+	// prefix of the 035 each of its records gets in the union record;
+	// default: its libraries entry's, else library_code.
+	OrgCode string `yaml:"org_code"`
+	// Holder, when set, makes the source one of many libraries (another
+	// union catalog, a consortium's Koha): it is the subfield of each
+	// holdings field that names the field's holding library (852 $a, 952
+	// $a home branch or $b holding branch). Unset, every record is held by
+	// library_code. HolderCodes maps the source's codes to the network's
+	// library codes; a code it does not map is kept as it is (and reported
+	// when no library of the network has it). A record with no holdings
+	// field is held by library_code.
+	Holder      string            `yaml:"holder"`
+	HolderCodes map[string]string `yaml:"holder_codes"`
+	// Barcodes copies Koha's item barcodes (952 $p) into the union record's
+	// 852 $p; without it items of one shelf and call number are counted
+	// into one 852.
+	Barcodes bool `yaml:"barcodes"`
 
 	// Harvesting over the network (kinds oai, sru, z3950). A failed
 	// request (network error, HTTP 5xx, a truncated response) is retried
@@ -586,6 +607,7 @@ func (v *validator) validate(c *Config) {
 	for i := range c.Sources {
 		v.validateSource(c, i, seenID)
 	}
+	v.validateLibraries(c)
 	v.validateDedup(c)
 }
 
@@ -683,6 +705,7 @@ func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
 	if !oneOf(s.Holdings, validHoldings) {
 		v.add(at("holdings"), "%q is not one of %s", s.Holdings, quoteList(validHoldings))
 	}
+	v.validateHolder(c, s, at)
 	switch s.Kind {
 	case KindFile:
 		if s.Path == "" {

@@ -79,7 +79,7 @@ func SourceChanges(prev, next *Config) (added, removed, changed []string) {
 		switch {
 		case !ok:
 			added = append(added, s.ID)
-		case *p != *s:
+		case !reflect.DeepEqual(*p, *s):
 			changed = append(changed, s.ID)
 		}
 	}

@@ -34,6 +34,7 @@
 //
 //	meta         "schema" → uint32 big-endian schema version
 //	sources      source id → SourceInfo (binary, version byte first)
+//	libraries    library code → LibraryInfo (binary, version byte first)
 //	records      source id 0x00 local id → SourceRecord (binary, version byte first)
 //	checkpoints  source id → opaque bytes owned by the source's harvester
 //	stats        source id → live, deleted as two uint64 big-endian

@@ -118,7 +118,7 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 func (s *Store) initBuckets(tx *bbolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketSources, bucketRecords, bucketCheckpoints, bucketStats, bucketRuns} {
+	for _, name := range [][]byte{bucketMeta, bucketSources, bucketLibraries, bucketRecords, bucketCheckpoints, bucketStats, bucketRuns} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("store: %s: create bucket %s: %w", s.path, name, err)
 		}

@@ -154,6 +154,10 @@ func openStoreWith(cfg *config.Config, d *dedup.Deduper, listeners ...dedup.List
 			return nil, err
 		}
 	}
+	if err := st.PutLibraries(libraryInfos(cfg)); err != nil {
+		st.Close()
+		return nil, err
+	}
 	// The search index hears of every union record change first.
 	listeners = append([]dedup.Listener{search.New()}, listeners...)
 	for _, l := range listeners {
@@ -178,6 +182,15 @@ func openStoreWith(cfg *config.Config, d *dedup.Deduper, listeners ...dedup.List
 		}
 	}
 	return st, nil
+}
+
+// libraryInfos are the network's libraries as the store registers them.
+func libraryInfos(cfg *config.Config) []store.LibraryInfo {
+	var out []store.LibraryInfo
+	for _, l := range cfg.LibraryList() {
+		out = append(out, store.LibraryInfo{Code: l.Code, Name: l.Name, Level: l.Level, OrgCode: l.OrgCode, Address: l.Address})
+	}
+	return out
 }
 
 // sourceInfo is a configured source's registration in the store.

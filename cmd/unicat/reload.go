@@ -138,12 +138,17 @@ func (r *reloader) apply() error {
 			}
 		}
 	}
+	if err := r.st.PutLibraries(libraryInfos(eff)); err != nil {
+		log.Error("config reload failed: the running configuration stays in force", "error", err)
+		return err
+	}
 	// Deduplication first, so the first batch of a new source has its
 	// options; undone if the schedule cannot take the configuration.
 	r.dd.SetOptions(dedup.OptionsFromConfig(eff))
 	sched, err := r.sched.Reload(eff)
 	if err != nil {
 		r.dd.SetOptions(dedup.OptionsFromConfig(prev))
+		_ = r.st.PutLibraries(libraryInfos(prev)) // what the running configuration says
 		log.Error("config reload failed: the running configuration stays in force", "error", err)
 		return err
 	}
