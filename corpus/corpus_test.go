@@ -118,8 +118,8 @@ func TestReadBack(t *testing.T) {
 						t.Errorf("%s: record %s: Vietnamese book with ISBN %s", path, rec.ControlNumber(), isbn)
 					}
 				}
-				if h := rec.Holdings("852"); len(h) != 1 || h[0].Library != lib.Code || h[0].CallNumber == "" {
-					t.Errorf("%s: record %s: holdings %+v, want one of %s with a call number", path, rec.ControlNumber(), h, lib.Code)
+				if h := rec.FieldsByTag("852"); len(h) != 1 || h[0].Sub('a') != lib.Code || h[0].Sub('h') == "" {
+					t.Errorf("%s: record %s: holdings %+v, want one 852 of %s with a call number", path, rec.ControlNumber(), h, lib.Code)
 				}
 			}
 			fh.Close()

@@ -24,12 +24,15 @@ func TestAssembleUnionMatchesDecoded(t *testing.T) {
 	n := 0
 	for i, b := range loadBase(t) {
 		rec := clone(b.rec)
-		// What the filter must handle: system numbers (one repeated), a
-		// bare local number, local fields.
+		// What the filter must handle: system numbers (one field
+		// repeated word for word), a bare local number, the master's own
+		// copy of a member's 035, local fields.
 		rec.Fields = append(rec.Fields,
 			marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "(OCoLC)ocm123"}}},
 			marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: '9', Value: "x"}, {Code: 'a', Value: "(OCoLC)ocm123"}}},
+			marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "(OCoLC)ocm123"}}},
 			marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "4711"}}},
+			marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "(VN-NAVINH)000457"}}},
 			marc.Field{Tag: "952", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'o', Value: "895.9 NG-D"}}},
 			marc.Field{Tag: "005", Value: "20240101000000.0"},
 		)
@@ -59,18 +62,28 @@ func TestAssembleUnionMatchesDecoded(t *testing.T) {
 		if q, err := decodeProfile(prof.encode(nil)); err != nil || q.canon != prof.canon || !q.hasCanon {
 			t.Fatalf("%s#%d: the note does not survive the profile's encoding: %v", b.file, b.index, err)
 		}
-		added := []marc.Field{
-			{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: fmt.Sprintf("(src)%d", i)}}},
-			{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "NA-TINH"}, {Code: 'b', Value: "province"}, {Code: 'h', Value: "895.9221 NG-D"}}},
+		members := []string{fmt.Sprintf("src\x00%d", i), "vinh\x00000457"}
+		orgs := []string{"src", "VN-SRC", "vinh", "VN-NAVINH"}
+		holdings := encodeFields(t, []marc.Field{
+			{Tag: "852", Ind1: '0', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "NA-TINH"}, {Code: 'b', Value: "Kho đọc"}, {Code: 'h', Value: "895.9221"}, {Code: 'i', Value: "NG-D"}}},
 			{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "NA-VINH"}, {Code: 't', Value: "1-3"}}},
+		})
+		ids, ok := memberIDFields(members, orgs)
+		if !ok {
+			t.Fatal("memberIDFields refused plain ids")
 		}
-		l1, lay1, ex1, ok1 := assembly("u00000001", sr, true, added)
-		l2, lay2, ex2, ok2 := assembly("u00000001", sr, false, added)
-		if ok1 != ok2 || !bytes.Equal(l1, l2) || !reflect.DeepEqual(lay1, lay2) || !reflect.DeepEqual(ex1, ex2) {
+		added := append(ids, holdings...)
+		l1, lay1, ok1 := assembly("u00000001", sr, true, added)
+		l2, lay2, ok2 := assembly("u00000001", sr, false, added)
+		if ok1 != ok2 || !bytes.Equal(l1, l2) || !reflect.DeepEqual(lay1, lay2) {
 			t.Fatalf("%s#%d: assembly of checked bytes differs from checking them", b.file, b.index)
 		}
 		got, ok := assembleUnion("u00000001", leader, fields, added)
-		want, err := marc.AppendISO2709(nil, unionRecord("u00000001", stored, added))
+		urec, err := unionRecord("u00000001", stored, memberIDFieldsDecoded(members, orgs), holdings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := marc.AppendISO2709(nil, urec)
 		if err != nil || len(want) > 99999 {
 			if ok {
 				t.Fatalf("%s#%d: assembled a union record the decoded path cannot encode (%v)", b.file, b.index, err)
@@ -83,7 +96,12 @@ func TestAssembleUnionMatchesDecoded(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Fatalf("%s#%d: assembled union record differs:\n%q\n%q", b.file, b.index, got, want)
 		}
-		if bytes.Count(got, []byte("(OCoLC)ocm123")) != 1 || bytes.Contains(got, []byte("\x1fa4711\x1e")) || bytes.Contains(got, []byte("\x1fo895.9 NG-D")) {
+		// Identifiers pass through, prefixed or not, each field once; the
+		// master's copy of a member's own 035 gives way to the union's;
+		// local fields stay out.
+		if bytes.Count(got, []byte("\x1e  \x1fa(OCoLC)ocm123\x1e")) != 1 || bytes.Count(got, []byte("\x1f9x\x1fa(OCoLC)ocm123\x1e")) != 1 ||
+			!bytes.Contains(got, []byte("\x1fa4711\x1e")) || bytes.Contains(got, []byte("\x1fo895.9 NG-D")) ||
+			bytes.Count(got, []byte("(VN-NAVINH)000457")) != 1 || !bytes.Contains(got, []byte("\x1fa(VN-NAVINH)000457\x1f9unicat\x1e")) {
 			t.Fatalf("%s#%d: master's 035s or local fields not filtered: %q", b.file, b.index, got)
 		}
 		n++
@@ -94,18 +112,11 @@ func TestAssembleUnionMatchesDecoded(t *testing.T) {
 	t.Logf("%d union records assembled from bytes, all equal to the decoded path", n)
 }
 
-// TestAssembleUnionRefuses: an added field ISO 2709 cannot hold sends the
+// TestAssembleUnionRefuses: a member id ISO 2709 cannot hold sends the
 // union record down the decoded path (and from there to MARCXML).
 func TestAssembleUnionRefuses(t *testing.T) {
-	raw, err := marc.AppendISO2709(nil, &marc.Record{Leader: "00000nam a2200000 a 4500", Fields: []marc.Field{
-		{Tag: "245", Ind1: '1', Ind2: '0', Subfields: []marc.Subfield{{Code: 'a', Value: "Truyện Kiều"}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	leader, fields, _ := marc.CanonicalISO2709(raw, nil)
-	bad := []marc.Field{{Tag: "035", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "(src)a\x1eb"}}}}
-	if _, ok := assembleUnion("u00000001", leader, fields, bad); ok {
-		t.Fatal("assembled a field holding a field terminator")
+	if _, ok := memberIDFields([]string{"src\x00a\x1eb"}, nil); ok {
+		t.Fatal("made an 035 holding a field terminator")
 	}
 	if got := rawSub([]byte("  \x1f9x\x1fa(OCoLC)1\x1fa2"), 'a'); got != "(OCoLC)1" {
 		t.Fatalf("rawSub = %q", got)
@@ -143,30 +154,43 @@ func TestByTagIsStableSort(t *testing.T) {
 }
 
 // assembleUnion is the byte path of union records in one call, as an
-// assembled union value is stored (encodeAdded) and served (unionLayout,
-// AppendISO2709Fields). ok is false when the record cannot be written so
-// (a field added that ISO 2709 cannot hold, a record over its length
-// limit).
-func assembleUnion(id string, leader []byte, master []marc.RawField, added []marc.Field) ([]byte, bool) {
-	extra, ok := encodeAdded(added)
-	if !ok {
-		return nil, false
-	}
-	raw, err := marc.AppendISO2709Fields(nil, leader, unionLayout(id, master, extra))
+// assembled union value is served (unionLayout, AppendISO2709Fields). ok
+// is false when the record cannot be written so (over ISO 2709's length
+// limits).
+func assembleUnion(id string, leader []byte, master, added []marc.RawField) ([]byte, bool) {
+	raw, err := marc.AppendISO2709Fields(nil, leader, unionLayout(id, master, added))
 	return raw, err == nil
 }
 
-// TestMemberIDFields: the 035s made for a union record served are those
-// encodeAdded writes of unionAdditions' at build time.
-func TestMemberIDFields(t *testing.T) {
-	members := []string{"na-tinh\x00NAT00010231", "vinh\x00000457", "xa\x00k 2/Ư", "s\x00"}
-	want, ok := encodeAdded(unionAdditions(members, nil))
-	if !ok {
-		t.Fatal("encodeAdded refused the 035s")
+// encodeFields returns fields in ISO 2709 field data.
+func encodeFields(t *testing.T, fields []marc.Field) []marc.RawField {
+	t.Helper()
+	out := make([]marc.RawField, len(fields))
+	for i := range fields {
+		data, err := marc.AppendFieldData(nil, &fields[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = marc.RawField{Tag: fields[i].Tag, Data: data}
 	}
-	got := memberIDFields(members)
-	if len(got) != len(want) {
-		t.Fatalf("%d fields, want %d", len(got), len(want))
+	return out
+}
+
+// TestMemberIDFields: the 035s made for a union record served are those
+// of the decoded path, numbered by the members' organization codes.
+func TestMemberIDFields(t *testing.T) {
+	members := []string{"na-tinh\x00NAT00010231", "vinh\x00000457", "vinh\x00oai:koha.vinh.vn:88", "xa\x00k 2/Ư",
+		"xa\x00035:(OCoLC)ocm0001", "xa\x00035:4711", "s\x00"}
+	orgs := []string{"na-tinh", "VN-NATINH", "vinh", "VN-NAVINH", "xa", "VN-XA"}
+	wantIDs := []string{"(VN-NATINH)NAT00010231", "(VN-NAVINH)000457", "(VN-NAVINH)88", "(VN-XA)k 2/Ư",
+		"(OCoLC)ocm0001", "(VN-XA)4711", "(s)"}
+	if got := memberIDs(members, orgs); !reflect.DeepEqual(got, wantIDs) {
+		t.Fatalf("memberIDs = %q, want %q", got, wantIDs)
+	}
+	want := encodeFields(t, memberIDFieldsDecoded(members, orgs))
+	got, ok := memberIDFields(members, orgs)
+	if !ok || len(got) != len(want) {
+		t.Fatalf("%d fields (%v), want %d", len(got), ok, len(want))
 	}
 	for i := range want {
 		if got[i].Tag != want[i].Tag || !bytes.Equal(got[i].Data, want[i].Data) {

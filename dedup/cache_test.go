@@ -39,8 +39,8 @@ func TestProfileCacheKeepsRecent(t *testing.T) {
 // stores the same bytes as one encoded whole, once its ordinal is known.
 func TestProfileTailEncoding(t *testing.T) {
 	d := New(Options{})
-	whole := d.buildProfile(kieu.record(), "852", "NA-TINH")
-	ahead := d.buildProfile(kieu.record(), "852", "NA-TINH")
+	whole := d.buildProfile(kieu.record(), Source{LibraryCode: "NA-TINH", Holdings: "852"})
+	ahead := d.buildProfile(kieu.record(), Source{LibraryCode: "NA-TINH", Holdings: "852"})
 	ahead.tail = ahead.encodeTail(nil)
 	whole.ord, ahead.ord = 4711, 4711
 	a, b := whole.encode(nil), ahead.encode(nil)

@@ -600,7 +600,7 @@ func (st *state) buildUnions() error {
 
 // retire marks a union id deleted: merged into aliasOf, or emptied.
 func (st *state) retire(seq uint64, aliasOf string) error {
-	return st.putUnion(unionID(seq), &storedUnion{version: unionEncV2, deleted: true, aliasOf: aliasOf}, nil)
+	return st.putUnion(unionID(seq), &storedUnion{version: unionEncV3, deleted: true, aliasOf: aliasOf}, nil)
 }
 
 // putUnion stores su under id when it serves something new, with this
@@ -609,6 +609,7 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 	idb := []byte(id)
 	wasLive, existed := false, false
 	var prev *storedUnion
+	var oldLibs []string
 	if v := st.unions.Get(idb); v != nil {
 		old, err := decodeUnion(id, v)
 		if err != nil {
@@ -627,7 +628,7 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 			su.datestamp = old.datestamp
 			return st.unions.Put(idb, encodeUnion(nil, su))
 		}
-		existed, wasLive = true, !old.deleted
+		existed, wasLive, oldLibs = true, !old.deleted, old.libraries
 		if len(st.d.listeners) > 0 {
 			// The value is overwritten below, and the master of an
 			// assembled one may have changed: the listeners get the
@@ -658,6 +659,7 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 		st.deleted--
 	}
 	st.countsDirty = true
+	st.libs.change(oldLibs, su.libraries)
 	if st.stats != nil {
 		st.stats.Changed++
 	}
@@ -737,348 +739,6 @@ func (st *state) newRecords(key string) (*store.SourceRecord, error) {
 	}
 	src, local := splitRecordKey(key)
 	return st.stx.Record(src, local)
-}
-
-// ------------------------------------------------------------- union record
-
-// holdingLib is one library's holding in a union record.
-type holdingLib struct {
-	code, level, branch, call string
-	copies                    int
-	prio                      int
-}
-
-// buildUnion makes the served record of a cluster: the master's
-// bibliographic fields (its local fields left out), 001 = the union id,
-// one 035 per member "(source)localid", one 852 per holding library.
-func (st *state) buildUnion(seq uint64, master string, members []string, profs map[string]*profile) (*storedUnion, *marc.Record, error) {
-	id := unionID(seq)
-	msr, mrec := st.raws[master], st.recs[master] // loaded by buildUnions
-	if msr == nil && mrec == nil {
-		return nil, nil, fmt.Errorf("dedup: union %s: master %s not loaded", id, displayKey(master))
-	}
-	libs, err := st.holdings(id, master, members, profs)
-	if err != nil {
-		return nil, nil, err
-	}
-	su := &storedUnion{version: unionEncV2, master: master, members: members}
-	added := unionAdditions(members, libs)
-	for _, h := range libs {
-		su.libraries = appendUniq(su.libraries, h.code)
-		if h.level != "" {
-			su.levels = appendUniq(su.levels, h.level)
-		}
-	}
-	sort.Strings(su.libraries)
-	sort.Strings(su.levels)
-	// Listeners get the record as it reads back from the store: the
-	// search index checksums it and later checks a stored copy against
-	// that, and the encodings do not carry everything a record in memory
-	// can hold (MARCXML drops control characters and subfield codes its
-	// schema forbids; ISO 2709 turns text before a field's first subfield
-	// into $a).
-	// The master's profile may say its bytes are canonical already.
-	mp := profs[master]
-	checked := msr != nil && mp != nil && mp.hasCanon && mp.canon == [masterSumLen]byte(msr.Hash[:masterSumLen])
-	served, err := encodeServed(id, su, msr, checked, mrec, added, len(st.d.listeners) > 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
-	}
-	return su, served, nil
-}
-
-// unionAdditions returns the fields a union record adds to its master's:
-// one 035 "(source)localid" per member, in the members' order, then one
-// 852 per holding library. A union value stores the 852s only (see
-// encodeServed, storedUnion.assemble).
-func unionAdditions(members []string, libs []*holdingLib) []marc.Field {
-	added := make([]marc.Field, 0, len(members)+len(libs))
-	for _, k := range members {
-		added = append(added, marc.Field{Tag: "035", Ind1: ' ', Ind2: ' ',
-			Subfields: []marc.Subfield{{Code: 'a', Value: memberID(k)}}})
-	}
-	for _, h := range libs {
-		sf := []marc.Subfield{{Code: 'a', Value: h.code}}
-		if h.level != "" {
-			sf = append(sf, marc.Subfield{Code: 'b', Value: h.level})
-		}
-		if h.branch != "" && h.branch != h.code {
-			sf = append(sf, marc.Subfield{Code: 'b', Value: h.branch})
-		}
-		if h.call != "" {
-			sf = append(sf, marc.Subfield{Code: 'h', Value: h.call})
-		}
-		if h.copies > 1 {
-			sf = append(sf, marc.Subfield{Code: 't', Value: fmt.Sprintf("1-%d", h.copies)})
-		}
-		added = append(added, marc.Field{Tag: "852", Ind1: ' ', Ind2: ' ', Subfields: sf})
-	}
-	return added
-}
-
-// memberID is the 035 $a a union record gives a member: "(source)localid".
-func memberID(key string) string {
-	src, local := splitRecordKey(key)
-	return "(" + src + ")" + local
-}
-
-// memberIDFields returns the members' 035s in ISO 2709 as encodeAdded
-// writes those of unionAdditions, made without the fields in between:
-// they are made for every assembled union record served.
-func memberIDFields(members []string) []marc.RawField {
-	n := 0
-	for _, k := range members {
-		n += len(k) + 5 // indicators, delimiter, code, parentheses; less the key's 0x00
-	}
-	data := make([]byte, 0, n)
-	out := make([]marc.RawField, len(members))
-	for i, k := range members {
-		start := len(data)
-		src, local := splitRecordKey(k)
-		data = append(data, ' ', ' ', 0x1f, 'a', '(')
-		data = append(append(append(data, src...), ')'), local...)
-		out[i] = marc.RawField{Tag: "035", Data: data[start:len(data):len(data)]}
-	}
-	return out
-}
-
-// encodeServed sets what su, its cluster set, stores of the union record
-// of a master and the fields added to it (unionAdditions of su.members):
-// when the master's stored ISO 2709 (msr) is canonical, as the records we
-// store nearly always are, the master's hash and the added 852s, the
-// record being assembled when served; else the record whole, made from
-// the decoded master (mrec, or msr decoded), in MARCXML when ISO 2709
-// cannot hold it. checked says msr's bytes are known canonical (the
-// master's profile says so of bytes with its hash). With want, it also
-// returns the record as it reads back from what was stored.
-func encodeServed(id string, su *storedUnion, msr *store.SourceRecord, checked bool, mrec *marc.Record, added []marc.Field, want bool) (served *marc.Record, err error) {
-	if msr != nil {
-		if leader, layout, extra, ok := assembly(id, msr, checked, added); ok {
-			// The 035s, made from su.members when served, are not stored.
-			stored := extra[len(su.members):]
-			su.format = fmtAssembled
-			su.masterSum = [masterSumLen]byte(msr.Hash[:masterSumLen])
-			su.raw, su.added = encodeAssembled(su.masterSum, stored), stored
-			if want {
-				served, err = marc.DecodeFields(leader, byTag(layout, len(extra)))
-			}
-			return served, err
-		}
-		if mrec == nil {
-			if mrec, err = decodeServed(fmtISO2709, msr.Raw); err != nil {
-				return nil, err
-			}
-		}
-	}
-	rec := unionRecord(id, mrec, added)
-	if out, err := marc.AppendISO2709(nil, rec); err == nil && len(out) <= 99999 {
-		su.format, su.raw = fmtISO2709, out
-	} else if su.raw, err = appendMARCXML(rec); err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
-	} else {
-		su.format = fmtMARCXML
-	}
-	if want {
-		if served, err = decodeServed(su.format, su.raw); err != nil {
-			return nil, fmt.Errorf("the encoded record does not decode: %w", err)
-		}
-	}
-	return served, nil
-}
-
-// assembly returns the leader and fields (not yet in tag order) of the
-// union record of the master stored as msr with the fields added, and
-// the added fields encoded; ok is false when the record cannot be
-// assembled: a master that is not canonical ISO 2709, a field added that
-// ISO 2709 cannot hold, a record over its length limit. Bytes checked
-// canonical before (checked) are only split.
-func assembly(id string, msr *store.SourceRecord, checked bool, added []marc.Field) (leader []byte, layout, extra []marc.RawField, ok bool) {
-	var fields []marc.RawField
-	if checked {
-		leader, fields, ok = marc.SplitCanonicalISO2709(msr.Raw, nil)
-	} else {
-		leader, fields, ok = marc.CanonicalISO2709(msr.Raw, nil)
-	}
-	if !ok {
-		return nil, nil, nil, false
-	}
-	if extra, ok = encodeAdded(added); !ok {
-		return nil, nil, nil, false
-	}
-	layout = unionFields(id, fields, extra)
-	if _, err := marc.ISO2709FieldsSize(layout); err != nil {
-		return nil, nil, nil, false
-	}
-	return leader, layout, extra, true
-}
-
-// holdings returns the holding libraries of a cluster, one per library
-// code, ordered by source priority then code; the master's library
-// gives its branch and call number first.
-func (st *state) holdings(id, master string, members []string, profs map[string]*profile) ([]*holdingLib, error) {
-	var libs []*holdingLib
-	byCode := map[string]*holdingLib{}
-	for i, k := range append([]string{master}, members...) {
-		if i > 0 && k == master {
-			continue
-		}
-		p := profs[k]
-		if p == nil {
-			return nil, fmt.Errorf("dedup: union %s: member %s has no profile", id, displayKey(k))
-		}
-		src := st.sources[sourceOf(k)]
-		h := byCode[src.LibraryCode]
-		if h == nil {
-			h = &holdingLib{code: src.LibraryCode, level: src.Level, prio: src.Priority}
-			byCode[src.LibraryCode] = h
-			libs = append(libs, h)
-		}
-		if h.branch == "" {
-			h.branch = p.branch
-		}
-		if h.call == "" {
-			h.call = p.call
-		}
-		if p.copies > 0 {
-			h.copies += p.copies
-		} else {
-			h.copies++
-		}
-	}
-	sort.Slice(libs, func(i, j int) bool {
-		if libs[i].prio != libs[j].prio {
-			return libs[i].prio > libs[j].prio
-		}
-		return libs[i].code < libs[j].code
-	})
-	return libs, nil
-}
-
-// keepMasterField reports whether a field of the master goes into the
-// union record, given its tag and, for an 035, its $a: not the master's
-// own control number, identifier and timestamp, nor its local fields, nor
-// an 035 without a system prefix or repeating one kept already.
-func keepMasterField(tag, sysNo string, seen035 *[]string) bool {
-	switch {
-	case tag == "001" || tag == "003" || tag == "005":
-		return false
-	case len(tag) == 3 && isLocalTag(tag):
-		return false
-	case tag == "035":
-		if systemNumber(sysNo) == "" || slices.Contains(*seen035, sysNo) {
-			return false // a bare local number means nothing here
-		}
-		*seen035 = append(*seen035, sysNo)
-	}
-	return true
-}
-
-// unionRecord makes the served record of a cluster from its decoded
-// master: 001 = the union id, the master's fields kept, the fields added
-// (035 per member, 852 per library), in tag order.
-func unionRecord(id string, mrec *marc.Record, added []marc.Field) *marc.Record {
-	out := &marc.Record{Leader: mrec.Leader}
-	out.Fields = make([]marc.Field, 0, len(mrec.Fields)+len(added)+1)
-	out.Fields = append(out.Fields, marc.Field{Tag: "001", Value: id})
-	var seen035 []string // few: a list beats a map
-	for _, f := range mrec.Fields {
-		var a string
-		if f.Tag == "035" {
-			a = f.Sub('a')
-		}
-		if keepMasterField(f.Tag, a, &seen035) {
-			out.Fields = append(out.Fields, f)
-		}
-	}
-	out.Fields = append(out.Fields, added...)
-	slices.SortStableFunc(out.Fields, func(a, b marc.Field) int { return strings.Compare(a.Tag, b.Tag) })
-	return out
-}
-
-// encodeAdded returns the fields a union record adds in ISO 2709; ok is
-// false when one cannot be written so.
-func encodeAdded(added []marc.Field) ([]marc.RawField, bool) {
-	out := make([]marc.RawField, len(added))
-	var data []byte
-	for i := range added {
-		start := len(data)
-		var err error
-		if data, err = marc.AppendFieldData(data, &added[i]); err != nil {
-			return nil, false
-		}
-		out[i] = marc.RawField{Tag: added[i].Tag, Data: data[start:len(data):len(data)]}
-	}
-	return out, true
-}
-
-// unionLayout is unionRecord on fields in ISO 2709: 001 = the union id,
-// the master's fields kept (split by marc.CanonicalISO2709), the added
-// ones, in tag order.
-func unionLayout(id string, master, added []marc.RawField) []marc.RawField {
-	return byTag(unionFields(id, master, added), len(added))
-}
-
-// unionFields is unionLayout before the fields are put in tag order,
-// enough to know the record's size: the master's kept, then the added.
-func unionFields(id string, master, added []marc.RawField) []marc.RawField {
-	fields := make([]marc.RawField, 0, len(master)+len(added)+1)
-	fields = append(fields, marc.RawField{Tag: "001", Data: []byte(id)})
-	var seen035 []string // few: a list beats a map
-	for _, f := range master {
-		var a string
-		if f.Tag == "035" {
-			a = rawSub(f.Data, 'a')
-		}
-		if keepMasterField(f.Tag, a, &seen035) {
-			fields = append(fields, f)
-		}
-	}
-	return append(fields, added...)
-}
-
-// byTag orders unionFields' fields, the last n of them added, by tag,
-// stably. The master's fields and the added ones are each nearly always
-// in order already: then the added are merged in place, from the end,
-// else everything is sorted.
-func byTag(fields []marc.RawField, n int) []marc.RawField {
-	cmp := func(a, b marc.RawField) int { return strings.Compare(a.Tag, b.Tag) }
-	a, b := fields[:len(fields)-n], slices.Clone(fields[len(fields)-n:])
-	if !slices.IsSortedFunc(a, cmp) || !slices.IsSortedFunc(b, cmp) {
-		slices.SortStableFunc(fields, cmp)
-		return fields
-	}
-	// Backwards: a tie puts the added field after the master's.
-	i, j := len(a)-1, len(b)-1
-	for k := len(fields) - 1; j >= 0; k-- {
-		if i >= 0 && a[i].Tag > b[j].Tag {
-			fields[k] = a[i]
-			i--
-		} else {
-			fields[k] = b[j]
-			j--
-		}
-	}
-	return fields
-}
-
-// rawSub returns the first subfield code of a canonical data field's
-// bytes (indicators, then delimiter, code, value ...), "" when none.
-func rawSub(data []byte, code byte) string {
-	if len(data) < 2 {
-		return ""
-	}
-	for rest := data[2:]; len(rest) >= 2; {
-		// rest[0] is a delimiter.
-		end := bytes.IndexByte(rest[1:], 0x1f)
-		if end < 0 {
-			end = len(rest) - 1
-		}
-		if rest[1] == code {
-			return string(rest[2 : 1+end])
-		}
-		rest = rest[1+end:]
-	}
-	return ""
 }
 
 // loadRecords reads the stored records of keys, none of them changed by

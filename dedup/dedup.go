@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -10,14 +11,44 @@ import (
 
 // Source describes one member library's feed, as deduplication needs it.
 type Source struct {
-	LibraryCode string // written to the union record's 852 $a
-	Level       string // province, district or commune: 852 $b and OAI sets
+	// LibraryCode is the library holding the source's records (852 $a),
+	// or, for a source of many libraries (Holder set), holding its
+	// records that name no holder.
+	LibraryCode string
+	Level       string // province, district or commune: OAI sets level:…
+	// OrgCode is the MARC organization code of the source's library, the
+	// prefix of the 035 a union record gives each of its records
+	// ("(VN-NAVINH)000457"); "" means its Library's, else LibraryCode.
+	OrgCode string
 	// Holdings names the tag the source's holdings are read from: "852"
 	// (default) or "952" (Koha items).
 	Holdings string
+	// Holder is the subfield of a holdings field naming its holding
+	// library, for a source of many libraries (another union catalog, a
+	// consortium's Koha); 0 when the source is one library. HolderCodes
+	// maps the codes found there to the network's (holdings.go).
+	Holder      byte
+	HolderCodes map[string]string
+	// Barcodes copies Koha item barcodes (952 $p) into 852 $p.
+	Barcodes bool
 	// Priority breaks ties between equally complete master candidates:
 	// the higher wins.
 	Priority int
+}
+
+// equal reports whether a and b describe a source alike.
+func (a Source) equal(b Source) bool {
+	return a.LibraryCode == b.LibraryCode && a.Level == b.Level && a.OrgCode == b.OrgCode &&
+		a.Holdings == b.Holdings && a.Holder == b.Holder && maps.Equal(a.HolderCodes, b.HolderCodes) &&
+		a.Barcodes == b.Barcodes && a.Priority == b.Priority
+}
+
+// Library describes a library of the network as deduplication needs it:
+// holders are named by their code, and union records take their level
+// (the OAI sets level:…) and their MARC organization code from here.
+type Library struct {
+	Level   string
+	OrgCode string // "" means the code
 }
 
 // Options configure a Deduper.
@@ -26,6 +57,10 @@ type Options struct {
 	// store registration (library code and level) with default holdings
 	// and priority.
 	Sources map[string]Source
+	// Libraries by code: the network's libraries, every source's own
+	// among them. A holder not here (a code a source of many libraries
+	// carries that the configuration does not know) has no level.
+	Libraries map[string]Library
 	// BadISBNs are ISBNs libraries are known to reuse wrongly (a publisher
 	// printing one ISBN in many books, a placeholder typed into every
 	// record). They are ignored for matching. Any form NormalizeISBN
@@ -75,10 +110,14 @@ type Deduper struct {
 type settings struct {
 	opts    Options
 	badISBN map[string]bool
+	// libPrio orders the holders of a union record: a source's own
+	// library ranks as its source (the highest of them), another by its
+	// level.
+	libPrio map[string]int
 }
 
 func newSettings(opts Options) *settings {
-	set := &settings{opts: opts, badISBN: map[string]bool{}}
+	set := &settings{opts: opts, badISBN: map[string]bool{}, libPrio: map[string]int{}}
 	for _, s := range opts.BadISBNs {
 		if n, _ := marc.NormalizeISBN(s); n != "" {
 			set.badISBN[n] = true
@@ -87,7 +126,37 @@ func newSettings(opts Options) *settings {
 	if set.opts.LevelPriority == nil {
 		set.opts.LevelPriority = []string{"province", "district", "commune"}
 	}
+	for _, s := range opts.Sources {
+		if p, ok := set.libPrio[s.LibraryCode]; !ok || s.Priority > p {
+			set.libPrio[s.LibraryCode] = s.Priority
+		}
+	}
 	return set
+}
+
+// orgCode returns the MARC organization code of a library.
+func (set *settings) orgCode(code string) string {
+	if l := set.opts.Libraries[code]; l.OrgCode != "" {
+		return l.OrgCode
+	}
+	return code
+}
+
+// holder returns the level and priority of a holding library, found in a
+// record of src: the network's description of it, else src's when it is
+// src's own library; none for a code the network does not know.
+func (set *settings) holder(code string, src Source) (level string, prio int, known bool) {
+	if l, ok := set.opts.Libraries[code]; ok {
+		p, ok := set.libPrio[code]
+		if !ok {
+			p = set.levelPriority(l.Level)
+		}
+		return l.Level, p, true
+	}
+	if code == src.LibraryCode {
+		return src.Level, src.Priority, true
+	}
+	return "", 0, false
 }
 
 // New returns a Deduper configured by opts.
@@ -121,13 +190,22 @@ func (d *Deduper) adoptOptions() {
 }
 
 // OptionsFromConfig describes every configured source (library code,
-// level, holdings tag, priority from dedup.source_priority) and takes the
-// known-bad ISBNs from the configuration.
+// level, organization code, holdings settings, priority from
+// dedup.source_priority) and library, and takes the known-bad ISBNs from
+// the configuration.
 func OptionsFromConfig(cfg *config.Config) Options {
-	opts := Options{Sources: map[string]Source{}, BadISBNs: cfg.Dedup.BadISBNs}
+	opts := Options{Sources: map[string]Source{}, Libraries: map[string]Library{}, BadISBNs: cfg.Dedup.BadISBNs}
 	for i := range cfg.Sources {
 		s := &cfg.Sources[i]
-		opts.Sources[s.ID] = Source{LibraryCode: s.LibraryCode, Level: s.Level, Holdings: s.Holdings, Priority: cfg.Priority(s)}
+		src := Source{LibraryCode: s.LibraryCode, Level: s.Level, OrgCode: cfg.SourceOrgCode(s),
+			Holdings: s.Holdings, HolderCodes: s.HolderCodes, Barcodes: s.Barcodes, Priority: cfg.Priority(s)}
+		if s.Holder != "" {
+			src.Holder = s.Holder[0]
+		}
+		opts.Sources[s.ID] = src
+	}
+	for _, l := range cfg.LibraryList() {
+		opts.Libraries[l.Code] = Library{Level: l.Level, OrgCode: l.OrgCode}
 	}
 	if len(cfg.Dedup.SourcePriority) > 0 {
 		opts.LevelPriority = cfg.Dedup.SourcePriority

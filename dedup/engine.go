@@ -62,6 +62,7 @@ type state struct {
 
 	live, deleted int // union counters
 	countsDirty   bool
+	libs          libraryCounts // the union records each library holds
 	ords, seqs    metaCounter   // the next record ordinal, the last union sequence
 	stats         *RebuildStats // when rebuilding
 }
@@ -140,7 +141,7 @@ func (st *state) source(id string) Source {
 			s = Source{LibraryCode: info.LibraryCode, Level: info.Level}
 		}
 		s.Priority = st.set.levelPriority(s.Level)
-		s = withDefaults(id, s)
+		s = st.set.withDefaults(id, s)
 		st.d.registered.Store(id, s)
 	}
 	st.sources[id] = s
@@ -150,7 +151,7 @@ func (st *state) source(id string) Source {
 // configured returns the description of a source given in the options.
 func (set *settings) configured(id string) (Source, bool) {
 	s, ok := set.opts.Sources[id]
-	return withDefaults(id, s), ok
+	return set.withDefaults(id, s), ok
 }
 
 // described returns what is known of a source outside a transaction: the
@@ -166,9 +167,12 @@ func (d *Deduper) described(set *settings, id string) (Source, bool) {
 	return Source{}, false
 }
 
-func withDefaults(id string, s Source) Source {
+func (set *settings) withDefaults(id string, s Source) Source {
 	if s.LibraryCode == "" {
 		s.LibraryCode = id
+	}
+	if s.OrgCode == "" {
+		s.OrgCode = set.orgCode(s.LibraryCode)
 	}
 	if s.Holdings == "" {
 		s.Holdings = "852"
@@ -427,7 +431,7 @@ func (set *settings) profileStored(sr *store.SourceRecord, src Source) (*marc.Re
 			if err != nil {
 				return nil, nil, fmt.Errorf("record %q of source %q: %w", sr.LocalID, sr.Source, err)
 			}
-			p := set.buildProfile(rec, src.Holdings, src.LibraryCode)
+			p := set.buildProfile(rec, src)
 			p.canon, p.hasCanon = [masterSumLen]byte(sr.Hash[:masterSumLen]), true
 			return rec, p, nil
 		}
@@ -436,7 +440,7 @@ func (set *settings) profileStored(sr *store.SourceRecord, src Source) (*marc.Re
 	if err != nil {
 		return nil, nil, err
 	}
-	return rec, set.buildProfile(rec, src.Holdings, src.LibraryCode), nil
+	return rec, set.buildProfile(rec, src), nil
 }
 
 // prepare returns the live records among changes decoded and profiled:
@@ -450,7 +454,7 @@ func (st *state) prepare(changes []store.Change) []prepared {
 		out[i].key = string(c.Key)
 		st.source(c.Source) // fill the cache before going parallel
 		if pr, ok := c.Prepared.(*prepared); ok && pr.key == out[i].key && c.New != nil && !c.New.Deleted &&
-			pr.set == st.set && pr.src == st.sources[c.Source] {
+			pr.set == st.set && pr.src.equal(st.sources[c.Source]) {
 			out[i] = *pr
 			continue
 		}
@@ -823,6 +827,9 @@ func (st *state) finish() error {
 		if err := st.meta.Put(keyCounts, v[:]); err != nil {
 			return err
 		}
+	}
+	if err := st.libs.flush(st.meta); err != nil {
+		return err
 	}
 	if !st.stamp.IsZero() {
 		if err := st.meta.Put(keyLastDate, appendU64(nil, uint64(st.stamp.UnixNano()))); err != nil {

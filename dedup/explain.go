@@ -157,7 +157,7 @@ func nameOrdinals(profiles *bbolt.Bucket, edges [][2]uint32, names map[uint32]st
 	c := profiles.Cursor()
 	for k, v := c.First(); k != nil && len(want) > 0; k, v = c.Next() {
 		r := reader{b: v}
-		if ver := r.byte(); ver != profileEncV2 {
+		if ver := r.byte(); ver != profileEncV3 {
 			return fmt.Errorf("dedup: record %q: unknown profile encoding version %d", displayKey(string(k)), ver)
 		}
 		if ord := uint32(r.uvarint()); r.err == nil && want[ord] {

@@ -14,7 +14,7 @@ import (
 // accept must encode back to the same bytes.
 func FuzzDecodeValues(f *testing.F) {
 	d := New(Options{})
-	p := d.buildProfile(kieu.record(), "852", "NA-TINH")
+	p := d.buildProfile(kieu.record(), Source{LibraryCode: "NA-TINH", Holdings: "852"})
 	f.Add(p.encode(nil))
 	p.canon, p.hasCanon = [masterSumLen]byte{1, 2, 3, 4, 5, 6, 7, 8}, true
 	f.Add(p.encode(nil))
@@ -77,7 +77,12 @@ func FuzzProfile(f *testing.F) {
 				}
 				return
 			}
-			p := d.buildProfile(rec, "852", "X")
+			for _, src := range []Source{{LibraryCode: "X", Holdings: "952", Holder: 'a', Barcodes: true,
+				HolderCodes: map[string]string{"a": "A"}}, {LibraryCode: "X", Holdings: "852", Holder: 'b'}} {
+				checkHoldings(t, recordHoldings(rec, src))
+			}
+			p := d.buildProfile(rec, Source{LibraryCode: "X", Holdings: "852"})
+			checkHoldings(t, p.holdings)
 			q, err := decodeProfile(p.encode(nil))
 			if err != nil {
 				t.Fatalf("profile does not decode: %v", err)
@@ -96,6 +101,24 @@ func FuzzProfile(f *testing.F) {
 			_ = p.keys()
 		}
 	})
+}
+
+// checkHoldings: a record has holdings, and each is an 852 whose $a
+// names its holder.
+func checkHoldings(t *testing.T, hs []holding) {
+	t.Helper()
+	if len(hs) == 0 {
+		t.Fatal("a record without holdings")
+	}
+	for _, h := range hs {
+		rec, err := marc.DecodeFields([]byte("00000nam a2200000   4500"), []marc.RawField{{Tag: "852", Data: h.data}})
+		if err != nil {
+			t.Fatalf("holding %q: %v", h.data, err)
+		}
+		if a := rec.Fields[0].Subs("a"); len(a) != 1 || a[0] != h.holder {
+			t.Fatalf("holding of %q has $a %q", h.holder, a)
+		}
+	}
 }
 
 // TestDecodeClusterTruncated: a union value cut short is an error that

@@ -10,7 +10,7 @@ import (
 // TestMatchRules checks each rule and veto on pairs of records.
 func TestMatchRules(t *testing.T) {
 	d := New(Options{})
-	prof := func(b book) *profile { return d.buildProfile(b.record(), "852", "X") }
+	prof := func(b book) *profile { return d.buildProfile(b.record(), Source{LibraryCode: "X", Holdings: "852"}) }
 	base := book{id: "1", isbn: "9786042123457", title: "Truyện Kiều", author: "Nguyễn, Du", year: 2015, pages: 300, publisher: "Văn học"}
 	with := func(f func(*book)) book { b := base; b.id = "2"; f(&b); return b }
 	serial := func(issn string) book {

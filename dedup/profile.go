@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,12 +54,9 @@ type profile struct {
 	tail []byte
 
 	// Rest: display and union-building values.
-	display  string // 245 as displayed, for explanations
-	score    int    // completeness, for choosing the master
-	branch   string // holdings of this record, collapsed
-	call     string
-	copies   int
-	hasHoldg bool
+	display  string    // 245 as displayed, for explanations
+	score    int       // completeness, for choosing the master
+	holdings []holding // never empty (holdings.go)
 	// canon, when hasCanon, is the first bytes of the SHA-256 of the
 	// record's stored ISO 2709, which marc.CanonicalISO2709 accepted when
 	// the profile was made: a union record with this master need not
@@ -70,12 +68,12 @@ type profile struct {
 // completeness weights (see score).
 const maxScoredFields = 60
 
-// buildProfile computes the profile of rec. holdingsTag is "852" or "952".
-func (d *Deduper) buildProfile(rec *marc.Record, holdingsTag, libraryCode string) *profile {
-	return d.settings().buildProfile(rec, holdingsTag, libraryCode)
+// buildProfile computes the profile of rec, a record of src.
+func (d *Deduper) buildProfile(rec *marc.Record, src Source) *profile {
+	return d.settings().buildProfile(rec, src)
 }
 
-func (set *settings) buildProfile(rec *marc.Record, holdingsTag, libraryCode string) *profile {
+func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 	p := &profile{mtype: rec.MaterialType(), year: rec.Year(), pages: rec.Pages()}
 	langs := rec.Languages()
 	lang := ""
@@ -249,25 +247,8 @@ func (set *settings) buildProfile(rec *marc.Record, holdingsTag, libraryCode str
 		p.khash = append(p.khash, keyHash32(k))
 	}
 
-	// Completeness and holdings.
 	p.score = completeness(rec)
-	hs := marc.CollapseHoldings(rec.Holdings(holdingsTag))
-	for _, h := range hs {
-		if !p.hasHoldg {
-			p.hasHoldg = true
-		}
-		br := h.Branch
-		if holdingsTag == "952" && br == "" {
-			br = h.Library
-		}
-		if p.branch == "" && br != libraryCode {
-			p.branch = br
-		}
-		if p.call == "" {
-			p.call = h.CallNumber
-		}
-		p.copies += h.Copies
-	}
+	p.holdings = recordHoldings(rec, src)
 	return p
 }
 
@@ -588,20 +569,21 @@ func acronym(s string, n int) string {
 
 // ------------------------------------------------------------- encoding
 
-// Profile values, version 2:
+// Profile values, version 3:
 //
 //	version byte, ordinal (uvarint), key count (uvarint) and per key its
 //	kind byte and 32-bit hash (BE), then the matching part (uvarint
-//	length and bytes), display, branch, call number (strings), flags
-//	byte (bit 0: has holdings, bit 1: canonical), score and copies
-//	(varints), and with bit 1 the canonical bytes' hash (8 bytes).
+//	length and bytes), display (string), holdings count (uvarint) and
+//	per holding its holder and 852 field data (strings), flags byte
+//	(bit 1: canonical), score (varint), and with bit 1 the canonical
+//	bytes' hash (8 bytes).
 //
 // The ordinal and hashes come first so the candidate index can be
 // rebuilt from the bucket without decoding whole profiles.
-const profileEncV2 = 2
+const profileEncV3 = 3
 
 func (p *profile) encode(dst []byte) []byte {
-	dst = append(dst, profileEncV2)
+	dst = append(dst, profileEncV3)
 	dst = binary.AppendUvarint(dst, uint64(p.ord))
 	if p.tail != nil {
 		dst = append(dst, p.tail...)
@@ -620,18 +602,17 @@ func (p *profile) encodeTail(dst []byte) []byte {
 	}
 	dst = appendStr(dst, string(p.appendMatch(nil)))
 	dst = appendStr(dst, p.display)
-	dst = appendStr(dst, p.branch)
-	dst = appendStr(dst, p.call)
-	var flags byte
-	if p.hasHoldg {
-		flags |= 1
+	dst = binary.AppendUvarint(dst, uint64(len(p.holdings)))
+	for _, h := range p.holdings {
+		dst = appendStr(dst, h.holder)
+		dst = appendStr(dst, string(h.data))
 	}
+	var flags byte
 	if p.hasCanon {
 		flags |= 2
 	}
 	dst = append(dst, flags)
 	dst = appendVarint(dst, int64(p.score))
-	dst = appendVarint(dst, int64(p.copies))
 	if p.hasCanon {
 		dst = append(dst, p.canon[:]...)
 	}
@@ -641,7 +622,7 @@ func (p *profile) encodeTail(dst []byte) []byte {
 // readIndexPart reads the version, ordinal and keys of an encoded
 // profile.
 func readIndexPart(r *reader) (ord uint32, kinds []byte, hashes []uint32) {
-	if ver := r.byte(); r.err == nil && ver != profileEncV2 {
+	if ver := r.byte(); r.err == nil && ver != profileEncV3 {
 		r.fail(fmt.Errorf("unknown profile encoding version %d", ver))
 		return
 	}
@@ -756,15 +737,20 @@ func decodeProfile(v []byte) (*profile, error) {
 	p.vsig = p.vetoSig()
 	p.strong = strongIDs(p)
 	p.display = r.str()
-	p.branch = r.str()
-	p.call = r.str()
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		return nil, fmt.Errorf("dedup: profile: %d holdings in %d bytes", n, len(r.b))
+	}
+	p.holdings = make([]holding, n)
+	for i := range p.holdings {
+		p.holdings[i] = holding{holder: r.str(), data: slices.Clone(r.bytes(r.uvarint()))}
+	}
 	flags := r.byte()
-	if flags&^3 != 0 {
+	if flags&^2 != 0 {
 		return nil, fmt.Errorf("dedup: profile: unknown flags %#x", flags)
 	}
-	p.hasHoldg, p.hasCanon = flags&1 != 0, flags&2 != 0
+	p.hasCanon = flags&2 != 0
 	p.score = int(r.varint())
-	p.copies = int(r.varint())
 	if p.hasCanon {
 		copy(p.canon[:], r.bytes(masterSumLen))
 	}

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -15,7 +17,7 @@ import (
 
 // layoutVersion is the version of the dedup buckets and of the matching
 // rules; a new version rebuilds the clusters at Init.
-const layoutVersion = 5
+const layoutVersion = 6
 
 // RebuildStats says what a rebuild did.
 type RebuildStats struct {
@@ -43,10 +45,23 @@ func (d *Deduper) fingerprint() []byte {
 }
 
 // sourcePrint identifies what deduplication derives from the description
-// of a source: its records' holdings (tag, library code) and, for its
-// clusters, the 852 it adds and its say in the master choice.
-func sourcePrint(s Source) []byte {
-	return fmt.Appendf(nil, "%q %q %q %d", s.LibraryCode, s.Level, s.Holdings, s.Priority)
+// of a source: its records' holdings (tag, holder, library code, code
+// mapping) and, for its clusters, the 035s and levels it gives and its
+// say in the master choice. The holders a source of many libraries names
+// are described by the network's libraries, which are part of its print.
+func (set *settings) sourcePrint(s Source) []byte {
+	b := fmt.Appendf(nil, "%q %q %q %q %d %v %d", s.LibraryCode, s.Level, s.OrgCode, s.Holdings, s.Holder, s.Barcodes, s.Priority)
+	if s.Holder == 0 {
+		return b
+	}
+	for _, code := range slices.Sorted(maps.Keys(s.HolderCodes)) {
+		b = fmt.Appendf(b, " %q=%q", code, s.HolderCodes[code])
+	}
+	for _, code := range slices.Sorted(maps.Keys(set.opts.Libraries)) {
+		l := set.opts.Libraries[code]
+		b = fmt.Appendf(b, " lib %q %q %q %d", code, l.Level, l.OrgCode, set.libPrio[code])
+	}
+	return b
 }
 
 func sourcePrintKey(id string) []byte { return append([]byte("source "), id...) }
@@ -69,7 +84,7 @@ func (st *state) notePrints(changes []store.Change) error {
 			continue
 		}
 		seen[id] = true
-		stored, print := st.meta.Get(sourcePrintKey(id)), sourcePrint(st.source(id))
+		stored, print := st.meta.Get(sourcePrintKey(id)), st.set.sourcePrint(st.source(id))
 		var put []byte
 		switch {
 		case stored == nil:
@@ -106,7 +121,7 @@ func (d *Deduper) reconcileSources(tx *bbolt.Tx) error {
 		if err != nil {
 			return err
 		}
-		print := sourcePrint(st.source(info.ID))
+		print := st.set.sourcePrint(st.source(info.ID))
 		if stored := st.meta.Get(sourcePrintKey(info.ID)); stats.Live > 0 && !bytes.Equal(stored, print) {
 			if err := d.reapply(tx, info.ID); err != nil {
 				return fmt.Errorf("dedup: source %s: %w", info.ID, err)
@@ -325,7 +340,7 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	}
 	if srcs, err := stx.Sources(); err == nil {
 		for _, info := range srcs {
-			if err := st.meta.Put(sourcePrintKey(info.ID), sourcePrint(st.source(info.ID))); err != nil {
+			if err := st.meta.Put(sourcePrintKey(info.ID), st.set.sourcePrint(st.source(info.ID))); err != nil {
 				return stats, err
 			}
 		}
@@ -340,6 +355,9 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 			return stats, fmt.Errorf("dedup: rebuild: drop %s: %w", bucketClusters, err)
 		}
 		st.legacyClusters = nil
+	}
+	if err := st.recountLibraries(); err != nil {
+		return stats, err
 	}
 	var v [4]byte
 	binary.BigEndian.PutUint32(v[:], layoutVersion)

@@ -115,16 +115,17 @@ func parseUnionID(id string) (uint64, bool) {
 	return v, err == nil && v > 0
 }
 
-// stored union values, version 2:
+// stored union values, version 3:
 //
-//	version 2, flags (bit 0 deleted), datestamp uint64 BE Unix ns,
+//	version 3, flags (bit 0 deleted), datestamp uint64 BE Unix ns,
 //	aliasOf, libraries, levels (uvarint-counted strings), the cluster:
-//	master key, member keys (sorted), format byte (0 none, 1 ISO 2709,
-//	2 MARCXML, 3 assembled), then to the end: the record (ISO 2709,
-//	MARCXML), or for an assembled record the first 8 bytes of the
+//	master key, member keys (sorted), the organization codes of the
+//	members' sources (source id, code, ...), format byte (0 none, 1 ISO
+//	2709, 2 MARCXML, 3 assembled), then to the end: the record (ISO
+//	2709, MARCXML), or for an assembled record the first 8 bytes of the
 //	master's SHA-256, uvarint count of added fields, each tag (3 bytes)
 //	then uvarint-counted ISO 2709 field data: the 852s (the 035s, one
-//	per member, are made from the member keys when served).
+//	per member, are made from the member keys and codes when served).
 //
 // An assembled union record is put together when served from its master
 // as the store holds it and the fields the union adds (035s, 852s): a
@@ -133,13 +134,15 @@ func parseUnionID(id string) (uint64, bool) {
 // value holds its cluster too (there was a bucket of clusters, rewritten
 // with it at every change, holding the same member keys again).
 //
-// Version 1, read while a store is upgraded (the rebuild at the first
-// start rewrites every value), had no cluster part (the clusters were in
-// dedup.clusters) and its assembled record began with the master key
-// and added the 035s too.
+// Version 2 had no organization codes (its 035s were "(source id)local
+// id"); version 1, read while a store is upgraded (the rebuild at the
+// first start rewrites every live value), had no cluster part (the
+// clusters were in dedup.clusters) and its assembled record began with
+// the master key and added the 035s too.
 const (
 	unionEncV1   = 1
 	unionEncV2   = 2
+	unionEncV3   = 3
 	flagDeleted  = 1
 	fmtNone      = 0
 	fmtISO2709   = 1
@@ -151,7 +154,7 @@ const (
 
 // storedUnion is a union value without its record decoded.
 type storedUnion struct {
-	version   byte // of the encoding read; encodeUnion writes unionEncV2
+	version   byte // of the encoding read; encodeUnion writes unionEncV3
 	deleted   bool
 	datestamp time.Time
 	aliasOf   string
@@ -159,6 +162,7 @@ type storedUnion struct {
 	levels    []string
 	master    string   // record key of the cluster's master ("" when deleted, and in version 1 but for fmtAssembled)
 	members   []string // the cluster's record keys, sorted (nil when deleted, and in version 1)
+	orgs      []string // the members' sources and their organization codes, in pairs (from version 3)
 	format    byte
 	raw       []byte // aliases the bbolt value until copied
 
@@ -172,13 +176,14 @@ func encodeUnion(dst []byte, u *storedUnion) []byte {
 	if u.deleted {
 		flags |= flagDeleted
 	}
-	dst = append(dst, unionEncV2, flags)
+	dst = append(dst, unionEncV3, flags)
 	dst = appendU64(dst, uint64(u.datestamp.UnixNano()))
 	dst = appendStr(dst, u.aliasOf)
 	dst = appendStrs(dst, u.libraries)
 	dst = appendStrs(dst, u.levels)
 	dst = appendStr(dst, u.master)
 	dst = appendStrs(dst, u.members)
+	dst = appendStrs(dst, u.orgs)
 	dst = append(dst, u.format)
 	return append(dst, u.raw...)
 }
@@ -204,7 +209,7 @@ func encodeAssembled(sum [masterSumLen]byte, added []marc.RawField) []byte {
 // at the record part.
 func decodeUnionHead(id string, r *reader) (*storedUnion, error) {
 	ver := r.byte()
-	if r.err == nil && ver != unionEncV1 && ver != unionEncV2 {
+	if r.err == nil && (ver < unionEncV1 || ver > unionEncV3) {
 		return nil, fmt.Errorf("dedup: union %s: unknown encoding version %d", id, ver)
 	}
 	flags := r.byte()
@@ -219,6 +224,9 @@ func decodeUnionHead(id string, r *reader) (*storedUnion, error) {
 	if ver >= unionEncV2 {
 		u.master = r.str()
 		u.members = r.strs()
+	}
+	if ver >= unionEncV3 {
+		u.orgs = r.strs()
 	}
 	u.format = r.byte()
 	if r.err != nil {
@@ -279,7 +287,7 @@ func decodeUnion(id string, v []byte) (*storedUnion, error) {
 // datestamp): then they serve the same thing.
 func sameStored(a, b *storedUnion) bool {
 	return a.version == b.version && a.deleted == b.deleted && a.aliasOf == b.aliasOf && a.format == b.format &&
-		a.master == b.master && equalStrs(a.members, b.members) &&
+		a.master == b.master && equalStrs(a.members, b.members) && equalStrs(a.orgs, b.orgs) &&
 		bytes.Equal(a.raw, b.raw) && equalStrs(a.libraries, b.libraries) && equalStrs(a.levels, b.levels)
 }
 
@@ -349,7 +357,11 @@ func (u *storedUnion) assemble(id string, get recordGetter) (leader []byte, fiel
 	}
 	added := u.added
 	if u.version >= unionEncV2 {
-		added = append(memberIDFields(u.members), added...)
+		ids, ok := memberIDFields(u.members, u.orgs)
+		if !ok {
+			return nil, nil, fmt.Errorf("dedup: union %s: a member's id does not fit ISO 2709", id)
+		}
+		added = append(ids, added...)
 	}
 	return leader, unionLayout(id, master, added), nil
 }

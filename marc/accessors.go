@@ -30,16 +30,6 @@ type Classification struct {
 	Number string
 }
 
-// Holding is one holding or item, from a MARC 852 or a Koha 952 field.
-type Holding struct {
-	Library    string // 852 $a; 952 $a (homebranch)
-	Branch     string // 852 $b; 952 $b (holdingbranch)
-	Location   string // 852 $c; 952 $c (shelving location)
-	CallNumber string // 852 $h $i; 952 $o
-	Barcode    string // 852 $p; 952 $p
-	Copies     int    // at least 1; an 852 $t range "1-3" counts 3
-}
-
 // ---------------------------------------------------------------- cleaning
 
 // isbdAbbrev lists words whose final period is part of the word, so that
@@ -1132,100 +1122,4 @@ func appendClass(list []Classification, c Classification) []Classification {
 		}
 	}
 	return append(list, c)
-}
-
-// ---------------------------------------------------------------- holdings
-
-// Holdings returns one Holding per holdings field with the given tag:
-// "852" (MARC holdings location) or "952" (Koha items, one field per
-// item). Other tags return nil. Fields with no library, call number or
-// barcode at all are skipped.
-func (r *Record) Holdings(tag string) []Holding {
-	var out []Holding
-	for i := range r.Fields {
-		f := &r.Fields[i]
-		if f.Tag != tag {
-			continue
-		}
-		var h Holding
-		switch tag {
-		case "852":
-			h = Holding{
-				Library:    trimNFC(f.Sub('a')),
-				Branch:     trimNFC(f.Sub('b')),
-				Location:   trimNFC(f.Sub('c')),
-				CallNumber: trimNFC(strings.Join(nonEmpty(f.Subs("hi")), " ")),
-				Barcode:    trimNFC(f.Sub('p')),
-				Copies:     copiesOf(f.Sub('t')),
-			}
-		case "952":
-			h = Holding{
-				Library:    trimNFC(f.Sub('a')),
-				Branch:     trimNFC(f.Sub('b')),
-				Location:   trimNFC(f.Sub('c')),
-				CallNumber: trimNFC(f.Sub('o')),
-				Barcode:    trimNFC(f.Sub('p')),
-				Copies:     1,
-			}
-		default:
-			return nil
-		}
-		if h.Library == "" && h.Branch == "" && h.CallNumber == "" && h.Barcode == "" {
-			continue
-		}
-		out = append(out, h)
-	}
-	return out
-}
-
-// copiesOf reads 852 $t, the copy number: a single number is one copy
-// (copy 3 is still one copy); a range "1-3" is three.
-func copiesOf(t string) int {
-	t = strings.TrimSpace(t)
-	if h := strings.IndexByte(t, '-'); h > 0 {
-		a, err1 := strconv.Atoi(strings.TrimSpace(t[:h]))
-		b, err2 := strconv.Atoi(strings.TrimSpace(t[h+1:]))
-		if err1 == nil && err2 == nil && b >= a && a >= 0 && b-a < 100000 {
-			return b - a + 1
-		}
-	}
-	return 1
-}
-
-// CollapseHoldings merges the holdings of one library (same Library code)
-// into one, in order of first appearance, summing Copies; Koha exports one
-// 952 per item and the union record wants one holding per library. The
-// first non-empty Branch, Location and CallNumber are kept; Barcode is
-// cleared when items were merged, since one barcode would misdescribe them.
-func CollapseHoldings(hs []Holding) []Holding {
-	var out []Holding
-	for _, h := range hs {
-		if h.Copies < 1 {
-			h.Copies = 1
-		}
-		k := -1
-		for i := range out {
-			if out[i].Library == h.Library {
-				k = i
-				break
-			}
-		}
-		if k < 0 {
-			out = append(out, h)
-			continue
-		}
-		o := &out[k]
-		o.Copies += h.Copies
-		o.Barcode = ""
-		if o.Branch == "" {
-			o.Branch = h.Branch
-		}
-		if o.Location == "" {
-			o.Location = h.Location
-		}
-		if o.CallNumber == "" {
-			o.CallNumber = h.CallNumber
-		}
-	}
-	return out
 }

@@ -567,65 +567,6 @@ func TestClassifications(t *testing.T) {
 	}
 }
 
-func TestHoldings952(t *testing.T) {
-	// A Koha export: one 952 per item. Two libraries, one with three items
-	// spread over two shelving locations.
-	r := accRecord(
-		accField("952", ' ', ' ', "0", "0", "a", "TVNA", "b", "TVNA", "c", "KM", "o", "895.9223 NG527D", "p", "NA00001", "y", "BK"),
-		accField("952", ' ', ' ', "a", "TVNA", "b", "TVNA", "c", "KD", "o", "895.9223 NG527D", "p", "NA00002"),
-		accField("952", ' ', ' ', "a", "TVVINH", "b", "TVVINH", "o", "895.9223 NGU", "p", "VI0042"),
-		accField("952", ' ', ' ', "a", "TVNA", "b", "TVNA-TN", "c", "KM", "p", "NA00003"),
-		accField("952", ' ', ' ', "y", "BK"), // no library, call number or barcode
-	)
-	want := []Holding{
-		{Library: "TVNA", Branch: "TVNA", Location: "KM", CallNumber: "895.9223 NG527D", Barcode: "NA00001", Copies: 1},
-		{Library: "TVNA", Branch: "TVNA", Location: "KD", CallNumber: "895.9223 NG527D", Barcode: "NA00002", Copies: 1},
-		{Library: "TVVINH", Branch: "TVVINH", CallNumber: "895.9223 NGU", Barcode: "VI0042", Copies: 1},
-		{Library: "TVNA", Branch: "TVNA-TN", Location: "KM", Barcode: "NA00003", Copies: 1},
-	}
-	got := r.Holdings("952")
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("Holdings(952):\n got %+v\nwant %+v", got, want)
-	}
-	wantCollapsed := []Holding{
-		{Library: "TVNA", Branch: "TVNA", Location: "KM", CallNumber: "895.9223 NG527D", Copies: 3},
-		{Library: "TVVINH", Branch: "TVVINH", CallNumber: "895.9223 NGU", Barcode: "VI0042", Copies: 1},
-	}
-	if c := CollapseHoldings(got); !reflect.DeepEqual(c, wantCollapsed) {
-		t.Errorf("CollapseHoldings:\n got %+v\nwant %+v", c, wantCollapsed)
-	}
-	if got[0].Barcode != "NA00001" {
-		t.Errorf("CollapseHoldings modified its input: %+v", got[0])
-	}
-	if h := r.Holdings("999"); h != nil {
-		t.Errorf("Holdings(999) = %+v, want nil", h)
-	}
-	if h := r.Holdings("852"); h != nil {
-		t.Errorf("Holdings(852) without 852 = %+v, want nil", h)
-	}
-}
-
-func TestHoldings852(t *testing.T) {
-	r := accRecord(
-		accField("852", '8', ' ', "a", "VN-NaTV", "b", "Kho mượn", "c", "Tầng 2", "h", "895.9223", "i", "NG527D", "p", "NA000123", "t", "1-3"),
-		accField("852", '8', ' ', "a", "VN-NaTV", "b", "Kho đọc", "h", "895.9223", "t", "2"),
-		accField("852", ' ', ' ', "a", " VN-VinhTV ", "j", "local-only", "t", "x"),
-	)
-	want := []Holding{
-		{Library: "VN-NaTV", Branch: "Kho mượn", Location: "Tầng 2", CallNumber: "895.9223 NG527D", Barcode: "NA000123", Copies: 3},
-		{Library: "VN-NaTV", Branch: "Kho đọc", CallNumber: "895.9223", Copies: 1},
-		{Library: "VN-VinhTV", Copies: 1},
-	}
-	got := r.Holdings("852")
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("Holdings(852):\n got %+v\nwant %+v", got, want)
-	}
-	c := CollapseHoldings(got)
-	if len(c) != 2 || c[0].Copies != 4 || c[0].Barcode != "" || c[1].Library != "VN-VinhTV" {
-		t.Errorf("CollapseHoldings = %+v", c)
-	}
-}
-
 // accFullRecord is a complete Vietnamese book record for the DC and
 // benchmark tests.
 func accFullRecord() *Record {
@@ -706,14 +647,6 @@ func FuzzAccessors(f *testing.F) {
 		for _, c := range r.Classifications() {
 			out = append(out, c.Scheme, c.Number)
 		}
-		for _, tag := range []string{"852", "952"} {
-			for _, h := range CollapseHoldings(r.Holdings(tag)) {
-				if h.Copies < 1 {
-					t.Fatalf("holding with %d copies", h.Copies)
-				}
-				out = append(out, h.Library, h.CallNumber)
-			}
-		}
 		if p := r.Pages(); p < 0 {
 			t.Fatalf("Pages() = %d", p)
 		}
@@ -778,7 +711,6 @@ func BenchmarkAccessors(b *testing.B) {
 		_ = r.MaterialType()
 		_ = r.Subjects()
 		_ = r.Classifications()
-		_ = CollapseHoldings(r.Holdings("952"))
 	}
 	b.StopTimer()
 	if s := b.Elapsed().Seconds(); s > 0 {

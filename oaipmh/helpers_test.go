@@ -230,7 +230,14 @@ func (f *fixture) unions() map[string]*dedup.UnionRecord {
 // unionOf returns the live union record holding localID of source.
 func (f *fixture) unionOf(source, localID string) *dedup.UnionRecord {
 	f.t.Helper()
+	// A union record numbers its members by their library's organization
+	// code, which defaults to the library code.
 	want := "(" + source + ")" + localID
+	for _, s := range testSources {
+		if s.ID == source {
+			want = "(" + s.LibraryCode + ")" + localID
+		}
+	}
 	for _, u := range f.unions() {
 		if u.Deleted || u.Record == nil {
 			continue

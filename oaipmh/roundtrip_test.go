@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,8 +165,8 @@ func TestHarvesterRoundTrip(t *testing.T) {
 			for _, u := range before {
 				if !u.Deleted && len(u.Libraries) == 1 && u.Libraries[0] == "NA-TINH" {
 					for _, fl := range u.Record.FieldsByTag("035") {
-						if a := fl.Sub('a'); len(a) > 6 && a[:6] == "(tinh)" {
-							someID = a[6:]
+						if a, ok := strings.CutPrefix(fl.Sub('a'), "(NA-TINH)"); ok && a != "" {
+							someID = a
 						}
 					}
 					if someID != "" {
