@@ -7,15 +7,17 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/store"
 )
 
 // StoreCollector reports per-source record counts and the last run of each
-// source.
+// source, and the union records each holding library holds.
 type StoreCollector struct {
 	st *store.Store
 
 	records     *prometheus.Desc
+	holdings    *prometheus.Desc
 	lastRun     *prometheus.Desc
 	lastRunTime *prometheus.Desc
 	storeBytes  *prometheus.Desc
@@ -28,6 +30,10 @@ func NewStoreCollector(st *store.Store) *StoreCollector {
 		records: prometheus.NewDesc("unicat_source_records",
 			"Source records held in the store, by source and state (live or deleted tombstones).",
 			[]string{"source", "state"}, nil),
+		holdings: prometheus.NewDesc("unicat_library_union_records",
+			"Live union records held by each holding library, by library code and level (\"unknown\" for a code "+
+				"a source of many libraries reports that the configuration does not describe).",
+			[]string{"library", "level"}, nil),
 		lastRun: prometheus.NewDesc("unicat_source_last_run_records",
 			"Records of the last import or harvest run of a source, by outcome.",
 			[]string{"source", "outcome"}, nil),
@@ -42,6 +48,7 @@ func NewStoreCollector(st *store.Store) *StoreCollector {
 // Describe implements prometheus.Collector.
 func (c *StoreCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.records
+	ch <- c.holdings
 	ch <- c.lastRun
 	ch <- c.lastRunTime
 	ch <- c.storeBytes
@@ -74,9 +81,33 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(c.lastRunTime, prometheus.GaugeValue, float64(r.End.UnixNano())/1e9, src.ID)
 		}
-		return nil
+		return c.collectLibraries(tx, ch)
 	})
 	if n, err := c.st.Size(); err == nil {
 		ch <- prometheus.MustNewConstMetric(c.storeBytes, prometheus.GaugeValue, float64(n))
 	}
+}
+
+// collectLibraries reports the union records each holding library holds.
+func (c *StoreCollector) collectLibraries(tx *store.Tx, ch chan<- prometheus.Metric) error {
+	counts, err := dedup.LibraryCounts(tx.Bolt())
+	if err != nil {
+		return err
+	}
+	libs, err := tx.Libraries()
+	if err != nil {
+		return err
+	}
+	level := map[string]string{}
+	for _, l := range libs {
+		level[l.Code] = l.Level
+	}
+	for code, n := range counts {
+		lv, ok := level[code]
+		if !ok {
+			lv = "unknown"
+		}
+		ch <- prometheus.MustNewConstMetric(c.holdings, prometheus.GaugeValue, float64(n), code, lv)
+	}
+	return nil
 }

@@ -780,11 +780,16 @@ func (c *call) listSets() {
 		t = &token{verb: verbListSets, started: c.now.Unix()}
 	}
 	c.view(func(tx *bbolt.Tx) *oaiError {
-		sources, err := store.WrapTx(tx).Sources()
+		stx := store.WrapTx(tx)
+		sources, err := stx.Sources()
 		if err != nil {
 			c.s.log.Error("oai-pmh: sources", "err", err)
 		}
-		sets := allSets(newReader(tx), sources)
+		libraries, err := stx.Libraries()
+		if err != nil {
+			c.s.log.Error("oai-pmh: libraries", "err", err)
+		}
+		sets := allSets(newReader(tx), libraries, sources)
 		if len(sets) == 0 {
 			return &oaiError{"noSetHierarchy", "this repository has no sets yet"}
 		}

@@ -85,9 +85,11 @@ var levelNames = map[string]string{
 type setInfo struct{ spec, name string }
 
 // allSets lists every set: the parents, the sets of the registered
-// sources' libraries and levels, and any other set the index has seen
-// (a library no longer configured still has its deletions), by spec.
-func allSets(r *reader, sources []store.SourceInfo) []setInfo {
+// libraries (the network's: every source's own and those described
+// beside them, such as the holders an upstream union catalog reports)
+// and their levels, and any other set the index has seen (a library no
+// longer configured still has its deletions), by spec.
+func allSets(r *reader, libraries []store.LibraryInfo, sources []store.SourceInfo) []setInfo {
 	names := map[string]string{
 		SetLibrary: "Theo thư viện giữ bản (by holding library)",
 		SetLevel:   "Theo cấp thư viện (by library level)",
@@ -98,6 +100,12 @@ func allSets(r *reader, sources []store.SourceInfo) []setInfo {
 			names[spec] = name
 		case name != "" && !strings.Contains(old, name):
 			names[spec] = old + "; " + name
+		}
+	}
+	for _, l := range libraries {
+		add(LibrarySet(l.Code), l.Name)
+		if l.Level != "" {
+			add(LevelSet(l.Level), levelNames[l.Level])
 		}
 	}
 	for _, s := range sources {

@@ -331,7 +331,7 @@ var indexTable = []IndexDef{
 		Name: "library", Title: "Holding library code", id: 14, Kind: KindCode,
 		CQL:    []string{"unicat.library", "bath.possessingInstitution"},
 		Bib1:   []int{1044},
-		Fields: "852 $a of the union record (one per holding library)",
+		Fields: "852 $a of the union record (the codes of the holding libraries)",
 		norm:   normCode,
 		extract: func(d *Doc, add func(string, uint8)) {
 			libs := d.Libraries
@@ -348,16 +348,10 @@ var indexTable = []IndexDef{
 	{
 		Name: "level", Title: "Level of a holding library (province, district, commune)", id: 15, Kind: KindCode,
 		CQL:    []string{"unicat.level"},
-		Fields: "852 $b of the union record",
+		Fields: "the levels of the holding libraries, as the configuration describes them (not in the record)",
 		norm:   normCode,
 		extract: func(d *Doc, add func(string, uint8)) {
-			levels := d.Levels
-			if levels == nil {
-				for _, f := range d.Record.FieldsByTag("852") {
-					levels = append(levels, f.Sub('b'))
-				}
-			}
-			for _, l := range levels {
+			for _, l := range d.Levels {
 				add(l, 0)
 			}
 		},

@@ -18,7 +18,8 @@ type Doc struct {
 	Record  *marc.Record // nil when Deleted
 	Deleted bool         // deleted or merged away: removed from the index
 	// Libraries and Levels are the holding library codes and their
-	// levels; when nil they are read from the record's 852 $a and $b.
+	// levels. Libraries, when nil, are read from the record's 852 $a; a
+	// library's level is unicat's own data, never in the record.
 	Libraries []string
 	Levels    []string
 	// Previous returns the document as it was indexed, when ID is indexed

@@ -131,7 +131,7 @@ var testDocs = []Doc{
 		"852", "$aNA-VINH$bdistrict")},
 	{ID: "u6", Record: rec("001", "u6", "008", "200101s2020    vm            000 0 vie d",
 		"100", "0 $aĐoàn Giỏi.", "245", "10$aĐất rừng phương Nam", "260", "$bKim Đồng,$c2020",
-		"650", " 7$aVăn học thiếu nhi", "852", "$aNA-CUALO$bcommune")},
+		"650", " 7$aVăn học thiếu nhi", "852", "$aNA-CUALO$bcommune"), Levels: []string{"commune"}},
 	{ID: "u7", Record: rec("001", "u7", "008", "000101s2000    xxu           000 0 eng d",
 		"100", "1 $aAbbott, Edwin A.", "245", "10$aFlatland :$ba romance of many dimensions", "260", "$bDover,$c2000",
 		"852", "$aNA-TINH$bprovince")},

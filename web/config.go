@@ -11,17 +11,3 @@ type atomicConfig struct{ p atomic.Pointer[config.Config] }
 
 func (a *atomicConfig) Store(c *config.Config) { a.p.Store(c) }
 func (a *atomicConfig) Load() *config.Config   { return a.p.Load() }
-
-// libraryName returns the name of the source whose library code is code,
-// "" when none is configured.
-func libraryName(cfg *config.Config, code string) string {
-	if cfg == nil {
-		return ""
-	}
-	for _, s := range cfg.Sources {
-		if s.LibraryCode == code {
-			return s.Name
-		}
-	}
-	return ""
-}

@@ -3,19 +3,21 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
 )
 
+// holding is one 852 of a union record, as a reader sees it.
 type holding struct {
-	Code, Name, Level, Call string
-	Copies                  int
+	Code, Name, Level string
+	Location, Call    string
+	Copies            int
 }
 
 type marcField struct {
@@ -42,6 +44,7 @@ type recordData struct {
 	Classes    []marc.Classification
 	Type       string
 	Holdings   []holding
+	Libraries  int // holding libraries (a library may have several 852s)
 	Leader     string
 	Fields     []marcField
 	XMLURL     string
@@ -113,24 +116,7 @@ func (s *Server) record(c *gin.Context) {
 		XMLURL: "/record/" + u.ID + "/marcxml", ISO2709URL: "/record/" + u.ID + "/iso2709",
 	}
 	d.ISBNs, _ = r.ISBNs()
-	cfg := s.cfg.Load()
-	for _, f := range r.FieldsByTag("852") {
-		h := holding{Code: f.Sub('a'), Copies: 1}
-		bs := f.Subs("b")
-		if len(bs) > 0 {
-			h.Level = bs[0]
-		}
-		h.Call = strings.Join(f.Subs("hi"), " ")
-		if t := f.Sub('t'); t != "" {
-			if _, hi, ok := strings.Cut(t, "-"); ok {
-				if n, err := strconv.Atoi(hi); err == nil && n > 0 {
-					h.Copies = n
-				}
-			}
-		}
-		h.Name = libraryName(cfg, h.Code)
-		d.Holdings = append(d.Holdings, h)
-	}
+	d.Holdings, d.Libraries = holdings(s.cfg.Load(), r), len(u.Libraries)
 	for _, f := range r.Fields {
 		mf := marcField{Tag: f.Tag, Value: f.Value, Subfields: f.Subfields}
 		if !f.IsControl() {
@@ -139,6 +125,26 @@ func (s *Server) record(c *gin.Context) {
 		d.Fields = append(d.Fields, mf)
 	}
 	s.render(c, http.StatusOK, "record.html", d.Title, d)
+}
+
+// holdings returns the 852s of a union record as a reader sees them: the
+// library by name and level (as the configuration describes it), where
+// the copy is ($b sublocation, $c shelf), its call number ($k prefix, $h
+// classification, $i item, $m suffix) and how many copies ($t).
+func holdings(cfg *config.Config, r *marc.Record) []holding {
+	var out []holding
+	for _, f := range r.FieldsByTag("852") {
+		h := holding{Code: f.Sub('a'), Copies: dedup.Copies(f)}
+		h.Location = strings.Join(f.Subs("bc"), ", ")
+		h.Call = strings.Join(f.Subs("khim"), " ")
+		if cfg != nil {
+			if l, ok := cfg.Library(h.Code); ok {
+				h.Name, h.Level = l.Name, l.Level
+			}
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 // indicator shows a blank indicator as MARC displays conventionally do.

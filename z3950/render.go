@@ -178,9 +178,9 @@ func briefText(rec *marc.Record) string {
 // holding is one library's holding, from an 852 of the union record.
 type holding struct {
 	library  string // $a
-	location string // $b (level and branch), joined
+	location string // $b (sublocations or collections), joined
 	shelving string // $c
-	call     string // $h $i
+	call     string // $k $h $i $m
 	copies   string // $t
 	note     string // $z
 }
@@ -192,7 +192,7 @@ func holdingsOf(rec *marc.Record) []holding {
 			library:  f.Sub('a'),
 			location: strings.Join(f.Subs("b"), ", "),
 			shelving: f.Sub('c'),
-			call:     strings.Join(f.Subs("hi"), " "),
+			call:     strings.Join(f.Subs("khim"), " "),
 			copies:   f.Sub('t'),
 			note:     strings.Join(f.Subs("z"), " "),
 		}
