@@ -127,6 +127,9 @@ func runHarvest(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stdout, "  error: %v\n", err)
 		}
 	}
+	if unknown, err := unknownHolders(st, cfg); err == nil {
+		printUnknownHolders(stdout, unknown)
+	}
 	if failed > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d sources failed", failed, len(ids))}
 	}

@@ -80,6 +80,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			failed = true
 		}
 	}
+	if unknown, err := unknownHolders(st, cfg); err == nil {
+		printUnknownHolders(stdout, unknown)
+	}
 	if failed {
 		return &exitError{code: 1, err: fmt.Errorf("some imports failed or imported nothing")}
 	}

@@ -27,14 +27,21 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	ss, err := readStatus(ctx, cfg)
+	ss, unknown, err := readStatus(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	return harvester.WriteStatus(stdout, ss, time.Now())
+	if err := harvester.WriteStatus(stdout, ss, time.Now()); err != nil {
+		return err
+	}
+	printUnknownHolders(stdout, unknown)
+	return nil
 }
 
-func readStatus(ctx context.Context, cfg *config.Config) ([]harvester.SourceStatus, error) {
+// readStatus returns the sources' status and the holding libraries the
+// configuration does not describe, from the store, or from the service
+// holding it.
+func readStatus(ctx context.Context, cfg *config.Config) ([]harvester.SourceStatus, map[string]int, error) {
 	path := cfg.StorePath()
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		// Nothing harvested yet: show the sources, not an empty store.
@@ -42,18 +49,28 @@ func readStatus(ctx context.Context, cfg *config.Config) ([]harvester.SourceStat
 		for _, s := range cfg.Sources {
 			ss = append(ss, harvester.SourceStatus{ID: s.ID, Name: s.Name, Kind: s.Kind, Disabled: s.Disabled, Schedule: s.Schedule})
 		}
-		return ss, nil
+		return ss, nil, nil
 	}
 	st, err := store.Open(path, store.Options{Timeout: time.Second})
 	if err == nil {
 		defer st.Close()
-		return harvester.ReadStatus(st, cfg)
+		ss, err := harvester.ReadStatus(st, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		unknown, err := unknownHolders(st, cfg)
+		return ss, unknown, err
 	}
-	ss, herr := fetchStatus(ctx, "http://"+cfg.HTTP.Addr+harvestStatusPath)
+	base := "http://" + cfg.HTTP.Addr
+	ss, herr := fetchStatus(ctx, base+harvestStatusPath)
 	if herr != nil {
-		return nil, fmt.Errorf("%w; asking the service: %v", err, herr)
+		return nil, nil, fmt.Errorf("%w; asking the service: %v", err, herr)
 	}
-	return ss, nil
+	unknown, herr := fetchUnknownHolders(ctx, base+"/metrics")
+	if herr != nil {
+		return nil, nil, fmt.Errorf("asking the service: %v", herr)
+	}
+	return ss, unknown, nil
 }
 
 func fetchStatus(ctx context.Context, url string) ([]harvester.SourceStatus, error) {

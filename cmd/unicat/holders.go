@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/store"
+)
+
+// unknownHolders returns the holding libraries of the union catalog the
+// configuration does not describe (codes a source of many libraries
+// reports, kept as they are), with the union records each holds.
+func unknownHolders(st *store.Store, cfg *config.Config) (map[string]int, error) {
+	var counts map[string]int
+	err := st.View(func(tx *store.Tx) error {
+		var err error
+		counts, err = dedup.LibraryCounts(tx.Bolt())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for code := range counts {
+		if _, ok := cfg.Library(code); ok {
+			delete(counts, code)
+		}
+	}
+	return counts, nil
+}
+
+// printUnknownHolders reports the holders unknownHolders finds, if any.
+func printUnknownHolders(w io.Writer, counts map[string]int) {
+	if len(counts) == 0 {
+		return
+	}
+	codes := make([]string, 0, len(counts))
+	for c := range counts {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	var parts []string
+	for _, c := range codes {
+		unit := "union records"
+		if counts[c] == 1 {
+			unit = "union record"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d %s)", c, counts[c], unit))
+	}
+	fmt.Fprintf(w, "holding libraries the configuration does not describe (kept as sent; describe them under libraries:, "+
+		"or map them with a source's holder_codes): %s\n", strings.Join(parts, ", "))
+}
+
+// unknownMetricRe is a line of /metrics naming a holder of unknown level.
+var unknownMetricRe = regexp.MustCompile(`^unicat_library_union_records\{level="unknown",library="((?:[^"\\]|\\.)*)"\} (\d+)`)
+
+// fetchUnknownHolders reads unknownHolders from a running service's
+// /metrics, which reports those holders with level "unknown".
+func fetchUnknownHolders(ctx context.Context, url string) (map[string]int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	out := map[string]int{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if m := unknownMetricRe.FindStringSubmatch(sc.Text()); m != nil {
+			code, err := strconv.Unquote(`"` + m[1] + `"`)
+			if err != nil {
+				continue
+			}
+			out[code], _ = strconv.Atoi(m[2])
+		}
+	}
+	return out, sc.Err()
+}
