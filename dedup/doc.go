@@ -1,8 +1,9 @@
 // Package dedup is the heart of the union catalog: it finds the records of
 // member libraries that describe the same manifestation, keeps them in
 // clusters with stable union ids, and serves one union record per cluster
-// (the most complete member's description, one 852 per holding library,
-// one 035 per member record).
+// (the most complete member's description, its identifiers kept, the 852s
+// of every holding library as its members sent them, one 035 per member
+// record: build.go, holdings.go).
 //
 // # Matching
 //
@@ -56,19 +57,21 @@
 //	                "ord" next record ordinal; "config" fingerprint of
 //	                the options all clusters depend on; "source ID" the
 //	                description a source's records were derived with
-//	                ("mixed" when more than one);
-//	                "version"
+//	                ("mixed" when more than one); "libraries" the live
+//	                union records each holding library holds
+//	                (libraries.go); "version"
 //	dedup.unions    union id → flags, datestamp, alias, libraries,
-//	                levels, the cluster (master key, member keys), and
-//	                the served record: its master's hash and the 852s
-//	                it adds, put together with an 035 per member from
-//	                the stored master when served; or, when the master
-//	                is not canonical ISO 2709, the record whole
-//	                (union.go)
+//	                levels, the cluster (master key, member keys), the
+//	                members' sources' organization codes, and the
+//	                served record: its master's hash and the 852s it
+//	                adds, put together with an 035 per member from the
+//	                stored master when served; or, when the master is
+//	                not canonical ISO 2709, the record whole (union.go)
 //	dedup.bydate    datestamp (uint64 BE ns) + union id → nothing
 //	dedup.members   record key → sequence of its cluster (the union id's
 //	                number)
-//	dedup.profiles  record key → ordinal, match key hashes, profile
+//	dedup.profiles  record key → ordinal, match key hashes, profile,
+//	                its holdings: holder and 852 per holdings field
 //	                (profile.go)
 //	dedup.edges     ordinal A, ordinal B (uint32 BE each) → under the
 //	                lower ordinal first varint Unix ns, rule; under
