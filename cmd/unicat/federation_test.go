@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -8,13 +9,16 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/unicat/unicat/internal/testpeer"
 	"github.com/unicat/unicat/marc"
 )
 
@@ -395,6 +399,7 @@ func TestFederation(t *testing.T) {
 	if got := mapKeys(inDistrict); !slices.Equal(got, []string{"Số đỏ", "Truyện Kiều", "Tắt đèn", "Đời thừa"}) {
 		t.Errorf("B's set level:district holds %q", got)
 	}
+	t.Run("yaz-client", func(t *testing.T) { checkOPAC(t, b) })
 	metrics := string(b.get("/metrics"))
 	for _, want := range []string{`unicat_library_union_records{level="district",library="NA-VINH"} 2`,
 		`unicat_library_union_records{level="province",library="QG"} 1`} {
@@ -446,6 +451,36 @@ func TestFederation(t *testing.T) {
 		nextSecond()
 		live, _ := n.oaiRecords("")
 		wantHoldings(t, "B over "+via.kind, live, step2)
+	}
+}
+
+// checkOPAC asks B with yaz-client, as a cataloguer's client would, for
+// the work A's libraries hold by A's member number (Bib-1 local number)
+// and its ISBN: the OPAC record names A's holders.
+func checkOPAC(t *testing.T, b *fedNode) {
+	yaz := testpeer.Need(t, "yaz-client")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	yc := exec.CommandContext(ctx, yaz)
+	yc.Stdin = strings.NewReader(strings.Join([]string{
+		"open tcp:" + b.z395 + "/unicat",
+		"find @attr 1=12 t1",
+		"find @attr 1=12 (VN-NAVINH)v1",
+		"find @attr 1=7 9786046924371",
+		"format opac", "show 1",
+		"quit"}, "\n") + "\n")
+	out, err := yc.CombinedOutput()
+	if err != nil {
+		t.Fatalf("yaz-client: %v\n%s", err, out)
+	}
+	hits := regexp.MustCompile(`Number of hits: (\d+)`).FindAllStringSubmatch(string(out), -1)
+	if len(hits) != 3 || hits[0][1] != "1" || hits[1][1] != "1" || hits[2][1] != "1" {
+		t.Errorf("local number and ISBN searches: %q\n%s", hits, out)
+	}
+	for _, want := range []string{"nucCode: NA-TINH", "nucCode: NA-VINH", "localLocation: Kho đọc", "callNumber: 895.922 NG-D"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("OPAC record lacks %q:\n%s", want, out)
+		}
 	}
 }
 
