@@ -5,12 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/dedup"
@@ -66,30 +64,17 @@ var unknownMetricRe = regexp.MustCompile(`^unicat_library_union_records\{level="
 // fetchUnknownHolders reads unknownHolders from a running service's
 // /metrics, which reports those holders with level "unknown".
 func fetchUnknownHolders(ctx context.Context, url string) (map[string]int, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
 	out := map[string]int{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if m := unknownMetricRe.FindStringSubmatch(sc.Text()); m != nil {
-			code, err := strconv.Unquote(`"` + m[1] + `"`)
-			if err != nil {
-				continue
+	err := fetchService(ctx, url, func(r io.Reader) error {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if m := unknownMetricRe.FindStringSubmatch(sc.Text()); m != nil {
+				if code, err := strconv.Unquote(`"` + m[1] + `"`); err == nil {
+					out[code], _ = strconv.Atoi(m[2])
+				}
 			}
-			out[code], _ = strconv.Atoi(m[2])
 		}
-	}
-	return out, sc.Err()
+		return sc.Err()
+	})
+	return out, err
 }

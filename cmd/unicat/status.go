@@ -74,23 +74,30 @@ func readStatus(ctx context.Context, cfg *config.Config) ([]harvester.SourceStat
 }
 
 func fetchStatus(ctx context.Context, url string) ([]harvester.SourceStatus, error) {
+	var ss []harvester.SourceStatus
+	err := fetchService(ctx, url, func(r io.Reader) error { return json.NewDecoder(r).Decode(&ss) })
+	return ss, err
+}
+
+// fetchService GETs url from the running service and hands the body of
+// a 200 answer to read, within ten seconds.
+func fetchService(ctx context.Context, url string, read func(io.Reader) error) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	var ss []harvester.SourceStatus
-	if err := json.NewDecoder(resp.Body).Decode(&ss); err != nil {
-		return nil, fmt.Errorf("GET %s: %w", url, err)
+	if err := read(resp.Body); err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
 	}
-	return ss, nil
+	return nil
 }
