@@ -31,6 +31,9 @@ import (
 //     identifiers catalogers typed.
 //   - The 852s of every holding library (holdings.go), holders in order
 //     of priority, then code.
+//   - The other members' links to digital copies (856 with $u) that the
+//     master's own 856s do not give, each once: a reader finds every
+//     library's digitised copy on the one record.
 
 // memberMark is the $9 of the 035s a union record adds for its members.
 const memberMark = "unicat"
@@ -64,11 +67,15 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 	}
 	sort.Strings(su.libraries)
 	sort.Strings(su.levels)
+	// The fields added beside the 035s, in tag order: 852s, then 856s.
 	var holdings []marc.RawField
 	for _, h := range holders {
 		for _, data := range h.fields {
 			holdings = append(holdings, marc.RawField{Tag: "852", Data: data})
 		}
+	}
+	for _, data := range unionLinks(master, members, profs) {
+		holdings = append(holdings, marc.RawField{Tag: "856", Data: data})
 	}
 	// Listeners get the record as it reads back from the store: the
 	// search index checksums it and later checks a stored copy against
@@ -135,6 +142,29 @@ func (st *state) holders(id, master string, members []string, profs map[string]*
 		return out[i].code < out[j].code
 	})
 	return out, nil
+}
+
+// unionLinks returns the 856s a union record adds to its master's: every
+// other member's link ($u) that the master's own do not give, each once,
+// in member order.
+func unionLinks(master string, members []string, profs map[string]*profile) [][]byte {
+	var seen []string // few: a list beats a map
+	for _, l := range profs[master].links {
+		seen = append(seen, rawSub(l, 'u'))
+	}
+	var out [][]byte
+	for _, k := range members {
+		if k == master {
+			continue
+		}
+		for _, l := range profs[k].links {
+			if u := rawSub(l, 'u'); !slices.Contains(seen, u) {
+				seen = append(seen, u)
+				out = append(out, l)
+			}
+		}
+	}
+	return out
 }
 
 // memberNumber returns the number a member's 035 gives after its
@@ -219,7 +249,8 @@ func memberIDFieldsDecoded(members, orgs []string) []marc.Field {
 }
 
 // encodeServed sets what su, its cluster set, stores of the union record
-// of a master and the holders' 852s: when the master's stored ISO 2709
+// of a master and the fields it adds beside the 035s (the holders' 852s,
+// the other members' 856s): when the master's stored ISO 2709
 // (msr) is canonical, as the records we store nearly always are, the
 // master's hash and the 852s, the record being assembled when served,
 // its 035s made from su.members; else the record whole, made from the

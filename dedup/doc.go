@@ -2,8 +2,8 @@
 // member libraries that describe the same manifestation, keeps them in
 // clusters with stable union ids, and serves one union record per cluster
 // (the most complete member's description, its identifiers kept, the 852s
-// of every holding library as its members sent them, one 035 per member
-// record: build.go, holdings.go).
+// of every holding library as its members sent them, every member's links
+// to digital copies, one 035 per member record: build.go, holdings.go).
 //
 // # Matching
 //
@@ -58,21 +58,21 @@
 //	                the options all clusters depend on; "source ID" the
 //	                description a source's records were derived with
 //	                ("mixed" when more than one); "libraries" the live
-//	                union records each holding library holds
-//	                (libraries.go); "version"
+//	                union records each holding library holds, and
+//	                holds alone (libraries.go); "version"
 //	dedup.unions    union id → flags, datestamp, alias, libraries,
 //	                levels, the cluster (master key, member keys), the
 //	                members' sources' organization codes, and the
-//	                served record: its master's hash and the 852s it
-//	                adds, put together with an 035 per member from the
+//	                served record: its master's hash and the 852s and
+//	                856s it adds, put together with an 035 per member from the
 //	                stored master when served; or, when the master is
 //	                not canonical ISO 2709, the record whole (union.go)
 //	dedup.bydate    datestamp (uint64 BE ns) + union id → nothing
 //	dedup.members   record key → sequence of its cluster (the union id's
 //	                number)
 //	dedup.profiles  record key → ordinal, match key hashes, profile,
-//	                its holdings: holder and 852 per holdings field
-//	                (profile.go)
+//	                its holdings (holder and 852 per holdings field) and
+//	                links (856s with $u) (profile.go)
 //	dedup.edges     ordinal A, ordinal B (uint32 BE each) → under the
 //	                lower ordinal first varint Unix ns, rule; under
 //	                the other the rule's strength (one byte)

@@ -233,3 +233,19 @@ func Copies(f *marc.Field) int {
 	}
 	return 1
 }
+
+// recordLinks returns rec's 856s that link to something ($u), in ISO 2709
+// field data: a union record serves every member's links (see
+// unionLinks).
+func recordLinks(rec *marc.Record) [][]byte {
+	var out [][]byte
+	for _, f := range rec.FieldsByTag("856") {
+		if strings.TrimSpace(f.Sub('u')) == "" {
+			continue
+		}
+		if data, err := marc.AppendFieldData(nil, f); err == nil {
+			out = append(out, data)
+		}
+	}
+	return out
+}

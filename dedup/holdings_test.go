@@ -191,7 +191,7 @@ func TestSourceOfManyLibraries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]int{"HN-LAB": 1, "NA-TINH": 1, "NA-VINH": 1, "NA-XA": 1}
+		want := map[string]LibraryCount{"HN-LAB": {1, 0}, "NA-TINH": {1, 0}, "NA-VINH": {1, 0}, "NA-XA": {1, 0}}
 		if !reflect.DeepEqual(counts, want) {
 			t.Errorf("LibraryCounts = %v, want %v", counts, want)
 		}
@@ -206,8 +206,41 @@ func TestSourceOfManyLibraries(t *testing.T) {
 	}
 	ts.st.View(func(tx *store.Tx) error {
 		counts, _ := LibraryCounts(tx.Bolt())
-		if want := map[string]int{"NA-VINH": 1, "NA-XA": 1}; !reflect.DeepEqual(counts, want) {
+		if want := map[string]LibraryCount{"NA-VINH": {1, 0}, "NA-XA": {1, 0}}; !reflect.DeepEqual(counts, want) {
 			t.Errorf("LibraryCounts after the change = %v, want %v", counts, want)
+		}
+		return nil
+	})
+}
+
+// A union record serves every member's links to digital copies, each
+// once; the libraries' counts say which union records each holds alone.
+func TestUnionLinksAndAloneCounts(t *testing.T) {
+	ts := newTestStore(t, Options{})
+	a, b := kieu, kieu
+	a.extra = []marc.Field{mk("856", "40", "$u http://tinh.example.vn/kieu.pdf $y Bản số"), mk("856", "40", "$u http://tinh.example.vn/kieu-2.pdf")}
+	b.id, b.call = "V9", "VV 1"
+	b.extra = []marc.Field{mk("856", "41", "$u http://tinh.example.vn/kieu.pdf $z again"), mk("856", "40", "$u http://vinh.example.vn/123 $3 Tập 1"),
+		mk("856", "42", "$z no link")}
+	ts.put("tinh", a)
+	ts.put("vinh", b)
+	other := book{id: "X", title: "Lịch sử Nghệ An", author: "Trần, Văn Giàu", year: 2010, pages: 300}
+	ts.put("vinh", other)
+	u := ts.unionOf("tinh", "1")
+	var links []string
+	for _, f := range u.Record.FieldsByTag("856") {
+		links = append(links, string([]byte{f.Ind1, f.Ind2})+" "+f.Sub('u'))
+	}
+	// The master (Vinh's, the more complete) keeps its own 856s; Tỉnh's
+	// link it lacks is added, the one it has is not repeated.
+	if want := []string{"41 http://tinh.example.vn/kieu.pdf", "40 http://vinh.example.vn/123", "42 ", "40 http://tinh.example.vn/kieu-2.pdf"}; !slices.Equal(links, want) {
+		t.Errorf("856s %q, want %q", links, want)
+	}
+	ts.st.View(func(tx *store.Tx) error {
+		counts, err := LibraryCounts(tx.Bolt())
+		want := map[string]LibraryCount{"NA-TINH": {Union: 1, Alone: 0}, "NA-VINH": {Union: 2, Alone: 1}}
+		if err != nil || !reflect.DeepEqual(counts, want) {
+			t.Errorf("LibraryCounts = %v, %v; want %v", counts, err, want)
 		}
 		return nil
 	})

@@ -11,26 +11,43 @@ import (
 
 // keyLibraries is the dedup.meta key of the live union records held by
 // each library: uvarint count of libraries, then per library, in code
-// order, its code (uvarint-counted) and its union records (uvarint).
+// order, its code (uvarint-counted), its union records and those it
+// alone holds (uvarints).
 var keyLibraries = []byte("libraries")
+
+// LibraryCount is what the union catalog holds of one library.
+type LibraryCount struct {
+	Union int // live union records the library holds
+	Alone int // of them, those no other library holds
+}
 
 // libraryCounts are the changes a batch makes to the union records each
 // library holds, written by finish.
 type libraryCounts struct {
-	delta map[string]int
+	delta map[string]LibraryCount
 }
 
 // change counts a union record held by the libraries before (nil: none,
 // or not live) that is now held by after (nil: deleted).
 func (c *libraryCounts) change(before, after []string) {
 	if c.delta == nil {
-		c.delta = map[string]int{}
+		c.delta = map[string]LibraryCount{}
 	}
 	for _, l := range before {
-		c.delta[l]--
+		d := c.delta[l]
+		d.Union--
+		if len(before) == 1 {
+			d.Alone--
+		}
+		c.delta[l] = d
 	}
 	for _, l := range after {
-		c.delta[l]++
+		d := c.delta[l]
+		d.Union++
+		if len(after) == 1 {
+			d.Alone++
+		}
+		c.delta[l] = d
 	}
 }
 
@@ -44,36 +61,40 @@ func (c *libraryCounts) flush(meta *bbolt.Bucket) error {
 		return err
 	}
 	for l, d := range c.delta {
-		counts[l] += d
-		if counts[l] < 0 {
-			return fmt.Errorf("dedup: library %s would hold %d union records", l, counts[l])
+		n := counts[l]
+		n.Union += d.Union
+		n.Alone += d.Alone
+		if n.Union < 0 || n.Alone < 0 || n.Alone > n.Union {
+			return fmt.Errorf("dedup: library %s would hold %d union records, %d alone", l, n.Union, n.Alone)
 		}
+		counts[l] = n
 	}
 	clear(c.delta)
 	return meta.Put(keyLibraries, encodeLibraryCounts(counts))
 }
 
-func encodeLibraryCounts(counts map[string]int) []byte {
+func encodeLibraryCounts(counts map[string]LibraryCount) []byte {
 	var dst []byte
 	codes := slices.Sorted(maps.Keys(counts))
 	n := 0
 	for _, l := range codes {
-		if counts[l] > 0 {
+		if counts[l].Union > 0 {
 			n++
 		}
 	}
 	dst = binary.AppendUvarint(dst, uint64(n))
 	for _, l := range codes {
-		if counts[l] > 0 {
+		if c := counts[l]; c.Union > 0 {
 			dst = appendStr(dst, l)
-			dst = binary.AppendUvarint(dst, uint64(counts[l]))
+			dst = binary.AppendUvarint(dst, uint64(c.Union))
+			dst = binary.AppendUvarint(dst, uint64(c.Alone))
 		}
 	}
 	return dst
 }
 
-func decodeLibraryCounts(v []byte) (map[string]int, error) {
-	counts := map[string]int{}
+func decodeLibraryCounts(v []byte) (map[string]LibraryCount, error) {
+	counts := map[string]LibraryCount{}
 	if v == nil {
 		return counts, nil
 	}
@@ -84,7 +105,7 @@ func decodeLibraryCounts(v []byte) (map[string]int, error) {
 	}
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		l := r.str()
-		counts[l] = int(r.uvarint())
+		counts[l] = LibraryCount{Union: int(r.uvarint()), Alone: int(r.uvarint())}
 	}
 	if err := r.done("library counts"); err != nil {
 		return nil, err
@@ -96,7 +117,7 @@ func decodeLibraryCounts(v []byte) (map[string]int, error) {
 // the union values, replacing what was stored (a rebuild's counts are
 // made afresh rather than from the changes).
 func (st *state) recountLibraries() error {
-	counts := map[string]int{}
+	counts := map[string]LibraryCount{}
 	err := st.unions.ForEach(func(k, v []byte) error {
 		r := reader{b: v}
 		u, err := decodeUnionHead(string(k), &r)
@@ -105,7 +126,12 @@ func (st *state) recountLibraries() error {
 		}
 		if !u.deleted {
 			for _, l := range u.libraries {
-				counts[l]++
+				c := counts[l]
+				c.Union++
+				if len(u.libraries) == 1 {
+					c.Alone++
+				}
+				counts[l] = c
 			}
 		}
 		return nil
@@ -118,12 +144,13 @@ func (st *state) recountLibraries() error {
 }
 
 // LibraryCounts returns how many live union records each holding library
-// holds (libraries holding none are left out), from counters kept with
-// the union records. It works in any read or write transaction.
-func LibraryCounts(tx *bbolt.Tx) (map[string]int, error) {
+// holds, and alone (libraries holding none are left out), from counters
+// kept with the union records. It works in any read or write
+// transaction.
+func LibraryCounts(tx *bbolt.Tx) (map[string]LibraryCount, error) {
 	b := tx.Bucket(bucketMeta)
 	if b == nil {
-		return map[string]int{}, nil
+		return map[string]LibraryCount{}, nil
 	}
 	return decodeLibraryCounts(b.Get(keyLibraries))
 }

@@ -57,6 +57,7 @@ type profile struct {
 	display  string    // 245 as displayed, for explanations
 	score    int       // completeness, for choosing the master
 	holdings []holding // never empty (holdings.go)
+	links    [][]byte  // its 856s with a link ($u), ISO 2709 field data
 	// canon, when hasCanon, is the first bytes of the SHA-256 of the
 	// record's stored ISO 2709, which marc.CanonicalISO2709 accepted when
 	// the profile was made: a union record with this master need not
@@ -249,6 +250,7 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 
 	p.score = completeness(rec)
 	p.holdings = recordHoldings(rec, src)
+	p.links = recordLinks(rec)
 	return p
 }
 
@@ -574,9 +576,9 @@ func acronym(s string, n int) string {
 //	version byte, ordinal (uvarint), key count (uvarint) and per key its
 //	kind byte and 32-bit hash (BE), then the matching part (uvarint
 //	length and bytes), display (string), holdings count (uvarint) and
-//	per holding its holder and 852 field data (strings), flags byte
-//	(bit 1: canonical), score (varint), and with bit 1 the canonical
-//	bytes' hash (8 bytes).
+//	per holding its holder and 852 field data (strings), the 856s with
+//	a link (uvarint-counted field data), flags byte (bit 1: canonical),
+//	score (varint), and with bit 1 the canonical bytes' hash (8 bytes).
 //
 // The ordinal and hashes come first so the candidate index can be
 // rebuilt from the bucket without decoding whole profiles.
@@ -606,6 +608,10 @@ func (p *profile) encodeTail(dst []byte) []byte {
 	for _, h := range p.holdings {
 		dst = appendStr(dst, h.holder)
 		dst = appendStr(dst, string(h.data))
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(p.links)))
+	for _, l := range p.links {
+		dst = appendStr(dst, string(l))
 	}
 	var flags byte
 	if p.hasCanon {
@@ -744,6 +750,12 @@ func decodeProfile(v []byte) (*profile, error) {
 	p.holdings = make([]holding, n)
 	for i := range p.holdings {
 		p.holdings[i] = holding{holder: r.str(), data: slices.Clone(r.bytes(r.uvarint()))}
+	}
+	if n = r.uvarint(); n > uint64(len(r.b)) {
+		return nil, fmt.Errorf("dedup: profile: %d links in %d bytes", n, len(r.b))
+	}
+	for range n {
+		p.links = append(p.links, slices.Clone(r.bytes(r.uvarint())))
 	}
 	flags := r.byte()
 	if flags&^2 != 0 {

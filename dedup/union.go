@@ -124,11 +124,11 @@ func parseUnionID(id string) (uint64, bool) {
 //	2709, 2 MARCXML, 3 assembled), then to the end: the record (ISO
 //	2709, MARCXML), or for an assembled record the first 8 bytes of the
 //	master's SHA-256, uvarint count of added fields, each tag (3 bytes)
-//	then uvarint-counted ISO 2709 field data: the 852s (the 035s, one
+//	then uvarint-counted ISO 2709 field data: the 852s and 856s (the 035s, one
 //	per member, are made from the member keys and codes when served).
 //
 // An assembled union record is put together when served from its master
-// as the store holds it and the fields the union adds (035s, 852s): a
+// as the store holds it and the fields the union adds (035s, 852s, 856s): a
 // union value is rewritten whenever a member joins or leaves, and holding
 // the whole record made union values most of what a commit wrote. The
 // value holds its cluster too (there was a bucket of clusters, rewritten
@@ -168,7 +168,7 @@ type storedUnion struct {
 
 	// fmtAssembled: what raw encodes.
 	masterSum [masterSumLen]byte // the master's stored SHA-256, shortened
-	added     []marc.RawField    // the fields the union stores: its 852s (in version 1 its 035s too)
+	added     []marc.RawField    // the fields the union stores: its 852s and 856s (in version 1 its 035s too)
 }
 
 func encodeUnion(dst []byte, u *storedUnion) []byte {

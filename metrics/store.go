@@ -107,7 +107,7 @@ func (c *StoreCollector) collectLibraries(tx *store.Tx, ch chan<- prometheus.Met
 		if !ok {
 			lv = "unknown"
 		}
-		ch <- prometheus.MustNewConstMetric(c.holdings, prometheus.GaugeValue, float64(n), code, lv)
+		ch <- prometheus.MustNewConstMetric(c.holdings, prometheus.GaugeValue, float64(n.Union), code, lv)
 	}
 	return nil
 }

@@ -19,21 +19,17 @@ import (
 // configuration does not describe (codes a source of many libraries
 // reports, kept as they are), with the union records each holds.
 func unknownHolders(st *store.Store, cfg *config.Config) (map[string]int, error) {
-	var counts map[string]int
+	counts := map[string]int{}
 	err := st.View(func(tx *store.Tx) error {
-		var err error
-		counts, err = dedup.LibraryCounts(tx.Bolt())
+		all, err := dedup.LibraryCounts(tx.Bolt())
+		for code, n := range all {
+			if _, ok := cfg.Library(code); !ok {
+				counts[code] = n.Union
+			}
+		}
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	for code := range counts {
-		if _, ok := cfg.Library(code); ok {
-			delete(counts, code)
-		}
-	}
-	return counts, nil
+	return counts, err
 }
 
 // printUnknownHolders reports the holders unknownHolders finds, if any.
