@@ -356,12 +356,37 @@ var indexTable = []IndexDef{
 			}
 		},
 	},
+	{
+		Name: "online", Title: "Has a digital copy online (1)", id: 18, Kind: KindCode,
+		CQL: []string{"unicat.online"},
+		Fields: "1 when an 856 links to the resource itself or a version of it ($u, second indicator blank, 0 or 1); " +
+			"the union record has every member's links",
+		norm: normCode,
+		extract: func(d *Doc, add func(string, uint8)) {
+			if HasOnlineCopy(d.Record) {
+				add("1", 0)
+			}
+		},
+	},
+}
+
+// HasOnlineCopy reports whether r links to a digital copy: an 856 with a
+// URI ($u) whose second indicator says it is the resource itself (0), a
+// version of it (1), or does not say (blank); a related resource (2), a
+// table of contents or cover, is not a copy.
+func HasOnlineCopy(r *marc.Record) bool {
+	for _, f := range r.FieldsByTag("856") {
+		if (f.Ind2 == ' ' || f.Ind2 == '0' || f.Ind2 == '1') && strings.TrimSpace(f.Sub('u')) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // tableVersion changes whenever what the extractors or key functions
 // produce changes; a stored index built with another version must be
 // rebuilt (unicat reindex).
-const tableVersion = 1
+const tableVersion = 2
 
 // Indexes returns the index table. The slice is a copy; the definitions
 // are shared and must not be modified.

@@ -39,6 +39,13 @@ func demoStore(t testing.TB) (*store.Store, *config.Config) {
 			t.Fatal(err)
 		}
 	}
+	var libs []store.LibraryInfo
+	for _, l := range cfg.LibraryList() {
+		libs = append(libs, store.LibraryInfo{Code: l.Code, Name: l.Name, Level: l.Level, OrgCode: l.OrgCode, Address: l.Address})
+	}
+	if err := st.PutLibraries(libs); err != nil {
+		t.Fatal(err)
+	}
 	d := dedup.New(dedup.OptionsFromConfig(cfg))
 	d.AddListener(search.New())
 	if err := st.AddHook(d); err != nil {

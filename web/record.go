@@ -20,6 +20,11 @@ type holding struct {
 	Copies            int
 }
 
+// link is a link to a digital copy (an 856), as a reader follows it.
+type link struct {
+	URL, Text, Note string
+}
+
 type marcField struct {
 	Tag        string
 	Ind1, Ind2 string
@@ -39,10 +44,12 @@ type recordData struct {
 	Extent     string
 	ISBNs      []string
 	ISSNs      []string
-	Languages  []string
+	Languages  []string // in words, as Country and Type
+	Country    string
 	Subjects   []string
 	Classes    []marc.Classification
 	Type       string
+	Links      []link
 	Holdings   []holding
 	Libraries  int // holding libraries (a library may have several 852s)
 	Leader     string
@@ -108,14 +115,27 @@ func (s *Server) record(c *gin.Context) {
 		return
 	}
 	r := u.Record
+	lang, _ := pickLang(c.Request)
 	d := &recordData{
 		ID: u.ID, Title: r.Title(), Resp: r.Responsibility(), Creators: r.Creators(),
 		Edition: r.Edition(), Publishers: r.Publishers(), Places: r.Places(), Year: r.YearString(),
-		Extent: r.Extent(), ISSNs: r.ISSNs(), Languages: r.Languages(), Subjects: r.Subjects(),
-		Classes: r.Classifications(), Type: r.MaterialType(), Leader: r.Leader,
+		Extent: r.Extent(), ISSNs: r.ISSNs(), Subjects: r.Subjects(),
+		Classes: r.Classifications(), Type: codeWords(typeNames, r.MaterialType(), lang), Leader: r.Leader,
 		XMLURL: "/record/" + u.ID + "/marcxml", ISO2709URL: "/record/" + u.ID + "/iso2709",
+		Links: links(r),
 	}
 	d.ISBNs, _ = r.ISBNs()
+	for _, l := range r.Languages() {
+		d.Languages = append(d.Languages, codeWords(languageNames, l, lang))
+	}
+	if f := r.First("008"); f != nil && len(f.Value) >= 18 {
+		if c := strings.TrimRight(f.Value[15:18], " |"); c != "" {
+			d.Country = codeWords(countryNames, c, lang)
+		}
+	}
+	for i := range d.Creators {
+		d.Creators[i].Role = roleWords(d.Creators[i].Role, lang)
+	}
 	d.Holdings, d.Libraries = holdings(s.cfg.Load(), r), len(u.Libraries)
 	for _, f := range r.Fields {
 		mf := marcField{Tag: f.Tag, Value: f.Value, Subfields: f.Subfields}
@@ -143,6 +163,28 @@ func holdings(cfg *config.Config, r *marc.Record) []holding {
 			}
 		}
 		out = append(out, h)
+	}
+	return out
+}
+
+// links returns the record's links to digital copies: every 856 with an
+// http(s) or ftp URI ($u), its text the link text ($y) or the materials
+// specified ($3), else the URI, its note the public note ($z).
+func links(r *marc.Record) []link {
+	var out []link
+	for _, f := range r.FieldsByTag("856") {
+		for _, u := range f.Subs("u") {
+			u = strings.TrimSpace(u)
+			lower := strings.ToLower(u)
+			if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") && !strings.HasPrefix(lower, "ftp://") {
+				continue // javascript: and the like are no copy
+			}
+			l := link{URL: u, Text: strings.Join(f.Subs("y3"), " "), Note: strings.Join(f.Subs("z"), " ")}
+			if l.Text == "" {
+				l.Text = u
+			}
+			out = append(out, l)
+		}
 	}
 	return out
 }

@@ -61,6 +61,31 @@ var facetDefs = []facetDef{
 			add(t)
 		}
 	}},
+	{"online", "online", func(u *dedup.UnionRecord, add func(string)) {
+		if search.HasOnlineCopy(u.Record) {
+			add("1")
+		}
+	}},
+}
+
+// facetLabel is how a facet value reads on the page: a library by its
+// name, codes in words, the rest as it is.
+func facetLabel(param, value string, l tr, libraries map[string]string) string {
+	switch param {
+	case "library":
+		if n := libraries[value]; n != "" {
+			return n
+		}
+	case "level":
+		return l.T("level." + value)
+	case "language":
+		return codeWords(languageNames, value, l.Lang)
+	case "type":
+		return codeWords(typeNames, value, l.Lang)
+	case "online":
+		return l.T("online.yes")
+	}
+	return value
 }
 
 // sortOptions are the orders offered, in the order shown.
@@ -79,10 +104,12 @@ type hit struct {
 	Author    string
 	Year      string
 	Libraries int
+	Online    bool // has a digital copy online
 }
 
 type facetValue struct {
-	Value, Label string
+	Param        string // the facet's URL parameter
+	Value, Label string // the value, and how it reads
 	Count        int
 	Selected     bool
 	URL          string // the search with this value chosen (or removed)
@@ -114,6 +141,7 @@ type searchData struct {
 
 func (s *Server) search(c *gin.Context) {
 	qv := c.Request.URL.Query()
+	lang, _ := pickLang(c.Request)
 	d := searchData{Q: strings.TrimSpace(qv.Get("q")), CQL: qv.Get("cql") != "", Sort: qv.Get("sort"), Sorts: sortOptions}
 	if _, ok := sortKeys[d.Sort]; !ok {
 		d.Sort = "relevance"
@@ -144,8 +172,14 @@ func (s *Server) search(c *gin.Context) {
 	}
 	d.Page, _ = strconv.Atoi(qv.Get("page"))
 	d.Page = min(max(d.Page, 1), maxPage)
+	libraries := map[string]string{}
 	err = s.opts.Store.View(func(tx *store.Tx) error {
 		btx := tx.Bolt()
+		if libs, err := tx.Libraries(); err == nil {
+			for _, l := range libs {
+				libraries[l.Code] = l.Name
+			}
+		}
 		hits, err := s.opts.Index.Search(btx, q, (d.Page-1)*PageSize, PageSize)
 		if err != nil {
 			return err
@@ -162,7 +196,7 @@ func (s *Server) search(c *gin.Context) {
 			d.Hits = append(d.Hits, hitOf(u))
 		}
 		if d.Total > 0 {
-			d.Facets, d.Partial, err = s.facets(btx, q, d.Total, filters, c.Request.URL)
+			d.Facets, d.Partial, err = s.facets(btx, q, d.Total, filters, c.Request.URL, tr{Lang: lang}, libraries)
 		}
 		return err
 	})
@@ -190,7 +224,7 @@ func (s *Server) search(c *gin.Context) {
 	}
 	for _, f := range facetDefs {
 		for _, v := range filters[f.Param] {
-			d.Filters = append(d.Filters, facetValue{Value: v, Label: f.Param,
+			d.Filters = append(d.Filters, facetValue{Param: f.Param, Value: v, Label: facetLabel(f.Param, v, tr{Lang: lang}, libraries),
 				URL: withoutValue(c.Request.URL, f.Param, v)})
 		}
 	}
@@ -199,7 +233,7 @@ func (s *Server) search(c *gin.Context) {
 
 func hitOf(u *dedup.UnionRecord) hit {
 	r := u.Record
-	h := hit{ID: u.ID, Title: r.Title(), Year: r.YearString(), Libraries: len(u.Libraries)}
+	h := hit{ID: u.ID, Title: r.Title(), Year: r.YearString(), Libraries: len(u.Libraries), Online: search.HasOnlineCopy(r)}
 	if cs := r.Creators(); len(cs) > 0 {
 		h.Author = cs[0].Name
 	} else {
@@ -209,7 +243,8 @@ func hitOf(u *dedup.UnionRecord) hit {
 }
 
 // facets counts the facet values over the first FacetLimit hits of q.
-func (s *Server) facets(tx *bbolt.Tx, q *search.Query, total int, filters map[string][]string, u *url.URL) ([]facet, int, error) {
+func (s *Server) facets(tx *bbolt.Tx, q *search.Query, total int, filters map[string][]string, u *url.URL,
+	l tr, libraries map[string]string) ([]facet, int, error) {
 	// Order does not matter for counting: the index order is the cheapest.
 	unsorted := &search.Query{Root: q.Root, Sort: nil}
 	hits, err := s.opts.Index.Search(tx, unsorted, 0, FacetLimit)
@@ -247,7 +282,8 @@ func (s *Server) facets(tx *bbolt.Tx, q *search.Query, total int, filters map[st
 			if sel {
 				link = withoutValue(u, f.Param, v)
 			}
-			fc.Values = append(fc.Values, facetValue{Value: v, Label: v, Count: n, Selected: sel, URL: link})
+			fc.Values = append(fc.Values, facetValue{Param: f.Param, Value: v, Label: facetLabel(f.Param, v, l, libraries),
+				Count: n, Selected: sel, URL: link})
 		}
 		sort.Slice(fc.Values, func(a, b int) bool {
 			x, y := fc.Values[a], fc.Values[b]

@@ -25,15 +25,7 @@ type statusData struct {
 }
 
 func (s *Server) status(c *gin.Context) {
-	var (
-		ss  []harvester.SourceStatus
-		err error
-	)
-	if s.opts.Status != nil {
-		ss, err = s.opts.Status()
-	} else {
-		ss, err = harvester.ReadStatus(s.opts.Store, s.cfg.Load())
-	}
+	ss, err := s.sourceStatus()
 	if err != nil {
 		s.opts.Log.Error("web status", "err", err)
 		s.fail(c, http.StatusInternalServerError, err.Error())
@@ -56,18 +48,7 @@ func (s *Server) status(c *gin.Context) {
 		return
 	}
 	for _, st := range ss {
-		row := sourceRow{SourceStatus: st, State: st.State}
-		switch {
-		case st.Disabled:
-			row.State = "disabled"
-		case s.opts.Paused != nil && s.opts.Paused(st.ID):
-			row.State = "paused"
-		case row.State == "" && st.Last != nil && st.Last.Err != "":
-			row.State = "failed"
-		case row.State == "":
-			row.State = "idle"
-		}
-		d.Sources = append(d.Sources, row)
+		d.Sources = append(d.Sources, s.sourceRow(st))
 	}
 	s.render(c, http.StatusOK, "status.html", "", d)
 }

@@ -39,7 +39,10 @@ type Options struct {
 	Status func() ([]harvester.SourceStatus, error)
 	// Paused, when set, reports whether a source's schedule is paused.
 	Paused func(id string) bool
-	Log    *slog.Logger // nil logs nothing
+	// LibrarySetURL, when set, gives the URL of the OAI-PMH set of a
+	// holding library (the library pages link to it); "" for none.
+	LibrarySetURL func(code string) string
+	Log           *slog.Logger // nil logs nothing
 	// Now is the clock of the status page; nil means time.Now.
 	Now func() time.Time
 }
@@ -82,13 +85,15 @@ func New(opts Options) (*Server, error) {
 func (s *Server) SetConfig(cfg *config.Config) { s.cfg.Store(cfg) }
 
 // Mount adds the pages to r: /, /search, /record/:id (and its downloads),
-// /status and /static/.
+// /libraries, /library/:code, /status and /static/.
 func (s *Server) Mount(r gin.IRoutes) {
 	r.GET("/", s.search)
 	r.GET("/search", s.search)
 	r.GET("/record/:id", s.record)
 	r.GET("/record/:id/marcxml", s.downloadXML)
 	r.GET("/record/:id/iso2709", s.downloadISO)
+	r.GET("/libraries", s.libraryList)
+	r.GET("/library/:code", s.library)
 	r.GET("/status", s.status)
 	sub, _ := fs.Sub(staticFS, "static")
 	r.StaticFS("/static", http.FS(sub))
@@ -141,5 +146,6 @@ var funcs = template.FuncMap{
 		}
 		return t.Local().Format("2006-01-02 15:04")
 	},
-	"isotime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"isotime":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"libraryURL": libraryURL,
 }

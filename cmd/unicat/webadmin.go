@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/unicat/unicat/admin"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/harvester"
+	"github.com/unicat/unicat/oaipmh"
 	"github.com/unicat/unicat/store"
 	"github.com/unicat/unicat/web"
 )
@@ -28,7 +30,9 @@ func mountWebAdmin(router http.Handler, st *store.Store, cfgNow func() *config.C
 		return router, nil, nil
 	}
 	cfg := cfgNow()
-	wopts := web.Options{Store: st, Config: cfg, Log: log}
+	wopts := web.Options{Store: st, Config: cfg, Log: log, LibrarySetURL: func(code string) string {
+		return "/oai?verb=ListRecords&metadataPrefix=oai_dc&set=" + url.QueryEscape(oaipmh.LibrarySet(code))
+	}}
 	aopts := admin.Options{Token: cfg.AdminToken(), Store: st, Config: cfgNow, Log: log,
 		MaxBody: cfg.HTTP.MaxBodyBytes, MaxUpload: cfg.Admin.MaxUploadBytes}
 	if sched != nil {
