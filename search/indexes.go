@@ -62,6 +62,11 @@ type IndexDef struct {
 	id      byte                                  // storage id: never reuse one
 	extract func(d *Doc, add func(string, uint8)) // emits field values
 	norm    func(string) string                   // KindCode/KindIdent: value or term → key
+	// clean, on a text index, rewrites each value and the literal parts
+	// of each term before they are split into words, so that the
+	// spellings of one value meet (a Dewey number with or without its
+	// segmentation marks).
+	clean func(string) string
 }
 
 // Value flags for KindText and KindAnywhere values.
@@ -296,6 +301,25 @@ var indexTable = []IndexDef{
 		},
 	},
 	{
+		Name: "dewey", Title: "Dewey Decimal Classification number", id: 16, Kind: KindText,
+		CQL:  []string{"unicat.dewey"},
+		Bib1: []int{13},
+		Fields: "082/092 $a, 852 $h when its first indicator is 1 (Dewey); segmentation marks (/ and ') and the " +
+			"spaces written every three digits (895.922 34) are dropped",
+		extract: deweyValues,
+		clean:   cleanClassNumber,
+	},
+	{
+		Name: "callnumber", Title: "Call number or class number, any scheme (LC, Dewey, UDC, BBK, local)", id: 17,
+		Kind: KindText,
+		CQL:  []string{"unicat.callNumber"},
+		Bib1: []int{16},
+		Fields: "050/055/080/082/084/090/092 $a with $b, 852 $h with $i (the holding libraries' call numbers); " +
+			"Dewey numbers cleaned as for unicat.dewey",
+		extract: callNumberValues,
+		clean:   cleanClassNumber,
+	},
+	{
 		Name: "language", Title: "Language (MARC code)", id: 12, Kind: KindCode,
 		CQL:    []string{"dc.language"},
 		Bib1:   []int{54},
@@ -367,7 +391,7 @@ var indexTable = []IndexDef{
 // tableVersion changes whenever what the extractors or key functions
 // produce changes; a stored index built with another version must be
 // rebuilt (unicat reindex).
-const tableVersion = 1
+const tableVersion = 2
 
 // Indexes returns the index table. The slice is a copy; the definitions
 // are shared and must not be modified.

@@ -47,13 +47,17 @@ func startZebra(t testing.TB, recs []*marc.Record) *zebrapeer.Server {
 // says why: they come from unicat folding Vietnamese diacritics and
 // normalising standard numbers, which Zebra's stock character maps do not.
 var zebraExpect = map[string]struct{ rel, why string }{
-	"koha isbn hyphens":  {superset, "unicat normalises ISBNs (hyphens, ISBN-10/13); Zebra matches the ISBN as written"},
-	"koha isbn-13":       {superset, "one library writes this ISBN with hyphens: unicat normalises it, Zebra splits it into words"},
-	"koha standard id":   {superset, "as koha isbn-13"},
-	"koha author folded": {superset, "unicat folds diacritics; Zebra's string.chr does not, so finds nothing"},
-	"koha keyword":       {superset, "one serial has the word only in 780 $t, which Zebra's Any (all any) does not index; unicat's any field does"},
-	"bath1 title exact":  {zebraUnsupported, "the Zebra configuration has no complete-field (phrase) register for titles"},
-	"bath1 author exact": {zebraUnsupported, "nor for authors"},
+	"koha isbn hyphens":    {superset, "unicat normalises ISBNs (hyphens, ISBN-10/13); Zebra matches the ISBN as written"},
+	"koha isbn-13":         {superset, "one library writes this ISBN with hyphens: unicat normalises it, Zebra splits it into words"},
+	"koha standard id":     {superset, "as koha isbn-13"},
+	"koha author folded":   {superset, "unicat folds diacritics; Zebra's string.chr does not, so finds nothing"},
+	"koha keyword":         {superset, "one serial has the word only in 780 $t, which Zebra's Any (all any) does not index; unicat's any field does"},
+	"koha dewey":           {superset, "one library writes DDC with a space every three digits (895.922 1): unicat reads it as 895.9221, Zebra as the words 895 922 1"},
+	"koha dewey 1=13":      {superset, "as koha dewey"},
+	"koha title and dewey": {superset, "as koha dewey"},
+	"dewey segmentation":   {superset, "unicat drops DDC's segmentation marks (616.07/575/02854); Zebra splits the number into words at them"},
+	"bath1 title exact":    {zebraUnsupported, "the Zebra configuration has no complete-field (phrase) register for titles"},
+	"bath1 author exact":   {zebraUnsupported, "nor for authors"},
 }
 
 const (
