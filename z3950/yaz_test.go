@@ -173,6 +173,8 @@ func TestYAZClientSession(t *testing.T) {
 		"find @attr 1=4 \"truyện kiều\"", // set 1
 		"format usmarc", "show 1",
 		"format xml", "show 1",
+		"elements marcxml", "show 1", // Koha's element set for MARCXML
+		"format usmarc", "show 1", // marcxml with USMARC: diagnostic 25, as Zebra
 		"format sutrs", "elements B", "show 1",
 		"format opac", "elements F", "show 1",
 		"find @attr 1=4 computer", // set 2
@@ -217,11 +219,15 @@ func TestYAZClientSession(t *testing.T) {
 		"[113] Unsupported attribute type -- v3 addinfo '8'",
 		"[239] Record syntax not supported -- v3 addinfo '1.2.840.10003.5.105'",
 		"[13] Present request out of range",
+		"[25] Specified element set name not valid for specified database -- v3 addinfo 'marcxml'",
 		"Received SortResponse: status=success",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("transcript lacks %q", want)
 		}
+	}
+	if n := strings.Count(out, "Record type: XML"); n != 2 {
+		t.Errorf("%d XML records, want 2 (element sets F and marcxml)", n)
 	}
 	res := searchResults(out)
 	if len(res) != 12 || res[0] <= 0 || res[1] <= 0 || res[2] <= 0 || res[2] > res[1] {

@@ -3,6 +3,7 @@ package z3950
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,13 @@ import (
 // table).
 func startZebra(t testing.TB, recs []*marc.Record) *zebrapeer.Server {
 	t.Helper()
+	return startZebraWith(t, recs, zebrapeer.Options{})
+}
+
+// startZebraWith is startZebra with options (opts' ConfigDir, WorkDir and
+// Records are filled in).
+func startZebraWith(t testing.TB, recs []*marc.Record, opts zebrapeer.Options) *zebrapeer.Server {
+	t.Helper()
 	testpeer.Need(t, "zebraidx")
 	testpeer.Need(t, "zebrasrv")
 	dir := t.TempDir()
@@ -33,8 +41,8 @@ func startZebra(t testing.TB, recs []*marc.Record) *zebrapeer.Server {
 	if err := os.WriteFile(data, buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := zebrapeer.Start(zebrapeer.Options{ConfigDir: "../testdata/peers/zebra",
-		WorkDir: filepath.Join(dir, "zebra"), Records: data})
+	opts.ConfigDir, opts.WorkDir, opts.Records = "../testdata/peers/zebra", filepath.Join(dir, "zebra"), data
+	srv, err := zebrapeer.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,4 +162,73 @@ func containsAll(big, small []string) bool {
 		}
 	}
 	return true
+}
+
+// TestElementSetsLikeKohasZebra asks unicat and a Zebra configured as
+// Koha's for one record in each record syntax and element set a client
+// may combine, and compares the answers: a record (of the same syntax)
+// or the same diagnostic. The element set marcxml is MARCXML with the XML
+// syntax, and diagnostic 25 with USMARC. With SUTRS and OPAC, which
+// Koha's Zebra does not serve at all (239), unicat answers 25: it serves
+// those syntaxes, but marcxml is no element set of theirs.
+func TestElementSetsLikeKohasZebra(t *testing.T) {
+	recs := testRecords(t)
+	zeb := startZebraWith(t, recs, zebrapeer.Options{KohaRetrieval: true})
+	c := newTestCatalog(t, recs, Config{})
+	ctx := context.Background()
+	uc := c.dial(t, ClientOptions{})
+	zc, err := Dial(ctx, zeb.Addr+"/Default", ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zc.Close()
+	for _, cl := range []*Client{uc, zc} {
+		if n, err := cl.Search(ctx, `@attr 1=4 "truyện kiều"`, ""); err != nil || n == 0 {
+			t.Fatalf("%s: %d hits, %v", cl.Database(), n, err)
+		}
+	}
+	// answer is what a present of record 1 gives: the syntax of the
+	// record and its 245 $a, or the diagnostic.
+	answer := func(cl *Client, syntax OID, esn string) string {
+		recs, _, err := cl.Present(ctx, "", 1, 1, syntax, esn)
+		var d *Diagnostic
+		switch {
+		case errors.As(err, &d):
+			return fmt.Sprintf("diagnostic %d %q", d.Condition, d.AddInfo)
+		case err != nil:
+			t.Fatalf("%s: %s %s: %v", cl.Database(), syntax, esn, err)
+		case len(recs) != 1 || recs[0].Diagnostic != nil:
+			t.Fatalf("%s: %s %s: %+v", cl.Database(), syntax, esn, recs)
+		}
+		m, err := recs[0].MARC(marc.CharsetAuto)
+		if err != nil {
+			return fmt.Sprintf("%s record that is no MARC: %v", recs[0].Syntax, err)
+		}
+		return fmt.Sprintf("%s record %q", recs[0].Syntax, m.First("245").Sub('a'))
+	}
+	for _, c := range []struct {
+		syntax OID
+		esn    string
+		unicat string // "": as Zebra
+	}{
+		{OIDXML, "marcxml", ""},
+		{OIDXML, "MARCXML", ""},
+		{OIDUSMARC, "marcxml", ""},
+		{OIDUSMARC, "F", ""},
+		{OIDXML, "B", ""},
+		{OIDSUTRS, "marcxml", `diagnostic 25 "marcxml"`},
+		{OIDOPAC, "marcxml", `diagnostic 25 "marcxml"`},
+	} {
+		z := answer(zc, c.syntax, c.esn)
+		u := answer(uc, c.syntax, c.esn)
+		want := c.unicat
+		if want == "" {
+			want = z
+		}
+		if u != want {
+			t.Errorf("%s %s: unicat %s, want %s (Zebra: %s)", c.syntax, c.esn, u, want, z)
+		} else {
+			t.Logf("%-24s %-8s unicat %s; Zebra %s", c.syntax, c.esn, u, z)
+		}
+	}
 }
