@@ -217,7 +217,18 @@ func (e *evaluator) codeTerm(def *IndexDef, t *Term, p pattern) (*roaring.Bitmap
 		if key == "" {
 			return roaring.New(), nil
 		}
-		return e.get(termKey{def.id, kindPhrase, key})
+		bm, err := e.get(termKey{def.id, kindPhrase, key})
+		if err != nil || def.alias == nil {
+			return bm, err
+		}
+		for _, k := range def.alias(p.literal()) {
+			more, err := e.get(termKey{def.id, kindPhrase, k})
+			if err != nil {
+				return nil, err
+			}
+			bm = roaring.Or(bm, more)
+		}
+		return bm, nil
 	})
 }
 

@@ -232,3 +232,68 @@ func TestElementSetsLikeKohasZebra(t *testing.T) {
 		}
 	}
 }
+
+// TestSystemNumbersLikeZebra asks unicat and Zebra for OCLC and other
+// system numbers (035 $a) the way Koha's control number (1=12) and
+// standard identifier (1=1007) boxes send them, on records from the Open
+// Library test suite that carry them. Zebra matches the words as
+// written; unicat reads every form of an OCLC number as one number.
+func TestSystemNumbersLikeZebra(t *testing.T) {
+	var recs []*marc.Record
+	for _, f := range []string{"0descriptionofta1682unit_meta", "710_org_name_in_direct_order", "880_Nihon_no_chasho",
+		"880_publisher_unlinked", "engineercorpsofh00sher_meta", "ithaca_two_856u", "bpl_0486266893"} {
+		recs = append(recs, readMARCFile(t, "../testdata/marc/openlibrary/"+f+".mrc", marc.CharsetAuto)...)
+	}
+	zeb := startZebra(t, recs)
+	c := newTestCatalog(t, recs, Config{})
+	ctx := context.Background()
+	uc := c.dial(t, ClientOptions{})
+	zc, err := Dial(ctx, zeb.Addr+"/Default", ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zc.Close()
+	const oclcForms = "unicat reads every form of an OCLC number as one number; Zebra matches the word as written"
+	for _, q := range []struct{ pqf, rel, why string }{
+		{`@attr 1=12 "(OCoLC)8638218"`, same, ""},
+		{`@attr 1=12 8638218`, same, ""},
+		{`@attr 1=12 ocm08638218`, same, ""}, // its 001
+		{`@attr 1=12 "(OCoLC)08638218"`, superset, oclcForms},
+		{`@attr 1=12 ocm71247531`, same, ""},
+		{`@attr 1=12 71247531`, superset, oclcForms},
+		{`@attr 1=12 "(OCoLC)71247531"`, superset, oclcForms},
+		{`@attr 1=12 "(OCoLC)ocm11931583"`, same, ""},
+		{`@attr 1=12 11931583`, superset, oclcForms},
+		{`@attr 1=12 ocn502869803`, same, ""},
+		{`@attr 1=12 ocn767498970`, same, ""},
+		{`@attr 1=12 767498970`, superset, oclcForms},
+		{`@attr 1=12 01751424`, same, ""},
+		{`@attr 1=12 329765`, same, ""},
+		{`@attr 1=1007 "(OCoLC)8638218"`, same, ""},
+		{`@attr 1=1007 ocm00000008638218`, superset, oclcForms},
+		{`@attr 1=1007 71247531`, superset, oclcForms},
+		{`@attr 1=1007 01751424`, subset, "unicat's standard identifier takes only OCLC numbers from 035; Zebra's takes every 035 $a"},
+	} {
+		un, uerr := uc.Search(ctx, q.pqf, "")
+		zn, zerr := zc.Search(ctx, q.pqf, "")
+		if uerr != nil || zerr != nil {
+			t.Errorf("%s: unicat %v, Zebra %v", q.pqf, uerr, zerr)
+			continue
+		}
+		ukeys, zkeys := recordKeys(t, uc, un), recordKeys(t, zc, zn)
+		var ok bool
+		switch q.rel {
+		case same:
+			ok = un > 0 && slices.Equal(ukeys, zkeys)
+		case superset:
+			ok = len(ukeys) > len(zkeys) && containsAll(ukeys, zkeys)
+		case subset:
+			ok = len(ukeys) < len(zkeys) && containsAll(zkeys, ukeys)
+		}
+		if !ok {
+			t.Errorf("%s: unicat %q, Zebra %q; want %s (%s)", q.pqf, ukeys, zkeys, q.rel, q.why)
+		} else {
+			t.Logf("%-36s unicat %d  Zebra %d  %s", q.pqf, un, zn, q.rel)
+		}
+	}
+}
