@@ -292,8 +292,8 @@ func (a *API) upload(c *gin.Context) {
 	start := time.Now()
 	sum, err := ingest.Import(c.Request.Context(), a.opts.Store, []string{name},
 		ingest.Options{Source: src.ID, Format: format, Charset: marc.Charset(src.Charset)})
-	run := store.Run{Start: start, End: time.Now(), Added: sum.Added, Updated: sum.Updated, Unchanged: sum.Unchanged,
-		Deleted: sum.Deleted, Rejected: sum.Rejected, Bytes: sum.Bytes, Pages: 1, Notes: "uploaded through the admin API"}
+	run := sum.Run(start, time.Now())
+	run.Pages, run.Notes = 1, "uploaded through the admin API"
 	if err != nil {
 		run.Err = err.Error()
 	}
@@ -301,9 +301,9 @@ func (a *API) upload(c *gin.Context) {
 		err = perr
 	}
 	a.opts.Log.Info("admin: upload imported", "source", src.ID, "bytes", n, "added", sum.Added,
-		"updated", sum.Updated, "unchanged", sum.Unchanged, "rejected", sum.Rejected, "err", err)
+		"updated", sum.Updated, "unchanged", sum.Unchanged, "rejected", sum.Rejected, "duplicates", sum.Duplicates, "err", err)
 	body := gin.H{"source": src.ID, "bytes": n, "read": sum.Read, "added": sum.Added, "updated": sum.Updated,
-		"unchanged": sum.Unchanged, "deleted": sum.Deleted, "rejected": sum.Rejected}
+		"unchanged": sum.Unchanged, "deleted": sum.Deleted, "rejected": sum.Rejected, "duplicates": sum.Duplicates}
 	if err != nil {
 		body["error"] = err.Error()
 		c.JSON(http.StatusUnprocessableEntity, body)
