@@ -1,7 +1,9 @@
 // Package admin is unicat's administration API under /admin: trigger a
 // harvest, upload an export file for a file source, read a source's status
-// and last errors, pause and resume a source's schedule, and stream a hot
-// backup of the store.
+// and last errors, pause and resume a source's schedule, stream a hot
+// backup of the store or an export of its records, and explain a cluster.
+// The last three are what `unicat backup`, `unicat export` and `unicat
+// dedup --explain` ask while the service holds the store.
 //
 // Every request needs "Authorization: Bearer <token>" with the token of
 // the configuration (admin.token) or of UNICAT_ADMIN_TOKEN; without a
@@ -109,6 +111,8 @@ func (a *API) Mount(r gin.IRouter) {
 	g.POST("/sources/:source/pause", short, a.pause)
 	g.POST("/sources/:source/resume", short, a.resume)
 	g.POST("/backup", a.limits(a.opts.MaxBody, a.opts.LongTimeout), a.backup)
+	g.POST("/export", a.limits(a.opts.MaxBody, a.opts.LongTimeout), a.exportRecords)
+	g.GET("/explain", short, a.explain)
 }
 
 // auth refuses requests without the token. Both sides are hashed first, so
