@@ -1,7 +1,9 @@
 // Package admin is unicat's administration API under /admin: trigger a
 // harvest, upload an export file for a file source, read a source's status
-// and last errors, pause and resume a source's schedule, and stream a hot
-// backup of the store.
+// and last errors, pause and resume a source's schedule, stream a hot
+// backup of the store or an export of its records, and explain a cluster.
+// The last three are what `unicat backup`, `unicat export` and `unicat
+// dedup --explain` ask while the service holds the store.
 //
 // Every request needs "Authorization: Bearer <token>" with the token of
 // the configuration (admin.token) or of UNICAT_ADMIN_TOKEN; without a
@@ -109,6 +111,8 @@ func (a *API) Mount(r gin.IRouter) {
 	g.POST("/sources/:source/pause", short, a.pause)
 	g.POST("/sources/:source/resume", short, a.resume)
 	g.POST("/backup", a.limits(a.opts.MaxBody, a.opts.LongTimeout), a.backup)
+	g.POST("/export", a.limits(a.opts.MaxBody, a.opts.LongTimeout), a.exportRecords)
+	g.GET("/explain", short, a.explain)
 }
 
 // auth refuses requests without the token. Both sides are hashed first, so
@@ -292,8 +296,8 @@ func (a *API) upload(c *gin.Context) {
 	start := time.Now()
 	sum, err := ingest.Import(c.Request.Context(), a.opts.Store, []string{name},
 		ingest.Options{Source: src.ID, Format: format, Charset: marc.Charset(src.Charset)})
-	run := store.Run{Start: start, End: time.Now(), Added: sum.Added, Updated: sum.Updated, Unchanged: sum.Unchanged,
-		Deleted: sum.Deleted, Rejected: sum.Rejected, Bytes: sum.Bytes, Pages: 1, Notes: "uploaded through the admin API"}
+	run := sum.Run(start, time.Now())
+	run.Pages, run.Notes = 1, "uploaded through the admin API"
 	if err != nil {
 		run.Err = err.Error()
 	}
@@ -301,9 +305,9 @@ func (a *API) upload(c *gin.Context) {
 		err = perr
 	}
 	a.opts.Log.Info("admin: upload imported", "source", src.ID, "bytes", n, "added", sum.Added,
-		"updated", sum.Updated, "unchanged", sum.Unchanged, "rejected", sum.Rejected, "err", err)
+		"updated", sum.Updated, "unchanged", sum.Unchanged, "rejected", sum.Rejected, "duplicates", sum.Duplicates, "err", err)
 	body := gin.H{"source": src.ID, "bytes": n, "read": sum.Read, "added": sum.Added, "updated": sum.Updated,
-		"unchanged": sum.Unchanged, "deleted": sum.Deleted, "rejected": sum.Rejected}
+		"unchanged": sum.Unchanged, "deleted": sum.Deleted, "rejected": sum.Rejected, "duplicates": sum.Duplicates}
 	if err != nil {
 		body["error"] = err.Error()
 		c.JSON(http.StatusUnprocessableEntity, body)

@@ -215,7 +215,10 @@ type Source struct {
 	// cql.allRecords=1), the date index for incremental harvests (""
 	// harvests everything each time and marks records that disappeared as
 	// deleted), maximumRecords per request (default 100) and the SRU
-	// version to speak: 1.1, 1.2 (default) or 2.0.
+	// version to speak: 1.1, 1.2 (default) or 2.0. Kind z3950: the PQF
+	// query, and page_size records per Present request (default 50, at
+	// most 1000: the target sends fewer when they do not fit its message
+	// size).
 	Query      string `yaml:"query"`
 	DateIndex  string `yaml:"date_index"`
 	PageSize   int    `yaml:"page_size"`
@@ -265,6 +268,8 @@ const (
 	defaultTimeout           = 60 * time.Second
 	defaultMaxEmptyPages     = 10
 	defaultSRUPageSize       = 100
+	defaultZ3950PageSize     = 50
+	maxZ3950PageSize         = 1000
 	defaultSRUVersion        = "1.2"
 )
 
@@ -445,6 +450,9 @@ func (s *Source) applyHarvestDefaults() {
 		s.Timeout = defaultTimeout
 	}
 	if s.Kind == KindZ3950 {
+		if s.PageSize == 0 {
+			s.PageSize = defaultZ3950PageSize
+		}
 		return
 	}
 	if s.MaxEmptyPages == 0 {
@@ -775,8 +783,14 @@ func (v *validator) validateHarvest(s *Source, at func(string) []any) {
 	if only("date_index", "sru", sru, s.DateIndex != "") && strings.ContainsAny(s.DateIndex, " \t\r\n\"()<>=/") {
 		v.add(at("date_index"), "%q is not a CQL index name", s.DateIndex)
 	}
-	if only("page_size", "sru", sru, s.PageSize != 0) && (s.PageSize < 1 || s.PageSize > 10000) {
-		v.add(at("page_size"), "must be between 1 and 10000, got %d", s.PageSize)
+	if only("page_size", "sru or z3950", sru || s.Kind == KindZ3950, s.PageSize != 0) {
+		limit := 10000
+		if s.Kind == KindZ3950 {
+			limit = maxZ3950PageSize
+		}
+		if s.PageSize < 1 || s.PageSize > limit {
+			v.add(at("page_size"), "must be between 1 and %d, got %d", limit, s.PageSize)
+		}
 	}
 	if only("sru_version", "sru", sru, s.SRUVersion != "") && !oneOf(s.SRUVersion, validSRUVersion) {
 		v.add(at("sru_version"), "%q is not one of %s", s.SRUVersion, quoteList(validSRUVersion))

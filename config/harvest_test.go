@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,36 @@ func TestZ3950SourceTakesAQuery(t *testing.T) {
 	}
 	if _, err := Parse([]byte(strings.Replace(doc, "kind: z3950, url: \"127.0.0.1:210/Default\"", "kind: file, path: x", 1)), "z.yaml"); err == nil || !strings.Contains(err.Error(), "query: is only used by kind sru or z3950") {
 		t.Errorf("query on a file source: %v", err)
+	}
+}
+
+// TestZ3950PageSize: page_size is records per Present for kind z3950,
+// 50 unless set, between 1 and 1000.
+func TestZ3950PageSize(t *testing.T) {
+	cfg, err := Parse([]byte(`sources:
+  - {id: z, name: Z, library_code: Z, level: commune, kind: z3950, url: "127.0.0.1:210/Default"}
+  - {id: y, name: Y, library_code: Y, level: commune, kind: z3950, url: "127.0.0.1:210/Default", page_size: 200}
+`), "z.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z, _ := cfg.Source("z"); z.PageSize != 50 {
+		t.Errorf("default page_size = %d, want 50", z.PageSize)
+	}
+	if y, _ := cfg.Source("y"); y.PageSize != 200 {
+		t.Errorf("page_size = %d, want 200", y.PageSize)
+	}
+	got := problems(t, `sources:
+  - {id: z, name: Z, library_code: Z, level: commune, kind: z3950, url: "127.0.0.1:210/Default", page_size: 1001}
+  - {id: y, name: Y, library_code: Y, level: commune, kind: z3950, url: "127.0.0.1:210/Default", page_size: -1}
+  - {id: o, name: O, library_code: O, level: commune, kind: oai, url: "http://x/oai", page_size: 10}
+`)
+	want := []string{
+		"line 2: sources[0].page_size: must be between 1 and 1000, got 1001",
+		"line 3: sources[1].page_size: must be between 1 and 1000, got -1",
+		"line 4: sources[2].page_size: is only used by kind sru or z3950",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -11,8 +11,9 @@
 // files imported), so the store holds either the page and the checkpoint
 // after it or neither. A harvest killed at any point restarts from the last
 // committed page; re-applying a record that is already stored is
-// "unchanged", never a duplicate, because records are keyed by source and
-// local id.
+// "unchanged", never a second copy, because records are keyed by source
+// and local id. (A page holding two records with one local id stores the
+// later and counts the other as a "duplicate".)
 //
 // The OAI-PMH driver remembers the server's responseDate from Identify,
 // taken before the first page is requested, and makes it the next harvest's

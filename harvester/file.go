@@ -155,11 +155,8 @@ func importFile(ctx context.Context, j *Job, path string, cp *fileCheckpoint, na
 		opts.Seen = func(id string) { seen[id] = true }
 	}
 	sum, err := ingest.ImportReader(ctx, j.Store, io.TeeReader(f, h), path, opts)
-	j.run.Added += sum.Added
-	j.run.Updated += sum.Updated
-	j.run.Unchanged += sum.Unchanged
-	j.run.Deleted += sum.Deleted
-	j.h.opts.Metrics.records(src.ID, store.Result{Added: sum.Added, Updated: sum.Updated, Unchanged: sum.Unchanged, Deleted: sum.Deleted})
+	j.count(store.Result{Added: sum.Added, Updated: sum.Updated, Unchanged: sum.Unchanged, Deleted: sum.Deleted,
+		Duplicates: sum.Duplicates})
 	for _, r := range sum.Rejects {
 		reason := "marc"
 		if strings.Contains(r.Reason, "no control number") {
@@ -170,6 +167,12 @@ func importFile(ctx context.Context, j *Job, path string, cp *fileCheckpoint, na
 	if extra := sum.Rejected - len(sum.Rejects); extra > 0 {
 		j.run.Rejected += extra
 		j.Note("%s: %d more records rejected", name, extra)
+	}
+	for _, r := range sum.DuplicateRecords {
+		j.Note("duplicate %s record %d: %s", name, r.Index, r.Reason)
+	}
+	if extra := sum.Duplicates - len(sum.DuplicateRecords); extra > 0 {
+		j.Note("%s: %d more duplicates", name, extra)
 	}
 	for _, w := range sum.Warnings {
 		j.Note("%s", w)

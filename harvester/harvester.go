@@ -204,7 +204,8 @@ func (h *Harvester) Run(ctx context.Context, id string, progress func(Progress))
 		return run, fmt.Errorf("harvester: source %q: %w", id, err)
 	}
 	j.Log.Info("harvest done", "added", run.Added, "updated", run.Updated, "unchanged", run.Unchanged,
-		"deleted", run.Deleted, "rejected", run.Rejected, "pages", run.Pages, "duration", run.End.Sub(run.Start))
+		"deleted", run.Deleted, "rejected", run.Rejected, "duplicates", run.Duplicates, "pages", run.Pages,
+		"duration", run.End.Sub(run.Start))
 	return run, nil
 }
 
@@ -252,6 +253,7 @@ func (j *Job) count(res store.Result) {
 	j.run.Updated += res.Updated
 	j.run.Unchanged += res.Unchanged
 	j.run.Deleted += res.Deleted
+	j.run.Duplicates += res.Duplicates
 	j.h.opts.Metrics.records(j.Source.ID, res)
 }
 

@@ -40,7 +40,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	src := []string{"source"}
 	m := &Metrics{
 		recs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "unicat_harvest_records_total",
-			Help: "Records harvested, by source and outcome (added, updated, unchanged, deleted)."},
+			Help: "Records harvested, by source and outcome (added, updated, unchanged, deleted, duplicate)."},
 			[]string{"source", "outcome"}),
 		rejects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "unicat_harvest_rejects_total",
 			Help: "Records received but not stored, by source and reason."},
@@ -121,7 +121,7 @@ func (m *Metrics) records(id string, r store.Result) {
 	for _, o := range []struct {
 		name string
 		n    int
-	}{{"added", r.Added}, {"updated", r.Updated}, {"unchanged", r.Unchanged}, {"deleted", r.Deleted}} {
+	}{{"added", r.Added}, {"updated", r.Updated}, {"unchanged", r.Unchanged}, {"deleted", r.Deleted}, {"duplicate", r.Duplicates}} {
 		if o.n > 0 {
 			m.recs.WithLabelValues(id, o.name).Add(float64(o.n))
 		}

@@ -74,6 +74,22 @@ func TestSRUFullHarvestAndDeletions(t *testing.T) {
 	}
 }
 
+// TestSRUDuplicateControlNumbers: a page holding two records with one
+// control number stores the later and counts the other as a duplicate.
+func TestSRUDuplicateControlNumbers(t *testing.T) {
+	its := sruItems(t, 30)
+	rec := *its[12].Record
+	rec.Fields = slices.Clone(rec.Fields)
+	rec.Fields[0] = marc.Field{Tag: "001", Value: its[5].ID}
+	its[12].Record = &rec
+	srv := harvesttest.NewSRUServer(harvesttest.SRUOptions{}, its)
+	defer srv.Close()
+	e := sruEnv(t, srv, "page_size: 50")
+	if r := e.mustRun(); r.Added != 29 || r.Duplicates != 1 || r.Pages != 1 {
+		t.Errorf("run %+v, want 29 added and 1 duplicate", r)
+	}
+}
+
 func TestSRUVersion20StringPackingAndCap(t *testing.T) {
 	its := sruItems(t, 45)
 	srv := harvesttest.NewSRUServer(harvesttest.SRUOptions{Version20: true, StringPacking: true, MaxRecords: 20, OmitNextPosition: true}, its)

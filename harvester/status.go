@@ -79,7 +79,7 @@ func ReadStatus(st *store.Store, cfg *config.Config) ([]SourceStatus, error) {
 // WriteStatus prints the statuses as a table, times relative to now.
 func WriteStatus(w io.Writer, ss []SourceStatus, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tKIND\tSTATE\tLAST RUN\tTOOK\tADDED\tUPDATED\tDELETED\tREJECTED\tPAGES\tLIVE\tLAST SUCCESS\tNEXT\tERROR")
+	fmt.Fprintln(tw, "SOURCE\tKIND\tSTATE\tLAST RUN\tTOOK\tADDED\tUPDATED\tDELETED\tREJECTED\tDUPLICATE\tPAGES\tLIVE\tLAST SUCCESS\tNEXT\tERROR")
 	for _, s := range ss {
 		state := s.State
 		switch {
@@ -90,12 +90,12 @@ func WriteStatus(w io.Writer, ss []SourceStatus, now time.Time) error {
 		case state == "":
 			state = "-"
 		}
-		last, took, added, updated, deleted, rejected, pages, errText := "never", "-", "-", "-", "-", "-", "-", ""
+		last, took, added, updated, deleted, rejected, dups, pages, errText := "never", "-", "-", "-", "-", "-", "-", "-", ""
 		if r := s.Last; r != nil {
 			last = ago(now, r.Start)
 			took = r.End.Sub(r.Start).Round(100 * time.Millisecond).String()
 			added, updated, deleted = fmt.Sprint(r.Added), fmt.Sprint(r.Updated), fmt.Sprint(r.Deleted)
-			rejected, pages = fmt.Sprint(r.Rejected), fmt.Sprint(r.Pages)
+			rejected, dups, pages = fmt.Sprint(r.Rejected), fmt.Sprint(r.Duplicates), fmt.Sprint(r.Pages)
 			errText = oneLine(r.Err, 60)
 		}
 		success := "never"
@@ -109,8 +109,8 @@ func WriteStatus(w io.Writer, ss []SourceStatus, now time.Time) error {
 				next = "~" + next
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n",
-			s.ID, s.Kind, state, last, took, added, updated, deleted, rejected, pages, s.Live, success, next, errText)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n",
+			s.ID, s.Kind, state, last, took, added, updated, deleted, rejected, dups, pages, s.Live, success, next, errText)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -29,7 +29,8 @@ type z3950Driver struct{}
 // so on Koha) and on unicat: every record, whatever the term.
 const Z3950AllRecords = `@attr 1=_ALLRECORDS @attr 2=103 ""`
 
-// z3950PageSize is the number of records asked for per Present.
+// z3950PageSize is the number of records asked for per Present when the
+// source does not say (config sets page_size, default 50).
 const z3950PageSize = 50
 
 type z3950Checkpoint struct {
@@ -129,12 +130,16 @@ func (z3950Driver) Harvest(ctx context.Context, j *Job) error {
 	if err := s.open(ctx); err != nil {
 		return err
 	}
+	page := src.PageSize
+	if page <= 0 {
+		page = z3950PageSize
+	}
 	var received int64
 	var last store.Batch // the last page, committed with the run's end
 	failures := 0
 	for cp.Next <= s.total {
 		rctx, cancel := context.WithTimeout(ctx, src.Timeout)
-		recs, next, err := s.cl.Present(rctx, z3950Set, cp.Next, min(z3950PageSize, s.total-cp.Next+1), z3950.OIDUSMARC, "F")
+		recs, next, err := s.cl.Present(rctx, z3950Set, cp.Next, min(page, s.total-cp.Next+1), z3950.OIDUSMARC, "F")
 		cancel()
 		var d *z3950.Diagnostic
 		switch {

@@ -76,7 +76,8 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 			for _, o := range []struct {
 				name string
 				n    int
-			}{{"added", r.Added}, {"updated", r.Updated}, {"unchanged", r.Unchanged}, {"deleted", r.Deleted}, {"rejected", r.Rejected}} {
+			}{{"added", r.Added}, {"updated", r.Updated}, {"unchanged", r.Unchanged}, {"deleted", r.Deleted},
+				{"rejected", r.Rejected}, {"duplicate", r.Duplicates}} {
 				ch <- prometheus.MustNewConstMetric(c.lastRun, prometheus.GaugeValue, float64(o.n), src.ID, o.name)
 			}
 			ch <- prometheus.MustNewConstMetric(c.lastRunTime, prometheus.GaugeValue, float64(r.End.UnixNano())/1e9, src.ID)

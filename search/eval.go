@@ -99,7 +99,7 @@ func (e *evaluator) term(t *Term, positive bool) (*roaring.Bitmap, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := parsePattern(t.Value)
+	p := def.termPattern(t.Value)
 	if strings.TrimFunc(p.literal(), unicode.IsSpace) == "" && !p.hasWild() {
 		return nil, &Error{Code: DiagEmptyTerm, Detail: def.Name}
 	}
@@ -217,7 +217,18 @@ func (e *evaluator) codeTerm(def *IndexDef, t *Term, p pattern) (*roaring.Bitmap
 		if key == "" {
 			return roaring.New(), nil
 		}
-		return e.get(termKey{def.id, kindPhrase, key})
+		bm, err := e.get(termKey{def.id, kindPhrase, key})
+		if err != nil || def.alias == nil {
+			return bm, err
+		}
+		for _, k := range def.alias(p.literal()) {
+			more, err := e.get(termKey{def.id, kindPhrase, k})
+			if err != nil {
+				return nil, err
+			}
+			bm = roaring.Or(bm, more)
+		}
+		return bm, nil
 	})
 }
 
@@ -319,11 +330,11 @@ func (e *evaluator) andRange(n *Bool) (*roaring.Bitmap, bool, error) {
 	if err != nil || ld != rd {
 		return nil, false, nil
 	}
-	lk, lb, err := rangeBound(ld, l, parsePattern(l.Value))
+	lk, lb, err := rangeBound(ld, l, ld.termPattern(l.Value))
 	if err != nil {
 		return nil, false, err
 	}
-	rk, rb, err := rangeBound(rd, r, parsePattern(r.Value))
+	rk, rb, err := rangeBound(rd, r, rd.termPattern(r.Value))
 	if err != nil || lk != rk {
 		return nil, false, err
 	}
@@ -530,7 +541,7 @@ func (e *evaluator) prox(n *Prox, positive bool) (*roaring.Bitmap, error) {
 	if err != nil {
 		return nil, err
 	}
-	lw, rw := parsePattern(lt.Value).words(), parsePattern(rt.Value).words()
+	lw, rw := ld.termPattern(lt.Value).words(), rd.termPattern(rt.Value).words()
 	if ld != rd || (ld.Kind != KindText && ld.Kind != KindAnywhere) || len(lw) != 1 || len(rw) != 1 ||
 		lw[0].hasWild() || rw[0].hasWild() || lt.Relation != EQ || rt.Relation != EQ {
 		return nil, &Error{Code: DiagProxNotSupported, Message: "proximity is supported between two single unmasked words of one word index"}

@@ -62,6 +62,14 @@ type IndexDef struct {
 	id      byte                                  // storage id: never reuse one
 	extract func(d *Doc, add func(string, uint8)) // emits field values
 	norm    func(string) string                   // KindCode/KindIdent: value or term → key
+	// clean, on a text index, rewrites each value and the literal parts
+	// of each term before they are split into words, so that the
+	// spellings of one value meet (a Dewey number with or without its
+	// segmentation marks).
+	clean func(string) string
+	// alias, on a code or identifier index, gives the further keys an
+	// unmasked term is looked up under (a bare number as an OCLC number).
+	alias func(string) []string
 }
 
 // Value flags for KindText and KindAnywhere values.
@@ -207,10 +215,12 @@ var indexTable = []IndexDef{
 	},
 	{
 		Name: "identifier", Title: "Any standard identifier", id: 7, Kind: KindIdent,
-		CQL:    []string{"dc.identifier", "bath.standardIdentifier"},
-		Bib1:   []int{1007},
-		Fields: "020 $a$z (as ISBN-13), 022 $a$y$z, 010 $a, 015/016/024 $a, 856 $u",
-		norm:   normIdentifier,
+		CQL:  []string{"dc.identifier", "bath.standardIdentifier"},
+		Bib1: []int{1007},
+		Fields: "020 $a$z (as ISBN-13), 022 $a$y$z, 010 $a, 015/016/024 $a, 856 $u, OCLC numbers in 035 $a " +
+			"(see rec.id)",
+		norm:  normIdentifier,
+		alias: oclcAlias,
 		extract: func(d *Doc, add func(string, uint8)) {
 			r := d.Record
 			valid, invalid := r.ISBNs()
@@ -230,6 +240,7 @@ var indexTable = []IndexDef{
 			for _, u := range r.URLs() {
 				add(u, 0)
 			}
+			oclcNumbers(d, add)
 		},
 	},
 	{
@@ -271,10 +282,13 @@ var indexTable = []IndexDef{
 	},
 	{
 		Name: "id", Title: "Record id (union id, control number, member system numbers)", id: 11, Kind: KindIdent,
-		CQL:    []string{"rec.id", "dc.resourceIdentifier", "unicat.id", "bath.localNumber"},
-		Bib1:   []int{12},
-		Fields: "the union id, 001, 035 $a (with and without its \"(prefix)\")",
-		norm:   normCode,
+		CQL:  []string{"rec.id", "dc.resourceIdentifier", "unicat.id", "bath.localNumber"},
+		Bib1: []int{12},
+		Fields: "the union id, 001, 035 $a (with and without its \"(prefix)\"); hyphens and spaces ignored; an OCLC " +
+			"number in any form ((OCoLC)12345, ocm00012345, ocn…, on…) is one number, which its digits alone, with or " +
+			"without leading zeros, also find",
+		norm:  normSystemNumber,
+		alias: oclcAlias,
 		extract: func(d *Doc, add func(string, uint8)) {
 			add(d.ID, 0)
 			if cn := d.Record.ControlNumber(); cn != "" && cn != d.ID {
@@ -294,6 +308,25 @@ var indexTable = []IndexDef{
 				}
 			}
 		},
+	},
+	{
+		Name: "dewey", Title: "Dewey Decimal Classification number", id: 16, Kind: KindText,
+		CQL:  []string{"unicat.dewey"},
+		Bib1: []int{13},
+		Fields: "082/092 $a, 852 $h when its first indicator is 1 (Dewey); segmentation marks (/ and ') and the " +
+			"spaces written every three digits (895.922 34) are dropped",
+		extract: deweyValues,
+		clean:   cleanClassNumber,
+	},
+	{
+		Name: "callnumber", Title: "Call number or class number, any scheme (LC, Dewey, UDC, BBK, local)", id: 17,
+		Kind: KindText,
+		CQL:  []string{"unicat.callNumber"},
+		Bib1: []int{16},
+		Fields: "050/055/080/082/084/090/092 $a with $b, 852 $h with $i (the holding libraries' call numbers); " +
+			"Dewey numbers cleaned as for unicat.dewey",
+		extract: callNumberValues,
+		clean:   cleanClassNumber,
 	},
 	{
 		Name: "language", Title: "Language (MARC code)", id: 12, Kind: KindCode,
@@ -386,7 +419,7 @@ func HasOnlineCopy(r *marc.Record) bool {
 // tableVersion changes whenever what the extractors or key functions
 // produce changes; a stored index built with another version must be
 // rebuilt (unicat reindex).
-const tableVersion = 2
+const tableVersion = 4
 
 // Indexes returns the index table. The slice is a copy; the definitions
 // are shared and must not be modified.
@@ -487,7 +520,7 @@ func normIdentifier(s string) string {
 	if n, ok := marc.NormalizeISBN(s); ok && looksLikeISBN(s) {
 		return n
 	}
-	return stripSeparators(s)
+	return normSystemNumber(s)
 }
 
 // looksLikeISBN reports whether s is only an ISBN's characters, so that

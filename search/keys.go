@@ -81,6 +81,9 @@ func extract(d *Doc) []value {
 	for i := range indexTable {
 		def := &indexTable[i]
 		def.extract(d, func(text string, flags uint8) {
+			if def.clean != nil {
+				text = def.clean(text)
+			}
 			text = strings.TrimSpace(text)
 			if text == "" {
 				return

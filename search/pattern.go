@@ -37,6 +37,16 @@ func parsePattern(s string) pattern {
 	return p
 }
 
+// termPattern reads a term of index def: its pattern, with the index's
+// clean function applied to the literal parts.
+func (def *IndexDef) termPattern(s string) pattern {
+	p := parsePattern(s)
+	if def.clean != nil {
+		p = p.mapLiterals(def.clean)
+	}
+	return p
+}
+
 func (p pattern) hasWild() bool {
 	for _, t := range p {
 		if t.wild != 0 {

@@ -52,7 +52,11 @@ func (ix *Index) Scan(tx *bbolt.Tx, req ScanRequest) ([]ScanTerm, error) {
 	switch def.Kind {
 	case KindText, KindAnywhere:
 		kind, exactKind = kindWord, kindWordExact
-		from = joinPhrase(foldWords(req.From))
+		from = req.From
+		if def.clean != nil {
+			from = def.clean(from)
+		}
+		from = joinPhrase(foldWords(from))
 		if req.Phrases {
 			if def.Kind == KindAnywhere {
 				return nil, &Error{Code: DiagUnsupportedRelIndex, Detail: "==", Message: "anywhere has no whole-field terms to scan"}

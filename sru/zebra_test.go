@@ -60,6 +60,12 @@ var zebraQueries = []struct {
 	{"dc.language = eng", superset, "041 $a \"grchebeng\" runs three codes together: unicat splits it into grc, heb, eng; Zebra indexes one word"},
 	{"bath.possessingInstitution = NA-TINH", same, ""},
 	{"bath.possessingInstitution = NA-QUYNHLUU and dc.title = computer", same, ""},
+	// Classification: Koha's LC call number box (first in field, right
+	// truncated) and Dewey numbers.
+	{"unicat.callNumber = \"^895.922*\"", same, ""},
+	{"unicat.callNumber = \"^BS1*\"", same, ""},
+	{"unicat.dewey = 895.9221", superset, "Vinh writes DDC with a space every three digits (895.922 1): unicat reads it as 895.9221, Zebra as the words 895 922 1"},
+	{"unicat.dewey = 891.733", same, ""},
 	// Vietnamese: Zebra's string.chr neither folds diacritics nor maps đ.
 	{"dc.creator = \"Nguyễn Du\"", same, "accents typed: both match"},
 	{"dc.creator = \"nguyen du\"", superset, "unicat folds diacritics; Zebra (string.chr) does not, so finds nothing"},

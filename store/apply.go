@@ -84,7 +84,10 @@ type Change struct {
 // Result counts the outcomes of a batch; each distinct local id counts once.
 type Result struct {
 	Added, Updated, Unchanged, Deleted int
-	Changes                            int // changes handed to the hooks: Added+Updated+Deleted
+	// Duplicates counts the records of the batch that a later record of
+	// the same local id replaced (the last one is applied).
+	Duplicates int
+	Changes    int // changes handed to the hooks: Added+Updated+Deleted
 }
 
 type op struct {
@@ -106,6 +109,7 @@ type Prepared struct {
 	checkpoint []byte
 	now        time.Time
 	ops        []op
+	dups       int // records replaced by a later one of the batch
 }
 
 // Apply commits b in one write transaction: the records and deletions, the
@@ -113,7 +117,8 @@ type Prepared struct {
 // anything fails, none of them. It is Prepare and Commit in one.
 //
 // A local id appearing more than once in a batch counts once, with its
-// last occurrence winning; Deletions are taken to come after Records.
+// last occurrence winning and each earlier record counted as a duplicate;
+// Deletions are taken to come after Records.
 // A deletion of an id never stored writes a tombstone (outcome Deleted) so
 // the deletion is recorded; deleting a tombstone is Unchanged; a record for
 // a tombstoned id resurrects it (Updated). An identical record (same
@@ -145,11 +150,11 @@ func (s *Store) prepare(b Batch, workers int) (*Prepared, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	ops, err := collapse(&b)
+	ops, dups, err := collapse(&b)
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{source: b.Source, checkpoint: b.Checkpoint, now: now.UTC(), ops: ops}
+	p := &Prepared{source: b.Source, checkpoint: b.Checkpoint, now: now.UTC(), ops: ops, dups: dups}
 	errs := make([]error, len(ops))
 	workers = min(workers, parallel.Workers(len(ops), 64))
 	// Background: a commit running meanwhile (a pipeline's, another
@@ -204,7 +209,7 @@ func (s *Store) prepare(b Batch, workers int) (*Prepared, error) {
 func (s *Store) Commit(p *Prepared) (Result, error) {
 	var res Result
 	err := s.write("apply batch of "+strconv.Quote(p.source), func(tx *bbolt.Tx) error {
-		res = Result{}
+		res = Result{Duplicates: p.dups}
 		if err := checkRegistered(tx, p.source); err != nil {
 			return err
 		}
@@ -244,10 +249,12 @@ func (s *Store) Commit(p *Prepared) (Result, error) {
 }
 
 // collapse validates the batch and returns one op per distinct local id,
-// in key order (bbolt inserts sequential keys fastest).
-func collapse(b *Batch) ([]op, error) {
+// in key order (bbolt inserts sequential keys fastest), and how many
+// records a later record of the same id replaced.
+func collapse(b *Batch) ([]op, int, error) {
 	ops := make([]op, 0, len(b.Records)+len(b.Deletions))
 	index := make(map[string]int, cap(ops))
+	dups := 0
 	add := func(o op) error {
 		if o.localID == "" {
 			return fmt.Errorf("store: source %q: empty local id", b.Source)
@@ -263,6 +270,9 @@ func collapse(b *Batch) ([]op, error) {
 		}
 		o.key = RecordKey(b.Source, o.localID)
 		if i, dup := index[o.localID]; dup {
+			if !o.del && !ops[i].del {
+				dups++ // a record replaced by a later one
+			}
 			ops[i] = o
 			return nil
 		}
@@ -272,19 +282,19 @@ func collapse(b *Batch) ([]op, error) {
 	}
 	for _, in := range b.Records {
 		if in.Record == nil {
-			return nil, fmt.Errorf("store: source %q record %q: nil record", b.Source, in.LocalID)
+			return nil, 0, fmt.Errorf("store: source %q record %q: nil record", b.Source, in.LocalID)
 		}
 		if err := add(op{localID: in.LocalID, datestamp: in.Datestamp, rec: in.Record}); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	for _, d := range b.Deletions {
 		if err := add(op{localID: d.LocalID, datestamp: d.Datestamp, del: true}); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	slices.SortFunc(ops, func(a, b op) int { return strings.Compare(a.localID, b.localID) })
-	return ops, nil
+	return ops, dups, nil
 }
 
 // encode sets raw, format and hash: ISO 2709 when the record fits (99,999

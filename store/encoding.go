@@ -72,6 +72,7 @@ const (
 	recordEncV1 = 1
 	sourceEncV1 = 1
 	runEncV1    = 1
+	runEncV2    = 2 // V1 and the duplicates, written only when there are some
 
 	flagDeleted = 1 << 0
 )
@@ -187,11 +188,21 @@ func encodeRun(dst []byte, r *Run) ([]byte, error) {
 	if err := checkTime(r.End); err != nil {
 		return nil, err
 	}
-	dst = append(dst, runEncV1)
+	// A run without duplicates keeps the first layout, so that every run
+	// has one encoding and runs written before duplicates were counted
+	// stay as they are.
+	version := byte(runEncV1)
+	if r.Duplicates != 0 {
+		version = runEncV2
+	}
+	dst = append(dst, version)
 	dst = appendTime(dst, r.Start)
 	dst = appendTime(dst, r.End)
 	for _, n := range []int64{int64(r.Added), int64(r.Updated), int64(r.Unchanged), int64(r.Deleted), int64(r.Rejected), int64(r.Pages), r.Bytes} {
 		dst = binary.AppendVarint(dst, n)
+	}
+	if version == runEncV2 {
+		dst = binary.AppendVarint(dst, int64(r.Duplicates))
 	}
 	dst = appendString(dst, r.Err)
 	if r.Notes != "" {
@@ -203,8 +214,9 @@ func encodeRun(dst []byte, r *Run) ([]byte, error) {
 
 func decodeRun(b []byte) (Run, error) {
 	d := decoder{b: b}
-	if v := d.byte(); d.err == nil && v != runEncV1 {
-		return Run{}, fmt.Errorf("unknown run encoding version %d", v)
+	version := d.byte()
+	if d.err == nil && version != runEncV1 && version != runEncV2 {
+		return Run{}, fmt.Errorf("unknown run encoding version %d", version)
 	}
 	var r Run
 	r.Start = d.time()
@@ -213,6 +225,11 @@ func decodeRun(b []byte) (Run, error) {
 		*p = int(d.varint())
 	}
 	r.Bytes = d.varint()
+	if version == runEncV2 {
+		if r.Duplicates = int(d.varint()); r.Duplicates == 0 && d.err == nil {
+			d.fail(errors.New("no duplicates in a version 2 run")) // not canonical: version 1 instead
+		}
+	}
 	r.Err = d.string()
 	if len(d.b) > 0 && d.err == nil {
 		if r.Notes = d.string(); r.Notes == "" && d.err == nil {

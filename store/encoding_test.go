@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"reflect"
 	"testing"
 	"time"
@@ -94,6 +95,33 @@ func TestSourceInfoAndRunEncoding(t *testing.T) {
 	if _, err := decodeRun(append(b, 0)); err == nil {
 		t.Error("run with an empty trailing note decoded")
 	}
+	// Duplicates take the second layout; a run without keeps the first,
+	// byte for byte.
+	run.Duplicates = 7
+	withDups, err := encodeRun(nil, &run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := decodeRun(withDups); err != nil || got != run || withDups[0] != runEncV2 {
+		t.Errorf("run with duplicates: %+v %v (version %d)", got, err, withDups[0])
+	}
+	if withNotes[0] != runEncV1 {
+		t.Errorf("run without duplicates written in version %d", withNotes[0])
+	}
+	run.Duplicates = 0
+	zero, _ := encodeRun(nil, &run)
+	v2 := func(dups int64) []byte {
+		b := append([]byte{runEncV2}, zero[1:len(zero)-len(run.Err)-len(run.Notes)-2]...)
+		b = binary.AppendVarint(b, dups)
+		b = appendString(b, run.Err)
+		return appendString(b, run.Notes)
+	}
+	if got, err := decodeRun(v2(3)); err != nil || got.Duplicates != 3 {
+		t.Errorf("version 2 run made by hand: %+v %v", got, err)
+	}
+	if _, err := decodeRun(v2(0)); err == nil {
+		t.Error("version 2 run with no duplicates decoded")
+	}
 }
 
 // FuzzDecodeSourceRecord feeds arbitrary bytes to the value decoders: they
@@ -106,6 +134,8 @@ func FuzzDecodeSourceRecord(f *testing.F) {
 	}
 	f.Add(encodeSourceInfo(nil, &SourceInfo{Name: "n", LibraryCode: "c"}))
 	b, _ := encodeRun(nil, &Run{Added: 3, Err: "x"})
+	f.Add(b)
+	b, _ = encodeRun(nil, &Run{Added: 3, Duplicates: 2, Err: "x"})
 	f.Add(b)
 	f.Add([]byte{})
 	f.Add([]byte{1, 0, 1})

@@ -12,8 +12,11 @@ import (
 type Run struct {
 	Start, End                                          time.Time
 	Added, Updated, Unchanged, Deleted, Rejected, Pages int
-	Bytes                                               int64
-	Err                                                 string // "" when the run succeeded
+	// Duplicates counts the records that repeated a local id the run
+	// had read before (store.Result.Duplicates).
+	Duplicates int
+	Bytes      int64
+	Err        string // "" when the run succeeded
 	// Notes lists what an operator should know about a run that is not
 	// an error: guards that tripped, repaired or rejected records.
 	Notes string

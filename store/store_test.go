@@ -182,7 +182,7 @@ func TestApplyDuplicateIDs(t *testing.T) {
 		{LocalID: "2", Record: testRecord("2", "two")},
 		{LocalID: "1", Record: testRecord("1", "last")},
 	}})
-	wantResult(t, "duplicates", res, Result{Added: 2})
+	wantResult(t, "duplicates", res, Result{Added: 2, Duplicates: 1})
 	rec, err := getRecord(t, s, "dc", "1").Record()
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,9 @@
 //   - Record rendering (render.go): USMARC/MARC 21 (ISO 2709, UTF-8), MARCXML,
 //     SUTRS and OPAC (the bibliographic record plus one holdings entry per
 //     holding library, from the union record's 852 fields), element sets F
-//     and B.
+//     and B, and marcxml (the full record, with the XML syntax only, as
+//     Koha's Zebra configuration serves it; with other syntaxes it is
+//     diagnostic 25, as there).
 //   - Sessions and the server (session.go, server.go): one goroutine per
 //     connection holding its named result sets, message size limits from
 //     Init, an idle timeout, a connection limit, panics contained to their

@@ -22,14 +22,15 @@ import (
 )
 
 // harvestEnv is a store and a harvester with the Z39.50 driver, for one
-// source of kind z3950 at url.
-func harvestEnv(t *testing.T, url, charset string) (*harvester.Harvester, *store.Store) {
+// source of kind z3950 at url; settings are more lines of the source's
+// configuration ("charset: marc-8").
+func harvestEnv(t *testing.T, url string, settings ...string) (*harvester.Harvester, *store.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	doc := fmt.Sprintf("data_dir: data\nsources:\n  - id: zsrc\n    name: Z39.50 library\n    library_code: NA-DIENCHAU\n"+
 		"    level: district\n    kind: z3950\n    url: %q\n    retry_wait: 100ms\n    max_retries: 1\n", url)
-	if charset != "" {
-		doc += "    charset: " + charset + "\n"
+	for _, s := range settings {
+		doc += "    " + s + "\n"
 	}
 	cfg, err := config.Parse([]byte(doc), filepath.Join(dir, "unicat.yaml"))
 	if err != nil {
@@ -107,7 +108,7 @@ func TestHarvestZebraMARC8(t *testing.T) {
 	}
 	defer z.Stop()
 	want := readAll(t, "../testdata/vietnamese/src/dien-chau.xml")
-	h, st := harvestEnv(t, z.Addr+"/Default", "")
+	h, st := harvestEnv(t, z.Addr+"/Default")
 	run, err := h.Run(context.Background(), "zsrc", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +193,7 @@ func TestHarvestUnicat(t *testing.T) {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	h, st := harvestEnv(t, ln.Addr().String()+"/unicat", "")
+	h, st := harvestEnv(t, ln.Addr().String()+"/unicat")
 	run, err := h.Run(context.Background(), "zsrc", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -203,6 +204,15 @@ func TestHarvestUnicat(t *testing.T) {
 	}
 	if got := len(storedRecords(t, st)); got != withID {
 		t.Errorf("%d records stored, want %d", got, withID)
+	}
+	// The source's page_size is the number of records per Present.
+	h17, st17 := harvestEnv(t, ln.Addr().String()+"/unicat", "page_size: 17")
+	run, err = h17.Run(context.Background(), "zsrc", nil)
+	if err != nil || run.Added != withID || run.Pages != (len(recs)+16)/17 {
+		t.Errorf("page_size 17: %+v %v; want %d added in %d pages", run, err, withID, (len(recs)+16)/17)
+	}
+	if got := len(storedRecords(t, st17)); got != withID {
+		t.Errorf("page_size 17: %d records stored, want %d", got, withID)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -98,8 +98,8 @@ func TestTranslateDiagnostics(t *testing.T) {
 		code int
 		info string
 	}{
-		{`@attr 1=13 641.5`, DiagUnsupportedUse, "13"},              // Dewey: not indexed
-		{`@attr 1=16 QA76`, DiagUnsupportedUse, "16"},               // LC call number
+		{`@attr 1=20 641.5`, DiagUnsupportedUse, "20"},              // local classification: not indexed
+		{`@attr 1=1032 QA76`, DiagUnsupportedUse, "1032"},           // document id
 		{`@attr 1=nosuch x`, DiagUnsupportedUse, "nosuch"},          // string use attribute
 		{`@attr 2=100 x`, DiagUnsupportedRelation, "100"},           // phonetic
 		{`@attr 1=4 @attr 2=103 x`, DiagUnsupportedCombination, ""}, // always matches, on one index

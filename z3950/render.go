@@ -41,11 +41,21 @@ func lookupSyntax(o OID) (recordSyntax, bool) {
 	return recordSyntax{}, false
 }
 
-// Element sets: F (full) and B (brief). "" is F.
+// Element sets: F (full) and B (brief) in every syntax; "" is F.
 var elementSets = map[string]bool{"": false, "F": false, "B": true}
 
-func lookupElementSet(name string) (brief, ok bool) {
-	brief, ok = elementSets[strings.ToUpper(name)]
+// elementSetMARCXML is the full record as MARCXML, the element set name
+// Koha's Zebra configuration (and so Koha's own clients) use with the XML
+// syntax. Like Zebra, the server takes it with XML only: with another
+// syntax it names no record form, and the answer is diagnostic 25.
+const elementSetMARCXML = "MARCXML"
+
+func lookupElementSet(name string, syntax recordSyntax) (brief, ok bool) {
+	name = strings.ToUpper(name)
+	if name == elementSetMARCXML {
+		return false, syntax.name == "xml"
+	}
+	brief, ok = elementSets[name]
 	return brief, ok
 }
 

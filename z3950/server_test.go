@@ -467,7 +467,7 @@ func TestInitNegotiation(t *testing.T) {
 		t.Errorf("v2 init: %+v", ir)
 	}
 	r2.send(&SearchRequest{ReplaceIndicator: true, ResultSetName: "default", DatabaseNames: []string{"unicat"},
-		Query: Query{Type: QueryType1, RPN: mustPQF(t, "@attr 1=13 x")}})
+		Query: Query{Type: QueryType1, RPN: mustPQF(t, "@attr 1=1032 x")}})
 	if sr := r2.recv().(*SearchResponse); sr.Records == nil || !sr.Records.V2 || sr.Records.Diagnostics[0].Condition != DiagUnsupportedUse {
 		t.Errorf("v2 diagnostic: %+v", sr.Records)
 	}
@@ -641,7 +641,7 @@ func TestScanAndSort(t *testing.T) {
 		&ScanRequest{DatabaseNames: []string{"unicat"}, Count: 10, StepSize: 2,
 			Term: AttributesPlusTerm{Term: Term{Kind: TermGeneral, Bytes: []byte("a")}}},
 		&ScanRequest{DatabaseNames: []string{"unicat"}, Count: 10, StepSize: -1,
-			Term: AttributesPlusTerm{Attributes: []Attribute{{Type: 1, Value: 13}}, Term: Term{Kind: TermGeneral, Bytes: []byte("a")}}})
+			Term: AttributesPlusTerm{Attributes: []Attribute{{Type: 1, Value: 1032}}, Term: Term{Kind: TermGeneral, Bytes: []byte("a")}}})
 	if sr := resp[0].(*ScanResponse); sr.Status != ScanPartial5 || len(sr.Entries) != 2 || sr.PositionOfTerm != 0 {
 		t.Errorf("scan at the end: status %d, %d entries", sr.Status, len(sr.Entries))
 	}
@@ -649,7 +649,7 @@ func TestScanAndSort(t *testing.T) {
 		t.Errorf("step size: %+v", sr)
 	}
 	if sr := resp[2].(*ScanResponse); sr.Status != ScanFailure || sr.Diagnostics[0].Condition != DiagUnsupportedUse {
-		t.Errorf("scan 1=13: %+v", sr)
+		t.Errorf("scan 1=1032: %+v", sr)
 	}
 	// Sort by date, descending, into a new set.
 	n, err := cl.Search(ctx, "@attr 1=1016 @attr 5=1 a", "in")
@@ -834,8 +834,8 @@ func TestMetrics(t *testing.T) {
 	c := newTestCatalog(t, testRecords(t), Config{})
 	cl := c.dial(t, ClientOptions{})
 	count(t, cl, "@attr 1=4 computer")
-	diagOf(t, cl, "@attr 1=13 x")
-	diagOf(t, cl, "@attr 1=13 y")
+	diagOf(t, cl, "@attr 1=1032 x")
+	diagOf(t, cl, "@attr 1=1032 y")
 	fams, err := c.reg.Gather()
 	if err != nil {
 		t.Fatal(err)

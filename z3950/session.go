@@ -311,7 +311,7 @@ func (ss *session) records(rs *resultSet, start, count int, preferred OID, synta
 	if !ok {
 		return fail(&Diagnostic{Condition: DiagSyntaxUnsupported, AddInfo: syntaxOID.String()})
 	}
-	brief, ok := lookupElementSet(esn)
+	brief, ok := lookupElementSet(esn, syntax)
 	if !ok {
 		return fail(&Diagnostic{Condition: DiagElementSetNotValid, AddInfo: esn})
 	}

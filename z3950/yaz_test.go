@@ -41,8 +41,14 @@ var clientQueries = []struct {
 	{"koha language", `@attr 1=54 vie`, `dc.language = vie`},
 	{"koha library", `@attr 1=1044 NA-TINH`, `bath.possessingInstitution = NA-TINH`},
 	{"koha lccn", `@attr 1=9 73090924`, `bath.lccn = 73090924`},
+	{"koha dewey", `@attr 1=16 "895.9221"`, `unicat.callNumber = "895.9221"`},
+	{"koha dewey 1=13", `@attr 1=13 "895.9221"`, `unicat.dewey = "895.9221"`},
+	{"koha lccall", `@attr 1=16 @attr 2=3 @attr 3=1 @attr 4=1 @attr 5=1 @attr 6=1 "TK5105"`, `unicat.callNumber = "^TK5105*"`},
+	{"koha lccall dewey", `@attr 1=16 @attr 2=3 @attr 3=1 @attr 4=1 @attr 5=1 @attr 6=1 "895.922"`, `unicat.callNumber = "^895.922*"`},
 	{"koha title and author", `@and @attr 1=4 computer @attr 1=1003 collins`, `dc.title = computer and dc.creator = collins`},
 	{"koha title and author vi", `@and @attr 1=4 "truyện kiều" @attr 1=1003 "nguyễn du"`, `dc.title = "truyện kiều" and dc.creator = "nguyễn du"`},
+	{"dewey segmentation", `@attr 1=13 616.0757502854`, `unicat.dewey = 616.0757502854`},
+	{"koha title and dewey", `@and @attr 1=4 "truyện kiều" @attr 1=16 "895.9221"`, `dc.title = "truyện kiều" and unicat.callNumber = "895.9221"`},
 	{"koha isbn or title", `@or @attr 1=7 @attr 5=1 0879832355 @attr 1=4 bible`, `bath.isbn = 0879832355 or dc.title = bible`},
 	{"bath0 author keyword", `@attr 1=1003 @attr 2=3 @attr 3=3 @attr 4=2 @attr 5=100 @attr 6=1 collins`, `dc.creator = collins`},
 	{"bath0 title keyword", `@attr 1=4 @attr 2=3 @attr 3=3 @attr 4=2 @attr 5=100 @attr 6=1 computer`, `dc.title = computer`},
@@ -167,6 +173,8 @@ func TestYAZClientSession(t *testing.T) {
 		"find @attr 1=4 \"truyện kiều\"", // set 1
 		"format usmarc", "show 1",
 		"format xml", "show 1",
+		"elements marcxml", "show 1", // Koha's element set for MARCXML
+		"format usmarc", "show 1", // marcxml with USMARC: diagnostic 25, as Zebra
 		"format sutrs", "elements B", "show 1",
 		"format opac", "elements F", "show 1",
 		"find @attr 1=4 computer", // set 2
@@ -174,7 +182,7 @@ func TestYAZClientSession(t *testing.T) {
 		"show 1+1+1", // the first result set, still there: result-set reuse
 		"find @and @set 2 @attr 1=1003 collins",
 		"scan @attr 1=4 truy",
-		"find @attr 1=13 641.5",
+		"find @attr 1=1032 641.5",
 		"find @attr 1=4 @attr 2=100 x",
 		"find @attr 1=4 @attr 4=104 x",
 		"find @attr 1=4 @attr 5=102 x",
@@ -201,7 +209,7 @@ func TestYAZClientSession(t *testing.T) {
 		"nucCode: NA-TINH",
 		"callNumber: 895.9221 NG-D",
 		"truyện (",
-		"[114] Unsupported Use attribute -- v3 addinfo '13'",
+		"[114] Unsupported Use attribute -- v3 addinfo '1032'",
 		"[117] Unsupported Relation attribute -- v3 addinfo '100'",
 		"[118] Unsupported Structure attribute -- v3 addinfo '104'",
 		"[120] Unsupported Truncation attribute -- v3 addinfo '102'",
@@ -211,11 +219,15 @@ func TestYAZClientSession(t *testing.T) {
 		"[113] Unsupported attribute type -- v3 addinfo '8'",
 		"[239] Record syntax not supported -- v3 addinfo '1.2.840.10003.5.105'",
 		"[13] Present request out of range",
+		"[25] Specified element set name not valid for specified database -- v3 addinfo 'marcxml'",
 		"Received SortResponse: status=success",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("transcript lacks %q", want)
 		}
+	}
+	if n := strings.Count(out, "Record type: XML"); n != 2 {
+		t.Errorf("%d XML records, want 2 (element sets F and marcxml)", n)
 	}
 	res := searchResults(out)
 	if len(res) != 12 || res[0] <= 0 || res[1] <= 0 || res[2] <= 0 || res[2] > res[1] {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
-	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/unicat/unicat/admin"
 	"github.com/unicat/unicat/config"
@@ -56,18 +55,6 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// locked reports whether another process holds the store's file lock.
-func locked(path string) bool {
-	db, err := bbolt.Open(path, 0o644, &bbolt.Options{ReadOnly: true, Timeout: 300 * time.Millisecond})
-	if errors.Is(err, bberrors.ErrTimeout) {
-		return true
-	}
-	if err == nil {
-		db.Close()
-	}
-	return false
-}
-
 func backupFile(path string, w io.Writer) (int64, error) {
 	st, err := store.Open(path, store.Options{})
 	if err != nil {
@@ -80,33 +67,18 @@ func backupFile(path string, w io.Writer) (int64, error) {
 // backupRemote streams the backup from the admin API; a response without
 // the trailer that closes a complete copy is an error.
 func backupRemote(ctx context.Context, cfg *config.Config, base string, w io.Writer) (int64, error) {
-	if base == "" {
-		base = "http://" + cfg.HTTP.Addr
-	}
-	token := cfg.AdminToken()
-	if token == "" {
-		return 0, fmt.Errorf("the store is in use by the service and no admin token is configured (admin.token or %s)", config.AdminTokenEnv)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/admin/backup", nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := adminCall(ctx, cfg, base, http.MethodPost, "/admin/backup")
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return 0, fmt.Errorf("POST %s/admin/backup: %s: %s", base, resp.Status, msg)
-	}
+	req := "POST " + resp.Request.URL.String()
 	n, err := io.Copy(w, resp.Body)
 	if err != nil {
-		return n, fmt.Errorf("POST %s/admin/backup: after %d bytes: %w", base, n, err)
+		return n, fmt.Errorf("%s: after %d bytes: %w", req, n, err)
 	}
 	if t := resp.Trailer.Get(admin.BackupTrailer); t != strconv.FormatInt(n, 10) {
-		return n, fmt.Errorf("POST %s/admin/backup: the copy was cut short (%d bytes received, service says %q)", base, n, t)
+		return n, fmt.Errorf("%s: the copy was cut short (%d bytes received, service says %q)", req, n, t)
 	}
 	return n, nil
 }

@@ -2,22 +2,27 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 
-	"github.com/unicat/unicat/oaipmh"
-
+	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/internal/progress"
-	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/oaipmh"
 	"github.com/unicat/unicat/store"
 )
 
-// runDedup explains a cluster or rebuilds them all.
+// runDedup explains a cluster or rebuilds them all. While `unicat serve`
+// holds the store, --explain asks the running service (GET
+// /admin/explain); --rebuild needs the service stopped.
 func runDedup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("dedup", stderr)
 	explain := fs.String("explain", "", "print the cluster of a union id (u…) or a member record (source:localid)")
 	rebuild := fs.Bool("rebuild", false, "recompute every cluster from the stored records, keeping union ids where possible")
+	base := fs.String("url", "", "the running service's base URL, for --explain when it holds the store (default: http://http.addr)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -30,6 +35,9 @@ func runDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if *explain != "" && locked(cfg.StorePath()) {
+		return explainRemote(ctx, cfg, *base, *explain, stdout)
 	}
 	d := dedup.New(dedup.OptionsFromConfig(cfg))
 	var bar *progress.Bar
@@ -67,43 +75,18 @@ func runDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 }
 
-// exportUnion writes every live union record in one read transaction.
-// source is unused (the flags exclude it); it keeps exportRecords' shape.
-func exportUnion(ctx context.Context, st *store.Store, _ string, format marc.Format, w io.Writer, stderr io.Writer) (n, skipped int, err error) {
-	var xw *marc.XMLWriter
-	if format == marc.FormatMARCXML {
-		xw = marc.NewXMLWriter(w)
+// explainRemote asks the running service for the explanation of id
+// (GET /admin/explain) and prints it as --explain does.
+func explainRemote(ctx context.Context, cfg *config.Config, base, id string, stdout io.Writer) error {
+	resp, err := adminCall(ctx, cfg, base, http.MethodGet, "/admin/explain?id="+url.QueryEscape(id))
+	var ae *adminError
+	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		return fmt.Errorf("no union record or member record %q", id)
 	}
-	var buf []byte
-	err = st.View(func(tx *store.Tx) error {
-		return dedup.ForEachUnion(tx.Bolt(), func(u *dedup.UnionRecord) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if u.Deleted {
-				return nil
-			}
-			if xw != nil {
-				if err := xw.Write(u.Record); err != nil {
-					return err
-				}
-			} else {
-				buf, err = marc.AppendISO2709(buf[:0], u.Record)
-				if err != nil {
-					skipped++
-					fmt.Fprintf(stderr, "skipped %s: %v (export it as marcxml)\n", u.ID, err)
-					return nil
-				}
-				if _, err := w.Write(buf); err != nil {
-					return err
-				}
-			}
-			n++
-			return nil
-		})
-	})
-	if err == nil && xw != nil {
-		err = xw.Close()
+	if err != nil {
+		return err
 	}
-	return n, skipped, err
+	defer resp.Body.Close()
+	_, err = io.Copy(stdout, resp.Body)
+	return err
 }

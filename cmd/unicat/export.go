@@ -5,25 +5,36 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 
+	"github.com/unicat/unicat/admin"
+	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/export"
 	"github.com/unicat/unicat/marc"
-	"github.com/unicat/unicat/store"
 )
 
+// runExport writes the stored records of a source, of every source or the
+// union records to a file. When the service is stopped it opens the store
+// itself; when `unicat serve` holds the file it asks the running service
+// through the admin API (POST /admin/export), with the same output.
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("export", stderr)
 	sourceID := fs.String("source", "", "export only this source (default: all sources)")
 	format := fs.String("format", "iso2709", "output format: iso2709 or marcxml")
 	out := fs.String("o", "", "output file (default: standard output)")
 	union := fs.Bool("union", false, "export the union records (one per work, with every holding library) instead of the source records")
+	base := fs.String("url", "", "the running service's base URL, when it holds the store (default: http://http.addr)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *format != "iso2709" && *format != "marcxml" {
+	opts := export.Options{Source: *sourceID, Union: *union, Format: marc.Format(*format)}
+	if opts.Format != marc.FormatISO2709 && opts.Format != marc.FormatMARCXML {
 		return fmt.Errorf("--format %q: want iso2709 or marcxml", *format)
 	}
 	cfg, err := loadConfig(*cfgPath)
@@ -38,11 +49,19 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("no source %q in %s", *sourceID, cfg.Path)
 		}
 	}
-	st, err := openStore(cfg)
-	if err != nil {
-		return err
+	skip := func(reason string) { fmt.Fprintf(stderr, "skipped %s\n", reason) }
+	write := func(w io.Writer) (n, skipped int, err error) {
+		st, err := openStore(cfg)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer st.Close()
+		n, err = export.Write(ctx, st, opts, w, func(reason string) { skipped++; skip(reason) })
+		return n, skipped, err
 	}
-	defer st.Close()
+	if locked(cfg.StorePath()) {
+		write = func(w io.Writer) (int, int, error) { return exportRemote(ctx, cfg, *base, opts, w, skip) }
+	}
 
 	w := stdout
 	var file *os.File
@@ -55,11 +74,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		w = file
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
-	export := exportRecords
-	if *union {
-		export = exportUnion
-	}
-	n, skipped, err := export(ctx, st, *sourceID, marc.Format(*format), bw, stderr)
+	n, skipped, err := write(bw)
 	if err != nil {
 		return err
 	}
@@ -79,51 +94,42 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// exportRecords writes every live record of source ("" = all) in one read
-// transaction, so the export is a consistent snapshot even while a
-// harvest writes.
-func exportRecords(ctx context.Context, st *store.Store, source string, format marc.Format, w io.Writer, stderr io.Writer) (n, skipped int, err error) {
-	var xw *marc.XMLWriter
-	if format == marc.FormatMARCXML {
-		xw = marc.NewXMLWriter(w)
+// exportRemote streams the export from the admin API into w and reports
+// the records the service left out to skip; an answer without the
+// trailers that close a complete export is an error.
+func exportRemote(ctx context.Context, cfg *config.Config, base string, opts export.Options, w io.Writer, skip func(string)) (n, skipped int, err error) {
+	q := url.Values{"format": {string(opts.Format)}}
+	if opts.Source != "" {
+		q.Set("source", opts.Source)
 	}
-	var buf []byte
-	err = st.View(func(tx *store.Tx) error {
-		return tx.ForEachRecord(source, func(sr *store.SourceRecord) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if sr.Deleted {
-				return nil
-			}
-			rec, err := sr.Record()
-			if err != nil {
-				skipped++
-				fmt.Fprintf(stderr, "skipped %s/%s: %v\n", sr.Source, sr.LocalID, err)
-				return nil
-			}
-			if xw != nil {
-				if err := xw.Write(rec); err != nil {
-					return err
-				}
-			} else {
-				buf, err = marc.AppendISO2709(buf[:0], rec)
-				if err != nil {
-					// Too long for ISO 2709: say so and carry on.
-					skipped++
-					fmt.Fprintf(stderr, "skipped %s/%s: %v (export it as marcxml)\n", sr.Source, sr.LocalID, err)
-					return nil
-				}
-				if _, err := w.Write(buf); err != nil {
-					return err
-				}
-			}
-			n++
-			return nil
-		})
-	})
-	if err == nil && xw != nil {
-		err = xw.Close()
+	if opts.Union {
+		q.Set("union", "1")
 	}
-	return n, skipped, err
+	resp, err := adminCall(ctx, cfg, base, http.MethodPost, "/admin/export?"+q.Encode())
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	req := "POST " + resp.Request.URL.String()
+	got, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: after %d bytes: %w", req, got, err)
+	}
+	tr := resp.Trailer
+	if t := tr.Get(admin.ExportBytesTrailer); t != strconv.FormatInt(got, 10) {
+		return 0, 0, fmt.Errorf("%s: the export was cut short (%d bytes received, service says %q)", req, got, t)
+	}
+	n, err1 := strconv.Atoi(tr.Get(admin.ExportRecordsTrailer))
+	skipped, err2 := strconv.Atoi(tr.Get(admin.ExportSkippedCount))
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("%s: no record counts in the answer's trailers", req)
+	}
+	named := tr.Values(admin.ExportSkippedTrailer)
+	for _, reason := range named {
+		skip(reason)
+	}
+	if more := skipped - len(named); more > 0 {
+		skip(fmt.Sprintf("... and %d more records (the service names the first %d)", more, len(named)))
+	}
+	return n, skipped, nil
 }

@@ -115,8 +115,9 @@ func runHarvest(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	failed := 0
 	for i, id := range ids {
 		r, err := results[i].run, results[i].err
-		fmt.Fprintf(stdout, "%s: added %d, updated %d, unchanged %d, deleted %d, rejected %d; %d pages, %d bytes in %v\n",
-			id, r.Added, r.Updated, r.Unchanged, r.Deleted, r.Rejected, r.Pages, r.Bytes, r.End.Sub(r.Start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "%s: added %d, updated %d, unchanged %d, deleted %d, rejected %d, duplicate %d; %d pages, %d bytes in %v\n",
+			id, r.Added, r.Updated, r.Unchanged, r.Deleted, r.Rejected, r.Duplicates, r.Pages, r.Bytes,
+			r.End.Sub(r.Start).Round(time.Millisecond))
 		for _, l := range strings.Split(r.Notes, "\n") {
 			if l != "" {
 				fmt.Fprintf(stdout, "  %s\n", l)

@@ -112,8 +112,7 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 	start := time.Now()
 	sum, err := ingest.Import(ctx, st, files, opts)
 	bar.Finish()
-	run := store.Run{Start: start, End: time.Now(), Added: sum.Added, Updated: sum.Updated,
-		Unchanged: sum.Unchanged, Deleted: sum.Deleted, Rejected: sum.Rejected, Bytes: sum.Bytes}
+	run := sum.Run(start, time.Now())
 	if err != nil {
 		run.Err = err.Error()
 	}
@@ -124,13 +123,19 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 }
 
 func printSummary(w io.Writer, source string, s ingest.Summary, err error) {
-	fmt.Fprintf(w, "%s: %d file(s), %d bytes: read %d, added %d, updated %d, unchanged %d, deleted %d, rejected %d\n",
-		source, s.Files, s.Bytes, s.Read, s.Added, s.Updated, s.Unchanged, s.Deleted, s.Rejected)
+	fmt.Fprintf(w, "%s: %d file(s), %d bytes: read %d, added %d, updated %d, unchanged %d, deleted %d, rejected %d, duplicate %d\n",
+		source, s.Files, s.Bytes, s.Read, s.Added, s.Updated, s.Unchanged, s.Deleted, s.Rejected, s.Duplicates)
 	for _, r := range s.Rejects {
 		fmt.Fprintf(w, "  rejected: %s\n", r)
 	}
 	if s.Rejected > len(s.Rejects) {
 		fmt.Fprintf(w, "  ... and %d more rejected\n", s.Rejected-len(s.Rejects))
+	}
+	for _, r := range s.DuplicateRecords {
+		fmt.Fprintf(w, "  duplicate: %s\n", r)
+	}
+	if s.Duplicates > len(s.DuplicateRecords) {
+		fmt.Fprintf(w, "  ... and %d more duplicates\n", s.Duplicates-len(s.DuplicateRecords))
 	}
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", warn)

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +13,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"go.etcd.io/bbolt"
 
 	"github.com/unicat/unicat/search"
 	"github.com/unicat/unicat/store"
@@ -87,5 +93,99 @@ func TestReindexAndSRU(t *testing.T) {
 	after := counts()
 	if strings.Join(before, " ") != strings.Join(after, " ") {
 		t.Errorf("hits before reindex %v, after %v", before, after)
+	}
+}
+
+// TestOlderIndexRebuilt opens a store whose search index an older unicat
+// built: another index table version, without the keys of the indexes
+// added since (the classification indexes, storage ids 16 and 17). The
+// next command that opens the store rebuilds it, and the new indexes
+// answer.
+func TestOlderIndexRebuilt(t *testing.T) {
+	cfgPath := demoConfig(t)
+	if _, e, code := runUnicat(t, "import", "--config", cfgPath, "--all"); code != 0 {
+		t.Fatal(e)
+	}
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	needsRebuild := func() bool {
+		st, err := store.Open(cfg.StorePath(), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var needed bool
+		err = st.View(func(tx *store.Tx) error {
+			needed, err = search.New().NeedsRebuild(tx.Bolt())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return needed
+	}
+	st, err := store.Open(cfg.StorePath(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket([]byte("search.meta"))
+		v := bytes.Clone(meta.Get([]byte("version")))
+		if len(v) != 8 {
+			return fmt.Errorf("stored index version %x", v)
+		}
+		binary.BigEndian.PutUint32(v[4:], binary.BigEndian.Uint32(v[4:])-1)
+		if err := meta.Put([]byte("version"), v); err != nil {
+			return err
+		}
+		terms := tx.Bucket([]byte("search.terms"))
+		var drop [][]byte
+		terms.ForEach(func(k, _ []byte) error {
+			if k[0] == 16 || k[0] == 17 {
+				drop = append(drop, bytes.Clone(k))
+			}
+			return nil
+		})
+		if len(drop) == 0 {
+			return errors.New("the demo has no class numbers indexed")
+		}
+		for _, k := range drop {
+			if err := terms.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !needsRebuild() {
+		t.Fatal("an index of another table version is taken as usable")
+	}
+	if _, e, code := runUnicat(t, "import", "--config", cfgPath, "--all"); code != 0 {
+		t.Fatal(e)
+	}
+	if needsRebuild() {
+		t.Fatal("import left the older index as it was")
+	}
+	st, err = openStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := httptest.NewServer(mountSRU(http.NotFoundHandler(), sruHandler(st, cfg, slog.New(slog.DiscardHandler))))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/sru?version=1.2&operation=searchRetrieve&maximumRecords=0&query=" +
+		url.QueryEscape(`unicat.dewey = "895.922 1" and unicat.callNumber = "^895.92*"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if m := regexp.MustCompile(`<zs:numberOfRecords>(\d+)<`).FindSubmatch(body); m == nil || string(m[1]) == "0" {
+		t.Errorf("the rebuilt index finds no Dewey number:\n%s", body)
 	}
 }

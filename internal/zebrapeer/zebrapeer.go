@@ -40,7 +40,27 @@ type Options struct {
 	Records string
 	// IndexLog, when set, receives zebraidx's output.
 	IndexLog io.Writer
+	// KohaRetrieval configures record retrieval as Koha's Zebra does
+	// (koha-conf.xml's retrievalinfo): USMARC and XML with the element
+	// sets F and B, and the element set marcxml with XML only, the record
+	// converted from USMARC by YAZ. Other syntaxes are then refused (239).
+	KohaRetrieval bool
 }
+
+// kohaRetrieval is the retrievalinfo of Koha's koha-conf.xml for the
+// bibliographic server, without its XSLT-based element sets.
+const kohaRetrieval = `
+    <retrievalinfo>
+      <retrieval syntax="usmarc" name="F"/>
+      <retrieval syntax="usmarc" name="B"/>
+      <retrieval syntax="xml" name="F"/>
+      <retrieval syntax="xml" name="B"/>
+      <retrieval syntax="xml" name="marcxml" identifier="info:srw/schema/1/marcxml-v1.1">
+        <backend syntax="usmarc" name="F">
+          <marc inputformat="marc" outputformat="marcxml" inputcharset="utf-8"/>
+        </backend>
+      </retrieval>
+    </retrievalinfo>`
 
 // Start indexes opts.Records with zebraidx and starts zebrasrv on a free
 // loopback port. Stop it with Stop.
@@ -85,14 +105,18 @@ memMax: 256M
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
+	retrieval := ""
+	if opts.KohaRetrieval {
+		retrieval = kohaRetrieval
+	}
 	gfs := fmt.Sprintf(`<yazgfs>
   <listen id="public">tcp:%s</listen>
   <server id="server1" listenref="public">
     <config>%s/zebra.cfg</config>
-    <cql2rpn>%s/cql2pqf.properties</cql2rpn>
+    <cql2rpn>%s/cql2pqf.properties</cql2rpn>%s
   </server>
 </yazgfs>
-`, addr, work, cfgDir)
+`, addr, work, cfgDir, retrieval)
 	if err := os.WriteFile(filepath.Join(work, "yazgfs.xml"), []byte(gfs), 0o644); err != nil {
 		return nil, err
 	}
