@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/store"
 )
 
 var hitRe = regexp.MustCompile(`<a class="hit" href="/record/(u[0-9a-z]+)">([^<]*)</a>`)
@@ -215,6 +216,9 @@ func TestRecordPage(t *testing.T) {
 func TestStatusPage(t *testing.T) {
 	st, cfg := demoStore(t)
 	h := newTestServer(t, st, cfg)
+	if err := st.PutRun("vinh", store.Run{Added: 6, Duplicates: 2}); err != nil {
+		t.Fatal(err)
+	}
 	w := get(t, h, "/status")
 	body := w.Body.String()
 	if w.Code != 200 {
@@ -224,6 +228,9 @@ func TestStatusPage(t *testing.T) {
 		if !strings.Contains(body, "<code>"+s.ID+"</code>") || !strings.Contains(body, s.Name) {
 			t.Errorf("status lacks source %s", s.ID)
 		}
+	}
+	if !strings.Contains(body, "6 / 0 / 0 / 0 (2 trùng số kiểm soát)") {
+		t.Errorf("status does not count the run's repeated control numbers")
 	}
 	if !strings.Contains(body, "biểu ghi liên hợp") || strings.Contains(body, "chưa chạy") {
 		t.Errorf("status summary or last runs missing")
