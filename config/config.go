@@ -59,10 +59,19 @@ type HTTPConfig struct {
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 }
 
-// Z3950Config configures the Z39.50 listener.
+// Z3950Config configures the Z39.50 listener. The limits keep a flood of
+// connections from locking cataloguers out (see z3950.Config): at most
+// MaxConnections open (default 500; when all are taken, a new one
+// displaces the oldest that has not sent its Init), MaxPerClient from one
+// address (default 20), InitTimeout to complete the Init (default 30s)
+// and IdleTimeout between requests (default 10m).
 type Z3950Config struct {
-	Addr     string `yaml:"addr"`
-	Database string `yaml:"database"`
+	Addr           string        `yaml:"addr"`
+	Database       string        `yaml:"database"`
+	MaxConnections int           `yaml:"max_connections"`
+	MaxPerClient   int           `yaml:"max_per_client"`
+	InitTimeout    time.Duration `yaml:"init_timeout"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
 }
 
 // SRUConfig configures the SRU server at /sru.
@@ -609,6 +618,7 @@ func (v *validator) validate(c *Config) {
 	if c.Z3950.Addr != "" && !validHostPort(c.Z3950.Addr) {
 		v.add([]any{"z3950", "addr"}, "want host:port, got %q", c.Z3950.Addr)
 	}
+	v.validateZ3950Limits(&c.Z3950)
 	v.validateOAI(&c.OAI)
 	v.validateOps(c)
 	seenID := map[string]int{}

@@ -70,3 +70,19 @@ func (v *validator) validateOps(c *Config) {
 		v.add([]any{"admin", "token"}, "must be at least %d characters, got %d", minAdminToken, len(t))
 	}
 }
+
+func (v *validator) validateZ3950Limits(z *Z3950Config) {
+	at := func(f string) []any { return []any{"z3950", f} }
+	if z.MaxConnections < 0 || z.MaxConnections > 100000 {
+		v.add(at("max_connections"), "must be between 1 and 100000 (0: 500), got %d", z.MaxConnections)
+	}
+	if z.MaxPerClient < 0 || z.MaxConnections > 0 && z.MaxPerClient > z.MaxConnections {
+		v.add(at("max_per_client"), "must be between 1 and max_connections (0: 20), got %d", z.MaxPerClient)
+	}
+	if z.InitTimeout != 0 && (z.InitTimeout < 100*time.Millisecond || z.InitTimeout > time.Hour) {
+		v.add(at("init_timeout"), "must be between 100ms and 1h, got %v", z.InitTimeout)
+	}
+	if z.IdleTimeout != 0 && (z.IdleTimeout < time.Second || z.IdleTimeout > 24*time.Hour) {
+		v.add(at("idle_timeout"), "must be between 1s and 24h, got %v", z.IdleTimeout)
+	}
+}

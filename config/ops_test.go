@@ -50,3 +50,24 @@ func TestOpsConfig(t *testing.T) {
 		t.Errorf("misspelt admin key: %v", err)
 	}
 }
+
+func TestZ3950Limits(t *testing.T) {
+	got := strings.Join(problems(t, `z3950: {addr: "127.0.0.1:2100", max_connections: -1, max_per_client: 9, init_timeout: 10ms, idle_timeout: 48h}
+`), "\n")
+	for _, want := range []string{"z3950.max_connections: must be between", "z3950.init_timeout: must be between 100ms and 1h",
+		"z3950.idle_timeout: must be between 1s and 24h"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	got = strings.Join(problems(t, `z3950: {addr: "127.0.0.1:2100", max_connections: 10, max_per_client: 11}
+`), "\n")
+	if !strings.Contains(got, "z3950.max_per_client: must be between 1 and max_connections") {
+		t.Errorf("max_per_client above max_connections accepted:\n%s", got)
+	}
+	cfg, err := Parse([]byte(`z3950: {addr: "127.0.0.1:2100", max_connections: 100, max_per_client: 5, init_timeout: 5s, idle_timeout: 2m}
+`), "")
+	if err != nil || cfg.Z3950.MaxPerClient != 5 || cfg.Z3950.InitTimeout != 5*time.Second {
+		t.Errorf("limits not read: %+v, %v", cfg.Z3950, err)
+	}
+}

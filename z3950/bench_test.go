@@ -302,7 +302,7 @@ func TestIdleConnectionsBounded(t *testing.T) {
 		t.Skip("opens 1,000 connections")
 	}
 	const conns = 1000
-	c := newTestCatalog(t, testRecords(t), Config{MaxConnections: conns + 10})
+	c := newTestCatalog(t, testRecords(t), Config{MaxConnections: conns + 10, MaxPerClient: conns + 10})
 	measure := func() (goroutines int, mem uint64) {
 		runtime.GC()
 		var ms runtime.MemStats

@@ -40,8 +40,17 @@ type Config struct {
 	// (YAZ's and Zebra's default) is accepted too.
 	Database string
 	// MaxConnections bounds the connections open at once; 0 means 500.
-	// More are answered with a Close (resources) and dropped.
+	// When all are taken, a new connection displaces the oldest one that
+	// has not completed its Init; when all have, it is answered with a
+	// Close (resources) and dropped (admission.go).
 	MaxConnections int
+	// MaxPerClient bounds the connections of one client address; 0 means
+	// 20.
+	MaxPerClient int
+	// InitTimeout closes a connection that has not completed its Init
+	// that long after it opened (Close, lack of activity); 0 means 30
+	// seconds.
+	InitTimeout time.Duration
 	// IdleTimeout closes a connection that sends nothing for that long
 	// (Close, lack of activity); 0 means 10 minutes.
 	IdleTimeout time.Duration
@@ -65,6 +74,8 @@ type Config struct {
 // Defaults.
 const (
 	defaultMaxConnections = 500
+	defaultMaxPerClient   = 20
+	defaultInitTimeout    = 30 * time.Second
 	defaultIdleTimeout    = 10 * time.Minute
 	defaultMaxMessageSize = 4 << 20
 	defaultMaxResultSets  = 32
@@ -82,12 +93,14 @@ type Server struct {
 	cfg Config
 	m   *metrics
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	open      atomic.Int64
-	closing   atomic.Bool
-	wg        sync.WaitGroup
+	mu         sync.Mutex
+	listeners  map[net.Listener]struct{}
+	sessions   map[*session]struct{}
+	byClient   map[string]int // open connections by client address (under mu)
+	displacing int            // displaced sessions not yet ended (under mu)
+	open       atomic.Int64
+	closing    atomic.Bool
+	wg         sync.WaitGroup
 }
 
 // NewServer returns a Server; it fails only when the metrics cannot be
@@ -101,6 +114,12 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = defaultMaxConnections
+	}
+	if cfg.MaxPerClient <= 0 {
+		cfg.MaxPerClient = defaultMaxPerClient
+	}
+	if cfg.InitTimeout <= 0 {
+		cfg.InitTimeout = defaultInitTimeout
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = defaultIdleTimeout
@@ -124,7 +143,8 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("z3950: register metrics: %w", err)
 	}
-	return &Server{cfg: cfg, m: m, listeners: map[net.Listener]struct{}{}, sessions: map[*session]struct{}{}}, nil
+	return &Server{cfg: cfg, m: m, listeners: map[net.Listener]struct{}{}, sessions: map[*session]struct{}{},
+		byClient: map[string]int{}}, nil
 }
 
 // ListenAndServe listens on addr and serves until Shutdown.
@@ -178,15 +198,18 @@ func (s *Server) Serve(ln net.Listener) error {
 			return ErrServerClosed
 		}
 		s.wg.Add(1)
-		if s.open.Load() >= int64(s.cfg.MaxConnections) {
+		client := clientOf(c)
+		if why := s.admit(client); why != "" {
 			s.mu.Unlock()
 			s.m.accepted.WithLabelValues("refused").Inc()
-			go s.refuse(c)
+			go s.refuse(c, why)
 			continue
 		}
 		s.open.Add(1)
 		ss := newSession(s, c)
+		ss.client = client
 		s.sessions[ss] = struct{}{}
+		s.byClient[client]++
 		s.mu.Unlock()
 		s.m.accepted.WithLabelValues("accepted").Inc()
 		s.m.connections.WithLabelValues("open").Inc()
@@ -194,11 +217,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 }
 
-// refuse tells a client over the connection limit why it is dropped.
-func (s *Server) refuse(c net.Conn) {
+// refuse tells a client over a connection limit why it is dropped.
+func (s *Server) refuse(c net.Conn, why string) {
 	defer s.wg.Done()
 	defer c.Close()
-	b, err := EncodePDU(&Close{Reason: CloseResources, Diagnostic: "too many connections"})
+	b, err := EncodePDU(&Close{Reason: CloseResources, Diagnostic: why})
 	if err == nil {
 		c.SetWriteDeadline(time.Now().Add(time.Second))
 		c.Write(b)
@@ -250,8 +273,14 @@ func (ss *session) run() {
 		// it close finds the slot free.
 		s.mu.Lock()
 		delete(s.sessions, ss)
-		s.mu.Unlock()
+		if s.byClient[ss.client]--; s.byClient[ss.client] <= 0 {
+			delete(s.byClient, ss.client)
+		}
+		if ss.displaced.Load() {
+			s.displacing--
+		}
 		s.open.Add(-1)
+		s.mu.Unlock()
 		s.m.connections.WithLabelValues("open").Dec()
 		ss.conn.Close()
 		s.wg.Done()
@@ -259,14 +288,25 @@ func (ss *session) run() {
 	br := bufio.NewReaderSize(ss.conn, 4096)
 	for {
 		limit := s.cfg.MaxMessageSize
-		if !ss.initialized {
+		if !ss.ready.Load() {
 			limit = min(limit, maxInitPDU)
 		}
-		ss.conn.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
-		// Checked after the deadline is set: Shutdown sets closing before
-		// it wakes the sessions, so one of the two is always seen.
+		deadline := time.Now().Add(s.cfg.IdleTimeout)
+		if !ss.ready.Load() {
+			// The Init is due that long after the connection opened,
+			// however slowly its bytes come.
+			deadline = ss.accepted.Add(min(s.cfg.IdleTimeout, s.cfg.InitTimeout))
+		}
+		ss.conn.SetReadDeadline(deadline)
+		// Checked after the deadline is set: Shutdown sets closing (and
+		// admit displaced) before it wakes the session, so one of the two
+		// is always seen.
 		if s.closing.Load() {
 			ss.sendClose(CloseShutdown, "server shutting down")
+			return
+		}
+		if ss.displaced.Load() {
+			ss.sendClose(CloseResources, "displaced by another client: too many connections waiting for their Init")
 			return
 		}
 		frame, err := readFrame(br, limit)
@@ -301,9 +341,14 @@ func (ss *session) readFailed(err error) {
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 		// The client went away.
 	case errors.As(err, &ne) && ne.Timeout():
-		if ss.srv.closing.Load() {
+		switch {
+		case ss.srv.closing.Load():
 			ss.sendClose(CloseShutdown, "server shutting down")
-		} else {
+		case ss.displaced.Load():
+			ss.sendClose(CloseResources, "displaced by another client: too many connections waiting for their Init")
+		case !ss.ready.Load():
+			ss.sendClose(CloseLackOfActivity, "no Init within "+ss.srv.cfg.InitTimeout.String())
+		default:
 			ss.sendClose(CloseLackOfActivity, "idle too long")
 		}
 	case errors.Is(err, ErrFrameTooLarge):

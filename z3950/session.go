@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -16,14 +17,18 @@ import (
 // session is one association: what Init negotiated and the named result
 // sets. It is used by its connection's goroutine only.
 type session struct {
-	srv    *Server
-	conn   net.Conn
-	remote string
+	srv      *Server
+	conn     net.Conn
+	remote   string
+	client   string    // the address its limits count by (admission.go)
+	accepted time.Time // when the connection was accepted
 
-	initialized bool
-	v2          bool // version 2 in force: VisibleString addinfo
-	prefSize    int  // preferredMessageSize in force
-	exceptSize  int  // exceptionalRecordSize in force
+	// ready is set once Init succeeded; displaced when another connection
+	// took its place before that. Both are read by the accepting goroutine.
+	ready, displaced atomic.Bool
+	v2               bool // version 2 in force: VisibleString addinfo
+	prefSize         int  // preferredMessageSize in force
+	exceptSize       int  // exceptionalRecordSize in force
 
 	sets    map[string]*resultSet
 	useTick uint64
@@ -48,7 +53,7 @@ const firstPage = 20
 const maxPresent = 1000
 
 func newSession(s *Server, c net.Conn) *session {
-	return &session{srv: s, conn: c, remote: c.RemoteAddr().String(), sets: map[string]*resultSet{}}
+	return &session{srv: s, conn: c, remote: c.RemoteAddr().String(), accepted: time.Now(), sets: map[string]*resultSet{}}
 }
 
 // handle answers one PDU; closeAfter ends the association.
@@ -57,7 +62,7 @@ func (ss *session) handle(p PDU) (out []PDU, closeAfter bool) {
 		resp := ss.init(init)
 		return []PDU{resp}, !resp.Result
 	}
-	if !ss.initialized {
+	if !ss.ready.Load() {
 		return []PDU{&Close{Reason: CloseProtocolError, Diagnostic: p.Tag().String() + " before init"}}, true
 	}
 	switch p := p.(type) {
@@ -138,7 +143,7 @@ func (ss *session) init(req *InitRequest) *InitResponse {
 		resp.Options |= OptNegotiationModel
 	}
 	resp.Result = resp.ProtocolVersion != 0
-	ss.initialized = resp.Result
+	ss.ready.Store(resp.Result)
 	return resp
 }
 

@@ -30,12 +30,16 @@ func startZ3950(st *store.Store, cfg *config.Config, reg prometheus.Registerer, 
 		View: func(fn func(tx *bbolt.Tx) error) error {
 			return st.View(func(tx *store.Tx) error { return fn(tx.Bolt()) })
 		},
-		Fetch:      fetchUnion,
-		FetchRaw:   dedup.GetISO2709,
-		Database:   cfg.Z3950.Database,
-		Version:    version,
-		Registerer: reg,
-		Log:        log,
+		Fetch:          fetchUnion,
+		FetchRaw:       dedup.GetISO2709,
+		Database:       cfg.Z3950.Database,
+		MaxConnections: cfg.Z3950.MaxConnections,
+		MaxPerClient:   cfg.Z3950.MaxPerClient,
+		InitTimeout:    cfg.Z3950.InitTimeout,
+		IdleTimeout:    cfg.Z3950.IdleTimeout,
+		Version:        version,
+		Registerer:     reg,
+		Log:            log,
 	})
 	if err != nil {
 		return nil, err
