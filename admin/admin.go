@@ -97,7 +97,41 @@ func New(opts Options) *API {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &API{opts: opts, token: sha256.Sum256([]byte(opts.Token))}
+	a := &API{opts: opts, token: sha256.Sum256([]byte(opts.Token))}
+	a.removeStaleUploads()
+	return a
+}
+
+// uploadDir is where uploads are kept while they are imported.
+func (a *API) uploadDir() string {
+	if a.opts.UploadDir != "" {
+		return a.opts.UploadDir
+	}
+	if a.opts.Config == nil {
+		return ""
+	}
+	cfg := a.opts.Config()
+	if cfg == nil {
+		return ""
+	}
+	return filepath.Join(cfg.Resolve(cfg.DataDir), "uploads")
+}
+
+// removeStaleUploads deletes the upload files a process that ended
+// mid-import (killed, crashed) left: an upload is removed once imported
+// or refused, the store has what counts of it, and only one service
+// holds the store, so no upload of another is under way.
+func (a *API) removeStaleUploads() {
+	dir := a.uploadDir()
+	if dir == "" {
+		return
+	}
+	stale, _ := filepath.Glob(filepath.Join(dir, "*.upload"))
+	for _, f := range stale {
+		if err := os.Remove(f); err == nil {
+			a.opts.Log.Warn("admin: removed an upload a stopped process left", "file", f)
+		}
+	}
 }
 
 // Mount adds the API's routes to r under /admin.
@@ -243,6 +277,9 @@ func (a *API) source(c *gin.Context) {
 		c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
 		return
 	}
+	if out.Runs == nil {
+		out.Runs = []store.Run{} // "runs": [], never null
+	}
 	for _, r := range out.Runs {
 		if r.Err != "" {
 			out.Errors = append(out.Errors, r.End.UTC().Format(time.RFC3339)+": "+r.Err)
@@ -263,11 +300,7 @@ func (a *API) upload(c *gin.Context) {
 		c.JSON(http.StatusConflict, gin.H{"error": fmt.Sprintf("source %q is of kind %s, not file", src.ID, src.Kind)})
 		return
 	}
-	dir := a.opts.UploadDir
-	if dir == "" {
-		cfg := a.opts.Config()
-		dir = filepath.Join(cfg.Resolve(cfg.DataDir), "uploads")
-	}
+	dir := a.uploadDir()
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
 		return

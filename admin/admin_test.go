@@ -130,6 +130,9 @@ func TestHarvestPauseStatus(t *testing.T) {
 	if got.ID != "lib" || got.Live != 3 || !got.Paused || len(got.Runs) != 1 || len(got.Errors) != 1 || !strings.Contains(got.Errors[0], "connection refused") {
 		t.Errorf("status %+v", got)
 	}
+	if w := do(h, "GET", "/admin/sources/oai", token, nil); w.Code != 200 || !strings.Contains(w.Body.String(), `"runs":[]`) {
+		t.Errorf("a source never run: %d %s (want \"runs\":[])", w.Code, w.Body)
+	}
 	if w := do(h, "POST", "/admin/sources/lib/resume", token, nil); w.Code != 200 || f.paused["lib"] {
 		t.Errorf("resume: %d", w.Code)
 	}
@@ -171,5 +174,24 @@ func TestUpload(t *testing.T) {
 	}
 	if w := do(h, "POST", "/admin/upload/lib", token, nil); w.Code != 400 {
 		t.Errorf("empty upload: %d", w.Code)
+	}
+}
+
+// An upload a killed process left behind is removed when the API starts.
+func TestStaleUploadRemoved(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "lib-20261206T101010-1.upload")
+	keep := filepath.Join(dir, "notes.txt")
+	for _, f := range []string{stale, keep} {
+		if err := os.WriteFile(f, []byte("x"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	New(Options{UploadDir: dir})
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale upload still there: %v", err)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("a file not an upload was removed: %v", err)
 	}
 }
