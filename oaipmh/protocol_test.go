@@ -330,3 +330,24 @@ func TestGzipAndMethods(t *testing.T) {
 		t.Errorf("POST text/plain: %s", r.errorCode())
 	}
 }
+
+// A huge argument is refused without being echoed: the answer costs less
+// than the request, and the error is the protocol's.
+func TestHugeArgumentNotEchoed(t *testing.T) {
+	f := newFixture(t, 10)
+	big := url.QueryEscape(strings.Repeat(`"<`, 50000)) // 100 KB, which escaping would multiply
+	for _, tc := range []struct{ query, code string }{
+		{"verb=" + big, "badVerb"},
+		{"verb=ListRecords&metadataPrefix=" + big, "badArgument"},
+		{"verb=GetRecord&metadataPrefix=marc21&identifier=" + big, "badArgument"},
+		{"verb=ListRecords&resumptionToken=" + big, "badArgument"},
+	} {
+		_, body := f.do(http.MethodGet, tc.query)
+		if len(body) > 4<<10 {
+			t.Errorf("%s…: a 100 KB argument answered with %d bytes", tc.query[:24], len(body))
+		}
+		if r := parseResponse(t, tc.query[:24], body); len(r.Errors) != 1 || r.Errors[0].Code != tc.code {
+			t.Errorf("%s…: errors %+v, want %s", tc.query[:24], r.Errors, tc.code)
+		}
+	}
+}

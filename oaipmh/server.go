@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 
@@ -161,6 +162,13 @@ func badArgument(format string, args ...any) *oaiError {
 // bytes.
 const maxBody = 64 << 10
 
+// maxArgLen bounds an argument: identifiers, set specs and resumption
+// tokens of this repository are far shorter.
+const maxArgLen = 1024
+
+// maxEcho bounds what an error message repeats of the request.
+const maxEcho = 256
+
 // readArgs returns the request's arguments: the query string, and for a
 // POST the form-encoded body too.
 func readArgs(r *http.Request) (url.Values, error) {
@@ -203,7 +211,7 @@ func parseRequest(vals url.Values, perr error) (*request, *oaiError) {
 	}
 	spec, ok := verbs[vs[0]]
 	if !ok {
-		return nil, &oaiError{"badVerb", fmt.Sprintf("%q is not an OAI-PMH verb", vs[0])}
+		return nil, &oaiError{"badVerb", fmt.Sprintf("%q is not an OAI-PMH verb", clipText(vs[0], maxEcho))}
 	}
 	if perr != nil {
 		return nil, badArgument("the request's arguments cannot be read: %v", perr)
@@ -227,6 +235,10 @@ func parseRequest(vals url.Values, perr error) (*request, *oaiError) {
 		}
 		if v[0] == "" {
 			return nil, badArgument("the argument %s is empty", k)
+		}
+		if len(v[0]) > maxArgLen {
+			// Not echoed: an error must not cost more than its request.
+			return nil, badArgument("the argument %s is %d bytes long, more than any this repository takes (%d)", k, len(v[0]), maxArgLen)
 		}
 		q.args[k] = v[0]
 	}
@@ -394,7 +406,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, now time.Tim
 	rs.buf = append(rs.buf, `<error code="`...)
 	rs.buf = append(rs.buf, e.code...)
 	rs.buf = append(rs.buf, `">`...)
-	rs.buf = marc.AppendXMLText(rs.buf, e.msg)
+	rs.buf = marc.AppendXMLText(rs.buf, clipText(e.msg, 2*maxEcho))
 	rs.buf = append(rs.buf, "</error>\n"...)
 	rs.finish()
 }
@@ -825,4 +837,16 @@ func (c *call) listSets() {
 		rs.finish()
 		return nil
 	})
+}
+
+// clip returns s cut to at most n bytes at a character boundary, "…"
+// marking a cut.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

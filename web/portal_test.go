@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -123,5 +124,23 @@ func TestLibraryPages(t *testing.T) {
 	}
 	if w := get(t, h, "/library/NA-NOWHERE"); w.Code != 404 {
 		t.Errorf("/library/NA-NOWHERE = %d", w.Code)
+	}
+}
+
+// A huge request gets an answer of bounded size: nothing of it is shown
+// back more than once, and never whole.
+func TestHugeInputNotEchoed(t *testing.T) {
+	st, cfg := demoStore(t)
+	h := newTestServer(t, st, cfg)
+	big := url.QueryEscape(strings.Repeat(`"<`, 50000)) // 100 KB, which escaping would multiply
+	for _, u := range []string{"/search?q=" + big, "/search?cql=1&q=" + big, "/search?library=" + big,
+		"/search?q=a&type=" + big + "&lang=en", "/record/" + big, "/library/" + big} {
+		w := get(t, h, u)
+		if w.Code != 400 && w.Code != 404 {
+			t.Errorf("%s…: %d", u[:20], w.Code)
+		}
+		if n := w.Body.Len(); n > 16<<10 {
+			t.Errorf("%s…: a 100 KB input answered with %d bytes", u[:20], n)
+		}
 	}
 }

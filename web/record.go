@@ -106,7 +106,7 @@ func (s *Server) lookup(c *gin.Context, suffix string) *dedup.UnionRecord {
 
 func notFoundText(c *gin.Context, key, id string) string {
 	lang, _ := pickLang(c.Request)
-	return strings.Replace(tr{Lang: lang}.T(key), "%s", id, 1)
+	return strings.Replace(tr{Lang: lang}.T(key), "%s", clip(id, 64), 1)
 }
 
 func (s *Server) record(c *gin.Context) {

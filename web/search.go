@@ -68,6 +68,17 @@ var facetDefs = []facetDef{
 	}},
 }
 
+// filtersLen is the length of the chosen facet values together.
+func filtersLen(filters map[string][]string) int {
+	n := 0
+	for _, vs := range filters {
+		for _, v := range vs {
+			n += len(v)
+		}
+	}
+	return n
+}
+
 // facetLabel is how a facet value reads on the page: a library by its
 // name, codes in words, the rest as it is.
 func facetLabel(param, value string, l tr, libraries map[string]string) string {
@@ -159,9 +170,10 @@ func (s *Server) search(c *gin.Context) {
 		return
 	}
 	d.Searched = true
-	if len(d.Q) > MaxQueryLen {
-		d.Error = "query longer than " + strconv.Itoa(MaxQueryLen) + " bytes"
-		s.render(c, http.StatusBadRequest, "search.html", d.Q, &d)
+	if n := len(d.Q) + filtersLen(filters); n > MaxQueryLen {
+		// Not shown back: the page would repeat it several times over.
+		d.Q, d.Error = "", "query and filters longer than "+strconv.Itoa(MaxQueryLen)+" bytes ("+strconv.Itoa(n)+")"
+		s.render(c, http.StatusBadRequest, "search.html", "", &d)
 		return
 	}
 	q, err := buildQuery(d.Q, d.CQL, d.Sort, filters)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/render"
@@ -119,16 +120,37 @@ func (s *Server) render(c *gin.Context, code int, name, title string, data any) 
 	c.Header("Vary", "Accept-Language, Cookie")
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
-	p := page{L: tr{Lang: lang}, Title: title, Self: selfURL(c.Request.URL, lang), Data: data}
+	p := page{L: tr{Lang: lang}, Title: clip(title, 200), Self: selfURL(c.Request.URL, lang), Data: data}
 	c.Render(code, render.HTML{Template: s.tmpl, Name: name, Data: p})
 }
 
-// selfURL is u with lang set to the other language, for the switch link.
+// selfURL is u with lang set to the other language, for the switch link;
+// a URL too long to be a page's (a query refused as too long) switches
+// on the home page.
 func selfURL(u *url.URL, lang string) string {
-	q := u.Query()
 	other := tr{Lang: lang}.Other()
+	if len(u.Path)+len(u.RawQuery) > maxEcho {
+		return "/?lang=" + other
+	}
+	q := u.Query()
 	q.Set("lang", other)
 	return u.Path + "?" + q.Encode()
+}
+
+// maxEcho bounds what a page repeats of its request (a query, an id): an
+// error answering a huge request must not cost more than the request.
+const maxEcho = 2 * MaxQueryLen
+
+// clip returns s cut to at most n bytes at a character boundary, "…"
+// marking a cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // fail renders the error page.
