@@ -41,7 +41,6 @@ const memberMark = "unicat"
 // unionHolder is one library holding records of a cluster.
 type unionHolder struct {
 	code, level string
-	known       bool // a library of the network
 	prio        int
 	fields      [][]byte // its 852s' data, each once
 }
@@ -68,14 +67,14 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 	sort.Strings(su.libraries)
 	sort.Strings(su.levels)
 	// The fields added beside the 035s, in tag order: 852s, then 856s.
-	var holdings []marc.RawField
+	var added []marc.RawField
 	for _, h := range holders {
 		for _, data := range h.fields {
-			holdings = append(holdings, marc.RawField{Tag: "852", Data: data})
+			added = append(added, marc.RawField{Tag: "852", Data: data})
 		}
 	}
 	for _, data := range unionLinks(master, members, profs) {
-		holdings = append(holdings, marc.RawField{Tag: "856", Data: data})
+		added = append(added, marc.RawField{Tag: "856", Data: data})
 	}
 	// Listeners get the record as it reads back from the store: the
 	// search index checksums it and later checks a stored copy against
@@ -86,7 +85,7 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 	// The master's profile may say its bytes are canonical already.
 	mp := profs[master]
 	checked := msr != nil && mp != nil && mp.hasCanon && mp.canon == [masterSumLen]byte(msr.Hash[:masterSumLen])
-	served, err := encodeServed(id, su, msr, checked, mrec, holdings, len(st.d.listeners) > 0)
+	served, err := encodeServed(id, su, msr, checked, mrec, added, len(st.d.listeners) > 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
 	}
@@ -126,7 +125,7 @@ func (st *state) holders(id, master string, members []string, profs map[string]*
 			h := byCode[hd.holder]
 			if h == nil {
 				h = &unionHolder{code: hd.holder}
-				h.level, h.prio, h.known = st.set.holder(hd.holder, src)
+				h.level, h.prio = st.set.holder(hd.holder, src)
 				byCode[hd.holder] = h
 				out = append(out, h)
 			}
@@ -258,16 +257,16 @@ func memberIDFieldsDecoded(members, orgs []string) []marc.Field {
 // hold it. checked says msr's bytes are known canonical (the master's
 // profile says so of bytes with its hash). With want, it also returns
 // the record as it reads back from what was stored.
-func encodeServed(id string, su *storedUnion, msr *store.SourceRecord, checked bool, mrec *marc.Record, holdings []marc.RawField, want bool) (served *marc.Record, err error) {
+func encodeServed(id string, su *storedUnion, msr *store.SourceRecord, checked bool, mrec *marc.Record, added []marc.RawField, want bool) (served *marc.Record, err error) {
 	if msr != nil {
 		if ids, ok := memberIDFields(su.members, su.orgs); ok {
-			added := append(ids, holdings...)
-			if leader, layout, ok := assembly(id, msr, checked, added); ok {
+			all := append(ids, added...)
+			if leader, layout, ok := assembly(id, msr, checked, all); ok {
 				su.format = fmtAssembled
 				su.masterSum = [masterSumLen]byte(msr.Hash[:masterSumLen])
-				su.raw, su.added = encodeAssembled(su.masterSum, holdings), holdings
+				su.raw, su.added = encodeAssembled(su.masterSum, added), added
 				if want {
-					served, err = marc.DecodeFields(leader, byTag(layout, len(added)))
+					served, err = marc.DecodeFields(leader, byTag(layout, len(all)))
 				}
 				return served, err
 			}
@@ -278,7 +277,7 @@ func encodeServed(id string, su *storedUnion, msr *store.SourceRecord, checked b
 			}
 		}
 	}
-	rec, err := unionRecord(id, mrec, memberIDFieldsDecoded(su.members, su.orgs), holdings)
+	rec, err := unionRecord(id, mrec, memberIDFieldsDecoded(su.members, su.orgs), added)
 	if err != nil {
 		return nil, err
 	}
@@ -355,15 +354,15 @@ func (m *masterFilter) keep(tag string, data []byte, a string) bool {
 
 // unionRecord makes the served record of a cluster from its decoded
 // master: 001 = the union id, the master's fields kept, the members'
-// 035s and the 852s added, in tag order.
-func unionRecord(id string, mrec *marc.Record, ids []marc.Field, holdings []marc.RawField) (*marc.Record, error) {
+// 035s and the other fields added (852s, 856s), in tag order.
+func unionRecord(id string, mrec *marc.Record, ids []marc.Field, added []marc.RawField) (*marc.Record, error) {
 	// Only the fields are wanted: any leader of the right length will do.
-	extra, err := marc.DecodeFields([]byte("00000nam a2200000   4500"), holdings)
+	extra, err := marc.DecodeFields([]byte("00000nam a2200000   4500"), added)
 	if err != nil {
-		return nil, fmt.Errorf("852s: %w", err)
+		return nil, fmt.Errorf("852s and 856s: %w", err)
 	}
 	out := &marc.Record{Leader: mrec.Leader}
-	out.Fields = make([]marc.Field, 0, len(mrec.Fields)+len(ids)+len(holdings)+1)
+	out.Fields = make([]marc.Field, 0, len(mrec.Fields)+len(ids)+len(added)+1)
 	out.Fields = append(out.Fields, marc.Field{Tag: "001", Value: id})
 	filter := masterFilter{ids: func() []string {
 		out := make([]string, len(ids))

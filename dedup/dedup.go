@@ -145,18 +145,18 @@ func (set *settings) orgCode(code string) string {
 // holder returns the level and priority of a holding library, found in a
 // record of src: the network's description of it, else src's when it is
 // src's own library; none for a code the network does not know.
-func (set *settings) holder(code string, src Source) (level string, prio int, known bool) {
+func (set *settings) holder(code string, src Source) (level string, prio int) {
 	if l, ok := set.opts.Libraries[code]; ok {
 		p, ok := set.libPrio[code]
 		if !ok {
 			p = set.levelPriority(l.Level)
 		}
-		return l.Level, p, true
+		return l.Level, p
 	}
 	if code == src.LibraryCode {
-		return src.Level, src.Priority, true
+		return src.Level, src.Priority
 	}
-	return "", 0, false
+	return "", 0
 }
 
 // New returns a Deduper configured by opts.
