@@ -11,7 +11,7 @@ import (
 // recordCharset decides the character set of one record: the reader's
 // override if set, otherwise leader/09 ('a' = UTF-8, anything else MARC-8).
 func recordCharset(opt Charset, leader string) Charset {
-	if opt != CharsetAuto {
+	if opt != CharsetAuto && opt != CharsetLabel {
 		return opt
 	}
 	if len(leader) > 9 && leader[9] == 'a' {
@@ -21,16 +21,28 @@ func recordCharset(opt Charset, leader string) Charset {
 }
 
 // isPlainASCII reports whether b needs no conversion in any supported
-// charset (all supported charsets agree with ASCII below 0x80, and MARC-8
-// only leaves ASCII through an escape, 0x1B).
+// charset (all supported charsets agree with ASCII below 0x80, but MARC-8
+// leaves ASCII through an escape, 0x1B, and TCVN3 puts VN1's capitals on
+// twelve C0 controls).
 func isPlainASCII(b []byte) bool {
 	for _, c := range b {
-		if c >= 0x80 || c == 0x1B {
+		if notPlain[c] {
 			return false
 		}
 	}
 	return true
 }
+
+var notPlain = func() (t [256]bool) {
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = true
+	}
+	t[0x1B] = true
+	for c := range tcvn3Low {
+		t[c] = true
+	}
+	return t
+}()
 
 // convertText turns the bytes of one field (or subfield) in charset cs into
 // NFC UTF-8. Problems that were repaired are returned as warnings; text is
@@ -51,6 +63,13 @@ func convertText(cs Charset, b []byte) (string, []string) {
 		return decodeSingleByte(b, charmap.ISO8859_1, "ISO 8859-1")
 	case CharsetTCVN3:
 		return norm.NFC.String(decodeTCVN3(b)), nil
+	case CharsetVNI:
+		return norm.NFC.String(decodeVNI(b)), nil
+	case CharsetDoubleUTF8:
+		if raw, ok := legacyBytes(b); ok {
+			return utf8ToNFC(raw)
+		}
+		return utf8ToNFC(b)
 	default:
 		return utf8ToNFC(b)
 	}

@@ -20,6 +20,9 @@ type Score struct {
 	// attach, and symbols between two letters other than the apostrophes,
 	// hyphen, full stop and middle dot words contain.
 	Junk int
+	// Invalid counts the U+FFFD among Junk: bytes the reading could not
+	// decode at all.
+	Invalid int
 }
 
 // Add adds t to s.
@@ -27,6 +30,7 @@ func (s *Score) Add(t Score) {
 	s.Vietnamese += t.Vietnamese
 	s.Foreign += t.Foreign
 	s.Junk += t.Junk
+	s.Invalid += t.Invalid
 }
 
 // cost weighs what is wrong with a reading: a junk character is worse
@@ -79,6 +83,9 @@ func Measure(text string) Score {
 			}
 		case alwaysJunk(r):
 			sc.Junk++
+			if r == utf8.RuneError {
+				sc.Invalid++
+			}
 			endWord(i)
 			afterLetter, pending = false, 0
 		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == 0xA0 || isDigit(r):
@@ -154,21 +161,31 @@ func alwaysJunk(r rune) bool {
 // Prefer reports whether a reading scored c should replace the reading
 // scored base. It must read as Vietnamese (at least one well-formed
 // syllable, and at least four of every five words beyond ASCII), hold no
-// more junk than base and have less wrong with it. A reading that is not
-// clearly better never wins, so text in English, French, German or Latin,
-// whose words are not Vietnamese syllables, keeps its reading.
+// more junk than base and have less wrong with it. Unless base holds
+// bytes it could not decode at all, it must also hold two Vietnamese
+// syllables or more and be better by two or more (a junk character
+// counting three, an unknown word one), because one word of another
+// language (chü, Yü) or one stray mark can read as a Vietnamese syllable
+// in a legacy encoding (chỹ, Ỹ, ử). A reading that is not clearly better
+// never wins, so text in English, French, German or Latin, whose words
+// are not Vietnamese syllables, keeps its reading.
 func Prefer(c, base Score) bool {
 	if c.Vietnamese == 0 || c.Junk > base.Junk || c.Vietnamese < 4*c.Foreign {
+		return false
+	}
+	if base.Invalid == 0 && (c.Vietnamese < 2 || c.cost() > base.cost()-2) {
 		return false
 	}
 	return c.cost() < base.cost()
 }
 
 // Rescue reports whether a reading scored c should replace base when no
-// reading reads as Vietnamese: base holds junk (bytes that were not valid
-// in the encoding assumed) and c holds none, and no more unknown words.
+// reading reads as Vietnamese: base holds bytes it could not decode, c
+// holds no junk at all, and fewer unknown words than base has unknown
+// words and junk together (abc\xffdef read as abcÿdef is no better than
+// with a replacement character).
 func Rescue(c, base Score) bool {
-	return base.Junk > 0 && c.Junk == 0 && c.Foreign <= base.Foreign+base.Junk
+	return base.Invalid > 0 && c.Junk == 0 && c.Foreign < base.Foreign+base.Junk
 }
 
 // Less orders two readings that both replace a base: the one with less

@@ -61,7 +61,7 @@ func TestMeasure(t *testing.T) {
 		{"Die Straße, München", Score{Foreign: 2}},
 		{"Hello world", Score{}},
 		{"O'Brien, Jean-Paul; l'été", Score{Foreign: 1}},
-		{"Tru\ufffd\ufffdn", Score{Junk: 2}},
+		{"Tru\ufffd\ufffdn", Score{Junk: 2, Invalid: 2}},
 		{"ISBN 9786046924371 (bìa mềm) : 85000đ", Score{Vietnamese: 3}},
 		{norm.NFC.String("a\u0301\u0301"), Score{Foreign: 1, Junk: 1}},
 		{"C++ và TCP/IP", Score{Vietnamese: 1}},
@@ -80,13 +80,17 @@ func TestPrefer(t *testing.T) {
 		c, base Score
 		want    bool
 	}{
-		{"legacy bytes read right, against replacement characters", Score{Vietnamese: 5}, Score{Junk: 9}, true},
-		{"double-encoded repaired", Score{Vietnamese: 2}, Score{Vietnamese: 2, Junk: 4}, true},
+		{"legacy bytes read right, against replacement characters", Score{Vietnamese: 5}, Score{Junk: 9, Invalid: 9}, true},
+		{"one word against replacement characters", Score{Vietnamese: 1}, Score{Junk: 2, Invalid: 2}, true},
+		{"double-encoded repaired", Score{Vietnamese: 3}, Score{Vietnamese: 3, Junk: 3}, true},
+		{"one word better is too little without bad bytes", Score{Vietnamese: 3}, Score{Vietnamese: 2, Foreign: 1}, false},
+		{"one foreign word is no evidence (chü read as chỹ)", Score{Vietnamese: 1}, Score{Foreign: 1}, false},
+		{"nor is one stray mark (0̲ read as ử)", Score{Vietnamese: 1}, Score{Junk: 1}, false},
 		{"French kept: the other reading is no Vietnamese", Score{Foreign: 1}, Score{Foreign: 1}, false},
 		{"French kept: a reading with one syllable and junk", Score{Vietnamese: 1, Junk: 1}, Score{Foreign: 2}, false},
 		{"equal readings keep the base", Score{Vietnamese: 1}, Score{Vietnamese: 1}, false},
 		{"a Vietnamese reading with more junk loses", Score{Vietnamese: 9, Junk: 2}, Score{Foreign: 1, Junk: 1}, false},
-		{"mostly foreign words are no Vietnamese", Score{Vietnamese: 3, Foreign: 1}, Score{Junk: 5}, false},
+		{"mostly foreign words are no Vietnamese", Score{Vietnamese: 3, Foreign: 1}, Score{Junk: 5, Invalid: 5}, false},
 		{"four of five is enough", Score{Vietnamese: 4, Foreign: 1}, Score{Junk: 5}, true},
 	}
 	for _, tc := range tests {
@@ -101,10 +105,12 @@ func TestRescue(t *testing.T) {
 		c, base Score
 		want    bool
 	}{
-		{Score{Foreign: 2}, Score{Junk: 2}, true},
+		{Score{Foreign: 1}, Score{Junk: 2, Invalid: 2}, true},
+		{Score{Foreign: 1}, Score{Junk: 1, Invalid: 1}, false},
+		{Score{Foreign: 2}, Score{Junk: 2}, false}, // junk, but every byte decoded: MARC-8 test records with bare marks
 		{Score{Foreign: 2}, Score{Foreign: 2}, false},
-		{Score{Foreign: 1, Junk: 1}, Score{Junk: 3}, false},
-		{Score{Foreign: 5}, Score{Junk: 1, Foreign: 1}, false},
+		{Score{Foreign: 1, Junk: 1}, Score{Junk: 3, Invalid: 3}, false},
+		{Score{Foreign: 5}, Score{Junk: 1, Invalid: 1, Foreign: 1}, false},
 	}
 	for _, tc := range tests {
 		if got := Rescue(tc.c, tc.base); got != tc.want {

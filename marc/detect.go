@@ -1,0 +1,243 @@
+package marc
+
+import (
+	"unicode/utf8"
+
+	"github.com/unicat/unicat/vnortho"
+)
+
+// Encoding detection. Vietnamese exports arrive in UTF-8 (NFC or NFD),
+// MARC-8, Windows-1258, TCVN3, VNI and UTF-8 encoded twice, and their
+// labels (leader/09, the source's charset setting) are often wrong. With
+// no charset configured, a reader therefore decides per record, and per
+// field where a record mixes encodings, how to read the text:
+//
+//   - a field of ASCII only needs no decision;
+//   - a field that is valid UTF-8 and holds a character no single-byte
+//     code page has (ễ, ộ, a combining mark) is UTF-8: no other encoding
+//     produces such bytes;
+//   - any other field is read every way that applies (UTF-8, MARC-8,
+//     Windows-1258, TCVN3, VNI, and, when it is valid UTF-8 made only of
+//     single-byte code page characters, as UTF-8 encoded twice and as
+//     TCVN3, VNI or Windows-1258 bytes once misread through such a code
+//     page) and each reading is scored by package vnortho.
+//
+// The record's label gives the reading kept unless another is clearly
+// better (vnortho.Prefer: it reads as Vietnamese and has less junk and
+// fewer ill-formed words), first over the whole record, then field by
+// field against the record's choice. When nothing reads as Vietnamese but
+// the label's reading holds bytes that are invalid in it, a reading
+// without junk (UTF-8, MARC-8, then Windows-1258) is taken instead
+// (vnortho.Rescue). So English, French or German text, whose words are no
+// Vietnamese syllables, keeps the reading its label gives.
+
+// reading is one way to turn a field's bytes into text.
+type reading struct {
+	cs Charset
+	// via: the bytes are UTF-8 text that went through a single-byte code
+	// page once (a document declared Windows-1252, a harvester repaired
+	// bad bytes as Windows-1258); they are encoded back first.
+	via bool
+}
+
+func (rd reading) decode(b []byte) (string, []string) {
+	if rd.via {
+		if raw, ok := legacyBytes(b); ok {
+			return convertText(rd.cs, raw)
+		}
+	}
+	return convertText(rd.cs, b)
+}
+
+// The encodings a record is tried in, in the order ties are broken.
+var detectEncodings = [...]Charset{CharsetUTF8, CharsetMARC8, CharsetWindows1258, CharsetTCVN3, CharsetVNI, CharsetDoubleUTF8}
+
+const numEncodings = len(detectEncodings)
+
+// viaApplies reports the encodings that may also arrive misread through
+// a single-byte code page.
+func viaApplies(cs Charset) bool {
+	return cs == CharsetWindows1258 || cs == CharsetTCVN3 || cs == CharsetVNI
+}
+
+// rescueOrder is the order vnortho.Rescue tries readings in.
+var rescueOrder = [...]int{0, 1, 2} // UTF-8, MARC-8, Windows-1258
+
+func encodingIndex(cs Charset) int {
+	for i, c := range detectEncodings {
+		if c == cs {
+			return i
+		}
+	}
+	return 0
+}
+
+// fieldEvidence is how every encoding reads one field.
+type fieldEvidence struct {
+	field  int // index in the record
+	scores [numEncodings]vnortho.Score
+	via    [numEncodings]bool // the better reading of the encoding goes through legacy bytes
+}
+
+// detector decides the readings of one record's fields. A reader keeps
+// one and reuses its buffers.
+type detector struct {
+	parts  [][]byte // the text pieces of every field, in order
+	starts []int    // field i's pieces are parts[starts[i]:starts[i+1]]
+	ev     []fieldEvidence
+	out    []reading
+}
+
+func (d *detector) reset() {
+	d.parts, d.starts, d.ev = d.parts[:0], d.starts[:0], d.ev[:0]
+}
+
+// addField starts a field; addPart adds a piece of its text (a subfield
+// value or a control field's value).
+func (d *detector) addField()        { d.starts = append(d.starts, len(d.parts)) }
+func (d *detector) addPart(b []byte) { d.parts = append(d.parts, b) }
+
+func (d *detector) field(i int) [][]byte {
+	end := len(d.parts)
+	if i+1 < len(d.starts) {
+		end = d.starts[i+1]
+	}
+	return d.parts[d.starts[i]:end]
+}
+
+// fieldKind says what a field's bytes allow.
+type fieldKind uint8
+
+const (
+	kindASCII   fieldKind = iota // nothing to decide
+	kindUnicode                  // valid UTF-8 with characters no single-byte code page has
+	kindLegacy                   // valid UTF-8 made of single-byte code page characters
+	kindBytes                    // not valid UTF-8
+)
+
+func classify(parts [][]byte) fieldKind {
+	k := kindASCII
+	for _, p := range parts {
+		if !isPlainASCII(p) {
+			k = max(k, classifyPart(p))
+		}
+	}
+	if k == kindBytes {
+		return k
+	}
+	// One part with characters no code page has makes the field UTF-8.
+	for _, p := range parts {
+		if !isPlainASCII(p) && classifyPart(p) == kindUnicode {
+			return kindUnicode
+		}
+	}
+	return k
+}
+
+func classifyPart(p []byte) fieldKind {
+	if !utf8.Valid(p) {
+		return kindBytes
+	}
+	for _, r := range string(p) {
+		if r < 0x18 && tcvn3Low[byte(r)] != 0 {
+			return kindBytes // VN1 capitals: valid UTF-8, but not text
+		}
+		if r >= utf8.RuneSelf {
+			if _, ok := singleByte[r]; !ok {
+				return kindUnicode
+			}
+		}
+	}
+	return kindLegacy
+}
+
+// decide returns the reading of every field added, and whether detection
+// had anything to weigh. label is what the record says it is.
+func (d *detector) decide(label Charset) []reading {
+	n := len(d.starts)
+	d.out = d.out[:0]
+	for i := 0; i < n; i++ {
+		d.out = append(d.out, reading{cs: label})
+		switch classify(d.field(i)) {
+		case kindUnicode:
+			d.out[i].cs = CharsetUTF8
+		case kindLegacy, kindBytes:
+			d.ev = append(d.ev, d.measure(i))
+		}
+	}
+	if len(d.ev) == 0 {
+		return d.out
+	}
+	var totals [numEncodings]vnortho.Score
+	for i := range d.ev {
+		for e := range totals {
+			totals[e].Add(d.ev[i].scores[e])
+		}
+	}
+	base := encodingIndex(label)
+	rec := choose(&totals, base)
+	for i := range d.ev {
+		ev := &d.ev[i]
+		e := choose(&ev.scores, rec)
+		d.out[ev.field] = reading{cs: detectEncodings[e], via: ev.via[e]}
+	}
+	return d.out
+}
+
+// choose returns the encoding that replaces base, or base.
+func choose(s *[numEncodings]vnortho.Score, base int) int {
+	best := base
+	for e := range s {
+		if e != base && vnortho.Prefer(s[e], s[base]) && (best == base || vnortho.Less(s[e], s[best])) {
+			best = e
+		}
+	}
+	if best != base {
+		return best
+	}
+	for _, e := range rescueOrder {
+		if e != base && vnortho.Rescue(s[e], s[base]) && (best == base || vnortho.Less(s[e], s[best])) {
+			best = e
+		}
+	}
+	return best
+}
+
+// measure reads field i every way and scores each reading.
+func (d *detector) measure(i int) fieldEvidence {
+	ev := fieldEvidence{field: i}
+	parts := d.field(i)
+	legacy := true
+	for _, p := range parts {
+		if !isPlainASCII(p) {
+			if _, ok := legacyBytes(p); !ok {
+				legacy = false
+			}
+		}
+	}
+	for e, cs := range detectEncodings {
+		if cs == CharsetDoubleUTF8 && !legacy {
+			ev.scores[e] = ev.scores[0] // reads as plain UTF-8
+			continue
+		}
+		ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+		if legacy && viaApplies(cs) {
+			if v := scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
+				ev.scores[e], ev.via[e] = v, true
+			}
+		}
+	}
+	return ev
+}
+
+func scoreReading(rd reading, parts [][]byte) vnortho.Score {
+	var sc vnortho.Score
+	for _, p := range parts {
+		if isPlainASCII(p) {
+			continue
+		}
+		s, _ := rd.decode(p)
+		sc.Add(vnortho.Measure(s))
+	}
+	return sc
+}
