@@ -122,3 +122,23 @@ func frameISO2709(leader string, tags []string, data [][]byte) []byte {
 	}
 	return append(out, recordTerminator)
 }
+
+// String describes the origin for a log line: "tcvn3, labelled utf-8,
+// 9 fields converted".
+func (o *Origin) String() string {
+	if o == nil {
+		return "utf-8"
+	}
+	s := o.Encoding()
+	switch {
+	case o.Override:
+		s += ", as the charset setting " + string(o.Label) + " says"
+	case o.Label != "":
+		s += ", labelled " + string(o.Label)
+	}
+	s += fmt.Sprintf(", %d field(s) converted", o.Fields)
+	if o.Replaced > 0 {
+		s += fmt.Sprintf(", %d character(s) replaced with U+FFFD", o.Replaced)
+	}
+	return s
+}

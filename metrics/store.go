@@ -16,6 +16,7 @@ type StoreCollector struct {
 	st *store.Store
 
 	records     *prometheus.Desc
+	received    *prometheus.Desc
 	lastRun     *prometheus.Desc
 	lastRunTime *prometheus.Desc
 	storeBytes  *prometheus.Desc
@@ -28,6 +29,9 @@ func NewStoreCollector(st *store.Store) *StoreCollector {
 		records: prometheus.NewDesc("unicat_source_records",
 			"Source records held in the store, by source and state (live or deleted tombstones).",
 			[]string{"source", "state"}, nil),
+		received: prometheus.NewDesc("unicat_source_records_received",
+			"Live source records by the encoding they arrived in (utf-8: stored as received; the others were converted to UTF-8 NFC).",
+			[]string{"source", "encoding"}, nil),
 		lastRun: prometheus.NewDesc("unicat_source_last_run_records",
 			"Records of the last import or harvest run of a source, by outcome.",
 			[]string{"source", "outcome"}, nil),
@@ -42,6 +46,7 @@ func NewStoreCollector(st *store.Store) *StoreCollector {
 // Describe implements prometheus.Collector.
 func (c *StoreCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.records
+	ch <- c.received
 	ch <- c.lastRun
 	ch <- c.lastRunTime
 	ch <- c.storeBytes
@@ -61,6 +66,13 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(s.Live), src.ID, "live")
 			ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(s.Deleted), src.ID, "deleted")
+			enc, err := tx.Encodings(src.ID)
+			if err != nil {
+				return err
+			}
+			for _, e := range enc {
+				ch <- prometheus.MustNewConstMetric(c.received, prometheus.GaugeValue, float64(e.Records), src.ID, e.Encoding)
+			}
 			runs, err := tx.Runs(src.ID, 1)
 			if err != nil || len(runs) == 0 {
 				continue
