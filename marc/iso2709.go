@@ -61,6 +61,9 @@ type ISO2709Reader struct {
 	ents  []dirEntry
 	nfc   norm.Iter
 	det   detector
+	// xmlText: the bytes are MARCXML text framed as ISO 2709
+	// (DecodeReceived), read under a charset setting as XML text is.
+	xmlText bool
 }
 
 type dirEntry struct {
@@ -588,7 +591,7 @@ func (r *ISO2709Reader) readings(rec []byte, ents []dirEntry, indCount int, labe
 	if !auto {
 		out := make([]reading, len(ents))
 		for i := range out {
-			out[i] = reading{cs: label}
+			out[i] = reading{cs: label, via: r.xmlText && label != CharsetUTF8 && label != CharsetMARC8}
 		}
 		return out
 	}
