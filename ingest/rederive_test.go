@@ -66,9 +66,9 @@ func TestRederive(t *testing.T) {
 		t.Fatal(err)
 	}
 	var file []byte
-	file = append(file, isoRecord("1", "Truy\xd6n Ki\xd2u")...)     // TCVN3
-	file = append(file, isoRecord("2", double("Số đỏ"))...)         // double-encoded: valid UTF-8 NFC
-	file = append(file, isoRecord("3", "Tắt đèn")...)               // clean
+	file = append(file, isoRecord("1", "Truy\xd6n Ki\xd2u")...) // TCVN3
+	file = append(file, isoRecord("2", double("Số đỏ"))...)     // double-encoded: valid UTF-8 NFC
+	file = append(file, isoRecord("3", "Tắt đèn")...)           // clean
 	sum, err := ImportReader(context.Background(), st, bytes.NewReader(file), "xa.mrc", Options{Source: "xa", Charset: marc.CharsetLabel})
 	if err != nil || sum.Added != 3 {
 		t.Fatalf("import: %+v %v", sum, err)
