@@ -75,6 +75,7 @@ func encodingIndex(cs Charset) int {
 // fieldEvidence is how every encoding reads one field.
 type fieldEvidence struct {
 	field  int // index in the record
+	kind   fieldKind
 	scores [numEncodings]vnortho.Score
 	via    [numEncodings]bool // the better reading of the encoding goes through legacy bytes
 }
@@ -158,28 +159,34 @@ func (d *detector) decide(label Charset) []reading {
 	d.out = d.out[:0]
 	for i := 0; i < n; i++ {
 		d.out = append(d.out, reading{cs: label})
-		switch classify(d.field(i)) {
+		switch k := classify(d.field(i)); k {
 		case kindUnicode:
 			d.out[i].cs = CharsetUTF8
 		case kindLegacy, kindBytes:
-			d.ev = append(d.ev, d.measure(i))
+			ev := d.measure(i)
+			ev.kind = k
+			d.ev = append(d.ev, ev)
 		}
 	}
-	if len(d.ev) == 0 {
-		return d.out
-	}
-	var totals [numEncodings]vnortho.Score
-	for i := range d.ev {
-		for e := range totals {
-			totals[e].Add(d.ev[i].scores[e])
+	// Fields that are valid UTF-8 and fields that are not are weighed
+	// apart: text misread through a code page once and raw legacy bytes
+	// are different accidents, and a record may have one of each.
+	for _, k := range []fieldKind{kindLegacy, kindBytes} {
+		var totals [numEncodings]vnortho.Score
+		for i := range d.ev {
+			if d.ev[i].kind == k {
+				for e := range totals {
+					totals[e].Add(d.ev[i].scores[e])
+				}
+			}
 		}
-	}
-	base := encodingIndex(label)
-	rec := choose(&totals, base)
-	for i := range d.ev {
-		ev := &d.ev[i]
-		e := choose(&ev.scores, rec)
-		d.out[ev.field] = reading{cs: detectEncodings[e], via: ev.via[e]}
+		rec := choose(&totals, encodingIndex(label))
+		for i := range d.ev {
+			if ev := &d.ev[i]; ev.kind == k {
+				e := choose(&ev.scores, rec)
+				d.out[ev.field] = reading{cs: detectEncodings[e], via: ev.via[e]}
+			}
+		}
 	}
 	return d.out
 }

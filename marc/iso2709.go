@@ -515,7 +515,9 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 			f.Ind1, f.Ind2 = rec[a], rec[a+1]
 			a += 2
 		} else {
-			a = r.indicators(f, rec, a, b, indCount, cs)
+			// The record's structure does not depend on how its text
+			// reads: indicators are counted as the label says.
+			a = r.indicators(f, rec, a, b, indCount, label)
 		}
 		first := len(subs)
 		if a < b && rec[a] != subfieldDelim {

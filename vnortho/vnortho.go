@@ -103,7 +103,7 @@ func Syllable(word string) bool {
 	}
 	var buf [24]rune
 	bases := buf[:0]
-	tone := uint8(toneNone)
+	tone, at := uint8(toneNone), -1 // the tone and the letter carrying it
 	for _, r := range word {
 		l, ok := letters[unicode.ToLower(r)]
 		if !ok {
@@ -113,7 +113,7 @@ func Syllable(word string) bool {
 			if tone != toneNone {
 				return false // two tone marks
 			}
-			tone = l.tone
+			tone, at = l.tone, len(bases)
 		}
 		bases = append(bases, l.base)
 	}
@@ -126,9 +126,41 @@ func Syllable(word string) bool {
 			continue
 		}
 		rest := s[len(ini):]
-		if rhymes[rest] && toneFits(rest, tone) {
+		n := utf8.RuneCountInString(ini)
+		if rhymes[rest] && toneFits(rest, tone) && (at < 0 || tonePlaced(bases[n:], at-n)) {
 			return true
 		}
+	}
+	return false
+}
+
+// tonePlaced reports whether the tone may sit on rhyme[pos]: on the only
+// vowel; on a diphthong's second vowel before a final consonant or when
+// it is ê, ơ, ô, â or ă, else on the first (oa, oe and uy take either:
+// hòa and hoà); on a triphthong's middle vowel, but uyê's ê.
+func tonePlaced(rhyme []rune, pos int) bool {
+	nv := 0
+	for nv < len(rhyme) && strings.ContainsRune("aăâeêioôơuưy", rhyme[nv]) {
+		nv++
+	}
+	final := nv < len(rhyme)
+	switch nv {
+	case 1:
+		return pos == 0
+	case 2:
+		v := string(rhyme[:2])
+		switch {
+		case final || strings.ContainsRune("êơôâă", rhyme[1]):
+			return pos == 1
+		case v == "oa" || v == "oe" || v == "uy":
+			return pos == 0 || pos == 1
+		}
+		return pos == 0
+	case 3:
+		if string(rhyme[:3]) == "uyê" {
+			return pos == 2
+		}
+		return pos == 1
 	}
 	return false
 }

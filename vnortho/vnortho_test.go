@@ -11,6 +11,7 @@ func TestSyllable(t *testing.T) {
 		"Truyện", "Kiều", "Nguyễn", "Đình", "Chiểu", "Việt", "Nam", "sử", "lược", "Thủy", "Thuỷ", "hoà", "hòa",
 		"khuya", "quốc", "quỳnh", "giữ", "giếng", "gìn", "nghiêng", "thuở", "Ánh", "Ước", "Ứng", "ĐẤT", "xoong",
 		"được", "người", "khuyết", "uyên", "ý", "à", "ơi", "Huế", "nhặt", "phụng", "tuổi", "thơ", "Dế", "Mèn",
+		"ngoài", "khuỷu", "thủy", "Hoàng", "mùa", "kìa", "thuở", "ngoẻo", "Nguyễn", "tuấn", "moóc", "Kỷ", "mỹ",
 	}
 	for _, w := range good {
 		if !Syllable(w) {
@@ -25,15 +26,23 @@ func TestSyllable(t *testing.T) {
 		"hóà",       // two tones
 		"SociẪâtẪâ", // a wrong reading of Société
 		"fé", "", "Tr¸n", "d",
+		"Naị",    // the tone belongs on a (MARC-8's dot below read onto the wrong letter)
+		"Thỏanh", // oanh takes the tone on a (TCVN3 bytes of MARC-8 Thành)
+		"Hòang", "ngòai", "Nguyễên", "ngưòi",
 	}
 	for _, w := range bad {
 		if Syllable(w) {
 			t.Errorf("Syllable(%q) = true, want false", w)
 		}
 	}
-	// Mojibake can make well-formed shapes (khuyá, kía) out of Truyện and
-	// Kiều; Measure's junk count is what exposes it.
-	for _, w := range []string{"Truyá", "Kiá", "đ"} {
+	// Mojibake of Truyện and Kiều (Truyá, Kiá) has the shape of khuya and
+	// kia but the tone on the wrong vowel.
+	for _, w := range []string{"Truyá", "Kiá"} {
+		if Syllable(w) {
+			t.Errorf("Syllable(%q) = true: the tone is misplaced", w)
+		}
+	}
+	for _, w := range []string{"đ"} {
 		if !Syllable(w) {
 			t.Errorf("Syllable(%q) = false; the shape is well-formed", w)
 		}
@@ -54,8 +63,8 @@ func TestMeasure(t *testing.T) {
 		want Score
 	}{
 		{"Truyện Kiều / Nguyễn Du", Score{Vietnamese: 3}},
-		{"Truyá»‡n Kiá»\u0081u", Score{Vietnamese: 2, Junk: 3}}, // double-encoded UTF-8
-		{"Chi\u00aan tranh", Score{Foreign: 1}},                 // ª is a letter
+		{"Truyá»‡n Kiá»\u0081u", Score{Foreign: 2, Junk: 3}}, // double-encoded UTF-8
+		{"Chi\u00aan tranh", Score{Foreign: 1}},              // ª is a letter
 		{"Tr\u00b8n Du", Score{Junk: 1}},
 		{"Société générale des éditions", Score{Foreign: 3}},
 		{"Die Straße, München", Score{Foreign: 2}},

@@ -32,19 +32,31 @@ type VNConv struct {
 // .ci/node/node_modules of the repository holding the working directory.
 func NeedVNConv(t testing.TB) *VNConv {
 	t.Helper()
-	node := Need(t, "node")
+	Need(t, "node")
+	vc, err := FindVNConv()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return vc
+}
+
+// FindVNConv is NeedVNConv for programs (the fixture generator).
+func FindVNConv() (*VNConv, error) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, err
+	}
 	dir := os.Getenv("UNICAT_NODE_MODULES")
 	if dir == "" {
 		dir = filepath.Join(repoRoot(), ".ci", "node", "node_modules")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "vietnamese-conversion", "package.json")); err != nil {
-		msg := fmt.Sprintf("npm package vietnamese-conversion not installed in %s (.ci/run installs it: npm install --prefix .ci/node vietnamese-conversion@%s)", dir, VNConvVersion)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		return nil, fmt.Errorf("npm package vietnamese-conversion not installed in %s (.ci/run installs it: npm install --prefix .ci/node vietnamese-conversion@%s)", dir, VNConvVersion)
 	}
-	return &VNConv{node: node, modules: dir}
+	return &VNConv{node: node, modules: dir}, nil
 }
 
 // Encode converts Unicode texts to charset ("vni" or "tcvn3") bytes.
