@@ -100,7 +100,7 @@ func TestDemoConfigUnionRecords(t *testing.T) {
 		{"Tắt đèn", 2015, []string{"NA-DIENCHAU", "NA-QUYNHDOI", "NA-TINH"}},
 		{"Những ngôi sao xa xôi", 2019, []string{"NA-QUYNHDOI", "NA-TINH"}},
 		{"Nhật ký trong tù", 2010, []string{"NA-KIMLIEN", "NA-TINH", "NA-VINH"}},
-		{"Thủy hử", 2018, []string{"NA-NGHILOC", "NA-TINH"}},  // "Thuỷ" in Nghi Lộc's
+		{"Thủy hử", 2018, []string{"NA-NGHILOC", "NA-TINH"}}, // "Thuỷ" in Nghi Lộc's
 		{"Chiến tranh và hòa bình", 2016, []string{"NA-DIENCHAU", "NA-VINH"}},
 		{"Việt Nam sử lược", 2016, []string{"NA-TINH"}}, // the one-volume edition
 		{"Việt Nam sử lược", 2021, []string{"NA-VINH"}}, // Quyển 1 of another
