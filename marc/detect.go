@@ -40,13 +40,15 @@ type reading struct {
 	via bool
 }
 
-func (rd reading) decode(b []byte) (string, []string) {
+func (rd reading) decode(b []byte) (string, []string) { return rd.convert(b, false) }
+
+func (rd reading) convert(b []byte, quiet bool) (string, []string) {
 	if rd.via {
 		if raw, ok := legacyBytes(b); ok {
-			return convertText(rd.cs, raw)
+			return convert(rd.cs, raw, quiet)
 		}
 	}
-	return convertText(rd.cs, b)
+	return convert(rd.cs, b, quiet)
 }
 
 // The encodings a record is tried in, in the order ties are broken.
@@ -87,6 +89,8 @@ type detector struct {
 	starts []int    // field i's pieces are parts[starts[i]:starts[i+1]]
 	ev     []fieldEvidence
 	out    []reading
+	kinds  []fieldKind
+	label  Charset
 }
 
 func (d *detector) reset() {
@@ -152,43 +156,89 @@ func classifyPart(p []byte) fieldKind {
 	return kindLegacy
 }
 
-// decide returns the reading of every field added, and whether detection
-// had anything to weigh. label is what the record says it is.
+// sampleFields is how many fields of a group are read every way before
+// the group's encoding is chosen; the fields after them are read only in
+// that encoding, and every way only if that reading is not clean. A
+// record's first few fields with text beyond ASCII (author, title,
+// imprint) hold words enough to tell the encodings apart; reading every
+// field every way would cost a legacy record several times its import.
+const sampleFields = 3
+
+// decide returns the reading of every field added. label is what the
+// record says it is.
 func (d *detector) decide(label Charset) []reading {
+	d.label = label
 	n := len(d.starts)
 	d.out = d.out[:0]
+	d.kinds = d.kinds[:0]
 	for i := 0; i < n; i++ {
 		d.out = append(d.out, reading{cs: label})
-		switch k := classify(d.field(i)); k {
-		case kindUnicode:
+		k := classify(d.field(i))
+		if k == kindUnicode {
 			d.out[i].cs = CharsetUTF8
-		case kindLegacy, kindBytes:
-			ev := d.measure(i)
-			ev.kind = k
-			d.ev = append(d.ev, ev)
 		}
+		d.kinds = append(d.kinds, k)
 	}
 	// Fields that are valid UTF-8 and fields that are not are weighed
 	// apart: text misread through a code page once and raw legacy bytes
 	// are different accidents, and a record may have one of each.
+	base := encodingIndex(label)
 	for _, k := range []fieldKind{kindLegacy, kindBytes} {
 		var totals [numEncodings]vnortho.Score
-		for i := range d.ev {
-			if d.ev[i].kind == k {
-				for e := range totals {
-					totals[e].Add(d.ev[i].scores[e])
-				}
+		sampled := 0
+		rest := -1 // the first field after the sample
+		for i := 0; i < n; i++ {
+			if d.kinds[i] != k {
+				continue
 			}
+			if sampled == sampleFields {
+				rest = i
+				break
+			}
+			ev := d.measure(i, k)
+			d.ev = append(d.ev, ev)
+			for e := range totals {
+				totals[e].Add(ev.scores[e])
+			}
+			sampled++
 		}
-		rec := choose(&totals, encodingIndex(label))
+		if sampled == 0 {
+			continue
+		}
+		rec := choose(&totals, base)
 		for i := range d.ev {
 			if ev := &d.ev[i]; ev.kind == k {
 				e := choose(&ev.scores, rec)
 				d.out[ev.field] = reading{cs: detectEncodings[e], via: ev.via[e]}
 			}
 		}
+		for i := rest; i >= 0 && i < n; i++ {
+			if d.kinds[i] != k {
+				continue
+			}
+			if rd, ok := d.clean(i, rec, k); ok {
+				d.out[i] = rd
+				continue
+			}
+			ev := d.measure(i, k)
+			e := choose(&ev.scores, rec)
+			d.out[i] = reading{cs: detectEncodings[e], via: ev.via[e]}
+		}
 	}
 	return d.out
+}
+
+// clean reads field i in encoding e alone and reports that reading when
+// it leaves nothing to weigh: no junk, and no word that is no Vietnamese
+// syllable unless e is the label's (text kept as it came may be in any
+// language).
+func (d *detector) clean(i, e int, k fieldKind) (reading, bool) {
+	ev := d.measure1(i, e, k)
+	rd, sc := reading{cs: detectEncodings[e], via: ev.via[e]}, ev.scores[e]
+	if sc.Junk > 0 || sc.Foreign > 0 && e != encodingIndex(d.label) {
+		return rd, false
+	}
+	return rd, true
 }
 
 // choose returns the encoding that replaces base, or base.
@@ -210,28 +260,76 @@ func choose(s *[numEncodings]vnortho.Score, base int) int {
 	return best
 }
 
-// measure reads field i every way and scores each reading.
-func (d *detector) measure(i int) fieldEvidence {
-	ev := fieldEvidence{field: i}
+// unfit scores a reading that does not apply to a field: it never
+// replaces one that does (see vnortho.Prefer and Rescue).
+var unfit = vnortho.Score{Junk: 1 << 20, Invalid: 1 << 20}
+
+// measure reads field i every way that applies and scores each reading.
+// Text that is valid UTF-8 (kindLegacy) is read as it is, as UTF-8
+// encoded twice, and as TCVN3, VNI or Windows-1258 bytes once misread
+// through a single-byte code page; its bytes are not read as raw legacy
+// bytes, which are almost never valid UTF-8, except in the label's
+// encoding, the reading to beat. Other text (kindBytes) is read as raw
+// bytes in every encoding.
+func (d *detector) measure(i int, k fieldKind) fieldEvidence {
+	ev := fieldEvidence{field: i, kind: k}
 	parts := d.field(i)
-	legacy := true
-	for _, p := range parts {
-		if !isPlainASCII(p) {
-			if _, ok := legacyBytes(p); !ok {
-				legacy = false
-			}
-		}
-	}
+	label := encodingIndex(d.label)
 	for e, cs := range detectEncodings {
-		if cs == CharsetDoubleUTF8 && !legacy {
-			ev.scores[e] = ev.scores[0] // reads as plain UTF-8
+		ev.scores[e] = unfit
+		switch {
+		case e == 0, e == label:
+			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+		case k == kindBytes && cs == CharsetMARC8 && !marc8Plausible(parts):
+			// Bytes ANSEL leaves undefined: the reading would hold
+			// replacement characters and lose to any other.
+		case k == kindBytes && cs != CharsetDoubleUTF8:
+			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+		}
+		if k != kindLegacy {
 			continue
 		}
-		ev.scores[e] = scoreReading(reading{cs: cs}, parts)
-		if legacy && viaApplies(cs) {
+		switch {
+		case cs == CharsetDoubleUTF8:
+			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+		case viaApplies(cs):
 			if v := scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
 				ev.scores[e], ev.via[e] = v, true
 			}
+		}
+	}
+	return ev
+}
+
+// marc8Plausible reports whether the parts hold no byte that MARC-8
+// leaves undefined in its default sets (ASCII and ANSEL), nor an escape
+// to another set, after which anything may follow.
+func marc8Plausible(parts [][]byte) bool {
+	for _, p := range parts {
+		for _, c := range p {
+			if c == 0x1B {
+				return true
+			}
+			if c >= 0x80 && marc8ANSEL.chars[c&0x7F].r == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// measure1 is measure for encoding e alone.
+func (d *detector) measure1(i, e int, k fieldKind) fieldEvidence {
+	ev := fieldEvidence{field: i, kind: k}
+	parts := d.field(i)
+	cs := detectEncodings[e]
+	ev.scores[e] = unfit
+	if k == kindBytes && cs != CharsetDoubleUTF8 || e == 0 || e == encodingIndex(d.label) || k == kindLegacy && cs == CharsetDoubleUTF8 {
+		ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+	}
+	if k == kindLegacy && viaApplies(cs) {
+		if v := scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
+			ev.scores[e], ev.via[e] = v, true
 		}
 	}
 	return ev
@@ -243,7 +341,7 @@ func scoreReading(rd reading, parts [][]byte) vnortho.Score {
 		if isPlainASCII(p) {
 			continue
 		}
-		s, _ := rd.decode(p)
+		s, _ := rd.convert(p, true)
 		sc.Add(vnortho.Measure(s))
 	}
 	return sc

@@ -15,6 +15,7 @@
 package vnortho
 
 import (
+	"bytes"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -105,8 +106,8 @@ func Syllable(word string) bool {
 	bases := buf[:0]
 	tone, at := uint8(toneNone), -1 // the tone and the letter carrying it
 	for _, r := range word {
-		l, ok := letters[unicode.ToLower(r)]
-		if !ok {
+		l, ok := letterOf(r)
+		if !ok || len(bases) == len(buf) {
 			return false
 		}
 		if l.tone != toneNone {
@@ -120,18 +121,42 @@ func Syllable(word string) bool {
 	if len(bases) == 0 || len(bases) > 8 {
 		return false
 	}
-	s := string(bases)
+	var sb [48]byte
+	s := sb[:0]
+	for _, r := range bases {
+		s = utf8.AppendRune(s, r)
+	}
 	for _, ini := range initials {
-		if !strings.HasPrefix(s, ini) {
+		if !bytes.HasPrefix(s, []byte(ini)) {
 			continue
 		}
 		rest := s[len(ini):]
 		n := utf8.RuneCountInString(ini)
-		if rhymes[rest] && toneFits(rest, tone) && (at < 0 || tonePlaced(bases[n:], at-n)) {
+		if rhymes[string(rest)] && toneFits(string(rest), tone) && (at < 0 || tonePlaced(bases[n:], at-n)) {
 			return true
 		}
 	}
 	return false
+}
+
+// asciiLetters is letters for ASCII, lower and upper case.
+var asciiLetters = func() (t [128]letter) {
+	for c := 0; c < 128; c++ {
+		if l, ok := letters[unicode.ToLower(rune(c))]; ok {
+			t[c] = l
+		}
+	}
+	return t
+}()
+
+// letterOf returns the toneless lower-case letter and tone of r.
+func letterOf(r rune) (letter, bool) {
+	if r < utf8.RuneSelf {
+		l := asciiLetters[r]
+		return l, l.base != 0
+	}
+	l, ok := letters[unicode.ToLower(r)]
+	return l, ok
 }
 
 // tonePlaced reports whether the tone may sit on rhyme[pos]: on the only
