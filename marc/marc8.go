@@ -159,9 +159,9 @@ func decodeMARC8(b []byte) (string, []string) { return decodeMARC8Quiet(b, false
 func decodeMARC8Quiet(b []byte, quiet bool) (string, []string) {
 	d := marc8Decoder{
 		quiet: quiet,
-		g0:  marc8Designation{set: &marc8BasicLatin, final: 'B'},
-		g1:  marc8Designation{set: &marc8ANSEL, final: 'E'},
-		out: make([]byte, 0, len(b)+len(b)/4),
+		g0:    marc8Designation{set: &marc8BasicLatin, final: 'B'},
+		g1:    marc8Designation{set: &marc8ANSEL, final: 'E'},
+		out:   make([]byte, 0, len(b)+len(b)/4),
 	}
 	for i := 0; i < len(b); {
 		c := b[i]
