@@ -576,52 +576,6 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 	return out, nil
 }
 
-// anyLegacyField reports whether a field of a valid UTF-8 record holds
-// characters beyond ASCII, all of them ones a single-byte code page has.
-func anyLegacyField(rec []byte, ents []dirEntry) bool {
-	for i := range ents {
-		if f := rec[ents[i].start:ents[i].end]; !isASCIIBytes(f) && classifyPart(f) == kindLegacy {
-			return true
-		}
-	}
-	return false
-}
-
-// readings decides how to read each field: as the charset setting says,
-// or, without one, as the detector finds.
-func (r *ISO2709Reader) readings(rec []byte, ents []dirEntry, indCount int, label Charset, auto bool) []reading {
-	if !auto {
-		out := make([]reading, len(ents))
-		for i := range out {
-			out[i] = reading{cs: label, via: r.xmlText && label != CharsetUTF8 && label != CharsetMARC8}
-		}
-		return out
-	}
-	d := &r.det
-	d.reset()
-	for i := range ents {
-		d.addField()
-		a, b := ents[i].start, ents[i].end
-		if rec[ents[i].tag] == '0' && rec[ents[i].tag+1] == '0' && bytes.IndexByte(rec[a:b], subfieldDelim) < 0 {
-			d.addPart(rec[a:b])
-			continue
-		}
-		a = min(a+indCount, b)
-		for len(rec[a:b]) > 0 {
-			j := bytes.IndexByte(rec[a:b], subfieldDelim)
-			if j < 0 {
-				j = b - a
-			}
-			d.addPart(rec[a : a+j])
-			a += j
-			if a < b { // skip the delimiter and the code
-				a = min(a+2, b)
-			}
-		}
-	}
-	return d.decide(label)
-}
-
 // tagStrings holds the tags 000 to 999 back to back, so that numeric tags
 // need no allocation of their own.
 var tagStrings = func() string {
