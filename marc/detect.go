@@ -143,6 +143,7 @@ func classifyPart(p []byte) fieldKind {
 	if !utf8.Valid(p) {
 		return kindBytes
 	}
+	vietnamese := true // every character beyond ASCII a Vietnamese letter
 	for _, r := range string(p) {
 		if r < 0x18 && tcvn3Low[byte(r)] != 0 {
 			return kindBytes // VN1 capitals: valid UTF-8, but not text
@@ -151,6 +152,16 @@ func classifyPart(p []byte) fieldKind {
 			if _, ok := singleByte[r]; !ok {
 				return kindUnicode
 			}
+			vietnamese = vietnamese && vnortho.Letter(r)
+		}
+	}
+	// Vietnamese written right can be made of such characters alone (Tô
+	// Hoài, Lê Văn); text of Vietnamese letters in well-formed syllables
+	// and nothing else is no mojibake, whose Vietnamese comes out as µ,
+	// ¸, ä, Ã or »‡.
+	if vietnamese {
+		if sc := vnortho.Measure(string(p)); sc.Vietnamese > 0 && sc.Foreign == 0 && sc.Junk == 0 {
+			return kindUnicode
 		}
 	}
 	return kindLegacy

@@ -10,8 +10,18 @@ import "bytes"
 // characters beyond ASCII, all of them ones a single-byte code page has.
 func anyLegacyField(rec []byte, ents []dirEntry) bool {
 	for i := range ents {
-		if f := rec[ents[i].start:ents[i].end]; !isASCIIBytes(f) && classifyPart(f) == kindLegacy {
-			return true
+		f := rec[ents[i].start:ents[i].end]
+		if isASCIIBytes(f) {
+			continue
+		}
+		// Subfield by subfield: the delimiter and code are no text.
+		for j, p := range bytes.Split(f, []byte{subfieldDelim}) {
+			if j > 0 && len(p) > 0 {
+				p = p[1:]
+			}
+			if !isASCIIBytes(p) && classifyPart(p) == kindLegacy {
+				return true
+			}
 		}
 	}
 	return false

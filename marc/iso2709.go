@@ -570,8 +570,10 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 	}
 	if len(used) > 0 {
 		out.Origin = originOf(label, !auto, used, seen, tx.replaced)
-		out.Origin.Received = append([]byte(nil), rec...)
-		out.Origin.ReceivedFormat = FormatISO2709
+		if out.Origin.keepReceived() {
+			out.Origin.Received = append([]byte(nil), rec...)
+			out.Origin.ReceivedFormat = FormatISO2709
+		}
 	}
 	return out, nil
 }

@@ -1618,9 +1618,11 @@ func (b *xmlRecBuilder) finish() (*Record, error) {
 			label = CharsetUTF8
 		}
 		rec.Origin = originOf(label, !auto, used, seen, replaced)
-		rec.Origin.Received, rec.Origin.ReceivedFormat = b.frame(rec.Leader), FormatMARCXML
-		if rec.Origin.Received == nil {
-			b.warn("", "the record as received is too long for ISO 2709 and is not kept")
+		if rec.Origin.keepReceived() {
+			rec.Origin.Received, rec.Origin.ReceivedFormat = b.frame(rec.Leader), FormatMARCXML
+			if rec.Origin.Received == nil {
+				b.warn("", "the record as received is too long for ISO 2709 and is not kept")
+			}
 		}
 	}
 	return rec, nil

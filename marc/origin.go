@@ -30,10 +30,19 @@ type Origin struct {
 	// bytes as read; for MARCXML the text of every field as the XML
 	// parser delivered it, before any charset decision, framed as ISO
 	// 2709 with leader/09 'a'. Decoding it again with the same options
-	// gives the same record; nil when the record is too long to frame.
+	// gives the same record. It is nil when the text only needed
+	// normalising (UTF-8 NFD: the same characters) and when a MARCXML
+	// record is too long to frame.
 	Received []byte
 	// ReceivedFormat is the serialisation Received came in.
 	ReceivedFormat Format
+}
+
+// keepReceived reports whether the bytes received are worth keeping: not
+// when the text only needed normalising (NFD to NFC), which changes no
+// character and leaves nothing a detector could read another way.
+func (o *Origin) keepReceived() bool {
+	return o.Charset != CharsetUTF8 || o.Replaced > 0 || o.Mixed
 }
 
 // Encoding names the origin for reports and metrics: the charset, with

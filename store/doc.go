@@ -17,7 +17,9 @@
 // kept beside it, byte for byte, with the encoding it was read as and the
 // one it claimed, so that a wrong guess can be undone and a later detector
 // can derive the record again without harvesting it again. A record that
-// arrived in UTF-8 NFC is its own received form and costs nothing more.
+// arrived in UTF-8 NFC is its own received form and costs nothing more;
+// one that only needed normalising (NFD) keeps only that fact (its
+// characters are the stored ones).
 //
 // # Transactions
 //

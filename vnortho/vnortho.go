@@ -149,6 +149,13 @@ var asciiLetters = func() (t [128]letter) {
 	return t
 }()
 
+// Letter reports whether r is a letter of written Vietnamese, in either
+// case, toned or not (ASCII letters other than f, j, w and z included).
+func Letter(r rune) bool {
+	_, ok := letterOf(r)
+	return ok
+}
+
 // letterOf returns the toneless lower-case letter and tone of r.
 func letterOf(r rune) (letter, bool) {
 	if r < utf8.RuneSelf {
