@@ -180,8 +180,10 @@ type Source struct {
 
 	// Format of file sources: auto, iso2709 or marcxml.
 	Format string `yaml:"format"`
-	// Charset overrides leader/09 for every record of the source:
-	// "" (auto), utf-8, marc-8, windows-1258, iso-8859-1.
+	// Charset says how the source's text is encoded, overriding the
+	// detection that runs without it ("": see package marc): utf-8,
+	// marc-8, windows-1258, iso-8859-1, tcvn3, vni, utf-8-double, or label
+	// (leader/09 alone, as before detection existed).
 	Charset string `yaml:"charset"`
 	// Holdings names the tag holdings are read from: 852 (default) or 952
 	// (Koha items).
@@ -242,7 +244,7 @@ var (
 	validLevels     = []string{LevelProvince, LevelDistrict, LevelCommune}
 	validKinds      = []string{KindFile, KindOAI, KindSRU, KindZ3950}
 	validFormats    = []string{"", "auto", "iso2709", "marcxml"}
-	validCharsets   = []string{"", "utf-8", "marc-8", "windows-1258", "iso-8859-1", "tcvn3"}
+	validCharsets   = []string{"", "utf-8", "marc-8", "windows-1258", "iso-8859-1", "tcvn3", "vni", "utf-8-double", "label"}
 	validHoldings   = []string{"", "852", "952"}
 	validDeletions  = []string{"", DeletionsListIdentifiers}
 	validSRUVersion = []string{"1.1", "1.2", "2.0"}

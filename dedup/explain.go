@@ -23,6 +23,9 @@ type Member struct {
 	Score           int // completeness (see the master rule)
 	Library         string
 	Level           string
+	// Received says what the record arrived in when its text was
+	// converted ("tcvn3, labelled utf-8"); "" for UTF-8 NFC.
+	Received string
 }
 
 // Explanation describes one union record's cluster.
@@ -81,6 +84,9 @@ func Explain(tx *bbolt.Tx, id string) (*Explanation, error) {
 		m := Member{Source: src, LocalID: local, Master: k == master}
 		if info, err := stx.Source(src); err == nil {
 			m.Library, m.Level = info.LibraryCode, info.Level
+		}
+		if sr, err := stx.RecordView(src, local); err == nil && sr != nil && sr.Encoding != "" {
+			m.Received = receivedAs(sr)
 		}
 		if v := profiles.Get([]byte(k)); v != nil {
 			p, err := decodeProfile(v)
@@ -199,6 +205,9 @@ func (ex *Explanation) Write(w io.Writer) error {
 			fmt.Fprintf(&b, "  isbn %s", strings.Join(m.ISBNs, ","))
 		}
 		fmt.Fprintf(&b, "\n     %s\n", m.Title)
+		if m.Received != "" {
+			fmt.Fprintf(&b, "     received as %s, converted to UTF-8 NFC\n", m.Received)
+		}
 	}
 	b.WriteString("(* = master: highest encoding level, most significant fields, subjects and classification, then source priority)\n")
 	fmt.Fprintf(&b, "edges (%d):\n", len(ex.Edges))
@@ -213,4 +222,15 @@ func (ex *Explanation) Write(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// receivedAs describes what a converted record arrived in.
+func receivedAs(sr *store.SourceRecord) string {
+	switch {
+	case sr.Override:
+		return sr.Encoding + " (the source's charset setting)"
+	case sr.Label != "" && string(sr.Label) != sr.Encoding:
+		return sr.Encoding + ", labelled " + string(sr.Label)
+	}
+	return sr.Encoding
 }

@@ -84,7 +84,7 @@ func BenchmarkParseOAIPage(b *testing.B) {
 	resp.Body.Close()
 	b.SetBytes(int64(len(page)))
 	for b.Loop() {
-		p, err := parseOAI(page)
+		p, err := parseOAI(page, "")
 		if err != nil || len(p.Records) != 100 {
 			b.Fatal(err)
 		}

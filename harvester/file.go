@@ -154,6 +154,7 @@ func importFile(ctx context.Context, j *Job, path string, cp *fileCheckpoint, na
 	if seen != nil {
 		opts.Seen = func(id string) { seen[id] = true }
 	}
+	opts.Converted = func(_ string, _ int, id string, o *marc.Origin) { j.Converted(id, o) }
 	sum, err := ingest.ImportReader(ctx, j.Store, io.TeeReader(f, h), path, opts)
 	j.count(store.Result{Added: sum.Added, Updated: sum.Updated, Unchanged: sum.Unchanged, Deleted: sum.Deleted,
 		Duplicates: sum.Duplicates})

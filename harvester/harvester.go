@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/ingest"
+	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
 )
 
@@ -190,6 +192,9 @@ func (h *Harvester) Run(ctx context.Context, id string, progress func(Progress))
 	}
 	run := j.run
 	run.Start, run.End = start, h.now()
+	if c := ingest.ConvertedLine(j.converted); c != "" {
+		j.notes.add("converted to UTF-8 NFC: " + c)
+	}
 	run.Notes = j.notes.String()
 	if err != nil {
 		run.Err = err.Error()
@@ -219,11 +224,12 @@ type Job struct {
 	Store  *store.Store
 	Log    *slog.Logger
 
-	h        *Harvester
-	run      store.Run
-	notes    notes
-	prog     Progress
-	progress func(Progress)
+	h         *Harvester
+	run       store.Run
+	notes     notes
+	prog      Progress
+	progress  func(Progress)
+	converted map[string]int // records converted on reading, by encoding
 }
 
 // Now returns the harvester's clock.
@@ -245,7 +251,22 @@ func (j *Job) Commit(b store.Batch) (store.Result, error) {
 		return res, err
 	}
 	j.count(res)
+	for _, in := range b.Records {
+		if in.Record != nil && in.Record.Origin != nil {
+			j.Converted(in.LocalID, in.Record.Origin)
+		}
+	}
 	return res, nil
+}
+
+// Converted counts a record whose text was converted on reading, for the
+// run's notes, and logs it (at Info: `unicat harvest -v`).
+func (j *Job) Converted(localID string, o *marc.Origin) {
+	if j.converted == nil {
+		j.converted = map[string]int{}
+	}
+	j.converted[o.Encoding()]++
+	j.Log.Info("record converted", "id", localID, "from", o.String())
 }
 
 func (j *Job) count(res store.Result) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
 )
 
@@ -96,7 +97,7 @@ func (r *oaiRun) request(ctx context.Context, q url.Values) (*oaiResponse, *Resp
 	u.RawQuery = all.Encode()
 	var parsed *oaiResponse
 	resp, err := r.j.Fetch(ctx, u.String(), func(resp *Response) error {
-		p, err := parseOAI(resp.Body)
+		p, err := parseOAI(resp.Body, marc.Charset(r.j.Source.Charset))
 		if err != nil {
 			if resp.Status != 200 {
 				return fmt.Errorf("GET %s: HTTP %d%s", resp.URL, resp.Status, snippet(resp.Body))

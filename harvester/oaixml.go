@@ -66,17 +66,17 @@ func (r *oaiRecord) reject(reason, msg string) {
 // own: the broken ones are rejected and the rest of the page is kept. An
 // error means the response as a whole could not be understood (a cut-off
 // document, an HTML error page); retrying may help.
-func parseOAI(body []byte) (*oaiResponse, error) {
+func parseOAI(body []byte, cs marc.Charset) (*oaiResponse, error) {
 	doc, err := toUTF8(body)
 	if err != nil {
 		return nil, err
 	}
 	clean, reps := repairXML(doc)
-	resp, err := decodeOAI(clean, reps)
+	resp, err := decodeOAI(clean, reps, cs)
 	if err == nil {
 		return resp, nil
 	}
-	if split, serr := splitOAI(clean, reps); serr == nil {
+	if split, serr := splitOAI(clean, reps, cs); serr == nil {
 		return split, nil
 	}
 	return nil, err
@@ -94,8 +94,8 @@ func newOAIDecoder(doc []byte) *xml.Decoder {
 // decodeOAI walks the document's tokens, the records' metadata cut out
 // and read by the marc package (see hollow). reps (offsets in doc) are
 // attributed to the records they fall in.
-func decodeOAI(doc []byte, reps []repair) (*oaiResponse, error) {
-	h := hollow(doc, "metadata")
+func decodeOAI(doc []byte, reps []repair, cs marc.Charset) (*oaiResponse, error) {
+	h := hollow(doc, "metadata", cs)
 	d := newOAIDecoder(h.env)
 	resp := &oaiResponse{CompleteListSize: -1}
 	var stack []string
@@ -283,7 +283,7 @@ var (
 // record: the envelope (responseDate, errors, resumption token) must
 // parse; a record that does not is rejected, named by its identifier if
 // one can be found.
-func splitOAI(clean []byte, reps []repair) (*oaiResponse, error) {
+func splitOAI(clean []byte, reps []repair, cs marc.Charset) (*oaiResponse, error) {
 	starts := reRecordStart.FindAllIndex(clean, -1)
 	if len(starts) == 0 {
 		return nil, errors.New("no records to salvage")
@@ -295,7 +295,7 @@ func splitOAI(clean []byte, reps []repair) (*oaiResponse, error) {
 	}
 	end := last + loc[0]
 	envelope := append(append([]byte{}, clean[:starts[0][0]]...), clean[end:]...)
-	resp, err := decodeOAI(envelope, nil)
+	resp, err := decodeOAI(envelope, nil, cs)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +316,7 @@ func splitOAI(clean []byte, reps []repair) (*oaiResponse, error) {
 		}
 		chunk := clean[s[0]:e]
 		doc := append(append([]byte(open), chunk...), "</ListRecords></OAI-PMH>"...)
-		r, err := decodeOAI(doc, nil)
+		r, err := decodeOAI(doc, nil, cs)
 		if err != nil || len(r.Records) != 1 {
 			bad := oaiRecord{}
 			if m := reIdentifier.FindSubmatch(chunk); m != nil {

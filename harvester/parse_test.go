@@ -37,14 +37,14 @@ func TestRepairXML(t *testing.T) {
 
 func TestDeclaredEncoding(t *testing.T) {
 	doc := []byte("<?xml version='1.0' encoding='ISO-8859-1'?><OAI-PMH><responseDate>2024-01-01T00:00:00Z</responseDate><error code=\"x\">caf\xe9</error></OAI-PMH>")
-	p, err := parseOAI(doc)
+	p, err := parseOAI(doc, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Errors) != 1 || p.Errors[0].Msg != "café" {
 		t.Errorf("errors %+v", p.Errors)
 	}
-	if _, err := parseOAI([]byte(`<?xml version="1.0" encoding="x-klingon"?><OAI-PMH/>`)); err == nil {
+	if _, err := parseOAI([]byte(`<?xml version="1.0" encoding="x-klingon"?><OAI-PMH/>`), ""); err == nil {
 		t.Error("unknown encoding accepted")
 	}
 }
@@ -65,7 +65,7 @@ func TestParseOAIShapes(t *testing.T) {
  <oai:record><oai:header><oai:datestamp>2024-04-03</oai:datestamp></oai:header><oai:metadata><marc:record><marc:leader>x</marc:leader></marc:record></oai:metadata></oai:record>
  <oai:resumptionToken completeListSize="1000" cursor="0"> tok 1 </oai:resumptionToken>
 </oai:ListRecords></oai:OAI-PMH>`
-	p, err := parseOAI([]byte(doc))
+	p, err := parseOAI([]byte(doc), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestParseOAIShapes(t *testing.T) {
 		t.Errorf("records c, 4: %+v %+v", r[2], r[3])
 	}
 	for _, bad := range []string{"", "<html><body>Service Unavailable</body></html>", "<OAI-PMH><responseDate>x</responseDate>"} {
-		if _, err := parseOAI([]byte(bad)); err == nil {
+		if _, err := parseOAI([]byte(bad), ""); err == nil {
 			t.Errorf("parseOAI(%q) succeeded", bad)
 		}
 	}
@@ -97,7 +97,7 @@ func FuzzParseOAI(f *testing.F) {
 	f.Add([]byte(`<OAI-PMH><error code="badResumptionToken">expired</error></OAI-PMH>`))
 	f.Add([]byte(`<OAI-PMH><Identify><granularity>YYYY-MM-DD</granularity></Identify></OAI-PMH>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := parseOAI(data)
+		p, err := parseOAI(data, "")
 		if err != nil {
 			return
 		}
@@ -118,7 +118,7 @@ func FuzzParseSRU(f *testing.F) {
 	f.Add([]byte(`<searchRetrieveResponse><numberOfRecords>0</numberOfRecords><diagnostics><diagnostic><uri>info:srw/diagnostic/1/10</uri></diagnostic></diagnostics></searchRetrieveResponse>`))
 	f.Add([]byte(`<searchRetrieveResponse><records><record><recordData>&lt;record&gt;&lt;leader&gt;x&lt;/leader&gt;&lt;/record&gt;</recordData></record></records></searchRetrieveResponse>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := parseSRU(data)
+		p, err := parseSRU(data, "")
 		if err != nil {
 			return
 		}

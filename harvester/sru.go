@@ -185,7 +185,7 @@ func sruRequest(ctx context.Context, j *Job, query string, start, size int) (*sr
 	u.RawQuery = q.Encode()
 	var parsed *sruResponse
 	resp, err := j.Fetch(ctx, u.String(), func(resp *Response) error {
-		p, err := parseSRU(resp.Body)
+		p, err := parseSRU(resp.Body, marc.Charset(j.Source.Charset))
 		if err != nil {
 			if resp.Status != 200 {
 				return fmt.Errorf("GET %s: HTTP %d%s", resp.URL, resp.Status, snippet(resp.Body))
@@ -250,13 +250,13 @@ func (d sruDiagnostic) String() string {
 
 // parseSRU reads a searchRetrieve response; see parseOAI for the
 // encoding and repairs.
-func parseSRU(body []byte) (*sruResponse, error) {
+func parseSRU(body []byte, cs marc.Charset) (*sruResponse, error) {
 	doc, err := toUTF8(body)
 	if err != nil {
 		return nil, err
 	}
 	clean, reps := repairXML(doc)
-	h := hollow(clean, "recordData")
+	h := hollow(clean, "recordData", cs)
 	d := newOAIDecoder(h.env)
 	resp := &sruResponse{NumberOfRecords: -1}
 	var stack []string

@@ -281,7 +281,7 @@ func TestSRUAgainstZebra(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	p, err := parseSRU(body)
+	p, err := parseSRU(body, "")
 	if err != nil {
 		t.Fatalf("zebra's count: %v\n%s", err, body)
 	}

@@ -29,6 +29,9 @@ type SourceStatus struct {
 	Deleted       int        `json:"deleted"`
 	Last          *store.Run `json:"last,omitempty"`
 	LastSuccess   time.Time  `json:"last_success,omitzero"`
+	// Received counts the live records by the encoding they arrived in,
+	// when some had to be converted (utf-8: stored as received).
+	Received []store.EncodingCount `json:"received,omitempty"`
 }
 
 // ReadStatus reads the status of every configured source from the store.
@@ -42,6 +45,13 @@ func ReadStatus(st *store.Store, cfg *config.Config) ([]SourceStatus, error) {
 			s := SourceStatus{ID: src.ID, Name: src.Name, Kind: src.Kind, Disabled: src.Disabled, Schedule: src.Schedule}
 			if stats, err := tx.Stats(src.ID); err == nil {
 				s.Live, s.Deleted = stats.Live, stats.Deleted
+			}
+			enc, err := tx.Encodings(src.ID)
+			if err != nil {
+				return err
+			}
+			if len(enc) > 1 || len(enc) == 1 && enc[0].Encoding != "utf-8" {
+				s.Received = enc
 			}
 			runs, err := tx.Runs(src.ID, 0)
 			if err != nil {
@@ -115,9 +125,16 @@ func WriteStatus(w io.Writer, ss []SourceStatus, now time.Time) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	// Errors and notes of the last runs below the table: they do not fit
-	// in it.
+	// What the records arrived in, errors and notes of the last runs
+	// below the table: they do not fit in it.
 	for _, s := range ss {
+		if len(s.Received) > 0 {
+			parts := make([]string, len(s.Received))
+			for i, e := range s.Received {
+				parts[i] = fmt.Sprintf("%d %s", e.Records, e.Encoding)
+			}
+			fmt.Fprintf(w, "\n%s, live records by the encoding they arrived in (all stored as UTF-8 NFC): %s\n", s.ID, strings.Join(parts, ", "))
+		}
 		if s.Last == nil || s.Last.Notes == "" && s.Last.Err == "" {
 			continue
 		}

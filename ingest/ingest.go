@@ -58,6 +58,9 @@ type Options struct {
 	// to the store, so that a caller treating the files as a whole
 	// catalog can tell which stored records are missing from them.
 	Seen func(localID string)
+	// Converted, when set, is called for every record whose text was
+	// converted on reading (o says from what), before it is stored.
+	Converted func(file string, index int, localID string, o *marc.Origin)
 }
 
 // Reject is a record that did not go in.
@@ -92,6 +95,24 @@ type Summary struct {
 	// DuplicateRecords are the first MaxRejects duplicates in detail.
 	DuplicateRecords []Reject
 	Warnings         []string // charset repairs and the like, first MaxRejects
+	// Converted counts the records whose text was converted to UTF-8 NFC,
+	// by what they were received in (marc.Origin.Encoding).
+	Converted map[string]int
+}
+
+// ConvertedLine says what Converted holds, by encoding name, or "" when
+// nothing was converted: "3 tcvn3, 1 utf-8-nfd".
+func ConvertedLine(converted map[string]int) string {
+	names := make([]string, 0, len(converted))
+	for name := range converted {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = fmt.Sprintf("%d %s", converted[name], name)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // MaxRejects bounds the rejects and warnings kept in detail.
@@ -328,6 +349,15 @@ func importStream(ctx context.Context, st *store.Store, r io.Reader, name string
 			sum.duplicate(Reject{File: name, Index: index, Offset: -1,
 				Reason: fmt.Sprintf("local id %q read before in this import: the first copy is kept", id)})
 			continue
+		}
+		if rec.Origin != nil {
+			if sum.Converted == nil {
+				sum.Converted = map[string]int{}
+			}
+			sum.Converted[rec.Origin.Encoding()]++
+			if opts.Converted != nil {
+				opts.Converted(name, index, id, rec.Origin)
+			}
 		}
 		batch = append(batch, store.Incoming{LocalID: id, Record: rec, Datestamp: now()})
 		if opts.Seen != nil {

@@ -10,3 +10,20 @@ func DecodeISO2709(raw []byte, opts ReaderOptions) (*Record, error) {
 	r := &ISO2709Reader{opts: opts, buf: raw, end: len(raw), eof: true}
 	return r.Next()
 }
+
+// DecodeReceived decodes a record as a reader received it
+// (Origin.Received, in Origin.ReceivedFormat), or a stored record's text
+// when it was stored as received, so that a record can be derived again
+// from what its source sent, with another charset setting or a better
+// detector. The text of a MARCXML record was framed as ISO 2709; a legacy
+// charset setting reads it as NewXMLReader would (the bytes text decoded
+// through a single-byte code page came from). The record's Origin, when
+// set, names format as what was received.
+func DecodeReceived(received []byte, format Format, opts ReaderOptions) (*Record, error) {
+	r := &ISO2709Reader{opts: opts, buf: received, end: len(received), eof: true, xmlText: format == FormatMARCXML}
+	rec, err := r.Next()
+	if err == nil && rec.Origin != nil && format != "" {
+		rec.Origin.ReceivedFormat = format
+	}
+	return rec, err
+}

@@ -60,6 +60,10 @@ type ISO2709Reader struct {
 	warns []Warning // warnings for the record last returned
 	ents  []dirEntry
 	nfc   norm.Iter
+	det   detector
+	// xmlText: the bytes are MARCXML text framed as ISO 2709
+	// (DecodeReceived), read under a charset setting as XML text is.
+	xmlText bool
 }
 
 type dirEntry struct {
@@ -457,26 +461,37 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 	sb.Write(rec[base:dataEnd])
 	s := sb.String()
 	sh := base - LeaderLen
-	cs := recordCharset(r.opts.Charset, s[:LeaderLen])
+	label := recordCharset(r.opts.Charset, s[:LeaderLen])
+	auto := r.opts.Charset == CharsetAuto
 	// Fast path: the record needs no conversion, so every value is a slice
 	// of one string holding the whole record.
-	fast := false
-	if cs == CharsetUTF8 {
-		fast = isUTF8NFC(&r.nfc, rec)
-	} else {
-		fast = isPlainASCII(rec)
+	fast := isPlainASCII(rec)
+	if !fast && label == CharsetUTF8 && isUTF8NFC(&r.nfc, rec) {
+		// Without a charset setting, text made of single-byte code page
+		// characters may be UTF-8 encoded twice: it is weighed.
+		fast = !auto || !anyLegacyField(rec, ents)
 	}
+	var readings []reading
+	if !fast {
+		readings = r.readings(rec, ents, indCount, label, auto)
+	}
+	cs := label
 
 	out := &Record{Fields: make([]Field, len(ents))}
 	out.Leader = r.leaderString(s, leader)
 
 	nsub := bytes.Count(rec, []byte{subfieldDelim})
 	subs := make([]Subfield, 0, nsub)
-	tx := isoText{r: r, s: s, sh: sh, rec: rec, cs: cs}
+	tx := isoText{r: r, s: s, sh: sh, rec: rec, rd: reading{cs: cs}}
+	var used, seen []Charset // charsets of the changed and of the non-ASCII fields
 
 	for i := range ents {
 		e := &ents[i]
 		f := &out.Fields[i]
+		if readings != nil {
+			tx.rd, cs = readings[i], readings[i].cs
+			tx.fieldChanged = false
+		}
 		t := rec[e.tag : e.tag+3]
 		tag := tagString(t)
 		f.Tag = tag
@@ -492,6 +507,7 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 				f.Value = strings.ReplaceAll(f.Value, "\x1f", " ")
 				r.warn(tag, "subfield delimiter in a control field replaced by a blank")
 			}
+			used, seen = tx.note(used, seen, e)
 			continue
 		}
 		// Data field (or a Danish-style 00X field with subfields).
@@ -499,7 +515,9 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 			f.Ind1, f.Ind2 = rec[a], rec[a+1]
 			a += 2
 		} else {
-			a = r.indicators(f, rec, a, b, indCount, cs)
+			// The record's structure does not depend on how its text
+			// reads: indicators are counted as the label says.
+			a = r.indicators(f, rec, a, b, indCount, label)
 		}
 		first := len(subs)
 		if a < b && rec[a] != subfieldDelim {
@@ -548,6 +566,14 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 		if len(subs) > first {
 			f.Subfields = subs[first:len(subs):len(subs)]
 		}
+		used, seen = tx.note(used, seen, e)
+	}
+	if len(used) > 0 {
+		out.Origin = originOf(label, !auto, used, seen, tx.replaced)
+		if out.Origin.keepReceived() {
+			out.Origin.Received = append([]byte(nil), rec...)
+			out.Origin.ReceivedFormat = FormatISO2709
+		}
 	}
 	return out, nil
 }
@@ -579,7 +605,10 @@ type isoText struct {
 	s   string // leader and data area
 	sh  int    // rec[i] is s[i-sh]
 	rec []byte
-	cs  Charset
+	rd  reading // how the current field is read
+
+	fieldChanged bool // the current field's text differs from its bytes
+	replaced     int  // characters replaced with U+FFFD in the record
 }
 
 // get returns rec[a:b] as NFC UTF-8, a slice of s when no conversion is
@@ -588,11 +617,27 @@ func (t *isoText) get(tag string, a, b int) string {
 	if isPlainASCII(t.rec[a:b]) {
 		return t.s[a-t.sh : b-t.sh]
 	}
-	v, warns := convertText(t.cs, t.rec[a:b])
+	v, warns := t.rd.decode(t.rec[a:b])
 	for _, w := range warns {
 		t.r.warn(tag, w)
 	}
+	if v != string(t.rec[a:b]) {
+		t.fieldChanged = true
+		t.replaced += replacedIn(v, t.rec[a:b])
+	}
 	return v
+}
+
+// note records the field just built for the record's Origin.
+func (t *isoText) note(used, seen []Charset, e *dirEntry) ([]Charset, []Charset) {
+	if !isPlainASCII(t.rec[e.start:e.end]) {
+		seen = append(seen, t.rd.cs)
+	}
+	if t.fieldChanged {
+		used = append(used, t.rd.cs)
+		t.fieldChanged = false
+	}
+	return used, seen
 }
 
 // indicators reads the indicators of a field that is not the plain case of

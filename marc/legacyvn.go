@@ -1,10 +1,14 @@
 package marc
 
+import (
+	"sync"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
 // Legacy Vietnamese 8-bit encodings that library systems of the 1990s and
-// 2000s still export.
-//
-// VNI is not supported: it is a font encoding with no published standard
-// and no iconv implementation to check a table against.
+// 2000s still export (VNI, the other one, is in vni.go).
 
 // CharsetTCVN3 is TCVN 5712:1993 VN3, the "ABC" font encoding (.VnTime and
 // friends) used in northern Vietnam before Unicode. ASCII is unchanged;
@@ -13,12 +17,33 @@ package marc
 // all-capitals font over the lowercase codes, so in the data they are
 // lowercase; that cannot be undone.
 //
-// The decoder accepts the whole TCVN 5712 family for bytes 0x80-0xFF: VN2's
-// extra uppercase letters and combining tone marks, and VN1's uppercase
-// letters in 0x80-0x9F, since files labelled TCVN3 are often VN1 or VN2.
-// Bytes below 0x80 stay ASCII (VN1's letters in C0 would collide with the
-// ISO 2709 delimiters).
+// The decoder accepts the whole TCVN 5712 family: VN2's extra uppercase
+// letters and combining tone marks, and VN1's uppercase letters in
+// 0x80-0x9F and in the twelve C0 positions VN1 uses (0x01-0x17, none of
+// them an ISO 2709 delimiter), since files labelled TCVN3 are often VN1 or
+// VN2. It also reads the way converters such as the npm package
+// vietnamese-conversion write a capital VN3 lacks: the base capital
+// followed by the toned small letter ("A¸" for Á, "¢Ê" for Ấ), a pair no
+// Vietnamese word contains.
 const CharsetTCVN3 Charset = "tcvn3"
+
+// tcvn3Low maps VN1's letters among the C0 controls; every other byte
+// below 0x80 is ASCII. From glibc 2.36 like tcvn3High, checked by the
+// same test.
+var tcvn3Low = map[byte]rune{
+	0x01: 0x00DA, // Ú
+	0x02: 0x1EE4, // Ụ
+	0x04: 0x1EEA, // Ừ
+	0x05: 0x1EEC, // Ử
+	0x06: 0x1EEE, // Ữ
+	0x11: 0x1EE8, // Ứ
+	0x12: 0x1EF0, // Ự
+	0x13: 0x1EF2, // Ỳ
+	0x14: 0x1EF6, // Ỷ
+	0x15: 0x1EF8, // Ỹ
+	0x16: 0x00DD, // Ý
+	0x17: 0x1EF4, // Ỵ
+}
 
 // tcvn3High maps bytes 0x80-0xFF to Unicode. Generated from glibc 2.36
 // (iconv -f TCVN5712-1 -t UTF-8, one byte at a time) and checked against it
@@ -161,11 +186,47 @@ var tcvn3High = [128]rune{
 func decodeTCVN3(b []byte) string {
 	out := make([]rune, 0, len(b))
 	for _, c := range b {
-		if c < 0x80 {
-			out = append(out, rune(c))
-		} else {
+		switch {
+		case c >= 0x80:
 			out = append(out, tcvn3High[c-0x80])
+		case c < 0x18 && tcvn3Low[c] != 0:
+			out = append(out, tcvn3Low[c])
+		default:
+			out = append(out, rune(c))
+		}
+		if n := len(out); n >= 2 {
+			if r, ok := tcvn3Capital(out[n-2], out[n-1]); ok {
+				out = append(out[:n-2], r)
+			}
 		}
 	}
 	return string(out)
 }
+
+// tcvn3Capital joins a capital and the toned small letter of the same
+// vowel after it (A + á) into the toned capital (Á).
+func tcvn3Capital(capital, small rune) (rune, bool) {
+	if small < 0x80 {
+		return 0, false
+	}
+	c, ok := tcvn3Capitals()[small]
+	if !ok || c.base != capital {
+		return 0, false
+	}
+	return c.toned, true
+}
+
+// tcvn3Capitals maps each toned small Vietnamese vowel to its toneless
+// capital and its toned capital (ấ → Â, Ấ).
+var tcvn3Capitals = sync.OnceValue(func() map[rune]struct{ base, toned rune } {
+	m := map[rune]struct{ base, toned rune }{}
+	for _, b := range "aăâeêioôơuưy" {
+		for _, tone := range "\u0300\u0301\u0303\u0309\u0323" {
+			r := []rune(norm.NFC.String(string(b) + string(tone)))
+			if len(r) == 1 {
+				m[r[0]] = struct{ base, toned rune }{unicode.ToUpper(b), unicode.ToUpper(r[0])}
+			}
+		}
+	}
+	return m
+})

@@ -111,10 +111,11 @@ type marc8Decoder struct {
 	nPending   int    // pending marks including dropped second halves
 	warn       []string
 	suppressed int
+	quiet      bool // count problems without describing them (detection's scoring)
 }
 
 func (d *marc8Decoder) warnf(format string, args ...any) {
-	if len(d.warn) >= maxMARC8Warnings {
+	if d.quiet || len(d.warn) >= maxMARC8Warnings {
 		d.suppressed++
 		return
 	}
@@ -152,11 +153,15 @@ func (d *marc8Decoder) bad(at int, format string, args ...any) {
 // offset; so are malformed escape sequences and diacritics left without a
 // base character at the end. C0 control characters other than ESC pass
 // through unchanged.
-func decodeMARC8(b []byte) (string, []string) {
+func decodeMARC8(b []byte) (string, []string) { return decodeMARC8Quiet(b, false) }
+
+// decodeMARC8Quiet is decodeMARC8, describing no problem when quiet.
+func decodeMARC8Quiet(b []byte, quiet bool) (string, []string) {
 	d := marc8Decoder{
-		g0:  marc8Designation{set: &marc8BasicLatin, final: 'B'},
-		g1:  marc8Designation{set: &marc8ANSEL, final: 'E'},
-		out: make([]byte, 0, len(b)+len(b)/4),
+		quiet: quiet,
+		g0:    marc8Designation{set: &marc8BasicLatin, final: 'B'},
+		g1:    marc8Designation{set: &marc8ANSEL, final: 'E'},
+		out:   make([]byte, 0, len(b)+len(b)/4),
 	}
 	for i := 0; i < len(b); {
 		c := b[i]

@@ -107,10 +107,14 @@ type xmlElem struct {
 
 type nsBinding struct{ prefix, uri string }
 
-// NewXMLReader returns a reader of MARCXML records from r. opts.Charset is
-// ignored: an XML document declares its own encoding.
+// NewXMLReader returns a reader of MARCXML records from r. The document
+// declares its own encoding, so the text is Unicode; without a charset
+// setting each record's fields are still checked for mojibake (text in a
+// legacy encoding that went through a single-byte code page, UTF-8
+// encoded twice: see detect.go), and a legacy charset setting (tcvn3,
+// vni, windows-1258) reads the bytes such text was decoded from.
 func NewXMLReader(r io.Reader, opts ReaderOptions) *XMLReader {
-	return &XMLReader{src: r, opts: opts}
+	return &XMLReader{src: r, opts: opts, b: xmlRecBuilder{cs: opts.Charset}}
 }
 
 // Warnings returns the non-fatal problems found in the record last
@@ -1255,7 +1259,13 @@ func declEncoding(decl []byte) string {
 // positioned after the record; an error from the decoder itself is
 // returned as is and ends the document.
 func ReadXMLRecord(d *xml.Decoder, start xml.StartElement) (*Record, []Warning, error) {
-	var b xmlRecBuilder
+	return ReadXMLRecordCharset(d, start, CharsetAuto)
+}
+
+// ReadXMLRecordCharset is ReadXMLRecord with a charset setting, as
+// NewXMLReader applies it.
+func ReadXMLRecordCharset(d *xml.Decoder, start xml.StartElement, cs Charset) (*Record, []Warning, error) {
+	b := xmlRecBuilder{cs: cs}
 	uri := start.Name.Space
 	depth := 0 // elements open inside the record
 	var cur struct {
@@ -1420,6 +1430,8 @@ type xmlRecBuilder struct {
 	warns  []Warning
 	err    error // first structural error
 	nfc    norm.Iter
+	cs     Charset // the charset setting; CharsetAuto detects
+	det    detector
 }
 
 type span struct{ a, b int }
@@ -1539,15 +1551,34 @@ func (b *xmlRecBuilder) finish() (*Record, error) {
 	}
 	b.text[la+9] = 'a'
 
-	fast := !b.high || isUTF8NFC(&b.nfc, b.text)
+	auto := b.cs == CharsetAuto || b.cs == CharsetLabel
+	fast := !b.high
+	if !fast && isUTF8NFC(&b.nfc, b.text) {
+		// Under a legacy charset setting the text's bytes are that
+		// charset's; without one, fields made of single-byte code page
+		// characters may be mojibake and are weighed.
+		fast = b.cs == CharsetUTF8 || b.cs == CharsetLabel || auto && !b.anyLegacy()
+	}
+	var readings []reading
+	if !fast {
+		readings = b.readings(auto)
+	}
 	s := string(b.text)
+	var rd reading
+	var used, seen []Charset
+	changed, replaced := false, 0
 	val := func(tag string, sp span) string {
 		if fast || isASCIIBytes(b.text[sp.a:sp.b]) {
 			return s[sp.a:sp.b]
 		}
-		v, warns := utf8ToNFC(b.text[sp.a:sp.b])
+		in := b.text[sp.a:sp.b]
+		v, warns := rd.decode(in)
 		for _, w := range warns {
 			b.warn(tag, w)
+		}
+		if v != string(in) {
+			changed = true
+			replaced += replacedIn(v, in)
 		}
 		return v
 	}
@@ -1560,16 +1591,38 @@ func (b *xmlRecBuilder) finish() (*Record, error) {
 		xf := &b.fields[i]
 		f := &rec.Fields[i]
 		f.Tag = s[xf.tag.a:xf.tag.b]
+		if readings != nil {
+			rd, changed = readings[i], false
+		}
 		if xf.control {
 			f.Value = val(f.Tag, xf.value)
-			continue
-		}
-		f.Ind1, f.Ind2 = xf.ind1, xf.ind2
-		if xf.sub1 > xf.sub0 {
-			for j := xf.sub0; j < xf.sub1; j++ {
-				subs[j] = Subfield{Code: b.subs[j].code, Value: val(f.Tag, b.subs[j].val)}
+		} else {
+			f.Ind1, f.Ind2 = xf.ind1, xf.ind2
+			if xf.sub1 > xf.sub0 {
+				for j := xf.sub0; j < xf.sub1; j++ {
+					subs[j] = Subfield{Code: b.subs[j].code, Value: val(f.Tag, b.subs[j].val)}
+				}
+				f.Subfields = subs[xf.sub0:xf.sub1:xf.sub1]
 			}
-			f.Subfields = subs[xf.sub0:xf.sub1:xf.sub1]
+		}
+		if readings != nil && b.fieldHigh(xf) {
+			seen = append(seen, rd.cs)
+		}
+		if changed {
+			used = append(used, rd.cs)
+		}
+	}
+	if len(used) > 0 {
+		label := b.cs
+		if auto {
+			label = CharsetUTF8
+		}
+		rec.Origin = originOf(label, !auto, used, seen, replaced)
+		if rec.Origin.keepReceived() {
+			rec.Origin.Received, rec.Origin.ReceivedFormat = b.frame(rec.Leader), FormatMARCXML
+			if rec.Origin.Received == nil {
+				b.warn("", "the record as received is too long for ISO 2709 and is not kept")
+			}
 		}
 	}
 	return rec, nil

@@ -21,10 +21,14 @@ type WarningReader interface {
 type Charset string
 
 const (
-	// CharsetAuto decides per record from leader/09: 'a' is UTF-8, blank is
-	// MARC-8.
+	// CharsetAuto detects each record's encoding (see detect.go), taking
+	// leader/09 ('a' UTF-8, blank MARC-8) as the reading to keep unless
+	// another is clearly better.
 	CharsetAuto Charset = ""
-	CharsetUTF8 Charset = "utf-8"
+	// CharsetLabel decides per record from leader/09 alone, without
+	// detection: 'a' is UTF-8, anything else MARC-8.
+	CharsetLabel Charset = "label"
+	CharsetUTF8  Charset = "utf-8"
 	// CharsetMARC8 is the MARC-8 repertoire (ASCII, ANSEL with its
 	// combining diacritics, and the escape-switched sets).
 	CharsetMARC8 Charset = "marc-8"
@@ -39,7 +43,7 @@ const (
 type ReaderOptions struct {
 	// Source labels errors (usually the file name).
 	Source string
-	// Charset overrides leader/09 when not CharsetAuto.
+	// Charset overrides detection when not CharsetAuto.
 	Charset Charset
 }
 

@@ -11,7 +11,11 @@
 // and go on with the next one.
 //
 // Every record this package hands out holds UTF-8 text in Unicode NFC with
-// leader/09 = 'a'. Readers never panic on bad input; they return a
+// leader/09 = 'a'. Without a charset setting the readers detect each
+// record's encoding (UTF-8 NFC or NFD, MARC-8, Windows-1258, TCVN3, VNI,
+// UTF-8 encoded twice), field by field where a record mixes them, using
+// package vnortho to tell a Vietnamese reading from mojibake (detect.go);
+// Record.Origin keeps the record as received whenever its text changed. Readers never panic on bad input; they return a
 // *RecordError naming the record number, byte offset and what is wrong, and
 // the next call to Next continues with the following record.
 package marc
@@ -28,6 +32,9 @@ const LeaderLen = 24
 type Record struct {
 	Leader string // always 24 bytes when produced by a reader
 	Fields []Field
+	// Origin, set by a reader, says how the text was received when it
+	// was not UTF-8 NFC already; nil otherwise.
+	Origin *Origin
 }
 
 // Field is a control field (tags 001-009: Value set) or a data field

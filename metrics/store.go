@@ -18,6 +18,7 @@ type StoreCollector struct {
 
 	records     *prometheus.Desc
 	holdings    *prometheus.Desc
+	received    *prometheus.Desc
 	lastRun     *prometheus.Desc
 	lastRunTime *prometheus.Desc
 	storeBytes  *prometheus.Desc
@@ -34,6 +35,9 @@ func NewStoreCollector(st *store.Store) *StoreCollector {
 			"Live union records held by each holding library, by library code and level (\"unknown\" for a code "+
 				"a source of many libraries reports that the configuration does not describe).",
 			[]string{"library", "level"}, nil),
+		received: prometheus.NewDesc("unicat_source_records_received",
+			"Live source records by the encoding they arrived in (utf-8: stored as received; the others were converted to UTF-8 NFC).",
+			[]string{"source", "encoding"}, nil),
 		lastRun: prometheus.NewDesc("unicat_source_last_run_records",
 			"Records of the last import or harvest run of a source, by outcome.",
 			[]string{"source", "outcome"}, nil),
@@ -49,6 +53,7 @@ func NewStoreCollector(st *store.Store) *StoreCollector {
 func (c *StoreCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.records
 	ch <- c.holdings
+	ch <- c.received
 	ch <- c.lastRun
 	ch <- c.lastRunTime
 	ch <- c.storeBytes
@@ -68,6 +73,13 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(s.Live), src.ID, "live")
 			ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(s.Deleted), src.ID, "deleted")
+			enc, err := tx.Encodings(src.ID)
+			if err != nil {
+				return err
+			}
+			for _, e := range enc {
+				ch <- prometheus.MustNewConstMetric(c.received, prometheus.GaugeValue, float64(e.Records), src.ID, e.Encoding)
+			}
 			runs, err := tx.Runs(src.ID, 1)
 			if err != nil || len(runs) == 0 {
 				continue

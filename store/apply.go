@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -99,7 +100,9 @@ type op struct {
 	raw       []byte
 	format    marc.Format
 	hash      [32]byte
-	prepared  []any // the Preparers' results, by hook
+	received  SourceRecord // Received, Encoding, Label, Override only
+	origin    []byte       // appendOrigin of received; nil for a record stored as received
+	prepared  []any        // the Preparers' results, by hook
 }
 
 // Prepared is a batch checked, encoded and worked on by the Preparer hook,
@@ -182,7 +185,7 @@ func (s *Store) prepare(b Batch, workers int) (*Prepared, error) {
 	if err := s.db.View(func(tx *bbolt.Tx) error {
 		recs := tx.Bucket(bucketRecords)
 		for i := range ops {
-			unchanged[i] = !ops[i].del && sameLiveRecord(recs.Get(ops[i].key), &ops[i].hash)
+			unchanged[i] = !ops[i].del && sameLiveRecord(recs.Get(ops[i].key), &ops[i].hash, ops[i].origin)
 		}
 		return nil
 	}); err != nil {
@@ -319,8 +322,24 @@ func (o *op) encode() error {
 		return err
 	}
 	o.hash = sha256.Sum256(o.raw)
+	if og := o.rec.Origin; og != nil {
+		o.received = SourceRecord{Received: og.Received, ReceivedFormat: og.ReceivedFormat,
+			Encoding: og.Encoding(), Label: og.Label, Override: og.Override}
+		if og.Received == nil {
+			o.received.ReceivedFormat = ""
+		}
+		if o.origin, err = appendOrigin(nil, &o.received); err != nil {
+			return err
+		}
+	}
 	o.rec = nil
 	return nil
+}
+
+// setOrigin copies what the op's record was received as into r.
+func (o *op) setOrigin(r *SourceRecord) {
+	r.Received, r.ReceivedFormat, r.Encoding, r.Label, r.Override =
+		o.received.Received, o.received.ReceivedFormat, o.received.Encoding, o.received.Label, o.received.Override
 }
 
 // applyOps writes ops and returns the changes they made, each with the
@@ -336,13 +355,14 @@ func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result)
 		return nil, nil, err
 	}
 	before := st
+	enc := encodingDelta{}
 	changes := make([]Change, 0, len(ops))
 	from := make([]int, 0, len(ops))
 	for i := range ops {
 		o := &ops[i]
 		var old *SourceRecord
 		v := recs.Get(o.key)
-		if !o.del && sameLiveRecord(v, &o.hash) {
+		if !o.del && sameLiveRecord(v, &o.hash, o.origin) {
 			res.Unchanged++ // the common case of a re-import: skip decoding
 			continue
 		}
@@ -377,7 +397,7 @@ func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result)
 			nr = &SourceRecord{FirstSeen: old.FirstSeen}
 			st.Deleted--
 			st.Live++
-		case old.Hash == o.hash:
+		case old.Hash == o.hash && sameOrigin(old, o):
 			out = Unchanged
 		default:
 			out = Updated
@@ -389,7 +409,10 @@ func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result)
 		}
 		if !o.del {
 			nr.Format, nr.Raw, nr.Hash, nr.Datestamp = o.format, o.raw, o.hash, o.datestamp
+			o.setOrigin(nr)
 		}
+		enc.count(old, -1)
+		enc.count(nr, +1)
 		nr.Source, nr.LocalID, nr.LastSeen = source, o.localID, now
 		// bbolt keeps a reference to the value until commit, so each
 		// record gets its own buffer.
@@ -417,5 +440,15 @@ func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result)
 			return nil, nil, err
 		}
 	}
+	if err := enc.write(tx.Bucket(bucketEncodings), source); err != nil {
+		return nil, nil, err
+	}
 	return changes, from, nil
+}
+
+// sameOrigin reports whether a stored record was received as the op's.
+func sameOrigin(old *SourceRecord, o *op) bool {
+	return old.Encoding == o.received.Encoding && old.Label == o.received.Label &&
+		old.Override == o.received.Override && old.ReceivedFormat == o.received.ReceivedFormat &&
+		bytes.Equal(old.Received, o.received.Received)
 }

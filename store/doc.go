@@ -4,13 +4,22 @@
 //
 // # What it holds
 //
-// A record is kept as its source sent it (after conversion to UTF-8 NFC),
-// keyed by source id and the source's own local id: control numbers collide
-// across libraries, so the source id is part of every key. Each stored
+// A record is kept as its source sent it, in UTF-8 NFC, keyed by source id
+// and the source's own local id: control numbers collide across
+// libraries, so the source id is part of every key. Each stored
 // SourceRecord carries the encoded record, a SHA-256 of it (so a re-import
 // of an unchanged record is recognised without decoding), the source's
 // datestamp and when unicat first and last wrote it. Deletions are kept as
 // tombstones so that they can be served over OAI-PMH and explained.
+//
+// When a record's text had to be converted (a legacy encoding, NFD,
+// mojibake, bytes replaced: see marc.Origin), the record as received is
+// kept beside it, byte for byte, with the encoding it was read as and the
+// one it claimed, so that a wrong guess can be undone and a later detector
+// can derive the record again without harvesting it again. A record that
+// arrived in UTF-8 NFC is its own received form and costs nothing more;
+// one that only needed normalising (NFD) keeps only that fact (its
+// characters are the stored ones).
 //
 // # Transactions
 //
@@ -30,15 +39,22 @@
 //
 // # Layout
 //
-// Bucket names and key formats, schema version 1:
+// Bucket names and key formats, schema version 2:
 //
 //	meta         "schema" → uint32 big-endian schema version
 //	sources      source id → SourceInfo (binary, version byte first)
 //	libraries    library code → LibraryInfo (binary, version byte first)
-//	records      source id 0x00 local id → SourceRecord (binary, version byte first)
+//	records      source id 0x00 local id → SourceRecord (binary, version byte first:
+//	             1 for a record stored as received, 2 with what it was received as;
+//	             see encodeSourceRecord)
 //	checkpoints  source id → opaque bytes owned by the source's harvester
 //	stats        source id → live, deleted as two uint64 big-endian
+//	encodings    source id 0x00 encoding → uint64 big-endian: live records whose
+//	             text was converted, by what they were received in
 //	runs         source id → nested bucket: uint64 big-endian sequence → Run
+//
+// Version 2 added the encodings bucket and record encoding 2; a version 1
+// file is upgraded when opened (it only gains the empty bucket).
 //
 // Source ids and local ids must not contain 0x00, so keys of one source
 // sort together and in local-id order. Packages deriving data from the

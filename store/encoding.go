@@ -21,6 +21,16 @@ type SourceRecord struct {
 	// Raw is the record in UTF-8 NFC, encoded in Format. A tombstone keeps
 	// the last record stored, so that a deletion can still be explained.
 	Raw []byte
+	// Received is the record as the source sent it, kept only when its
+	// text was converted (marc.Origin.Received): a record that arrived in
+	// UTF-8 NFC is Raw's text already and costs nothing more. Encoding
+	// names what it arrived in (marc.Origin.Encoding; "" for UTF-8 NFC),
+	// Label what it claimed or the source's charset setting (Override).
+	Received       []byte
+	ReceivedFormat marc.Format
+	Encoding       string
+	Label          marc.Charset
+	Override       bool
 	// Datestamp is the source's own date for the record (OAI-PMH header
 	// datestamp); zero when the source gives none.
 	Datestamp time.Time
@@ -31,6 +41,15 @@ type SourceRecord struct {
 	FirstSeen, LastSeen time.Time
 	Hash                [32]byte // SHA-256 of Raw; zero when Raw is empty
 	Deleted             bool
+}
+
+// ReceivedEncoding is Encoding with "utf-8" for a record stored as
+// received.
+func (r *SourceRecord) ReceivedEncoding() string {
+	if r.Encoding == "" {
+		return "utf-8"
+	}
+	return r.Encoding
 }
 
 // Record decodes Raw.
@@ -70,12 +89,59 @@ type SourceInfo struct {
 // do not fully understand, including trailing bytes.
 const (
 	recordEncV1 = 1
+	recordEncV2 = 2 // V1 and what the record was received as
 	sourceEncV1 = 1
 	runEncV1    = 1
 	runEncV2    = 2 // V1 and the duplicates, written only when there are some
 
 	flagDeleted = 1 << 0
+
+	originOverride = 1 << 0
 )
+
+// labelCodes are the charsets a record can claim or a setting name, by
+// their code in the V2 record encoding. Append only.
+var labelCodes = []marc.Charset{marc.CharsetAuto, marc.CharsetUTF8, marc.CharsetMARC8, marc.CharsetWindows1258,
+	marc.CharsetLatin1, marc.CharsetTCVN3, marc.CharsetVNI, marc.CharsetDoubleUTF8, marc.CharsetLabel}
+
+func codeOf[T comparable](list []T, v T, what string) (byte, error) {
+	for i, g := range list {
+		if g == v {
+			return byte(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown %s %v", what, v)
+}
+
+// appendOrigin appends what a record was received as, the tail of the V2
+// encoding:
+//
+//	encoding code, label code, flags, received format code,
+//	uvarint len(received), received
+//
+// where the encoding code indexes marc.Encodings, the label code
+// labelCodes and the format code formatCodes.
+func appendOrigin(dst []byte, r *SourceRecord) ([]byte, error) {
+	enc, err := codeOf(marc.Encodings, r.Encoding, "encoding")
+	if err != nil {
+		return nil, err
+	}
+	lbl, err := codeOf(labelCodes, r.Label, "charset")
+	if err != nil {
+		return nil, err
+	}
+	fc, err := formatCode(r.ReceivedFormat)
+	if err != nil {
+		return nil, err
+	}
+	var flags byte
+	if r.Override {
+		flags |= originOverride
+	}
+	dst = append(dst, enc, lbl, flags, fc)
+	dst = binary.AppendUvarint(dst, uint64(len(r.Received)))
+	return append(dst, r.Received...), nil
+}
 
 var formatCodes = []marc.Format{"", marc.FormatISO2709, marc.FormatMARCXML}
 
@@ -92,9 +158,11 @@ func formatCode(f marc.Format) (byte, error) {
 // key) to dst:
 //
 //	version, flags, format, hash[32], datestamp, firstSeen, lastSeen,
-//	uvarint len(raw), raw
+//	uvarint len(raw), raw [, origin]
 //
-// where a time is varint Unix seconds then uvarint nanoseconds.
+// where a time is varint Unix seconds then uvarint nanoseconds. Version 1
+// is a record stored as received; version 2 adds the origin (see
+// appendOrigin) of a record whose text was converted.
 func encodeSourceRecord(dst []byte, r *SourceRecord) ([]byte, error) {
 	fc, err := formatCode(r.Format)
 	if err != nil {
@@ -109,19 +177,42 @@ func encodeSourceRecord(dst []byte, r *SourceRecord) ([]byte, error) {
 	if r.Deleted {
 		flags |= flagDeleted
 	}
-	dst = append(dst, recordEncV1, flags, fc)
+	version := byte(recordEncV1)
+	if r.Encoding != "" {
+		version = recordEncV2
+	}
+	dst = append(dst, version, flags, fc)
 	dst = append(dst, r.Hash[:]...)
 	dst = appendTime(dst, r.Datestamp)
 	dst = appendTime(dst, r.FirstSeen)
 	dst = appendTime(dst, r.LastSeen)
 	dst = binary.AppendUvarint(dst, uint64(len(r.Raw)))
-	return append(dst, r.Raw...), nil
+	dst = append(dst, r.Raw...)
+	if version == recordEncV2 {
+		return appendOrigin(dst, r)
+	}
+	return dst, nil
 }
 
-// sameLiveRecord reports whether v encodes a record that is not deleted
-// and has the given hash, without decoding it.
-func sameLiveRecord(v []byte, hash *[32]byte) bool {
-	return len(v) >= 3+32 && v[0] == recordEncV1 && v[1]&flagDeleted == 0 && [32]byte(v[3:35]) == *hash
+// sameLiveRecord reports whether v encodes a record that is not deleted,
+// has the given hash and the given origin (appendOrigin's bytes, empty
+// for a record stored as received), without decoding it.
+func sameLiveRecord(v []byte, hash *[32]byte, origin []byte) bool {
+	if len(v) < 3+32 || v[1]&flagDeleted != 0 || [32]byte(v[3:35]) != *hash {
+		return false
+	}
+	switch v[0] {
+	case recordEncV1:
+		return len(origin) == 0
+	case recordEncV2:
+		d := decoder{b: v[35:]}
+		d.time()
+		d.time()
+		d.time()
+		d.bytes(d.length())
+		return d.err == nil && bytes.Equal(d.b, origin)
+	}
+	return false
 }
 
 func decodeSourceRecord(b []byte) (*SourceRecord, error) { return decodeSourceRecordRaw(b, true) }
@@ -129,8 +220,9 @@ func decodeSourceRecord(b []byte) (*SourceRecord, error) { return decodeSourceRe
 // decodeSourceRecordRaw decodes b, Raw copied or aliasing b.
 func decodeSourceRecordRaw(b []byte, copyRaw bool) (*SourceRecord, error) {
 	d := decoder{b: b}
-	if v := d.byte(); d.err == nil && v != recordEncV1 {
-		return nil, fmt.Errorf("unknown record encoding version %d", v)
+	version := d.byte()
+	if d.err == nil && version != recordEncV1 && version != recordEncV2 {
+		return nil, fmt.Errorf("unknown record encoding version %d", version)
 	}
 	flags := d.byte()
 	fc := d.byte()
@@ -143,6 +235,9 @@ func decodeSourceRecordRaw(b []byte, copyRaw bool) (*SourceRecord, error) {
 		if r.Raw = raw; copyRaw {
 			r.Raw = append([]byte(nil), raw...) // b may be bbolt's mmap
 		}
+	}
+	if version == recordEncV2 && d.err == nil {
+		decodeOrigin(&d, &r)
 	}
 	if err := d.finish(); err != nil {
 		return nil, fmt.Errorf("decode record: %w", err)
@@ -159,6 +254,28 @@ func decodeSourceRecordRaw(b []byte, copyRaw bool) (*SourceRecord, error) {
 		return nil, fmt.Errorf("decode record: format %q with %d bytes of record", r.Format, len(r.Raw))
 	}
 	return &r, nil
+}
+
+// decodeOrigin reads appendOrigin's bytes into r. Received is always
+// copied: it is read rarely, and a SourceRecord may outlive b.
+func decodeOrigin(d *decoder, r *SourceRecord) {
+	enc, lbl, flags, fc := d.byte(), d.byte(), d.byte(), d.byte()
+	received := d.bytes(d.length())
+	switch {
+	case d.err != nil:
+		return
+	case int(enc) >= len(marc.Encodings) || enc == 0:
+		d.fail(fmt.Errorf("unknown encoding code %d", enc))
+	case int(lbl) >= len(labelCodes):
+		d.fail(fmt.Errorf("unknown charset code %d", lbl))
+	case flags&^originOverride != 0:
+		d.fail(fmt.Errorf("unknown origin flags %#x", flags))
+	case int(fc) >= len(formatCodes) || (fc == 0) != (len(received) == 0):
+		d.fail(fmt.Errorf("received format code %d with %d bytes", fc, len(received)))
+	default:
+		r.Encoding, r.Label, r.Override = marc.Encodings[enc], labelCodes[lbl], flags&originOverride != 0
+		r.ReceivedFormat, r.Received = formatCodes[fc], append([]byte(nil), received...)
+	}
 }
 
 func encodeSourceInfo(dst []byte, s *SourceInfo) []byte {

@@ -19,6 +19,14 @@ func sampleRecords() []*SourceRecord {
 		{Format: marc.FormatMARCXML, Raw: []byte("<record/>"), Deleted: true, LastSeen: t0},
 		{Deleted: true, FirstSeen: t0, LastSeen: t0}, // tombstone of an id never stored
 		{Format: marc.FormatISO2709, Raw: raw, Datestamp: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+		// Converted text: what it arrived as is kept beside it.
+		{Format: marc.FormatISO2709, Raw: raw, Hash: sha256.Sum256(raw), FirstSeen: t0, LastSeen: t0,
+			Received: []byte("00026nam  2200025 a 4500\x1e\x1d"), ReceivedFormat: marc.FormatISO2709,
+			Encoding: "tcvn3", Label: marc.CharsetMARC8},
+		{Format: marc.FormatISO2709, Raw: raw, Deleted: true, LastSeen: t0,
+			Received: []byte("00026nam a2200025 a 4500\x1e\x1d"), ReceivedFormat: marc.FormatMARCXML,
+			Encoding: "vni", Label: marc.CharsetVNI, Override: true},
+		{Format: marc.FormatISO2709, Raw: raw, LastSeen: t0, Encoding: "utf-8-double", Label: marc.CharsetUTF8}, // too long to keep
 	}
 }
 
@@ -53,7 +61,8 @@ func TestSourceRecordEncoding(t *testing.T) {
 	}
 	b, _ := encodeSourceRecord(nil, sampleRecords()[0])
 	for _, bad := range [][]byte{
-		append([]byte{2}, b[1:]...),                      // unknown version
+		append([]byte{3}, b[1:]...),                      // unknown version
+		append([]byte{2}, b[1:]...),                      // version 2 without an origin
 		append([]byte{1, 4}, b[2:]...),                   // unknown flag
 		append([]byte{1, 0, 9}, b[3:]...),                // unknown format
 		append([]byte{1, 0, 0}, b[3:]...),                // no format but a record
@@ -165,4 +174,33 @@ func FuzzDecodeSourceRecord(f *testing.F) {
 		}
 		_, _, _ = SplitKey(data)
 	})
+}
+
+func TestSameLiveRecord(t *testing.T) {
+	recs := sampleRecords()
+	plain, converted := recs[0], recs[4]
+	vPlain, _ := encodeSourceRecord(nil, plain)
+	vConv, _ := encodeSourceRecord(nil, converted)
+	origin, _ := appendOrigin(nil, converted)
+	other := *converted
+	other.Encoding = "vni"
+	otherOrigin, _ := appendOrigin(nil, &other)
+	for _, tc := range []struct {
+		name   string
+		v      []byte
+		hash   [32]byte
+		origin []byte
+		want   bool
+	}{
+		{"as received, same", vPlain, plain.Hash, nil, true},
+		{"as received, now converted", vPlain, plain.Hash, origin, false},
+		{"converted, same", vConv, converted.Hash, origin, true},
+		{"converted, now as received", vConv, converted.Hash, nil, false},
+		{"converted from something else", vConv, converted.Hash, otherOrigin, false},
+		{"other hash", vConv, [32]byte{1}, origin, false},
+	} {
+		if got := sameLiveRecord(tc.v, &tc.hash, tc.origin); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

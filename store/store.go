@@ -15,7 +15,7 @@ import (
 )
 
 // SchemaVersion is the layout version this package reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	bucketMeta        = []byte("meta")
@@ -118,7 +118,7 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 func (s *Store) initBuckets(tx *bbolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketSources, bucketLibraries, bucketRecords, bucketCheckpoints, bucketStats, bucketRuns} {
+	for _, name := range [][]byte{bucketMeta, bucketSources, bucketLibraries, bucketRecords, bucketCheckpoints, bucketStats, bucketRuns, bucketEncodings} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("store: %s: create bucket %s: %w", s.path, name, err)
 		}
@@ -136,7 +136,19 @@ func (s *Store) initBuckets(tx *bbolt.Tx) error {
 	if len(v) != 4 {
 		return fmt.Errorf("store: %s: schema version is %d bytes long, want 4", s.path, len(v))
 	}
-	if got := binary.BigEndian.Uint32(v); got != SchemaVersion {
+	got := binary.BigEndian.Uint32(v)
+	if got == 1 {
+		// Version 1 lacks only what version 2 adds (the encodings bucket,
+		// created above, and records kept as received, which it has
+		// none of): mark it upgraded so an older unicat refuses it.
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], SchemaVersion)
+		if err := meta.Put(keySchema, b[:]); err != nil {
+			return fmt.Errorf("store: %s: upgrade schema version: %w", s.path, err)
+		}
+		return nil
+	}
+	if got != SchemaVersion {
 		return fmt.Errorf("store: %s has schema version %d, this unicat understands %d", s.path, got, SchemaVersion)
 	}
 	return nil

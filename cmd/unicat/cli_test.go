@@ -70,6 +70,12 @@ func TestImportDemoAndReimport(t *testing.T) {
 		"na-tinh: 1 file(s), 31683 bytes: read 13, added 13, updated 0, unchanged 0, deleted 0, rejected 0",
 		"dien-chau: 1 file(s), 3227 bytes: read 5, added 5,",
 		"nghi-loc: 1 file(s), 1889 bytes: read 4, added 4,",
+		// TCVN3 and VNI exports, neither labelled right nor configured.
+		"kim-lien: 1 file(s), 2250 bytes: read 4, added 4,",
+		"quynh-doi: 1 file(s), 2303 bytes: read 4, added 4,",
+		"  converted to UTF-8 NFC: 4 tcvn3\n",
+		"  converted to UTF-8 NFC: 4 vni\n",
+		"  converted to UTF-8 NFC: 5 marc-8\n",
 		// One Zebra sample record has neither 001 nor 035: rejected with its position.
 		"sample-marc.mrc: record 24: no control number (001) or system number (035 $a)",
 	} {
@@ -78,8 +84,29 @@ func TestImportDemoAndReimport(t *testing.T) {
 		}
 	}
 	out, _, code = runUnicat(t, "import", "--config", cfg, "--all")
-	if code != 0 || !strings.Contains(out, "na-tinh: 1 file(s), 31683 bytes: read 13, added 0, updated 0, unchanged 13") {
+	if code != 0 || !strings.Contains(out, "na-tinh: 1 file(s), 31683 bytes: read 13, added 0, updated 0, unchanged 13") ||
+		!strings.Contains(out, "kim-lien: 1 file(s), 2250 bytes: read 4, added 0, updated 0, unchanged 4") {
 		t.Errorf("re-import is not idempotent (exit %d):\n%s", code, out)
+	}
+	// -v: a line per converted record.
+	out, _, _ = runUnicat(t, "import", "--config", cfg, "--source", "quynh-doi", "-v", "../../testdata/vietnamese/xa-quynh-doi.mrc")
+	if !strings.Contains(out, "quynh-doi: ../../testdata/vietnamese/xa-quynh-doi.mrc: record 1 (QD0001): vni, labelled marc-8, 7 field(s) converted") {
+		t.Errorf("import -v:\n%s", out)
+	}
+	out, _, _ = runUnicat(t, "status", "--config", cfg)
+	if !strings.Contains(out, "kim-lien, live records by the encoding they arrived in (all stored as UTF-8 NFC): 4 tcvn3") {
+		t.Errorf("status lacks the encodings:\n%s", out)
+	}
+	out, _, _ = runUnicat(t, "dedup", "--config", cfg, "--explain", "kim-lien:KL0001")
+	for _, want := range []string{"na-tinh:NAT00010231", "kim-lien:KL0001", "received as tcvn3, labelled utf-8, converted to UTF-8 NFC"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--explain lacks %q:\n%s", want, out)
+		}
+	}
+	// Derived again from what was received, nothing changes.
+	out, errOut, code = runUnicat(t, "reindex", "--config", cfg, "--records")
+	if code != 0 || !strings.Contains(out, "kim-lien: 4 records read, 0 updated, 0 not decodable (kept)") {
+		t.Errorf("reindex --records (exit %d):\n%s\n%s", code, out, errOut)
 	}
 }
 
@@ -128,7 +155,7 @@ func TestExportMARCXMLValidates(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("export: %s", errOut)
 	}
-	if !strings.Contains(errOut, "exported 153 record(s)") {
+	if !strings.Contains(errOut, "exported 161 record(s)") {
 		t.Errorf("export count: %s", errOut)
 	}
 	if out, err := exec.Command(xmllint, "--noout", "--schema", "../../testdata/schemas/MARC21slim.xsd", xmlOut).CombinedOutput(); err != nil {
@@ -173,6 +200,13 @@ func TestServeMetrics(t *testing.T) {
 		`unicat_source_records{source="vinh",state="live"} 8`,
 		`unicat_source_last_run_records{outcome="added",source="dien-chau"} 5`,
 		`unicat_source_last_run_records{outcome="rejected",source="quynh-luu"} 1`,
+		// What the demo libraries' records arrived in.
+		`unicat_source_records_received{encoding="utf-8",source="na-tinh"} 13`,
+		`unicat_source_records_received{encoding="utf-8-nfd",source="vinh"} 8`,
+		`unicat_source_records_received{encoding="marc-8",source="dien-chau"} 5`,
+		`unicat_source_records_received{encoding="windows-1258",source="nghi-loc"} 4`,
+		`unicat_source_records_received{encoding="tcvn3",source="kim-lien"} 4`,
+		`unicat_source_records_received{encoding="vni",source="quynh-doi"} 4`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -21,6 +21,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sourceID := fs.String("source", "", "source id the records belong to")
 	format := fs.String("format", "auto", "input format: auto, iso2709 or marcxml")
 	all := fs.Bool("all", false, "import every enabled file source from its configured path")
+	verbose := fs.Bool("v", false, "print a line for each record whose text was converted, saying from what")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,7 +75,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if f == "auto" && j.src.Format != "" {
 			f = j.src.Format
 		}
-		sum, err := importSource(ctx, st, j.src, j.paths, f, stderr)
+		var perRecord io.Writer
+		if *verbose {
+			perRecord = stdout
+		}
+		sum, err := importSource(ctx, st, j.src, j.paths, f, stderr, perRecord)
 		printSummary(stdout, j.src.ID, sum, err)
 		if err != nil || sum.Read == 0 || sum.Rejected == sum.Read {
 			failed = true
@@ -89,7 +94,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func importSource(ctx context.Context, st *store.Store, src *config.Source, paths []string, format string, stderr io.Writer) (ingest.Summary, error) {
+// importSource imports one source's files; with perRecord set, a line per
+// converted record goes there.
+func importSource(ctx context.Context, st *store.Store, src *config.Source, paths []string, format string, stderr, perRecord io.Writer) (ingest.Summary, error) {
 	files, err := ingest.Files(paths)
 	if err != nil {
 		return ingest.Summary{}, err
@@ -106,6 +113,12 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 		Charset:  marc.Charset(src.Charset),
 		Progress: func(bytes, records int64) { bar.Set(bytes, records) },
 	}
+	if perRecord != nil {
+		opts.Converted = func(file string, index int, id string, o *marc.Origin) {
+			bar.Clear()
+			fmt.Fprintf(perRecord, "%s: %s: record %d (%s): %s\n", src.ID, file, index, id, o)
+		}
+	}
 	if format != "auto" {
 		opts.Format = marc.Format(format)
 	}
@@ -116,6 +129,9 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 	if err != nil {
 		run.Err = err.Error()
 	}
+	if c := ingest.ConvertedLine(sum.Converted); c != "" {
+		run.Notes = "converted to UTF-8 NFC: " + c
+	}
 	if perr := st.PutRun(src.ID, run); perr != nil && err == nil {
 		err = perr
 	}
@@ -125,6 +141,9 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 func printSummary(w io.Writer, source string, s ingest.Summary, err error) {
 	fmt.Fprintf(w, "%s: %d file(s), %d bytes: read %d, added %d, updated %d, unchanged %d, deleted %d, rejected %d, duplicate %d\n",
 		source, s.Files, s.Bytes, s.Read, s.Added, s.Updated, s.Unchanged, s.Deleted, s.Rejected, s.Duplicates)
+	if c := ingest.ConvertedLine(s.Converted); c != "" {
+		fmt.Fprintf(w, "  converted to UTF-8 NFC: %s\n", c)
+	}
 	for _, r := range s.Rejects {
 		fmt.Fprintf(w, "  rejected: %s\n", r)
 	}

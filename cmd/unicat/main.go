@@ -38,7 +38,8 @@ var commands = []command{
 	{"harvest", "harvest [--config F] [--parallel N] [-v] [SOURCE...]  harvest the sources (default: all enabled) once, now", runHarvest},
 	{"status", "status [--config F]                     show each source's last harvest and next scheduled run", runStatus},
 	{"dedup", "dedup [--config F] --explain ID|--rebuild  explain a union record's cluster (ID: union id or source:localid), or recompute every cluster", runDedup},
-	{"reindex", "reindex [--config F]                    rebuild the search index from the union records", runReindex},
+	{"reindex", "reindex [--config F]                    rebuild the search index from the union records\n" +
+		"       reindex [--config F] --records [--source ID] [-v]  derive the stored records again from what their sources sent", runReindex},
 	{"gen", "gen -o DIR [-n N] [-libraries M] [-seed S] [-format iso2709|marcxml]  write a generated test corpus and its truth", runGen},
 	{"backup", "backup [--config F] [--url URL] FILE        write a consistent copy of the store (through the admin API while serving)", runBackup},
 	{"compact", "compact [--config F]                    rewrite the store file without its free space (service stopped)", runCompact},

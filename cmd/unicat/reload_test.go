@@ -181,7 +181,7 @@ func TestServeReloadOnSIGHUP(t *testing.T) {
 	if s := after["nghi-loc-2"]; s.ID == "" || s.Schedule != "@every 30m" || s.Next.IsZero() || time.Until(s.Next) > 30*time.Minute {
 		t.Errorf("new source nghi-loc-2 after the reload: %+v", s)
 	}
-	if _, ok := after["cua-lo"]; ok || len(after) != 6 {
+	if _, ok := after["cua-lo"]; ok || len(after) != 8 {
 		t.Errorf("sources after the reload: %d, cua-lo still listed: %v", len(after), ok)
 	}
 	if code, body := web.get("/admin/sources/nghi-loc-2", true); code != http.StatusOK || !strings.Contains(body, `"schedule":"@every 30m"`) {
@@ -215,13 +215,13 @@ func TestServeReloadOnSIGHUP(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	log.wait(t, mark, regexp.MustCompile(fmt.Sprintf(`level=ERROR msg="config reload: problem" .*line=%d field=sources\[5\]\.level problem=.*county.* is not one of`, badLine)), 30*time.Second)
+	log.wait(t, mark, regexp.MustCompile(fmt.Sprintf(`level=ERROR msg="config reload: problem" .*line=%d field=sources\[7\]\.level problem=.*county.* is not one of`, badLine)), 30*time.Second)
 	log.wait(t, mark, regexp.MustCompile(`level=ERROR msg="config reload rejected: the running configuration stays in force" .*problems=1`), time.Second)
 	if l := log.since(mark); strings.Contains(l, `msg="config reloaded"`) {
 		t.Errorf("the invalid file was applied:\n%s", l)
 	}
 	still := web.schedules()
-	if s := still["nghi-loc-2"]; s.ID == "" || s.Schedule != "@every 30m" || still["na-tinh"].Schedule != "@every 3h" || len(still) != 6 {
+	if s := still["nghi-loc-2"]; s.ID == "" || s.Schedule != "@every 30m" || still["na-tinh"].Schedule != "@every 3h" || len(still) != 8 {
 		t.Errorf("sources after the rejected reload: %+v", still)
 	}
 	if got := web.metric(`unicat_config_reloads_total{result="error"}`); !strings.HasSuffix(got, " 1") {

@@ -20,9 +20,14 @@ import (
 	"github.com/unicat/unicat/store"
 )
 
-// runReindex rebuilds the search index from the stored union records.
+// runReindex rebuilds the search index from the stored union records, or
+// with --records derives the source records again from what their
+// sources sent (see rederiveRecords).
 func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("reindex", stderr)
+	records := fs.Bool("records", false, "derive every stored record again from what its source sent, with each source's charset setting and this build's detector, updating those that change")
+	source := fs.String("source", "", "with --records: only this source")
+	verbose := fs.Bool("v", false, "with --records: print a line per record that changes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,6 +37,12 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if *records {
+		return rederiveRecords(ctx, cfg, *source, *verbose, stdout, stderr)
+	}
+	if *source != "" {
+		return fmt.Errorf("--source goes with --records")
 	}
 	// The union records are only read: no deduplication hook is needed,
 	// and none may run while the index is rebuilt.

@@ -82,6 +82,18 @@ func (b *Bar) SetTotal(total int64) {
 	b.total = total
 }
 
+// Clear erases the bar from a terminal, so that a line printed next
+// starts clean; the next Set draws it again.
+func (b *Bar) Clear() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tty && b.width > 0 {
+		fmt.Fprintf(b.w, "\r%s\r", strings.Repeat(" ", b.width))
+		b.width = 0
+		b.last = time.Time{}
+	}
+}
+
 // Finish draws the final state and ends the line.
 func (b *Bar) Finish() {
 	b.mu.Lock()

@@ -1,0 +1,359 @@
+package marc
+
+import (
+	"unicode/utf8"
+
+	"github.com/unicat/unicat/vnortho"
+)
+
+// Encoding detection. Vietnamese exports arrive in UTF-8 (NFC or NFD),
+// MARC-8, Windows-1258, TCVN3, VNI and UTF-8 encoded twice, and their
+// labels (leader/09, the source's charset setting) are often wrong. With
+// no charset configured, a reader therefore decides per record, and per
+// field where a record mixes encodings, how to read the text:
+//
+//   - a field of ASCII only needs no decision;
+//   - a field that is valid UTF-8 and holds a character no single-byte
+//     code page has (ễ, ộ, a combining mark) is UTF-8: no other encoding
+//     produces such bytes;
+//   - any other field is read every way that applies (UTF-8, MARC-8,
+//     Windows-1258, TCVN3, VNI, and, when it is valid UTF-8 made only of
+//     single-byte code page characters, as UTF-8 encoded twice and as
+//     TCVN3, VNI or Windows-1258 bytes once misread through such a code
+//     page) and each reading is scored by package vnortho.
+//
+// The record's label gives the reading kept unless another is clearly
+// better (vnortho.Prefer: it reads as Vietnamese and has less junk and
+// fewer ill-formed words), first over the whole record, then field by
+// field against the record's choice. When nothing reads as Vietnamese but
+// the label's reading holds bytes that are invalid in it, a reading
+// without junk (UTF-8, MARC-8, then Windows-1258) is taken instead
+// (vnortho.Rescue). So English, French or German text, whose words are no
+// Vietnamese syllables, keeps the reading its label gives.
+
+// reading is one way to turn a field's bytes into text.
+type reading struct {
+	cs Charset
+	// via: the bytes are UTF-8 text that went through a single-byte code
+	// page once (a document declared Windows-1252, a harvester repaired
+	// bad bytes as Windows-1258); they are encoded back first.
+	via bool
+}
+
+func (rd reading) decode(b []byte) (string, []string) { return rd.convert(b, false) }
+
+func (rd reading) convert(b []byte, quiet bool) (string, []string) {
+	if rd.via {
+		if raw, ok := legacyBytes(b); ok {
+			return convert(rd.cs, raw, quiet)
+		}
+	}
+	return convert(rd.cs, b, quiet)
+}
+
+// The encodings a record is tried in, in the order ties are broken.
+var detectEncodings = [...]Charset{CharsetUTF8, CharsetMARC8, CharsetWindows1258, CharsetTCVN3, CharsetVNI, CharsetDoubleUTF8}
+
+const numEncodings = len(detectEncodings)
+
+// viaApplies reports the encodings that may also arrive misread through
+// a single-byte code page.
+func viaApplies(cs Charset) bool {
+	return cs == CharsetWindows1258 || cs == CharsetTCVN3 || cs == CharsetVNI
+}
+
+// rescueOrder is the order vnortho.Rescue tries readings in.
+var rescueOrder = [...]int{0, 1, 2} // UTF-8, MARC-8, Windows-1258
+
+func encodingIndex(cs Charset) int {
+	for i, c := range detectEncodings {
+		if c == cs {
+			return i
+		}
+	}
+	return 0
+}
+
+// fieldEvidence is how every encoding reads one field.
+type fieldEvidence struct {
+	field  int // index in the record
+	kind   fieldKind
+	scores [numEncodings]vnortho.Score
+	via    [numEncodings]bool // the better reading of the encoding goes through legacy bytes
+}
+
+// detector decides the readings of one record's fields. A reader keeps
+// one and reuses its buffers.
+type detector struct {
+	parts  [][]byte // the text pieces of every field, in order
+	starts []int    // field i's pieces are parts[starts[i]:starts[i+1]]
+	ev     []fieldEvidence
+	out    []reading
+	kinds  []fieldKind
+	label  Charset
+}
+
+func (d *detector) reset() {
+	d.parts, d.starts, d.ev = d.parts[:0], d.starts[:0], d.ev[:0]
+}
+
+// addField starts a field; addPart adds a piece of its text (a subfield
+// value or a control field's value).
+func (d *detector) addField()        { d.starts = append(d.starts, len(d.parts)) }
+func (d *detector) addPart(b []byte) { d.parts = append(d.parts, b) }
+
+func (d *detector) field(i int) [][]byte {
+	end := len(d.parts)
+	if i+1 < len(d.starts) {
+		end = d.starts[i+1]
+	}
+	return d.parts[d.starts[i]:end]
+}
+
+// fieldKind says what a field's bytes allow.
+type fieldKind uint8
+
+const (
+	kindASCII   fieldKind = iota // nothing to decide
+	kindUnicode                  // valid UTF-8 with characters no single-byte code page has
+	kindLegacy                   // valid UTF-8 made of single-byte code page characters
+	kindBytes                    // not valid UTF-8
+)
+
+func classify(parts [][]byte) fieldKind {
+	k := kindASCII
+	for _, p := range parts {
+		if !isPlainASCII(p) {
+			k = max(k, classifyPart(p))
+		}
+	}
+	if k == kindBytes {
+		return k
+	}
+	// One part with characters no code page has makes the field UTF-8.
+	for _, p := range parts {
+		if !isPlainASCII(p) && classifyPart(p) == kindUnicode {
+			return kindUnicode
+		}
+	}
+	return k
+}
+
+func classifyPart(p []byte) fieldKind {
+	if !utf8.Valid(p) {
+		return kindBytes
+	}
+	vietnamese := true // every character beyond ASCII a Vietnamese letter
+	for _, r := range string(p) {
+		if r < 0x18 && tcvn3Low[byte(r)] != 0 {
+			return kindBytes // VN1 capitals: valid UTF-8, but not text
+		}
+		if r >= utf8.RuneSelf {
+			if _, ok := singleByte[r]; !ok {
+				return kindUnicode
+			}
+			vietnamese = vietnamese && vnortho.Letter(r)
+		}
+	}
+	// Vietnamese written right can be made of such characters alone (Tô
+	// Hoài, Lê Văn); text of Vietnamese letters in well-formed syllables
+	// and nothing else is no mojibake, whose Vietnamese comes out as µ,
+	// ¸, ä, Ã or »‡.
+	if vietnamese {
+		if sc := vnortho.Measure(string(p)); sc.Vietnamese > 0 && sc.Foreign == 0 && sc.Junk == 0 {
+			return kindUnicode
+		}
+	}
+	return kindLegacy
+}
+
+// sampleFields is how many fields of a group are read every way before
+// the group's encoding is chosen; the fields after them are read only in
+// that encoding, and every way only if that reading is not clean. A
+// record's first few fields with text beyond ASCII (author, title,
+// imprint) hold words enough to tell the encodings apart; reading every
+// field every way would cost a legacy record several times its import.
+const sampleFields = 3
+
+// decide returns the reading of every field added. label is what the
+// record says it is.
+func (d *detector) decide(label Charset) []reading {
+	d.label = label
+	n := len(d.starts)
+	d.out = d.out[:0]
+	d.kinds = d.kinds[:0]
+	for i := 0; i < n; i++ {
+		d.out = append(d.out, reading{cs: label})
+		k := classify(d.field(i))
+		if k == kindUnicode {
+			d.out[i].cs = CharsetUTF8
+		}
+		d.kinds = append(d.kinds, k)
+	}
+	// Fields that are valid UTF-8 and fields that are not are weighed
+	// apart: text misread through a code page once and raw legacy bytes
+	// are different accidents, and a record may have one of each.
+	base := encodingIndex(label)
+	for _, k := range []fieldKind{kindLegacy, kindBytes} {
+		var totals [numEncodings]vnortho.Score
+		sampled := 0
+		rest := -1 // the first field after the sample
+		for i := 0; i < n; i++ {
+			if d.kinds[i] != k {
+				continue
+			}
+			if sampled == sampleFields {
+				rest = i
+				break
+			}
+			ev := d.measure(i, k)
+			d.ev = append(d.ev, ev)
+			for e := range totals {
+				totals[e].Add(ev.scores[e])
+			}
+			sampled++
+		}
+		if sampled == 0 {
+			continue
+		}
+		rec := choose(&totals, base)
+		for i := range d.ev {
+			if ev := &d.ev[i]; ev.kind == k {
+				e := choose(&ev.scores, rec)
+				d.out[ev.field] = reading{cs: detectEncodings[e], via: ev.via[e]}
+			}
+		}
+		for i := rest; i >= 0 && i < n; i++ {
+			if d.kinds[i] != k {
+				continue
+			}
+			if rd, ok := d.clean(i, rec, k); ok {
+				d.out[i] = rd
+				continue
+			}
+			ev := d.measure(i, k)
+			e := choose(&ev.scores, rec)
+			d.out[i] = reading{cs: detectEncodings[e], via: ev.via[e]}
+		}
+	}
+	return d.out
+}
+
+// clean reads field i in encoding e alone and reports that reading when
+// it leaves nothing to weigh: no junk, and no word that is no Vietnamese
+// syllable unless e is the label's (text kept as it came may be in any
+// language).
+func (d *detector) clean(i, e int, k fieldKind) (reading, bool) {
+	ev := d.measure1(i, e, k)
+	rd, sc := reading{cs: detectEncodings[e], via: ev.via[e]}, ev.scores[e]
+	if sc.Junk > 0 || sc.Foreign > 0 && e != encodingIndex(d.label) {
+		return rd, false
+	}
+	return rd, true
+}
+
+// choose returns the encoding that replaces base, or base.
+func choose(s *[numEncodings]vnortho.Score, base int) int {
+	best := base
+	for e := range s {
+		if e != base && vnortho.Prefer(s[e], s[base]) && (best == base || vnortho.Less(s[e], s[best])) {
+			best = e
+		}
+	}
+	if best != base {
+		return best
+	}
+	for _, e := range rescueOrder {
+		if e != base && vnortho.Rescue(s[e], s[base]) && (best == base || vnortho.Less(s[e], s[best])) {
+			best = e
+		}
+	}
+	return best
+}
+
+// unfit scores a reading that does not apply to a field: it never
+// replaces one that does (see vnortho.Prefer and Rescue).
+var unfit = vnortho.Score{Junk: 1 << 20, Invalid: 1 << 20}
+
+// measure reads field i every way that applies and scores each reading.
+// Text that is valid UTF-8 (kindLegacy) is read as it is, as UTF-8
+// encoded twice, and as TCVN3, VNI or Windows-1258 bytes once misread
+// through a single-byte code page; its bytes are not read as raw legacy
+// bytes, which are almost never valid UTF-8, except in the label's
+// encoding, the reading to beat. Other text (kindBytes) is read as raw
+// bytes in every encoding.
+func (d *detector) measure(i int, k fieldKind) fieldEvidence {
+	ev := fieldEvidence{field: i, kind: k}
+	parts := d.field(i)
+	label := encodingIndex(d.label)
+	for e, cs := range detectEncodings {
+		ev.scores[e] = unfit
+		switch {
+		case e == 0, e == label:
+			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+		case k == kindBytes && cs == CharsetMARC8 && !marc8Plausible(parts):
+			// Bytes ANSEL leaves undefined: the reading would hold
+			// replacement characters and lose to any other.
+		case k == kindBytes && cs != CharsetDoubleUTF8:
+			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+		}
+		if k != kindLegacy {
+			continue
+		}
+		switch {
+		case cs == CharsetDoubleUTF8:
+			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+		case viaApplies(cs):
+			if v := scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
+				ev.scores[e], ev.via[e] = v, true
+			}
+		}
+	}
+	return ev
+}
+
+// marc8Plausible reports whether the parts hold no byte that MARC-8
+// leaves undefined in its default sets (ASCII and ANSEL), nor an escape
+// to another set, after which anything may follow.
+func marc8Plausible(parts [][]byte) bool {
+	for _, p := range parts {
+		for _, c := range p {
+			if c == 0x1B {
+				return true
+			}
+			if c >= 0x80 && marc8ANSEL.chars[c&0x7F].r == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// measure1 is measure for encoding e alone.
+func (d *detector) measure1(i, e int, k fieldKind) fieldEvidence {
+	ev := fieldEvidence{field: i, kind: k}
+	parts := d.field(i)
+	cs := detectEncodings[e]
+	ev.scores[e] = unfit
+	if k == kindBytes && cs != CharsetDoubleUTF8 || e == 0 || e == encodingIndex(d.label) || k == kindLegacy && cs == CharsetDoubleUTF8 {
+		ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+	}
+	if k == kindLegacy && viaApplies(cs) {
+		if v := scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
+			ev.scores[e], ev.via[e] = v, true
+		}
+	}
+	return ev
+}
+
+func scoreReading(rd reading, parts [][]byte) vnortho.Score {
+	var sc vnortho.Score
+	for _, p := range parts {
+		if isPlainASCII(p) {
+			continue
+		}
+		s, _ := rd.convert(p, true)
+		sc.Add(vnortho.Measure(s))
+	}
+	return sc
+}

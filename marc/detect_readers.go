@@ -1,0 +1,145 @@
+package marc
+
+import "bytes"
+
+// How the readers hand their fields to the detector (detect.go) and keep
+// what they received: the ISO 2709 reader's fields are byte ranges of
+// the record, the MARCXML builder's spans of its text.
+
+// anyLegacyField reports whether a field of a valid UTF-8 record holds
+// characters beyond ASCII, all of them ones a single-byte code page has.
+func anyLegacyField(rec []byte, ents []dirEntry) bool {
+	for i := range ents {
+		f := rec[ents[i].start:ents[i].end]
+		if isASCIIBytes(f) {
+			continue
+		}
+		// Subfield by subfield: the delimiter and code are no text.
+		for j, p := range bytes.Split(f, []byte{subfieldDelim}) {
+			if j > 0 && len(p) > 0 {
+				p = p[1:]
+			}
+			if !isASCIIBytes(p) && classifyPart(p) == kindLegacy {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readings decides how to read each field: as the charset setting says,
+// or, without one, as the detector finds.
+func (r *ISO2709Reader) readings(rec []byte, ents []dirEntry, indCount int, label Charset, auto bool) []reading {
+	if !auto {
+		out := make([]reading, len(ents))
+		for i := range out {
+			out[i] = reading{cs: label, via: r.xmlText && label != CharsetUTF8 && label != CharsetMARC8}
+		}
+		return out
+	}
+	d := &r.det
+	d.reset()
+	for i := range ents {
+		d.addField()
+		a, b := ents[i].start, ents[i].end
+		if rec[ents[i].tag] == '0' && rec[ents[i].tag+1] == '0' && bytes.IndexByte(rec[a:b], subfieldDelim) < 0 {
+			d.addPart(rec[a:b])
+			continue
+		}
+		a = min(a+indCount, b)
+		for len(rec[a:b]) > 0 {
+			j := bytes.IndexByte(rec[a:b], subfieldDelim)
+			if j < 0 {
+				j = b - a
+			}
+			d.addPart(rec[a : a+j])
+			a += j
+			if a < b { // skip the delimiter and the code
+				a = min(a+2, b)
+			}
+		}
+	}
+	return d.decide(label)
+}
+
+// fieldHigh reports whether a field's text holds bytes beyond ASCII.
+func (b *xmlRecBuilder) fieldHigh(xf *xfield) bool {
+	if xf.control {
+		return !isASCIIBytes(b.text[xf.value.a:xf.value.b])
+	}
+	for j := xf.sub0; j < xf.sub1; j++ {
+		if sp := b.subs[j].val; !isASCIIBytes(b.text[sp.a:sp.b]) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyLegacy reports whether a field holds only single-byte code page
+// characters beyond ASCII (see detect.go).
+func (b *xmlRecBuilder) anyLegacy() bool {
+	for i := range b.fields {
+		xf := &b.fields[i]
+		d := &b.det
+		d.reset()
+		d.addField()
+		b.addParts(xf)
+		if classify(d.field(0)) == kindLegacy {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *xmlRecBuilder) addParts(xf *xfield) {
+	if xf.control {
+		b.det.addPart(b.text[xf.value.a:xf.value.b])
+		return
+	}
+	for j := xf.sub0; j < xf.sub1; j++ {
+		sp := b.subs[j].val
+		b.det.addPart(b.text[sp.a:sp.b])
+	}
+}
+
+// readings decides how to read each field. XML text is Unicode, so the
+// label is UTF-8; a legacy charset setting reads the bytes the text was
+// decoded from, if it came through a single-byte code page, else its own.
+func (b *xmlRecBuilder) readings(auto bool) []reading {
+	if !auto {
+		out := make([]reading, len(b.fields))
+		for i := range out {
+			out[i] = reading{cs: b.cs, via: b.cs != CharsetUTF8 && b.cs != CharsetMARC8}
+		}
+		return out
+	}
+	d := &b.det
+	d.reset()
+	for i := range b.fields {
+		d.addField()
+		b.addParts(&b.fields[i])
+	}
+	return d.decide(CharsetUTF8)
+}
+
+// frame returns the fields' text as parsed, before any charset decision,
+// as an ISO 2709 record with the given leader; nil when it does not fit.
+func (b *xmlRecBuilder) frame(leader string) []byte {
+	tags := make([]string, len(b.fields))
+	data := make([][]byte, len(b.fields))
+	for i := range b.fields {
+		xf := &b.fields[i]
+		tags[i] = string(b.text[xf.tag.a:xf.tag.b])
+		if xf.control {
+			data[i] = b.text[xf.value.a:xf.value.b]
+			continue
+		}
+		d := []byte{xf.ind1, xf.ind2}
+		for j := xf.sub0; j < xf.sub1; j++ {
+			sp := b.subs[j].val
+			d = append(append(append(d, subfieldDelim), b.subs[j].code), b.text[sp.a:sp.b]...)
+		}
+		data[i] = d
+	}
+	return frameISO2709(leader, tags, data)
+}
