@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -215,6 +216,11 @@ type Source struct {
 	MaxRetries int           `yaml:"max_retries"`
 	RetryWait  time.Duration `yaml:"retry_wait"`
 	Timeout    time.Duration `yaml:"timeout"`
+	// SecretParams names query parameters of URL whose values are secret
+	// (an API key), besides DefaultSecretParams: with the URL's password
+	// they are replaced by "***" wherever the URL, or an error or answer
+	// quoting it, is shown, logged or stored (secrets.go).
+	SecretParams []string `yaml:"secret_params"`
 	// MaxEmptyPages stops an OAI-PMH or SRU harvest, as failed, after that
 	// many pages in a row without a record (default 10).
 	MaxEmptyPages int `yaml:"max_empty_pages"`
@@ -776,6 +782,9 @@ func (v *validator) validateHarvest(s *Source, at func(string) []any) {
 	}
 	if only("retry_wait", "oai, sru or z3950", network, s.RetryWait != 0) && (s.RetryWait < 100*time.Millisecond || s.RetryWait > time.Hour) {
 		v.add(at("retry_wait"), "must be between 100ms and 1h, got %v (write a unit: 10s)", s.RetryWait)
+	}
+	if only("secret_params", "oai, sru or z3950", network, len(s.SecretParams) > 0) && slices.Contains(s.SecretParams, "") {
+		v.add(at("secret_params"), "a parameter name must not be empty")
 	}
 	if only("timeout", "oai, sru or z3950", network, s.Timeout != 0) && (s.Timeout < time.Second || s.Timeout > time.Hour) {
 		v.add(at("timeout"), "must be between 1s and 1h, got %v (write a unit: 60s)", s.Timeout)

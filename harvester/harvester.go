@@ -182,7 +182,8 @@ func (h *Harvester) Run(ctx context.Context, id string, progress func(Progress))
 
 	m := h.opts.Metrics
 	m.setState(id, stateRunning)
-	j := &Job{Source: src, Config: cfg, Store: h.st, Log: h.log.With("source", id), h: h, progress: progress}
+	log := newRedactLogger(h.log.With("source", id), src.Redact)
+	j := &Job{Source: src, Config: cfg, Store: h.st, Log: log, h: h, progress: progress}
 	j.prog.Source = id
 	start := h.now()
 	j.Log.Info("harvest started", "kind", src.Kind)
@@ -195,8 +196,9 @@ func (h *Harvester) Run(ctx context.Context, id string, progress func(Progress))
 	if c := ingest.ConvertedLine(j.converted); c != "" {
 		j.notes.add("converted to UTF-8 NFC: " + c)
 	}
-	run.Notes = j.notes.String()
+	run.Notes = src.Redact(j.notes.String())
 	if err != nil {
+		err = redactErr(err, src.Redact)
 		run.Err = err.Error()
 	}
 	if perr := h.st.PutRun(id, run); perr != nil {
