@@ -18,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -93,6 +92,10 @@ type HarvestConfig struct {
 	Jitter time.Duration `yaml:"jitter"`
 	// UserAgent is sent with every harvesting request.
 	UserAgent string `yaml:"user_agent"`
+	// MaxRetryAfter caps how long a server's Retry-After is honoured
+	// (default 5m): a peer asking for days must not stall its source, nor,
+	// as a harvest waiting keeps no slot of max_concurrent, any other.
+	MaxRetryAfter time.Duration `yaml:"max_retry_after"`
 }
 
 // OAIConfig describes the OAI-PMH data provider served at /oai.
@@ -210,12 +213,24 @@ type Source struct {
 
 	// Harvesting over the network (kinds oai, sru, z3950). A failed
 	// request (network error, HTTP 5xx, a truncated response) is retried
-	// MaxRetries times (default 5), waiting RetryWait (default 10s) and
-	// twice as long after each further failure; Timeout bounds each
-	// request (default 60s).
-	MaxRetries int           `yaml:"max_retries"`
-	RetryWait  time.Duration `yaml:"retry_wait"`
-	Timeout    time.Duration `yaml:"timeout"`
+	// MaxRetries times (default 5; 0: never), waiting RetryWait (default
+	// 10s) and twice as long after each further failure; Timeout bounds
+	// each request (default 60s). MaxRetriesSet is the max_retries the
+	// file gives, nil when it gives none.
+	MaxRetries    int           `yaml:"-"`
+	MaxRetriesSet *int          `yaml:"max_retries"`
+	RetryWait     time.Duration `yaml:"retry_wait"`
+	Timeout       time.Duration `yaml:"timeout"`
+	// MaxPages and MaxRunTime bound one run (defaults 100,000 pages and
+	// 12h): a peer answering page after page without end, or so slowly
+	// that a run never ends, fails the run there; the next run resumes
+	// from the last page committed.
+	MaxPages   int           `yaml:"max_pages"`
+	MaxRunTime time.Duration `yaml:"max_run_time"`
+	// FollowRedirects lists the hosts (host or host:port) a request may
+	// be redirected to besides the URL's own; a redirect anywhere else is
+	// an error, not followed. Every redirect followed is logged.
+	FollowRedirects []string `yaml:"follow_redirects"`
 	// SecretParams names query parameters of URL whose values are secret
 	// (an API key), besides DefaultSecretParams: with the URL's password
 	// they are replaced by "***" wherever the URL, or an error or answer
@@ -279,8 +294,11 @@ const (
 	DeletionsListIdentifiers = "list-identifiers"
 	DefaultSRUQuery          = "cql.allRecords=1"
 	DefaultHarvestJitter     = time.Minute
+	DefaultMaxRetryAfter     = 5 * time.Minute
 	DefaultUserAgent         = "unicat-harvester/1"
 	defaultMaxRetries        = 5
+	defaultMaxPages          = 100000
+	defaultMaxRunTime        = 12 * time.Hour
 	defaultRetryWait         = 10 * time.Second
 	defaultTimeout           = 60 * time.Second
 	defaultMaxEmptyPages     = 10
@@ -289,46 +307,6 @@ const (
 	maxZ3950PageSize         = 1000
 	defaultSRUVersion        = "1.2"
 )
-
-// Problem is one thing wrong with a configuration file.
-type Problem struct {
-	Line  int    // 1-based; 0 when unknown
-	Field string // dotted path, e.g. sources[2].kind
-	Msg   string
-}
-
-func (p Problem) String() string {
-	var b strings.Builder
-	if p.Line > 0 {
-		fmt.Fprintf(&b, "line %d: ", p.Line)
-	}
-	if p.Field != "" {
-		b.WriteString(p.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Msg)
-	return b.String()
-}
-
-// Error lists every problem found in a configuration file.
-type Error struct {
-	Path     string
-	Problems []Problem
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	name := e.Path
-	if name == "" {
-		name = "config"
-	}
-	fmt.Fprintf(&b, "%s: %d problem(s)", name, len(e.Problems))
-	for _, p := range e.Problems {
-		b.WriteString("\n  ")
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
 
 // Load reads, parses and validates the file at path.
 func Load(path string) (*Config, error) {
@@ -424,6 +402,9 @@ func (c *Config) applyDefaults() {
 	if c.Harvest.UserAgent == "" {
 		c.Harvest.UserAgent = DefaultUserAgent
 	}
+	if c.Harvest.MaxRetryAfter == 0 {
+		c.Harvest.MaxRetryAfter = DefaultMaxRetryAfter
+	}
 	if c.OAI.RepositoryName == "" {
 		c.OAI.RepositoryName = DefaultOAIRepositoryName
 	}
@@ -448,43 +429,6 @@ func (c *Config) applyDefaults() {
 			s.Holdings = "852"
 		}
 		s.applyHarvestDefaults()
-	}
-}
-
-// applyHarvestDefaults fills the harvesting settings of the kinds that use
-// them, so that a value set for another kind is still caught as misplaced.
-func (s *Source) applyHarvestDefaults() {
-	if s.Kind != KindOAI && s.Kind != KindSRU && s.Kind != KindZ3950 {
-		return
-	}
-	if s.MaxRetries == 0 {
-		s.MaxRetries = defaultMaxRetries
-	}
-	if s.RetryWait == 0 {
-		s.RetryWait = defaultRetryWait
-	}
-	if s.Timeout == 0 {
-		s.Timeout = defaultTimeout
-	}
-	if s.Kind == KindZ3950 {
-		if s.PageSize == 0 {
-			s.PageSize = defaultZ3950PageSize
-		}
-		return
-	}
-	if s.MaxEmptyPages == 0 {
-		s.MaxEmptyPages = defaultMaxEmptyPages
-	}
-	if s.Kind == KindSRU {
-		if s.Query == "" {
-			s.Query = DefaultSRUQuery
-		}
-		if s.PageSize == 0 {
-			s.PageSize = defaultSRUPageSize
-		}
-		if s.SRUVersion == "" {
-			s.SRUVersion = defaultSRUVersion
-		}
 	}
 }
 
@@ -517,100 +461,15 @@ func ParseSchedule(expr string) (cron.Schedule, error) {
 	return scheduleParser.Parse(expr)
 }
 
-// validator checks values after decoding; it finds line numbers by walking
-// the YAML node tree along the same field path.
-type validator struct {
-	root     *yaml.Node
-	problems []Problem
-}
-
-func (v *validator) add(path []any, format string, args ...any) {
-	v.problems = append(v.problems, Problem{
-		Line:  v.line(path),
-		Field: pathString(path),
-		Msg:   fmt.Sprintf(format, args...),
-	})
-}
-
-func pathString(path []any) string {
-	var b strings.Builder
-	for _, p := range path {
-		switch p := p.(type) {
-		case string:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(p)
-		case int:
-			fmt.Fprintf(&b, "[%d]", p)
-		}
-	}
-	return b.String()
-}
-
-// line finds the node at path (map keys as strings, sequence indexes as
-// ints); when a key is missing it returns the line of the nearest parent.
-func (v *validator) line(path []any) int {
-	n := v.root
-	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := 0
-	if n != nil {
-		line = n.Line
-	}
-	for _, p := range path {
-		if n == nil {
-			break
-		}
-		var next *yaml.Node
-		switch p := p.(type) {
-		case string:
-			if n.Kind == yaml.MappingNode {
-				for i := 0; i+1 < len(n.Content); i += 2 {
-					if n.Content[i].Value == p {
-						line = n.Content[i].Line
-						next = n.Content[i+1]
-						break
-					}
-				}
-			}
-		case int:
-			if n.Kind == yaml.SequenceNode && p < len(n.Content) {
-				next = n.Content[p]
-				line = next.Line
-			}
-		}
-		n = next
-	}
-	return line
-}
-
-func oneOf(s string, allowed []string) bool {
-	for _, a := range allowed {
-		if s == a {
-			return true
-		}
-	}
-	return false
-}
-
-func quoteList(allowed []string) string {
-	var out []string
-	for _, a := range allowed {
-		if a != "" {
-			out = append(out, a)
-		}
-	}
-	return strings.Join(out, ", ")
-}
-
 func (v *validator) validate(c *Config) {
 	if c.Harvest.MaxConcurrent < 0 {
 		v.add([]any{"harvest", "max_concurrent"}, "must be positive, got %d", c.Harvest.MaxConcurrent)
 	}
 	if c.Harvest.Jitter < 0 || c.Harvest.Jitter > time.Hour {
 		v.add([]any{"harvest", "jitter"}, "must be between 0s and 1h, got %v", c.Harvest.Jitter)
+	}
+	if c.Harvest.MaxRetryAfter < time.Second || c.Harvest.MaxRetryAfter > 24*time.Hour {
+		v.add([]any{"harvest", "max_retry_after"}, "must be between 1s and 24h, got %v", c.Harvest.MaxRetryAfter)
 	}
 	if strings.ContainsFunc(c.Harvest.UserAgent, func(r rune) bool { return r < 0x20 || r == 0x7F }) {
 		v.add([]any{"harvest", "user_agent"}, "%q must not contain control characters", c.Harvest.UserAgent)
@@ -764,74 +623,4 @@ func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
 		}
 	}
 	v.validateHarvest(s, at)
-}
-
-// validateHarvest checks the harvesting settings: each is used by some
-// kinds only, and is in range.
-func (v *validator) validateHarvest(s *Source, at func(string) []any) {
-	network := s.Kind == KindOAI || s.Kind == KindSRU || s.Kind == KindZ3950
-	paged := s.Kind == KindOAI || s.Kind == KindSRU
-	only := func(field, kinds string, used, set bool) bool {
-		if set && !used {
-			v.add(at(field), "is only used by kind %s", kinds)
-		}
-		return used && set
-	}
-	if only("max_retries", "oai, sru or z3950", network, s.MaxRetries != 0) && (s.MaxRetries < 0 || s.MaxRetries > 100) {
-		v.add(at("max_retries"), "must be between 0 and 100, got %d", s.MaxRetries)
-	}
-	if only("retry_wait", "oai, sru or z3950", network, s.RetryWait != 0) && (s.RetryWait < 100*time.Millisecond || s.RetryWait > time.Hour) {
-		v.add(at("retry_wait"), "must be between 100ms and 1h, got %v (write a unit: 10s)", s.RetryWait)
-	}
-	if only("secret_params", "oai, sru or z3950", network, len(s.SecretParams) > 0) && slices.Contains(s.SecretParams, "") {
-		v.add(at("secret_params"), "a parameter name must not be empty")
-	}
-	if only("timeout", "oai, sru or z3950", network, s.Timeout != 0) && (s.Timeout < time.Second || s.Timeout > time.Hour) {
-		v.add(at("timeout"), "must be between 1s and 1h, got %v (write a unit: 60s)", s.Timeout)
-	}
-	if only("max_empty_pages", "oai or sru", paged, s.MaxEmptyPages != 0) && (s.MaxEmptyPages < 1 || s.MaxEmptyPages > 1000) {
-		v.add(at("max_empty_pages"), "must be between 1 and 1000, got %d", s.MaxEmptyPages)
-	}
-	if only("deletions", "oai", s.Kind == KindOAI, s.Deletions != "") && !oneOf(s.Deletions, validDeletions) {
-		v.add(at("deletions"), "%q is not one of %s (or empty)", s.Deletions, quoteList(validDeletions))
-	}
-	sru := s.Kind == KindSRU
-	// z3950 sources take a PQF query (the default lists Zebra's and
-	// unicat's whole database; other targets need their own).
-	if only("query", "sru or z3950", sru || s.Kind == KindZ3950, s.Query != "") && strings.TrimSpace(s.Query) == "" {
-		v.add(at("query"), "must not be blank")
-	}
-	if only("date_index", "sru", sru, s.DateIndex != "") && strings.ContainsAny(s.DateIndex, " \t\r\n\"()<>=/") {
-		v.add(at("date_index"), "%q is not a CQL index name", s.DateIndex)
-	}
-	if only("page_size", "sru or z3950", sru || s.Kind == KindZ3950, s.PageSize != 0) {
-		limit := 10000
-		if s.Kind == KindZ3950 {
-			limit = maxZ3950PageSize
-		}
-		if s.PageSize < 1 || s.PageSize > limit {
-			v.add(at("page_size"), "must be between 1 and %d, got %d", limit, s.PageSize)
-		}
-	}
-	if only("sru_version", "sru", sru, s.SRUVersion != "") && !oneOf(s.SRUVersion, validSRUVersion) {
-		v.add(at("sru_version"), "%q is not one of %s", s.SRUVersion, quoteList(validSRUVersion))
-	}
-	only("full_export", "file", s.Kind == KindFile, s.FullExport)
-}
-
-func checkURL(kind, u string) string {
-	switch kind {
-	case KindOAI, KindSRU:
-		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-			return fmt.Sprintf("%q must be an http:// or https:// URL", u)
-		}
-	case KindZ3950:
-		// host:port/database, optionally with a tcp: or z3950:// prefix.
-		rest := strings.TrimPrefix(strings.TrimPrefix(u, "z3950://"), "tcp:")
-		hostport, _, _ := strings.Cut(rest, "/")
-		if !validHostPort(hostport) {
-			return fmt.Sprintf("%q must be host:port/database", u)
-		}
-	}
-	return ""
 }

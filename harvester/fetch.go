@@ -29,9 +29,6 @@ type Response struct {
 // streaming without end must not exhaust memory.
 const MaxResponseBytes = 512 << 20
 
-// maxRetryAfter caps how long a Retry-After is honoured.
-const maxRetryAfter = time.Hour
-
 // maxBackoff caps the exponential backoff between retries.
 const maxBackoff = 15 * time.Minute
 
@@ -88,16 +85,18 @@ func (j *Job) Fetch(ctx context.Context, u string, check func(*Response) error) 
 		}
 		wait := re.after
 		if wait > 0 {
-			if wait > maxRetryAfter {
-				wait = maxRetryAfter
+			if limit := j.Config.Harvest.MaxRetryAfter; limit > 0 && wait > limit {
+				wait = limit
+				j.Guard("retry-after", "server asked to retry after %v (%v); waiting harvest.max_retry_after, %v", re.after, err, limit)
+			} else {
+				j.Guard("retry-after", "server asked to retry after %v (%v)", re.after, err)
 			}
-			j.Guard("retry-after", "server asked to retry after %v (%v)", re.after, err)
 		} else {
 			wait = backoff(base, attempt)
 		}
 		j.h.opts.Metrics.retry(src.ID)
 		j.Log.Info("retrying", "url", u, "error", err, "wait", wait, "attempt", attempt+1)
-		if err := j.h.sleep(ctx, wait); err != nil {
+		if err := j.wait(ctx, wait); err != nil {
 			return nil, err
 		}
 	}
@@ -122,6 +121,7 @@ func (j *Job) get(ctx context.Context, u string) (*Response, error) {
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	rctx = context.WithValue(rctx, jobKey{}, j) // for checkRedirect
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("request %s: %w", u, err)
@@ -135,6 +135,10 @@ func (j *Job) get(ctx context.Context, u string) (*Response, error) {
 	// included.
 	req.Header.Set("Accept-Encoding", "gzip, deflate")
 	hresp, err := j.h.client.Do(req)
+	var refused *redirectRefused
+	if errors.As(err, &refused) {
+		return nil, refused // a second try would be sent the same way
+	}
 	if err != nil {
 		return nil, netErr(ctx, rctx, u, err)
 	}
@@ -240,7 +244,9 @@ func retryAfter(v string, now time.Time) time.Duration {
 		if n < 0 {
 			return 0
 		}
-		return time.Duration(min(n, int(maxRetryAfter/time.Second)+1)) * time.Second
+		// Bounded so that the duration does not overflow; Fetch caps it
+		// again by harvest.max_retry_after.
+		return time.Duration(min(n, 30*24*3600)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {

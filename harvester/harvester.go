@@ -83,7 +83,7 @@ func New(st *store.Store, cfg *config.Config, opts Options) *Harvester {
 		st: st, opts: opts, log: log,
 		// No client timeout: each request gets its source's timeout
 		// through its context.
-		client:  &http.Client{Transport: tr},
+		client:  &http.Client{Transport: tr, CheckRedirect: checkRedirect},
 		drivers: map[string]Driver{},
 		running: map[string]bool{},
 	}
@@ -187,10 +187,7 @@ func (h *Harvester) Run(ctx context.Context, id string, progress func(Progress))
 	j.prog.Source = id
 	start := h.now()
 	j.Log.Info("harvest started", "kind", src.Kind)
-	err := drv.Harvest(ctx, j)
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		err = fmt.Errorf("interrupted (%w); the next run resumes from the last page committed", err)
-	}
+	err := j.harvest(ctx, drv)
 	run := j.run
 	run.Start, run.End = start, h.now()
 	if c := ingest.ConvertedLine(j.converted); c != "" {
@@ -216,6 +213,38 @@ func (h *Harvester) Run(ctx context.Context, id string, progress func(Progress))
 	return run, nil
 }
 
+// errRunLimit ends a run that reached max_pages or max_run_time.
+var errRunLimit = errors.New("run limit")
+
+// harvest runs the driver within the source's run limits: a run stops,
+// failed, at max_run_time or when its pages reach max_pages (a peer
+// serving pages without end); what it committed stays, and the next run
+// resumes from there.
+func (j *Job) harvest(ctx context.Context, drv Driver) error {
+	src := j.Source
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	j.stop = stop
+	if src.MaxRunTime > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, src.MaxRunTime,
+			fmt.Errorf("%w: the run took longer than max_run_time (%v)", errRunLimit, src.MaxRunTime))
+		defer cancel()
+	}
+	err := drv.Harvest(ctx, j)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, errRunLimit) {
+		j.Guard("run-limit", "%v", cause)
+		return fmt.Errorf("%v; the next run resumes from the last page committed", cause)
+	}
+	if errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("interrupted (%w); the next run resumes from the last page committed", err)
+	}
+	return err
+}
+
 // Job is one run of one source, handed to its Driver. Drivers commit
 // through it so that the run's counters, metrics and progress stay right.
 type Job struct {
@@ -227,6 +256,7 @@ type Job struct {
 	Log    *slog.Logger
 
 	h         *Harvester
+	stop      context.CancelCauseFunc // ends the run (max_pages)
 	run       store.Run
 	notes     notes
 	prog      Progress
@@ -285,6 +315,9 @@ func (j *Job) count(res store.Result) {
 // reports progress.
 func (j *Job) Page(n int64, records int) {
 	j.run.Pages++
+	if max := j.Source.MaxPages; max > 0 && j.run.Pages >= max && j.stop != nil {
+		j.stop(fmt.Errorf("%w: %d pages, max_pages", errRunLimit, j.run.Pages))
+	}
 	j.run.Bytes += n
 	j.prog.Pages++
 	j.prog.Bytes += n

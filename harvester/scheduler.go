@@ -280,8 +280,9 @@ func (s *Scheduler) Trigger(id string, jitter bool) bool {
 			s.h.log.Info("harvest not started: the source was disabled", "source", id)
 			return
 		}
-		// Errors are stored with the run, logged and counted by Run.
-		s.h.Run(s.ctx, id, nil)
+		// Errors are stored with the run, logged and counted by Run. The
+		// run gives its slot back while it waits to retry.
+		s.h.Run(withSlot(s.ctx, s.slots), id, nil)
 	}()
 	return true
 }
@@ -391,6 +392,31 @@ func (l *limiter) acquire(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// slotKey is the context key of the limiter slot a run holds.
+type slotKey struct{}
+
+// withSlot returns ctx carrying the slot of l its run holds.
+func withSlot(ctx context.Context, l *limiter) context.Context {
+	return context.WithValue(ctx, slotKey{}, l)
+}
+
+// wait waits d, or until ctx is done, without holding a slot of
+// max_concurrent meanwhile (a peer asking to retry much later must not
+// stall every other source): the slot ctx's run holds is given back and
+// taken again, waiting for one if the others are busy, before it goes on.
+func (j *Job) wait(ctx context.Context, d time.Duration) error {
+	l, _ := ctx.Value(slotKey{}).(*limiter)
+	if l == nil || d <= 0 {
+		return j.h.sleep(ctx, d)
+	}
+	l.release()
+	err := j.h.sleep(ctx, d)
+	if aerr := l.acquire(context.WithoutCancel(ctx)); aerr != nil && err == nil {
+		err = aerr
+	}
+	return err
 }
 
 func (l *limiter) release() {

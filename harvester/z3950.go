@@ -80,7 +80,7 @@ func (s *z3950Session) open(ctx context.Context) error {
 			return fmt.Errorf("z3950 %s: %w", src.URL, err)
 		}
 		s.j.Log.Info("z3950 connection failed, retrying", "attempt", attempt+1, "err", err)
-		if err := s.j.h.sleep(ctx, backoff(src.RetryWait, attempt)); err != nil {
+		if err := s.j.wait(ctx, backoff(src.RetryWait, attempt)); err != nil {
 			return err
 		}
 	}
@@ -153,7 +153,7 @@ func (z3950Driver) Harvest(ctx context.Context, j *Job) error {
 			// The connection went: search again and go on.
 			j.Log.Info("z3950 present failed, reconnecting", "position", cp.Next, "err", err)
 			s.close()
-			if err := j.h.sleep(ctx, backoff(src.RetryWait, failures)); err != nil {
+			if err := j.wait(ctx, backoff(src.RetryWait, failures)); err != nil {
 				return err
 			}
 			failures++

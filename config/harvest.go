@@ -1,0 +1,138 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The harvesting settings of sources over the network (kinds oai, sru
+// and z3950): their defaults and their checks.
+
+// applyHarvestDefaults fills the harvesting settings of the kinds that use
+// them, so that a value set for another kind is still caught as misplaced.
+func (s *Source) applyHarvestDefaults() {
+	if s.Kind != KindOAI && s.Kind != KindSRU && s.Kind != KindZ3950 {
+		return
+	}
+	s.MaxRetries = defaultMaxRetries
+	if s.MaxRetriesSet != nil {
+		s.MaxRetries = *s.MaxRetriesSet
+	}
+	if s.MaxPages == 0 {
+		s.MaxPages = defaultMaxPages
+	}
+	if s.MaxRunTime == 0 {
+		s.MaxRunTime = defaultMaxRunTime
+	}
+	if s.RetryWait == 0 {
+		s.RetryWait = defaultRetryWait
+	}
+	if s.Timeout == 0 {
+		s.Timeout = defaultTimeout
+	}
+	if s.Kind == KindZ3950 {
+		if s.PageSize == 0 {
+			s.PageSize = defaultZ3950PageSize
+		}
+		return
+	}
+	if s.MaxEmptyPages == 0 {
+		s.MaxEmptyPages = defaultMaxEmptyPages
+	}
+	if s.Kind == KindSRU {
+		if s.Query == "" {
+			s.Query = DefaultSRUQuery
+		}
+		if s.PageSize == 0 {
+			s.PageSize = defaultSRUPageSize
+		}
+		if s.SRUVersion == "" {
+			s.SRUVersion = defaultSRUVersion
+		}
+	}
+}
+
+// validateHarvest checks the harvesting settings: each is used by some
+// kinds only, and is in range.
+func (v *validator) validateHarvest(s *Source, at func(string) []any) {
+	network := s.Kind == KindOAI || s.Kind == KindSRU || s.Kind == KindZ3950
+	paged := s.Kind == KindOAI || s.Kind == KindSRU
+	only := func(field, kinds string, used, set bool) bool {
+		if set && !used {
+			v.add(at(field), "is only used by kind %s", kinds)
+		}
+		return used && set
+	}
+	if only("max_retries", "oai, sru or z3950", network, s.MaxRetriesSet != nil) && (s.MaxRetries < 0 || s.MaxRetries > 100) {
+		v.add(at("max_retries"), "must be between 0 and 100, got %d", s.MaxRetries)
+	}
+	if only("max_pages", "oai, sru or z3950", network, s.MaxPages != 0) && (s.MaxPages < 1 || s.MaxPages > 100000000) {
+		v.add(at("max_pages"), "must be between 1 and 100000000, got %d", s.MaxPages)
+	}
+	if only("max_run_time", "oai, sru or z3950", network, s.MaxRunTime != 0) && (s.MaxRunTime < time.Second || s.MaxRunTime > 30*24*time.Hour) {
+		v.add(at("max_run_time"), "must be between 1s and 720h, got %v", s.MaxRunTime)
+	}
+	if only("follow_redirects", "oai or sru", s.Kind == KindOAI || s.Kind == KindSRU, len(s.FollowRedirects) > 0) {
+		for i, h := range s.FollowRedirects {
+			if h == "" || strings.ContainsAny(h, "/ \t") {
+				v.add(append(at("follow_redirects"), i), "%q is not a host or host:port", h)
+			}
+		}
+	}
+	if only("retry_wait", "oai, sru or z3950", network, s.RetryWait != 0) && (s.RetryWait < 100*time.Millisecond || s.RetryWait > time.Hour) {
+		v.add(at("retry_wait"), "must be between 100ms and 1h, got %v (write a unit: 10s)", s.RetryWait)
+	}
+	if only("secret_params", "oai, sru or z3950", network, len(s.SecretParams) > 0) && slices.Contains(s.SecretParams, "") {
+		v.add(at("secret_params"), "a parameter name must not be empty")
+	}
+	if only("timeout", "oai, sru or z3950", network, s.Timeout != 0) && (s.Timeout < time.Second || s.Timeout > time.Hour) {
+		v.add(at("timeout"), "must be between 1s and 1h, got %v (write a unit: 60s)", s.Timeout)
+	}
+	if only("max_empty_pages", "oai or sru", paged, s.MaxEmptyPages != 0) && (s.MaxEmptyPages < 1 || s.MaxEmptyPages > 1000) {
+		v.add(at("max_empty_pages"), "must be between 1 and 1000, got %d", s.MaxEmptyPages)
+	}
+	if only("deletions", "oai", s.Kind == KindOAI, s.Deletions != "") && !oneOf(s.Deletions, validDeletions) {
+		v.add(at("deletions"), "%q is not one of %s (or empty)", s.Deletions, quoteList(validDeletions))
+	}
+	sru := s.Kind == KindSRU
+	// z3950 sources take a PQF query (the default lists Zebra's and
+	// unicat's whole database; other targets need their own).
+	if only("query", "sru or z3950", sru || s.Kind == KindZ3950, s.Query != "") && strings.TrimSpace(s.Query) == "" {
+		v.add(at("query"), "must not be blank")
+	}
+	if only("date_index", "sru", sru, s.DateIndex != "") && strings.ContainsAny(s.DateIndex, " \t\r\n\"()<>=/") {
+		v.add(at("date_index"), "%q is not a CQL index name", s.DateIndex)
+	}
+	if only("page_size", "sru or z3950", sru || s.Kind == KindZ3950, s.PageSize != 0) {
+		limit := 10000
+		if s.Kind == KindZ3950 {
+			limit = maxZ3950PageSize
+		}
+		if s.PageSize < 1 || s.PageSize > limit {
+			v.add(at("page_size"), "must be between 1 and %d, got %d", limit, s.PageSize)
+		}
+	}
+	if only("sru_version", "sru", sru, s.SRUVersion != "") && !oneOf(s.SRUVersion, validSRUVersion) {
+		v.add(at("sru_version"), "%q is not one of %s", s.SRUVersion, quoteList(validSRUVersion))
+	}
+	only("full_export", "file", s.Kind == KindFile, s.FullExport)
+}
+
+func checkURL(kind, u string) string {
+	switch kind {
+	case KindOAI, KindSRU:
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Sprintf("%q must be an http:// or https:// URL", u)
+		}
+	case KindZ3950:
+		// host:port/database, optionally with a tcp: or z3950:// prefix.
+		rest := strings.TrimPrefix(strings.TrimPrefix(u, "z3950://"), "tcp:")
+		hostport, _, _ := strings.Cut(rest, "/")
+		if !validHostPort(hostport) {
+			return fmt.Sprintf("%q must be host:port/database", u)
+		}
+	}
+	return ""
+}
