@@ -186,8 +186,12 @@ func (h *Harvester) Run(ctx context.Context, id string, progress func(Progress))
 	j := &Job{Source: src, Config: cfg, Store: h.st, Log: log, h: h, progress: progress}
 	j.prog.Source = id
 	start := h.now()
+	runKey, err := h.st.BeginRun(id, start)
+	if err != nil {
+		return store.Run{}, fmt.Errorf("harvester: source %q: %w", id, err)
+	}
 	j.Log.Info("harvest started", "kind", src.Kind)
-	err := j.harvest(ctx, drv)
+	err = j.harvest(ctx, drv)
 	run := j.run
 	run.Start, run.End = start, h.now()
 	if c := ingest.ConvertedLine(j.converted); c != "" {
@@ -198,7 +202,7 @@ func (h *Harvester) Run(ctx context.Context, id string, progress func(Progress))
 		err = redactErr(err, src.Redact)
 		run.Err = err.Error()
 	}
-	if perr := h.st.PutRun(id, run); perr != nil {
+	if perr := h.st.EndRun(id, runKey, run); perr != nil {
 		err = errors.Join(err, perr)
 	}
 	m.observeRun(id, run, err == nil)

@@ -144,7 +144,7 @@ func TestSchedulerReloadSwapsSchedule(t *testing.T) {
 	if !s.Trigger("srce", false) {
 		t.Error("new source srce not triggered")
 	}
-	waitFor(t, func() bool { runs, _ := e.st.Runs("srce", 0); return len(runs) == 1 })
+	waitFor(t, func() bool { runs, _ := e.st.Runs("srce", 0); return len(runs) == 1 && !runs[0].Unfinished() })
 
 	// A configuration whose schedule does not parse changes nothing.
 	bad := reloadConfig(next, func(c *config.Config) { c.Sources[0].Schedule = "every day" })
@@ -227,7 +227,7 @@ func TestSchedulerReloadWhileRunning(t *testing.T) {
 		close(ch)
 	}
 	for _, id := range []string{"src", "srcb", "srcc"} {
-		waitFor(t, func() bool { runs, _ := e.st.Runs(id, 0); return len(runs) == 1 })
+		waitFor(t, func() bool { runs, _ := e.st.Runs(id, 0); return len(runs) == 1 && !runs[0].Unfinished() })
 		runs, _ := e.st.Runs(id, 0)
 		if runs[0].Err != "" {
 			t.Errorf("%s: run after the reload failed: %s", id, runs[0].Err)
@@ -239,7 +239,7 @@ func TestSchedulerReloadWhileRunning(t *testing.T) {
 	waitFor(t, func() bool { return !e.h.Running("src") })
 	// The next run of src uses the new settings.
 	waitFor(t, func() bool { return s.Trigger("src", false) })
-	waitFor(t, func() bool { runs, _ := e.st.Runs("src", 0); return len(runs) == 2 })
+	waitFor(t, func() bool { runs, _ := e.st.Runs("src", 0); return len(runs) == 2 && !runs[0].Unfinished() })
 	// srcd, removed while it waited, never started.
 	waitFor(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return len(s.busy) == 0 })
 	if runs, _ := e.st.Runs("srcd", 0); len(runs) != 0 {

@@ -61,7 +61,7 @@ func ReadStatus(st *store.Store, cfg *config.Config) ([]SourceStatus, error) {
 				s.Last = &runs[0]
 			}
 			for _, r := range runs {
-				if r.Err == "" {
+				if r.Err == "" && !r.Unfinished() {
 					s.LastSuccess = r.End
 					break
 				}
@@ -95,6 +95,8 @@ func WriteStatus(w io.Writer, ss []SourceStatus, now time.Time) error {
 		switch {
 		case s.Disabled:
 			state = "disabled"
+		case state != "running" && s.Last != nil && s.Last.Unfinished():
+			state = "interrupted"
 		case state == "" && s.Last != nil && s.Last.Err != "":
 			state = "failed"
 		case state == "":
@@ -103,7 +105,9 @@ func WriteStatus(w io.Writer, ss []SourceStatus, now time.Time) error {
 		last, took, added, updated, deleted, rejected, dups, pages, errText := "never", "-", "-", "-", "-", "-", "-", "-", ""
 		if r := s.Last; r != nil {
 			last = ago(now, r.Start)
-			took = r.End.Sub(r.Start).Round(100 * time.Millisecond).String()
+			if !r.Unfinished() {
+				took = r.End.Sub(r.Start).Round(100 * time.Millisecond).String()
+			}
 			added, updated, deleted = fmt.Sprint(r.Added), fmt.Sprint(r.Updated), fmt.Sprint(r.Deleted)
 			rejected, dups, pages = fmt.Sprint(r.Rejected), fmt.Sprint(r.Duplicates), fmt.Sprint(r.Pages)
 			errText = oneLine(r.Err, 60)

@@ -25,14 +25,41 @@ type Run struct {
 // MaxRuns is how many runs are kept per source; older ones are dropped.
 const MaxRuns = 100
 
+// Unfinished reports whether the run never ended: its process was
+// killed (or is still running it), after committing what the source's
+// counters show.
+func (r Run) Unfinished() bool { return r.End.IsZero() }
+
 // PutRun appends r to the run history of source, dropping the oldest runs
 // beyond MaxRuns.
 func (s *Store) PutRun(source string, r Run) error {
+	_, err := s.putRun(source, 0, r)
+	return err
+}
+
+// BeginRun records in the history of source that a run started at start,
+// before the run commits anything, and returns its key for EndRun: a run
+// whose process is killed stays in the history unfinished
+// (Run.Unfinished), so that status can say so.
+func (s *Store) BeginRun(source string, start time.Time) (uint64, error) {
+	return s.putRun(source, 0, Run{Start: start})
+}
+
+// EndRun replaces run seq of source, begun with BeginRun, with r (the
+// run ended); appended when it is no longer kept.
+func (s *Store) EndRun(source string, seq uint64, r Run) error {
+	_, err := s.putRun(source, seq, r)
+	return err
+}
+
+// putRun writes r under key seq of the run history of source, under the
+// next key when seq is 0, and drops the oldest runs beyond MaxRuns.
+func (s *Store) putRun(source string, seq uint64, r Run) (uint64, error) {
 	v, err := encodeRun(nil, &r)
 	if err != nil {
-		return fmt.Errorf("store: run of source %q: %w", source, err)
+		return 0, fmt.Errorf("store: run of source %q: %w", source, err)
 	}
-	return s.write("put run", func(tx *bbolt.Tx) error {
+	err = s.write("put run", func(tx *bbolt.Tx) error {
 		if err := checkRegistered(tx, source); err != nil {
 			return err
 		}
@@ -40,12 +67,14 @@ func (s *Store) PutRun(source string, r Run) error {
 		if err != nil {
 			return fmt.Errorf("store: runs of source %q: %w", source, err)
 		}
-		seq, err := b.NextSequence()
-		if err != nil {
-			return fmt.Errorf("store: runs of source %q: %w", source, err)
-		}
 		var k [8]byte
 		binary.BigEndian.PutUint64(k[:], seq)
+		if seq == 0 || b.Get(k[:]) == nil {
+			if seq, err = b.NextSequence(); err != nil {
+				return fmt.Errorf("store: runs of source %q: %w", source, err)
+			}
+			binary.BigEndian.PutUint64(k[:], seq)
+		}
 		if err := b.Put(k[:], v); err != nil {
 			return fmt.Errorf("store: put run of source %q: %w", source, err)
 		}
@@ -60,6 +89,7 @@ func (s *Store) PutRun(source string, r Run) error {
 		}
 		return nil
 	})
+	return seq, err
 }
 
 // Runs returns up to limit of the latest runs of source, newest first

@@ -137,6 +137,8 @@ func (s *Server) sourceRow(st harvester.SourceStatus) sourceRow {
 		row.State = "disabled"
 	case s.opts.Paused != nil && s.opts.Paused(st.ID):
 		row.State = "paused"
+	case row.State != "running" && st.Last != nil && st.Last.Unfinished():
+		row.State = "interrupted"
 	case row.State == "" && st.Last != nil && st.Last.Err != "":
 		row.State = "failed"
 	case row.State == "":

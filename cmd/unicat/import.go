@@ -123,6 +123,10 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 		opts.Format = marc.Format(format)
 	}
 	start := time.Now()
+	runKey, err := st.BeginRun(src.ID, start)
+	if err != nil {
+		return ingest.Summary{}, err
+	}
 	sum, err := ingest.Import(ctx, st, files, opts)
 	bar.Finish()
 	run := sum.Run(start, time.Now())
@@ -132,7 +136,7 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 	if c := ingest.ConvertedLine(sum.Converted); c != "" {
 		run.Notes = "converted to UTF-8 NFC: " + c
 	}
-	if perr := st.PutRun(src.ID, run); perr != nil && err == nil {
+	if perr := st.EndRun(src.ID, runKey, run); perr != nil && err == nil {
 		err = perr
 	}
 	return sum, err

@@ -191,6 +191,11 @@ func TestImportSurvivesSIGKILL(t *testing.T) {
 		}
 		if live > 0 && live < n {
 			killedMidway++
+			// status says the run was cut short, not that none ran.
+			out, _, _ := runUnicat(t, "status", "--config", cfgPath)
+			if !strings.Contains(out, "interrupted") {
+				t.Errorf("round %d: status after a kill does not say the run was interrupted:\n%s", round, out)
+			}
 		}
 		prev = live
 	}
