@@ -215,7 +215,7 @@ func cpuTime() time.Duration {
 // ingestBench interleaves the sources' batches as concurrent harvests
 // would arrive, each batch prepared while the one before commits, as an
 // import does (store.Pipeline).
-func ingestBench(b *testing.B, st *store.Store, c *benchCorpus) {
+func ingestBench(b testing.TB, st *store.Store, c *benchCorpus) {
 	pl := st.NewPipeline()
 	defer func() {
 		if err := pl.Close(); err != nil {

@@ -93,55 +93,102 @@ func (st *state) loadOld(k string, olds map[uint64]*oldCluster, oldSeqOf map[str
 // clusters are rebuilt from the edges over the whole affected component:
 // the seeds' old clusters, everything reachable over edges, and the
 // clusters of all those records.
+//
+// The clusters must not depend on the order records arrived in: a
+// rebuild (Init, dedup --rebuild) makes them from every edge at once,
+// strongest first. Merging over edges gives one partition whatever the
+// order until a merge is refused (a veto, two records of one source):
+// then which records end together depends on which edges came first. So
+// a component where the additive path refuses a merge is made again from
+// its edges, as a rebuild makes it (reclusterAdditive).
 func (st *state) recluster() error {
 	if len(st.seeds) == 0 {
 		return nil
 	}
+	if st.removed {
+		return st.reclusterWhole(sortedKeys(st.seeds))
+	}
+	return st.reclusterAdditive(sortedKeys(st.seeds))
+}
+
+// reclusterAdditive is the additive path of recluster over seeds: old
+// clusters as groups, new records alone, the batch's new edges. The
+// components where a merge is refused are made again whole.
+func (st *state) reclusterAdditive(seeds []string) error {
 	olds := map[uint64]*oldCluster{}
 	oldSeqOf := map[string]uint64{}
 	nodes := map[string]bool{}
 	var groups []*group
-	var edges []newEdge
-	if !st.removed {
-		// Additive: old clusters as groups, new records alone, new edges.
-		for _, k := range sortedKeys(st.seeds) {
-			if nodes[k] {
-				continue
-			}
-			oc, _, err := st.loadOld(k, olds, oldSeqOf)
-			if err != nil {
-				return err
-			}
-			members := []string{k}
-			if oc != nil && len(oc.members) > 0 {
-				members = oc.members
-			}
-			g := &group{}
-			for _, m := range members {
-				nodes[m] = true
-				if err := st.addToGroup(g, m); err != nil {
-					return err
-				}
-			}
-			if len(g.members) > 0 {
-				groups = append(groups, g)
-			}
+	for _, k := range seeds {
+		if nodes[k] {
+			continue
 		}
-		edges = st.newEdges
-	} else {
-		var err error
-		if groups, edges, err = st.component(nodes, olds, oldSeqOf); err != nil {
+		oc, _, err := st.loadOld(k, olds, oldSeqOf)
+		if err != nil {
 			return err
 		}
+		members := []string{k}
+		if oc != nil && len(oc.members) > 0 {
+			members = oc.members
+		}
+		g := &group{}
+		for _, m := range members {
+			nodes[m] = true
+			if err := st.addToGroup(g, m); err != nil {
+				return err
+			}
+		}
+		if len(g.members) > 0 {
+			groups = append(groups, g)
+		}
 	}
-	groups = st.partition(groups, edges)
-	return st.assign(groups, olds, oldSeqOf, nodes)
+	parts, refused := st.partition(groups, st.newEdges)
+	if len(refused) == 0 {
+		return st.assign(parts, olds, oldSeqOf, nodes)
+	}
+	// The components of the refused merges, closed over edges and old
+	// clusters, are made whole; the seeds outside them stay additive
+	// (a group outside touches no record inside: it would be inside).
+	whole := map[string]bool{}
+	if _, _, err := st.component(refused, whole, map[uint64]*oldCluster{}, map[string]uint64{}); err != nil {
+		return err
+	}
+	if len(whole) >= maxComponent {
+		return st.reclusterWhole(seeds) // cut short: no telling what is outside
+	}
+	var rest []string
+	for _, k := range seeds {
+		if !whole[k] {
+			rest = append(rest, k)
+		}
+	}
+	if err := st.reclusterWhole(refused); err != nil {
+		return err
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	return st.reclusterAdditive(rest)
+}
+
+// reclusterWhole rebuilds the clusters of the component of seeds from its
+// edges.
+func (st *state) reclusterWhole(seeds []string) error {
+	olds := map[uint64]*oldCluster{}
+	oldSeqOf := map[string]uint64{}
+	nodes := map[string]bool{}
+	groups, edges, err := st.component(seeds, nodes, olds, oldSeqOf)
+	if err != nil {
+		return err
+	}
+	parts, _ := st.partition(groups, edges)
+	return st.assign(parts, olds, oldSeqOf, nodes)
 }
 
 // component collects the records whose clusters a removal may change:
 // the seeds closed over old clusters and edges. It returns them as
 // singleton groups, with the edges among them.
-func (st *state) component(nodes map[string]bool, olds map[uint64]*oldCluster, oldSeqOf map[string]uint64) ([]*group, []newEdge, error) {
+func (st *state) component(seeds []string, nodes map[string]bool, olds map[uint64]*oldCluster, oldSeqOf map[string]uint64) ([]*group, []newEdge, error) {
 	var queue []string
 	add := func(k string) {
 		if !nodes[k] {
@@ -149,7 +196,7 @@ func (st *state) component(nodes map[string]bool, olds map[uint64]*oldCluster, o
 			queue = append(queue, k)
 		}
 	}
-	for _, k := range sortedKeys(st.seeds) {
+	for _, k := range seeds {
 		add(k)
 	}
 	edgesOf := map[string][]edgeRef{}
@@ -331,8 +378,9 @@ func (a *group) merge(b *group) {
 }
 
 // partition merges groups over edges, strongest rules first, refusing a
-// merge that compatible forbids. The result is sorted by first member.
-func (st *state) partition(groups []*group, edges []newEdge) []*group {
+// merge that compatible forbids. The result is sorted by first member;
+// refused lists the ends of the edges whose merge was refused.
+func (st *state) partition(groups []*group, edges []newEdge) (out []*group, refused []string) {
 	sort.Slice(edges, func(i, j int) bool {
 		if edges[i].strength != edges[j].strength {
 			return edges[i].strength < edges[j].strength
@@ -350,7 +398,11 @@ func (st *state) partition(groups []*group, edges []newEdge) []*group {
 	}
 	for _, e := range edges {
 		ga, gb := owner[e.a], owner[e.b]
-		if ga == nil || gb == nil || ga == gb || !compatible(ga, gb) {
+		if ga == nil || gb == nil || ga == gb {
+			continue
+		}
+		if !compatible(ga, gb) {
+			refused = append(refused, e.a, e.b)
 			continue
 		}
 		if len(ga.members) < len(gb.members) {
@@ -361,7 +413,7 @@ func (st *state) partition(groups []*group, edges []newEdge) []*group {
 		}
 		ga.merge(gb)
 	}
-	out := groups[:0]
+	out = groups[:0]
 	for _, g := range groups {
 		if len(g.members) > 0 {
 			sort.Strings(g.members)
@@ -369,7 +421,7 @@ func (st *state) partition(groups []*group, edges []newEdge) []*group {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].members[0] < out[j].members[0] })
-	return out
+	return out, refused
 }
 
 // assign gives the groups union ids and stores them. Each old id claims

@@ -32,7 +32,10 @@
 // refusing any merge that would put two records with a veto, or two
 // records of one source without a shared identifier, in one cluster. A
 // batch re-evaluates only the clusters its records touch: their old
-// members and everything reachable over edges. Union ids ("u" + eight
+// members and everything reachable over edges. The clusters do not
+// depend on the order records arrived in: where a batch's merge is
+// refused, the component is made again from all its edges, as a rebuild
+// makes it (TestArrivalOrderIndependent). Union ids ("u" + eight
 // base-36 digits, allocated in order) are stable: a cluster keeps its id;
 // when clusters merge the oldest id survives and the others become
 // deleted union records with AliasOf set; when a cluster splits, the part
