@@ -11,6 +11,7 @@ import (
 	"github.com/unicat/unicat/ingest"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
+	"github.com/unicat/unicat/textnorm"
 )
 
 // TestDemoConfigUnionRecords imports every file source of the embedded
@@ -71,7 +72,7 @@ func TestDemoConfigUnionRecords(t *testing.T) {
 		var out []*UnionRecord
 		for _, u := range unions {
 			// Folded: the master may spell it with the old tone placement.
-			if strings.HasPrefix(Fold(u.Record.Title()), Fold(title)) && u.Record.Year() == year {
+			if strings.HasPrefix(textnorm.Key(u.Record.Title()), textnorm.Key(title)) && u.Record.Year() == year {
 				out = append(out, u)
 			}
 		}

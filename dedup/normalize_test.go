@@ -1,39 +1,20 @@
 package dedup
 
 import (
-	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/unicat/unicat/textnorm"
 )
 
-func TestFold(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"Nguyễn Du", "nguyen du"},
-		{"Nguyễn, Du", "nguyen du"},
-		{"ĐẤT RỪNG phương Nam", "dat rung phuong nam"},
-		{"hoà bình", "hoa binh"}, {"hòa bình", "hoa binh"}, // old and new tone placement
-		{"Thuỷ hử", "thuy hu"}, {"Thủy hử", "thuy hu"},
-		{"Truye\u0302\u0300n Kie\u0302\u0300u", "truyen kieu"}, // NFD
-		{"Truyện Kiều : bản mới /", "truyen kieu ban moi"},
-		{"L'homme et la mer", "lhomme et la mer"},
-		{"  Œuvres — complètes!! ", "oeuvres completes"},
-		{"Ελληνικόν", "ελληνικον"},
-		{"", ""}, {"...", ""},
-	} {
-		if got := Fold(c.in); got != c.want {
-			t.Errorf("Fold(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
-}
-
 func TestKeysUnifyNameForms(t *testing.T) {
-	a := sortedTokens(Fold("Nguyễn, Du"))
-	b := sortedTokens(Fold("Nguyễn Du"))
-	c := sortedTokens(Fold("Nguyễn Du,"))
+	a := sortedTokens(textnorm.Key("Nguyễn, Du"))
+	b := sortedTokens(textnorm.Key("Nguyễn Du"))
+	c := sortedTokens(textnorm.Key("Nguyễn Du,"))
 	if a != b || b != c {
 		t.Errorf("name keys differ: %q %q %q", a, b, c)
 	}
-	if sortedTokens(Fold("Stowe, Harriet Beecher")) != sortedTokens(Fold("Harriet Beecher Stowe")) {
+	if sortedTokens(textnorm.Key("Stowe, Harriet Beecher")) != sortedTokens(textnorm.Key("Harriet Beecher Stowe")) {
 		t.Error("inverted and direct western name differ")
 	}
 }
@@ -143,27 +124,6 @@ func FuzzSimilarity(f *testing.F) {
 	})
 }
 
-func FuzzFold(f *testing.F) {
-	for _, s := range []string{"Nguyễn, Du", "Thuỷ hử", "ĐẤT  rừng", "L'homme", "\u0301a", "Œuvres"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		k := Fold(s)
-		if n := string(appendFoldNormalised(nil, s)); !isASCII(s) && n != k {
-			t.Fatalf("Fold(%q) = %q, the normaliser gives %q", s, k, n)
-		}
-		if Fold(k) != k {
-			t.Fatalf("Fold not idempotent: %q → %q → %q", s, k, Fold(k))
-		}
-		if strings.Contains(k, "  ") || strings.HasPrefix(k, " ") || strings.HasSuffix(k, " ") {
-			t.Fatalf("Fold(%q) = %q: stray spaces", s, k)
-		}
-		if strings.ContainsAny(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZđĐ") {
-			t.Fatalf("Fold(%q) = %q: not folded", s, k)
-		}
-	})
-}
-
 // TestSimilaritySmallAlphabet checks similarityAtLeast against the plain
 // programme on every pair of short strings over three letters, where
 // common prefixes, suffixes and transpositions abound.
@@ -185,50 +145,4 @@ func TestSimilaritySmallAlphabet(t *testing.T) {
 			checkSimilarity(t, a, b)
 		}
 	}
-}
-
-// TestFoldTableMatchesNormaliser holds the fold table to the normaliser
-// loop it stands for: every rune it holds alone, and random text of
-// Vietnamese letters precomposed and decomposed, marks, punctuation and
-// runes outside the table.
-func TestFoldTableMatchesNormaliser(t *testing.T) {
-	check := func(s string) {
-		t.Helper()
-		if got, want := string(appendFold(nil, s)), string(appendFoldNormalised(nil, s)); got != want {
-			t.Fatalf("Fold(%q) = %q, the normaliser gives %q", s, got, want)
-		}
-	}
-	held := 0
-	for r := rune(0x80); r < foldTableEnd; r++ {
-		if foldTable().ok[r] {
-			held++
-		}
-		check(string(r))
-		check("a" + string(r) + " b")
-	}
-	if held < 0x1d00 {
-		t.Errorf("the table holds %d runes", held)
-	}
-	pool := []rune("aAđĐeEoOuUyYiI ,.;:-'`’ʻ()[]/ấẦằẮệỆổỖựỪỹỸơƠưƯâÂăĂêÊôÔòóỏõọÒÓỎÕỌ\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b" +
-		"æœßıøłÆŒØŁΑαΩωЖжЁё0123456789\u0345\u0f39\U0001D165漢字가ꙮ")
-	rng := rand.New(rand.NewPCG(3, 4))
-	for range 50000 {
-		n := rng.IntN(12)
-		b := make([]rune, n)
-		for i := range b {
-			b[i] = pool[rng.IntN(len(pool))]
-		}
-		if s := string(b); !isASCII(s) { // ASCII has its own loop ("`" splits there)
-			check(s)
-		}
-	}
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/textnorm"
 )
 
 // profile is what deduplication knows of one source record: its match
@@ -109,23 +110,23 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 			case 'n', 'p':
 				parts = append(parts, string(sf.Code)+sf.Value)
 			case 'c':
-				p.resp = Fold(sf.Value)
+				p.resp = textnorm.Key(sf.Value)
 			}
 		}
 		p.display = rec.Title()
 	}
-	buf = appendFold(buf[:0], a)
+	buf = textnorm.AppendKey(buf[:0], a)
 	fa := string(buf)
 	if f := rec.First("245"); f == nil || f.Ind2 == '0' || f.Ind2 == ' ' {
 		fa = dropArticle(fa, lang)
 	}
-	fb := Fold(b)
+	fb := textnorm.Key(b)
 	vols := map[string]bool{}
 	fa, nums := extractVolumes(fa, vols)
 	fb, nums2 := extractVolumes(fb, vols)
 	nums = append(nums, nums2...)
 	for _, pt := range parts {
-		v := Fold(pt[1:])
+		v := textnorm.Key(pt[1:])
 		if v == "" {
 			continue
 		}
@@ -176,7 +177,7 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 		default:
 			continue
 		}
-		n := sortedTokens(Fold(strings.Join(f.Subs(codes), " ")))
+		n := sortedTokens(textnorm.Key(strings.Join(f.Subs(codes), " ")))
 		if n == "" {
 			continue
 		}
@@ -189,7 +190,7 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 		for i := range rec.Fields {
 			f := &rec.Fields[i]
 			if f.Tag == "700" || f.Tag == "710" {
-				if n := sortedTokens(Fold(strings.Join(f.Subs("ab"), " "))); n != "" {
+				if n := sortedTokens(textnorm.Key(strings.Join(f.Subs("ab"), " "))); n != "" {
 					mainName = n
 					break
 				}
@@ -200,10 +201,10 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 
 	// Edition and publisher.
 	if e := rec.Edition(); e != "" {
-		p.edition = normalizeEdition(Fold(e))
+		p.edition = normalizeEdition(textnorm.Key(e))
 	}
 	if pubs := rec.Publishers(); len(pubs) > 0 {
-		p.publisher = normalizePublisher(Fold(pubs[0]))
+		p.publisher = normalizePublisher(textnorm.Key(pubs[0]))
 	}
 
 	// Identifiers.

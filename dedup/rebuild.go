@@ -17,7 +17,7 @@ import (
 
 // layoutVersion is the version of the dedup buckets and of the matching
 // rules; a new version rebuilds the clusters at Init.
-const layoutVersion = 7
+const layoutVersion = 8
 
 // RebuildStats says what a rebuild did.
 type RebuildStats struct {

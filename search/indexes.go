@@ -419,7 +419,7 @@ func HasOnlineCopy(r *marc.Record) bool {
 // tableVersion changes whenever what the extractors or key functions
 // produce changes; a stored index built with another version must be
 // rebuilt (unicat reindex).
-const tableVersion = 4
+const tableVersion = 5
 
 // Indexes returns the index table. The slice is a copy; the definitions
 // are shared and must not be modified.

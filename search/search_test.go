@@ -615,3 +615,22 @@ func TestStaleIndexDetected(t *testing.T) {
 		t.Errorf("search after a stale update: %v, want ErrNeedsRebuild", err)
 	}
 }
+
+// Search folds letters as deduplication does (textnorm): what is merged
+// as one name is found by either spelling.
+func TestSearchFoldsAsDedup(t *testing.T) {
+	db := openTestDB(t)
+	index(t, db,
+		Doc{ID: "k1", Record: rec("001", "k1", "100", "1 $aKierkegaard, Søren.", "245", "10$aEnten – eller")},
+		Doc{ID: "k2", Record: rec("001", "k2", "100", "1 $aStraße, Hans.", "245", "10$aŁódź i okolice")},
+	)
+	for _, c := range []struct{ cql, want string }{
+		{"soren", "k1"}, {"Søren", "k1"}, {"dc.creator = soren", "k1"},
+		{"strasse", "k2"}, {"lodz", "k2"}, {"dc.title = lodz", "k2"},
+	} {
+		ids, err := tryQuery(db, c.cql, 0, 10)
+		if err != nil || strings.Join(ids, " ") != c.want {
+			t.Errorf("%s: %v %v, want %s", c.cql, ids, err, c.want)
+		}
+	}
+}

@@ -3,8 +3,9 @@
 // the accent-respecting form that still tells "Đặng" from "Dang", and the
 // word splitting both use.
 //
-// Folded form: lower case, every diacritic removed, đ and Đ mapped to d.
-// Exact form: lower case NFC with the diacritics kept, and the Vietnamese
+// Folded form (fold.go): lower case, every diacritic removed, đ and Đ
+// mapped to d; as index terms (Fold) and as deduplication's match keys
+// (Key). Exact form: lower case NFC with the diacritics kept, and the Vietnamese
 // tone mark of the open syllables oa, oe and uy put on the second vowel
 // ("new style": hoà, khoẻ, thuỷ), so text typed in the old style (hòa,
 // khỏe, thủy) compares equal. Both forms are idempotent.
@@ -12,91 +13,11 @@ package textnorm
 
 import (
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
-
-// Fold returns the folded form of s: lower case, no diacritics, đ → d.
-// Characters that are not letters, digits or marks are kept as they are;
-// use Words to split text into words.
-func Fold(s string) string {
-	if isLowerASCII(s) {
-		return s
-	}
-	return string(AppendFold(make([]byte, 0, len(s)), s))
-}
-
-// AppendFold appends the folded form of s to dst.
-func AppendFold(dst []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		r, w := utf8.DecodeRuneInString(s[i:])
-		i += w
-		dst = appendFoldRune(dst, r)
-	}
-	return dst
-}
-
-// appendFoldRune appends the folded form of one non-ASCII rune.
-func appendFoldRune(dst []byte, r rune) []byte {
-	if r >= foldTableStart && r < foldTableEnd {
-		return append(dst, foldTable()[r-foldTableStart]...)
-	}
-	return foldRuneSlow(dst, r)
-}
-
-// The folded forms of the runes where decomposition does the work are
-// computed once: folding is the inner loop of indexing and matching.
-const foldTableStart, foldTableEnd = 0x80, 0x2000
-
-var foldTable = sync.OnceValue(func() []string {
-	t := make([]string, foldTableEnd-foldTableStart)
-	var buf []byte
-	for r := rune(foldTableStart); r < foldTableEnd; r++ {
-		buf = foldRuneSlow(buf[:0], r)
-		t[r-foldTableStart] = string(buf)
-	}
-	return t
-})
-
-// foldRuneSlow folds one non-ASCII rune by decomposing it.
-func foldRuneSlow(dst []byte, r rune) []byte {
-	switch {
-	case r == 'đ' || r == 'Đ' || r == 'ð' || r == 'Ð':
-		return append(dst, 'd')
-	case unicode.Is(unicode.Mn, r):
-		return dst // a combining mark of NFD input
-	}
-	if r >= 0xC0 && r < 0x2000 {
-		// Latin, Greek, Cyrillic and the Latin Extended Additional block
-		// (where Vietnamese precomposed letters live): decompose and keep
-		// the letters.
-		var buf [utf8.UTFMax]byte
-		n := utf8.EncodeRune(buf[:], r)
-		d := norm.NFD.Bytes(buf[:n])
-		for j := 0; j < len(d); {
-			dr, dw := utf8.DecodeRune(d[j:])
-			j += dw
-			if unicode.Is(unicode.Mn, dr) {
-				continue
-			}
-			dst = utf8.AppendRune(dst, unicode.ToLower(dr))
-		}
-		return dst
-	}
-	return utf8.AppendRune(dst, unicode.ToLower(r))
-}
 
 // Exact returns the accent-respecting form of s: NFC, lower case,
 // Vietnamese tone marks in the new-style position.
