@@ -59,3 +59,49 @@ func TestIndexTableDoc(t *testing.T) {
 	}
 	t.Errorf("%s: the index table differs from search.Indexes; run go test ./search -run IndexTableDoc -update", path)
 }
+
+const (
+	pqfStart = "# index lines: generated from search.Indexes by `go test ./search -run PQFProperties -update`"
+	pqfEnd   = "# end of index lines"
+)
+
+// pqfIndexLines maps every CQL name of an index with a Bib-1 use
+// attribute to the first, as YAZ's cql2rpn reads it.
+func pqfIndexLines() string {
+	var b strings.Builder
+	for _, d := range Indexes() {
+		if len(d.Bib1) == 0 {
+			continue
+		}
+		for _, name := range d.CQL {
+			fmt.Fprintf(&b, "index.%-32s = 1=%d\n", name, d.Bib1[0])
+		}
+	}
+	return b.String()
+}
+
+// TestPQFProperties keeps the CQL mapping of the Zebra comparison
+// (testdata/peers/zebra/cql2pqf.properties) the index table's.
+func TestPQFProperties(t *testing.T) {
+	const path = "../testdata/peers/zebra/cql2pqf.properties"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	i, j := strings.Index(s, pqfStart), strings.Index(s, pqfEnd)
+	if i < 0 || j < i {
+		t.Fatalf("%s lacks the index lines markers", path)
+	}
+	want := s[:i+len(pqfStart)] + "\n" + pqfIndexLines() + s[j:]
+	if want == s {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("%s: the index lines differ from search.Indexes; run go test ./search -run PQFProperties -update", path)
+}

@@ -37,6 +37,7 @@ import (
 	"github.com/unicat/unicat/corpus"
 	"github.com/unicat/unicat/internal/zebrapeer"
 	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/search"
 	"github.com/unicat/unicat/store"
 	"github.com/unicat/unicat/z3950"
 )
@@ -704,10 +705,16 @@ func loadSRU(client *http.Client, base string, queries []string, o options) load
 	})
 }
 
-// toPQF turns the CQL list into Bib-1 PQF, index for index (the same
-// mapping as testdata/peers/zebra/cql2pqf.properties).
+// toPQF turns the CQL list into Bib-1 PQF, each index to its first Bib-1
+// use attribute in search's index table (as the Zebra comparison's
+// cql2pqf.properties, generated from the same table, maps it).
 func toPQF(cql []string) []string {
-	use := map[string]string{"dc.title": "4", "cql.serverChoice": "1016", "dc.subject": "21", "dc.creator": "1003", "bath.isbn": "7", "dc.language": "54", "dc.date": "30"}
+	use := func(index string) string {
+		if d, ok := search.LookupIndex(index); ok && len(d.Bib1) > 0 {
+			return strconv.Itoa(d.Bib1[0])
+		}
+		return "1016" // any field: the benchmark's queries name known indexes
+	}
 	term := func(s string) string {
 		idx, rest, _ := strings.Cut(s, " ")
 		op, val, _ := strings.Cut(rest, " ")
@@ -715,7 +722,7 @@ func toPQF(cql []string) []string {
 		if i := strings.Index(val, " sortBy"); i >= 0 {
 			val = val[:i]
 		}
-		attrs := "@attr 1=" + use[idx]
+		attrs := "@attr 1=" + use(idx)
 		switch op {
 		case ">":
 			attrs += " @attr 2=5"

@@ -22,7 +22,7 @@ func TestToPQF(t *testing.T) {
 	want := []string{
 		`@attr 1=4 "lịch sử"`,
 		`@attr 1=4 @attr 5=1 "kỹ"`,
-		`@and @attr 1=4 "a" @attr 1=30 @attr 2=5 2010`,
+		`@and @attr 1=4 "a" @attr 1=31 @attr 2=5 2010`,
 		`@attr 1=4 "x"`,
 		`@attr 1=7 9786040000008`,
 	}
