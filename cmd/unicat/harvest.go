@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -177,13 +176,6 @@ func startHarvesting(st *store.Store, cfg *config.Config, reg prometheus.Registe
 // `unicat status` reads while the service holds the store.
 const harvestStatusPath = "/harvest/status"
 
-func mountHarvestStatus(router http.Handler, s *harvester.Scheduler) http.Handler {
-	if r, ok := router.(*gin.Engine); ok {
-		r.GET(harvestStatusPath, gin.WrapH(s))
-		return r
-	}
-	mux := http.NewServeMux()
-	mux.Handle(harvestStatusPath, s)
-	mux.Handle("/", router)
-	return mux
+func mountHarvestStatus(r *gin.Engine, s *harvester.Scheduler) {
+	r.GET(harvestStatusPath, gin.WrapH(s))
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 
 	"github.com/gin-gonic/gin"
@@ -132,15 +131,8 @@ func fetchUnion(tx *bbolt.Tx, id string) (*marc.Record, error) {
 	return u.Record, nil
 }
 
-// mountSRU serves s at /sru (GET and POST) beside the router's routes.
-func mountSRU(router http.Handler, s *sru.Server) http.Handler {
-	if r, ok := router.(*gin.Engine); ok {
-		r.GET("/sru", gin.WrapH(s))
-		r.POST("/sru", gin.WrapH(s))
-		return r
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/sru", s)
-	mux.Handle("/", router)
-	return mux
+// mountSRU serves s at /sru (GET and POST).
+func mountSRU(r *gin.Engine, s *sru.Server) {
+	r.GET("/sru", gin.WrapH(s))
+	r.POST("/sru", gin.WrapH(s))
 }

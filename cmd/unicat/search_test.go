@@ -16,6 +16,8 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/gin-gonic/gin"
+	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/search"
 	"github.com/unicat/unicat/store"
 )
@@ -40,7 +42,7 @@ func TestReindexAndSRU(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		srv := httptest.NewServer(mountSRU(http.NotFoundHandler(), sruHandler(st, cfg, slog.New(slog.DiscardHandler))))
+		srv := httptest.NewServer(sruRouter(st, cfg))
 		defer srv.Close()
 		var out []string
 		re := regexp.MustCompile(`<zs:numberOfRecords>(\d+)</zs:numberOfRecords>`)
@@ -176,7 +178,7 @@ func TestOlderIndexRebuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	srv := httptest.NewServer(mountSRU(http.NotFoundHandler(), sruHandler(st, cfg, slog.New(slog.DiscardHandler))))
+	srv := httptest.NewServer(sruRouter(st, cfg))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/sru?version=1.2&operation=searchRetrieve&maximumRecords=0&query=" +
 		url.QueryEscape(`unicat.dewey = "895.922 1" and unicat.callNumber = "^895.92*"`))
@@ -188,4 +190,11 @@ func TestOlderIndexRebuilt(t *testing.T) {
 	if m := regexp.MustCompile(`<zs:numberOfRecords>(\d+)<`).FindSubmatch(body); m == nil || string(m[1]) == "0" {
 		t.Errorf("the rebuilt index finds no Dewey number:\n%s", body)
 	}
+}
+
+// sruRouter serves the store's SRU at /sru, as unicat serve does.
+func sruRouter(st *store.Store, cfg *config.Config) *gin.Engine {
+	r := gin.New()
+	mountSRU(r, sruHandler(st, cfg, slog.New(slog.DiscardHandler)))
+	return r
 }

@@ -93,9 +93,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
-	router := mountOAI(mountSRU(newRouter(st, reg, log), sruHandler(st, cfg, log)), oai)
-	router, rl.web, err = mountWebAdmin(mountHarvestStatus(router, sched), st, rl.config, sched, log)
-	if err != nil {
+	router := newRouter(st, reg, log)
+	mountSRU(router, sruHandler(st, cfg, log))
+	mountOAI(router, oai)
+	mountHarvestStatus(router, sched)
+	if rl.web, err = mountWebAdmin(router, st, rl.config, sched, log); err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: limitBodies(router, cfg.HTTP.MaxBodyBytes), ReadHeaderTimeout: 10 * time.Second,
@@ -127,7 +129,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // newRouter mounts every HTTP endpoint of the service.
-func newRouter(st *store.Store, reg *prometheus.Registry, log *slog.Logger) http.Handler {
+func newRouter(st *store.Store, reg *prometheus.Registry, log *slog.Logger) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery(), requestLog(log), httpMetrics(reg))
@@ -174,16 +176,9 @@ func oaiHandler(st *store.Store, ix *oaipmh.Index, cfg *config.Config, log *slog
 	})
 }
 
-// mountOAI serves s at /oai (GET and POST) beside the router's routes.
-func mountOAI(router http.Handler, s *oaipmh.Server) http.Handler {
-	if r, ok := router.(*gin.Engine); ok {
-		r.GET("/oai", gin.WrapH(s))
-		r.HEAD("/oai", gin.WrapH(s))
-		r.POST("/oai", gin.WrapH(s))
-		return r
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/oai", s)
-	mux.Handle("/", router)
-	return mux
+// mountOAI serves s at /oai (GET, HEAD and POST).
+func mountOAI(r *gin.Engine, s *oaipmh.Server) {
+	r.GET("/oai", gin.WrapH(s))
+	r.HEAD("/oai", gin.WrapH(s))
+	r.POST("/oai", gin.WrapH(s))
 }

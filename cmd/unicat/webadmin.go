@@ -24,11 +24,7 @@ import (
 // to the router. sched may be nil: the pages then read the harvest status
 // from the store, and the admin API's harvest, pause and resume answer 503.
 // cfgNow returns the configuration in force (it changes on reload).
-func mountWebAdmin(router http.Handler, st *store.Store, cfgNow func() *config.Config, sched *harvester.Scheduler, log *slog.Logger) (http.Handler, *web.Server, error) {
-	r, ok := router.(*gin.Engine)
-	if !ok {
-		return router, nil, nil
-	}
+func mountWebAdmin(r *gin.Engine, st *store.Store, cfgNow func() *config.Config, sched *harvester.Scheduler, log *slog.Logger) (*web.Server, error) {
 	cfg := cfgNow()
 	wopts := web.Options{Store: st, Config: cfg, Log: log, LibrarySetURL: func(code string) string {
 		return "/oai?verb=ListRecords&metadataPrefix=oai_dc&set=" + url.QueryEscape(oaipmh.LibrarySet(code))
@@ -41,14 +37,14 @@ func mountWebAdmin(router http.Handler, st *store.Store, cfgNow func() *config.C
 	}
 	ws, err := web.New(wopts)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ws.Mount(r)
 	admin.New(aopts).Mount(r)
 	if aopts.Token == "" {
 		log.Warn("admin API disabled: set admin.token or " + config.AdminTokenEnv)
 	}
-	return r, ws, nil
+	return ws, nil
 }
 
 // limitBodies caps every request body at n bytes, but admin uploads,
