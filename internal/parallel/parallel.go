@@ -50,8 +50,7 @@ func loop(n, workers int, urgent bool, fn func(w, i int) error) error {
 		return nil
 	}
 	if urgent {
-		beginUrgent()
-		defer endUrgent()
+		defer endUrgent(beginUrgent())
 	}
 	var next atomic.Int64
 	errs := make([]error, workers)

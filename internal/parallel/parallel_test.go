@@ -95,30 +95,35 @@ func TestWorkers(t *testing.T) {
 	}
 }
 
-// TestBackgroundGivesWay: a Background loop starts no item while an urgent
-// loop runs, and goes on once it has finished.
+// TestBackgroundGivesWay: once an urgent loop begins, a Background loop
+// that was running starts no item until it has finished.
 func TestBackgroundGivesWay(t *testing.T) {
 	var urgentRunning atomic.Bool
-	started, release := make(chan struct{}), make(chan struct{})
+	bgRunning, urgentStarted, release := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var during atomic.Int32
+	bgDone := make(chan error)
+	go func() {
+		bgDone <- Background(100, 1, func(_, i int) error {
+			if i == 0 {
+				close(bgRunning)
+				<-urgentStarted
+				return nil
+			}
+			if urgentRunning.Load() {
+				during.Add(1)
+			}
+			return nil
+		})
+	}()
+	<-bgRunning
 	urgentDone := make(chan error)
 	go func() {
 		urgentDone <- For(2, 2, func(_, i int) error {
 			if i == 0 {
 				urgentRunning.Store(true)
-				close(started)
+				close(urgentStarted)
 				<-release
 				urgentRunning.Store(false)
-			}
-			return nil
-		})
-	}()
-	<-started
-	var during atomic.Int32
-	bgDone := make(chan error)
-	go func() {
-		bgDone <- Background(100, 1, func(_, i int) error {
-			if urgentRunning.Load() {
-				during.Add(1)
 			}
 			return nil
 		})
@@ -150,5 +155,24 @@ func TestBackgroundAlone(t *testing.T) {
 		if sum.Load() != 999*1000/2 {
 			t.Fatalf("workers=%d: sum %d", workers, sum.Load())
 		}
+	}
+}
+
+// A Background loop started inside an urgent one does not wait for it
+// (which waits for it): it ends.
+func TestBackgroundInsideUrgent(t *testing.T) {
+	done := make(chan error, 1)
+	go func() {
+		done <- For(2, 2, func(_, _ int) error {
+			return Background(4, 2, func(_, _ int) error { return nil })
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a Background loop inside For waits for it forever")
 	}
 }
