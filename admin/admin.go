@@ -29,6 +29,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/harvester"
 	"github.com/unicat/unicat/ingest"
@@ -58,7 +59,8 @@ const (
 // Options configure the API.
 type Options struct {
 	Token string // "" refuses every request
-	Store *store.Store
+	// Catalog is what the API reads, imports uploads into and backs up.
+	Catalog *catalog.Catalog
 	// Config returns the current configuration (it may be reloaded).
 	Config func() *config.Config
 	// Scheduler, when nil, makes harvest, pause and resume answer 503.
@@ -258,7 +260,7 @@ func (a *API) source(c *gin.Context) {
 	if a.opts.Scheduler != nil {
 		all, err = a.opts.Scheduler.Status()
 	} else {
-		all, err = harvester.ReadStatus(a.opts.Store, a.opts.Config())
+		all, err = harvester.ReadStatus(a.opts.Catalog.Store(), a.opts.Config())
 	}
 	if err != nil {
 		c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
@@ -273,7 +275,11 @@ func (a *API) source(c *gin.Context) {
 	if a.opts.Scheduler != nil {
 		out.Paused = a.opts.Scheduler.Paused(src.ID)
 	}
-	if out.Runs, err = a.opts.Store.Runs(src.ID, 10); err != nil {
+	err = a.opts.Catalog.View(c.Request.Context(), func(snap catalog.Snapshot) error {
+		out.Runs, err = snap.Runs(src.ID, 10)
+		return err
+	})
+	if err != nil {
 		c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
 		return
 	}
@@ -327,14 +333,14 @@ func (a *API) upload(c *gin.Context) {
 		format = marc.Format(src.Format)
 	}
 	start := time.Now()
-	sum, err := ingest.Import(c.Request.Context(), a.opts.Store, []string{name},
+	sum, err := ingest.Import(c.Request.Context(), a.opts.Catalog.Store(), []string{name},
 		ingest.Options{Source: src.ID, Format: format, Charset: marc.Charset(src.Charset)})
 	run := sum.Run(start, time.Now())
 	run.Pages, run.Notes = 1, "uploaded through the admin API"
 	if err != nil {
 		run.Err = err.Error()
 	}
-	if perr := a.opts.Store.PutRun(src.ID, run); perr != nil && err == nil {
+	if perr := a.opts.Catalog.Store().PutRun(src.ID, run); perr != nil && err == nil {
 		err = perr
 	}
 	a.opts.Log.Info("admin: upload imported", "source", src.ID, "bytes", n, "added", sum.Added,
@@ -378,7 +384,7 @@ const BackupTrailer = "X-Unicat-Backup-Bytes"
 // the service keeps running; `unicat backup` calls it when the service
 // holds the file lock.
 func (a *API) backup(c *gin.Context) {
-	size, err := a.opts.Store.Size()
+	size, err := a.opts.Catalog.Size()
 	if err != nil {
 		c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
 		return
@@ -391,7 +397,7 @@ func (a *API) backup(c *gin.Context) {
 	c.Header("Trailer", BackupTrailer)
 	c.Status(http.StatusOK)
 	start := time.Now()
-	n, err := a.opts.Store.Backup(c.Writer)
+	n, err := a.opts.Catalog.Backup(c.Writer)
 	if err != nil {
 		a.opts.Log.Error("admin: backup failed", "bytes", n, "err", err)
 		return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/harvester"
 	"github.com/unicat/unicat/store"
@@ -50,19 +51,19 @@ func setup(t *testing.T) (http.Handler, *fakeScheduler, *store.Store, *config.Co
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(cfg.StorePath(), store.Options{NoSync: true})
+	opts := catalog.OptionsFromConfig(cfg)
+	opts.NoSync = true
+	cat, err := catalog.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	for _, s := range cfg.Sources {
-		st.PutSource(store.SourceInfo{ID: s.ID, LibraryCode: s.LibraryCode, Level: s.Level, Kind: s.Kind})
-	}
+	t.Cleanup(func() { cat.Close() })
+	st := cat.Store()
 	st.PutRun("lib", store.Run{Added: 1, Err: "connection refused"})
 	f := &fakeScheduler{paused: map[string]bool{}}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	New(Options{Token: token, Store: st, Config: func() *config.Config { return cfg }, Scheduler: f,
+	New(Options{Token: token, Catalog: cat, Config: func() *config.Config { return cfg }, Scheduler: f,
 		MaxBody: 1024, MaxUpload: 64 << 10}).Mount(r)
 	return r, f, st, cfg
 }

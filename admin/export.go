@@ -10,10 +10,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/export"
 	"github.com/unicat/unicat/marc"
-	"github.com/unicat/unicat/store"
 )
 
 // Trailers of POST /admin/export. A response without ExportBytesTrailer
@@ -58,7 +57,7 @@ func (a *API) exportRecords(c *gin.Context) {
 	cw := &countingWriter{w: c.Writer}
 	var skipped []string
 	skips := 0
-	n, err := export.Write(c.Request.Context(), a.opts.Store, opts, cw, func(reason string) {
+	n, err := export.Write(c.Request.Context(), a.opts.Catalog, opts, cw, func(reason string) {
 		skips++
 		if len(skipped) < MaxExportSkipped {
 			// A header value holds one line.
@@ -90,8 +89,8 @@ func (a *API) explain(c *gin.Context) {
 	}
 	var text strings.Builder
 	var found bool
-	err := a.opts.Store.View(func(tx *store.Tx) error {
-		ex, err := dedup.Explain(tx.Bolt(), id)
+	err := a.opts.Catalog.View(c.Request.Context(), func(snap catalog.Snapshot) error {
+		ex, err := snap.Explain(id)
 		if err != nil || ex == nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
@@ -40,7 +41,7 @@ func (o Options) Check() error {
 // A record that cannot be written (it does not decode, or is too long for
 // ISO 2709) is left out and reported to skip, with its id and why; the
 // export goes on.
-func Write(ctx context.Context, st *store.Store, opts Options, w io.Writer, skip func(reason string)) (int, error) {
+func Write(ctx context.Context, cat catalog.Reader, opts Options, w io.Writer, skip func(reason string)) (int, error) {
 	if err := opts.Check(); err != nil {
 		return 0, err
 	}
@@ -48,18 +49,18 @@ func Write(ctx context.Context, st *store.Store, opts Options, w io.Writer, skip
 	if opts.Format == marc.FormatMARCXML {
 		rw.xw = marc.NewXMLWriter(w)
 	}
-	err := st.View(func(tx *store.Tx) error {
+	err := cat.View(ctx, func(snap catalog.Snapshot) error {
 		if opts.Union {
-			return dedup.ForEachUnion(tx.Bolt(), func(u *dedup.UnionRecord) error {
-				if err := ctx.Err(); err != nil || u.Deleted {
-					return err
+			return snap.ForEachUnion(ctx, func(u *dedup.UnionRecord) error {
+				if u.Deleted {
+					return nil
 				}
 				return rw.write(u.ID, u.Record)
 			})
 		}
-		return tx.ForEachRecord(opts.Source, func(sr *store.SourceRecord) error {
-			if err := ctx.Err(); err != nil || sr.Deleted {
-				return err
+		return snap.ForEachRecord(ctx, opts.Source, func(sr *store.SourceRecord) error {
+			if sr.Deleted {
+				return nil
 			}
 			id := sr.Source + "/" + sr.LocalID
 			rec, err := sr.Record()

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/oaiindex"
 	"github.com/unicat/unicat/store"
 )
 
@@ -100,8 +101,8 @@ func benchCatalog(b *testing.B, n int) *fixture {
 	f.reopen()
 	var live int
 	f.st.View(func(tx *store.Tx) error {
-		rd := newReader(tx.Bolt())
-		c, _ := rd.count(&list{spec: allSet, cutoff: unixSeconds(f.clock.Now())})
+		rd := oaiindex.NewReader(tx.Bolt())
+		c, _ := rd.Count(&oaiindex.List{Spec: oaiindex.AllRecords, Cutoff: f.clock.Now().Unix()})
 		live = int(c)
 		return nil
 	})

@@ -25,23 +25,10 @@
 //
 // # The index
 //
-// Index, a dedup.Listener, keeps in its own buckets every record's
-// position in each list: the list of all records and the list of each set
-// it belongs to or has left. A position is the record's datestamp in whole
-// seconds, then its union id, so a list is a key range and a resumption
-// token only needs the last position served: page 10,000 costs what page
-// 1 costs.
-//
-//	oaipmh.entries  spec 0x00 datestamp(8) id → state(1) movedAt(8)
-//	oaipmh.moved    movedAt(8) entry key → (nothing)
-//	oaipmh.items    id → datestamp, deleted, and per set its entry's datestamp and state
-//	oaipmh.sets     spec (0x00 for all records) → entries(8) lastChange(8)
-//	oaipmh.meta     version, epoch (bumped by a rebuild), last union datestamp seen
-//
-// The spec of the list of all records is empty. state is member (the
-// record is live, or in the set) or gone (deleted, or no longer in the
-// set). When a record changes, its entries move to the new datestamp; the
-// old entries stay, marked with movedAt, the datestamp of the move.
+// The lists are read from oaiindex, which keeps every union record's
+// position in the list of all records and in each set: a list is a key
+// range there, and a resumption token only needs the last position
+// served, so page 10,000 costs what page 1 costs.
 //
 // # Lists during writes
 //
@@ -55,7 +42,7 @@
 // carry datestamps at or after the first responseDate, so the harvester's
 // next incremental harvest (from = that responseDate) brings them. That
 // holds because (1) before cutting a list the server waits for the write
-// transaction in flight, if any, to commit, and (2) the index positions a
+// transaction in flight, if any, to commit, and (2) oaiindex positions a
 // change at the present second when the Deduper's datestamp is earlier
 // (the Deduper stamps a batch with the time it was prepared, which can
 // precede its commit by the wait for the write lock). Old positions are
@@ -68,4 +55,6 @@
 // same file. A rebuilt index (Sync found it disagreeing with the union
 // catalog) has a new epoch and refuses older tokens with
 // badResumptionToken.
+//
+// The server reads the catalog through catalog.Reader and nothing else.
 package oaipmh

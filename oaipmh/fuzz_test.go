@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/unicat/unicat/oaiindex"
 )
 
 func TestTokenRoundTrip(t *testing.T) {
@@ -34,7 +36,7 @@ func TestTokenRoundTrip(t *testing.T) {
 			t.Errorf("token altered at %d still decodes", i)
 		}
 	}
-	if want := time.Unix(in.started, 0).Add(ListLifetime); !out.expires().Equal(want) {
+	if want := time.Unix(in.started, 0).Add(oaiindex.ListLifetime); !out.expires().Equal(want) {
 		t.Errorf("expires %v, want %v", out.expires(), want)
 	}
 }

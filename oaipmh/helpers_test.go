@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
@@ -60,12 +61,12 @@ var testSources = []store.SourceInfo{
 	{ID: "xa", Name: "Phòng đọc xã Nghi Lộc", LibraryCode: "NA/NGHI LOC", Level: "commune", Kind: "file"},
 }
 
-// fixture is a store with the Deduper, an Index and a Server.
+// fixture is a catalog and a Server over it.
 type fixture struct {
 	t     testing.TB
 	path  string
-	st    *store.Store
-	ix    *Index
+	cat   *catalog.Catalog
+	st    *store.Store // the catalog's
 	srv   *Server
 	clock *clock
 	opts  Options
@@ -83,44 +84,28 @@ func newFixture(t testing.TB, pageSize int) *fixture {
 		Now:            f.clock.Now,
 	}
 	f.open()
-	t.Cleanup(func() { f.st.Close() })
+	t.Cleanup(func() { f.cat.Close() })
 	return f
 }
 
-// open opens the store, wires the Deduper, the Index and the Server, as
-// cmd/unicat does.
+// open opens the catalog and the Server over it, as cmd/unicat does.
 func (f *fixture) open() {
 	t := f.t
 	t.Helper()
-	st, err := store.Open(f.path, store.Options{NoSync: true})
+	cat, err := catalog.Open(catalog.Options{Path: f.path, NoSync: true, Sources: testSources, Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range testSources {
-		if err := st.PutSource(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.ix = NewIndex()
-	f.ix.now = f.clock.Now
-	d := dedup.New(dedup.Options{})
-	d.AddListener(f.ix)
-	if err := st.AddHook(d); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.ix.Sync(st); err != nil {
-		t.Fatal(err)
-	}
-	f.srv, err = NewServer(st, f.ix, f.opts)
+	f.srv, err = NewServer(cat, f.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.st = st
+	f.cat, f.st = cat, cat.Store()
 }
 
 func (f *fixture) reopen() {
 	f.t.Helper()
-	if err := f.st.Close(); err != nil {
+	if err := f.cat.Close(); err != nil {
 		f.t.Fatal(err)
 	}
 	f.open()

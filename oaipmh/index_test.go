@@ -14,6 +14,7 @@ import (
 
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/oaiindex"
 	"github.com/unicat/unicat/store"
 )
 
@@ -250,7 +251,7 @@ func TestTokenAcrossRestart(t *testing.T) {
 	// Lose an item of the index: Sync rebuilds it under a new epoch.
 	first, _ = f.get("verb=ListIdentifiers&metadataPrefix=marc21")
 	err := f.st.Update(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketItems).Delete([]byte(strings.TrimPrefix(all[0].Identifier, "oai:"+testDomain+":")))
+		return tx.Bucket([]byte("oaipmh.items")).Delete([]byte(strings.TrimPrefix(all[0].Identifier, "oai:"+testDomain+":")))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +280,7 @@ func identifiers(hs []header) []string {
 func TestSyncCatchesUp(t *testing.T) {
 	f := newFixture(t, 3)
 	f.put("tinh", nthBook(1))
-	if err := f.st.Close(); err != nil {
+	if err := f.cat.Close(); err != nil {
 		t.Fatal(err)
 	}
 	// An older unicat: deduplication without the index.
@@ -324,13 +325,13 @@ func TestHistoryExpires(t *testing.T) {
 	b := nthBook(1)
 	b.title += " (sửa)"
 	f.put("tinh", b)
-	if n := countKeys(t, f, bucketMoved); n == 0 {
+	if n := countKeys(t, f, []byte("oaipmh.moved")); n == 0 {
 		t.Fatal("a change left no old position")
 	}
-	f.clock.add(ListLifetime + time.Hour)
+	f.clock.add(oaiindex.ListLifetime + time.Hour)
 	f.put("tinh", nthBook(20))
-	if n := countKeys(t, f, bucketMoved); n != 0 {
-		t.Errorf("%d old positions left after %v", n, ListLifetime)
+	if n := countKeys(t, f, []byte("oaipmh.moved")); n != 0 {
+		t.Errorf("%d old positions left after %v", n, oaiindex.ListLifetime)
 	}
 	r, _ := f.get("verb=ListIdentifiers&resumptionToken=" + url.QueryEscape(first.ListIdentifiers.Token.Value))
 	if r.errorCode() != "badResumptionToken" {
@@ -396,26 +397,26 @@ func TestListsAgreeWithHistory(t *testing.T) {
 	}
 	// Every list and count over every set and window agrees with a scan.
 	err := f.st.View(func(tx *store.Tx) error {
-		rd := newReader(tx.Bolt())
-		specs := []string{allSet}
-		rd.specs(func(s string) { specs = append(specs, s) })
-		end := unixSeconds(f.clock.Now())
+		rd := oaiindex.NewReader(tx.Bolt())
+		specs := []string{oaiindex.AllRecords}
+		rd.Specs(func(s string) { specs = append(specs, s) })
+		end := f.clock.Now().Unix()
 		for _, spec := range specs {
-			for from := unixSeconds(refDate) - 1; from <= end; from += 3 {
+			for from := refDate.Unix() - 1; from <= end; from += 3 {
 				for cutoff := from - 1; cutoff <= end; cutoff += 2 {
-					l := &list{spec: spec, from: from, cutoff: cutoff}
-					n, err := rd.count(l)
+					l := &oaiindex.List{Spec: spec, From: from, Cutoff: cutoff}
+					n, err := rd.Count(l)
 					if err != nil {
 						return err
 					}
 					var m uint64
 					seen := map[string]bool{}
-					rd.scan(l, 0, "", func(e listEntry) bool {
+					rd.Scan(l, 0, "", func(e oaiindex.Entry) bool {
 						m++
-						if seen[e.id] {
-							t.Errorf("%q [%d,%d]: %s twice", spec, from, cutoff, e.id)
+						if seen[e.ID] {
+							t.Errorf("%q [%d,%d]: %s twice", spec, from, cutoff, e.ID)
 						}
-						seen[e.id] = true
+						seen[e.ID] = true
 						return true
 					})
 					if n != m {
@@ -434,10 +435,10 @@ func TestListsAgreeWithHistory(t *testing.T) {
 	now := f.clock.Now()
 	for _, s := range snaps {
 		err := f.st.View(func(tx *store.Tx) error {
-			rd := newReader(tx.Bolt())
-			l := &list{spec: allSet, cutoff: unixSeconds(s.at) - 1}
+			rd := oaiindex.NewReader(tx.Bolt())
+			l := &oaiindex.List{Spec: oaiindex.AllRecords, Cutoff: s.at.Unix() - 1}
 			got := map[string]bool{}
-			rd.scan(l, 0, "", func(e listEntry) bool { got[f.srv.Identifier(e.id)] = true; return true })
+			rd.Scan(l, 0, "", func(e oaiindex.Entry) bool { got[f.srv.Identifier(e.ID)] = true; return true })
 			for id := range s.want {
 				if !got[id] {
 					t.Errorf("list at %s lacks %s", s.at.Format(timeFormat), id)
@@ -466,7 +467,7 @@ func TestListsAgreeWithHistory(t *testing.T) {
 				live[f.srv.Identifier(id)] = "live"
 			}
 		}
-		got := f.listStatus("set=" + url.QueryEscape(LibrarySet(code)))
+		got := f.listStatus("set=" + url.QueryEscape(oaiindex.LibrarySet(code)))
 		for id, st := range got {
 			if st == "live" && live[id] == "" {
 				t.Errorf("set %s: %s live but not held", code, id)
@@ -488,12 +489,12 @@ func TestSetSpecEscaping(t *testing.T) {
 		"Đ":           "library:~C4~90",
 		"":            "library:~",
 	} {
-		got := LibrarySet(code)
-		if got != want || !validSpec(got) {
-			t.Errorf("LibrarySet(%q) = %q (valid %v), want %q", code, got, validSpec(got), want)
+		got := oaiindex.LibrarySet(code)
+		if got != want || !oaiindex.ValidSpec(got) {
+			t.Errorf("oaiindex.LibrarySet(%q) = %q (valid %v), want %q", code, got, oaiindex.ValidSpec(got), want)
 		}
 	}
-	if LibrarySet("a~20b") == LibrarySet("a b") {
+	if oaiindex.LibrarySet("a~20b") == oaiindex.LibrarySet("a b") {
 		t.Error("escaping is ambiguous")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/unicat/unicat/ingest"
 	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/oaiindex"
 	"github.com/unicat/unicat/store"
 )
 
@@ -72,7 +73,7 @@ func TestEveryResponseValidates(t *testing.T) {
 
 	var idents []string
 	for _, prefix := range []string{"oai_dc", "marc21", "marcxml"} {
-		for _, args := range []string{"", "&set=level:district", "&set=" + url.QueryEscape(LibrarySet("NA-VINH")), "&from=2024-05-01&until=2024-05-01"} {
+		for _, args := range []string{"", "&set=level:district", "&set=" + url.QueryEscape(oaiindex.LibrarySet("NA-VINH")), "&from=2024-05-01&until=2024-05-01"} {
 			for _, verb := range []string{"ListRecords", "ListIdentifiers"} {
 				hs, recs, bodies := f.harvest(verb, "metadataPrefix="+prefix+args)
 				for i, b := range bodies {

@@ -15,11 +15,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/marc"
-	"github.com/unicat/unicat/store"
+	"github.com/unicat/unicat/oaiindex"
 )
 
 // Options configure a Server.
@@ -51,17 +50,14 @@ var (
 
 // Server is the OAI-PMH data provider, an http.Handler.
 type Server struct {
-	st   *store.Store
-	ix   *Index
+	cat  catalog.Reader
 	opts Options
 	log  *slog.Logger
 	now  func() time.Time
 }
 
-// NewServer returns a data provider over the union records of st, listed
-// through ix (which must be registered with the store's Deduper and
-// synced).
-func NewServer(st *store.Store, ix *Index, opts Options) (*Server, error) {
+// NewServer returns a data provider over the union records of cat.
+func NewServer(cat catalog.Reader, opts Options) (*Server, error) {
 	if !domainPattern.MatchString(opts.Domain) {
 		return nil, fmt.Errorf("oaipmh: domain %q is not a repository identifier (a DNS name with a dot)", opts.Domain)
 	}
@@ -74,7 +70,7 @@ func NewServer(st *store.Store, ix *Index, opts Options) (*Server, error) {
 	if opts.PageSize < 0 {
 		return nil, fmt.Errorf("oaipmh: page size %d", opts.PageSize)
 	}
-	s := &Server{st: st, ix: ix, opts: opts, log: opts.Logger, now: opts.Now}
+	s := &Server{cat: cat, opts: opts, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -259,7 +255,7 @@ func parseRequest(vals url.Values, perr error) (*request, *oaiError) {
 	if p, ok := q.args["metadataPrefix"]; ok && !prefixPattern.MatchString(p) {
 		return nil, badArgument("metadataPrefix %q is not a metadata prefix", p)
 	}
-	if set, ok := q.args["set"]; ok && !validSpec(set) {
+	if set, ok := q.args["set"]; ok && !oaiindex.ValidSpec(set) {
 		return nil, badArgument("set %q is not a set spec", set)
 	}
 	var fromDay, untilDay bool
@@ -435,10 +431,10 @@ func (c *call) fail(e *oaiError) {
 // as the response, or nil once it has answered. A store error before the
 // response began is a 500; after, the response is left unfinished, so the
 // harvester sees a broken document rather than a short list.
-func (c *call) view(fn func(tx *bbolt.Tx) *oaiError) {
+func (c *call) view(fn func(snap catalog.Snapshot) *oaiError) {
 	var oerr *oaiError
-	err := c.s.st.View(func(tx *store.Tx) error {
-		oerr = fn(tx.Bolt())
+	err := c.s.cat.View(c.r.Context(), func(snap catalog.Snapshot) error {
+		oerr = fn(snap)
 		return nil
 	})
 	if err == nil && oerr != nil && c.rs == nil {
@@ -454,17 +450,15 @@ func (c *call) view(fn func(tx *bbolt.Tx) *oaiError) {
 }
 
 func (c *call) identify() {
-	c.view(func(tx *bbolt.Tx) *oaiError {
-		rd := newReader(tx)
-		earliest, ok := rd.earliest()
+	c.view(func(snap catalog.Snapshot) *oaiError {
+		rd := snap.OAI()
+		earliest, ok := rd.Earliest()
 		if !ok {
 			earliest = c.now.Unix()
 		}
-		sample := "u00000001"
-		if rd.items != nil {
-			if k, _ := rd.items.Cursor().First(); k != nil {
-				sample = string(k)
-			}
+		sample := rd.FirstID()
+		if sample == "" {
+			sample = "u00000001"
 		}
 		o := &c.s.opts
 		rs := c.begin()
@@ -491,9 +485,9 @@ func (c *call) identify() {
 }
 
 func (c *call) listMetadataFormats() {
-	c.view(func(tx *bbolt.Tx) *oaiError {
+	c.view(func(snap catalog.Snapshot) *oaiError {
 		if ident, ok := c.q.args["identifier"]; ok {
-			if e := c.lookup(tx, ident); e != nil {
+			if e := c.lookup(snap.OAI(), ident); e != nil {
 				return e
 			}
 		}
@@ -513,17 +507,17 @@ func (c *call) listMetadataFormats() {
 }
 
 // lookup checks that an identifier names a union record.
-func (c *call) lookup(tx *bbolt.Tx, ident string) *oaiError {
-	_, e := c.item(tx, ident)
+func (c *call) lookup(rd *oaiindex.Reader, ident string) *oaiError {
+	_, e := c.item(rd, ident)
 	return e
 }
 
-func (c *call) item(tx *bbolt.Tx, ident string) (*item, *oaiError) {
+func (c *call) item(rd *oaiindex.Reader, ident string) (*oaiindex.Item, *oaiError) {
 	id, ok := c.s.unionID(ident)
 	if !ok {
 		return nil, &oaiError{"idDoesNotExist", fmt.Sprintf("%q is not an identifier of this repository (oai:%s:<id>)", ident, c.s.opts.Domain)}
 	}
-	it, err := newReader(tx).item(id)
+	it, err := rd.Item(id)
 	if err != nil {
 		c.s.log.Error("oai-pmh: index", "id", id, "err", err)
 	}
@@ -539,15 +533,15 @@ func (c *call) getRecord() {
 		c.fail(cannotDisseminate(prefix))
 		return
 	}
-	c.view(func(tx *bbolt.Tx) *oaiError {
-		it, e := c.item(tx, c.q.args["identifier"])
+	c.view(func(snap catalog.Snapshot) *oaiError {
+		it, e := c.item(snap.OAI(), c.q.args["identifier"])
 		if e != nil {
 			return e
 		}
 		id, _ := c.s.unionID(c.q.args["identifier"])
 		rs := c.begin()
 		rs.buf = append(rs.buf, "<GetRecord>\n"...)
-		c.appendRecord(tx, listEntry{ds: it.ds, id: id, state: it.stateAll()}, prefix)
+		c.appendRecord(snap, oaiindex.Entry{Datestamp: it.Datestamp, ID: id, Deleted: it.Deleted}, prefix)
 		rs.buf = append(rs.buf, "</GetRecord>\n"...)
 		rs.finish()
 		return nil
@@ -561,25 +555,25 @@ func cannotDisseminate(prefix string) *oaiError {
 // appendRecord writes one record (header and metadata) of a list or
 // GetRecord to the response, then flushes it. A record that cannot be
 // read is logged and left out; the caller's count still includes it.
-func (c *call) appendRecord(tx *bbolt.Tx, e listEntry, prefix string) {
+func (c *call) appendRecord(snap catalog.Snapshot, e oaiindex.Entry, prefix string) {
 	rs := c.rs
 	var u *dedup.UnionRecord
-	if e.state == stateMember {
+	if !e.Deleted {
 		var err error
-		u, err = dedup.Get(tx, e.id)
+		u, err = snap.Union(e.ID)
 		if err != nil {
-			c.s.log.Error("oai-pmh: union record cannot be served; left out", "id", e.id, "err", err)
+			c.s.log.Error("oai-pmh: union record cannot be served; left out", "id", e.ID, "err", err)
 			return
 		}
 	}
 	rs.buf = append(rs.buf, "<record>\n"...)
 	if u == nil || u.Deleted || u.Record == nil {
-		rs.buf = c.appendHeader(rs.buf, e.id, e.ds, true, nil)
+		rs.buf = c.appendHeader(rs.buf, e.ID, e.Datestamp, true, nil)
 		rs.buf = append(rs.buf, "</record>\n"...)
 		rs.flush()
 		return
 	}
-	rs.buf = c.appendHeader(rs.buf, e.id, e.ds, false, setSpecs(u))
+	rs.buf = c.appendHeader(rs.buf, e.ID, e.Datestamp, false, oaiindex.Sets(u))
 	rs.buf = append(rs.buf, "<metadata>\n"...)
 	if prefix == "oai_dc" {
 		rs.buf = marc.ToDC(u.Record).AppendXML(rs.buf, marc.RootOAIDC, true)
@@ -589,20 +583,6 @@ func (c *call) appendRecord(tx *bbolt.Tx, e listEntry, prefix string) {
 	}
 	rs.buf = append(rs.buf, "</metadata>\n</record>\n"...)
 	rs.flush()
-}
-
-// setSpecs returns the sets a union record is in, as the index orders
-// them.
-func setSpecs(u *dedup.UnionRecord) []string {
-	var out []string
-	for _, code := range u.Libraries {
-		out = append(out, LibrarySet(code))
-	}
-	for _, l := range u.Levels {
-		out = append(out, LevelSet(l))
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 func (c *call) appendHeader(b []byte, id string, ds int64, deleted bool, sets []string) []byte {
@@ -617,19 +597,6 @@ func (c *call) appendHeader(b []byte, id string, ds int64, deleted bool, sets []
 		b = elem(b, "setSpec", s)
 	}
 	return append(b, "</header>\n"...)
-}
-
-// errBarrier ends the empty write transaction barrier uses.
-var errBarrier = errors.New("barrier")
-
-// barrier waits until the write transaction in flight, if any, has
-// committed. A list's snapshot is every change stamped up to the second
-// before its first request: changes committed after that are stamped
-// later (the Deduper stamps each commit later than the last and not
-// before the commit began), but one already stamped may still be
-// committing, and the list must not start without it.
-func (s *Server) barrier() {
-	s.st.Update(func(*bbolt.Tx) error { return errBarrier })
 }
 
 func (c *call) list() {
@@ -665,26 +632,32 @@ func (c *call) list() {
 		if c.q.hasFrom {
 			t.from = max(c.q.from, 0)
 		}
-		c.s.barrier()
+		// A list's snapshot is every change stamped up to the second
+		// before its first request: changes committed after that are
+		// stamped later (the Deduper stamps each commit later than the
+		// last and not before the commit began), but one already stamped
+		// may still be committing, and the list must not start without
+		// it. Should waiting fail, so does the read that follows.
+		c.s.cat.Settle(c.r.Context())
 	}
-	l := &list{spec: indexSpec(t.set), from: t.from, cutoff: t.cutoff}
-	c.view(func(tx *bbolt.Tx) *oaiError {
-		rd := newReader(tx)
+	l := &oaiindex.List{Spec: indexSpec(t.set), From: t.from, Cutoff: t.cutoff}
+	c.view(func(snap catalog.Snapshot) *oaiError {
+		rd := snap.OAI()
 		if first {
-			t.epoch = rd.epoch()
-			n, err := rd.count(l)
+			t.epoch = rd.Epoch()
+			n, err := rd.Count(l)
 			if err != nil {
 				c.s.log.Error("oai-pmh: count", "err", err)
 			}
 			t.total = n
-		} else if t.epoch != rd.epoch() {
+		} else if t.epoch != rd.Epoch() {
 			return &oaiError{"badResumptionToken", "the list this resumptionToken continues no longer exists (the index was rebuilt); start the harvest again"}
 		}
 		elemName := c.q.verb
 		var n uint64
-		var last listEntry
+		var last oaiindex.Entry
 		more := false
-		err := rd.scan(l, t.posDS, t.posID, func(e listEntry) bool {
+		err := rd.Scan(l, t.posDS, t.posID, func(e oaiindex.Entry) bool {
 			if n == uint64(c.s.opts.PageSize) {
 				more = true
 				return false
@@ -693,7 +666,7 @@ func (c *call) list() {
 				c.begin().buf = append(c.rs.buf, "<"+elemName+">\n"...)
 			}
 			if verb == verbListRecords {
-				c.appendRecord(tx, e, t.prefix)
+				c.appendRecord(snap, e, t.prefix)
 			} else {
 				c.appendListHeader(rd, e)
 			}
@@ -718,7 +691,7 @@ func (c *call) list() {
 		switch {
 		case more:
 			next := *t
-			next.posDS, next.posID = last.ds, last.id
+			next.posDS, next.posID = last.Datestamp, last.ID
 			next.cursor = t.cursor + n
 			b = appendToken(b, t, &next)
 		case !first:
@@ -754,22 +727,22 @@ func appendToken(b []byte, t, next *token) []byte {
 }
 
 // appendListHeader writes one header of ListIdentifiers.
-func (c *call) appendListHeader(rd *reader, e listEntry) {
+func (c *call) appendListHeader(rd *oaiindex.Reader, e oaiindex.Entry) {
 	rs := c.rs
-	deleted := e.state == stateGone
+	deleted := e.Deleted
 	var sets []string
 	if !deleted {
-		it, err := rd.item(e.id)
+		it, err := rd.Item(e.ID)
 		if err != nil || it == nil {
-			c.s.log.Error("oai-pmh: header cannot be served; left out", "id", e.id, "err", err)
+			c.s.log.Error("oai-pmh: header cannot be served; left out", "id", e.ID, "err", err)
 			return
 		}
-		deleted = it.deleted
+		deleted = it.Deleted
 		if !deleted {
-			sets = it.members()
+			sets = it.Members()
 		}
 	}
-	rs.buf = c.appendHeader(rs.buf, e.id, e.ds, deleted, sets)
+	rs.buf = c.appendHeader(rs.buf, e.ID, e.Datestamp, deleted, sets)
 	rs.flush()
 }
 
@@ -791,17 +764,16 @@ func (c *call) listSets() {
 	} else {
 		t = &token{verb: verbListSets, started: c.now.Unix()}
 	}
-	c.view(func(tx *bbolt.Tx) *oaiError {
-		stx := store.WrapTx(tx)
-		sources, err := stx.Sources()
+	c.view(func(snap catalog.Snapshot) *oaiError {
+		sources, err := snap.Sources()
 		if err != nil {
 			c.s.log.Error("oai-pmh: sources", "err", err)
 		}
-		libraries, err := stx.Libraries()
+		libraries, err := snap.Libraries()
 		if err != nil {
 			c.s.log.Error("oai-pmh: libraries", "err", err)
 		}
-		sets := allSets(newReader(tx), libraries, sources)
+		sets := allSets(snap.OAI(), libraries, sources)
 		if len(sets) == 0 {
 			return &oaiError{"noSetHierarchy", "this repository has no sets yet"}
 		}

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+
+	"github.com/unicat/unicat/oaiindex"
 )
 
 // token is a resumption token: where a list stopped and what defines it,
@@ -101,7 +103,7 @@ func decodeToken(s string) (*token, error) {
 
 // expires returns when the token stops being accepted.
 func (t *token) expires() time.Time {
-	return time.Unix(t.started, 0).UTC().Add(ListLifetime)
+	return time.Unix(t.started, 0).UTC().Add(oaiindex.ListLifetime)
 }
 
 type tokenDecoder struct {

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -114,7 +115,7 @@ func TestClassificationScan(t *testing.T) {
 	var terms []ScanTerm
 	err := db.View(func(tx *bbolt.Tx) error {
 		var err error
-		terms, err = New().Scan(tx, ScanRequest{Index: "unicat.dewey", Phrases: true, From: "895.922 1", Position: 1, Count: 3})
+		terms, err = New().Scan(context.Background(), tx, ScanRequest{Index: "unicat.dewey", Phrases: true, From: "895.922 1", Position: 1, Count: 3})
 		return err
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -105,7 +106,7 @@ func (ix *Index) Status(tx *bbolt.Tx) (Status, error) {
 		return Status{}, nil
 	}
 	st := Status{Ready: checkUsable(b) == nil}
-	r := &reader{b: b}
+	r := &reader{b: b, ctx: context.Background()}
 	if err := r.init(); err != nil {
 		return st, err
 	}

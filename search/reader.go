@@ -2,16 +2,34 @@ package search
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
-// reader reads postings in one transaction.
+// reader reads postings in one transaction, for one search or scan.
 type reader struct {
 	b      *buckets
 	chunks int // number of document-number chunks in use
+	ctx    context.Context
+	steps  uint // keys read, for step
 }
+
+// step counts one key read and, at the first and then every stepCheck
+// keys, reports whether the search's context is done: a query whose
+// client has gone away stops reading the index within milliseconds, not
+// when it is done.
+func (r *reader) step() error {
+	r.steps++
+	if r.steps%stepCheck == 1 {
+		return r.ctx.Err()
+	}
+	return nil
+}
+
+// stepCheck is how many keys a reader reads between looks at its context.
+const stepCheck = 512
 
 func (r *reader) init() error {
 	next, err := getU32(r.b.meta, keyNext)
@@ -24,6 +42,9 @@ func (r *reader) init() error {
 
 // postings returns the documents of one term key.
 func (r *reader) postings(k termKey) (*roaring.Bitmap, error) {
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
 	bm := roaring.New()
 	var kb []byte
 	for c := 0; c < r.chunks; c++ {
@@ -63,6 +84,9 @@ func (r *reader) walk(ix, kind byte, prefix string, fn func(term string, chunk u
 	for ch := 0; ch < r.chunks; ch++ {
 		kb = termKeyBytes(kb[:0], ix, kind, uint16(ch), prefix)
 		for k, v := c.Seek(kb); k != nil && bytes.HasPrefix(k, kb); k, v = c.Next() {
+			if err := r.step(); err != nil {
+				return err
+			}
 			more, err := fn(string(k[4:]), uint16(ch), v)
 			if err != nil {
 				return err
@@ -86,6 +110,9 @@ func (r *reader) walkRange(ix, kind byte, lo string, loIncl bool, hi string, hiI
 		pre = termKeyBytes(pre[:0], ix, kind, uint16(ch), "")
 		kb = termKeyBytes(kb[:0], ix, kind, uint16(ch), lo)
 		for k, v := c.Seek(kb); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+			if err := r.step(); err != nil {
+				return err
+			}
 			t := string(k[4:])
 			if lo != "" && !loIncl && t == lo {
 				continue

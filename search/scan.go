@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 
@@ -35,7 +36,7 @@ type ScanTerm struct {
 // Scan lists the terms of an index in term order around req.From: up to
 // Position-1 before it and the rest from it on. Term order is byte order
 // of the folded form (for text, so "dang" and "Đặng" are one term).
-func (ix *Index) Scan(tx *bbolt.Tx, req ScanRequest) ([]ScanTerm, error) {
+func (ix *Index) Scan(ctx context.Context, tx *bbolt.Tx, req ScanRequest) ([]ScanTerm, error) {
 	name := req.Index
 	if name == "" {
 		name = "anywhere"
@@ -82,7 +83,7 @@ func (ix *Index) Scan(tx *bbolt.Tx, req ScanRequest) ([]ScanTerm, error) {
 	if err := checkUsable(b); err != nil {
 		return nil, err
 	}
-	r := &reader{b: b}
+	r := &reader{b: b, ctx: ctx}
 	if err := r.init(); err != nil {
 		return nil, err
 	}

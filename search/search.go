@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"container/heap"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -25,8 +26,9 @@ const MaxSortKeys = 4
 // Search runs q in tx (a read or write transaction of the store) and
 // returns the total number of hits and the ids of hits offset ..
 // offset+limit-1 in the query's order. Errors of type *Error are the
-// user's (an unsupported index, relation, ...); others are system errors.
-func (ix *Index) Search(tx *bbolt.Tx, q *Query, offset, limit int) (*Hits, error) {
+// user's (an unsupported index, relation, ...); ctx's error when it is
+// done before the search is; others are system errors.
+func (ix *Index) Search(ctx context.Context, tx *bbolt.Tx, q *Query, offset, limit int) (*Hits, error) {
 	if offset < 0 || limit < 0 {
 		return nil, fmt.Errorf("search: negative offset %d or limit %d", offset, limit)
 	}
@@ -45,7 +47,7 @@ func (ix *Index) Search(tx *bbolt.Tx, q *Query, offset, limit int) (*Hits, error
 	if err := checkUsable(b); err != nil {
 		return nil, err
 	}
-	r := &reader{b: b}
+	r := &reader{b: b, ctx: ctx}
 	if err := r.init(); err != nil {
 		return nil, err
 	}
@@ -378,6 +380,9 @@ func sortByKeys(r *reader, hits *roaring.Bitmap, order []SortKey, need int) ([]u
 	}
 	keys := make(map[uint32]sortKeys, len(cand))
 	for _, d := range cand {
+		if err := r.step(); err != nil {
+			return nil, err
+		}
 		v := r.b.docs.Get(docnoKey(d))
 		if v == nil {
 			return nil, fmt.Errorf("search: document %d is indexed but not stored", d)

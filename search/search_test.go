@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -100,7 +101,7 @@ func tryQuery(db *bbolt.DB, cql string, offset, limit int) ([]string, error) {
 	}
 	var ids []string
 	err = db.View(func(tx *bbolt.Tx) error {
-		h, err := New().Search(tx, q, offset, limit)
+		h, err := New().Search(context.Background(), tx, q, offset, limit)
 		if err != nil {
 			return err
 		}
@@ -442,7 +443,7 @@ func TestScan(t *testing.T) {
 		var out []ScanTerm
 		err := db.View(func(tx *bbolt.Tx) error {
 			var err error
-			out, err = New().Scan(tx, req)
+			out, err = New().Scan(context.Background(), tx, req)
 			return err
 		})
 		if err != nil {
@@ -632,5 +633,28 @@ func TestSearchFoldsAsDedup(t *testing.T) {
 		if err != nil || strings.Join(ids, " ") != c.want {
 			t.Errorf("%s: %v %v, want %s", c.cql, ids, err, c.want)
 		}
+	}
+}
+
+// TestSearchCancelled: a search whose context is done stops with the
+// context's error instead of answering.
+func TestSearchCancelled(t *testing.T) {
+	db := openTestDB(t)
+	index(t, db, testDocs...)
+	if ids := query(t, db, `title = "t*"`); len(ids) == 0 {
+		t.Fatal("the query finds nothing even with a live context")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	q, err := ParseCQL(`title = "t*"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(tx *bbolt.Tx) error {
+		_, err := New().Search(ctx, tx, q, 0, 10)
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("search with a cancelled context: %v, want context.Canceled", err)
 	}
 }

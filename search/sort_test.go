@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -103,7 +104,7 @@ func FuzzParseCQL(f *testing.F) {
 			return
 		}
 		err = db.View(func(tx *bbolt.Tx) error {
-			_, err := New().Search(tx, q, 0, 10)
+			_, err := New().Search(context.Background(), tx, q, 0, 10)
 			return err
 		})
 		var se *Error

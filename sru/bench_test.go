@@ -24,6 +24,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/unicat/unicat/catalog/catalogtest"
 	"github.com/unicat/unicat/internal/testpeer"
 	"github.com/unicat/unicat/internal/zebrapeer"
 	"github.com/unicat/unicat/marc"
@@ -122,7 +123,7 @@ func BenchmarkSRUvsZebra(b *testing.B) {
 		float64(n)/zebraIndexTime.Seconds(), float64(dirBytes(filepath.Join(dir, "zebra", "reg")))/1e6)
 
 	// unicat's SRU server on a loopback port.
-	srv := New(Config{Index: ix, View: db.View, Fetch: fetchTestRecord, MaxRecords: 100})
+	srv := New(Config{Catalog: &catalogtest.Catalog{DB: db}, MaxRecords: 100})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -428,13 +429,8 @@ func (g *generator) each(db *bbolt.DB, n int, fn func(*search.Doc) error) error 
 			raws, ids = append(raws, raw), append(ids, id)
 		}
 		err := db.Update(func(tx *bbolt.Tx) error {
-			bk, err := tx.CreateBucketIfNotExists(bucketTestRecords)
-			if err != nil {
-				return err
-			}
-			bk.FillPercent = 1
 			for k := range ids {
-				if err := bk.Put([]byte(ids[k]), raws[k]); err != nil {
+				if err := catalogtest.PutRecord(tx, ids[k], raws[k]); err != nil {
 					return err
 				}
 			}
@@ -629,7 +625,7 @@ func BenchmarkSearchRetrieve(b *testing.B) {
 		search.RebuildOptions{TempDir: b.TempDir()}); err != nil {
 		b.Fatal(err)
 	}
-	srv := New(Config{Index: ix, View: db.View, Fetch: fetchTestRecord})
+	srv := New(Config{Catalog: &catalogtest.Catalog{DB: db}})
 	var reqs []*http.Request
 	for _, q := range gen.queries() {
 		params := url.Values{"version": {"1.2"}, "operation": {"searchRetrieve"}, "query": {q}, "maximumRecords": {"10"}}

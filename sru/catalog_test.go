@@ -7,13 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/ingest"
 	"github.com/unicat/unicat/marc"
-	"github.com/unicat/unicat/search"
 	"github.com/unicat/unicat/store"
 )
 
@@ -38,22 +36,14 @@ func demoCatalog(t testing.TB) (*store.Store, *Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(cfg.StorePath(), store.Options{NoSync: true})
+	opts := catalog.OptionsFromConfig(cfg)
+	opts.NoSync = true
+	cat, err := catalog.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	for _, src := range cfg.Sources {
-		if err := st.PutSource(store.SourceInfo{ID: src.ID, Name: src.Name, LibraryCode: src.LibraryCode, Level: src.Level, Kind: src.Kind}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	d := dedup.New(dedup.OptionsFromConfig(cfg))
-	ix := search.New()
-	d.AddListener(ix)
-	if err := st.AddHook(d); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { cat.Close() })
+	st := cat.Store()
 	for _, src := range cfg.Sources {
 		files, err := ingest.Files([]string{cfg.Resolve(src.Path)})
 		if err != nil {
@@ -67,20 +57,7 @@ func demoCatalog(t testing.TB) (*store.Store, *Server) {
 			t.Fatalf("import %s: %v", src.ID, err)
 		}
 	}
-	srv := New(Config{
-		Index: ix,
-		View: func(fn func(*bbolt.Tx) error) error {
-			return st.View(func(tx *store.Tx) error { return fn(tx.Bolt()) })
-		},
-		Fetch: func(tx *bbolt.Tx, id string) (*marc.Record, error) {
-			u, err := dedup.Get(tx, id)
-			if err != nil || u == nil || u.Deleted {
-				return nil, err
-			}
-			return u.Record, nil
-		},
-		MaxRecords: 1000,
-	})
+	srv := New(Config{Catalog: cat, MaxRecords: 1000})
 	return st, srv
 }
 

@@ -9,68 +9,28 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/unicat/unicat/catalog/catalogtest"
 	"github.com/unicat/unicat/internal/marctest"
 
-	"go.etcd.io/bbolt"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/search"
 )
 
-// testCatalog is an index and a record bucket in a temporary bbolt file,
-// standing in for the store's union records.
+// testCatalog is a server over the test's documents (catalogtest).
 type testCatalog struct {
-	db  *bbolt.DB
+	cat *catalogtest.Catalog
 	srv *Server
 }
 
-var bucketTestRecords = []byte("test.records")
-
 func newTestCatalog(t testing.TB, docs []search.Doc) *testCatalog {
 	t.Helper()
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "sru.db"), 0o644, &bbolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	ix := search.New()
-	err = db.Update(func(tx *bbolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketTestRecords)
-		if err != nil {
-			return err
-		}
-		for _, d := range docs {
-			raw, err := marc.AppendISO2709(nil, d.Record)
-			if err != nil {
-				return fmt.Errorf("%s: %w", d.ID, err)
-			}
-			if err := b.Put([]byte(d.ID), raw); err != nil {
-				return err
-			}
-		}
-		return ix.Update(tx, docs)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCatalog{db: db, srv: New(Config{
-		Index: ix,
-		View:  db.View,
-		Fetch: fetchTestRecord,
-	})}
-}
-
-func fetchTestRecord(tx *bbolt.Tx, id string) (*marc.Record, error) {
-	v := tx.Bucket(bucketTestRecords).Get([]byte(id))
-	if v == nil {
-		return nil, nil
-	}
-	return marc.DecodeISO2709(v, marc.ReaderOptions{Charset: marc.CharsetUTF8})
+	cat := catalogtest.New(t, docs)
+	return &testCatalog{cat: cat, srv: New(Config{Catalog: cat})}
 }
 
 // get sends a GET with the given parameters and returns the body; the

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/indexdata/cql-go/cql"
-	"go.etcd.io/bbolt"
+	"github.com/unicat/unicat/catalog"
 
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/search"
@@ -193,8 +193,8 @@ func (s *Server) searchRetrieve(req *request) []byte {
 	}
 
 	var out []byte
-	err = s.cfg.View(func(tx *bbolt.Tx) error {
-		hits, err := s.cfg.Index.Search(tx, q, start-1, max)
+	err = s.cfg.Catalog.View(req.ctx, func(snap catalog.Snapshot) error {
+		hits, err := snap.Search(req.ctx, q, start-1, max)
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func (s *Server) searchRetrieve(req *request) []byte {
 		if len(hits.IDs) > 0 {
 			x.open("zs:records")
 			for i, id := range hits.IDs {
-				s.writeRecord(x, req, tx, ret, id, start+i)
+				s.writeRecord(x, req, snap, ret, id, start+i)
 			}
 			x.close("zs:records")
 		}
@@ -232,7 +232,7 @@ func (s *Server) searchRetrieve(req *request) []byte {
 // writeRecord writes one zs:record: recordSchema, recordPacking (or
 // recordXMLEscaping), recordData, recordPosition. A record that cannot
 // be had becomes a surrogate diagnostic.
-func (s *Server) writeRecord(x *xmlBuf, req *request, tx *bbolt.Tx, ret retrieval, id string, pos int) {
+func (s *Server) writeRecord(x *xmlBuf, req *request, snap catalog.Snapshot, ret retrieval, id string, pos int) {
 	packElem := "zs:recordPacking"
 	if req.v2() {
 		packElem = "zs:recordXMLEscaping"
@@ -242,7 +242,7 @@ func (s *Server) writeRecord(x *xmlBuf, req *request, tx *bbolt.Tx, ret retrieva
 		packing = "string"
 	}
 	schema := ret.schema
-	rec, err := s.cfg.Fetch(tx, id)
+	rec, err := snap.Record(id)
 	var diagData []byte
 	switch {
 	case err != nil:
@@ -315,9 +315,9 @@ func (s *Server) scan(req *request) []byte {
 	}
 	sr.Position, sr.Count = pos, n
 	var terms []search.ScanTerm
-	err := s.cfg.View(func(tx *bbolt.Tx) error {
+	err := s.cfg.Catalog.View(req.ctx, func(snap catalog.Snapshot) error {
 		var err error
-		terms, err = s.cfg.Index.Scan(tx, sr)
+		terms, err = snap.Scan(req.ctx, sr)
 		return err
 	})
 	if err != nil {

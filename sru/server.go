@@ -10,6 +10,7 @@
 package sru
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,21 +20,14 @@ import (
 	"strings"
 	"sync"
 
-	"go.etcd.io/bbolt"
-
-	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/search"
 )
 
 // Config configures a Server.
 type Config struct {
-	Index *search.Index
-	// View runs fn in a read transaction of the store holding the index
-	// and the records.
-	View func(fn func(tx *bbolt.Tx) error) error
-	// Fetch returns the record of a union id in tx; nil, nil when there
-	// is none.
-	Fetch func(tx *bbolt.Tx, id string) (*marc.Record, error)
+	// Catalog is what the server searches and serves records from.
+	Catalog catalog.Reader
 
 	DefaultRecords int // maximumRecords when not given; 0 means 10
 	MaxRecords     int // cap on maximumRecords; 0 means 100
@@ -113,7 +107,8 @@ func (d *diagnostic) Error() string { return fmt.Sprintf("SRU diagnostic %d: %s"
 
 // request is a parsed SRU request.
 type request struct {
-	version   string // negotiated: "1.1", "1.2" or "2.0"
+	ctx       context.Context // the HTTP request's: done when the client goes away
+	version   string          // negotiated: "1.1", "1.2" or "2.0"
 	operation string
 	params    map[string]string
 	host      string // for explain's serverInfo
@@ -164,7 +159,7 @@ const maxBody = 1 << 16
 
 // ServeHTTP answers one SRU request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
-	req := &request{params: map[string]string{}, path: hr.URL.Path}
+	req := &request{ctx: hr.Context(), params: map[string]string{}, path: hr.URL.Path}
 	req.host, req.port = splitHost(hr.Host)
 	var out []byte
 	defer func() {

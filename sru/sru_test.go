@@ -9,8 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/unicat/unicat/catalog/catalogtest"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/search"
 )
@@ -164,7 +163,7 @@ func TestSearchRetrieveRecords(t *testing.T) {
 		t.Errorf("maximumRecords=0: %s", n.raw)
 	}
 	// The cap on maximumRecords.
-	small := New(Config{Index: search.New(), View: c.db.View, Fetch: fetchTestRecord, MaxRecords: 2})
+	small := New(Config{Catalog: c.cat, MaxRecords: 2})
 	rec := httptest.NewRecorder()
 	small.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/sru?version=1.2&operation=searchRetrieve&query=cql.allRecords%3D1&maximumRecords=50", nil))
 	n = parseResponse(t, rec.Result())
@@ -243,16 +242,15 @@ func TestDiagnostics(t *testing.T) {
 		}
 	}
 	// Diagnostic 1: a system error (the store failing) is reported, not a 500.
-	broken := New(Config{Index: search.New(), Fetch: fetchTestRecord,
-		View: func(func(*bbolt.Tx) error) error { return errors.New("disk on fire") }})
+	broken := New(Config{Catalog: &catalogtest.Catalog{DB: c.cat.DB, Fail: errors.New("disk on fire")}})
 	rec := httptest.NewRecorder()
 	broken.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/sru?version=1.2&operation=searchRetrieve&query=x", nil))
 	if got := parseResponse(t, rec.Result()).diagnostics(); !slices.Equal(got, []string{"1"}) {
 		t.Errorf("system error: diagnostics %v", got)
 	}
 	// Surrogate diagnostic for a record that cannot be fetched.
-	missing := New(Config{Index: search.New(), View: c.db.View,
-		Fetch: func(*bbolt.Tx, string) (*marc.Record, error) { return nil, nil }})
+	missing := New(Config{Catalog: &catalogtest.Catalog{DB: c.cat.DB,
+		Record: func(string, *marc.Record) (*marc.Record, error) { return nil, nil }}})
 	rec = httptest.NewRecorder()
 	missing.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/sru?version=1.2&operation=searchRetrieve&query=flatland", nil))
 	n := parseResponse(t, rec.Result())

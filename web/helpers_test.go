@@ -10,18 +10,17 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
-	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/harvester"
 	"github.com/unicat/unicat/ingest"
 	"github.com/unicat/unicat/marc"
-	"github.com/unicat/unicat/search"
 	"github.com/unicat/unicat/store"
 )
 
-// demoStore imports the demo libraries (config/demo.yaml) into a store in
-// a temporary directory, with deduplication and the search index, as
-// `make run` does.
-func demoStore(t testing.TB) (*store.Store, *config.Config) {
+// demoStore imports the demo libraries (config/demo.yaml) into a catalog
+// in a temporary directory, as `make run` does.
+func demoStore(t testing.TB) (*catalog.Catalog, *config.Config) {
 	t.Helper()
 	cfg, err := config.Demo()
 	if err != nil {
@@ -29,28 +28,14 @@ func demoStore(t testing.TB) (*store.Store, *config.Config) {
 	}
 	cfg.Path = "../" + config.DemoPath // tests run in web/
 	cfg.DataDir = t.TempDir()
-	st, err := store.Open(cfg.StorePath(), store.Options{NoSync: true})
+	opts := catalog.OptionsFromConfig(cfg)
+	opts.NoSync = true
+	cat, err := catalog.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	for _, s := range cfg.Sources {
-		if err := st.PutSource(store.SourceInfo{ID: s.ID, Name: s.Name, LibraryCode: s.LibraryCode, Level: s.Level, Kind: s.Kind}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var libs []store.LibraryInfo
-	for _, l := range cfg.LibraryList() {
-		libs = append(libs, store.LibraryInfo{Code: l.Code, Name: l.Name, Level: l.Level, OrgCode: l.OrgCode, Address: l.Address})
-	}
-	if err := st.PutLibraries(libs); err != nil {
-		t.Fatal(err)
-	}
-	d := dedup.New(dedup.OptionsFromConfig(cfg))
-	d.AddListener(search.New())
-	if err := st.AddHook(d); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { cat.Close() })
+	st := cat.Store()
 	for _, s := range cfg.Sources {
 		files, err := ingest.Files([]string{cfg.Resolve(s.Path)})
 		if err != nil {
@@ -64,13 +49,14 @@ func demoStore(t testing.TB) (*store.Store, *config.Config) {
 			t.Fatal(err)
 		}
 	}
-	return st, cfg
+	return cat, cfg
 }
 
-// newTestServer mounts a web Server over st on a gin engine.
-func newTestServer(t testing.TB, st *store.Store, cfg *config.Config) http.Handler {
+// newTestServer mounts a web Server over cat on a gin engine.
+func newTestServer(t testing.TB, cat *catalog.Catalog, cfg *config.Config) http.Handler {
 	t.Helper()
-	s, err := New(Options{Store: st, Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	status := func() ([]harvester.SourceStatus, error) { return harvester.ReadStatus(cat.Store(), cfg) }
+	s, err := New(Options{Catalog: cat, Status: status, Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,14 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"sort"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/harvester"
 	"github.com/unicat/unicat/store"
 )
@@ -30,22 +31,22 @@ type librariesData struct {
 
 // libraries reads every library: the registered ones and any other code
 // holding union records, with their counts and their own sources.
-func (s *Server) libraries() ([]libraryRow, error) {
+func (s *Server) libraries(ctx context.Context) ([]libraryRow, error) {
 	ss, err := s.sourceStatus()
 	if err != nil {
 		return nil, err
 	}
 	cfg := s.cfg.Load()
 	byCode := map[string]*libraryRow{}
-	err = s.opts.Store.View(func(tx *store.Tx) error {
-		libs, err := tx.Libraries()
+	err = s.opts.Catalog.View(ctx, func(snap catalog.Snapshot) error {
+		libs, err := snap.Libraries()
 		if err != nil {
 			return err
 		}
 		for _, l := range libs {
 			byCode[l.Code] = &libraryRow{LibraryInfo: l, Known: true}
 		}
-		counts, err := dedup.LibraryCounts(tx.Bolt())
+		counts, err := snap.LibraryCounts()
 		if err != nil {
 			return err
 		}
@@ -90,7 +91,7 @@ func (s *Server) libraries() ([]libraryRow, error) {
 }
 
 func (s *Server) libraryList(c *gin.Context) {
-	libs, err := s.libraries()
+	libs, err := s.libraries(c.Request.Context())
 	if err != nil {
 		s.opts.Log.Error("web libraries", "err", err)
 		s.fail(c, http.StatusInternalServerError, err.Error())
@@ -102,7 +103,7 @@ func (s *Server) libraryList(c *gin.Context) {
 
 func (s *Server) library(c *gin.Context) {
 	code := c.Param("code")
-	libs, err := s.libraries()
+	libs, err := s.libraries(c.Request.Context())
 	if err != nil {
 		s.opts.Log.Error("web library", "code", code, "err", err)
 		s.fail(c, http.StatusInternalServerError, err.Error())
@@ -121,12 +122,7 @@ func libraryURL(code string) string { return "/library/" + url.PathEscape(code) 
 
 // sourceStatus is the harvest status of every source: the scheduler's
 // when it runs, else as the store has it.
-func (s *Server) sourceStatus() ([]harvester.SourceStatus, error) {
-	if s.opts.Status != nil {
-		return s.opts.Status()
-	}
-	return harvester.ReadStatus(s.opts.Store, s.cfg.Load())
-}
+func (s *Server) sourceStatus() ([]harvester.SourceStatus, error) { return s.opts.Status() }
 
 // sourceRow is a source's status as the pages show it, its state
 // completed: disabled, paused, failed (its last run), idle.

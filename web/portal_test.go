@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -8,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/search"
-	"github.com/unicat/unicat/store"
 )
 
 // The record page reads as words in the page's language, lists every
@@ -55,8 +56,8 @@ func TestOnlineFacet(t *testing.T) {
 	h := newTestServer(t, st, cfg)
 	// What the catalog holds with an online copy, read from the records.
 	want := map[string]bool{}
-	st.View(func(tx *store.Tx) error {
-		return dedup.ForEachUnion(tx.Bolt(), func(u *dedup.UnionRecord) error {
+	st.View(context.Background(), func(snap catalog.Snapshot) error {
+		return snap.ForEachUnion(context.Background(), func(u *dedup.UnionRecord) error {
 			if !u.Deleted && search.HasOnlineCopy(u.Record) {
 				want[u.ID] = true
 			}

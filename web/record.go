@@ -7,10 +7,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/marc"
-	"github.com/unicat/unicat/store"
 )
 
 // holding is one 852 of a union record, as a reader sees it.
@@ -80,9 +80,9 @@ func (s *Server) lookup(c *gin.Context, suffix string) *dedup.UnionRecord {
 	var u *dedup.UnionRecord
 	var err error
 	if validID(id) { // anything else names no record
-		err = s.opts.Store.View(func(tx *store.Tx) error {
+		err = s.opts.Catalog.View(c.Request.Context(), func(snap catalog.Snapshot) error {
 			var err error
-			u, err = dedup.Get(tx.Bolt(), id)
+			u, err = snap.Union(id)
 			return err
 		})
 	}

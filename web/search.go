@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,11 +10,10 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"go.etcd.io/bbolt"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/search"
-	"github.com/unicat/unicat/store"
 )
 
 // MaxQueryLen bounds the query a search page accepts.
@@ -185,20 +185,20 @@ func (s *Server) search(c *gin.Context) {
 	d.Page, _ = strconv.Atoi(qv.Get("page"))
 	d.Page = min(max(d.Page, 1), maxPage)
 	libraries := map[string]string{}
-	err = s.opts.Store.View(func(tx *store.Tx) error {
-		btx := tx.Bolt()
-		if libs, err := tx.Libraries(); err == nil {
+	ctx := c.Request.Context()
+	err = s.opts.Catalog.View(ctx, func(snap catalog.Snapshot) error {
+		if libs, err := snap.Libraries(); err == nil {
 			for _, l := range libs {
 				libraries[l.Code] = l.Name
 			}
 		}
-		hits, err := s.opts.Index.Search(btx, q, (d.Page-1)*PageSize, PageSize)
+		hits, err := snap.Search(ctx, q, (d.Page-1)*PageSize, PageSize)
 		if err != nil {
 			return err
 		}
 		d.Total = hits.Total
 		for _, id := range hits.IDs {
-			u, err := dedup.Get(btx, id)
+			u, err := snap.Union(id)
 			if err != nil {
 				return err
 			}
@@ -208,7 +208,7 @@ func (s *Server) search(c *gin.Context) {
 			d.Hits = append(d.Hits, hitOf(u))
 		}
 		if d.Total > 0 {
-			d.Facets, d.Partial, err = s.facets(btx, q, d.Total, filters, c.Request.URL, tr{Lang: lang}, libraries)
+			d.Facets, d.Partial, err = s.facets(ctx, snap, q, d.Total, filters, c.Request.URL, tr{Lang: lang}, libraries)
 		}
 		return err
 	})
@@ -255,11 +255,11 @@ func hitOf(u *dedup.UnionRecord) hit {
 }
 
 // facets counts the facet values over the first FacetLimit hits of q.
-func (s *Server) facets(tx *bbolt.Tx, q *search.Query, total int, filters map[string][]string, u *url.URL,
+func (s *Server) facets(ctx context.Context, snap catalog.Snapshot, q *search.Query, total int, filters map[string][]string, u *url.URL,
 	l tr, libraries map[string]string) ([]facet, int, error) {
 	// Order does not matter for counting: the index order is the cheapest.
 	unsorted := &search.Query{Root: q.Root, Sort: nil}
-	hits, err := s.opts.Index.Search(tx, unsorted, 0, FacetLimit)
+	hits, err := snap.Search(ctx, unsorted, 0, FacetLimit)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -268,7 +268,7 @@ func (s *Server) facets(tx *bbolt.Tx, q *search.Query, total int, filters map[st
 		counts[i] = map[string]int{}
 	}
 	for _, id := range hits.IDs {
-		rec, err := dedup.Get(tx, id)
+		rec, err := snap.Union(id)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -6,9 +6,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/harvester"
-	"github.com/unicat/unicat/store"
 )
 
 type sourceRow struct {
@@ -32,13 +31,13 @@ func (s *Server) status(c *gin.Context) {
 		return
 	}
 	d := &statusData{Now: s.opts.Now()}
-	err = s.opts.Store.View(func(tx *store.Tx) error {
-		live, _, err := dedup.Count(tx.Bolt())
+	err = s.opts.Catalog.View(c.Request.Context(), func(snap catalog.Snapshot) error {
+		live, _, err := snap.UnionCounts()
 		if err != nil {
 			return err
 		}
 		d.Unions = live
-		st, err := s.opts.Index.Status(tx.Bolt())
+		st, err := snap.IndexStatus()
 		d.Docs = st.Docs
 		return err
 	})

@@ -15,10 +15,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/render"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/harvester"
-	"github.com/unicat/unicat/search"
-	"github.com/unicat/unicat/store"
 )
 
 //go:embed templates/*.html
@@ -29,14 +28,13 @@ var staticFS embed.FS
 
 // Options configure a Server.
 type Options struct {
-	Store *store.Store
-	// Index answers the searches; nil means search.New().
-	Index *search.Index
+	// Catalog is what the pages search and show.
+	Catalog catalog.Reader
 	// Config names the sources and their libraries. It may be replaced
 	// later with SetConfig (configuration reload).
 	Config *config.Config
-	// Status reports the harvest status of every source; nil reads it
-	// from the store alone (harvester.ReadStatus).
+	// Status reports the harvest status of every source (the
+	// scheduler's, or harvester.ReadStatus when none runs).
 	Status func() ([]harvester.SourceStatus, error)
 	// Paused, when set, reports whether a source's schedule is paused.
 	Paused func(id string) bool
@@ -61,11 +59,8 @@ const PageSize = 20
 
 // New parses the embedded templates and returns a Server.
 func New(opts Options) (*Server, error) {
-	if opts.Store == nil {
-		return nil, fmt.Errorf("web: no store")
-	}
-	if opts.Index == nil {
-		opts.Index = search.New()
+	if opts.Catalog == nil || opts.Status == nil {
+		return nil, fmt.Errorf("web: Options need a Catalog and a Status")
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

@@ -216,7 +216,7 @@ func TestRecordPage(t *testing.T) {
 func TestStatusPage(t *testing.T) {
 	st, cfg := demoStore(t)
 	h := newTestServer(t, st, cfg)
-	if err := st.PutRun("vinh", store.Run{Added: 6, Duplicates: 2}); err != nil {
+	if err := st.Store().PutRun("vinh", store.Run{Added: 6, Duplicates: 2}); err != nil {
 		t.Fatal(err)
 	}
 	w := get(t, h, "/status")

@@ -14,8 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/unicat/unicat/catalog/catalogtest"
 	"github.com/unicat/unicat/marc"
 )
 
@@ -220,12 +219,10 @@ func BenchmarkZ3950vsZebra(b *testing.B) {
 	zc.Close()
 	logf("%d queries, %d with the same hit count on both", len(benchQueries), agree)
 
-	// The same catalog served with Config.FetchRaw: USMARC records sent
-	// as stored, not decoded and encoded again.
-	rawSrv, err := NewServer(Config{Index: c.ix, View: c.db.View, Fetch: fetchTestRecord, MaxConnections: clients * 2,
-		FetchRaw: func(tx *bbolt.Tx, id string) ([]byte, error) {
-			return tx.Bucket(bucketTestRecords).Get([]byte(id)), nil
-		}})
+	// The same catalog served with the stored ISO 2709: USMARC records
+	// sent as stored, not decoded and encoded again.
+	raw := &catalogtest.Catalog{DB: c.cat.DB, ISO2709: func(_ string, stored []byte) ([]byte, error) { return stored, nil }}
+	rawSrv, err := NewServer(Config{Catalog: raw, MaxConnections: clients * 2})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -246,7 +243,7 @@ func BenchmarkZ3950vsZebra(b *testing.B) {
 	logf("%-11s %12.0f %9.2f %9.2f %7d", "unicat", ur.opsPerS, ur.p50, ur.p99, ur.errors)
 	logf("%-11s %12.0f %9.2f %9.2f %7d", "unicat raw", rr.opsPerS, rr.p50, rr.p99, rr.errors)
 	logf("%-11s %12.0f %9.2f %9.2f %7d", "Zebra", zr.opsPerS, zr.p50, zr.p99, zr.errors)
-	logf("throughput ratio unicat/Zebra: %.2f (target ≥ 5); with FetchRaw %.2f; %d clients, %d records",
+	logf("throughput ratio unicat/Zebra: %.2f (target ≥ 5); with the stored ISO 2709 %.2f; %d clients, %d records",
 		ratio, rr.opsPerS/zr.opsPerS, clients, n)
 	b.ReportMetric(rr.opsPerS/zr.opsPerS, "raw-ratio")
 	b.ReportMetric(ur.opsPerS, "unicat-ops/s")

@@ -8,13 +8,12 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.etcd.io/bbolt"
 
+	"github.com/unicat/unicat/catalog/catalogtest"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/search"
 )
@@ -23,60 +22,26 @@ import (
 // standing in for the store's union records, served by a Server on a
 // loopback port.
 type testCatalog struct {
-	db    *bbolt.DB
-	ix    *search.Index
-	srv   *Server
-	addr  string
-	reg   *prometheus.Registry
-	recs  []*marc.Record // in id order: u00000001 is recs[0]
-	fetch func(tx *bbolt.Tx, id string) (*marc.Record, error)
+	cat  *catalogtest.Catalog
+	srv  *Server
+	addr string
+	reg  *prometheus.Registry
+	recs []*marc.Record // in id order: u00000001 is recs[0]
 }
-
-var bucketTestRecords = []byte("test.records")
 
 func testID(i int) string { return fmt.Sprintf("u%08d", i+1) }
 
-// newTestCatalog indexes recs and starts a server; cfg's Index, View,
-// Fetch and Registerer are filled in.
+// newTestCatalog indexes recs and starts a server; cfg's Catalog and
+// Registerer are filled in. The catalog's Record and ISO2709 may be set
+// before the first client asks.
 func newTestCatalog(t testing.TB, recs []*marc.Record, cfg Config) *testCatalog {
 	t.Helper()
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "z3950.db"), 0o644, &bbolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
+	docs := make([]search.Doc, len(recs))
+	for i, r := range recs {
+		docs[i] = search.Doc{ID: testID(i), Record: r}
 	}
-	t.Cleanup(func() { db.Close() })
-	ix := search.New()
-	const batch = 5000
-	for lo := 0; lo < len(recs); lo += batch {
-		hi := min(lo+batch, len(recs))
-		err = db.Update(func(tx *bbolt.Tx) error {
-			b, err := tx.CreateBucketIfNotExists(bucketTestRecords)
-			if err != nil {
-				return err
-			}
-			docs := make([]search.Doc, 0, hi-lo)
-			for i := lo; i < hi; i++ {
-				raw, err := marc.AppendISO2709(nil, recs[i])
-				if err != nil {
-					return fmt.Errorf("record %d: %w", i, err)
-				}
-				if err := b.Put([]byte(testID(i)), raw); err != nil {
-					return err
-				}
-				docs = append(docs, search.Doc{ID: testID(i), Record: recs[i]})
-			}
-			return ix.Update(tx, docs)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	c := &testCatalog{db: db, ix: ix, recs: recs, reg: prometheus.NewRegistry()}
-	c.fetch = fetchTestRecord
-	cfg.Index, cfg.View, cfg.Registerer = ix, db.View, c.reg
-	if cfg.Fetch == nil {
-		cfg.Fetch = func(tx *bbolt.Tx, id string) (*marc.Record, error) { return c.fetch(tx, id) }
-	}
+	c := &testCatalog{cat: catalogtest.New(t, docs), recs: recs, reg: prometheus.NewRegistry()}
+	cfg.Catalog, cfg.Registerer = c.cat, c.reg
 	srv, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -99,14 +64,6 @@ func newTestCatalog(t testing.TB, recs []*marc.Record, cfg Config) *testCatalog 
 		}
 	})
 	return c
-}
-
-func fetchTestRecord(tx *bbolt.Tx, id string) (*marc.Record, error) {
-	v := tx.Bucket(bucketTestRecords).Get([]byte(id))
-	if v == nil {
-		return nil, nil
-	}
-	return marc.DecodeISO2709(v, marc.ReaderOptions{Charset: marc.CharsetUTF8})
 }
 
 // dial opens a client association with the catalog.

@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/unicat/unicat/catalog/catalogtest"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/harvester"
 	"github.com/unicat/unicat/internal/testpeer"
@@ -153,38 +152,15 @@ func TestHarvestUnicat(t *testing.T) {
 		recs = append(recs, &r)
 	}
 	recs = append(recs, base...)
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "ix.db"), 0o644, &bbolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	bucket := []byte("recs")
-	ix := search.New()
 	withID := 0
-	err = db.Update(func(tx *bbolt.Tx) error {
-		b, _ := tx.CreateBucketIfNotExists(bucket)
-		var docs []search.Doc
-		for i, r := range recs {
-			id := fmt.Sprintf("u%08d", i)
-			raw, err := marc.AppendISO2709(nil, r)
-			if err != nil {
-				return err
-			}
-			b.Put([]byte(id), raw)
-			docs = append(docs, search.Doc{ID: id, Record: r})
-			if r.ControlNumber() != "" {
-				withID++
-			}
+	var docs []search.Doc
+	for i, r := range recs {
+		docs = append(docs, search.Doc{ID: fmt.Sprintf("u%08d", i), Record: r})
+		if r.ControlNumber() != "" {
+			withID++
 		}
-		return ix.Update(tx, docs)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	srv, err := z3950.NewServer(z3950.Config{Index: ix, View: db.View,
-		Fetch: func(tx *bbolt.Tx, id string) (*marc.Record, error) {
-			return marc.DecodeISO2709(tx.Bucket(bucket).Get([]byte(id)), marc.ReaderOptions{Charset: marc.CharsetUTF8})
-		}})
+	srv, err := z3950.NewServer(z3950.Config{Catalog: catalogtest.New(t, docs)})
 	if err != nil {
 		t.Fatal(err)
 	}

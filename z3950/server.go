@@ -15,26 +15,16 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.etcd.io/bbolt"
-
-	"github.com/unicat/unicat/marc"
-	"github.com/unicat/unicat/search"
+	"github.com/unicat/unicat/catalog"
 )
 
 // Config configures a Server.
 type Config struct {
-	Index *search.Index
-	// View runs fn in a read transaction of the store holding the index
-	// and the records.
-	View func(fn func(tx *bbolt.Tx) error) error
-	// Fetch returns the record of a union id in tx; nil, nil when there
-	// is none (deleted since the search).
-	Fetch func(tx *bbolt.Tx, id string) (*marc.Record, error)
-	// FetchRaw, when set, returns a record as stored: ISO 2709 in UTF-8
-	// as marc.AppendISO2709 writes it, or nil when it is stored in another
-	// form. USMARC records of element set F are then sent as stored,
-	// without decoding and encoding them again.
-	FetchRaw func(tx *bbolt.Tx, id string) ([]byte, error)
+	// Catalog is what the server searches and serves records from.
+	// USMARC records of element set F that it has as ISO 2709 in UTF-8
+	// (Snapshot.RecordISO2709) are sent as stored, without decoding and
+	// encoding them again.
+	Catalog catalog.Reader
 
 	// Database is the database name served; "" means "unicat". "Default"
 	// (YAZ's and Zebra's default) is accepted too.
@@ -106,8 +96,8 @@ type Server struct {
 // NewServer returns a Server; it fails only when the metrics cannot be
 // registered.
 func NewServer(cfg Config) (*Server, error) {
-	if cfg.Index == nil || cfg.View == nil || cfg.Fetch == nil {
-		return nil, errors.New("z3950: Config needs Index, View and Fetch")
+	if cfg.Catalog == nil {
+		return nil, errors.New("z3950: Config needs a Catalog")
 	}
 	if cfg.Database == "" {
 		cfg.Database = "unicat"
@@ -250,6 +240,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		s.mu.Lock()
 		for ss := range s.sessions {
+			ss.cancel()
 			ss.conn.Close()
 		}
 		s.mu.Unlock()
@@ -282,6 +273,7 @@ func (ss *session) run() {
 		s.open.Add(-1)
 		s.mu.Unlock()
 		s.m.connections.WithLabelValues("open").Dec()
+		ss.cancel()
 		ss.conn.Close()
 		s.wg.Done()
 	}()

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"go.etcd.io/bbolt"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/search"
 	"github.com/unicat/unicat/textnorm"
@@ -549,11 +549,11 @@ func TestMessageSize(t *testing.T) {
 	bigID = testID(len(recs))
 	// The stored copy is small (ISO 2709 cannot hold the big one); Fetch
 	// returns the big record, as the store does for MARCXML-stored unions.
-	c.fetch = func(tx *bbolt.Tx, id string) (*marc.Record, error) {
+	c.cat.Record = func(id string, stored *marc.Record) (*marc.Record, error) {
 		if id == bigID {
 			return big, nil
 		}
-		return fetchTestRecord(tx, id)
+		return stored, nil
 	}
 	r := dialRaw(t, c.addr)
 	r.send(&InitRequest{ProtocolVersion: Version3, Options: OptSearch | OptPresent,
@@ -757,11 +757,11 @@ func TestProtocolErrors(t *testing.T) {
 func TestPanicContained(t *testing.T) {
 	recs := testRecords(t)
 	c := newTestCatalog(t, recs, Config{})
-	c.fetch = func(tx *bbolt.Tx, id string) (*marc.Record, error) {
+	c.cat.Record = func(id string, stored *marc.Record) (*marc.Record, error) {
 		if id == testID(0) {
 			panic("fetch exploded")
 		}
-		return fetchTestRecord(tx, id)
+		return stored, nil
 	}
 	bystander := c.dial(t, ClientOptions{})
 	r := dialRaw(t, c.addr)
@@ -904,8 +904,8 @@ func TestSameAsSearchCore(t *testing.T) {
 			t.Fatal(err)
 		}
 		var want int
-		c.db.View(func(tx *bbolt.Tx) error {
-			h, err := c.ix.Search(tx, q, 0, 0)
+		c.cat.View(context.Background(), func(snap catalog.Snapshot) error {
+			h, err := snap.Search(context.Background(), q, 0, 0)
 			if err == nil {
 				want = h.Total
 			}
@@ -931,9 +931,9 @@ func translatePQFT(pqf string) (*search.Query, error) {
 func TestFetchRaw(t *testing.T) {
 	recs := testRecords(t)
 	var rawCalls int
-	c := newTestCatalog(t, recs, Config{FetchRaw: func(tx *bbolt.Tx, id string) ([]byte, error) {
+	c := newTestCatalog(t, recs, Config{})
+	c.cat.ISO2709 = func(id string, v []byte) ([]byte, error) {
 		rawCalls++
-		v := tx.Bucket(bucketTestRecords).Get([]byte(id))
 		if id == testID(1) {
 			// Stored in another form: a MARC-8 leader.
 			b := slices.Clone(v)
@@ -941,7 +941,7 @@ func TestFetchRaw(t *testing.T) {
 			return b, nil
 		}
 		return v, nil
-	}})
+	}
 	plain := newTestCatalog(t, recs, Config{})
 	ctx := context.Background()
 	for _, syntax := range []OID{OIDUSMARC, OIDXML} {

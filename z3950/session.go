@@ -2,14 +2,14 @@ package z3950
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"go.etcd.io/bbolt"
-
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/search"
 )
@@ -17,8 +17,12 @@ import (
 // session is one association: what Init negotiated and the named result
 // sets. It is used by its connection's goroutine only.
 type session struct {
-	srv      *Server
-	conn     net.Conn
+	srv  *Server
+	conn net.Conn
+	// ctx is done when the association ends, so a search running then
+	// stops reading the index.
+	ctx      context.Context
+	cancel   context.CancelFunc
 	remote   string
 	client   string    // the address its limits count by (admission.go)
 	accepted time.Time // when the connection was accepted
@@ -53,7 +57,9 @@ const firstPage = 20
 const maxPresent = 1000
 
 func newSession(s *Server, c net.Conn) *session {
-	return &session{srv: s, conn: c, remote: c.RemoteAddr().String(), accepted: time.Now(), sets: map[string]*resultSet{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &session{srv: s, conn: c, ctx: ctx, cancel: cancel, remote: c.RemoteAddr().String(),
+		accepted: time.Now(), sets: map[string]*resultSet{}}
 }
 
 // handle answers one PDU; closeAfter ends the association.
@@ -195,8 +201,8 @@ func (ss *session) storeSet(name string, rs *resultSet) {
 // runSearch evaluates q and keeps its first page.
 func (ss *session) runSearch(q *search.Query) (*resultSet, error) {
 	rs := &resultSet{query: q}
-	err := ss.srv.cfg.View(func(tx *bbolt.Tx) error {
-		hits, err := ss.srv.cfg.Index.Search(tx, q, 0, firstPage)
+	err := ss.srv.cfg.Catalog.View(ss.ctx, func(snap catalog.Snapshot) error {
+		hits, err := snap.Search(ss.ctx, q, 0, firstPage)
 		if err != nil {
 			return err
 		}
@@ -331,13 +337,13 @@ func (ss *session) records(rs *resultSet, start, count int, preferred OID, synta
 	// few dozen bytes.
 	budget := ss.prefSize - 64
 	used := 0
-	err := ss.srv.cfg.View(func(tx *bbolt.Tx) error {
-		ids, err := ss.ids(tx, rs, start, count)
+	err := ss.srv.cfg.Catalog.View(ss.ctx, func(snap catalog.Snapshot) error {
+		ids, err := ss.ids(snap, rs, start, count)
 		if err != nil {
 			return err
 		}
 		for _, id := range ids {
-			npr, size, err := ss.record(tx, id, syntax, syntaxOID, brief)
+			npr, size, err := ss.record(snap, id, syntax, syntaxOID, brief)
 			if err != nil {
 				return err
 			}
@@ -380,13 +386,13 @@ func (ss *session) records(rs *resultSet, start, count int, preferred OID, synta
 
 // record renders one record (or its surrogate diagnostic) and returns its
 // size.
-func (ss *session) record(tx *bbolt.Tx, id string, syntax recordSyntax, oid OID, brief bool) (NamePlusRecord, int, error) {
+func (ss *session) record(snap catalog.Snapshot, id string, syntax recordSyntax, oid OID, brief bool) (NamePlusRecord, int, error) {
 	npr := NamePlusRecord{Database: ss.srv.cfg.Database}
-	if raw := ss.rawUSMARC(tx, id, oid, brief); raw != nil {
+	if raw := ss.rawUSMARC(snap, id, oid, brief); raw != nil {
 		npr.Record = &External{DirectReference: oid, Octets: raw}
 		return npr, externalSize(npr.Record), nil
 	}
-	rec, err := ss.srv.cfg.Fetch(tx, id)
+	rec, err := snap.Record(id)
 	if err != nil {
 		return npr, 0, err
 	}
@@ -406,11 +412,11 @@ func (ss *session) record(tx *bbolt.Tx, id string, syntax recordSyntax, oid OID,
 // rawUSMARC returns the stored ISO 2709 of a record when it can be sent
 // as it is: USMARC, element set F, and stored as marc.AppendISO2709
 // writes it (leader/09 'a').
-func (ss *session) rawUSMARC(tx *bbolt.Tx, id string, syntax OID, brief bool) []byte {
-	if ss.srv.cfg.FetchRaw == nil || brief || !syntax.Equal(OIDUSMARC) {
+func (ss *session) rawUSMARC(snap catalog.Snapshot, id string, syntax OID, brief bool) []byte {
+	if brief || !syntax.Equal(OIDUSMARC) {
 		return nil
 	}
-	raw, err := ss.srv.cfg.FetchRaw(tx, id)
+	raw, err := snap.RecordISO2709(id)
 	if err != nil || len(raw) < marc.LeaderLen || raw[9] != 'a' {
 		return nil // the ordinary way will tell
 	}
@@ -431,11 +437,11 @@ func externalSize(e *External) int {
 
 // ids returns the ids of positions start..start+count-1 of rs: from the
 // kept first page, or by running the query again.
-func (ss *session) ids(tx *bbolt.Tx, rs *resultSet, start, count int) ([]string, error) {
+func (ss *session) ids(snap catalog.Snapshot, rs *resultSet, start, count int) ([]string, error) {
 	if start+count-1 <= len(rs.first) {
 		return rs.first[start-1 : start-1+count], nil
 	}
-	hits, err := ss.srv.cfg.Index.Search(tx, rs.query, start-1, count)
+	hits, err := snap.Search(ss.ctx, rs.query, start-1, count)
 	if err != nil {
 		return nil, err
 	}
@@ -577,15 +583,15 @@ func (ss *session) scan(req *ScanRequest) *ScanResponse {
 		sr.Index = spec.index.Name
 	}
 	var terms, first []search.ScanTerm
-	err = ss.srv.cfg.View(func(tx *bbolt.Tx) error {
+	err = ss.srv.cfg.Catalog.View(ss.ctx, func(snap catalog.Snapshot) error {
 		var err error
-		if terms, err = ss.srv.cfg.Index.Scan(tx, sr); err != nil {
+		if terms, err = snap.Scan(ss.ctx, sr); err != nil {
 			return err
 		}
 		// The term the list is positioned on: the first >= From.
 		at := sr
 		at.Position, at.Count = 1, 1
-		first, err = ss.srv.cfg.Index.Scan(tx, at)
+		first, err = snap.Scan(ss.ctx, at)
 		return err
 	})
 	if err != nil {

@@ -139,7 +139,7 @@ func sruCount(t testing.TB, base, cql string) int {
 // same question over SRU on the same index.
 func TestYAZClient(t *testing.T) {
 	c := newTestCatalog(t, testRecords(t), Config{})
-	sruSrv := httptest.NewServer(sru.New(sru.Config{Index: c.ix, View: c.db.View, Fetch: fetchTestRecord}))
+	sruSrv := httptest.NewServer(sru.New(sru.Config{Catalog: c.cat}))
 	defer sruSrv.Close()
 
 	var cmds []string

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,8 +19,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/unicat/unicat/admin"
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
-	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
 )
@@ -108,11 +109,12 @@ func TestBackupUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfgPath, cfg := backupConfig(t, ln.Addr().String())
-	st, err := openStore(cfg)
+	cat, err := openCatalog(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer cat.Close()
+	st := cat.Store()
 	const size = 40
 	for n := range 20 {
 		if _, err := st.Apply(batchOf(n, size)); err != nil {
@@ -121,7 +123,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	admin.New(admin.Options{Token: testToken, Store: st, Config: func() *config.Config { return cfg },
+	admin.New(admin.Options{Token: testToken, Catalog: cat, Config: func() *config.Config { return cfg },
 		Log: slog.New(slog.DiscardHandler)}).Mount(r)
 	srv := &http.Server{Handler: r}
 	go srv.Serve(ln)
@@ -205,11 +207,11 @@ func TestBackupStopped(t *testing.T) {
 // search index and union records answer as before, and the file shrinks.
 func TestCompactCommand(t *testing.T) {
 	cfgPath, cfg := backupConfig(t, "127.0.0.1:1")
-	st := fillStore(t, cfg)
+	cat := fillStore(t, cfg)
 	var before, after int
 	var err error
-	st.View(func(tx *store.Tx) error { before, _, err = dedup.Count(tx.Bolt()); return err })
-	st.Close()
+	cat.View(context.Background(), func(snap catalog.Snapshot) error { before, _, err = snap.UnionCounts(); return err })
+	cat.Close()
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"compact", "--config", cfgPath}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "compacted") {
 		t.Fatalf("compact: exit %d\n%s%s", code, stdout.String(), stderr.String())
@@ -217,29 +219,29 @@ func TestCompactCommand(t *testing.T) {
 	if ids := restoreAndCount(t, cfg.StorePath()); len(ids) != 50 {
 		t.Errorf("compacted store holds %d records, want 50", len(ids))
 	}
-	st, err = openStore(cfg)
+	cat, err = openCatalog(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	st.View(func(tx *store.Tx) error { after, _, err = dedup.Count(tx.Bolt()); return err })
+	defer cat.Close()
+	cat.View(context.Background(), func(snap catalog.Snapshot) error { after, _, err = snap.UnionCounts(); return err })
 	if after != before || before == 0 {
 		t.Errorf("union records: %d before, %d after compaction", before, after)
 	}
 }
 
-// fillStore opens cfg's store and commits 50 records in 5 batches.
-func fillStore(t *testing.T, cfg *config.Config) *store.Store {
+// fillStore opens cfg's catalog and commits 50 records in 5 batches.
+func fillStore(t *testing.T, cfg *config.Config) *catalog.Catalog {
 	t.Helper()
-	st, err := openStore(cfg)
+	cat, err := openCatalog(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for n := range 5 {
-		if _, err := st.Apply(batchOf(n, 10)); err != nil {
-			st.Close()
+		if _, err := cat.Store().Apply(batchOf(n, 10)); err != nil {
+			cat.Close()
 			t.Fatal(err)
 		}
 	}
-	return st
+	return cat
 }

@@ -8,11 +8,10 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/internal/progress"
-	"github.com/unicat/unicat/oaipmh"
-	"github.com/unicat/unicat/store"
 )
 
 // runDedup explains a cluster or rebuilds them all. While `unicat serve`
@@ -49,11 +48,11 @@ func runDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			bar.Set(int64(done), int64(done))
 		})
 	}
-	st, err := openStoreWith(cfg, d, oaipmh.NewIndex())
+	cat, err := openCatalogWith(cfg, d)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer cat.Close()
 	if *rebuild {
 		if bar != nil {
 			bar.Finish()
@@ -63,8 +62,8 @@ func runDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			stats.Records, stats.Live, stats.Deleted, stats.Changed)
 		return nil
 	}
-	return st.View(func(tx *store.Tx) error {
-		ex, err := dedup.Explain(tx.Bolt(), *explain)
+	return cat.View(ctx, func(snap catalog.Snapshot) error {
+		ex, err := snap.Explain(*explain)
 		if err != nil {
 			return err
 		}

@@ -51,12 +51,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	skip := func(reason string) { fmt.Fprintf(stderr, "skipped %s\n", reason) }
 	write := func(w io.Writer) (n, skipped int, err error) {
-		st, err := openStore(cfg)
+		cat, err := openCatalog(cfg)
 		if err != nil {
 			return 0, 0, err
 		}
-		defer st.Close()
-		n, err = export.Write(ctx, st, opts, w, func(reason string) { skipped++; skip(reason) })
+		defer cat.Close()
+		n, err = export.Write(ctx, cat, opts, w, func(reason string) { skipped++; skip(reason) })
 		return n, skipped, err
 	}
 	if locked(cfg.StorePath()) {

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/unicat/unicat/oaipmh"
-
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -60,16 +58,16 @@ func runHarvest(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	n = max(1, min(n, len(ids)))
 
-	st, err := openStore(cfg, oaipmh.NewIndex())
+	cat, err := openCatalog(cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer cat.Close()
 	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	h := harvester.New(st, cfg, harvester.Options{Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))})
+	h := harvester.New(cat.Store(), cfg, harvester.Options{Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))})
 
 	// Bars redraw in place on a terminal; with several sources at once
 	// they would overwrite each other, so those print lines instead.
@@ -127,7 +125,7 @@ func runHarvest(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stdout, "  error: %v\n", err)
 		}
 	}
-	if unknown, err := unknownHolders(st, cfg); err == nil {
+	if unknown, err := unknownHolders(ctx, cat, cfg); err == nil {
 		printUnknownHolders(stdout, unknown)
 	}
 	if failed > 0 {

@@ -10,26 +10,34 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/dedup"
-	"github.com/unicat/unicat/store"
 )
 
 // unknownHolders returns the holding libraries of the union catalog the
 // configuration does not describe (codes a source of many libraries
 // reports, kept as they are), with the union records each holds.
-func unknownHolders(st *store.Store, cfg *config.Config) (map[string]int, error) {
-	counts := map[string]int{}
-	err := st.View(func(tx *store.Tx) error {
-		all, err := dedup.LibraryCounts(tx.Bolt())
-		for code, n := range all {
-			if _, ok := cfg.Library(code); !ok {
-				counts[code] = n.Union
-			}
-		}
+func unknownHolders(ctx context.Context, cat catalog.Reader, cfg *config.Config) (map[string]int, error) {
+	var all map[string]dedup.LibraryCount
+	err := cat.View(ctx, func(snap catalog.Snapshot) error {
+		var err error
+		all, err = snap.LibraryCounts()
 		return err
 	})
-	return counts, err
+	return undescribed(all, cfg), err
+}
+
+// undescribed returns the union records of each holder in all that cfg
+// does not describe.
+func undescribed(all map[string]dedup.LibraryCount, cfg *config.Config) map[string]int {
+	counts := map[string]int{}
+	for code, n := range all {
+		if _, ok := cfg.Library(code); !ok {
+			counts[code] = n.Union
+		}
+	}
+	return counts
 }
 
 // printUnknownHolders reports the holders unknownHolders finds, if any.

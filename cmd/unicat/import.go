@@ -7,8 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/unicat/unicat/oaipmh"
-
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/ingest"
 	"github.com/unicat/unicat/internal/progress"
@@ -63,11 +61,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		jobs = append(jobs, job{src, fs.Args()})
 	}
 
-	st, err := openStore(cfg, oaipmh.NewIndex())
+	cat, err := openCatalog(cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer cat.Close()
 
 	failed := false
 	for _, j := range jobs {
@@ -79,13 +77,13 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if *verbose {
 			perRecord = stdout
 		}
-		sum, err := importSource(ctx, st, j.src, j.paths, f, stderr, perRecord)
+		sum, err := importSource(ctx, cat.Store(), j.src, j.paths, f, stderr, perRecord)
 		printSummary(stdout, j.src.ID, sum, err)
 		if err != nil || sum.Read == 0 || sum.Rejected == sum.Read {
 			failed = true
 		}
 	}
-	if unknown, err := unknownHolders(st, cfg); err == nil {
+	if unknown, err := unknownHolders(ctx, cat, cfg); err == nil {
 		printUnknownHolders(stdout, unknown)
 	}
 	if failed {

@@ -12,7 +12,6 @@ import (
 	"github.com/unicat/unicat/internal/marctest"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/metrics"
-	"github.com/unicat/unicat/store"
 )
 
 // TestImportCountsDuplicates imports an export of 85 records in which two
@@ -76,17 +75,17 @@ func TestImportCountsDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(cfg.StorePath(), store.Options{})
+	cat, err := openCatalog(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	runs, err := st.Runs("big", 0)
+	defer cat.Close()
+	runs, err := cat.Store().Runs("big", 0)
 	if err != nil || len(runs) != 2 || runs[0].Duplicates != 2 || runs[1].Duplicates != 2 || runs[1].Added != 83 {
 		t.Fatalf("runs: %+v %v", runs, err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(metrics.NewStoreCollector(st))
+	reg.MustRegister(metrics.NewCatalogCollector(cat))
 	fams, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -15,10 +15,9 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/dedup"
-	"github.com/unicat/unicat/search"
-	"github.com/unicat/unicat/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -134,69 +133,17 @@ func loadConfig(path string) (*config.Config, error) {
 	return config.Load(path)
 }
 
-// openStore opens the configured store, registers every configured
-// source in it, so records can be applied and metrics name them, and adds
-// the deduplication hook, so every batch keeps the union catalog current.
-// listeners (search index, OAI-PMH) hear of every union record change.
-func openStore(cfg *config.Config, listeners ...dedup.Listener) (*store.Store, error) {
-	return openStoreWith(cfg, dedup.New(dedup.OptionsFromConfig(cfg)), listeners...)
-}
+// openCatalog opens the configured catalog (catalog.Open): the store with
+// every configured source and library registered, deduplication, the
+// search index and the OAI-PMH index, all brought up to date.
+func openCatalog(cfg *config.Config) (*catalog.Catalog, error) { return openCatalogWith(cfg, nil) }
 
-// openStoreWith is openStore with a prepared Deduper (see dedup.go).
-func openStoreWith(cfg *config.Config, d *dedup.Deduper, listeners ...dedup.Listener) (*store.Store, error) {
-	st, err := store.Open(cfg.StorePath(), store.Options{})
-	if err != nil {
-		return nil, err
-	}
-	for i := range cfg.Sources {
-		err := st.PutSource(sourceInfo(&cfg.Sources[i]))
-		if err != nil {
-			st.Close()
-			return nil, err
-		}
-	}
-	if err := st.PutLibraries(libraryInfos(cfg)); err != nil {
-		st.Close()
-		return nil, err
-	}
-	// The search index hears of every union record change first.
-	listeners = append([]dedup.Listener{search.New()}, listeners...)
-	for _, l := range listeners {
-		d.AddListener(l)
-	}
-	if err := st.AddHook(d); err != nil {
-		st.Close()
-		return nil, err
-	}
-	if err := ensureIndex(st); err != nil {
-		st.Close()
-		return nil, err
-	}
-	// Listeners with their own derived data (the OAI-PMH index) catch up
-	// with changes made while they were not listening.
-	for _, l := range listeners {
-		if s, ok := l.(interface{ Sync(*store.Store) error }); ok {
-			if err := s.Sync(st); err != nil {
-				st.Close()
-				return nil, err
-			}
-		}
-	}
-	return st, nil
-}
-
-// libraryInfos are the network's libraries as the store registers them.
-func libraryInfos(cfg *config.Config) []store.LibraryInfo {
-	var out []store.LibraryInfo
-	for _, l := range cfg.LibraryList() {
-		out = append(out, store.LibraryInfo{Code: l.Code, Name: l.Name, Level: l.Level, OrgCode: l.OrgCode, Address: l.Address})
-	}
-	return out
-}
-
-// sourceInfo is a configured source's registration in the store.
-func sourceInfo(s *config.Source) store.SourceInfo {
-	return store.SourceInfo{ID: s.ID, Name: s.Name, LibraryCode: s.LibraryCode, Level: s.Level, Kind: s.Kind}
+// openCatalogWith is openCatalog with a prepared Deduper (see dedup.go,
+// serve.go); nil means the configured one.
+func openCatalogWith(cfg *config.Config, d *dedup.Deduper) (*catalog.Catalog, error) {
+	opts := catalog.OptionsFromConfig(cfg)
+	opts.Deduper = d
+	return catalog.Open(opts)
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {

@@ -9,7 +9,6 @@ import (
 	"github.com/unicat/unicat/ingest"
 	"github.com/unicat/unicat/internal/progress"
 	"github.com/unicat/unicat/marc"
-	"github.com/unicat/unicat/oaipmh"
 )
 
 // rederiveRecords is `unicat reindex --records`: every source's records
@@ -27,11 +26,11 @@ func rederiveRecords(ctx context.Context, cfg *config.Config, only string, verbo
 	if len(sources) == 0 {
 		return fmt.Errorf("no source %q in the configuration", only)
 	}
-	st, err := openStore(cfg, oaipmh.NewIndex())
+	cat, err := openCatalog(cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer cat.Close()
 	for _, src := range sources {
 		bar := progress.New(stderr, "reindex --records "+src.ID, 0)
 		opts := ingest.RederiveOptions{Source: src.ID, Charset: marc.Charset(src.Charset),
@@ -42,7 +41,7 @@ func rederiveRecords(ctx context.Context, cfg *config.Config, only string, verbo
 				fmt.Fprintf(stdout, "%s: %s: %s, now %s\n", src.ID, id, was, now)
 			}
 		}
-		sum, err := ingest.Rederive(ctx, st, opts)
+		sum, err := ingest.Rederive(ctx, cat.Store(), opts)
 		bar.Finish()
 		fmt.Fprintf(stdout, "%s: %d records read, %d updated, %d not decodable (kept)\n", src.ID, sum.Read, sum.Updated, sum.Failed)
 		if c := ingest.ConvertedLine(sum.Converted); c != "" {

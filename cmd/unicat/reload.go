@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/harvester"
@@ -132,13 +133,13 @@ func (r *reloader) apply() error {
 	for _, ids := range [][]string{added, changed} {
 		for _, id := range ids {
 			s, _ := eff.Source(id)
-			if err := r.st.PutSource(sourceInfo(s)); err != nil {
+			if err := r.st.PutSource(catalog.SourceInfo(s)); err != nil {
 				log.Error("config reload failed: the running configuration stays in force", "source", id, "error", err)
 				return err
 			}
 		}
 	}
-	if err := r.st.PutLibraries(libraryInfos(eff)); err != nil {
+	if err := r.st.PutLibraries(catalog.LibraryInfos(eff)); err != nil {
 		log.Error("config reload failed: the running configuration stays in force", "error", err)
 		return err
 	}
@@ -148,7 +149,7 @@ func (r *reloader) apply() error {
 	sched, err := r.sched.Reload(eff)
 	if err != nil {
 		r.dd.SetOptions(dedup.OptionsFromConfig(prev))
-		_ = r.st.PutLibraries(libraryInfos(prev)) // what the running configuration says
+		_ = r.st.PutLibraries(catalog.LibraryInfos(prev)) // what the running configuration says
 		log.Error("config reload failed: the running configuration stays in force", "error", err)
 		return err
 	}

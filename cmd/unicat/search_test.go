@@ -17,6 +17,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/gin-gonic/gin"
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/search"
 	"github.com/unicat/unicat/store"
@@ -37,12 +38,12 @@ func TestReindexAndSRU(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := openStore(cfg)
+		cat, err := openCatalog(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer st.Close()
-		srv := httptest.NewServer(sruRouter(st, cfg))
+		defer cat.Close()
+		srv := httptest.NewServer(sruRouter(cat, cfg))
 		defer srv.Close()
 		var out []string
 		re := regexp.MustCompile(`<zs:numberOfRecords>(\d+)</zs:numberOfRecords>`)
@@ -173,12 +174,12 @@ func TestOlderIndexRebuilt(t *testing.T) {
 	if needsRebuild() {
 		t.Fatal("import left the older index as it was")
 	}
-	st, err = openStore(cfg)
+	cat, err := openCatalog(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	srv := httptest.NewServer(sruRouter(st, cfg))
+	defer cat.Close()
+	srv := httptest.NewServer(sruRouter(cat, cfg))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/sru?version=1.2&operation=searchRetrieve&maximumRecords=0&query=" +
 		url.QueryEscape(`unicat.dewey = "895.922 1" and unicat.callNumber = "^895.92*"`))
@@ -193,8 +194,8 @@ func TestOlderIndexRebuilt(t *testing.T) {
 }
 
 // sruRouter serves the store's SRU at /sru, as unicat serve does.
-func sruRouter(st *store.Store, cfg *config.Config) *gin.Engine {
+func sruRouter(cat catalog.Reader, cfg *config.Config) *gin.Engine {
 	r := gin.New()
-	mountSRU(r, sruHandler(st, cfg, slog.New(slog.DiscardHandler)))
+	mountSRU(r, sruHandler(cat, cfg, slog.New(slog.DiscardHandler)))
 	return r
 }

@@ -18,11 +18,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
-	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/metrics"
 	"github.com/unicat/unicat/oaipmh"
-	"github.com/unicat/unicat/store"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -56,28 +55,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := override(fileCfg)
 	log := newLogger(stderr, *logJSON)
 
-	oaiIndex := oaipmh.NewIndex()
-	dd := dedup.New(dedup.OptionsFromConfig(cfg))
-	st, err := openStoreWith(cfg, dd, oaiIndex)
+	cat, err := openCatalog(cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	oai, err := oaiHandler(st, oaiIndex, cfg, log)
+	defer cat.Close()
+	oai, err := oaiHandler(cat, cfg, log)
 	if err != nil {
 		return err
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.NewStoreCollector(st))
-	sched, stopHarvests, err := startHarvesting(st, cfg, reg, log)
+		metrics.NewCatalogCollector(cat))
+	sched, stopHarvests, err := startHarvesting(cat.Store(), cfg, reg, log)
 	if err != nil {
 		return err
 	}
 	defer stopHarvests() // before the store closes
 
-	stopZ3950, err := startZ3950(st, cfg, reg, log)
+	stopZ3950, err := startZ3950(cat, cfg, reg, log)
 	if err != nil {
 		return err
 	}
@@ -87,22 +84,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	rl.st, rl.dd, rl.sched = st, dd, sched
+	rl.st, rl.dd, rl.sched = cat.Store(), cat.Deduper(), sched
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
-	router := newRouter(st, reg, log)
-	mountSRU(router, sruHandler(st, cfg, log))
+	router := newRouter(cat, reg, log)
+	mountSRU(router, sruHandler(cat, cfg, log))
 	mountOAI(router, oai)
 	mountHarvestStatus(router, sched)
-	if rl.web, err = mountWebAdmin(router, st, rl.config, sched, log); err != nil {
+	if rl.web, err = mountWebAdmin(router, cat, rl.config, sched, log); err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: limitBodies(router, cfg.HTTP.MaxBodyBytes), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout}
-	log.Info("unicat serving", "http", "http://"+ln.Addr().String(), "store", st.Path(), "sources", len(cfg.Sources))
+	log.Info("unicat serving", "http", "http://"+ln.Addr().String(), "store", cat.Path(), "sources", len(cfg.Sources))
 
 	// Reloads run one at a time (a SIGHUP during one is kept, more are
 	// dropped: the next reload reads the file as it is then), and end
@@ -129,14 +126,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // newRouter mounts every HTTP endpoint of the service.
-func newRouter(st *store.Store, reg *prometheus.Registry, log *slog.Logger) *gin.Engine {
+func newRouter(cat catalog.Reader, reg *prometheus.Registry, log *slog.Logger) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery(), requestLog(log), httpMetrics(reg))
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	r.GET("/readyz", func(c *gin.Context) {
-		// Ready once the store answers a read transaction.
-		if err := st.View(func(*store.Tx) error { return nil }); err != nil {
+		// Ready once the catalog answers a read.
+		if err := cat.View(c.Request.Context(), func(catalog.Snapshot) error { return nil }); err != nil {
 			c.String(http.StatusServiceUnavailable, "store: %v\n", err)
 			return
 		}
@@ -162,11 +159,9 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// oaiHandler is the OAI-PMH data provider over the union records. The
-// index must have been registered with the store's Deduper (openStore,
-// which also lets it catch up).
-func oaiHandler(st *store.Store, ix *oaipmh.Index, cfg *config.Config, log *slog.Logger) (*oaipmh.Server, error) {
-	return oaipmh.NewServer(st, ix, oaipmh.Options{
+// oaiHandler is the OAI-PMH data provider over the union records.
+func oaiHandler(cat catalog.Reader, cfg *config.Config, log *slog.Logger) (*oaipmh.Server, error) {
+	return oaipmh.NewServer(cat, oaipmh.Options{
 		RepositoryName: cfg.OAI.RepositoryName,
 		Domain:         cfg.OAI.Domain,
 		AdminEmail:     cfg.OAI.AdminEmail,

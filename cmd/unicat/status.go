@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/harvester"
 	"github.com/unicat/unicat/store"
 )
@@ -58,8 +59,12 @@ func readStatus(ctx context.Context, cfg *config.Config) ([]harvester.SourceStat
 		if err != nil {
 			return nil, nil, err
 		}
-		unknown, err := unknownHolders(st, cfg)
-		return ss, unknown, err
+		var all map[string]dedup.LibraryCount
+		err = st.View(func(tx *store.Tx) error {
+			all, err = dedup.LibraryCounts(tx.Bolt())
+			return err
+		})
+		return ss, undescribed(all, cfg), err
 	}
 	base := "http://" + cfg.HTTP.Addr
 	ss, herr := fetchStatus(ctx, base+harvestStatusPath)

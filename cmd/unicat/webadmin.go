@@ -13,10 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unicat/unicat/admin"
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/harvester"
-	"github.com/unicat/unicat/oaipmh"
-	"github.com/unicat/unicat/store"
+	"github.com/unicat/unicat/oaiindex"
 	"github.com/unicat/unicat/web"
 )
 
@@ -24,12 +24,13 @@ import (
 // to the router. sched may be nil: the pages then read the harvest status
 // from the store, and the admin API's harvest, pause and resume answer 503.
 // cfgNow returns the configuration in force (it changes on reload).
-func mountWebAdmin(r *gin.Engine, st *store.Store, cfgNow func() *config.Config, sched *harvester.Scheduler, log *slog.Logger) (*web.Server, error) {
+func mountWebAdmin(r *gin.Engine, cat *catalog.Catalog, cfgNow func() *config.Config, sched *harvester.Scheduler, log *slog.Logger) (*web.Server, error) {
 	cfg := cfgNow()
-	wopts := web.Options{Store: st, Config: cfg, Log: log, LibrarySetURL: func(code string) string {
-		return "/oai?verb=ListRecords&metadataPrefix=oai_dc&set=" + url.QueryEscape(oaipmh.LibrarySet(code))
+	wopts := web.Options{Catalog: cat, Config: cfg, Log: log, LibrarySetURL: func(code string) string {
+		return "/oai?verb=ListRecords&metadataPrefix=oai_dc&set=" + url.QueryEscape(oaiindex.LibrarySet(code))
 	}}
-	aopts := admin.Options{Token: cfg.AdminToken(), Store: st, Config: cfgNow, Log: log,
+	wopts.Status = func() ([]harvester.SourceStatus, error) { return harvester.ReadStatus(cat.Store(), cfgNow()) }
+	aopts := admin.Options{Token: cfg.AdminToken(), Catalog: cat, Config: cfgNow, Log: log,
 		MaxBody: cfg.HTTP.MaxBodyBytes, MaxUpload: cfg.Admin.MaxUploadBytes}
 	if sched != nil {
 		wopts.Status, wopts.Paused = sched.Status, sched.Paused

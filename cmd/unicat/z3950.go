@@ -9,29 +9,21 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.etcd.io/bbolt"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
-	"github.com/unicat/unicat/dedup"
-	"github.com/unicat/unicat/search"
-	"github.com/unicat/unicat/store"
 	"github.com/unicat/unicat/z3950"
 )
 
 // startZ3950 serves the union catalog over Z39.50 on z3950.addr (nothing
 // when it is empty). The returned stop sends open associations a Close
 // and waits for them, at most 10 seconds.
-func startZ3950(st *store.Store, cfg *config.Config, reg prometheus.Registerer, log *slog.Logger) (stop func(), err error) {
+func startZ3950(cat catalog.Reader, cfg *config.Config, reg prometheus.Registerer, log *slog.Logger) (stop func(), err error) {
 	if cfg.Z3950.Addr == "" {
 		return func() {}, nil
 	}
 	srv, err := z3950.NewServer(z3950.Config{
-		Index: search.New(),
-		View: func(fn func(tx *bbolt.Tx) error) error {
-			return st.View(func(tx *store.Tx) error { return fn(tx.Bolt()) })
-		},
-		Fetch:          fetchUnion,
-		FetchRaw:       dedup.GetISO2709,
+		Catalog:        cat,
 		Database:       cfg.Z3950.Database,
 		MaxConnections: cfg.Z3950.MaxConnections,
 		MaxPerClient:   cfg.Z3950.MaxPerClient,

@@ -1,4 +1,4 @@
-package oaipmh
+package oaiindex
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/unicat/unicat/dedup"
-	"github.com/unicat/unicat/store"
 )
 
 // ListLifetime is how long a list (a harvest started without a resumption
@@ -46,58 +45,42 @@ const (
 	gcBatch = 1000
 )
 
-// allSet is the index name of the list of every record. Set specs are
+// AllRecords is the spec of the list of every record. Set specs are
 // never empty, so it cannot collide with one.
-const allSet = ""
+const AllRecords = ""
 
-// Index keeps what the data provider needs beyond the union records
-// themselves: every record's position in the list of all records and in
-// each set it belongs to or has left, kept as a history so that a list in
-// progress sees the catalog as it was when the list began. It is a
-// dedup.Listener: register it with the Deduper before the Deduper is added
-// to the store, then call Sync.
+// Index writes the index: it is a dedup.Listener, told of every union
+// record change inside the batch's write transaction. It has no state
+// besides its clock, so one value serves the store's one writer.
 type Index struct {
 	now func() time.Time
 }
 
-// NewIndex returns an Index.
-func NewIndex() *Index { return &Index{now: time.Now} }
+// New returns an Index whose clock is now (nil means time.Now): a change
+// is never positioned before the present second of that clock.
+func New(now func() time.Time) *Index {
+	if now == nil {
+		now = time.Now
+	}
+	return &Index{now: now}
+}
 
 var _ dedup.Listener = (*Index)(nil)
 
-// item is the index's record of one union id: its position in the list of
-// all records, and its current entry in every set it has belonged to.
-type item struct {
-	ds      int64 // datestamp, Unix seconds: the position in every list
-	deleted bool
-	sets    []itemSet // sorted by spec
-}
-
+// itemSet is an Item's entry in one set.
 type itemSet struct {
 	spec  string
 	ds    int64 // position of the current entry in this set
 	state byte
 }
 
-// members returns the specs of the sets the record is in now, for its
-// header.
-func (it *item) members() []string {
-	var out []string
-	for _, s := range it.sets {
-		if s.state == stateMember {
-			out = append(out, s.spec)
-		}
-	}
-	return out
-}
-
-func encodeItem(dst []byte, it *item) []byte {
+func encodeItem(dst []byte, it *Item) []byte {
 	var flags byte
-	if it.deleted {
+	if it.Deleted {
 		flags = 1
 	}
 	dst = append(dst, itemEncV1, flags)
-	dst = binary.BigEndian.AppendUint64(dst, uint64(it.ds))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(it.Datestamp))
 	dst = binary.AppendUvarint(dst, uint64(len(it.sets)))
 	for _, s := range it.sets {
 		dst = binary.AppendUvarint(dst, uint64(len(s.spec)))
@@ -110,11 +93,11 @@ func encodeItem(dst []byte, it *item) []byte {
 
 var errCorrupt = errors.New("corrupt value")
 
-func decodeItem(b []byte) (*item, error) {
+func decodeItem(b []byte) (*Item, error) {
 	if len(b) < 10 || b[0] != itemEncV1 || b[1] > 1 {
 		return nil, errCorrupt
 	}
-	it := &item{deleted: b[1] == 1, ds: int64(binary.BigEndian.Uint64(b[2:10]))}
+	it := &Item{Deleted: b[1] == 1, Datestamp: int64(binary.BigEndian.Uint64(b[2:10]))}
 	b = b[10:]
 	n, w := binary.Uvarint(b)
 	if w <= 0 || n > uint64(len(b)) {
@@ -165,7 +148,7 @@ func entryValue(state byte, movedAt int64) []byte {
 // setKey is the sets bucket key of spec; bbolt keys cannot be empty, so
 // the list of all records is 0x00.
 func setKey(spec string) []byte {
-	if spec == allSet {
+	if spec == AllRecords {
 		return []byte{0}
 	}
 	return []byte(spec)
@@ -206,17 +189,17 @@ func openWriter(tx *bbolt.Tx) (*writer, error) {
 	} {
 		bk, err := tx.CreateBucketIfNotExists(b.name)
 		if err != nil {
-			return nil, fmt.Errorf("oaipmh: create bucket %s: %w", b.name, err)
+			return nil, fmt.Errorf("oaiindex: create bucket %s: %w", b.name, err)
 		}
 		*b.dst = bk
 	}
 	switch v := w.meta.Get(keyVersion); {
 	case v == nil:
 		if err := w.meta.Put(keyVersion, []byte{indexVersion}); err != nil {
-			return nil, fmt.Errorf("oaipmh: write index version: %w", err)
+			return nil, fmt.Errorf("oaiindex: write index version: %w", err)
 		}
 	case len(v) != 1 || v[0] != indexVersion:
-		return nil, fmt.Errorf("oaipmh: index version %x, this unicat understands %d", v, indexVersion)
+		return nil, fmt.Errorf("oaiindex: index version %x, this unicat understands %d", v, indexVersion)
 	}
 	return w, nil
 }
@@ -228,7 +211,7 @@ func (w *writer) stat(spec string) (*setStat, error) {
 	s := &setStat{}
 	if v := w.sets.Get(setKey(spec)); v != nil {
 		if len(v) != 16 {
-			return nil, fmt.Errorf("oaipmh: set %q: counters are %d bytes, want 16", spec, len(v))
+			return nil, fmt.Errorf("oaiindex: set %q: counters are %d bytes, want 16", spec, len(v))
 		}
 		s.count = binary.BigEndian.Uint64(v)
 		s.lastChange = int64(binary.BigEndian.Uint64(v[8:]))
@@ -242,7 +225,7 @@ func (w *writer) flushStats() error {
 		v := binary.BigEndian.AppendUint64(nil, s.count)
 		v = binary.BigEndian.AppendUint64(v, uint64(s.lastChange))
 		if err := w.sets.Put(setKey(spec), v); err != nil {
-			return fmt.Errorf("oaipmh: set %q: %w", spec, err)
+			return fmt.Errorf("oaiindex: set %q: %w", spec, err)
 		}
 	}
 	clear(w.stats)
@@ -254,41 +237,38 @@ func (w *writer) flushStats() error {
 // previous position.
 func (w *writer) apply(u *dedup.UnionRecord, minDS int64) error {
 	if u.ID == "" {
-		return errors.New("oaipmh: union record without an id")
+		return errors.New("oaiindex: union record without an id")
 	}
 	id := []byte(u.ID)
-	var old *item
+	var old *Item
 	if v := w.items.Get(id); v != nil {
 		var err error
 		if old, err = decodeItem(v); err != nil {
-			return fmt.Errorf("oaipmh: index item %s: %w", u.ID, err)
+			return fmt.Errorf("oaiindex: index item %s: %w", u.ID, err)
 		}
 	}
 	ds := max(unixSeconds(u.Datestamp), minDS)
-	if old != nil && ds < old.ds {
-		ds = old.ds // a record never moves backwards in its lists
+	if old != nil && ds < old.Datestamp {
+		ds = old.Datestamp // a record never moves backwards in its lists
 	}
 
 	want := map[string]byte{}
 	if !u.Deleted {
-		for _, code := range u.Libraries {
-			want[LibrarySet(code)] = stateMember
-		}
-		for _, level := range u.Levels {
-			want[LevelSet(level)] = stateMember
+		for _, spec := range Sets(u) {
+			want[spec] = stateMember
 		}
 	}
 
-	nu := &item{ds: ds, deleted: u.Deleted}
+	nu := &Item{Datestamp: ds, Deleted: u.Deleted}
 	all := stateMember
 	if u.Deleted {
 		all = stateGone
 	}
 	if old == nil {
-		if err := w.put(allSet, ds, u.ID, all, false); err != nil {
+		if err := w.put(AllRecords, ds, u.ID, all, false); err != nil {
 			return err
 		}
-	} else if err := w.change(allSet, old.ds, old.stateAll(), ds, u.ID, all); err != nil {
+	} else if err := w.change(AllRecords, old.Datestamp, old.stateAll(), ds, u.ID, all); err != nil {
 		return err
 	}
 
@@ -333,13 +313,13 @@ func (w *writer) apply(u *dedup.UnionRecord, minDS int64) error {
 		return 0
 	})
 	if err := w.items.Put(id, encodeItem(nil, nu)); err != nil {
-		return fmt.Errorf("oaipmh: index item %s: %w", u.ID, err)
+		return fmt.Errorf("oaiindex: index item %s: %w", u.ID, err)
 	}
 	return nil
 }
 
-func (it *item) stateAll() byte {
-	if it.deleted {
+func (it *Item) stateAll() byte {
+	if it.Deleted {
 		return stateGone
 	}
 	return stateMember
@@ -350,7 +330,7 @@ func (it *item) stateAll() byte {
 func (w *writer) put(spec string, ds int64, id string, state byte, existing bool) error {
 	w.key = entryKey(w.key[:0], spec, ds, id)
 	if err := w.entries.Put(w.key, entryValue(state, 0)); err != nil {
-		return fmt.Errorf("oaipmh: index entry %s in %q: %w", id, spec, err)
+		return fmt.Errorf("oaiindex: index entry %s in %q: %w", id, spec, err)
 	}
 	s, err := w.stat(spec)
 	if err != nil {
@@ -370,11 +350,11 @@ func (w *writer) change(spec string, oldDS int64, oldState byte, ds int64, id st
 	if oldDS != ds {
 		w.key = entryKey(w.key[:0], spec, oldDS, id)
 		if err := w.entries.Put(w.key, entryValue(oldState, ds)); err != nil {
-			return fmt.Errorf("oaipmh: index entry %s in %q: %w", id, spec, err)
+			return fmt.Errorf("oaiindex: index entry %s in %q: %w", id, spec, err)
 		}
 		mk := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(w.key)), uint64(ds))
 		if err := w.moved.Put(append(mk, w.key...), nil); err != nil {
-			return fmt.Errorf("oaipmh: index history of %s in %q: %w", id, spec, err)
+			return fmt.Errorf("oaiindex: index history of %s in %q: %w", id, spec, err)
 		}
 	}
 	return w.put(spec, ds, id, state, true)
@@ -393,10 +373,10 @@ func (w *writer) collect(now time.Time) error {
 	}
 	for _, k := range keys {
 		if err := w.entries.Delete(k[8:]); err != nil {
-			return fmt.Errorf("oaipmh: delete expired position: %w", err)
+			return fmt.Errorf("oaiindex: delete expired position: %w", err)
 		}
 		if err := w.moved.Delete(k); err != nil {
-			return fmt.Errorf("oaipmh: delete expired position: %w", err)
+			return fmt.Errorf("oaiindex: delete expired position: %w", err)
 		}
 	}
 	return nil
@@ -430,7 +410,7 @@ func (ix *Index) UnionChanged(tx *bbolt.Tx, changes []dedup.UnionRecord) error {
 		return err
 	}
 	if err := w.meta.Put(keyLast, binary.BigEndian.AppendUint64(nil, uint64(last))); err != nil {
-		return fmt.Errorf("oaipmh: %w", err)
+		return fmt.Errorf("oaiindex: %w", err)
 	}
 	return w.collect(now)
 }
@@ -444,17 +424,13 @@ func lastSeen(meta *bbolt.Bucket) int64 {
 	return 0
 }
 
-// Sync brings the index up to date with the union records in st, which it
-// must be given after the Deduper (with this Index as a listener) has been
-// added to st: changes committed while the index was not listening (an
-// older unicat, a crash between the two) are applied, and if the index
-// still disagrees with the union catalog it is rebuilt, which makes
-// resumption tokens issued before invalid.
-func (ix *Index) Sync(st *store.Store) error {
-	return st.Update(func(tx *bbolt.Tx) error { return ix.sync(tx) })
-}
-
-func (ix *Index) sync(tx *bbolt.Tx) error {
+// Sync brings the index up to date with the union records in tx, a write
+// transaction of a store whose Deduper has this Index as a listener:
+// changes committed while the index was not listening (an older unicat, a
+// crash between the two) are applied, and if the index still disagrees
+// with the union catalog it is rebuilt, which makes resumption tokens
+// issued before invalid.
+func (ix *Index) Sync(tx *bbolt.Tx) error {
 	w, err := openWriter(tx)
 	if err != nil {
 		return err
@@ -472,7 +448,7 @@ func (ix *Index) sync(tx *bbolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	all, err := w.stat(allSet)
+	all, err := w.stat(AllRecords)
 	if err != nil {
 		return err
 	}
@@ -483,14 +459,14 @@ func (ix *Index) sync(tx *bbolt.Tx) error {
 	epoch := readEpoch(w.meta) + 1
 	for _, name := range [][]byte{bucketMeta, bucketEntries, bucketMoved, bucketItems, bucketSets} {
 		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bberrors.ErrBucketNotFound) {
-			return fmt.Errorf("oaipmh: rebuild: delete bucket %s: %w", name, err)
+			return fmt.Errorf("oaiindex: rebuild: delete bucket %s: %w", name, err)
 		}
 	}
 	if w, err = openWriter(tx); err != nil {
 		return err
 	}
 	if err := w.meta.Put(keyEpoch, binary.BigEndian.AppendUint64(nil, epoch)); err != nil {
-		return fmt.Errorf("oaipmh: rebuild: %w", err)
+		return fmt.Errorf("oaiindex: rebuild: %w", err)
 	}
 	return ix.catchUp(w, tx, 0)
 }
@@ -527,143 +503,4 @@ func readEpoch(meta *bbolt.Bucket) uint64 {
 		return binary.BigEndian.Uint64(v)
 	}
 	return 0
-}
-
-// reader answers the data provider's questions in a read transaction.
-type reader struct {
-	tx                          *bbolt.Tx
-	meta, entries, items, setsB *bbolt.Bucket
-}
-
-func newReader(tx *bbolt.Tx) *reader {
-	return &reader{
-		tx:      tx,
-		meta:    tx.Bucket(bucketMeta),
-		entries: tx.Bucket(bucketEntries),
-		items:   tx.Bucket(bucketItems),
-		setsB:   tx.Bucket(bucketSets),
-	}
-}
-
-func (r *reader) epoch() uint64 { return readEpoch(r.meta) }
-
-// item returns the index's record of id, or nil.
-func (r *reader) item(id string) (*item, error) {
-	if r.items == nil {
-		return nil, nil
-	}
-	v := r.items.Get([]byte(id))
-	if v == nil {
-		return nil, nil
-	}
-	it, err := decodeItem(v)
-	if err != nil {
-		return nil, fmt.Errorf("oaipmh: index item %s: %w", id, err)
-	}
-	return it, nil
-}
-
-// earliest returns the smallest datestamp in the index, and false when it
-// is empty.
-func (r *reader) earliest() (int64, bool) {
-	if r.entries == nil {
-		return 0, false
-	}
-	k, _ := r.entries.Cursor().Seek([]byte{0})
-	if len(k) < 9 || k[0] != 0 {
-		return 0, false
-	}
-	return int64(binary.BigEndian.Uint64(k[1:9])), true
-}
-
-// specs calls fn with every set spec the index knows, in order.
-func (r *reader) specs(fn func(spec string)) {
-	if r.setsB == nil {
-		return
-	}
-	c := r.setsB.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if len(k) > 0 && k[0] != 0 {
-			fn(string(k))
-		}
-	}
-}
-
-// list is one list as a harvest sees it: the entries of one set (allSet
-// for all records) whose datestamps are in [from, cutoff], as the index
-// stood at cutoff: an entry is in the list if it was current then.
-type list struct {
-	spec         string
-	from, cutoff int64
-}
-
-// listEntry is one record of a list.
-type listEntry struct {
-	ds    int64
-	id    string
-	state byte
-}
-
-func (l *list) includes(ds, movedAt int64) bool {
-	return ds >= l.from && ds <= l.cutoff && (movedAt == 0 || movedAt > l.cutoff)
-}
-
-// scan calls fn with the entries of l that follow position (afterDS,
-// afterID), or from the start when afterID is ""; fn returns false to
-// stop.
-func (r *reader) scan(l *list, afterDS int64, afterID string, fn func(e listEntry) bool) error {
-	if r.entries == nil || l.from > l.cutoff {
-		return nil
-	}
-	prefix := append([]byte(l.spec), 0)
-	var seek []byte
-	if afterID == "" {
-		seek = entryKey(nil, l.spec, l.from, "")
-	} else {
-		seek = entryKey(nil, l.spec, max(afterDS, l.from), afterID)
-	}
-	c := r.entries.Cursor()
-	k, v := c.Seek(seek)
-	if afterID != "" && bytes.Equal(k, seek) {
-		k, v = c.Next()
-	}
-	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		rest := k[len(prefix):]
-		if len(rest) < 8 || len(v) != 9 {
-			return fmt.Errorf("oaipmh: corrupt index entry %q", k)
-		}
-		ds := int64(binary.BigEndian.Uint64(rest))
-		if ds > l.cutoff {
-			break
-		}
-		if !l.includes(ds, int64(binary.BigEndian.Uint64(v[1:]))) {
-			continue
-		}
-		if !fn(listEntry{ds: ds, id: string(rest[8:]), state: v[0]}) {
-			break
-		}
-	}
-	return nil
-}
-
-// count returns how many entries l holds. When nothing in the set has
-// changed after the cutoff and the list starts at the beginning, that is
-// the set's counter; otherwise it counts the keys.
-func (r *reader) count(l *list) (uint64, error) {
-	if r.setsB == nil {
-		return 0, nil
-	}
-	if v := r.setsB.Get(setKey(l.spec)); len(v) == 16 && int64(binary.BigEndian.Uint64(v[8:])) <= l.cutoff {
-		first := int64(-1)
-		r.scan(&list{spec: l.spec, from: 0, cutoff: l.cutoff}, 0, "", func(e listEntry) bool {
-			first = e.ds
-			return false
-		})
-		if first < 0 || l.from <= first {
-			return binary.BigEndian.Uint64(v), nil
-		}
-	}
-	var n uint64
-	err := r.scan(l, 0, "", func(listEntry) bool { n++; return true })
-	return n, err
 }

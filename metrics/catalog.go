@@ -1,20 +1,28 @@
 // Package metrics exposes unicat's state to Prometheus. Counts that live in
-// the store (records per source, last runs) are read at scrape time from a
-// read transaction, so they are right even when another process (such as
-// `unicat import`) wrote them, and scraping never blocks the writer.
+// the catalog (records per source, last runs, union records per library)
+// are read at scrape time from one snapshot, so they are right even when
+// another process (such as `unicat import`) wrote them, and scraping
+// never blocks the writer.
 package metrics
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
+	"context"
 
-	"github.com/unicat/unicat/dedup"
-	"github.com/unicat/unicat/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/unicat/unicat/catalog"
 )
 
-// StoreCollector reports per-source record counts and the last run of each
-// source, and the union records each holding library holds.
-type StoreCollector struct {
-	st *store.Store
+// Catalog is what a CatalogCollector reads; *catalog.Catalog is one.
+type Catalog interface {
+	catalog.Reader
+	Size() (int64, error) // the store file's
+}
+
+// CatalogCollector reports per-source record counts and the last run of
+// each source, the union records each holding library holds, and the
+// store file's size.
+type CatalogCollector struct {
+	cat Catalog
 
 	records     *prometheus.Desc
 	holdings    *prometheus.Desc
@@ -24,10 +32,10 @@ type StoreCollector struct {
 	storeBytes  *prometheus.Desc
 }
 
-// NewStoreCollector returns a collector over st.
-func NewStoreCollector(st *store.Store) *StoreCollector {
-	return &StoreCollector{
-		st: st,
+// NewCatalogCollector returns a collector over cat.
+func NewCatalogCollector(cat Catalog) *CatalogCollector {
+	return &CatalogCollector{
+		cat: cat,
 		records: prometheus.NewDesc("unicat_source_records",
 			"Source records held in the store, by source and state (live or deleted tombstones).",
 			[]string{"source", "state"}, nil),
@@ -50,7 +58,7 @@ func NewStoreCollector(st *store.Store) *StoreCollector {
 }
 
 // Describe implements prometheus.Collector.
-func (c *StoreCollector) Describe(ch chan<- *prometheus.Desc) {
+func (c *CatalogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.records
 	ch <- c.holdings
 	ch <- c.received
@@ -60,27 +68,27 @@ func (c *StoreCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector.
-func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
-	_ = c.st.View(func(tx *store.Tx) error {
-		sources, err := tx.Sources()
+func (c *CatalogCollector) Collect(ch chan<- prometheus.Metric) {
+	_ = c.cat.View(context.Background(), func(snap catalog.Snapshot) error {
+		sources, err := snap.Sources()
 		if err != nil {
 			return err
 		}
 		for _, src := range sources {
-			s, err := tx.Stats(src.ID)
+			s, err := snap.SourceStats(src.ID)
 			if err != nil {
 				return err
 			}
 			ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(s.Live), src.ID, "live")
 			ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(s.Deleted), src.ID, "deleted")
-			enc, err := tx.Encodings(src.ID)
+			enc, err := snap.Encodings(src.ID)
 			if err != nil {
 				return err
 			}
 			for _, e := range enc {
 				ch <- prometheus.MustNewConstMetric(c.received, prometheus.GaugeValue, float64(e.Records), src.ID, e.Encoding)
 			}
-			runs, err := tx.Runs(src.ID, 1)
+			runs, err := snap.Runs(src.ID, 1)
 			if err != nil || len(runs) == 0 {
 				continue
 			}
@@ -94,20 +102,20 @@ func (c *StoreCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(c.lastRunTime, prometheus.GaugeValue, float64(r.End.UnixNano())/1e9, src.ID)
 		}
-		return c.collectLibraries(tx, ch)
+		return c.collectLibraries(snap, ch)
 	})
-	if n, err := c.st.Size(); err == nil {
+	if n, err := c.cat.Size(); err == nil {
 		ch <- prometheus.MustNewConstMetric(c.storeBytes, prometheus.GaugeValue, float64(n))
 	}
 }
 
 // collectLibraries reports the union records each holding library holds.
-func (c *StoreCollector) collectLibraries(tx *store.Tx, ch chan<- prometheus.Metric) error {
-	counts, err := dedup.LibraryCounts(tx.Bolt())
+func (c *CatalogCollector) collectLibraries(snap catalog.Snapshot, ch chan<- prometheus.Metric) error {
+	counts, err := snap.LibraryCounts()
 	if err != nil {
 		return err
 	}
-	libs, err := tx.Libraries()
+	libs, err := snap.Libraries()
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,209 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/oaiindex"
+	"github.com/unicat/unicat/search"
+	"github.com/unicat/unicat/store"
+)
+
+// Options configure Open.
+type Options struct {
+	Path   string // the bbolt file
+	NoSync bool   // skip fsync on commit (tests, throwaway imports)
+
+	// Sources and Libraries are registered in the store before anything
+	// else: batches are only accepted for registered sources.
+	Sources   []store.SourceInfo
+	Libraries []store.LibraryInfo
+
+	// Dedup configures deduplication. Deduper, when set, is used instead
+	// of dedup.New(Dedup) (a caller that wants to watch its progress or
+	// change its options later keeps it).
+	Dedup   dedup.Options
+	Deduper *dedup.Deduper
+
+	// Now is the clock that positions changes in the OAI-PMH lists; nil
+	// means time.Now.
+	Now func() time.Time
+	// IndexProgress, when set, hears how far a rebuild of the search index
+	// Open finds necessary has come (see RebuildIndex).
+	IndexProgress func(phase string, done, total int)
+}
+
+// Catalog is an open union catalog. Its methods are safe for concurrent
+// use; Close it when done.
+type Catalog struct {
+	st     *store.Store
+	dedup  *dedup.Deduper
+	search *search.Index
+}
+
+// Open opens (creating it if need be) the catalog at opts.Path, registers
+// the sources and libraries, and brings the derived data up to date: the
+// deduplication rebuilds what its rules changed, the search index is
+// rebuilt if it is missing or disagrees with the union records, and the
+// OAI-PMH index catches up with changes made while it was not kept.
+func Open(opts Options) (*Catalog, error) {
+	st, err := store.Open(opts.Path, store.Options{NoSync: opts.NoSync})
+	if err != nil {
+		return nil, err
+	}
+	c := &Catalog{st: st, dedup: opts.Deduper, search: search.New()}
+	if c.dedup == nil {
+		c.dedup = dedup.New(opts.Dedup)
+	}
+	if err := c.open(opts); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Catalog) open(opts Options) error {
+	for _, s := range opts.Sources {
+		if err := c.st.PutSource(s); err != nil {
+			return err
+		}
+	}
+	if err := c.st.PutLibraries(opts.Libraries); err != nil {
+		return err
+	}
+	oai := oaiindex.New(opts.Now)
+	if err := c.st.AddHook(newPipeline(c.dedup, c.search, oai)); err != nil {
+		return err
+	}
+	if err := c.ensureIndex(opts.IndexProgress); err != nil {
+		return err
+	}
+	return c.st.Update(oai.Sync)
+}
+
+// Close closes the store file. Nothing may use the catalog afterwards.
+func (c *Catalog) Close() error { return c.st.Close() }
+
+// Store is the catalog's store: the write side. A batch applied to it
+// (Apply, Prepare and Commit, NewPipeline) runs the whole pipeline.
+func (c *Catalog) Store() *store.Store { return c.st }
+
+// Deduper is the catalog's deduplication, for a configuration reload
+// (SetOptions).
+func (c *Catalog) Deduper() *dedup.Deduper { return c.dedup }
+
+// Path is the store file's path.
+func (c *Catalog) Path() string { return c.st.Path() }
+
+// View calls fn with a snapshot of the catalog as the last committed
+// batch left it. The snapshot and everything read through it are valid
+// until fn returns. ctx is the caller's: View refuses to start once it is
+// done, and the snapshot's searches and walks stop when it is.
+func (c *Catalog) View(ctx context.Context, fn func(Snapshot) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.st.View(func(tx *store.Tx) error {
+		return fn(&snapshot{tx: tx, search: c.search})
+	})
+}
+
+// errSettled ends the empty write transaction of Settle.
+var errSettled = errors.New("settled")
+
+// Settle returns once the batch being committed when it was called, if
+// any, has committed: a snapshot taken afterwards holds every change
+// stamped before the call (an OAI-PMH list cut at that moment misses none).
+func (c *Catalog) Settle(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := c.st.Update(func(*bbolt.Tx) error { return errSettled })
+	if errors.Is(err, errSettled) {
+		return nil
+	}
+	return err
+}
+
+// Size is the store file's size in bytes.
+func (c *Catalog) Size() (int64, error) { return c.st.Size() }
+
+// Backup writes a consistent copy of the store file to w (one read
+// transaction: batches go on meanwhile) and returns its size.
+func (c *Catalog) Backup(w io.Writer) (int64, error) { return c.st.Backup(w) }
+
+// ensureIndex rebuilds the search index when it is missing, was built by
+// another version or does not hold every union record, so that searches
+// and incremental updates start from a complete index.
+func (c *Catalog) ensureIndex(progress func(phase string, done, total int)) error {
+	var needed bool
+	err := c.st.View(func(tx *store.Tx) error {
+		var err error
+		needed, err = c.search.NeedsRebuild(tx.Bolt())
+		return err
+	})
+	if err != nil || !needed {
+		return err
+	}
+	_, err = RebuildIndex(c.st, progress)
+	return err
+}
+
+// RebuildIndex rebuilds the search index of st from its union records and
+// returns how many it indexed. progress, when set, hears the phase ("read",
+// then "write"), the records done and the live union records in all.
+// Nothing else may write to st meanwhile.
+func RebuildIndex(st *store.Store, progress func(phase string, done, total int)) (int, error) {
+	var total int
+	err := st.View(func(tx *store.Tx) error {
+		live, _, err := dedup.Count(tx.Bolt())
+		total = live
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	opts := search.RebuildOptions{TempDir: filepath.Dir(st.Path())}
+	if progress != nil {
+		opts.Progress = func(phase string, done int) { progress(phase, done, total) }
+	}
+	n, err := search.New().Rebuild(st, opts)
+	if err != nil {
+		return n, fmt.Errorf("catalog: rebuild the search index: %w", err)
+	}
+	return n, nil
+}
+
+// OptionsFromConfig is the catalog a configuration describes: its store
+// file, every configured source and library, and deduplication as
+// configured.
+func OptionsFromConfig(cfg *config.Config) Options {
+	opts := Options{Path: cfg.StorePath(), Dedup: dedup.OptionsFromConfig(cfg), Libraries: LibraryInfos(cfg)}
+	for i := range cfg.Sources {
+		opts.Sources = append(opts.Sources, SourceInfo(&cfg.Sources[i]))
+	}
+	return opts
+}
+
+// SourceInfo is a configured source's registration in the store.
+func SourceInfo(s *config.Source) store.SourceInfo {
+	return store.SourceInfo{ID: s.ID, Name: s.Name, LibraryCode: s.LibraryCode, Level: s.Level, Kind: s.Kind}
+}
+
+// LibraryInfos are a configuration's libraries as the store registers
+// them.
+func LibraryInfos(cfg *config.Config) []store.LibraryInfo {
+	var out []store.LibraryInfo
+	for _, l := range cfg.LibraryList() {
+		out = append(out, store.LibraryInfo{Code: l.Code, Name: l.Name, Level: l.Level, OrgCode: l.OrgCode, Address: l.Address})
+	}
+	return out
+}
