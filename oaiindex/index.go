@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -272,6 +273,22 @@ func (w *writer) apply(u *dedup.UnionRecord, minDS int64) error {
 		return err
 	}
 
+	sets, err := w.moveSets(u.ID, old, want, ds)
+	if err != nil {
+		return err
+	}
+	nu.sets = sets
+	if err := w.items.Put(id, encodeItem(nil, nu)); err != nil {
+		return fmt.Errorf("oaiindex: index item %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// moveSets moves id's entries in the sets it was in (old, nil for a new
+// record) and is in now (want) to ds, and returns its entries in every
+// set, by spec.
+func (w *writer) moveSets(id string, old *Item, want map[string]byte, ds int64) ([]itemSet, error) {
+	var sets []itemSet
 	seen := map[string]bool{}
 	if old != nil {
 		for _, s := range old.sets {
@@ -279,18 +296,18 @@ func (w *writer) apply(u *dedup.UnionRecord, minDS int64) error {
 			st, in := want[s.spec]
 			switch {
 			case in:
-				if err := w.change(s.spec, s.ds, s.state, ds, u.ID, st); err != nil {
-					return err
+				if err := w.change(s.spec, s.ds, s.state, ds, id, st); err != nil {
+					return nil, err
 				}
-				nu.sets = append(nu.sets, itemSet{s.spec, ds, st})
+				sets = append(sets, itemSet{s.spec, ds, st})
 			case s.state == stateMember:
 				// Left the set: a deletion in the set's lists.
-				if err := w.change(s.spec, s.ds, s.state, ds, u.ID, stateGone); err != nil {
-					return err
+				if err := w.change(s.spec, s.ds, s.state, ds, id, stateGone); err != nil {
+					return nil, err
 				}
-				nu.sets = append(nu.sets, itemSet{s.spec, ds, stateGone})
+				sets = append(sets, itemSet{s.spec, ds, stateGone})
 			default:
-				nu.sets = append(nu.sets, s) // left earlier: stays where it is
+				sets = append(sets, s) // left earlier: stays where it is
 			}
 		}
 	}
@@ -298,24 +315,13 @@ func (w *writer) apply(u *dedup.UnionRecord, minDS int64) error {
 		if seen[spec] {
 			continue
 		}
-		if err := w.put(spec, ds, u.ID, st, false); err != nil {
-			return err
+		if err := w.put(spec, ds, id, st, false); err != nil {
+			return nil, err
 		}
-		nu.sets = append(nu.sets, itemSet{spec, ds, st})
+		sets = append(sets, itemSet{spec, ds, st})
 	}
-	slices.SortFunc(nu.sets, func(a, b itemSet) int {
-		switch {
-		case a.spec < b.spec:
-			return -1
-		case a.spec > b.spec:
-			return 1
-		}
-		return 0
-	})
-	if err := w.items.Put(id, encodeItem(nil, nu)); err != nil {
-		return fmt.Errorf("oaiindex: index item %s: %w", u.ID, err)
-	}
-	return nil
+	slices.SortFunc(sets, func(a, b itemSet) int { return strings.Compare(a.spec, b.spec) })
+	return sets, nil
 }
 
 func (it *Item) stateAll() byte {

@@ -110,14 +110,36 @@ func parseRequest(vals url.Values, perr error) (*request, *oaiError) {
 	case len(vs) > 1:
 		return nil, &oaiError{"badVerb", "the verb argument is repeated"}
 	}
-	spec, ok := verbs[vs[0]]
-	if !ok {
+	if _, ok := verbs[vs[0]]; !ok {
 		return nil, &oaiError{"badVerb", fmt.Sprintf("%q is not an OAI-PMH verb", clipText(vs[0], maxEcho))}
 	}
 	if perr != nil {
 		return nil, badArgument("the request's arguments cannot be read: %v", perr)
 	}
 	q := &request{verb: vs[0], args: map[string]string{}}
+	if e := q.takeArgs(vals); e != nil {
+		return nil, e
+	}
+	if _, ok := q.args["resumptionToken"]; ok {
+		if len(q.args) > 1 {
+			return nil, badArgument("resumptionToken is an exclusive argument: no other argument than verb may come with it")
+		}
+		return q, nil
+	}
+	if e := q.checkArgs(); e != nil {
+		return nil, e
+	}
+	if e := q.parseDates(); e != nil {
+		return nil, e
+	}
+	return q, nil
+}
+
+// takeArgs takes the arguments the verb accepts, each once and not empty,
+// in name order (so the first wrong one is reported, whatever the order
+// of the request).
+func (q *request) takeArgs(vals url.Values) *oaiError {
+	spec := verbs[q.verb]
 	keys := make([]string, 0, len(vals))
 	for k := range vals {
 		keys = append(keys, k)
@@ -129,64 +151,70 @@ func parseRequest(vals url.Values, perr error) (*request, *oaiError) {
 			continue
 		}
 		if !slices.Contains(spec.required, k) && !slices.Contains(spec.optional, k) && !(spec.exclusive && k == "resumptionToken") {
-			return nil, badArgument("%q is not an argument of %s", k, q.verb)
+			return badArgument("%q is not an argument of %s", k, q.verb)
 		}
 		if len(v) > 1 {
-			return nil, badArgument("the argument %s is repeated", k)
+			return badArgument("the argument %s is repeated", k)
 		}
 		if v[0] == "" {
-			return nil, badArgument("the argument %s is empty", k)
+			return badArgument("the argument %s is empty", k)
 		}
 		if len(v[0]) > maxArgLen {
 			// Not echoed: an error must not cost more than its request.
-			return nil, badArgument("the argument %s is %d bytes long, more than any this repository takes (%d)", k, len(v[0]), maxArgLen)
+			return badArgument("the argument %s is %d bytes long, more than any this repository takes (%d)", k, len(v[0]), maxArgLen)
 		}
 		q.args[k] = v[0]
 	}
-	if _, ok := q.args["resumptionToken"]; ok {
-		if len(q.args) > 1 {
-			return nil, badArgument("resumptionToken is an exclusive argument: no other argument than verb may come with it")
-		}
-		return q, nil
-	}
-	for _, k := range spec.required {
+	return nil
+}
+
+// checkArgs checks that the required arguments are there and that
+// identifier, metadataPrefix and set have their syntax.
+func (q *request) checkArgs() *oaiError {
+	for _, k := range verbs[q.verb].required {
 		if _, ok := q.args[k]; !ok {
-			return nil, badArgument("%s requires the argument %s", q.verb, k)
+			return badArgument("%s requires the argument %s", q.verb, k)
 		}
 	}
 	if id, ok := q.args["identifier"]; ok && !validURI(id) {
-		return nil, badArgument("identifier %q is not a URI", id)
+		return badArgument("identifier %q is not a URI", id)
 	}
 	if p, ok := q.args["metadataPrefix"]; ok && !prefixPattern.MatchString(p) {
-		return nil, badArgument("metadataPrefix %q is not a metadata prefix", p)
+		return badArgument("metadataPrefix %q is not a metadata prefix", p)
 	}
 	if set, ok := q.args["set"]; ok && !oaiindex.ValidSpec(set) {
-		return nil, badArgument("set %q is not a set spec", set)
+		return badArgument("set %q is not a set spec", set)
 	}
+	return nil
+}
+
+// parseDates reads from and until, which must share a granularity and be
+// in order.
+func (q *request) parseDates() *oaiError {
 	var fromDay, untilDay bool
 	if v, ok := q.args["from"]; ok {
 		t, day, err := parseDate(v, false)
 		if err != nil {
-			return nil, badArgument("from: %v", err)
+			return badArgument("from: %v", err)
 		}
 		q.from, q.hasFrom, fromDay = t, true, day
 	}
 	if v, ok := q.args["until"]; ok {
 		t, day, err := parseDate(v, true)
 		if err != nil {
-			return nil, badArgument("until: %v", err)
+			return badArgument("until: %v", err)
 		}
 		q.until, q.hasUntil, untilDay = t, true, day
 	}
 	if q.hasFrom && q.hasUntil {
 		if fromDay != untilDay {
-			return nil, badArgument("from and until have different granularities")
+			return badArgument("from and until have different granularities")
 		}
 		if q.from > q.until {
-			return nil, badArgument("from is later than until")
+			return badArgument("from is later than until")
 		}
 	}
-	return q, nil
+	return nil
 }
 
 // validURI reports whether s can be an identifier: an xs:anyURI as

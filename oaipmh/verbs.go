@@ -168,41 +168,10 @@ func (c *call) list() {
 	if c.q.verb == "ListIdentifiers" {
 		verb = verbListIdentifiers
 	}
-	first := true
-	var t *token
-	if raw, ok := c.q.args["resumptionToken"]; ok {
-		first = false
-		var err error
-		t, err = decodeToken(raw)
-		switch {
-		case err != nil || t.verb != verb || !knownFormat(t.prefix):
-			c.fail(&oaiError{"badResumptionToken", "the resumptionToken is not one this repository issued for " + c.q.verb})
-			return
-		case c.now.After(t.expires()):
-			c.fail(&oaiError{"badResumptionToken", "the resumptionToken expired at " + t.expires().Format(timeFormat)})
-			return
-		}
-	} else {
-		prefix := c.q.args["metadataPrefix"]
-		if !knownFormat(prefix) {
-			c.fail(cannotDisseminate(prefix))
-			return
-		}
-		t = &token{verb: verb, prefix: prefix, set: c.q.args["set"], started: c.now.Unix()}
-		t.cutoff = c.now.Unix() - 1
-		if c.q.hasUntil && c.q.until < t.cutoff {
-			t.cutoff = c.q.until
-		}
-		if c.q.hasFrom {
-			t.from = max(c.q.from, 0)
-		}
-		// A list's snapshot is every change stamped up to the second
-		// before its first request: changes committed after that are
-		// stamped later (the Deduper stamps each commit later than the
-		// last and not before the commit began), but one already stamped
-		// may still be committing, and the list must not start without
-		// it. Should waiting fail, so does the read that follows.
-		c.s.cat.Settle(c.r.Context())
+	t, first, e := c.listToken(verb)
+	if e != nil {
+		c.fail(e)
+		return
 	}
 	l := &oaiindex.List{Spec: indexSpec(t.set), From: t.from, Cutoff: t.cutoff}
 	c.view(func(snap catalog.Snapshot) *oaiError {
@@ -217,55 +186,96 @@ func (c *call) list() {
 		} else if t.epoch != rd.Epoch() {
 			return &oaiError{"badResumptionToken", "the list this resumptionToken continues no longer exists (the index was rebuilt); start the harvest again"}
 		}
-		elemName := c.q.verb
-		var n uint64
-		var last oaiindex.Entry
-		more := false
-		err := rd.Scan(l, t.posDS, t.posID, func(e oaiindex.Entry) bool {
-			if n == uint64(c.s.opts.PageSize) {
-				more = true
-				return false
-			}
-			if c.rs == nil {
-				c.begin().buf = append(c.rs.buf, "<"+elemName+">\n"...)
-			}
-			if verb == verbListRecords {
-				c.appendRecord(snap, e, t.prefix)
-			} else {
-				c.appendListHeader(rd, e)
-			}
-			n++
-			last = e
-			return true
-		})
-		if err != nil {
-			c.s.log.Error("oai-pmh: list", "err", err)
-			if c.rs == nil {
-				http.Error(c.w, "internal error", http.StatusInternalServerError)
-			}
-			return nil // a begun response stays unfinished: see view
+		return c.listPage(snap, l, t, first)
+	})
+}
+
+// listToken returns the token of the page asked for: the one given, or a
+// new list's, cut now. first reports a new list.
+func (c *call) listToken(verb byte) (t *token, first bool, e *oaiError) {
+	if raw, ok := c.q.args["resumptionToken"]; ok {
+		t, err := decodeToken(raw)
+		switch {
+		case err != nil || t.verb != verb || !knownFormat(t.prefix):
+			return nil, false, &oaiError{"badResumptionToken", "the resumptionToken is not one this repository issued for " + c.q.verb}
+		case c.now.After(t.expires()):
+			return nil, false, &oaiError{"badResumptionToken", "the resumptionToken expired at " + t.expires().Format(timeFormat)}
+		}
+		return t, false, nil
+	}
+	prefix := c.q.args["metadataPrefix"]
+	if !knownFormat(prefix) {
+		return nil, true, cannotDisseminate(prefix)
+	}
+	t = &token{verb: verb, prefix: prefix, set: c.q.args["set"], started: c.now.Unix()}
+	t.cutoff = c.now.Unix() - 1
+	if c.q.hasUntil && c.q.until < t.cutoff {
+		t.cutoff = c.q.until
+	}
+	if c.q.hasFrom {
+		t.from = max(c.q.from, 0)
+	}
+	// A list's snapshot is every change stamped up to the second before
+	// its first request: changes committed after that are stamped later
+	// (the Deduper stamps each commit later than the last and not before
+	// the commit began), but one already stamped may still be committing,
+	// and the list must not start without it. Should waiting fail, so
+	// does the read that follows.
+	c.s.cat.Settle(c.r.Context())
+	return t, true, nil
+}
+
+// listPage writes the page of list l that token t asks for, and the
+// token of the next.
+func (c *call) listPage(snap catalog.Snapshot, l *oaiindex.List, t *token, first bool) *oaiError {
+	rd := snap.OAI()
+	elemName := c.q.verb
+	var n uint64
+	var last oaiindex.Entry
+	more := false
+	err := rd.Scan(l, t.posDS, t.posID, func(e oaiindex.Entry) bool {
+		if n == uint64(c.s.opts.PageSize) {
+			more = true
+			return false
 		}
 		if c.rs == nil {
-			if first {
-				return &oaiError{"noRecordsMatch", "no record matches the arguments"}
-			}
-			return &oaiError{"badResumptionToken", "the list this resumptionToken continues has no more records"}
+			c.begin().buf = append(c.rs.buf, "<"+elemName+">\n"...)
 		}
-		b := c.rs.buf
-		switch {
-		case more:
-			next := *t
-			next.posDS, next.posID = last.Datestamp, last.ID
-			next.cursor = t.cursor + n
-			b = appendToken(b, t, &next)
-		case !first:
-			b = appendToken(b, t, nil)
+		if t.verb == verbListRecords {
+			c.appendRecord(snap, e, t.prefix)
+		} else {
+			c.appendListHeader(rd, e)
 		}
-		b = append(b, "</"+elemName+">\n"...)
-		c.rs.buf = b
-		c.rs.finish()
-		return nil
+		n++
+		last = e
+		return true
 	})
+	if err != nil {
+		c.s.log.Error("oai-pmh: list", "err", err)
+		if c.rs == nil {
+			http.Error(c.w, "internal error", http.StatusInternalServerError)
+		}
+		return nil // a begun response stays unfinished: see view
+	}
+	if c.rs == nil {
+		if first {
+			return &oaiError{"noRecordsMatch", "no record matches the arguments"}
+		}
+		return &oaiError{"badResumptionToken", "the list this resumptionToken continues has no more records"}
+	}
+	b := c.rs.buf
+	switch {
+	case more:
+		next := *t
+		next.posDS, next.posID = last.Datestamp, last.ID
+		next.cursor = t.cursor + n
+		b = appendToken(b, t, &next)
+	case !first:
+		b = appendToken(b, t, nil)
+	}
+	c.rs.buf = append(b, "</"+elemName+">\n"...)
+	c.rs.finish()
+	return nil
 }
 
 // appendToken writes the resumptionToken element of a page of the list

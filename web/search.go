@@ -150,13 +150,8 @@ type searchData struct {
 	Filters  []facetValue
 }
 
-func (s *Server) search(c *gin.Context) {
-	qv := c.Request.URL.Query()
-	lang, _ := pickLang(c.Request)
-	d := searchData{Q: strings.TrimSpace(qv.Get("q")), CQL: qv.Get("cql") != "", Sort: qv.Get("sort"), Sorts: sortOptions}
-	if _, ok := sortKeys[d.Sort]; !ok {
-		d.Sort = "relevance"
-	}
+// filtersOf returns the facet values a search asks for, by parameter.
+func filtersOf(qv url.Values) map[string][]string {
 	filters := map[string][]string{}
 	for _, f := range facetDefs {
 		for _, v := range qv[f.Param] {
@@ -165,6 +160,17 @@ func (s *Server) search(c *gin.Context) {
 			}
 		}
 	}
+	return filters
+}
+
+func (s *Server) search(c *gin.Context) {
+	qv := c.Request.URL.Query()
+	lang, _ := pickLang(c.Request)
+	d := searchData{Q: strings.TrimSpace(qv.Get("q")), CQL: qv.Get("cql") != "", Sort: qv.Get("sort"), Sorts: sortOptions}
+	if _, ok := sortKeys[d.Sort]; !ok {
+		d.Sort = "relevance"
+	}
+	filters := filtersOf(qv)
 	if d.Q == "" && len(filters) == 0 {
 		s.render(c, http.StatusOK, "search.html", "", &d)
 		return
@@ -223,17 +229,7 @@ func (s *Server) search(c *gin.Context) {
 		s.fail(c, http.StatusInternalServerError, err.Error())
 		return
 	}
-	d.Pages = (d.Total + PageSize - 1) / PageSize
-	if len(d.Hits) > 0 {
-		d.From = (d.Page-1)*PageSize + 1
-		d.To = d.From + len(d.Hits) - 1
-	}
-	if d.Page > 1 {
-		d.PrevURL = withParam(c.Request.URL, "page", strconv.Itoa(d.Page-1))
-	}
-	if d.Page < d.Pages {
-		d.NextURL = withParam(c.Request.URL, "page", strconv.Itoa(d.Page+1))
-	}
+	d.paginate(c.Request.URL)
 	for _, f := range facetDefs {
 		for _, v := range filters[f.Param] {
 			d.Filters = append(d.Filters, facetValue{Param: f.Param, Value: v, Label: facetLabel(f.Param, v, tr{Lang: lang}, libraries),
@@ -241,6 +237,22 @@ func (s *Server) search(c *gin.Context) {
 		}
 	}
 	s.render(c, http.StatusOK, "search.html", d.Q, &d)
+}
+
+// paginate sets the page count, the positions shown and the links to the
+// pages before and after, from the page's URL u.
+func (d *searchData) paginate(u *url.URL) {
+	d.Pages = (d.Total + PageSize - 1) / PageSize
+	if len(d.Hits) > 0 {
+		d.From = (d.Page-1)*PageSize + 1
+		d.To = d.From + len(d.Hits) - 1
+	}
+	if d.Page > 1 {
+		d.PrevURL = withParam(u, "page", strconv.Itoa(d.Page-1))
+	}
+	if d.Page < d.Pages {
+		d.NextURL = withParam(u, "page", strconv.Itoa(d.Page+1))
+	}
 }
 
 func hitOf(u *dedup.UnionRecord) hit {

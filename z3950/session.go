@@ -307,16 +307,7 @@ func (ss *session) records(rs *resultSet, start, count int, preferred OID, synta
 		resp.Records = &Records{Diagnostics: []Diagnostic{*ss.diag(d)}, V2: ss.v2}
 		return resp
 	}
-	syntaxOID := preferred
-	for _, o := range syntaxes {
-		if _, ok := lookupSyntax(o); ok {
-			syntaxOID = o
-			break
-		}
-	}
-	if syntaxOID == nil {
-		syntaxOID = OIDUSMARC
-	}
+	syntaxOID := chooseSyntax(preferred, syntaxes)
 	syntax, ok := lookupSyntax(syntaxOID)
 	if !ok {
 		return fail(&Diagnostic{Condition: DiagSyntaxUnsupported, AddInfo: syntaxOID.String()})
@@ -381,6 +372,20 @@ func (ss *session) records(rs *resultSet, start, count int, preferred OID, synta
 		resp.NextResultSetPosition = next
 	}
 	return resp
+}
+
+// chooseSyntax is the first of syntaxes the server renders, else
+// preferred, else USMARC.
+func chooseSyntax(preferred OID, syntaxes []OID) OID {
+	for _, o := range syntaxes {
+		if _, ok := lookupSyntax(o); ok {
+			return o
+		}
+	}
+	if preferred == nil {
+		return OIDUSMARC
+	}
+	return preferred
 }
 
 // record renders one record (or its surrogate diagnostic) and returns its

@@ -123,20 +123,37 @@ func (ss *session) scan(req *ScanRequest) *ScanResponse {
 	if spec.index != nil {
 		sr.Index = spec.index.Name
 	}
+	terms, err := ss.scanTerms(sr, resp)
+	if err != nil {
+		return fail(ss.failure(err, "scan"))
+	}
+	switch {
+	case len(terms) == req.Count:
+		resp.Status = ScanSuccess
+	case limited && len(terms) == count:
+		resp.Status = ScanPartial4
+	default:
+		resp.Status = ScanPartial5
+	}
+	return resp
+}
+
+// scanTerms runs sr and adds its terms to resp, with the position of the
+// term the list is positioned on (the first >= sr.From).
+func (ss *session) scanTerms(sr search.ScanRequest, resp *ScanResponse) ([]search.ScanTerm, error) {
 	var terms, first []search.ScanTerm
-	err = ss.srv.cfg.Catalog.View(ss.ctx, func(snap catalog.Snapshot) error {
+	err := ss.srv.cfg.Catalog.View(ss.ctx, func(snap catalog.Snapshot) error {
 		var err error
 		if terms, err = snap.Scan(ss.ctx, sr); err != nil {
 			return err
 		}
-		// The term the list is positioned on: the first >= From.
 		at := sr
 		at.Position, at.Count = 1, 1
 		first, err = snap.Scan(ss.ctx, at)
 		return err
 	})
 	if err != nil {
-		return fail(ss.failure(err, "scan"))
+		return nil, err
 	}
 	for _, t := range terms {
 		e := ScanEntry{Term: Term{Kind: TermGeneral, Bytes: []byte(t.Value)}, Occurrences: t.Count}
@@ -153,13 +170,5 @@ func (ss *session) scan(req *ScanRequest) *ScanResponse {
 			}
 		}
 	}
-	switch {
-	case len(terms) == req.Count:
-		resp.Status = ScanSuccess
-	case limited && len(terms) == count:
-		resp.Status = ScanPartial4
-	default:
-		resp.Status = ScanPartial5
-	}
-	return resp
+	return terms, nil
 }

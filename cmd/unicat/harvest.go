@@ -31,23 +31,9 @@ func runHarvest(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	var ids []string
-	if fs.NArg() == 0 {
-		for _, s := range cfg.Sources {
-			if !s.Disabled {
-				ids = append(ids, s.ID)
-			}
-		}
-	}
-	for _, id := range fs.Args() {
-		s, ok := cfg.Source(id)
-		switch {
-		case !ok:
-			return fmt.Errorf("no source %q in the configuration", id)
-		case s.Disabled:
-			return fmt.Errorf("source %q is disabled", id)
-		}
-		ids = append(ids, id)
+	ids, err := harvestIDs(cfg, fs.Args())
+	if err != nil {
+		return err
 	}
 	if len(ids) == 0 {
 		return fmt.Errorf("no enabled sources to harvest")
@@ -69,45 +55,7 @@ func runHarvest(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	h := harvester.New(cat.Store(), cfg, harvester.Options{Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))})
 
-	// Bars redraw in place on a terminal; with several sources at once
-	// they would overwrite each other, so those print lines instead.
-	var out io.Writer = stderr
-	if n > 1 {
-		out = &lineWriter{w: stderr}
-	}
-	width := 0
-	for _, id := range ids {
-		width = max(width, len(id))
-	}
-	type result struct {
-		run store.Run
-		err error
-	}
-	results := make([]result, len(ids))
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			bar := progress.New(out, fmt.Sprintf("harvest %-*s", width, id), 0)
-			run, err := h.Run(ctx, id, func(p harvester.Progress) {
-				if p.Total > 0 {
-					bar.SetTotal(p.Total)
-				}
-				done := p.Done
-				if done == 0 {
-					done = p.Records
-				}
-				bar.Set(done, p.Records)
-			})
-			bar.Finish()
-			results[i] = result{run, err}
-		}()
-	}
-	wg.Wait()
+	results := harvestAll(ctx, h, ids, n, stderr)
 
 	failed := 0
 	for i, id := range ids {
@@ -132,6 +80,76 @@ func runHarvest(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d sources failed", failed, len(ids))}
 	}
 	return nil
+}
+
+// harvestIDs are the sources named, or every enabled one when none is.
+func harvestIDs(cfg *config.Config, named []string) ([]string, error) {
+	var ids []string
+	if len(named) == 0 {
+		for _, s := range cfg.Sources {
+			if !s.Disabled {
+				ids = append(ids, s.ID)
+			}
+		}
+	}
+	for _, id := range named {
+		s, ok := cfg.Source(id)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("no source %q in the configuration", id)
+		case s.Disabled:
+			return nil, fmt.Errorf("source %q is disabled", id)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// harvestResult is one source's run.
+type harvestResult struct {
+	run store.Run
+	err error
+}
+
+// harvestAll runs the sources ids, n at a time, each with a progress bar
+// on stderr.
+func harvestAll(ctx context.Context, h *harvester.Harvester, ids []string, n int, stderr io.Writer) []harvestResult {
+	// Bars redraw in place on a terminal; with several sources at once
+	// they would overwrite each other, so those print lines instead.
+	var out io.Writer = stderr
+	if n > 1 {
+		out = &lineWriter{w: stderr}
+	}
+	width := 0
+	for _, id := range ids {
+		width = max(width, len(id))
+	}
+	results := make([]harvestResult, len(ids))
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			bar := progress.New(out, fmt.Sprintf("harvest %-*s", width, id), 0)
+			run, err := h.Run(ctx, id, func(p harvester.Progress) {
+				if p.Total > 0 {
+					bar.SetTotal(p.Total)
+				}
+				done := p.Done
+				if done == 0 {
+					done = p.Records
+				}
+				bar.Set(done, p.Records)
+			})
+			bar.Finish()
+			results[i] = harvestResult{run, err}
+		}()
+	}
+	wg.Wait()
+	return results
 }
 
 // lineWriter hides the terminal from progress bars (so they print lines)

@@ -42,16 +42,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	override := func(c *config.Config) *config.Config {
-		o := *c
-		if *addr != "" {
-			o.HTTP.Addr = *addr
-		}
-		if *zaddr != "" {
-			o.Z3950.Addr = *zaddr
-		}
-		return &o
-	}
+	override := overrideAddrs(*addr, *zaddr)
 	cfg := override(fileCfg)
 	log := newLogger(stderr, *logJSON)
 
@@ -109,6 +100,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { defer close(reloadsDone); rl.run(reloadCtx, sig) }()
 	defer func() { stopReloads(); <-reloadsDone }()
 
+	return serveUntilDone(ctx, srv, ln, log)
+}
+
+// overrideAddrs returns a configuration with the listen addresses of the
+// command line, where given (they hold across reloads too).
+func overrideAddrs(httpAddr, z3950Addr string) func(*config.Config) *config.Config {
+	return func(c *config.Config) *config.Config {
+		o := *c
+		if httpAddr != "" {
+			o.HTTP.Addr = httpAddr
+		}
+		if z3950Addr != "" {
+			o.Z3950.Addr = z3950Addr
+		}
+		return &o
+	}
+}
+
+// serveUntilDone serves HTTP on ln until ctx is done, then lets the
+// requests in flight finish, for at most 15 seconds.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
