@@ -781,11 +781,6 @@ func loadZ3950(target string, pqfs []string, o options) loadResult {
 	})
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
-}
-
 // load runs do from o.clients workers, each with its own session, until
 // o.seconds pass or o.maxRequests were sent.
 func load(queries []string, o options, session func() (do func(string) error, end func())) loadResult {
