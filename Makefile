@@ -26,6 +26,12 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	GO=$(GO) bash internal/tools/hygiene.sh
 
+# The largest files and functions (lines, cyclomatic complexity) over the
+# sizes a reader takes in; SIZEFLAGS="-top 25 -tests=false" and such.
+SIZEFLAGS ?=
+size:
+	$(GO) run ./internal/tools/codesize $(SIZEFLAGS)
+
 # unicat side by side with yaz and Zebra on one generated corpus: prints one
 # Markdown table (see bench/RESULTS.md). BENCH_N=20000 for a quick run.
 BENCH_N ?= 1000000
