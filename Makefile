@@ -5,7 +5,7 @@ CONFIG    ?=
 CONFIGARG := $(if $(CONFIG),--config $(CONFIG),)
 TESTFLAGS ?= -count=1 -timeout 30m
 
-.PHONY: run build test vet bench gobench fuzz clean
+.PHONY: run build test vet size bench gobench fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/unicat
@@ -19,9 +19,18 @@ run: build
 test: vet
 	$(GO) test $(TESTFLAGS) ./...
 
+# go vet, gofmt, and the hygiene gate: go.mod tidy, no dead code, staticcheck
+# (internal/tools/hygiene.sh says how, and where the accepted findings are).
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	GO=$(GO) bash internal/tools/hygiene.sh
+
+# The largest files and functions (lines, cyclomatic complexity) over the
+# sizes a reader takes in; SIZEFLAGS="-top 25 -tests=false" and such.
+SIZEFLAGS ?=
+size:
+	$(GO) run ./internal/tools/codesize $(SIZEFLAGS)
 
 # unicat side by side with yaz and Zebra on one generated corpus: prints one
 # Markdown table (see bench/RESULTS.md). BENCH_N=20000 for a quick run.

@@ -14,16 +14,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
-	"github.com/unicat/unicat/marc"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -151,132 +147,9 @@ func (c *Config) Priority(s *Source) int {
 	return 0
 }
 
-// Source kinds.
-const (
-	KindFile  = "file"
-	KindOAI   = "oai"
-	KindSRU   = "sru"
-	KindZ3950 = "z3950"
-)
-
-// Library levels in the provincial network.
-const (
-	LevelProvince = "province"
-	LevelDistrict = "district"
-	LevelCommune  = "commune"
-)
-
-// Source is one member library's feed.
-type Source struct {
-	ID          string `yaml:"id"`
-	Name        string `yaml:"name"`
-	LibraryCode string `yaml:"library_code"`
-	Level       string `yaml:"level"`
-	Kind        string `yaml:"kind"`
-	// Disabled sources are kept in the store but never harvested.
-	Disabled bool `yaml:"disabled"`
-
-	Path           string `yaml:"path"`            // kind file
-	URL            string `yaml:"url"`             // kind oai, sru, z3950
-	MetadataPrefix string `yaml:"metadata_prefix"` // kind oai
-	Set            string `yaml:"set"`             // kind oai
-	Schedule       string `yaml:"schedule"`        // cron expression
-
-	// Format of file sources: auto, iso2709 or marcxml.
-	Format string `yaml:"format"`
-	// Charset says how the source's text is encoded, overriding the
-	// detection that runs without it ("": see package marc): utf-8,
-	// marc-8, windows-1258, iso-8859-1, tcvn3, vni, utf-8-double, or label
-	// (leader/09 alone, as before detection existed).
-	Charset string `yaml:"charset"`
-	// Holdings names the tag holdings are read from: 852 (default) or 952
-	// (Koha items).
-	Holdings string `yaml:"holdings"`
-	// OrgCode is the MARC organization code of the source's library, the
-	// prefix of the 035 each of its records gets in the union record;
-	// default: its libraries entry's, else library_code.
-	OrgCode string `yaml:"org_code"`
-	// Holder, when set, makes the source one of many libraries (another
-	// union catalog, a consortium's Koha): it is the subfield of each
-	// holdings field that names the field's holding library (852 $a, 952
-	// $a home branch or $b holding branch). Unset, every record is held by
-	// library_code. HolderCodes maps the source's codes to the network's
-	// library codes; a code it does not map is kept as it is (and reported
-	// when no library of the network has it). A record with no holdings
-	// field is held by library_code.
-	Holder      string            `yaml:"holder"`
-	HolderCodes map[string]string `yaml:"holder_codes"`
-	// Barcodes copies Koha's item barcodes (952 $p) into the union record's
-	// 852 $p; without it items of one shelf and call number are counted
-	// into one 852.
-	Barcodes bool `yaml:"barcodes"`
-
-	// Harvesting over the network (kinds oai, sru, z3950). A failed
-	// request (network error, HTTP 5xx, a truncated response) is retried
-	// MaxRetries times (default 5; 0: never), waiting RetryWait (default
-	// 10s) and twice as long after each further failure; Timeout bounds
-	// each request (default 60s). MaxRetriesSet is the max_retries the
-	// file gives, nil when it gives none.
-	MaxRetries    int           `yaml:"-"`
-	MaxRetriesSet *int          `yaml:"max_retries"`
-	RetryWait     time.Duration `yaml:"retry_wait"`
-	Timeout       time.Duration `yaml:"timeout"`
-	// MaxPages and MaxRunTime bound one run (defaults 100,000 pages and
-	// 12h): a peer answering page after page without end, or so slowly
-	// that a run never ends, fails the run there; the next run resumes
-	// from the last page committed.
-	MaxPages   int           `yaml:"max_pages"`
-	MaxRunTime time.Duration `yaml:"max_run_time"`
-	// FollowRedirects lists the hosts (host or host:port) a request may
-	// be redirected to besides the URL's own; a redirect anywhere else is
-	// an error, not followed. Every redirect followed is logged.
-	FollowRedirects []string `yaml:"follow_redirects"`
-	// SecretParams names query parameters of URL whose values are secret
-	// (an API key), besides DefaultSecretParams: with the URL's password
-	// they are replaced by "***" wherever the URL, or an error or answer
-	// quoting it, is shown, logged or stored (secrets.go).
-	SecretParams []string `yaml:"secret_params"`
-	// MaxEmptyPages stops an OAI-PMH or SRU harvest, as failed, after that
-	// many pages in a row without a record (default 10).
-	MaxEmptyPages int `yaml:"max_empty_pages"`
-	// Deletions (kind oai) is "" or list-identifiers: for servers that do
-	// not report deletions, a full ListIdentifiers pass after each harvest
-	// marks the records that disappeared as deleted.
-	Deletions string `yaml:"deletions"`
-	// Kind sru: the CQL query selecting the records (default
-	// cql.allRecords=1), the date index for incremental harvests (""
-	// harvests everything each time and marks records that disappeared as
-	// deleted), maximumRecords per request (default 100) and the SRU
-	// version to speak: 1.1, 1.2 (default) or 2.0. Kind z3950: the PQF
-	// query, and page_size records per Present request (default 50, at
-	// most 1000: the target sends fewer when they do not fit its message
-	// size).
-	Query      string `yaml:"query"`
-	DateIndex  string `yaml:"date_index"`
-	PageSize   int    `yaml:"page_size"`
-	SRUVersion string `yaml:"sru_version"`
-	// FullExport (kind file) says each file is the library's whole
-	// catalog: records missing from a new file are marked deleted.
-	FullExport bool `yaml:"full_export"`
-}
-
 var (
-	idPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-	validLevels     = []string{LevelProvince, LevelDistrict, LevelCommune}
-	validKinds      = []string{KindFile, KindOAI, KindSRU, KindZ3950}
-	validFormats    = []string{"", "auto", "iso2709", "marcxml"}
-	validCharsets   = []string{"", "utf-8", "marc-8", "windows-1258", "iso-8859-1", "tcvn3", "vni", "utf-8-double", "label"}
-	validHoldings   = []string{"", "852", "952"}
-	validDeletions  = []string{"", DeletionsListIdentifiers}
-	validSRUVersion = []string{"1.1", "1.2", "2.0"}
-	scheduleParser  = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 	defaultDataDir  = "data"
 	defaultHTTPAddr = "127.0.0.1:8080"
-
-	// The oai-identifier scheme's repositoryIdentifier, and the e-mail
-	// pattern of the OAI-PMH schema (the domain needs a dot).
-	oaiDomainPattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$`)
-	oaiEmailPattern  = regexp.MustCompile(`^[^\s@]+@([^\s@.]+\.)+[^\s@.]+$`)
 )
 
 // OAI-PMH defaults. The domain and address are placeholders: a deployment
@@ -287,25 +160,6 @@ const (
 	DefaultOAIAdminEmail     = "admin@unicat.localdomain"
 	DefaultOAIPageSize       = 200
 	maxOAIPageSize           = 10000
-)
-
-// Harvesting defaults and limits.
-const (
-	DeletionsListIdentifiers = "list-identifiers"
-	DefaultSRUQuery          = "cql.allRecords=1"
-	DefaultHarvestJitter     = time.Minute
-	DefaultMaxRetryAfter     = 5 * time.Minute
-	DefaultUserAgent         = "unicat-harvester/1"
-	defaultMaxRetries        = 5
-	defaultMaxPages          = 100000
-	defaultMaxRunTime        = 12 * time.Hour
-	defaultRetryWait         = 10 * time.Second
-	defaultTimeout           = 60 * time.Second
-	defaultMaxEmptyPages     = 10
-	defaultSRUPageSize       = 100
-	defaultZ3950PageSize     = 50
-	maxZ3950PageSize         = 1000
-	defaultSRUVersion        = "1.2"
 )
 
 // Load reads, parses and validates the file at path.
@@ -454,173 +308,4 @@ func (c *Config) Resolve(p string) string {
 // StorePath is the bbolt file inside the data directory.
 func (c *Config) StorePath() string {
 	return filepath.Join(c.Resolve(c.DataDir), "unicat.db")
-}
-
-// ParseSchedule parses a source's cron expression.
-func ParseSchedule(expr string) (cron.Schedule, error) {
-	return scheduleParser.Parse(expr)
-}
-
-func (v *validator) validate(c *Config) {
-	if c.Harvest.MaxConcurrent < 0 {
-		v.add([]any{"harvest", "max_concurrent"}, "must be positive, got %d", c.Harvest.MaxConcurrent)
-	}
-	if c.Harvest.Jitter < 0 || c.Harvest.Jitter > time.Hour {
-		v.add([]any{"harvest", "jitter"}, "must be between 0s and 1h, got %v", c.Harvest.Jitter)
-	}
-	if c.Harvest.MaxRetryAfter < time.Second || c.Harvest.MaxRetryAfter > 24*time.Hour {
-		v.add([]any{"harvest", "max_retry_after"}, "must be between 1s and 24h, got %v", c.Harvest.MaxRetryAfter)
-	}
-	if strings.ContainsFunc(c.Harvest.UserAgent, func(r rune) bool { return r < 0x20 || r == 0x7F }) {
-		v.add([]any{"harvest", "user_agent"}, "%q must not contain control characters", c.Harvest.UserAgent)
-	}
-	if c.SRU.DefaultRecords < 0 || c.SRU.MaxRecords < 0 {
-		v.add([]any{"sru"}, "default_records and max_records must not be negative")
-	} else if c.SRU.DefaultRecords > c.SRU.MaxRecords {
-		v.add([]any{"sru", "default_records"}, "%d is more than max_records (%d)", c.SRU.DefaultRecords, c.SRU.MaxRecords)
-	}
-	if !validHostPort(c.HTTP.Addr) {
-		v.add([]any{"http", "addr"}, "want host:port, got %q", c.HTTP.Addr)
-	}
-	if c.Z3950.Addr != "" && !validHostPort(c.Z3950.Addr) {
-		v.add([]any{"z3950", "addr"}, "want host:port, got %q", c.Z3950.Addr)
-	}
-	v.validateZ3950Limits(&c.Z3950)
-	v.validateOAI(&c.OAI)
-	v.validateOps(c)
-	seenID := map[string]int{}
-	for i := range c.Sources {
-		v.validateSource(c, i, seenID)
-	}
-	v.validateLibraries(c)
-	v.validateDedup(c)
-}
-
-func (v *validator) validateDedup(c *Config) {
-	for i, isbn := range c.Dedup.BadISBNs {
-		if n, _ := marc.NormalizeISBN(isbn); n == "" {
-			v.add([]any{"dedup", "bad_isbns", i}, "%q is not an ISBN", isbn)
-		}
-	}
-	seen := map[string]bool{}
-	for i, p := range c.Dedup.SourcePriority {
-		_, isSource := c.Source(p)
-		switch {
-		case seen[p]:
-			v.add([]any{"dedup", "source_priority", i}, "%q is listed twice", p)
-		case !isSource && !oneOf(p, validLevels):
-			v.add([]any{"dedup", "source_priority", i}, "%q is neither a level (%s) nor a source id", p, quoteList(validLevels))
-		}
-		seen[p] = true
-	}
-}
-
-func (v *validator) validateOAI(o *OAIConfig) {
-	at := func(field string) []any { return []any{"oai", field} }
-	if strings.TrimSpace(o.RepositoryName) == "" {
-		v.add(at("repository_name"), "must not be blank")
-	}
-	if !oaiDomainPattern.MatchString(o.Domain) {
-		v.add(at("domain"), "%q must be a DNS name with at least one dot, each label starting with a letter (the oai-identifier repositoryIdentifier)", o.Domain)
-	}
-	if !oaiEmailPattern.MatchString(o.AdminEmail) {
-		v.add(at("admin_email"), "%q is not an e-mail address (user@domain.tld)", o.AdminEmail)
-	}
-	if o.PageSize < 1 || o.PageSize > maxOAIPageSize {
-		v.add(at("page_size"), "must be between 1 and %d, got %d", maxOAIPageSize, o.PageSize)
-	}
-	if o.BaseURL != "" {
-		u, err := url.Parse(o.BaseURL)
-		switch {
-		case err != nil:
-			v.add(at("base_url"), "%q: %v", o.BaseURL, err)
-		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
-			v.add(at("base_url"), "%q must be an absolute http:// or https:// URL", o.BaseURL)
-		case u.RawQuery != "" || u.Fragment != "":
-			v.add(at("base_url"), "%q must not have a query or fragment", o.BaseURL)
-		}
-	}
-}
-
-func validHostPort(s string) bool {
-	i := strings.LastIndexByte(s, ':')
-	if i < 0 || i == len(s)-1 {
-		return false
-	}
-	for _, c := range s[i+1:] {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
-	s := &c.Sources[i]
-	at := func(field string) []any { return []any{"sources", i, field} }
-	switch {
-	case s.ID == "":
-		v.add(at("id"), "is required")
-	case !idPattern.MatchString(s.ID):
-		v.add(at("id"), "%q must use only a-z, 0-9 and '-' and start with a letter or digit", s.ID)
-	default:
-		if j, dup := seenID[s.ID]; dup {
-			v.add(at("id"), "%q is already used by sources[%d]", s.ID, j)
-		} else {
-			seenID[s.ID] = i
-		}
-	}
-	if s.Name == "" {
-		v.add(at("name"), "is required")
-	}
-	if s.LibraryCode == "" {
-		v.add(at("library_code"), "is required (it goes into the holdings)")
-	} else if strings.ContainsAny(s.LibraryCode, " \t\r\n") {
-		v.add(at("library_code"), "%q must not contain white space", s.LibraryCode)
-	}
-	if !oneOf(s.Level, validLevels) {
-		v.add(at("level"), "%q is not one of %s", s.Level, quoteList(validLevels))
-	}
-	if !oneOf(s.Format, validFormats) {
-		v.add(at("format"), "%q is not one of %s", s.Format, quoteList(validFormats))
-	}
-	if !oneOf(s.Charset, validCharsets) {
-		v.add(at("charset"), "%q is not one of %s", s.Charset, quoteList(validCharsets))
-	}
-	if !oneOf(s.Holdings, validHoldings) {
-		v.add(at("holdings"), "%q is not one of %s", s.Holdings, quoteList(validHoldings))
-	}
-	v.validateHolder(c, s, at)
-	switch s.Kind {
-	case KindFile:
-		if s.Path == "" {
-			v.add(at("path"), "is required for kind file")
-		}
-		if s.URL != "" {
-			v.add(at("url"), "is not used by kind file")
-		}
-	case KindOAI, KindSRU, KindZ3950:
-		if s.URL == "" {
-			v.add(at("url"), "is required for kind %s", s.Kind)
-		} else if err := checkURL(s.Kind, s.URL); err != "" {
-			v.add(at("url"), "%s", err)
-		}
-		if s.Path != "" {
-			v.add(at("path"), "is only used by kind file")
-		}
-	default:
-		v.add(at("kind"), "%q is not one of %s", s.Kind, quoteList(validKinds))
-	}
-	if s.Kind != KindOAI && s.Set != "" {
-		v.add(at("set"), "is only used by kind oai")
-	}
-	if s.Kind != KindOAI && s.MetadataPrefix != "" {
-		v.add(at("metadata_prefix"), "is only used by kind oai")
-	}
-	if s.Schedule != "" {
-		if _, err := ParseSchedule(s.Schedule); err != nil {
-			v.add(at("schedule"), "%q: %v", s.Schedule, err)
-		}
-	}
-	v.validateHarvest(s, at)
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/unicat/unicat/marc"
 )
@@ -498,16 +499,16 @@ func (g *Generator) newWork() *work {
 }
 
 func lowerFirst(s string) string {
-	for _, r := range s {
-		l := strings.ToLower(string(r))
-		// Proper names stay as they are.
-		if strings.HasPrefix(s, "Nghệ") || strings.HasPrefix(s, "Hồ") || strings.HasPrefix(s, "Phan") ||
-			strings.HasPrefix(s, "Nguyễn") || strings.HasPrefix(s, "Cửa") || strings.HasPrefix(s, "Sông") ||
-			strings.HasPrefix(s, "Trường") || strings.HasPrefix(s, "Kim") || strings.HasPrefix(s, "Núi") ||
-			strings.HasPrefix(s, "Làng Sen") || strings.HasPrefix(s, "Tiếng Việt") || strings.HasPrefix(s, "Chủ tịch") {
-			return s
-		}
-		return l + s[len(string(r)):]
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
 	}
-	return s
+	// Proper names stay as they are.
+	if strings.HasPrefix(s, "Nghệ") || strings.HasPrefix(s, "Hồ") || strings.HasPrefix(s, "Phan") ||
+		strings.HasPrefix(s, "Nguyễn") || strings.HasPrefix(s, "Cửa") || strings.HasPrefix(s, "Sông") ||
+		strings.HasPrefix(s, "Trường") || strings.HasPrefix(s, "Kim") || strings.HasPrefix(s, "Núi") ||
+		strings.HasPrefix(s, "Làng Sen") || strings.HasPrefix(s, "Tiếng Việt") || strings.HasPrefix(s, "Chủ tịch") {
+		return s
+	}
+	return strings.ToLower(string(r)) + s[n:]
 }

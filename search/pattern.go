@@ -176,19 +176,3 @@ func (p pattern) match(s string) bool {
 	}
 	return pi == len(p)
 }
-
-func (p pattern) String() string {
-	var b strings.Builder
-	for _, t := range p {
-		switch t.wild {
-		case 0:
-			if t.r == '*' || t.r == '?' || t.r == '\\' {
-				b.WriteByte('\\')
-			}
-			b.WriteRune(t.r)
-		default:
-			b.WriteByte(t.wild)
-		}
-	}
-	return b.String()
-}

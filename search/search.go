@@ -448,7 +448,7 @@ func walkSorted(r *reader, hits *roaring.Bitmap, o SortKey, need int) ([]uint32,
 	}
 	var out []uint32
 	var boundary []byte
-	for ; k != nil && len(k) >= 7 && k[0] == prefix; k = step(c, o.Descending) {
+	for ; len(k) >= 7 && k[0] == prefix; k = step(c, o.Descending) {
 		sortKey := k[:len(k)-4]
 		if boundary != nil && !bytes.Equal(sortKey, boundary) {
 			break

@@ -231,9 +231,6 @@ func Fold(s string) string {
 	return string(appendFolded(make([]byte, 0, len(s)), s, false))
 }
 
-// AppendFold appends Fold(s) to dst.
-func AppendFold(dst []byte, s string) []byte { return appendFolded(dst, s, false) }
-
 // Key returns the matching form of s, for deduplication's match keys:
 // its letters folded as Fold folds them, apostrophes dropped, every run of
 // anything else one space, trimmed.

@@ -281,33 +281,3 @@ func UseAttributes() []UseAttribute {
 	sort.Slice(out, func(i, j int) bool { return out[i].Use < out[j].Use })
 	return out
 }
-
-// SupportedAttributes lists, per attribute type 2-6, the values the
-// server accepts, for docs and tests.
-func SupportedAttributes() map[int][]int {
-	keys := func(m map[int]bool) []int {
-		var out []int
-		for k := range m {
-			out = append(out, k)
-		}
-		sort.Ints(out)
-		return out
-	}
-	rel, pos, st, cmp := map[int]bool{}, map[int]bool{}, map[int]bool{}, map[int]bool{}
-	for k := range relationAttrs {
-		rel[k] = true
-	}
-	for k := range positionAttrs {
-		pos[k] = true
-	}
-	for k := range structureAttrs {
-		st[k] = true
-	}
-	for k := range completenessAttrs {
-		cmp[k] = true
-	}
-	return map[int][]int{
-		AttrRelation: keys(rel), AttrPosition: keys(pos), AttrStructure: keys(st),
-		AttrTruncation: keys(truncationAttrs), AttrCompleteness: keys(cmp),
-	}
-}

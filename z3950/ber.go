@@ -578,10 +578,6 @@ func (r *fieldReader) oid(tag int) OID {
 	return v
 }
 
-// skipRest ignores the remaining children: later, optional elements the
-// codec does not use (otherInfo and such).
-func (r *fieldReader) skipRest() { r.i = len(r.kids) }
-
 // done reports the first error, or children left unread.
 func (r *fieldReader) done() error {
 	if r.err == nil && r.i < len(r.kids) {

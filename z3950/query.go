@@ -55,7 +55,7 @@ func TranslateQuery(q *Query, sets ResultSetLookup) (*search.Query, error) {
 		return search.ParseCQL(termText(text))
 	case QueryType0:
 		if q.Raw != nil && q.Raw.TagType == 0 {
-			text := termText(string(q.Raw.Data.Bytes()))
+			text := termText(q.Raw.Data.String())
 			if plainWords(text) {
 				return &search.Query{Root: &search.Term{Match: search.MatchAll, Value: text}}, nil
 			}

@@ -137,15 +137,6 @@ func NewServer(cfg Config) (*Server, error) {
 		byClient: map[string]int{}}, nil
 }
 
-// ListenAndServe listens on addr and serves until Shutdown.
-func (s *Server) ListenAndServe(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("z3950: listen %s: %w", addr, err)
-	}
-	return s.Serve(ln)
-}
-
 // Serve accepts connections on ln, one goroutine each, until Shutdown
 // (ErrServerClosed) or an accept error.
 func (s *Server) Serve(ln net.Listener) error {

@@ -2,7 +2,6 @@
 // (installed by .ci/run, never used at run time). Reads a JSON array of
 // requests on stdin and writes a JSON array of answers:
 //   {"text": "Truyện Kiều", "to": "vni"}   -> {"hex": "5472..."}   (bytes)
-//   {"hex": "5472...", "from": "vni"}      -> {"text": "Truyện Kiều"}
 // The package's VNI and TCVN3 strings hold one character per byte
 // (U+0000-U+00FF), so bytes are the Latin-1 encoding of its strings.
 const vc = require("vietnamese-conversion");
@@ -10,15 +9,11 @@ let input = "";
 process.stdin.on("data", (d) => (input += d));
 process.stdin.on("end", () => {
   const out = JSON.parse(input).map((q) => {
-    if (q.to) {
-      const s = new vc.VietnameseConversion(q.text, "unicode").toCharset(q.to);
-      for (const ch of s) {
-        if (ch.codePointAt(0) > 0xff) throw new Error("not a byte: " + ch);
-      }
-      return { hex: Buffer.from(s, "latin1").toString("hex") };
+    const s = new vc.VietnameseConversion(q.text, "unicode").toCharset(q.to);
+    for (const ch of s) {
+      if (ch.codePointAt(0) > 0xff) throw new Error("not a byte: " + ch);
     }
-    const s = Buffer.from(q.hex, "hex").toString("latin1");
-    return { text: new vc.VietnameseConversion(s, q.from).toCharset("unicode") };
+    return { hex: Buffer.from(s, "latin1").toString("hex") };
   });
   process.stdout.write(JSON.stringify(out));
 });
