@@ -57,7 +57,7 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 	if err != nil {
 		return nil, nil, err
 	}
-	su := &storedUnion{version: unionEncV3, master: master, members: members, orgs: st.memberOrgs(members)}
+	su := &storedUnion{master: master, members: members, orgs: st.memberOrgs(members)}
 	for _, h := range holders {
 		su.libraries = append(su.libraries, h.code)
 		if h.level != "" {

@@ -17,25 +17,14 @@ import (
 )
 
 // storedCluster returns the master and members of cluster seq, as its
-// union value holds them, or as the bucket of clusters of a store being
-// upgraded does (legacy, nil when gone) for a union value of version 1.
-// A cluster not stored, or deleted, has no members.
-func storedCluster(unions, legacy *bbolt.Bucket, seq uint64) (master string, members []string, err error) {
+// union value holds them. A cluster not stored, or deleted, has no
+// members.
+func storedCluster(unions *bbolt.Bucket, seq uint64) (master string, members []string, err error) {
 	id := unionID(seq)
-	if v := unions.Get([]byte(id)); len(v) > 0 && v[0] != unionEncV1 {
+	if v := unions.Get([]byte(id)); len(v) > 0 {
 		return decodeCluster(id, v)
 	}
-	if legacy == nil {
-		return "", nil, nil
-	}
-	cv := legacy.Get(seqKey(seq))
-	if cv == nil {
-		return "", nil, nil
-	}
-	r := reader{b: cv}
-	master = r.str()
-	members = r.strs()
-	return master, members, r.done(fmt.Sprintf("cluster %s", id))
+	return "", nil, nil
 }
 
 func seqKey(seq uint64) []byte { return appendU64(nil, seq) }
@@ -78,7 +67,7 @@ func (st *state) loadOld(k string, olds map[uint64]*oldCluster, oldSeqOf map[str
 	}
 	oc := &oldCluster{seq: seq}
 	var err error
-	if oc.master, oc.members, err = storedCluster(st.unions, st.legacyClusters, seq); err != nil {
+	if oc.master, oc.members, err = storedCluster(st.unions, seq); err != nil {
 		return nil, false, err
 	}
 	olds[seq] = oc
@@ -652,7 +641,7 @@ func (st *state) buildUnions() error {
 
 // retire marks a union id deleted: merged into aliasOf, or emptied.
 func (st *state) retire(seq uint64, aliasOf string) error {
-	return st.putUnion(unionID(seq), &storedUnion{version: unionEncV3, deleted: true, aliasOf: aliasOf}, nil)
+	return st.putUnion(unionID(seq), &storedUnion{deleted: true, aliasOf: aliasOf}, nil)
 }
 
 // putUnion stores su under id when it serves something new, with this
@@ -723,11 +712,10 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 }
 
 // sameServed reports whether the union values old and su, not stored
-// alike, serve the same thing: they may when stored in other forms (a
-// union stored whole before assembled ones existed, a value of an older
-// encoding) or assembled from a master updated only where the union
-// record does not show it (its local fields), and are then compared as
-// served.
+// alike, serve the same thing: they may when stored in other forms (one
+// whole, the other assembled) or assembled from a master updated only
+// where the union record does not show it (its local fields), and are
+// then compared as served.
 func (st *state) sameServed(id string, old, su *storedUnion) (bool, error) {
 	if old.deleted || su.deleted || old.aliasOf != su.aliasOf ||
 		!equalStrs(old.libraries, su.libraries) || !equalStrs(old.levels, su.levels) {
@@ -735,7 +723,7 @@ func (st *state) sameServed(id string, old, su *storedUnion) (bool, error) {
 	}
 	remastered := old.format == fmtAssembled && su.format == fmtAssembled &&
 		old.master == su.master && equalStrs(old.members, su.members) && sameAdded(old.added, su.added)
-	if old.format == su.format && old.version == su.version && !remastered {
+	if old.format == su.format && !remastered {
 		return false, nil
 	}
 	_, a, err := old.served(id, st.oldRecords)

@@ -40,9 +40,8 @@ type state struct {
 	stx *store.Tx
 
 	meta, unions, bydate, members, profiles, edges *bbolt.Bucket
-	legacyClusters                                 *bbolt.Bucket // dedup.clusters of a store being upgraded, else nil
-	cands                                          *candIndex    // loaded by loadCandidates
-	storedGen                                      uint64        // the generation this transaction started from
+	cands                                          *candIndex // loaded by loadCandidates
+	storedGen                                      uint64     // the generation this transaction started from
 
 	now        time.Time
 	sources    map[string]Source
@@ -104,7 +103,6 @@ func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
 	// their ids are allocated in order: a page split at 60 % leaves them
 	// room (pages a 100k-record benchmark wrote: 120,739 at 0.6, 126,452
 	// at 0.9).
-	st.legacyClusters = tx.Bucket(bucketClusters)
 	st.bydate.FillPercent, st.unions.FillPercent = 1, 0.6
 	st.profiles.FillPercent, st.members.FillPercent = 0.9, 0.9
 	var err error

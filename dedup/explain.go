@@ -67,7 +67,7 @@ func Explain(tx *bbolt.Tx, id string) (*Explanation, error) {
 		return Explain(tx, u.AliasOf)
 	}
 	ex := &Explanation{Union: u}
-	master, keys, err := storedCluster(unions, tx.Bucket(bucketClusters), seq)
+	master, keys, err := storedCluster(unions, seq)
 	if err != nil {
 		return nil, err
 	}

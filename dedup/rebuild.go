@@ -19,6 +19,17 @@ import (
 // rules; a new version rebuilds the clusters at Init.
 const layoutVersion = 8
 
+// minLayout is the oldest layout a rebuild reads the clusters of (to keep
+// their ids): the first whose union values hold their cluster and its
+// members' organization codes (encoding 3). Older layouts were written by
+// development builds before the first release; Init refuses them rather
+// than carrying code to upgrade them.
+const minLayout = 6
+
+// bucketClustersV4 held the clusters up to layout 4, before the union
+// values did: its presence tells such a store.
+var bucketClustersV4 = []byte("dedup.clusters")
+
 // RebuildStats says what a rebuild did.
 type RebuildStats struct {
 	Records  int // live source records profiled
@@ -166,26 +177,22 @@ func (d *Deduper) reapply(tx *bbolt.Tx, source string) error {
 	return nil
 }
 
-// rewriteDeletedV1 rewrites the deleted union values of encoding version
-// 1 in the current one, datestamps unchanged.
-func (st *state) rewriteDeletedV1() error {
-	var ids []string
-	c := st.unions.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if len(v) > 1 && v[0] == unionEncV1 && v[1]&flagDeleted != 0 {
-			ids = append(ids, string(k))
+// checkLayout refuses a store whose dedup buckets are of a layout older
+// than minLayout.
+func checkLayout(tx *bbolt.Tx) error {
+	layout := uint32(layoutVersion) // a store without dedup buckets yet
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		if v := meta.Get(keyVersion); len(v) == 4 {
+			layout = binary.BigEndian.Uint32(v)
 		}
 	}
-	for _, id := range ids {
-		u, err := decodeUnion(id, st.unions.Get([]byte(id)))
-		if err != nil {
-			return err
-		}
-		if err := st.unions.Put([]byte(id), encodeUnion(nil, u)); err != nil {
-			return err
-		}
+	if tx.Bucket(bucketClustersV4) != nil {
+		layout = min(layout, 4)
 	}
-	return nil
+	if layout >= minLayout {
+		return nil
+	}
+	return fmt.Errorf("dedup: the union catalog is of layout %d, written by a development build before the first release, which this unicat does not read (it reads layouts %d to %d): import the sources into a new data directory", layout, minLayout, layoutVersion)
 }
 
 // RebuildOnInit makes the next Init rebuild every cluster, reporting
@@ -206,6 +213,9 @@ func (d *Deduper) LastRebuild() (RebuildStats, bool) { return d.lastRebuild, d.r
 // RebuildOnInit; otherwise it re-derives the records of the sources whose
 // description changed (reconcileSources).
 func (d *Deduper) Init(tx *bbolt.Tx) error {
+	if err := checkLayout(tx); err != nil {
+		return err
+	}
 	st, err := d.newState(tx, time.Now().UTC())
 	if err != nil {
 		return err
@@ -229,11 +239,8 @@ func (d *Deduper) Init(tx *bbolt.Tx) error {
 func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (RebuildStats, error) {
 	var stats RebuildStats
 	// The derived buckets go; members and union values, which hold the
-	// clusters, stay, so the new clusters can claim their old ids (the
-	// clusters of a store written before union values held them are in
-	// dedup.clusters, read meanwhile and dropped at the end).
-	// (dedup.keys is the candidate index of layout 2, kept in memory since.)
-	for _, name := range [][]byte{bucketProfiles, []byte("dedup.keys"), bucketEdges} {
+	// clusters, stay, so the new clusters can claim their old ids.
+	for _, name := range [][]byte{bucketProfiles, bucketEdges} {
 		if tx.Bucket(name) != nil {
 			if err := tx.DeleteBucket(name); err != nil {
 				return stats, fmt.Errorf("dedup: rebuild: drop %s: %w", name, err)
@@ -344,17 +351,6 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 				return stats, err
 			}
 		}
-	}
-	if st.legacyClusters != nil {
-		// Every live union value was rewritten with its cluster; the
-		// deleted ones, no cluster's, are rewritten as they are.
-		if err := st.rewriteDeletedV1(); err != nil {
-			return stats, err
-		}
-		if err := tx.DeleteBucket(bucketClusters); err != nil {
-			return stats, fmt.Errorf("dedup: rebuild: drop %s: %w", bucketClusters, err)
-		}
-		st.legacyClusters = nil
 	}
 	if err := st.recountLibraries(); err != nil {
 		return stats, err

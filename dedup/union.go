@@ -74,7 +74,6 @@ var (
 	bucketMeta     = []byte("dedup.meta")
 	bucketUnions   = []byte("dedup.unions")
 	bucketByDate   = []byte("dedup.bydate")
-	bucketClusters = []byte("dedup.clusters") // layout 4 and before: the clusters, now in the union values
 	bucketMembers  = []byte("dedup.members")
 	bucketProfiles = []byte("dedup.profiles")
 	bucketEdges    = []byte("dedup.edges")
@@ -131,17 +130,12 @@ func parseUnionID(id string) (uint64, bool) {
 // as the store holds it and the fields the union adds (035s, 852s, 856s): a
 // union value is rewritten whenever a member joins or leaves, and holding
 // the whole record made union values most of what a commit wrote. The
-// value holds its cluster too (there was a bucket of clusters, rewritten
-// with it at every change, holding the same member keys again).
+// value holds its cluster too: a bucket of clusters of its own would be
+// rewritten with it at every change, holding the same member keys again.
 //
-// Version 2 had no organization codes (its 035s were "(source id)local
-// id"); version 1, read while a store is upgraded (the rebuild at the
-// first start rewrites every live value), had no cluster part (the
-// clusters were in dedup.clusters) and its assembled record began with
-// the master key and added the 035s too.
+// Versions 1 and 2 were written by development builds before the first
+// release and are not read (see minLayout).
 const (
-	unionEncV1   = 1
-	unionEncV2   = 2
 	unionEncV3   = 3
 	flagDeleted  = 1
 	fmtNone      = 0
@@ -154,21 +148,20 @@ const (
 
 // storedUnion is a union value without its record decoded.
 type storedUnion struct {
-	version   byte // of the encoding read; encodeUnion writes unionEncV3
 	deleted   bool
 	datestamp time.Time
 	aliasOf   string
 	libraries []string
 	levels    []string
-	master    string   // record key of the cluster's master ("" when deleted, and in version 1 but for fmtAssembled)
-	members   []string // the cluster's record keys, sorted (nil when deleted, and in version 1)
-	orgs      []string // the members' sources and their organization codes, in pairs (from version 3)
+	master    string   // record key of the cluster's master ("" when deleted)
+	members   []string // the cluster's record keys, sorted (nil when deleted)
+	orgs      []string // the members' sources and their organization codes, in pairs
 	format    byte
 	raw       []byte // aliases the bbolt value until copied
 
 	// fmtAssembled: what raw encodes.
 	masterSum [masterSumLen]byte // the master's stored SHA-256, shortened
-	added     []marc.RawField    // the fields the union stores: its 852s and 856s (in version 1 its 035s too)
+	added     []marc.RawField    // the fields the union stores: its 852s and 856s
 }
 
 func encodeUnion(dst []byte, u *storedUnion) []byte {
@@ -208,26 +201,25 @@ func encodeAssembled(sum [masterSumLen]byte, added []marc.RawField) []byte {
 // decodeUnionHead reads a union value up to its format byte, leaving r
 // at the record part.
 func decodeUnionHead(id string, r *reader) (*storedUnion, error) {
-	ver := r.byte()
-	if r.err == nil && (ver < unionEncV1 || ver > unionEncV3) {
+	switch ver := r.byte(); {
+	case r.err != nil:
+	case ver < unionEncV3:
+		return nil, fmt.Errorf("dedup: union %s: encoding version %d, written by a development build before the first release, which this unicat does not read (import the sources into a new data directory)", id, ver)
+	case ver > unionEncV3:
 		return nil, fmt.Errorf("dedup: union %s: unknown encoding version %d", id, ver)
 	}
 	flags := r.byte()
 	if flags&^flagDeleted != 0 {
 		return nil, fmt.Errorf("dedup: union %s: unknown flags %#x", id, flags)
 	}
-	u := &storedUnion{version: ver, deleted: flags&flagDeleted != 0}
+	u := &storedUnion{deleted: flags&flagDeleted != 0}
 	u.datestamp = time.Unix(0, int64(r.u64())).UTC()
 	u.aliasOf = r.str()
 	u.libraries = r.strs()
 	u.levels = r.strs()
-	if ver >= unionEncV2 {
-		u.master = r.str()
-		u.members = r.strs()
-	}
-	if ver >= unionEncV3 {
-		u.orgs = r.strs()
-	}
+	u.master = r.str()
+	u.members = r.strs()
+	u.orgs = r.strs()
 	u.format = r.byte()
 	if r.err != nil {
 		return nil, fmt.Errorf("dedup: union %s: %w", id, r.err)
@@ -235,8 +227,7 @@ func decodeUnionHead(id string, r *reader) (*storedUnion, error) {
 	return u, nil
 }
 
-// decodeCluster returns the master and members a union value holds; nil
-// members for a version 1 value, which held none.
+// decodeCluster returns the master and members a union value holds.
 func decodeCluster(id string, v []byte) (master string, members []string, err error) {
 	r := reader{b: v}
 	u, err := decodeUnionHead(id, &r)
@@ -261,9 +252,6 @@ func decodeUnion(id string, v []byte) (*storedUnion, error) {
 		return nil, fmt.Errorf("dedup: union %s: unknown record format %d", id, u.format)
 	case u.format == fmtAssembled:
 		a := reader{b: u.raw}
-		if u.version == unionEncV1 {
-			u.master = a.str()
-		}
 		copy(u.masterSum[:], a.bytes(masterSumLen))
 		n := a.uvarint()
 		if a.err == nil && n > uint64(len(u.raw)) {
@@ -286,7 +274,7 @@ func decodeUnion(id string, v []byte) (*storedUnion, error) {
 // sameStored reports whether a and b are stored alike (everything but the
 // datestamp): then they serve the same thing.
 func sameStored(a, b *storedUnion) bool {
-	return a.version == b.version && a.deleted == b.deleted && a.aliasOf == b.aliasOf && a.format == b.format &&
+	return a.deleted == b.deleted && a.aliasOf == b.aliasOf && a.format == b.format &&
 		a.master == b.master && equalStrs(a.members, b.members) && equalStrs(a.orgs, b.orgs) &&
 		bytes.Equal(a.raw, b.raw) && equalStrs(a.libraries, b.libraries) && equalStrs(a.levels, b.levels)
 }
@@ -355,15 +343,11 @@ func (u *storedUnion) assemble(id string, get recordGetter) (leader []byte, fiel
 	if !ok {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s is not canonical ISO 2709", id, displayKey(u.master))
 	}
-	added := u.added
-	if u.version >= unionEncV2 {
-		ids, ok := memberIDFields(u.members, u.orgs)
-		if !ok {
-			return nil, nil, fmt.Errorf("dedup: union %s: a member's id does not fit ISO 2709", id)
-		}
-		added = append(ids, added...)
+	ids, ok := memberIDFields(u.members, u.orgs)
+	if !ok {
+		return nil, nil, fmt.Errorf("dedup: union %s: a member's id does not fit ISO 2709", id)
 	}
-	return leader, unionLayout(id, master, added), nil
+	return leader, unionLayout(id, master, append(ids, u.added...)), nil
 }
 
 func (u *storedUnion) toUnion(id string, get recordGetter) (*UnionRecord, error) {
