@@ -27,24 +27,11 @@ func storedCluster(unions *bbolt.Bucket, seq uint64) (master string, members []s
 	return "", nil, nil
 }
 
-func seqKey(seq uint64) []byte { return appendU64(nil, seq) }
-
 // oldCluster is a cluster as stored before this commit.
 type oldCluster struct {
 	seq     uint64
 	master  string
 	members []string
-}
-
-// ruleStrength ranks rules: identifiers before titles.
-func ruleStrength(rule string) int {
-	switch {
-	case strings.HasPrefix(rule, "isbn"):
-		return 0
-	case strings.HasPrefix(rule, "id"):
-		return 1
-	}
-	return 2
 }
 
 // newEdge is an edge found in this batch, for the additive path.

@@ -174,11 +174,6 @@ func nameOrdinals(profiles *bbolt.Bucket, edges [][2]uint32, names map[uint32]st
 	return nil // an ordinal still wanted names a record gone: its edge is not told
 }
 
-func displayKey(k string) string {
-	s, l := splitRecordKey(k)
-	return s + ":" + l
-}
-
 // Write prints the explanation for people.
 func (ex *Explanation) Write(w io.Writer) error {
 	u := ex.Union

@@ -15,21 +15,6 @@ import (
 	"github.com/unicat/unicat/store"
 )
 
-// layoutVersion is the version of the dedup buckets and of the matching
-// rules; a new version rebuilds the clusters at Init.
-const layoutVersion = 8
-
-// minLayout is the oldest layout a rebuild reads the clusters of (to keep
-// their ids): the first whose union values hold their cluster and its
-// members' organization codes (encoding 3). Older layouts were written by
-// development builds before the first release; Init refuses them rather
-// than carrying code to upgrade them.
-const minLayout = 6
-
-// bucketClustersV4 held the clusters up to layout 4, before the union
-// values did: its presence tells such a store.
-var bucketClustersV4 = []byte("dedup.clusters")
-
 // RebuildStats says what a rebuild did.
 type RebuildStats struct {
 	Records  int // live source records profiled
@@ -175,24 +160,6 @@ func (d *Deduper) reapply(tx *bbolt.Tx, source string) error {
 		}
 	}
 	return nil
-}
-
-// checkLayout refuses a store whose dedup buckets are of a layout older
-// than minLayout.
-func checkLayout(tx *bbolt.Tx) error {
-	layout := uint32(layoutVersion) // a store without dedup buckets yet
-	if meta := tx.Bucket(bucketMeta); meta != nil {
-		if v := meta.Get(keyVersion); len(v) == 4 {
-			layout = binary.BigEndian.Uint32(v)
-		}
-	}
-	if tx.Bucket(bucketClustersV4) != nil {
-		layout = min(layout, 4)
-	}
-	if layout >= minLayout {
-		return nil
-	}
-	return fmt.Errorf("dedup: the union catalog is of layout %d, written by a development build before the first release, which this unicat does not read (it reads layouts %d to %d): import the sources into a new data directory", layout, minLayout, layoutVersion)
 }
 
 // RebuildOnInit makes the next Init rebuild every cluster, reporting
