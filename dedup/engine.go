@@ -708,23 +708,6 @@ func (st *state) finish() error {
 	return nil
 }
 
-// datestamp returns this commit's datestamp: the batch time, but always
-// after the previous commit's, at microsecond precision.
-func (st *state) datestamp() time.Time {
-	if !st.stamp.IsZero() {
-		return st.stamp
-	}
-	t := st.now.Truncate(time.Microsecond)
-	if v := st.meta.Get(keyLastDate); len(v) == 8 {
-		last := time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
-		if !t.After(last) {
-			t = last.Add(time.Microsecond)
-		}
-	}
-	st.stamp = t.UTC()
-	return st.stamp
-}
-
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
