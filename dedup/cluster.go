@@ -9,6 +9,11 @@ import (
 	"go.etcd.io/bbolt"
 )
 
+// maxComponent bounds the records a component gathers over edges (the
+// members of the clusters it reaches always come): past it, no further
+// edge is followed.
+const maxComponent = 20000
+
 // storedCluster returns the master and members of cluster seq, as its
 // union value holds them. A cluster not stored, or deleted, has no
 // members.
@@ -476,14 +481,6 @@ func (st *state) assign(groups []*group, olds map[uint64]*oldCluster, oldSeqOf m
 		}
 	}
 	return nil
-}
-
-// nextSeq allocates a union sequence number (and so a union id).
-func (st *state) nextSeq() (uint64, error) {
-	c := st.counter(&st.seqs)
-	c.v++
-	c.dirty = true
-	return c.v, nil
 }
 
 // master picks the most complete member: score, then source priority,
