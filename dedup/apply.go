@@ -15,7 +15,7 @@ import (
 // Applying a batch: the changed records are profiled before the
 // transaction where possible (Prepare), their profiles and index keys
 // stored (setProfile), the records linked to their candidates (link.go),
-// and the clusters they touch made again (cluster.go).
+// and the clusters they touch made again (cluster.go, recluster.go).
 
 // prepared is a changed record decoded and profiled.
 type prepared struct {
