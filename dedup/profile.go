@@ -72,72 +72,63 @@ func (d *Deduper) buildProfile(rec *marc.Record, src Source) *profile {
 	return d.settings().buildProfile(rec, src)
 }
 
+// buildProfile computes the profile of rec, a record of src: what
+// matching compares (the title, the names, the edition and publisher,
+// the identifiers, and what follows from them), then what the union
+// record needs (completeness, holdings, links).
 func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 	p := &profile{mtype: rec.MaterialType(), year: rec.Year(), pages: rec.Pages()}
-	langs := rec.Languages()
-	lang := ""
-	if len(langs) > 0 {
-		lang = langs[0]
+	p.setTitle(rec)
+	p.setNames(rec)
+	if e := rec.Edition(); e != "" {
+		p.edition = normalizeEdition(textnorm.Key(e))
 	}
+	if pubs := rec.Publishers(); len(pubs) > 0 {
+		p.publisher = normalizePublisher(textnorm.Key(pubs[0]))
+	}
+	set.setIdentifiers(p, rec)
+	p.derive()
+	p.score = completeness(rec)
+	p.holdings = recordHoldings(rec, src)
+	p.links = recordLinks(rec)
+	return p
+}
 
-	// Title: 245 $a (after the nonfiling characters) and $b, folded.
-	var buf []byte
-	var a, b string
-	var parts []string
-	if f := rec.First("245"); f != nil {
-		nonfiling := 0
-		if f.Ind2 >= '1' && f.Ind2 <= '9' {
-			nonfiling = int(f.Ind2 - '0')
-		}
-		seenA := false
-		for i := range f.Subfields {
-			sf := &f.Subfields[i]
-			switch sf.Code {
-			case 'a':
-				v := sf.Value
-				if !seenA {
-					v = skipNonfiling(strings.TrimLeft(v, " "), nonfiling)
-					seenA = true
-					a = v
-				} else {
-					a += " " + v
-				}
-			case 'b':
-				b += " " + sf.Value
-			case 'n', 'p':
-				parts = append(parts, string(sf.Code)+sf.Value)
-			case 'c':
-				p.resp = textnorm.Key(sf.Value)
-			}
-		}
-		p.display = rec.Title()
+// setTitle sets what p compares of 245, folded: the title proper ($a
+// after the nonfiling characters, for a language with articles without a
+// leading one), the whole title ($a $b), without the part designators
+// found in them, which go with $n and $p into the volumes; the numbers of
+// both; the title keys; the statement of responsibility ($c).
+func (p *profile) setTitle(rec *marc.Record) {
+	f := rec.First("245")
+	if f == nil {
+		return
 	}
-	buf = textnorm.AppendKey(buf[:0], a)
-	fa := string(buf)
-	if f := rec.First("245"); f == nil || f.Ind2 == '0' || f.Ind2 == ' ' {
-		fa = dropArticle(fa, lang)
+	p.display = rec.Title()
+	// The nonfiling characters count from the first $a as typed, and
+	// every $a is the title proper (titles of works without a collective
+	// one): TitleParts gives the first $a alone, cleaned.
+	_, remainder, numbers, parts := rec.TitleParts()
+	var a string
+	for i, v := range f.Subs("a") {
+		if i == 0 {
+			a = skipNonfiling(strings.TrimLeft(v, " "), nonfiling(f.Ind2))
+		} else {
+			a += " " + v
+		}
 	}
-	fb := textnorm.Key(b)
+	if cs := f.Subs("c"); len(cs) > 0 {
+		p.resp = textnorm.Key(cs[len(cs)-1])
+	}
+	fa := textnorm.Key(a)
+	if f.Ind2 == '0' || f.Ind2 == ' ' {
+		fa = dropArticle(fa, firstLanguage(rec))
+	}
 	vols := map[string]bool{}
 	fa, nums := extractVolumes(fa, vols)
-	fb, nums2 := extractVolumes(fb, vols)
+	fb, nums2 := extractVolumes(textnorm.Key(remainder), vols)
 	nums = append(nums, nums2...)
-	for _, pt := range parts {
-		v := textnorm.Key(pt[1:])
-		if v == "" {
-			continue
-		}
-		rest, n := extractVolumes(v, vols)
-		if pt[0] == 'n' {
-			if len(n) == 0 && rest != "" {
-				// "Quyển thượng", "Tập 1" already taken; a bare number or
-				// roman numeral, else the words themselves.
-				vols[volumeValue(rest)] = true
-			}
-		} else if rest != "" {
-			vols["p:"+rest] = true
-		}
-	}
+	partVolumes(vols, numbers, parts)
 	for v := range vols {
 		p.volumes = append(p.volumes, v)
 	}
@@ -146,23 +137,70 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 	p.title = strings.TrimSpace(fa + " " + fb)
 	p.numbers = titleNumbers(p.title, nums)
 	p.pnumbers = titleNumbers(p.proper, nums)
+	p.titleKeys = titleKeys(p.proper, p.title, p.volumes)
+}
 
-	// Title keys: the first five words of $a, and of $a $b, plus parts.
-	suffix := ""
-	if len(p.volumes) > 0 {
-		suffix = "|" + strings.Join(p.volumes, ",")
+// nonfiling returns the nonfiling characters 245's second indicator
+// gives.
+func nonfiling(ind2 byte) int {
+	if ind2 >= '1' && ind2 <= '9' {
+		return int(ind2 - '0')
 	}
-	if fa != "" {
-		p.titleKeys = append(p.titleKeys, firstWords(fa, 5)+suffix)
-		if k := firstWords(p.title, 5) + suffix; k != p.titleKeys[0] {
-			p.titleKeys = append(p.titleKeys, k)
+	return 0
+}
+
+func firstLanguage(rec *marc.Record) string {
+	if langs := rec.Languages(); len(langs) > 0 {
+		return langs[0]
+	}
+	return ""
+}
+
+// partVolumes adds to vols the part designators of 245 $n (numbers) and
+// $p (names).
+func partVolumes(vols map[string]bool, numbers, names []string) {
+	for _, n := range numbers {
+		if v := textnorm.Key(n); v != "" {
+			// "Quyển thượng", "Tập 1" taken by extractVolumes; else a bare
+			// number or roman numeral, else the words themselves.
+			if rest, found := extractVolumes(v, vols); len(found) == 0 && rest != "" {
+				vols[volumeValue(rest)] = true
+			}
 		}
-	} else if p.title != "" {
-		p.titleKeys = append(p.titleKeys, firstWords(p.title, 5)+suffix)
 	}
+	for _, n := range names {
+		if v := textnorm.Key(n); v != "" {
+			if rest, _ := extractVolumes(v, vols); rest != "" {
+				vols["p:"+rest] = true
+			}
+		}
+	}
+}
 
-	// Names.
-	mainName := ""
+// titleKeys returns the title keys of a folded title proper and whole
+// title: the first five words of each (once when they agree), the volumes
+// appended.
+func titleKeys(proper, title string, volumes []string) []string {
+	suffix := ""
+	if len(volumes) > 0 {
+		suffix = "|" + strings.Join(volumes, ",")
+	}
+	var keys []string
+	if proper != "" {
+		keys = append(keys, firstWords(proper, 5)+suffix)
+		if k := firstWords(title, 5) + suffix; k != keys[0] {
+			keys = append(keys, k)
+		}
+	} else if title != "" {
+		keys = append(keys, firstWords(title, 5)+suffix)
+	}
+	return keys
+}
+
+// setNames sets every 1XX and 7XX name of rec (folded, its words sorted,
+// each once), and the main entry's as p.author: the first 1XX's, else
+// the first 700's or 710's.
+func (p *profile) setNames(rec *marc.Record) {
 	for i := range rec.Fields {
 		f := &rec.Fields[i]
 		var codes string
@@ -179,32 +217,27 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 			continue
 		}
 		p.names = appendUniq(p.names, n)
-		if mainName == "" && f.Tag[0] == '1' {
-			mainName = n
+		if p.author == "" && f.Tag[0] == '1' {
+			p.author = n
 		}
 	}
-	if mainName == "" {
-		for i := range rec.Fields {
-			f := &rec.Fields[i]
-			if f.Tag == "700" || f.Tag == "710" {
-				if n := sortedTokens(textnorm.Key(strings.Join(f.Subs("ab"), " "))); n != "" {
-					mainName = n
-					break
-				}
+	if p.author != "" {
+		return
+	}
+	for i := range rec.Fields {
+		f := &rec.Fields[i]
+		if f.Tag == "700" || f.Tag == "710" {
+			if n := sortedTokens(textnorm.Key(strings.Join(f.Subs("ab"), " "))); n != "" {
+				p.author = n
+				return
 			}
 		}
 	}
-	p.author = mainName
+}
 
-	// Edition and publisher.
-	if e := rec.Edition(); e != "" {
-		p.edition = normalizeEdition(textnorm.Key(e))
-	}
-	if pubs := rec.Publishers(); len(pubs) > 0 {
-		p.publisher = normalizePublisher(textnorm.Key(pubs[0]))
-	}
-
-	// Identifiers.
+// setIdentifiers sets p's ISBN-13s (known-bad ones left out) and other
+// identifiers, each sorted.
+func (set *settings) setIdentifiers(p *profile, rec *marc.Record) {
 	valid, _ := rec.ISBNs()
 	for _, n := range valid {
 		if !set.badISBN[n] {
@@ -238,6 +271,12 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 	}
 	sort.Strings(p.isbns)
 	sort.Strings(p.ids)
+}
+
+// derive sets what follows from p's matching values: the ISSNs among the
+// identifiers, the identifiers clusters compare, the veto signature and
+// the match keys' kinds and hashes.
+func (p *profile) derive() {
 	p.issns = issns(p.ids)
 	p.strong = strongIDs(p)
 	p.vsig = p.vetoSig()
@@ -245,11 +284,6 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 		p.kkind = append(p.kkind, k[0])
 		p.khash = append(p.khash, keyHash32(k))
 	}
-
-	p.score = completeness(rec)
-	p.holdings = recordHoldings(rec, src)
-	p.links = recordLinks(rec)
-	return p
 }
 
 func appendUniq(list []string, v string) []string {
