@@ -81,17 +81,38 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	if err := st.loadCandidates(); err != nil {                               // empty: the profiles are gone
 		return stats, err
 	}
-	stx := store.WrapTx(tx)
+	keys, err := st.profileAll(progress)
+	if err != nil {
+		return stats, err
+	}
+	if err := st.linkAll(keys); err != nil {
+		return stats, err
+	}
+	if err := st.clusterAll(keys); err != nil {
+		return stats, err
+	}
+	if err := st.noteRebuilt(d.fingerprint()); err != nil {
+		return stats, err
+	}
+	if err := st.finish(); err != nil {
+		return stats, err
+	}
+	stats.Live, stats.Deleted = st.live, st.deleted
+	return stats, nil
+}
+
+// profileAll profiles every live record, in chunks decoded in parallel,
+// and stores the profiles and index keys; it returns the records' keys.
+func (st *state) profileAll(progress func(done, total int)) ([]string, error) {
 	total := 0
-	if srcs, err := stx.Sources(); err == nil {
+	if srcs, err := st.stx.Sources(); err == nil {
 		for _, s := range srcs {
-			ss, _ := stx.Stats(s.ID)
+			ss, _ := st.stx.Stats(s.ID)
 			total += ss.Live
 		}
 	}
-	// 1. Profiles and index keys, in chunks decoded in parallel.
 	var chunk []store.Change
-	var liveKeys []string
+	var keys []string
 	flush := func() error {
 		preps := st.prepare(chunk)
 		for i := range preps {
@@ -108,17 +129,17 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 				return err
 			}
 			st.cands.add(pr.prof.ord, pr.key, pr.prof.khash)
-			liveKeys = append(liveKeys, pr.key)
+			keys = append(keys, pr.key)
 			st.seeds[pr.key] = true
 		}
-		stats.Records += len(chunk)
+		st.stats.Records += len(chunk)
 		chunk = chunk[:0]
 		if progress != nil {
-			progress(stats.Records, total)
+			progress(st.stats.Records, total)
 		}
 		return nil
 	}
-	err = stx.ForEachRecord("", func(sr *store.SourceRecord) error {
+	err := st.stx.ForEachRecord("", func(sr *store.SourceRecord) error {
 		if sr.Deleted {
 			return nil
 		}
@@ -131,62 +152,64 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	if err == nil {
 		err = flush()
 	}
-	if err != nil {
-		return stats, err
-	}
-	// 2. Edges: every pair once, the later key linking to the earlier.
-	for lo := 0; lo < len(liveKeys); lo += 1000 {
+	return keys, err
+}
+
+// linkAll finds the edges of the records of keys (in key order): every
+// pair once, the later key linking to the earlier.
+func (st *state) linkAll(keys []string) error {
+	for lo := 0; lo < len(keys); lo += 1000 {
 		var jobs []linkJob
-		for _, k := range liveKeys[lo:min(lo+1000, len(liveKeys))] {
+		for _, k := range keys[lo:min(lo+1000, len(keys))] {
 			p, err := st.profile(k)
 			if err != nil {
-				return stats, err
+				return err
 			}
 			k := k
 			jobs = append(jobs, linkJob{key: k, p: p, skip: func(c string) bool { return c > k }})
 		}
 		if err := st.link(jobs); err != nil {
-			return stats, err
+			return err
 		}
 	}
-	if err := st.flushEdges(); err != nil {
-		return stats, err
-	}
-	// 3. Clusters: every record, and every record a cluster still names.
+	return st.flushEdges()
+}
+
+// clusterAll makes the clusters of every record again, and of every
+// record a cluster still names, rebuilding every union record of a live
+// record.
+func (st *state) clusterAll(keys []string) error {
 	if err := st.members.ForEach(func(k, _ []byte) error {
 		st.seeds[string(k)] = true
 		return nil
 	}); err != nil {
-		return stats, err
+		return err
 	}
 	// Every member is rebuilt, so nothing counts as unchanged.
-	for _, k := range liveKeys {
+	for _, k := range keys {
 		st.touched[k] = true
 	}
-	if err := st.recluster(); err != nil {
-		return stats, err
+	return st.recluster()
+}
+
+// noteRebuilt records what the clusters were rebuilt with: the options'
+// fingerprint fp, the sources' descriptions, the layout, and the union
+// records each library holds, counted afresh.
+func (st *state) noteRebuilt(fp []byte) error {
+	if err := st.meta.Put(keyConfig, fp); err != nil {
+		return err
 	}
-	if err := st.meta.Put(keyConfig, d.fingerprint()); err != nil {
-		return stats, err
-	}
-	if srcs, err := stx.Sources(); err == nil {
+	if srcs, err := st.stx.Sources(); err == nil {
 		for _, info := range srcs {
 			if err := st.meta.Put(sourcePrintKey(info.ID), st.set.sourcePrint(st.source(info.ID))); err != nil {
-				return stats, err
+				return err
 			}
 		}
 	}
 	if err := st.recountLibraries(); err != nil {
-		return stats, err
+		return err
 	}
 	var v [4]byte
 	binary.BigEndian.PutUint32(v[:], layoutVersion)
-	if err := st.meta.Put(keyVersion, v[:]); err != nil {
-		return stats, err
-	}
-	if err := st.finish(); err != nil {
-		return stats, err
-	}
-	stats.Live, stats.Deleted = st.live, st.deleted
-	return stats, nil
+	return st.meta.Put(keyVersion, v[:])
 }

@@ -56,11 +56,21 @@ func similarityAtLeast(a, b string, atLeast float64) (sim float64, ok bool) {
 		n++
 	}
 	a, b = a[:len(a)-n], b[:len(b)-n]
-	la, lb = len(a), len(b)
-	if la == 0 || lb == 0 {
-		d := la + lb
+	if len(a) == 0 || len(b) == 0 {
+		d := len(a) + len(b)
 		return 1 - float64(d)/float64(maxLen), d <= budget
 	}
+	d, ok := osaBanded(a, b, budget)
+	return 1 - float64(d)/float64(maxLen), ok
+}
+
+// osaBanded returns the optimal string alignment distance of a and b
+// (neither empty, at most simLimit bytes) when it is within budget;
+// otherwise ok is false and d is only a lower bound. It computes only the
+// band of the dynamic programme within budget of the diagonal, and stops
+// at the first row whose every value is over it.
+func osaBanded(a, b string, budget int) (d int, ok bool) {
+	la, lb := len(a), len(b)
 	const inf = 1 << 30
 	// Three rows of the dynamic programme on the stack.
 	var rowsBuf [3 * (simLimit + 1)]int
@@ -113,13 +123,11 @@ func similarityAtLeast(a, b string, atLeast float64) (sim float64, ok bool) {
 			cur[hi+1] = inf
 		}
 		if rowMin > budget {
-			return 1 - float64(rowMin)/float64(maxLen), false
+			return rowMin, false
 		}
 		pp, prev, cur = prev, cur, pp
 	}
-	d := prev[lb]
-	s := 1 - float64(d)/float64(maxLen)
-	return s, d <= budget
+	return prev[lb], prev[lb] <= budget
 }
 
 // tokenContainment is |A ∩ B| / min(|A|, |B|) over the words of two folded
