@@ -55,8 +55,8 @@ func memberNumber(local string) (number string, prefixed bool) {
 }
 
 // memberIDs returns the $a of the members' 035s: "(ORG)number", ORG
-// the code orgs gives the member's source (its source id where orgs has
-// none: a value written before orgs were kept).
+// the code orgs gives the member's source (its source id where orgs
+// gives none).
 func memberIDs(members, orgs []string) []string {
 	out := make([]string, len(members))
 	org, last := "", ""
