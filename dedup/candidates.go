@@ -4,6 +4,15 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strconv"
+)
+
+// Candidate caps. A key shared by more records than this says little (a
+// title like "Tuyển tập", an author's every book in one year), and
+// following it would make every batch compare against thousands.
+const (
+	capStrong = 256 // ISBN, identifiers, title+author: the first ones
+	capWeak   = 64  // author+year, title initials+year
 )
 
 // The candidate index answers "which records share this match key?" for
@@ -226,17 +235,6 @@ func (st *state) candidateIndex(stored uint64) (*candIndex, error) {
 	return c, nil
 }
 
-// nextOrdinal allocates a record ordinal.
-func (st *state) nextOrdinal() (uint32, error) {
-	c := st.counter(&st.ords)
-	if c.v >= uint64(^uint32(0)) {
-		return 0, fmt.Errorf("dedup: out of record ordinals (run unicat dedup --rebuild)")
-	}
-	c.v++
-	c.dirty = true
-	return uint32(c.v - 1), nil
-}
-
 // forCandidates calls fn for each record sharing a key with p (rec
 // itself left out), each once, key by key in the order of p.keys, until
 // fn returns false. Lists are read up to capStrong entries; the weak
@@ -314,4 +312,73 @@ func (s *ordSet) add(ord uint32) {
 		}
 		s.large[ord] = true
 	}
+}
+
+// loadCandidates makes the candidate index ready for this transaction:
+// it must be called before anything is written, and it is current again
+// only if the transaction commits (see candIndex).
+func (st *state) loadCandidates() error {
+	c, err := st.candidateIndex(st.storedGen)
+	if err != nil {
+		return err
+	}
+	c.gen = st.d.gen
+	st.cands = c
+	return nil
+}
+
+// Key kinds, in the order candidates are considered.
+const (
+	kindISBN   = 'i' // ISBN-13
+	kindID     = 'n' // other identifiers
+	kindTA     = 't' // title key + author key
+	kindAuthYr = 'y' // author key + year (capped), for re-typed titles
+	kindAcro   = 'k' // initials of the title proper + year (capped)
+)
+
+// keys returns the index keys of p.
+func (p *profile) keys() []string {
+	out := make([]string, 0, len(p.isbns)+len(p.ids)+len(p.titleKeys)+2)
+	for _, n := range p.isbns {
+		out = append(out, string(rune(kindISBN))+n)
+	}
+	for _, id := range p.ids {
+		out = append(out, string(rune(kindID))+id)
+	}
+	for _, tk := range p.titleKeys {
+		out = append(out, string(rune(kindTA))+tk+"|"+p.author)
+	}
+	if p.author != "" && p.year != 0 {
+		out = append(out, string(rune(kindAuthYr))+p.author+"|"+strconv.Itoa(p.year))
+	}
+	if a := acronym(p.proper, 8); a != "" {
+		// A typing slip rarely hits a word's first letter, and a left-out
+		// subtitle does not touch the title proper: its initials and the
+		// year find the records whose title keys differ by such slips or
+		// whose author is missing or written otherwise.
+		out = append(out, string(rune(kindAcro))+a+"|"+strconv.Itoa(p.year))
+	}
+	return out
+}
+
+// kweak reports whether the i-th key is one of the capped fallbacks.
+func (p *profile) kweak(i int) bool {
+	return p.kkind[i] == kindAuthYr || p.kkind[i] == kindAcro
+}
+
+// acronym returns the first bytes of up to n words of folded s.
+func acronym(s string, n int) string {
+	var b []byte
+	start := true
+	for i := 0; i < len(s) && len(b) < n; i++ {
+		if s[i] == ' ' {
+			start = true
+			continue
+		}
+		if start {
+			b = append(b, s[i])
+			start = false
+		}
+	}
+	return string(b)
 }

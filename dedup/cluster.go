@@ -1,44 +1,36 @@
 package dedup
 
 import (
-	"bytes"
-	"cmp"
-	"encoding/binary"
-	"fmt"
-	"slices"
 	"sort"
-	"strings"
-
-	"go.etcd.io/bbolt"
-
-	"github.com/unicat/unicat/internal/parallel"
-	"github.com/unicat/unicat/marc"
-	"github.com/unicat/unicat/store"
 )
 
-// storedCluster returns the master and members of cluster seq, as its
-// union value holds them, or as the bucket of clusters of a store being
-// upgraded does (legacy, nil when gone) for a union value of version 1.
-// A cluster not stored, or deleted, has no members.
-func storedCluster(unions, legacy *bbolt.Bucket, seq uint64) (master string, members []string, err error) {
-	id := unionID(seq)
-	if v := unions.Get([]byte(id)); len(v) > 0 && v[0] != unionEncV1 {
-		return decodeCluster(id, v)
-	}
-	if legacy == nil {
-		return "", nil, nil
-	}
-	cv := legacy.Get(seqKey(seq))
-	if cv == nil {
-		return "", nil, nil
-	}
-	r := reader{b: cv}
-	master = r.str()
-	members = r.strs()
-	return master, members, r.done(fmt.Sprintf("cluster %s", id))
-}
+// Clustering: which records form a cluster, decided from the records'
+// profiles and the edges between them. Nothing here reads or writes
+// storage: what is stored is read through a graph (recluster.go reads it
+// from the batch's transaction, cluster_test.go from maps), and each part
+// settled is handed over as a round, which recluster.go gives union ids
+// (claimIDs) and writes, in order.
 
-func seqKey(seq uint64) []byte { return appendU64(nil, seq) }
+// maxComponent bounds the records a component gathers over edges (the
+// members of the clusters it reaches always come): past it, no further
+// edge is followed.
+const maxComponent = 20000
+
+// graph is what clustering reads: the clusters as they were before the
+// batch, the records' profiles and the edges between records.
+type graph interface {
+	// clusterOf returns the sequence number of the cluster record k was
+	// in; false when it was in none.
+	clusterOf(k string) (seq uint64, ok bool)
+	// cluster returns the master and members of cluster seq; none when
+	// it is not stored, or deleted.
+	cluster(seq uint64) (master string, members []string, err error)
+	// profile returns the profile of record k, nil when it is gone.
+	profile(k string) (*profile, error)
+	// edges returns the edges of record k, whose profile is p, to records
+	// still stored, with their rules' strengths.
+	edges(k string, p *profile) ([]edgeRef, error)
+}
 
 // oldCluster is a cluster as stored before this commit.
 type oldCluster struct {
@@ -47,52 +39,90 @@ type oldCluster struct {
 	members []string
 }
 
-// ruleStrength ranks rules: identifiers before titles.
-func ruleStrength(rule string) int {
-	switch {
-	case strings.HasPrefix(rule, "isbn"):
-		return 0
-	case strings.HasPrefix(rule, "id"):
-		return 1
-	}
-	return 2
-}
-
-// newEdge is an edge found in this batch, for the additive path.
+// newEdge is an edge between two records, found in this batch or read
+// back, with its rule's strength (ruleStrength).
 type newEdge struct {
 	a, b     string
 	strength int
 }
 
-// loadOld returns the stored cluster of record k (nil when it has none),
-// reading each cluster once.
-func (st *state) loadOld(k string, olds map[uint64]*oldCluster, oldSeqOf map[string]uint64) (*oldCluster, bool, error) {
-	v := st.members.Get([]byte(k))
-	if len(v) != 8 {
+// edgeRef is one end of an edge: its record and ordinal, and the match's
+// rule (when just found) or strength (when read back).
+type edgeRef struct {
+	other    string
+	ord      uint32
+	rule     string
+	strength int
+}
+
+// round is a part of the records settled into clusters: the groups, and
+// what their records were in before, from which their union ids follow
+// (claimIDs).
+type round struct {
+	groups   []*group               // the clusters, sorted by first member
+	olds     map[uint64]*oldCluster // the clusters the records were in
+	oldSeqOf map[string]uint64      // the cluster each record was in
+	nodes    map[string]bool        // every record looked at, gone ones too
+}
+
+func newRound() *round {
+	return &round{olds: map[uint64]*oldCluster{}, oldSeqOf: map[string]uint64{}, nodes: map[string]bool{}}
+}
+
+// loadOld returns the cluster record k was in (nil when none), reading
+// each cluster once; first says whether this call read it.
+func (r *round) loadOld(g graph, k string) (oc *oldCluster, first bool, err error) {
+	seq, ok := g.clusterOf(k)
+	if !ok {
 		return nil, false, nil
 	}
-	seq := binary.BigEndian.Uint64(v)
-	oldSeqOf[k] = seq
-	if oc := olds[seq]; oc != nil {
+	r.oldSeqOf[k] = seq
+	if oc := r.olds[seq]; oc != nil {
 		return oc, false, nil
 	}
-	oc := &oldCluster{seq: seq}
-	var err error
-	if oc.master, oc.members, err = storedCluster(st.unions, st.legacyClusters, seq); err != nil {
+	oc = &oldCluster{seq: seq}
+	if oc.master, oc.members, err = g.cluster(seq); err != nil {
 		return nil, false, err
 	}
-	olds[seq] = oc
+	r.olds[seq] = oc
 	return oc, true, nil
 }
 
-// recluster recomputes the clusters around st.seeds. When the batch only
-// added records or edges (the common case of a harvest), the old
-// clusters stand and only the new edges can join them: each old cluster
-// is taken as a whole and the new edges are applied to them. Otherwise
-// (a record deleted, or changed so that its edges were recomputed) the
-// clusters are rebuilt from the edges over the whole affected component:
-// the seeds' old clusters, everything reachable over edges, and the
-// clusters of all those records.
+// left returns, sorted, the records that were in a cluster and are in
+// none now: gone from the store.
+func (r *round) left() []string {
+	in := map[string]bool{}
+	for _, g := range r.groups {
+		for _, k := range g.members {
+			in[k] = true
+		}
+	}
+	var out []string
+	for k := range r.nodes {
+		if _, had := r.oldSeqOf[k]; had && !in[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// clusterer makes the clusters around a batch's records again, reading
+// g, and hands each round to emit as it is settled: a later round may
+// read what an earlier one's emit wrote.
+type clusterer struct {
+	g    graph
+	emit func(*round) error
+}
+
+// recluster makes the clusters around seeds (sorted record keys) again.
+// When the batch only added records or edges (the common case of a
+// harvest), the old clusters stand and only the new edges can join them:
+// each old cluster is taken as a whole and the new edges are applied to
+// them. Otherwise (removed: a record deleted, or changed so that its
+// edges were recomputed) the clusters are made again from the edges over
+// the whole affected component: the seeds' old clusters, everything
+// reachable over edges, and the clusters of all those records.
 //
 // The clusters must not depend on the order records arrived in: a
 // rebuild (Init, dedup --rebuild) makes them from every edge at once,
@@ -100,30 +130,25 @@ func (st *state) loadOld(k string, olds map[uint64]*oldCluster, oldSeqOf map[str
 // order until a merge is refused (a veto, two records of one source):
 // then which records end together depends on which edges came first. So
 // a component where the additive path refuses a merge is made again from
-// its edges, as a rebuild makes it (reclusterAdditive).
-func (st *state) recluster() error {
-	if len(st.seeds) == 0 {
-		return nil
+// its edges, as a rebuild makes it (additive).
+func (c *clusterer) recluster(seeds []string, removed bool, newEdges []newEdge) error {
+	if removed {
+		return c.whole(seeds)
 	}
-	if st.removed {
-		return st.reclusterWhole(sortedKeys(st.seeds))
-	}
-	return st.reclusterAdditive(sortedKeys(st.seeds))
+	return c.additive(seeds, newEdges)
 }
 
-// reclusterAdditive is the additive path of recluster over seeds: old
-// clusters as groups, new records alone, the batch's new edges. The
-// components where a merge is refused are made again whole.
-func (st *state) reclusterAdditive(seeds []string) error {
-	olds := map[uint64]*oldCluster{}
-	oldSeqOf := map[string]uint64{}
-	nodes := map[string]bool{}
+// additive is the additive path of recluster over seeds: old clusters as
+// groups, new records alone, the batch's new edges. The components where
+// a merge is refused are made again whole.
+func (c *clusterer) additive(seeds []string, newEdges []newEdge) error {
+	r := newRound()
 	var groups []*group
 	for _, k := range seeds {
-		if nodes[k] {
+		if r.nodes[k] {
 			continue
 		}
-		oc, _, err := st.loadOld(k, olds, oldSeqOf)
+		oc, _, err := r.loadOld(c.g, k)
 		if err != nil {
 			return err
 		}
@@ -133,8 +158,8 @@ func (st *state) reclusterAdditive(seeds []string) error {
 		}
 		g := &group{}
 		for _, m := range members {
-			nodes[m] = true
-			if err := st.addToGroup(g, m); err != nil {
+			r.nodes[m] = true
+			if err := c.addTo(g, m); err != nil {
 				return err
 			}
 		}
@@ -142,57 +167,55 @@ func (st *state) reclusterAdditive(seeds []string) error {
 			groups = append(groups, g)
 		}
 	}
-	parts, refused := st.partition(groups, st.newEdges)
-	if len(refused) == 0 {
-		return st.assign(parts, olds, oldSeqOf, nodes)
+	var refused []string
+	if r.groups, refused = mergeOverEdges(groups, newEdges); len(refused) == 0 {
+		return c.emit(r)
 	}
 	// The components of the refused merges, closed over edges and old
 	// clusters, are made whole; the seeds outside them stay additive
 	// (a group outside touches no record inside: it would be inside).
-	whole := map[string]bool{}
-	if _, _, err := st.component(refused, whole, map[uint64]*oldCluster{}, map[string]uint64{}); err != nil {
+	whole := newRound()
+	if _, _, err := c.component(refused, whole); err != nil {
 		return err
 	}
-	if len(whole) >= maxComponent {
-		return st.reclusterWhole(seeds) // cut short: no telling what is outside
+	if len(whole.nodes) >= maxComponent {
+		return c.whole(seeds) // cut short: no telling what is outside
 	}
 	var rest []string
 	for _, k := range seeds {
-		if !whole[k] {
+		if !whole.nodes[k] {
 			rest = append(rest, k)
 		}
 	}
-	if err := st.reclusterWhole(refused); err != nil {
+	if err := c.whole(refused); err != nil {
 		return err
 	}
 	if len(rest) == 0 {
 		return nil
 	}
-	return st.reclusterAdditive(rest)
+	return c.additive(rest, newEdges)
 }
 
-// reclusterWhole rebuilds the clusters of the component of seeds from its
+// whole makes the clusters of the component of seeds again from its
 // edges.
-func (st *state) reclusterWhole(seeds []string) error {
-	olds := map[uint64]*oldCluster{}
-	oldSeqOf := map[string]uint64{}
-	nodes := map[string]bool{}
-	groups, edges, err := st.component(seeds, nodes, olds, oldSeqOf)
+func (c *clusterer) whole(seeds []string) error {
+	r := newRound()
+	groups, edges, err := c.component(seeds, r)
 	if err != nil {
 		return err
 	}
-	parts, _ := st.partition(groups, edges)
-	return st.assign(parts, olds, oldSeqOf, nodes)
+	r.groups, _ = mergeOverEdges(groups, edges)
+	return c.emit(r)
 }
 
-// component collects the records whose clusters a removal may change:
-// the seeds closed over old clusters and edges. It returns them as
-// singleton groups, with the edges among them.
-func (st *state) component(seeds []string, nodes map[string]bool, olds map[uint64]*oldCluster, oldSeqOf map[string]uint64) ([]*group, []newEdge, error) {
+// component collects into r the records whose clusters a removal may
+// change: the seeds closed over old clusters and edges. It returns the
+// live ones as groups of one, with the edges among them.
+func (c *clusterer) component(seeds []string, r *round) ([]*group, []newEdge, error) {
 	var queue []string
 	add := func(k string) {
-		if !nodes[k] {
-			nodes[k] = true
+		if !r.nodes[k] {
+			r.nodes[k] = true
 			queue = append(queue, k)
 		}
 	}
@@ -203,7 +226,7 @@ func (st *state) component(seeds []string, nodes map[string]bool, olds map[uint6
 	for len(queue) > 0 {
 		k := queue[0]
 		queue = queue[1:]
-		oc, first, err := st.loadOld(k, olds, oldSeqOf)
+		oc, first, err := r.loadOld(c.g, k)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -212,38 +235,34 @@ func (st *state) component(seeds []string, nodes map[string]bool, olds map[uint6
 				add(m)
 			}
 		}
-		p, err := st.profile(k)
+		p, err := c.g.profile(k)
 		if err != nil {
 			return nil, nil, err
 		}
 		if p == nil {
 			continue
 		}
-		var refs []edgeRef
-		err = forEdges(st.edges, p.ord, func(o uint32, v []byte) error {
-			strength, err := edgeStrength(p.ord, o, v)
-			if err != nil {
-				return err
-			}
-			other := st.cands.nameOf(o)
-			if other == "" {
-				return nil // a record gone (its edges go with it)
-			}
-			refs = append(refs, edgeRef{other: other, ord: o, strength: strength})
-			if len(nodes) < maxComponent {
-				add(other)
-			}
-			return nil
-		})
+		refs, err := c.g.edges(k, p)
 		if err != nil {
 			return nil, nil, err
 		}
+		for _, e := range refs {
+			if len(r.nodes) < maxComponent {
+				add(e.other)
+			}
+		}
 		edgesOf[k] = refs
 	}
+	return c.singletons(r.nodes, edgesOf)
+}
+
+// singletons returns the live records of nodes as groups of one, in key
+// order, and the edges among them, each once.
+func (c *clusterer) singletons(nodes map[string]bool, edgesOf map[string][]edgeRef) ([]*group, []newEdge, error) {
 	var groups []*group
 	var edges []newEdge
 	for _, a := range sortedKeys(nodes) {
-		p, err := st.profile(a)
+		p, err := c.g.profile(a)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -251,15 +270,13 @@ func (st *state) component(seeds []string, nodes map[string]bool, olds map[uint6
 			continue
 		}
 		g := &group{}
-		if err := st.addToGroup(g, a); err != nil {
-			return nil, nil, err
-		}
+		g.add(a, p)
 		groups = append(groups, g)
 		for _, e := range edgesOf[a] {
 			if e.other <= a || !nodes[e.other] {
 				continue
 			}
-			if q, _ := st.profile(e.other); q == nil {
+			if q, _ := c.g.profile(e.other); q == nil {
 				continue
 			}
 			edges = append(edges, newEdge{a, e.other, e.strength})
@@ -268,13 +285,14 @@ func (st *state) component(seeds []string, nodes map[string]bool, olds map[uint6
 	return groups, edges, nil
 }
 
-// edgeRef is one end of an edge: its record and ordinal, and the match's
-// rule (when just found) or strength (when read back).
-type edgeRef struct {
-	other    string
-	ord      uint32
-	rule     string
-	strength int
+// addTo adds record k to g, unless it is gone from the store.
+func (c *clusterer) addTo(g *group, k string) error {
+	p, err := c.g.profile(k)
+	if err != nil || p == nil {
+		return err
+	}
+	g.add(k, p)
+	return nil
 }
 
 // group is a set of records on its way to be a cluster. Merge checks
@@ -317,14 +335,8 @@ func intersect(a, b []string) []string {
 	return out
 }
 
-func (st *state) addToGroup(g *group, k string) error {
-	p, err := st.profile(k)
-	if err != nil {
-		return err
-	}
-	if p == nil {
-		return nil // gone from the store
-	}
+// add puts record k, whose profile is p, into g.
+func (g *group) add(k string, p *profile) {
 	if g.vreps == nil {
 		g.vreps = map[[16]byte]*profile{}
 		g.sources = map[string]*sourceSummary{}
@@ -337,7 +349,6 @@ func (st *state) addToGroup(g *group, k string) error {
 	} else {
 		g.sources[src] = &sourceSummary{common: p.strong, rep: p}
 	}
-	return nil
 }
 
 // compatible reports whether two groups may form one cluster: no veto
@@ -377,10 +388,11 @@ func (a *group) merge(b *group) {
 	b.members, b.vreps, b.sources = nil, nil, nil
 }
 
-// partition merges groups over edges, strongest rules first, refusing a
-// merge that compatible forbids. The result is sorted by first member;
-// refused lists the ends of the edges whose merge was refused.
-func (st *state) partition(groups []*group, edges []newEdge) (out []*group, refused []string) {
+// mergeOverEdges merges groups over edges (sorted in place), strongest
+// rules first, refusing a merge that compatible forbids. The result is
+// sorted by first member; refused lists the ends of the edges whose
+// merge was refused.
+func mergeOverEdges(groups []*group, edges []newEdge) (out []*group, refused []string) {
 	sort.Slice(edges, func(i, j int) bool {
 		if edges[i].strength != edges[j].strength {
 			return edges[i].strength < edges[j].strength
@@ -424,414 +436,69 @@ func (st *state) partition(groups []*group, edges []newEdge) (out []*group, refu
 	return out, refused
 }
 
-// assign gives the groups union ids and stores them. Each old id claims
-// the group holding its old master (or, the master gone, most of its old
-// members); a group claimed by several keeps the oldest id and the others
-// become its aliases; an old id left without a group is deleted.
-func (st *state) assign(groups []*group, olds map[uint64]*oldCluster, oldSeqOf map[string]uint64, nodes map[string]bool) error {
+// claimIDs decides which union ids groups get, from the clusters olds
+// their records were in. Each old cluster, oldest first, claims the group
+// holding its old master or, the master gone, most of its old members
+// (the first such group on a tie); claims[i] lists the claims on group i,
+// oldest first: the group keeps the first id, and the others become its
+// aliases; a group nobody claims gets a new id. The old clusters that
+// claim no group are orphans, to be deleted, oldest first.
+func claimIDs(groups []*group, olds map[uint64]*oldCluster) (claims [][]uint64, orphans []uint64) {
 	groupIdx := map[string]int{}
 	for i, g := range groups {
 		for _, k := range g.members {
 			groupIdx[k] = i
 		}
 	}
-	claims := make([][]uint64, len(groups))
-	var oldSeqs []uint64
+	claims = make([][]uint64, len(groups))
+	oldSeqs := make([]uint64, 0, len(olds))
 	for seq := range olds {
 		oldSeqs = append(oldSeqs, seq)
 	}
 	sort.Slice(oldSeqs, func(i, j int) bool { return oldSeqs[i] < oldSeqs[j] })
-	orphan := map[uint64]bool{}
 	for _, seq := range oldSeqs {
-		oc := olds[seq]
-		gi := -1
-		if i, ok := groupIdx[oc.master]; ok {
-			gi = i
+		if gi := claimant(olds[seq], groupIdx); gi >= 0 {
+			claims[gi] = append(claims[gi], seq)
 		} else {
-			count := map[int]int{}
-			for _, m := range oc.members {
-				if i, ok := groupIdx[m]; ok {
-					count[i]++
-					if gi < 0 || count[i] > count[gi] || count[i] == count[gi] && i < gi {
-						gi = i
-					}
-				}
-			}
-		}
-		if gi < 0 {
-			orphan[seq] = true
-			continue
-		}
-		claims[gi] = append(claims[gi], seq)
-	}
-	for gi, g := range groups {
-		var seq uint64
-		if len(claims[gi]) > 0 {
-			seq = claims[gi][0] // oldSeqs were visited in order
-			for _, other := range claims[gi][1:] {
-				if err := st.retire(other, unionID(seq)); err != nil {
-					return err
-				}
-			}
-		} else {
-			var err error
-			if seq, err = st.nextSeq(); err != nil {
-				return err
-			}
-		}
-		if err := st.writeCluster(seq, g.members, olds[seq], oldSeqOf); err != nil {
-			return err
+			orphans = append(orphans, seq)
 		}
 	}
-	for _, seq := range oldSeqs {
-		if orphan[seq] {
-			if err := st.retire(seq, ""); err != nil {
-				return err
-			}
-		}
-	}
-	if err := st.flushMembers(); err != nil {
-		return err
-	}
-	if err := st.buildUnions(); err != nil {
-		return err
-	}
-	// Records gone from the store leave their cluster.
-	for k := range nodes {
-		if _, ok := groupIdx[k]; !ok {
-			if _, had := oldSeqOf[k]; had {
-				if err := st.members.Delete([]byte(k)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
+	return claims, orphans
 }
 
-// nextSeq allocates a union sequence number (and so a union id).
-func (st *state) nextSeq() (uint64, error) {
-	c := st.counter(&st.seqs)
-	c.v++
-	c.dirty = true
-	return c.v, nil
+// claimant returns the index of the group old claims (see claimIDs), -1
+// for none.
+func claimant(old *oldCluster, groupIdx map[string]int) int {
+	if i, ok := groupIdx[old.master]; ok {
+		return i
+	}
+	gi := -1
+	count := map[int]int{}
+	for _, m := range old.members {
+		if i, ok := groupIdx[m]; ok {
+			count[i]++
+			if gi < 0 || count[i] > count[gi] || count[i] == count[gi] && i < gi {
+				gi = i
+			}
+		}
+	}
+	return gi
 }
 
-// master picks the most complete member: score, then source priority,
-// then the smallest key.
-func (st *state) master(members []string) (string, error) {
+// pickMaster picks the master of a cluster: the most complete member
+// (its profile's score), then the one whose source has the highest
+// priority, then the first (members are sorted). rank gives a member's
+// score and priority.
+func pickMaster(members []string, rank func(k string) (score, prio int, err error)) (string, error) {
 	best, bestScore, bestPrio := "", -1, 0
 	for _, k := range members {
-		p, err := st.profile(k)
+		score, prio, err := rank(k)
 		if err != nil {
 			return "", err
 		}
-		prio := st.source(sourceOf(k)).Priority
-		if p.score > bestScore || p.score == bestScore && prio > bestPrio {
-			best, bestScore, bestPrio = k, p.score, prio
+		if score > bestScore || score == bestScore && prio > bestPrio {
+			best, bestScore, bestPrio = k, score, prio
 		}
 	}
 	return best, nil
-}
-
-// unionJob is a union record to rebuild once the masters are decoded.
-type unionJob struct {
-	seq     uint64
-	master  string
-	members []string
-}
-
-// writeCluster points the members of cluster seq at it and queues its
-// union record, which holds the cluster, for rebuilding when the cluster
-// changed or anything it serves may have.
-func (st *state) writeCluster(seq uint64, members []string, old *oldCluster, oldSeqOf map[string]uint64) error {
-	master, err := st.master(members)
-	if err != nil {
-		return err
-	}
-	same := old != nil && old.master == master && equalStrs(old.members, members)
-	if !same {
-		for _, k := range members {
-			if oldSeqOf[k] != seq {
-				st.memberPuts = append(st.memberPuts, memberPut{k, seq})
-			}
-		}
-	}
-	if same {
-		dirty := false
-		for _, k := range members {
-			if st.touched[k] {
-				dirty = true
-				break
-			}
-		}
-		if !dirty {
-			return nil
-		}
-	}
-	st.jobs = append(st.jobs, unionJob{seq, master, members})
-	return nil
-}
-
-// memberPut is a write of the members bucket, queued.
-type memberPut struct {
-	key string
-	seq uint64
-}
-
-// flushMembers writes the queued member puts in key order: the groups
-// come in the order of their first members, whose other members are all
-// over the bucket, and a B+tree written in order rewrites each page it
-// touches once, in one pass.
-func (st *state) flushMembers() error {
-	slices.SortFunc(st.memberPuts, func(a, b memberPut) int { return strings.Compare(a.key, b.key) })
-	for _, m := range st.memberPuts {
-		if err := st.members.Put([]byte(m.key), seqKey(m.seq)); err != nil {
-			return err
-		}
-	}
-	st.memberPuts = st.memberPuts[:0]
-	return nil
-}
-
-// buildUnions rebuilds the queued union records, reading the masters not
-// in memory already in one pass. They are built in id order, in which
-// their values are written.
-func (st *state) buildUnions() error {
-	slices.SortFunc(st.jobs, func(a, b unionJob) int { return cmp.Compare(a.seq, b.seq) })
-	var need []string
-	profs := map[string]*profile{}
-	for _, j := range st.jobs {
-		if _, ok := st.raws[j.master]; !ok {
-			if _, ok := st.recs[j.master]; !ok {
-				need = append(need, j.master)
-			}
-		}
-		// Everything buildUnion reads, in memory before going parallel
-		// (held here: the profile cache may drop what it read first).
-		for i := 0; i <= len(j.members); i++ {
-			k := j.master
-			if i < len(j.members) {
-				k = j.members[i]
-			}
-			p, err := st.profile(k)
-			if err != nil {
-				return err
-			}
-			profs[k] = p
-			st.source(sourceOf(k))
-		}
-	}
-	if err := st.loadRecords(need); err != nil {
-		return err
-	}
-	type built struct {
-		su  *storedUnion
-		rec *marc.Record
-		err error
-	}
-	// Built on other goroutines, written here as they come, in order.
-	out := make([]built, len(st.jobs))
-	err := parallel.Ordered(len(st.jobs), parallel.Workers(len(st.jobs), minParallel), func(i int) {
-		j := &st.jobs[i]
-		out[i].su, out[i].rec, out[i].err = st.buildUnion(j.seq, j.master, j.members, profs)
-	}, func(i int) error {
-		if out[i].err != nil {
-			return out[i].err
-		}
-		if st.stats != nil {
-			st.stats.Clusters++
-		}
-		err := st.putUnion(unionID(st.jobs[i].seq), out[i].su, out[i].rec)
-		out[i] = built{}
-		return err
-	})
-	st.jobs = st.jobs[:0]
-	return err
-}
-
-// retire marks a union id deleted: merged into aliasOf, or emptied.
-func (st *state) retire(seq uint64, aliasOf string) error {
-	return st.putUnion(unionID(seq), &storedUnion{version: unionEncV3, deleted: true, aliasOf: aliasOf}, nil)
-}
-
-// putUnion stores su under id when it serves something new, with this
-// commit's datestamp, and records the change for the listeners.
-func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
-	idb := []byte(id)
-	wasLive, existed := false, false
-	var prev *storedUnion
-	var oldLibs []string
-	if v := st.unions.Get(idb); v != nil {
-		old, err := decodeUnion(id, v)
-		if err != nil {
-			return err
-		}
-		if sameStored(old, su) {
-			return nil
-		}
-		same, err := st.sameServed(id, old, su)
-		if err != nil {
-			return err
-		}
-		if same {
-			// Stored otherwise (a new master hash, another form), serving
-			// the same: rewritten under its datestamp, nobody told.
-			su.datestamp = old.datestamp
-			return st.unions.Put(idb, encodeUnion(nil, su))
-		}
-		existed, wasLive, oldLibs = true, !old.deleted, old.libraries
-		if len(st.d.listeners) > 0 {
-			// The value is overwritten below, and the master of an
-			// assembled one may have changed: the listeners get the
-			// record as it was, in a copy of their own.
-			prev = st.resolvedOld(id, old)
-		}
-		if err := st.bydate.Delete(dateKey(old.datestamp, id)); err != nil {
-			return err
-		}
-	} else if su.deleted {
-		return nil // nothing was ever served under id
-	}
-	su.datestamp = st.datestamp()
-	if err := st.unions.Put(idb, encodeUnion(nil, su)); err != nil {
-		return err
-	}
-	if err := st.bydate.Put(dateKey(su.datestamp, id), nil); err != nil {
-		return err
-	}
-	switch {
-	case !existed && !su.deleted:
-		st.live++
-	case existed && wasLive && su.deleted:
-		st.live--
-		st.deleted++
-	case existed && !wasLive && !su.deleted:
-		st.live++
-		st.deleted--
-	}
-	st.countsDirty = true
-	st.libs.change(oldLibs, su.libraries)
-	if st.stats != nil {
-		st.stats.Changed++
-	}
-	st.changes = append(st.changes, UnionRecord{
-		ID: id, Record: rec, Datestamp: su.datestamp, Deleted: su.deleted, AliasOf: su.aliasOf,
-		Libraries: su.libraries, Levels: su.levels, prev: prev,
-	})
-	return nil
-}
-
-// sameServed reports whether the union values old and su, not stored
-// alike, serve the same thing: they may when stored in other forms (a
-// union stored whole before assembled ones existed, a value of an older
-// encoding) or assembled from a master updated only where the union
-// record does not show it (its local fields), and are then compared as
-// served.
-func (st *state) sameServed(id string, old, su *storedUnion) (bool, error) {
-	if old.deleted || su.deleted || old.aliasOf != su.aliasOf ||
-		!equalStrs(old.libraries, su.libraries) || !equalStrs(old.levels, su.levels) {
-		return false, nil
-	}
-	remastered := old.format == fmtAssembled && su.format == fmtAssembled &&
-		old.master == su.master && equalStrs(old.members, su.members) && sameAdded(old.added, su.added)
-	if old.format == su.format && old.version == su.version && !remastered {
-		return false, nil
-	}
-	_, a, err := old.served(id, st.oldRecords)
-	if err != nil {
-		return false, nil // it cannot be served any more: su can
-	}
-	_, b, err := su.served(id, st.newRecords)
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(a, b), nil
-}
-
-func sameAdded(a, b []marc.RawField) bool {
-	return slices.EqualFunc(a, b, func(x, y marc.RawField) bool { return x.Tag == y.Tag && bytes.Equal(x.Data, y.Data) })
-}
-
-// resolvedOld returns the stored union value old as the listeners keep
-// it: copied out of bbolt, an assembled record assembled from its master
-// as it was before this batch.
-func (st *state) resolvedOld(id string, old *storedUnion) *storedUnion {
-	prev := *old
-	prev.master, prev.added = "", nil
-	if old.format != fmtAssembled {
-		prev.raw = slices.Clone(old.raw)
-		return &prev
-	}
-	var err error
-	if prev.format, prev.raw, err = old.served(id, st.oldRecords); err != nil {
-		// Its master changed without this hook (a store written without
-		// deduplication): what it served is gone. Told as nothing, the
-		// search index marks itself stale rather than stopping ingest.
-		prev.format, prev.raw = fmtNone, nil
-	}
-	return &prev
-}
-
-// oldRecords reads records as they were before the batch being applied;
-// newRecords as they are now.
-func (st *state) oldRecords(key string) (*store.SourceRecord, error) {
-	if sr, ok := st.olds[key]; ok {
-		if sr == nil {
-			return nil, fmt.Errorf("dedup: record %s: not stored before this batch", displayKey(key))
-		}
-		return sr, nil
-	}
-	return st.newRecords(key)
-}
-
-func (st *state) newRecords(key string) (*store.SourceRecord, error) {
-	if sr := st.raws[key]; sr != nil {
-		return sr, nil
-	}
-	src, local := splitRecordKey(key)
-	return st.stx.Record(src, local)
-}
-
-// loadRecords reads the stored records of keys, none of them changed by
-// this batch, on several cores (forReaders): ISO 2709 into st.raws
-// (buildUnion splits or decodes them, in parallel), others decoded into
-// st.recs.
-func (st *state) loadRecords(keys []string) error {
-	srs := make([]*store.SourceRecord, len(keys))
-	recs := make([]*marc.Record, len(keys))
-	err := st.forReaders(len(keys), func(rtx *bbolt.Tx, _, i int) error {
-		src, local := splitRecordKey(keys[i])
-		sr, err := store.WrapTx(rtx).Record(src, local) // a copy: it outlives rtx
-		if err != nil {
-			return fmt.Errorf("dedup: master %s/%s: %w", src, local, err)
-		}
-		if sr.Format == marc.FormatISO2709 && !sr.Deleted {
-			srs[i] = sr
-			return nil
-		}
-		if recs[i], err = sr.Record(); err != nil {
-			return fmt.Errorf("dedup: master %s: %w", displayKey(keys[i]), err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for i, k := range keys {
-		if srs[i] != nil {
-			st.raws[k] = srs[i]
-		} else {
-			st.recs[k] = recs[i]
-		}
-	}
-	return nil
-}
-
-func appendMARCXML(r *marc.Record) ([]byte, error) {
-	raw, _ := marc.AppendMARCXML(nil, r, true)
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("empty MARCXML")
-	}
-	return raw, nil
 }

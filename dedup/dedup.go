@@ -212,3 +212,44 @@ func OptionsFromConfig(cfg *config.Config) Options {
 	}
 	return opts
 }
+
+// configured returns the description of a source given in the options.
+func (set *settings) configured(id string) (Source, bool) {
+	s, ok := set.opts.Sources[id]
+	return set.withDefaults(id, s), ok
+}
+
+// described returns what is known of a source outside a transaction: the
+// options, or its registration as the last batch read it. ApplyChanges
+// checks what Prepare used against the registration in the transaction.
+func (d *Deduper) described(set *settings, id string) (Source, bool) {
+	if s, ok := set.configured(id); ok {
+		return s, true
+	}
+	if v, ok := d.registered.Load(id); ok {
+		return v.(Source), true
+	}
+	return Source{}, false
+}
+
+func (set *settings) withDefaults(id string, s Source) Source {
+	if s.LibraryCode == "" {
+		s.LibraryCode = id
+	}
+	if s.OrgCode == "" {
+		s.OrgCode = set.orgCode(s.LibraryCode)
+	}
+	if s.Holdings == "" {
+		s.Holdings = "852"
+	}
+	return s
+}
+
+func (set *settings) levelPriority(level string) int {
+	for i, l := range set.opts.LevelPriority {
+		if l == level {
+			return len(set.opts.LevelPriority) - i
+		}
+	}
+	return 0
+}

@@ -3,7 +3,7 @@
 // clusters with stable union ids, and serves one union record per cluster
 // (the most complete member's description, its identifiers kept, the 852s
 // of every holding library as its members sent them, every member's links
-// to digital copies, one 035 per member record: build.go, holdings.go).
+// to digital copies, one 035 per member record: assemble.go, holdings.go).
 //
 // # Matching
 //
@@ -50,6 +50,34 @@
 // OAI-PMH) are told of every changed union record in the same
 // transaction.
 //
+// # Files
+//
+// The package has four parts, each testable on its own, and an engine
+// that runs them in each batch's transaction:
+//
+//   - Matching: profile.go makes a record's profile (with normalize.go
+//     and holdings.go), match.go and similarity.go compare two profiles,
+//     candidates.go finds whom a record is compared with (its match keys
+//     and the in-memory index).
+//   - Clustering: cluster.go decides which records form a cluster and
+//     which union id each cluster keeps, from profiles and edges it reads
+//     through an interface, with no storage of its own (cluster_test.go
+//     runs it on maps); recluster.go runs it on the batch's transaction
+//     and writes what it decides.
+//   - Union records: build.go makes a batch's union records again,
+//     assemble.go says what a union record holds, publish.go writes them
+//     with their datestamps and tells the listeners, union.go serves them
+//     (Get, GetISO2709, ForEachUnion, ForEachSince, Count), explain.go
+//     explains a cluster, libraries.go counts what each library holds.
+//   - Storage: layout.go (the buckets, their keys, the layout version),
+//     codec.go, unioncodec.go, profilecodec.go and edges.go (the values).
+//   - The engine: dedup.go (options, Deduper), state.go (a transaction's
+//     state), apply.go (Prepare, ApplyChanges), link.go (comparing a
+//     batch's records with their candidates on every core), cache.go
+//     (profiles kept between batches), rebuild.go and prints.go (Init:
+//     rebuild every cluster, or derive again the records of the sources
+//     whose description changed).
+//
 // # Layout
 //
 // Buckets, all values compact binary with a version byte where they may
@@ -69,13 +97,13 @@
 //	                served record: its master's hash and the 852s and
 //	                856s it adds, put together with an 035 per member from the
 //	                stored master when served; or, when the master is
-//	                not canonical ISO 2709, the record whole (union.go)
+//	                not canonical ISO 2709, the record whole (unioncodec.go)
 //	dedup.bydate    datestamp (uint64 BE ns) + union id → nothing
 //	dedup.members   record key → sequence of its cluster (the union id's
 //	                number)
 //	dedup.profiles  record key → ordinal, match key hashes, profile,
 //	                its holdings (holder and 852 per holdings field) and
-//	                links (856s with $u) (profile.go)
+//	                links (856s with $u) (profilecodec.go)
 //	dedup.edges     ordinal A, ordinal B (uint32 BE each) → under the
 //	                lower ordinal first varint Unix ns, rule; under
 //	                the other the rule's strength (one byte)
@@ -87,6 +115,8 @@
 //
 // Record keys are the store's (source 0x00 local id). The clusters can
 // always be recomputed from the stored records: Init does so when the
-// options or the matching rules changed, and `unicat dedup --rebuild`
-// on demand, keeping ids where the clusters allow.
+// options or the matching rules changed (the layout version among them),
+// and `unicat dedup --rebuild` on demand, keeping ids where the clusters
+// allow. Layouts before 6, written by development builds before the
+// first release, are refused rather than upgraded (layout.go).
 package dedup

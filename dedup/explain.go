@@ -43,21 +43,9 @@ type Explanation struct {
 // member record). An alias is explained through the id it was merged into.
 // It returns nil, nil when id names nothing.
 func Explain(tx *bbolt.Tx, id string) (*Explanation, error) {
-	members, unions, edgesB := tx.Bucket(bucketMembers), tx.Bucket(bucketUnions), tx.Bucket(bucketEdges)
-	if members == nil || unions == nil || edgesB == nil {
-		return nil, nil
-	}
-	seq, ok := parseUnionID(id)
+	seq, ok := explainedSeq(tx, id)
 	if !ok {
-		src, local, found := strings.Cut(id, ":")
-		if !found {
-			return nil, nil
-		}
-		v := members.Get(store.RecordKey(src, local))
-		if len(v) != 8 {
-			return nil, nil
-		}
-		seq = binary.BigEndian.Uint64(v)
+		return nil, nil
 	}
 	u, err := Get(tx, unionID(seq))
 	if err != nil || u == nil {
@@ -67,71 +55,123 @@ func Explain(tx *bbolt.Tx, id string) (*Explanation, error) {
 		return Explain(tx, u.AliasOf)
 	}
 	ex := &Explanation{Union: u}
-	master, keys, err := storedCluster(unions, tx.Bucket(bucketClusters), seq)
+	master, keys, err := storedCluster(tx.Bucket(bucketUnions), seq)
 	if err != nil {
 		return nil, err
 	}
+	x := explainer{stx: store.WrapTx(tx), profiles: tx.Bucket(bucketProfiles), edgesB: tx.Bucket(bucketEdges),
+		names: map[uint32]string{}}
+	for _, k := range keys {
+		m, err := x.member(k, k == master)
+		if err != nil {
+			return nil, err
+		}
+		ex.Members = append(ex.Members, m)
+	}
+	if err := x.tell(ex, keys); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(ex.Members, func(i, j int) bool { return ex.Members[i].Master && !ex.Members[j].Master })
+	if ex.Aliases, err = aliasesOf(tx, unionID(seq)); err != nil {
+		return nil, err
+	}
+	return ex, nil
+}
+
+// explainedSeq returns the cluster Explain explains for id: a union id's,
+// or a member record's; false when there is none.
+func explainedSeq(tx *bbolt.Tx, id string) (uint64, bool) {
+	members := tx.Bucket(bucketMembers)
+	if members == nil || tx.Bucket(bucketUnions) == nil || tx.Bucket(bucketEdges) == nil {
+		return 0, false
+	}
+	if seq, ok := parseUnionID(id); ok {
+		return seq, true
+	}
+	src, local, found := strings.Cut(id, ":")
+	if !found {
+		return 0, false
+	}
+	v := members.Get(store.RecordKey(src, local))
+	if len(v) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(v), true
+}
+
+// explainer gathers the members of a cluster and their edges.
+type explainer struct {
+	stx              *store.Tx
+	profiles, edgesB *bbolt.Bucket
+	names            map[uint32]string // ordinal → record key: the members', then the other ends'
+	edges            [][2]uint32       // each member's edges: its ordinal, the other's
+}
+
+// member describes the record of key k, noting its edges.
+func (x *explainer) member(k string, master bool) (Member, error) {
+	src, local := splitRecordKey(k)
+	m := Member{Source: src, LocalID: local, Master: master}
+	if info, err := x.stx.Source(src); err == nil {
+		m.Library, m.Level = info.LibraryCode, info.Level
+	}
+	if sr, err := x.stx.RecordView(src, local); err == nil && sr != nil && sr.Encoding != "" {
+		m.Received = receivedAs(sr)
+	}
+	v := x.profiles.Get([]byte(k))
+	if v == nil {
+		return m, nil
+	}
+	p, err := decodeProfile(v)
+	if err != nil {
+		return m, err
+	}
+	m.Title, m.Year, m.ISBNs, m.Score = p.display, p.year, p.isbns, p.score
+	x.names[p.ord] = k
+	return m, forEdges(x.edgesB, p.ord, func(o uint32, _ []byte) error {
+		x.edges = append(x.edges, [2]uint32{p.ord, o})
+		return nil
+	})
+}
+
+// tell puts the members' edges into ex: those within the cluster of keys
+// once, in Edges, those to records outside in Blocked.
+func (x *explainer) tell(ex *Explanation, keys []string) error {
 	in := map[string]bool{}
 	for _, k := range keys {
 		in[k] = true
 	}
-	stx := store.WrapTx(tx)
-	profiles := tx.Bucket(bucketProfiles)
-	names := map[uint32]string{} // ordinal → record key: the members', then the other ends'
-	var edges [][2]uint32        // each member's edges: its ordinal, the other's
-	for _, k := range keys {
-		src, local := splitRecordKey(k)
-		m := Member{Source: src, LocalID: local, Master: k == master}
-		if info, err := stx.Source(src); err == nil {
-			m.Library, m.Level = info.LibraryCode, info.Level
-		}
-		if sr, err := stx.RecordView(src, local); err == nil && sr != nil && sr.Encoding != "" {
-			m.Received = receivedAs(sr)
-		}
-		if v := profiles.Get([]byte(k)); v != nil {
-			p, err := decodeProfile(v)
-			if err != nil {
-				return nil, err
-			}
-			m.Title, m.Year, m.ISBNs, m.Score = p.display, p.year, p.isbns, p.score
-			names[p.ord] = k
-			if err := forEdges(edgesB, p.ord, func(o uint32, _ []byte) error {
-				edges = append(edges, [2]uint32{p.ord, o})
-				return nil
-			}); err != nil {
-				return nil, err
-			}
-		}
-		ex.Members = append(ex.Members, m)
+	if err := nameOrdinals(x.profiles, x.edges, x.names); err != nil {
+		return err
 	}
-	if err := nameOrdinals(profiles, edges, names); err != nil {
-		return nil, err
-	}
-	for _, e := range edges {
-		if names[e[1]] == "" {
+	for _, e := range x.edges {
+		if x.names[e[1]] == "" {
 			continue // to a record gone (as reclustering reads it too)
 		}
 		lo, hi := min(e[0], e[1]), max(e[0], e[1])
-		if in[names[e[1]]] && e[0] != lo {
+		if in[x.names[e[1]]] && e[0] != lo {
 			continue // an edge within the cluster, told once
 		}
 		var k [8]byte
 		binary.BigEndian.PutUint64(k[:], edgeKey(lo, hi)) // where the match is
-		rule, when, err := edgeMatch(edgesB.Get(k[:]))
+		rule, when, err := edgeMatch(x.edgesB.Get(k[:]))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		edge := Edge{A: displayKey(names[e[0]]), B: displayKey(names[e[1]]), Rule: rule, When: when}
-		if in[names[e[1]]] {
+		edge := Edge{A: displayKey(x.names[e[0]]), B: displayKey(x.names[e[1]]), Rule: rule, When: when}
+		if in[x.names[e[1]]] {
 			ex.Edges = append(ex.Edges, edge)
 		} else {
 			ex.Blocked = append(ex.Blocked, edge)
 		}
 	}
-	sort.SliceStable(ex.Members, func(i, j int) bool { return ex.Members[i].Master && !ex.Members[j].Master })
-	// Aliases are deleted union records naming this one: their values are
-	// read without decoding the records the live ones serve.
-	want := unionID(seq)
+	return nil
+}
+
+// aliasesOf returns the ids merged into union id: the deleted union
+// records naming it, whose values are read without decoding the records
+// the live ones serve.
+func aliasesOf(tx *bbolt.Tx, id string) ([]string, error) {
+	var out []string
 	c := tx.Bucket(bucketUnions).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if len(v) < 2 || v[1]&flagDeleted == 0 {
@@ -141,11 +181,11 @@ func Explain(tx *bbolt.Tx, id string) (*Explanation, error) {
 		if err != nil {
 			return nil, err
 		}
-		if o.aliasOf == want {
-			ex.Aliases = append(ex.Aliases, string(k))
+		if o.aliasOf == id {
+			out = append(out, string(k))
 		}
 	}
-	return ex, nil
+	return out, nil
 }
 
 // nameOrdinals adds to names the record keys of the edges' other ends
@@ -172,11 +212,6 @@ func nameOrdinals(profiles *bbolt.Bucket, edges [][2]uint32, names map[uint32]st
 		}
 	}
 	return nil // an ordinal still wanted names a record gone: its edge is not told
-}
-
-func displayKey(k string) string {
-	s, l := splitRecordKey(k)
-	return s + ":" + l
 }
 
 // Write prints the explanation for people.

@@ -254,24 +254,37 @@ func match(a, b *profile, sameSource bool) (rule string, ok bool) {
 	if v := veto(a, b); v != "" {
 		return "", false
 	}
+	if rule, decided := identifierRule(a, b); decided {
+		return rule, rule != ""
+	}
+	if sameSource || a.title == "" || b.title == "" {
+		return "", false
+	}
+	return fuzzyRule(a, b)
+}
+
+// identifierRule decides a pair sharing an ISBN-13, or else another
+// identifier: the same manifestation when their titles agree, else not.
+// decided is false when they share none.
+func identifierRule(a, b *profile) (rule string, decided bool) {
 	if n := firstShared(a.isbns, b.isbns); n != "" {
 		if titlesAgree(a, b) {
 			return "isbn " + n, true
 		}
-		return "", false
+		return "", true
 	}
 	if id := firstShared(a.ids, b.ids); id != "" {
 		if titlesAgree(a, b) {
 			return "id " + id, true
 		}
-		return "", false
+		return "", true
 	}
-	if sameSource {
-		return "", false
-	}
-	if a.title == "" || b.title == "" {
-		return "", false
-	}
+	return "", false
+}
+
+// fuzzyRule compares the titles and authors of two titled records of
+// different sources sharing no identifier.
+func fuzzyRule(a, b *profile) (rule string, ok bool) {
 	// Two different ISBNs are two manifestations (another binding,
 	// another printing with a new number), however alike the rest.
 	if len(a.isbns) > 0 && len(b.isbns) > 0 {

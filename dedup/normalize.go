@@ -1,6 +1,8 @@
 package dedup
 
 import (
+	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -111,144 +113,186 @@ func romanValue(s string) int {
 	return total
 }
 
-// similarity is 1 - d(a, b)/max(len), where d is the optimal string
-// alignment distance (Levenshtein with adjacent transpositions, the
-// commonest typing slip, counted as one edit): 1 for equal strings, 0 for
-// nothing in common. It works on bytes, which for folded text is almost
-// always ASCII. Long values are compared on their first 160 bytes.
-func similarity(a, b string) float64 {
-	s, _ := similarityAtLeast(a, b, 0)
-	return s
+// systemNumber normalises a "(prefix)number" 035: the prefix lower case,
+// OCLC's ocm/ocn/on prefixes and leading zeros of a numeric part dropped.
+// Numbers without a prefix say nothing outside their catalogue: "".
+func systemNumber(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "(") {
+		return ""
+	}
+	end := strings.IndexByte(s, ')')
+	if end < 2 {
+		return ""
+	}
+	prefix := strings.ToLower(strings.TrimSpace(s[1:end]))
+	num := strings.TrimSpace(s[end+1:])
+	if prefix == "ocolc" {
+		for _, pre := range []string{"ocm", "ocn", "on"} {
+			num = strings.TrimPrefix(num, pre)
+		}
+	}
+	if num != "" && allDigits(num) {
+		num = strings.TrimLeft(num, "0")
+		if num == "" {
+			num = "0"
+		}
+	}
+	if num == "" {
+		return ""
+	}
+	if len(num) > 200 {
+		num = num[:200]
+	}
+	return "(" + prefix + ")" + strings.ToLower(num)
 }
 
-// simLimit bounds the bytes compared.
-const simLimit = 160
-
-// similarityAtLeast is similarity when it is at least atLeast; otherwise ok
-// is false and the value is only a bound. Knowing the threshold, it
-// computes only the band of the dynamic programme within the edit budget
-// of the diagonal and stops as soon as the budget is exceeded: the
-// candidates of a record are mostly clearly different, and this is the
-// inner loop of matching.
-func similarityAtLeast(a, b string, atLeast float64) (sim float64, ok bool) {
-	if len(a) > simLimit {
-		a = a[:simLimit]
-	}
-	if len(b) > simLimit {
-		b = b[:simLimit]
-	}
-	if a == b {
-		return 1, true
-	}
-	if a == "" || b == "" {
-		return 0, atLeast <= 0
-	}
-	la, lb := len(a), len(b)
-	maxLen := max(la, lb)
-	budget := int((1-atLeast)*float64(maxLen) + 1e-9) // most edits allowed
-	if budget > maxLen {
-		budget = maxLen
-	}
-	if abs(la-lb) > budget {
-		return 1 - float64(abs(la-lb))/float64(maxLen), false
-	}
-	// A common prefix or suffix costs nothing in an optimal alignment, and
-	// re-typed titles mostly differ in a few places: the programme need
-	// only run on what lies between.
-	n := 0
-	for n < la && n < lb && a[n] == b[n] {
-		n++
-	}
-	a, b = a[n:], b[n:]
-	n = 0
-	for n < len(a) && n < len(b) && a[len(a)-1-n] == b[len(b)-1-n] {
-		n++
-	}
-	a, b = a[:len(a)-n], b[:len(b)-n]
-	la, lb = len(a), len(b)
-	if la == 0 || lb == 0 {
-		d := la + lb
-		return 1 - float64(d)/float64(maxLen), d <= budget
-	}
-	const inf = 1 << 30
-	// Three rows of the dynamic programme on the stack.
-	var rowsBuf [3 * (simLimit + 1)]int
-	pp := rowsBuf[:lb+1]
-	prev := rowsBuf[simLimit+1 : simLimit+2+lb]
-	cur := rowsBuf[2*(simLimit+1) : 2*(simLimit+1)+lb+1]
-	for j := 0; j <= lb; j++ {
-		if j <= budget {
-			prev[j] = j
-		} else {
-			prev[j] = inf
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
 		}
-		pp[j] = inf
 	}
-	for i := 1; i <= la; i++ {
-		lo, hi := max(1, i-budget), min(lb, i+budget)
-		if lo > 1 {
-			cur[lo-1] = inf
-		} else {
-			cur[0] = i
-		}
-		rowMin := inf
-		if lo == 1 {
-			rowMin = cur[0]
-		}
-		ca := a[i-1]
-		for j := lo; j <= hi; j++ {
-			cost := 1
-			if ca == b[j-1] {
-				cost = 0
-			}
-			v := prev[j-1] + cost
-			if d := prev[j] + 1; d < v {
-				v = d
-			}
-			if d := cur[j-1] + 1; d < v {
-				v = d
-			}
-			if i > 1 && j > 1 && ca == b[j-2] && a[i-2] == b[j-1] {
-				if d := pp[j-2] + 1; d < v {
-					v = d
-				}
-			}
-			cur[j] = v
-			if v < rowMin {
-				rowMin = v
-			}
-		}
-		if hi < lb {
-			cur[hi+1] = inf
-		}
-		if rowMin > budget {
-			return 1 - float64(rowMin)/float64(maxLen), false
-		}
-		pp, prev, cur = prev, cur, pp
-	}
-	d := prev[lb]
-	s := 1 - float64(d)/float64(maxLen)
-	return s, d <= budget
+	return s != ""
 }
 
-// tokenContainment is |A ∩ B| / min(|A|, |B|) over the words of two folded
-// strings: 1 when every word of the shorter is in the longer.
-func tokenContainment(a, b string) float64 {
-	ta, tb := strings.Fields(a), strings.Fields(b)
-	if len(ta) == 0 || len(tb) == 0 {
-		return 0
+// volumeWords are the (folded) words that introduce a part number in a
+// title: Vietnamese tập, quyển, cuốn, phần, số, kỳ, chương, and the
+// European ones.
+var volumeWords = map[string]bool{
+	"tap": true, "t": true, "quyen": true, "q": true, "cuon": true, "phan": true,
+	"so": true, "ky": true, "vol": true, "vols": true, "volume": true, "v": true,
+	"part": true, "pt": true, "book": true, "bk": true, "tome": true, "tom": true,
+	"band": true, "bd": true, "teil": true, "livre": true, "libro": true, "no": true,
+}
+
+// numberWords are Vietnamese number words and the part names thượng,
+// trung, hạ (upper, middle, lower), folded.
+var numberWords = map[string]string{
+	"mot": "1", "nhat": "1", "hai": "2", "ba": "3", "bon": "4", "tu": "4", "nam": "5",
+	"sau": "6", "bay": "7", "tam": "8", "chin": "9", "muoi": "10",
+	"thuong": "thuong", "trung": "trung", "ha": "ha",
+	"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+	"seven": "7", "eight": "8", "nine": "9", "ten": "10",
+	"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
+}
+
+// volumeValue is the normal form of a part number: digits without leading
+// zeros, roman numerals as digits, number words as digits, else the words.
+func volumeValue(w string) string {
+	if allDigits(w) {
+		if t := strings.TrimLeft(w, "0"); t != "" {
+			return t
+		}
+		return "0"
 	}
-	if len(ta) > len(tb) {
-		ta, tb = tb, ta
+	if v, ok := numberWords[w]; ok {
+		return v
 	}
-	n := 0
-	for _, x := range ta {
-		for _, y := range tb {
-			if x == y {
-				n++
-				break
-			}
+	if r := romanValue(w); r > 0 {
+		return strconv.Itoa(r)
+	}
+	return w
+}
+
+// isVolumeNumber reports whether a word after a volume word is its number.
+func isVolumeNumber(w string) bool {
+	if allDigits(w) {
+		return len(w) <= 4
+	}
+	if _, ok := numberWords[w]; ok {
+		return true
+	}
+	return romanValue(w) > 0 && len(w) <= 6
+}
+
+// extractVolumes takes "tap 1", "vol ii", "quyen thuong" out of folded
+// title text, adding the part numbers to vols, and returns the rest of the
+// text and the numbers found.
+func extractVolumes(s string, vols map[string]bool) (string, []string) {
+	if s == "" {
+		return s, nil
+	}
+	words := strings.Fields(s)
+	out := words[:0]
+	var nums []string
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if volumeWords[w] && i+1 < len(words) && isVolumeNumber(words[i+1]) {
+			// "t" and "v" alone are only designators before a number; a
+			// word like "so" (số, number) needs a number too.
+			v := volumeValue(words[i+1])
+			vols[v] = true
+			nums = append(nums, v)
+			i++
+			continue
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " "), nums
+}
+
+// titleNumbers returns the digit runs of the title and the part numbers,
+// sorted: "toan 10" and "toan 11", or "tieng viet 1" and "tieng viet 2",
+// are different books however similar the strings.
+func titleNumbers(title string, parts []string) string {
+	var nums []string
+	for _, w := range strings.Fields(title) {
+		if allDigits(w) {
+			nums = append(nums, volumeValue(w))
 		}
 	}
-	return float64(n) / float64(len(ta))
+	nums = append(nums, parts...)
+	if len(nums) == 0 {
+		return ""
+	}
+	sort.Strings(nums)
+	return strings.Join(nums, " ")
+}
+
+// ordinals maps folded ordinal words to edition numbers.
+var ordinals = map[string]string{
+	"nhat": "1", "hai": "2", "ba": "3", "tu": "4", "nam": "5", "sau": "6", "bay": "7",
+	"tam": "8", "chin": "9", "muoi": "10",
+	"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6",
+	"seventh": "7", "eighth": "8", "ninth": "9", "tenth": "10",
+	"premiere": "1", "deuxieme": "2", "troisieme": "3",
+}
+
+// normalizeEdition turns a folded edition statement into "n:K" when it
+// carries an edition number ("tai ban lan thu 2", "2nd ed", "second
+// edition", "xuat ban lan thu hai"), else returns it as is.
+func normalizeEdition(e string) string {
+	for _, w := range strings.Fields(e) {
+		if n := strings.TrimRight(w, "stndrhe"); n != "" && allDigits(n) && len(n) <= 3 {
+			// "2", "2nd", "3rd", "4th", "2e"
+			return "n:" + volumeValue(n)
+		}
+		if n, ok := ordinals[w]; ok {
+			return "n:" + n
+		}
+		if r := romanValue(w); r > 0 && len(w) <= 4 && w != "i" && w != "v" && w != "d" && w != "c" && w != "l" && w != "m" {
+			return "n:" + strconv.Itoa(r)
+		}
+	}
+	return e
+}
+
+// publisherNoise are words that name what a publisher is rather than which
+// one: "Nxb." / "Nhà xuất bản", "Press", "Publishing".
+var publisherNoise = map[string]bool{
+	"nxb": true, "nha": true, "xuat": true, "ban": true, "xb": true, "cty": true, "cong": true, "ty": true,
+	"publisher": true, "publishers": true, "publishing": true, "publ": true, "pub": true,
+	"press": true, "co": true, "company": true, "inc": true, "ltd": true, "the": true,
+	"and": true, "house": true, "verlag": true, "editions": true, "editeur": true, "editeurs": true,
+}
+
+func normalizePublisher(p string) string {
+	var out []string
+	for _, w := range strings.Fields(p) {
+		if !publisherNoise[w] {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -2,11 +2,8 @@ package dedup
 
 import (
 	"encoding/binary"
-	"fmt"
 	"hash/maphash"
-	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/unicat/unicat/marc"
@@ -75,72 +72,63 @@ func (d *Deduper) buildProfile(rec *marc.Record, src Source) *profile {
 	return d.settings().buildProfile(rec, src)
 }
 
+// buildProfile computes the profile of rec, a record of src: what
+// matching compares (the title, the names, the edition and publisher,
+// the identifiers, and what follows from them), then what the union
+// record needs (completeness, holdings, links).
 func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 	p := &profile{mtype: rec.MaterialType(), year: rec.Year(), pages: rec.Pages()}
-	langs := rec.Languages()
-	lang := ""
-	if len(langs) > 0 {
-		lang = langs[0]
+	p.setTitle(rec)
+	p.setNames(rec)
+	if e := rec.Edition(); e != "" {
+		p.edition = normalizeEdition(textnorm.Key(e))
 	}
+	if pubs := rec.Publishers(); len(pubs) > 0 {
+		p.publisher = normalizePublisher(textnorm.Key(pubs[0]))
+	}
+	set.setIdentifiers(p, rec)
+	p.derive()
+	p.score = completeness(rec)
+	p.holdings = recordHoldings(rec, src)
+	p.links = recordLinks(rec)
+	return p
+}
 
-	// Title: 245 $a (after the nonfiling characters) and $b, folded.
-	var buf []byte
-	var a, b string
-	var parts []string
-	if f := rec.First("245"); f != nil {
-		nonfiling := 0
-		if f.Ind2 >= '1' && f.Ind2 <= '9' {
-			nonfiling = int(f.Ind2 - '0')
-		}
-		seenA := false
-		for i := range f.Subfields {
-			sf := &f.Subfields[i]
-			switch sf.Code {
-			case 'a':
-				v := sf.Value
-				if !seenA {
-					v = skipNonfiling(strings.TrimLeft(v, " "), nonfiling)
-					seenA = true
-					a = v
-				} else {
-					a += " " + v
-				}
-			case 'b':
-				b += " " + sf.Value
-			case 'n', 'p':
-				parts = append(parts, string(sf.Code)+sf.Value)
-			case 'c':
-				p.resp = textnorm.Key(sf.Value)
-			}
-		}
-		p.display = rec.Title()
+// setTitle sets what p compares of 245, folded: the title proper ($a
+// after the nonfiling characters, for a language with articles without a
+// leading one), the whole title ($a $b), without the part designators
+// found in them, which go with $n and $p into the volumes; the numbers of
+// both; the title keys; the statement of responsibility ($c).
+func (p *profile) setTitle(rec *marc.Record) {
+	f := rec.First("245")
+	if f == nil {
+		return
 	}
-	buf = textnorm.AppendKey(buf[:0], a)
-	fa := string(buf)
-	if f := rec.First("245"); f == nil || f.Ind2 == '0' || f.Ind2 == ' ' {
-		fa = dropArticle(fa, lang)
+	p.display = rec.Title()
+	// The nonfiling characters count from the first $a as typed, and
+	// every $a is the title proper (titles of works without a collective
+	// one): TitleParts gives the first $a alone, cleaned.
+	_, remainder, numbers, parts := rec.TitleParts()
+	var a string
+	for i, v := range f.Subs("a") {
+		if i == 0 {
+			a = skipNonfiling(strings.TrimLeft(v, " "), nonfiling(f.Ind2))
+		} else {
+			a += " " + v
+		}
 	}
-	fb := textnorm.Key(b)
+	if cs := f.Subs("c"); len(cs) > 0 {
+		p.resp = textnorm.Key(cs[len(cs)-1])
+	}
+	fa := textnorm.Key(a)
+	if f.Ind2 == '0' || f.Ind2 == ' ' {
+		fa = dropArticle(fa, firstLanguage(rec))
+	}
 	vols := map[string]bool{}
 	fa, nums := extractVolumes(fa, vols)
-	fb, nums2 := extractVolumes(fb, vols)
+	fb, nums2 := extractVolumes(textnorm.Key(remainder), vols)
 	nums = append(nums, nums2...)
-	for _, pt := range parts {
-		v := textnorm.Key(pt[1:])
-		if v == "" {
-			continue
-		}
-		rest, n := extractVolumes(v, vols)
-		if pt[0] == 'n' {
-			if len(n) == 0 && rest != "" {
-				// "Quyển thượng", "Tập 1" already taken; a bare number or
-				// roman numeral, else the words themselves.
-				vols[volumeValue(rest)] = true
-			}
-		} else if rest != "" {
-			vols["p:"+rest] = true
-		}
-	}
+	partVolumes(vols, numbers, parts)
 	for v := range vols {
 		p.volumes = append(p.volumes, v)
 	}
@@ -149,23 +137,70 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 	p.title = strings.TrimSpace(fa + " " + fb)
 	p.numbers = titleNumbers(p.title, nums)
 	p.pnumbers = titleNumbers(p.proper, nums)
+	p.titleKeys = titleKeys(p.proper, p.title, p.volumes)
+}
 
-	// Title keys: the first five words of $a, and of $a $b, plus parts.
-	suffix := ""
-	if len(p.volumes) > 0 {
-		suffix = "|" + strings.Join(p.volumes, ",")
+// nonfiling returns the nonfiling characters 245's second indicator
+// gives.
+func nonfiling(ind2 byte) int {
+	if ind2 >= '1' && ind2 <= '9' {
+		return int(ind2 - '0')
 	}
-	if fa != "" {
-		p.titleKeys = append(p.titleKeys, firstWords(fa, 5)+suffix)
-		if k := firstWords(p.title, 5) + suffix; k != p.titleKeys[0] {
-			p.titleKeys = append(p.titleKeys, k)
+	return 0
+}
+
+func firstLanguage(rec *marc.Record) string {
+	if langs := rec.Languages(); len(langs) > 0 {
+		return langs[0]
+	}
+	return ""
+}
+
+// partVolumes adds to vols the part designators of 245 $n (numbers) and
+// $p (names).
+func partVolumes(vols map[string]bool, numbers, names []string) {
+	for _, n := range numbers {
+		if v := textnorm.Key(n); v != "" {
+			// "Quyển thượng", "Tập 1" taken by extractVolumes; else a bare
+			// number or roman numeral, else the words themselves.
+			if rest, found := extractVolumes(v, vols); len(found) == 0 && rest != "" {
+				vols[volumeValue(rest)] = true
+			}
 		}
-	} else if p.title != "" {
-		p.titleKeys = append(p.titleKeys, firstWords(p.title, 5)+suffix)
 	}
+	for _, n := range names {
+		if v := textnorm.Key(n); v != "" {
+			if rest, _ := extractVolumes(v, vols); rest != "" {
+				vols["p:"+rest] = true
+			}
+		}
+	}
+}
 
-	// Names.
-	mainName := ""
+// titleKeys returns the title keys of a folded title proper and whole
+// title: the first five words of each (once when they agree), the volumes
+// appended.
+func titleKeys(proper, title string, volumes []string) []string {
+	suffix := ""
+	if len(volumes) > 0 {
+		suffix = "|" + strings.Join(volumes, ",")
+	}
+	var keys []string
+	if proper != "" {
+		keys = append(keys, firstWords(proper, 5)+suffix)
+		if k := firstWords(title, 5) + suffix; k != keys[0] {
+			keys = append(keys, k)
+		}
+	} else if title != "" {
+		keys = append(keys, firstWords(title, 5)+suffix)
+	}
+	return keys
+}
+
+// setNames sets every 1XX and 7XX name of rec (folded, its words sorted,
+// each once), and the main entry's as p.author: the first 1XX's, else
+// the first 700's or 710's.
+func (p *profile) setNames(rec *marc.Record) {
 	for i := range rec.Fields {
 		f := &rec.Fields[i]
 		var codes string
@@ -182,32 +217,27 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 			continue
 		}
 		p.names = appendUniq(p.names, n)
-		if mainName == "" && f.Tag[0] == '1' {
-			mainName = n
+		if p.author == "" && f.Tag[0] == '1' {
+			p.author = n
 		}
 	}
-	if mainName == "" {
-		for i := range rec.Fields {
-			f := &rec.Fields[i]
-			if f.Tag == "700" || f.Tag == "710" {
-				if n := sortedTokens(textnorm.Key(strings.Join(f.Subs("ab"), " "))); n != "" {
-					mainName = n
-					break
-				}
+	if p.author != "" {
+		return
+	}
+	for i := range rec.Fields {
+		f := &rec.Fields[i]
+		if f.Tag == "700" || f.Tag == "710" {
+			if n := sortedTokens(textnorm.Key(strings.Join(f.Subs("ab"), " "))); n != "" {
+				p.author = n
+				return
 			}
 		}
 	}
-	p.author = mainName
+}
 
-	// Edition and publisher.
-	if e := rec.Edition(); e != "" {
-		p.edition = normalizeEdition(textnorm.Key(e))
-	}
-	if pubs := rec.Publishers(); len(pubs) > 0 {
-		p.publisher = normalizePublisher(textnorm.Key(pubs[0]))
-	}
-
-	// Identifiers.
+// setIdentifiers sets p's ISBN-13s (known-bad ones left out) and other
+// identifiers, each sorted.
+func (set *settings) setIdentifiers(p *profile, rec *marc.Record) {
 	valid, _ := rec.ISBNs()
 	for _, n := range valid {
 		if !set.badISBN[n] {
@@ -241,6 +271,12 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 	}
 	sort.Strings(p.isbns)
 	sort.Strings(p.ids)
+}
+
+// derive sets what follows from p's matching values: the ISSNs among the
+// identifiers, the identifiers clusters compare, the veto signature and
+// the match keys' kinds and hashes.
+func (p *profile) derive() {
 	p.issns = issns(p.ids)
 	p.strong = strongIDs(p)
 	p.vsig = p.vetoSig()
@@ -248,11 +284,6 @@ func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
 		p.kkind = append(p.kkind, k[0])
 		p.khash = append(p.khash, keyHash32(k))
 	}
-
-	p.score = completeness(rec)
-	p.holdings = recordHoldings(rec, src)
-	p.links = recordLinks(rec)
-	return p
 }
 
 func appendUniq(list []string, v string) []string {
@@ -262,190 +293,6 @@ func appendUniq(list []string, v string) []string {
 		}
 	}
 	return append(list, v)
-}
-
-// systemNumber normalises a "(prefix)number" 035: the prefix lower case,
-// OCLC's ocm/ocn/on prefixes and leading zeros of a numeric part dropped.
-// Numbers without a prefix say nothing outside their catalogue: "".
-func systemNumber(s string) string {
-	s = strings.TrimSpace(s)
-	if !strings.HasPrefix(s, "(") {
-		return ""
-	}
-	end := strings.IndexByte(s, ')')
-	if end < 2 {
-		return ""
-	}
-	prefix := strings.ToLower(strings.TrimSpace(s[1:end]))
-	num := strings.TrimSpace(s[end+1:])
-	if prefix == "ocolc" {
-		for _, pre := range []string{"ocm", "ocn", "on"} {
-			num = strings.TrimPrefix(num, pre)
-		}
-	}
-	if num != "" && allDigits(num) {
-		num = strings.TrimLeft(num, "0")
-		if num == "" {
-			num = "0"
-		}
-	}
-	if num == "" {
-		return ""
-	}
-	if len(num) > 200 {
-		num = num[:200]
-	}
-	return "(" + prefix + ")" + strings.ToLower(num)
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// volumeWords are the (folded) words that introduce a part number in a
-// title: Vietnamese tập, quyển, cuốn, phần, số, kỳ, chương, and the
-// European ones.
-var volumeWords = map[string]bool{
-	"tap": true, "t": true, "quyen": true, "q": true, "cuon": true, "phan": true,
-	"so": true, "ky": true, "vol": true, "vols": true, "volume": true, "v": true,
-	"part": true, "pt": true, "book": true, "bk": true, "tome": true, "tom": true,
-	"band": true, "bd": true, "teil": true, "livre": true, "libro": true, "no": true,
-}
-
-// numberWords are Vietnamese number words and the part names thượng,
-// trung, hạ (upper, middle, lower), folded.
-var numberWords = map[string]string{
-	"mot": "1", "nhat": "1", "hai": "2", "ba": "3", "bon": "4", "tu": "4", "nam": "5",
-	"sau": "6", "bay": "7", "tam": "8", "chin": "9", "muoi": "10",
-	"thuong": "thuong", "trung": "trung", "ha": "ha",
-	"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-	"seven": "7", "eight": "8", "nine": "9", "ten": "10",
-	"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
-}
-
-// volumeValue is the normal form of a part number: digits without leading
-// zeros, roman numerals as digits, number words as digits, else the words.
-func volumeValue(w string) string {
-	if allDigits(w) {
-		if t := strings.TrimLeft(w, "0"); t != "" {
-			return t
-		}
-		return "0"
-	}
-	if v, ok := numberWords[w]; ok {
-		return v
-	}
-	if r := romanValue(w); r > 0 {
-		return strconv.Itoa(r)
-	}
-	return w
-}
-
-// isVolumeNumber reports whether a word after a volume word is its number.
-func isVolumeNumber(w string) bool {
-	if allDigits(w) {
-		return len(w) <= 4
-	}
-	if _, ok := numberWords[w]; ok {
-		return true
-	}
-	return romanValue(w) > 0 && len(w) <= 6
-}
-
-// extractVolumes takes "tap 1", "vol ii", "quyen thuong" out of folded
-// title text, adding the part numbers to vols, and returns the rest of the
-// text and the numbers found.
-func extractVolumes(s string, vols map[string]bool) (string, []string) {
-	if s == "" {
-		return s, nil
-	}
-	words := strings.Fields(s)
-	out := words[:0]
-	var nums []string
-	for i := 0; i < len(words); i++ {
-		w := words[i]
-		if volumeWords[w] && i+1 < len(words) && isVolumeNumber(words[i+1]) {
-			// "t" and "v" alone are only designators before a number; a
-			// word like "so" (số, number) needs a number too.
-			v := volumeValue(words[i+1])
-			vols[v] = true
-			nums = append(nums, v)
-			i++
-			continue
-		}
-		out = append(out, w)
-	}
-	return strings.Join(out, " "), nums
-}
-
-// titleNumbers returns the digit runs of the title and the part numbers,
-// sorted: "toan 10" and "toan 11", or "tieng viet 1" and "tieng viet 2",
-// are different books however similar the strings.
-func titleNumbers(title string, parts []string) string {
-	var nums []string
-	for _, w := range strings.Fields(title) {
-		if allDigits(w) {
-			nums = append(nums, volumeValue(w))
-		}
-	}
-	nums = append(nums, parts...)
-	if len(nums) == 0 {
-		return ""
-	}
-	sort.Strings(nums)
-	return strings.Join(nums, " ")
-}
-
-// ordinals maps folded ordinal words to edition numbers.
-var ordinals = map[string]string{
-	"nhat": "1", "hai": "2", "ba": "3", "tu": "4", "nam": "5", "sau": "6", "bay": "7",
-	"tam": "8", "chin": "9", "muoi": "10",
-	"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6",
-	"seventh": "7", "eighth": "8", "ninth": "9", "tenth": "10",
-	"premiere": "1", "deuxieme": "2", "troisieme": "3",
-}
-
-// normalizeEdition turns a folded edition statement into "n:K" when it
-// carries an edition number ("tai ban lan thu 2", "2nd ed", "second
-// edition", "xuat ban lan thu hai"), else returns it as is.
-func normalizeEdition(e string) string {
-	for _, w := range strings.Fields(e) {
-		if n := strings.TrimRight(w, "stndrhe"); n != "" && allDigits(n) && len(n) <= 3 {
-			// "2", "2nd", "3rd", "4th", "2e"
-			return "n:" + volumeValue(n)
-		}
-		if n, ok := ordinals[w]; ok {
-			return "n:" + n
-		}
-		if r := romanValue(w); r > 0 && len(w) <= 4 && w != "i" && w != "v" && w != "d" && w != "c" && w != "l" && w != "m" {
-			return "n:" + strconv.Itoa(r)
-		}
-	}
-	return e
-}
-
-// publisherNoise are words that name what a publisher is rather than which
-// one: "Nxb." / "Nhà xuất bản", "Press", "Publishing".
-var publisherNoise = map[string]bool{
-	"nxb": true, "nha": true, "xuat": true, "ban": true, "xb": true, "cty": true, "cong": true, "ty": true,
-	"publisher": true, "publishers": true, "publishing": true, "publ": true, "pub": true,
-	"press": true, "co": true, "company": true, "inc": true, "ltd": true, "the": true,
-	"and": true, "house": true, "verlag": true, "editions": true, "editeur": true, "editeurs": true,
-}
-
-func normalizePublisher(p string) string {
-	var out []string
-	for _, w := range strings.Fields(p) {
-		if !publisherNoise[w] {
-			out = append(out, w)
-		}
-	}
-	return strings.Join(out, " ")
 }
 
 // encodingLevels ranks leader/17: full level first, then OCLC's letters
@@ -512,176 +359,6 @@ func isLocalTag(t string) bool {
 	return false
 }
 
-// ------------------------------------------------------------- keys
-
-// Key kinds, in the order candidates are considered.
-const (
-	kindISBN   = 'i' // ISBN-13
-	kindID     = 'n' // other identifiers
-	kindTA     = 't' // title key + author key
-	kindAuthYr = 'y' // author key + year (capped), for re-typed titles
-	kindAcro   = 'k' // initials of the title proper + year (capped)
-)
-
-// keys returns the index keys of p.
-func (p *profile) keys() []string {
-	out := make([]string, 0, len(p.isbns)+len(p.ids)+len(p.titleKeys)+2)
-	for _, n := range p.isbns {
-		out = append(out, string(rune(kindISBN))+n)
-	}
-	for _, id := range p.ids {
-		out = append(out, string(rune(kindID))+id)
-	}
-	for _, tk := range p.titleKeys {
-		out = append(out, string(rune(kindTA))+tk+"|"+p.author)
-	}
-	if p.author != "" && p.year != 0 {
-		out = append(out, string(rune(kindAuthYr))+p.author+"|"+strconv.Itoa(p.year))
-	}
-	if a := acronym(p.proper, 8); a != "" {
-		// A typing slip rarely hits a word's first letter, and a left-out
-		// subtitle does not touch the title proper: its initials and the
-		// year find the records whose title keys differ by such slips or
-		// whose author is missing or written otherwise.
-		out = append(out, string(rune(kindAcro))+a+"|"+strconv.Itoa(p.year))
-	}
-	return out
-}
-
-// kweak reports whether the i-th key is one of the capped fallbacks.
-func (p *profile) kweak(i int) bool {
-	return p.kkind[i] == kindAuthYr || p.kkind[i] == kindAcro
-}
-
-// acronym returns the first bytes of up to n words of folded s.
-func acronym(s string, n int) string {
-	var b []byte
-	start := true
-	for i := 0; i < len(s) && len(b) < n; i++ {
-		if s[i] == ' ' {
-			start = true
-			continue
-		}
-		if start {
-			b = append(b, s[i])
-			start = false
-		}
-	}
-	return string(b)
-}
-
-// ------------------------------------------------------------- encoding
-
-// Profile values, version 3:
-//
-//	version byte, ordinal (uvarint), key count (uvarint) and per key its
-//	kind byte and 32-bit hash (BE), then the matching part (uvarint
-//	length and bytes), display (string), holdings count (uvarint) and
-//	per holding its holder and 852 field data (strings), the 856s with
-//	a link (uvarint-counted field data), flags byte (bit 1: canonical),
-//	score (varint), and with bit 1 the canonical bytes' hash (8 bytes).
-//
-// The ordinal and hashes come first so the candidate index can be
-// rebuilt from the bucket without decoding whole profiles.
-const profileEncV3 = 3
-
-func (p *profile) encode(dst []byte) []byte {
-	dst = append(dst, profileEncV3)
-	dst = binary.AppendUvarint(dst, uint64(p.ord))
-	if p.tail != nil {
-		dst = append(dst, p.tail...)
-		p.tail = nil
-		return dst
-	}
-	return p.encodeTail(dst)
-}
-
-// encodeTail appends the encoding of p after its ordinal.
-func (p *profile) encodeTail(dst []byte) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(p.khash)))
-	for i, h := range p.khash {
-		dst = append(dst, p.kkind[i])
-		dst = binary.BigEndian.AppendUint32(dst, h)
-	}
-	dst = appendStr(dst, string(p.appendMatch(nil)))
-	dst = appendStr(dst, p.display)
-	dst = binary.AppendUvarint(dst, uint64(len(p.holdings)))
-	for _, h := range p.holdings {
-		dst = appendStr(dst, h.holder)
-		dst = appendStr(dst, string(h.data))
-	}
-	dst = binary.AppendUvarint(dst, uint64(len(p.links)))
-	for _, l := range p.links {
-		dst = appendStr(dst, string(l))
-	}
-	var flags byte
-	if p.hasCanon {
-		flags |= 2
-	}
-	dst = append(dst, flags)
-	dst = appendVarint(dst, int64(p.score))
-	if p.hasCanon {
-		dst = append(dst, p.canon[:]...)
-	}
-	return dst
-}
-
-// readIndexPart reads the version, ordinal and keys of an encoded
-// profile.
-func readIndexPart(r *reader) (ord uint32, kinds []byte, hashes []uint32) {
-	if ver := r.byte(); r.err == nil && ver != profileEncV3 {
-		r.fail(fmt.Errorf("unknown profile encoding version %d", ver))
-		return
-	}
-	o := r.uvarint()
-	if o > uint64(^uint32(0)) {
-		r.fail(fmt.Errorf("ordinal %d out of range", o))
-		return
-	}
-	n := r.uvarint()
-	if n > uint64(len(r.b))/5 {
-		r.fail(errShort)
-		return
-	}
-	kinds, hashes = make([]byte, n), make([]uint32, n)
-	for i := range hashes {
-		kinds[i] = r.byte()
-		hashes[i] = binary.BigEndian.Uint32(r.bytes(4))
-	}
-	return uint32(o), kinds, hashes
-}
-
-// profileIndexPart returns the ordinal and key hashes of an encoded
-// profile.
-func profileIndexPart(v []byte) (uint32, []uint32, error) {
-	r := reader{b: v}
-	ord, _, hashes := readIndexPart(&r)
-	if r.err != nil {
-		return 0, nil, fmt.Errorf("dedup: decode profile: %w", r.err)
-	}
-	return ord, hashes, nil
-}
-
-func (p *profile) appendMatch(dst []byte) []byte {
-	dst = appendStr(dst, p.mtype)
-	dst = appendVarint(dst, int64(p.year))
-	dst = appendVarint(dst, int64(p.pages))
-	dst = appendStr(dst, p.edition)
-	dst = appendStrs(dst, p.volumes)
-	dst = appendStr(dst, p.numbers)
-	dst = appendStr(dst, p.pnumbers)
-	dst = appendStrs(dst, p.isbns)
-	dst = appendStrs(dst, p.ids)
-	dst = appendStr(dst, p.title)
-	dst = appendStr(dst, p.proper)
-	dst = appendStrs(dst, p.titleKeys)
-	dst = appendStr(dst, p.author)
-	dst = appendStrs(dst, p.names)
-	dst = appendStr(dst, p.resp)
-	dst = appendStr(dst, p.publisher)
-	return dst
-}
-
 // vetoSig hashes the fields veto reads (128 bits from two seeds, so that
 // two signatures meeting by chance is out of the question; the seeds are
 // the process's, as signatures are never stored).
@@ -704,71 +381,3 @@ func (p *profile) vetoSig() [16]byte {
 }
 
 var vetoSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-
-// matchPart returns the encoded matching part of an encoded profile.
-func matchPart(v []byte) []byte {
-	r := reader{b: v}
-	readIndexPart(&r)
-	return r.bytes(r.uvarint())
-}
-
-func decodeProfile(v []byte) (*profile, error) {
-	r := reader{b: v}
-	ord, kinds, hashes := readIndexPart(&r)
-	mb := r.bytes(r.uvarint())
-	if r.err != nil {
-		return nil, fmt.Errorf("dedup: profile: %w", r.err)
-	}
-	m := reader{b: mb}
-	p := &profile{ord: ord, kkind: kinds, khash: hashes}
-	p.mtype = m.str()
-	p.year = int(m.varint())
-	p.pages = int(m.varint())
-	p.edition = m.str()
-	p.volumes = m.strs()
-	p.numbers = m.str()
-	p.pnumbers = m.str()
-	p.isbns = m.strs()
-	p.ids = m.strs()
-	p.issns = issns(p.ids)
-	p.title = m.str()
-	p.proper = m.str()
-	p.titleKeys = m.strs()
-	p.author = m.str()
-	p.names = m.strs()
-	p.resp = m.str()
-	p.publisher = m.str()
-	if err := m.done("profile"); err != nil {
-		return nil, err
-	}
-	p.vsig = p.vetoSig()
-	p.strong = strongIDs(p)
-	p.display = r.str()
-	n := r.uvarint()
-	if n > uint64(len(r.b)) {
-		return nil, fmt.Errorf("dedup: profile: %d holdings in %d bytes", n, len(r.b))
-	}
-	p.holdings = make([]holding, n)
-	for i := range p.holdings {
-		p.holdings[i] = holding{holder: r.str(), data: slices.Clone(r.bytes(r.uvarint()))}
-	}
-	if n = r.uvarint(); n > uint64(len(r.b)) {
-		return nil, fmt.Errorf("dedup: profile: %d links in %d bytes", n, len(r.b))
-	}
-	for range n {
-		p.links = append(p.links, slices.Clone(r.bytes(r.uvarint())))
-	}
-	flags := r.byte()
-	if flags&^2 != 0 {
-		return nil, fmt.Errorf("dedup: profile: unknown flags %#x", flags)
-	}
-	p.hasCanon = flags&2 != 0
-	p.score = int(r.varint())
-	if p.hasCanon {
-		copy(p.canon[:], r.bytes(masterSumLen))
-	}
-	if err := r.done("profile"); err != nil {
-		return nil, err
-	}
-	return p, nil
-}

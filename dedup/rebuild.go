@@ -1,23 +1,14 @@
 package dedup
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"maps"
-	"slices"
-	"sort"
 	"time"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/unicat/unicat/store"
 )
-
-// layoutVersion is the version of the dedup buckets and of the matching
-// rules; a new version rebuilds the clusters at Init.
-const layoutVersion = 8
 
 // RebuildStats says what a rebuild did.
 type RebuildStats struct {
@@ -26,166 +17,6 @@ type RebuildStats struct {
 	Changed  int // union records whose served content changed (new, updated, merged away or deleted)
 	Live     int // live union records afterwards
 	Deleted  int // deleted union records (aliases included) afterwards
-}
-
-// fingerprint identifies the options every cluster depends on: the
-// layout and rules, the known-bad ISBNs and the level priorities. What a
-// source's description changes is told per source (sourcePrint).
-func (d *Deduper) fingerprint() []byte {
-	set := d.settings()
-	h := sha256.New()
-	fmt.Fprintf(h, "v%d\n", layoutVersion)
-	bad := make([]string, 0, len(set.badISBN))
-	for n := range set.badISBN {
-		bad = append(bad, n)
-	}
-	sort.Strings(bad)
-	fmt.Fprintf(h, "bad %v\nlevels %v\n", bad, set.opts.LevelPriority)
-	return h.Sum(nil)
-}
-
-// sourcePrint identifies what deduplication derives from the description
-// of a source: its records' holdings (tag, holder, library code, code
-// mapping) and, for its clusters, the 035s and levels it gives and its
-// say in the master choice. The holders a source of many libraries names
-// are described by the network's libraries, which are part of its print.
-func (set *settings) sourcePrint(s Source) []byte {
-	b := fmt.Appendf(nil, "%q %q %q %q %d %v %d", s.LibraryCode, s.Level, s.OrgCode, s.Holdings, s.Holder, s.Barcodes, s.Priority)
-	if s.Holder == 0 {
-		return b
-	}
-	for _, code := range slices.Sorted(maps.Keys(s.HolderCodes)) {
-		b = fmt.Appendf(b, " %q=%q", code, s.HolderCodes[code])
-	}
-	for _, code := range slices.Sorted(maps.Keys(set.opts.Libraries)) {
-		l := set.opts.Libraries[code]
-		b = fmt.Appendf(b, " lib %q %q %q %d", code, l.Level, l.OrgCode, set.libPrio[code])
-	}
-	return b
-}
-
-func sourcePrintKey(id string) []byte { return append([]byte("source "), id...) }
-
-// mixedPrint is the stored description of a source whose records were
-// derived from more than one description (changed by a reload): it
-// matches none, so the next Init re-derives them all, even if the
-// description has changed back to the first one meanwhile.
-var mixedPrint = []byte("mixed")
-
-// notePrints records the description of the sources of a batch the first
-// time they are seen. A description that changed since is left for Init
-// to find (reconcileSources), since the source's older records were
-// derived from the old one; it is marked mixed.
-func (st *state) notePrints(changes []store.Change) error {
-	seen := map[string]bool{}
-	for i := range changes {
-		id := changes[i].Source
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		stored, print := st.meta.Get(sourcePrintKey(id)), st.set.sourcePrint(st.source(id))
-		var put []byte
-		switch {
-		case stored == nil:
-			put = print
-		case !bytes.Equal(stored, print) && !bytes.Equal(stored, mixedPrint):
-			put = mixedPrint
-		}
-		if put != nil {
-			if err := st.meta.Put(sourcePrintKey(id), put); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// reconcileSources brings the records of every source whose description
-// changed since they were derived (a library's code, level, holdings tag
-// or priority) up to date: their profiles are recomputed and their
-// clusters' union records rebuilt, as if the source had sent every record
-// again. A new source with no records costs nothing.
-func (d *Deduper) reconcileSources(tx *bbolt.Tx) error {
-	st, err := d.newState(tx, time.Now().UTC())
-	if err != nil {
-		return err
-	}
-	stx := store.WrapTx(tx)
-	srcs, err := stx.Sources()
-	if err != nil {
-		return err
-	}
-	for _, info := range srcs {
-		stats, err := stx.Stats(info.ID)
-		if err != nil {
-			return err
-		}
-		print := st.set.sourcePrint(st.source(info.ID))
-		if stored := st.meta.Get(sourcePrintKey(info.ID)); stats.Live > 0 && !bytes.Equal(stored, print) {
-			if err := d.reapply(tx, info.ID); err != nil {
-				return fmt.Errorf("dedup: source %s: %w", info.ID, err)
-			}
-		}
-		if stats.Live > 0 {
-			if err := tx.Bucket(bucketMeta).Put(sourcePrintKey(info.ID), print); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// reapply runs every live record of source through ApplyChanges again, a
-// chunk at a time.
-func (d *Deduper) reapply(tx *bbolt.Tx, source string) error {
-	stx := store.WrapTx(tx)
-	var ids []string
-	if err := stx.ForEachRecord(source, func(sr *store.SourceRecord) error {
-		if !sr.Deleted {
-			ids = append(ids, sr.LocalID)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	for lo := 0; lo < len(ids); lo += 2000 {
-		var changes []store.Change
-		for _, id := range ids[lo:min(lo+2000, len(ids))] {
-			sr, err := stx.Record(source, id)
-			if err != nil {
-				return err
-			}
-			changes = append(changes, store.Change{Key: store.RecordKey(source, id), Source: source, LocalID: id,
-				Outcome: store.Updated, Old: sr, New: sr})
-		}
-		if err := d.ApplyChanges(tx, changes); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// rewriteDeletedV1 rewrites the deleted union values of encoding version
-// 1 in the current one, datestamps unchanged.
-func (st *state) rewriteDeletedV1() error {
-	var ids []string
-	c := st.unions.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if len(v) > 1 && v[0] == unionEncV1 && v[1]&flagDeleted != 0 {
-			ids = append(ids, string(k))
-		}
-	}
-	for _, id := range ids {
-		u, err := decodeUnion(id, st.unions.Get([]byte(id)))
-		if err != nil {
-			return err
-		}
-		if err := st.unions.Put([]byte(id), encodeUnion(nil, u)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // RebuildOnInit makes the next Init rebuild every cluster, reporting
@@ -206,6 +37,9 @@ func (d *Deduper) LastRebuild() (RebuildStats, bool) { return d.lastRebuild, d.r
 // RebuildOnInit; otherwise it re-derives the records of the sources whose
 // description changed (reconcileSources).
 func (d *Deduper) Init(tx *bbolt.Tx) error {
+	if err := checkLayout(tx); err != nil {
+		return err
+	}
 	st, err := d.newState(tx, time.Now().UTC())
 	if err != nil {
 		return err
@@ -229,11 +63,8 @@ func (d *Deduper) Init(tx *bbolt.Tx) error {
 func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (RebuildStats, error) {
 	var stats RebuildStats
 	// The derived buckets go; members and union values, which hold the
-	// clusters, stay, so the new clusters can claim their old ids (the
-	// clusters of a store written before union values held them are in
-	// dedup.clusters, read meanwhile and dropped at the end).
-	// (dedup.keys is the candidate index of layout 2, kept in memory since.)
-	for _, name := range [][]byte{bucketProfiles, []byte("dedup.keys"), bucketEdges} {
+	// clusters, stay, so the new clusters can claim their old ids.
+	for _, name := range [][]byte{bucketProfiles, bucketEdges} {
 		if tx.Bucket(name) != nil {
 			if err := tx.DeleteBucket(name); err != nil {
 				return stats, fmt.Errorf("dedup: rebuild: drop %s: %w", name, err)
@@ -250,17 +81,38 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	if err := st.loadCandidates(); err != nil {                               // empty: the profiles are gone
 		return stats, err
 	}
-	stx := store.WrapTx(tx)
+	keys, err := st.profileAll(progress)
+	if err != nil {
+		return stats, err
+	}
+	if err := st.linkAll(keys); err != nil {
+		return stats, err
+	}
+	if err := st.clusterAll(keys); err != nil {
+		return stats, err
+	}
+	if err := st.noteRebuilt(d.fingerprint()); err != nil {
+		return stats, err
+	}
+	if err := st.finish(); err != nil {
+		return stats, err
+	}
+	stats.Live, stats.Deleted = st.live, st.deleted
+	return stats, nil
+}
+
+// profileAll profiles every live record, in chunks decoded in parallel,
+// and stores the profiles and index keys; it returns the records' keys.
+func (st *state) profileAll(progress func(done, total int)) ([]string, error) {
 	total := 0
-	if srcs, err := stx.Sources(); err == nil {
+	if srcs, err := st.stx.Sources(); err == nil {
 		for _, s := range srcs {
-			ss, _ := stx.Stats(s.ID)
+			ss, _ := st.stx.Stats(s.ID)
 			total += ss.Live
 		}
 	}
-	// 1. Profiles and index keys, in chunks decoded in parallel.
 	var chunk []store.Change
-	var liveKeys []string
+	var keys []string
 	flush := func() error {
 		preps := st.prepare(chunk)
 		for i := range preps {
@@ -277,17 +129,17 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 				return err
 			}
 			st.cands.add(pr.prof.ord, pr.key, pr.prof.khash)
-			liveKeys = append(liveKeys, pr.key)
+			keys = append(keys, pr.key)
 			st.seeds[pr.key] = true
 		}
-		stats.Records += len(chunk)
+		st.stats.Records += len(chunk)
 		chunk = chunk[:0]
 		if progress != nil {
-			progress(stats.Records, total)
+			progress(st.stats.Records, total)
 		}
 		return nil
 	}
-	err = stx.ForEachRecord("", func(sr *store.SourceRecord) error {
+	err := st.stx.ForEachRecord("", func(sr *store.SourceRecord) error {
 		if sr.Deleted {
 			return nil
 		}
@@ -300,73 +152,64 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	if err == nil {
 		err = flush()
 	}
-	if err != nil {
-		return stats, err
-	}
-	// 2. Edges: every pair once, the later key linking to the earlier.
-	for lo := 0; lo < len(liveKeys); lo += 1000 {
+	return keys, err
+}
+
+// linkAll finds the edges of the records of keys (in key order): every
+// pair once, the later key linking to the earlier.
+func (st *state) linkAll(keys []string) error {
+	for lo := 0; lo < len(keys); lo += 1000 {
 		var jobs []linkJob
-		for _, k := range liveKeys[lo:min(lo+1000, len(liveKeys))] {
+		for _, k := range keys[lo:min(lo+1000, len(keys))] {
 			p, err := st.profile(k)
 			if err != nil {
-				return stats, err
+				return err
 			}
 			k := k
 			jobs = append(jobs, linkJob{key: k, p: p, skip: func(c string) bool { return c > k }})
 		}
 		if err := st.link(jobs); err != nil {
-			return stats, err
+			return err
 		}
 	}
-	if err := st.flushEdges(); err != nil {
-		return stats, err
-	}
-	// 3. Clusters: every record, and every record a cluster still names.
+	return st.flushEdges()
+}
+
+// clusterAll makes the clusters of every record again, and of every
+// record a cluster still names, rebuilding every union record of a live
+// record.
+func (st *state) clusterAll(keys []string) error {
 	if err := st.members.ForEach(func(k, _ []byte) error {
 		st.seeds[string(k)] = true
 		return nil
 	}); err != nil {
-		return stats, err
+		return err
 	}
 	// Every member is rebuilt, so nothing counts as unchanged.
-	for _, k := range liveKeys {
+	for _, k := range keys {
 		st.touched[k] = true
 	}
-	if err := st.recluster(); err != nil {
-		return stats, err
+	return st.recluster()
+}
+
+// noteRebuilt records what the clusters were rebuilt with: the options'
+// fingerprint fp, the sources' descriptions, the layout, and the union
+// records each library holds, counted afresh.
+func (st *state) noteRebuilt(fp []byte) error {
+	if err := st.meta.Put(keyConfig, fp); err != nil {
+		return err
 	}
-	if err := st.meta.Put(keyConfig, d.fingerprint()); err != nil {
-		return stats, err
-	}
-	if srcs, err := stx.Sources(); err == nil {
+	if srcs, err := st.stx.Sources(); err == nil {
 		for _, info := range srcs {
 			if err := st.meta.Put(sourcePrintKey(info.ID), st.set.sourcePrint(st.source(info.ID))); err != nil {
-				return stats, err
+				return err
 			}
 		}
 	}
-	if st.legacyClusters != nil {
-		// Every live union value was rewritten with its cluster; the
-		// deleted ones, no cluster's, are rewritten as they are.
-		if err := st.rewriteDeletedV1(); err != nil {
-			return stats, err
-		}
-		if err := tx.DeleteBucket(bucketClusters); err != nil {
-			return stats, fmt.Errorf("dedup: rebuild: drop %s: %w", bucketClusters, err)
-		}
-		st.legacyClusters = nil
-	}
 	if err := st.recountLibraries(); err != nil {
-		return stats, err
+		return err
 	}
 	var v [4]byte
 	binary.BigEndian.PutUint32(v[:], layoutVersion)
-	if err := st.meta.Put(keyVersion, v[:]); err != nil {
-		return stats, err
-	}
-	if err := st.finish(); err != nil {
-		return stats, err
-	}
-	stats.Live, stats.Deleted = st.live, st.deleted
-	return stats, nil
+	return st.meta.Put(keyVersion, v[:])
 }
