@@ -68,11 +68,15 @@ type XMLReader struct {
 	tOff    int64
 	pending bool // the current token is to be handled again
 
-	stack   []xmlElem
-	names   []byte
-	ns      []nsBinding
-	interns map[string]string
-	scratch []byte
+	inCDATA bool // inside a CDATA section returned in pieces
+
+	stack    []xmlElem
+	names    []byte
+	ns       []nsBinding
+	nsTop    map[string]int // prefix → its innermost binding in ns
+	attrSeen map[string]struct{}
+	interns  map[string]string
+	scratch  []byte
 
 	index int
 	off   int64
@@ -95,7 +99,12 @@ type xmlElem struct {
 	ns           int // len(ns) before the element's declarations
 }
 
-type nsBinding struct{ prefix, uri string }
+// nsBinding is a namespace declaration in force; prev is the binding of
+// the same prefix it hides (-1 when none).
+type nsBinding struct {
+	prefix, uri string
+	prev        int
+}
 
 // NewXMLReader returns a reader of MARCXML records from r. The document
 // declares its own encoding, so the text is Unicode; without a charset

@@ -14,6 +14,19 @@ import (
 
 const xmlChunk = 64 << 10
 
+// Bounds that keep the reader's memory independent of its input, each far
+// above what real MARCXML, OAI-PMH and SRU documents need: a start or end
+// tag with its attributes, an element or attribute name, the nesting
+// depth and the namespace declarations in force. Past one the document is
+// not well-formed for this reader (an *XMLSyntaxError). Character data, CDATA sections, comments and
+// declarations of any length are read in pieces and need no bound.
+const (
+	maxTagBytes  = 256 << 10
+	maxNameBytes = 1 << 10
+	maxDepth     = 1 << 10
+	maxBindings  = 1 << 12
+)
+
 // fill tries to make need bytes available after r.pos.
 func (r *XMLReader) fill(need int) {
 	stalls := 0
@@ -53,6 +66,15 @@ func (r *XMLReader) fill(need int) {
 func (r *XMLReader) more() bool {
 	n := r.end - r.pos
 	r.fill(n + 1)
+	return r.end-r.pos > n
+}
+
+// grow asks for twice the bytes buffered (at least one more), for a
+// token parsed again from its start after each read: it is then parsed a
+// logarithmic number of times, not once per read of its source.
+func (r *XMLReader) grow() bool {
+	n := r.end - r.pos
+	r.fill(2*n + 1)
 	return r.end-r.pos > n
 }
 
@@ -123,6 +145,9 @@ func (r *XMLReader) attrValue(a xmlAttr) ([]byte, error) {
 // pushElem opens the current start tag's element: its namespace
 // declarations take effect and its name is remembered for the end tag.
 func (r *XMLReader) pushElem() error {
+	if len(r.stack) >= maxDepth {
+		return r.syntaxErr(r.pos, "elements nested more than %d deep", maxDepth)
+	}
 	nsBefore := len(r.ns)
 	for _, a := range r.tAttrs {
 		if len(a.name) < 5 || string(a.name[:5]) != "xmlns" {
@@ -135,11 +160,25 @@ func (r *XMLReader) pushElem() error {
 			}
 			prefix = a.name[6:]
 		}
+		if len(r.ns) >= maxBindings {
+			r.popNS(nsBefore)
+			return r.syntaxErr(r.pos, "more than %d namespace declarations in force", maxBindings)
+		}
 		v, err := r.attrValue(a)
 		if err != nil {
+			r.popNS(nsBefore)
 			return err
 		}
-		r.ns = append(r.ns, nsBinding{prefix: r.intern(prefix), uri: r.intern(v)})
+		p := r.intern(prefix)
+		prev, ok := r.nsTop[p]
+		if !ok {
+			prev = -1
+		}
+		if r.nsTop == nil {
+			r.nsTop = map[string]int{}
+		}
+		r.nsTop[p] = len(r.ns)
+		r.ns = append(r.ns, nsBinding{prefix: p, uri: r.intern(v), prev: prev})
 	}
 	n0 := len(r.names)
 	r.names = append(r.names, r.tName...)
@@ -147,14 +186,32 @@ func (r *XMLReader) pushElem() error {
 	return nil
 }
 
+// popNS ends the namespace declarations made after the first n.
+func (r *XMLReader) popNS(n int) {
+	for k := len(r.ns) - 1; k >= n; k-- {
+		if b := r.ns[k]; b.prev < 0 {
+			delete(r.nsTop, b.prefix)
+		} else {
+			r.nsTop[b.prefix] = b.prev
+		}
+	}
+	r.ns = r.ns[:n]
+}
+
+// popTo closes the elements open above depth n.
+func (r *XMLReader) popTo(n int) {
+	if len(r.stack) <= n {
+		return
+	}
+	e := r.stack[n]
+	r.stack = r.stack[:n]
+	r.names = r.names[:e.name0]
+	r.popNS(e.ns)
+}
+
 // popEmpty closes the element just pushed for a self-closing tag (or one
 // handed back to the caller).
-func (r *XMLReader) popEmpty() {
-	e := r.stack[len(r.stack)-1]
-	r.stack = r.stack[:len(r.stack)-1]
-	r.names = r.names[:e.name0]
-	r.ns = r.ns[:e.ns]
-}
+func (r *XMLReader) popEmpty() { r.popTo(len(r.stack) - 1) }
 
 // popElem closes the element the current end tag ends.
 func (r *XMLReader) popElem() error {
@@ -165,9 +222,7 @@ func (r *XMLReader) popElem() error {
 	if !bytes.Equal(r.names[e.name0:e.name1], r.tName) {
 		return r.syntaxErr(r.pos, "end tag </%s> does not match <%s>", r.tName, r.names[e.name0:e.name1])
 	}
-	r.stack = r.stack[:len(r.stack)-1]
-	r.names = r.names[:e.name0]
-	r.ns = r.ns[:e.ns]
+	r.popTo(len(r.stack) - 1)
 	return nil
 }
 
@@ -216,17 +271,17 @@ func (r *XMLReader) intern(b []byte) string {
 	return s
 }
 
-// resolve splits a qualified name and finds its namespace.
+// resolve splits a qualified name and finds its namespace: the
+// innermost declaration of its prefix, found in constant time whatever
+// number of declarations is in force.
 func (r *XMLReader) resolve(qname []byte) (local []byte, uri string) {
 	var prefix []byte
 	local = qname
 	if i := bytes.IndexByte(qname, ':'); i >= 0 {
 		prefix, local = qname[:i], qname[i+1:]
 	}
-	for k := len(r.ns) - 1; k >= 0; k-- {
-		if r.ns[k].prefix == string(prefix) {
-			return local, r.ns[k].uri
-		}
+	if k, ok := r.nsTop[string(prefix)]; ok {
+		return local, r.ns[k].uri
 	}
 	return local, ""
 }
@@ -260,11 +315,17 @@ func (r *XMLReader) scan() (xmlTok, error) {
 		if r.pos >= r.end {
 			r.fill(1)
 			if r.pos >= r.end {
+				if r.inCDATA {
+					return xmlEOF, r.syntaxErr(r.pos, "unterminated CDATA section")
+				}
 				r.tKind = xmlEOF
 				return xmlEOF, nil
 			}
 		}
 		r.tOff = r.base + int64(r.pos)
+		if r.inCDATA {
+			return r.scanCDATA()
+		}
 		if r.buf[r.pos] != '<' {
 			return r.scanText()
 		}
@@ -278,27 +339,17 @@ func (r *XMLReader) scan() (xmlTok, error) {
 		case b[1] == '/':
 			return r.scanEnd()
 		case b[1] == '?':
-			i, err := r.find(2, "?>", "processing instruction")
-			if err != nil {
+			if err := r.skipPast(2, "?>", "processing instruction"); err != nil {
 				return xmlEOF, err
 			}
-			r.pos += i + 2
 		case bytes.HasPrefix(b, []byte("<!--")):
-			i, err := r.find(4, "-->", "comment")
-			if err != nil {
+			if err := r.skipPast(4, "-->", "comment"); err != nil {
 				return xmlEOF, err
 			}
-			r.pos += i + 3
 		case bytes.HasPrefix(b, []byte("<![CDATA[")):
-			i, err := r.find(9, "]]>", "CDATA section")
-			if err != nil {
-				return xmlEOF, err
-			}
-			r.tText = r.buf[r.pos+9 : r.pos+i]
-			r.tCDATA = true
-			r.pos += i + 3
-			r.tKind = xmlText
-			return xmlText, nil
+			r.pos += 9
+			r.inCDATA = true
+			return r.scanCDATA()
 		case b[1] == '!':
 			if err := r.skipDecl(); err != nil {
 				return xmlEOF, err
@@ -310,43 +361,70 @@ func (r *XMLReader) scan() (xmlTok, error) {
 }
 
 // find returns the index, relative to r.pos, of sep at or after from,
-// reading more input as needed.
+// reading more input as needed, within maxTagBytes (it reads the XML
+// declaration, which is kept).
 func (r *XMLReader) find(from int, sep, what string) (int, error) {
 	for {
 		if i := bytes.Index(r.buf[r.pos+from:r.end], []byte(sep)); i >= 0 {
 			return from + i, nil
 		}
 		from = max(from, r.end-r.pos-len(sep)+1)
+		if r.end-r.pos > maxTagBytes {
+			return 0, r.syntaxErr(r.pos, "%s longer than %d bytes", what, maxTagBytes)
+		}
 		if !r.more() {
 			return 0, r.syntaxErr(r.pos, "unterminated %s", what)
 		}
 	}
 }
 
+// skipPast consumes input up to and including sep, searched from from
+// bytes after r.pos, keeping nothing of what it passes (a comment or a
+// processing instruction of any length costs no memory).
+func (r *XMLReader) skipPast(from int, sep, what string) error {
+	for {
+		if i := bytes.Index(r.buf[min(r.pos+from, r.end):r.end], []byte(sep)); i >= 0 {
+			r.pos = min(r.pos+from, r.end) + i + len(sep)
+			return nil
+		}
+		// Only the last len(sep)-1 bytes may begin sep.
+		r.pos = max(min(r.pos+from, r.end), r.end-len(sep)+1)
+		from = 0
+		if !r.more() {
+			return r.syntaxErr(r.end, "unterminated %s", what)
+		}
+	}
+}
+
 // skipDecl skips <!DOCTYPE ...> (with an internal subset) or another
-// markup declaration.
+// markup declaration, consuming it as it goes.
 func (r *XMLReader) skipDecl() error {
 	depth := 0
 	var quote byte
-	for i := 2; ; i++ {
-		if r.pos+i >= r.end && !r.more() {
-			return r.syntaxErr(r.pos, "unterminated markup declaration")
-		}
-		c := r.buf[r.pos+i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
+	i := 2
+	for {
+		for ; r.pos+i < r.end; i++ {
+			c := r.buf[r.pos+i]
+			switch {
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case c == '"' || c == '\'':
+				quote = c
+			case c == '[':
+				depth++
+			case c == ']':
+				depth--
+			case c == '>' && depth <= 0:
+				r.pos += i + 1
+				return nil
 			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '[':
-			depth++
-		case c == ']':
-			depth--
-		case c == '>' && depth <= 0:
-			r.pos += i + 1
-			return nil
+		}
+		r.pos += i
+		i = 0
+		if !r.more() {
+			return r.syntaxErr(r.end, "unterminated markup declaration")
 		}
 	}
 }
@@ -356,16 +434,21 @@ func (r *XMLReader) skipDecl() error {
 func (r *XMLReader) scanText() (xmlTok, error) {
 	r.tCDATA = false
 	r.tKind = xmlText
+	from := 0 // bytes of b searched already
 	for {
 		b := r.buf[r.pos:r.end]
-		if i := bytes.IndexByte(b, '<'); i >= 0 {
-			r.tText = b[:i]
-			r.pos += i
+		if i := bytes.IndexByte(b[from:], '<'); i >= 0 {
+			r.tText = b[:from+i]
+			r.pos += from + i
 			return xmlText, nil
 		}
+		from = len(b)
 		if len(b) >= xmlChunk {
 			cut := len(b)
-			if a := bytes.LastIndexByte(b, '&'); a >= 0 && bytes.IndexByte(b[a:], ';') < 0 {
+			// A reference split by the cut waits for the next piece; an
+			// '&' further back than any reference is long is an error
+			// appendText reports, and must not hold the text back.
+			if a := bytes.LastIndexByte(b, '&'); a >= 0 && len(b)-a <= maxRefLen && bytes.IndexByte(b[a:], ';') < 0 {
 				cut = a
 			}
 			if cut > 0 && b[cut-1] == '\r' {
@@ -385,6 +468,41 @@ func (r *XMLReader) scanText() (xmlTok, error) {
 	}
 }
 
+// maxRefLen bounds a character or entity reference, "&#x10FFFF;" and the
+// XML entities with room to spare.
+const maxRefLen = 32
+
+// scanCDATA reads the content of a CDATA section (its start already
+// consumed) up to "]]>", in pieces of about xmlChunk bytes.
+func (r *XMLReader) scanCDATA() (xmlTok, error) {
+	r.tCDATA = true
+	r.tKind = xmlText
+	from := 0
+	for {
+		b := r.buf[r.pos:r.end]
+		if i := bytes.Index(b[from:], []byte("]]>")); i >= 0 {
+			r.tText = b[:from+i]
+			r.pos += from + i + 3
+			r.inCDATA = false
+			return xmlText, nil
+		}
+		from = max(0, len(b)-2)
+		if len(b) >= xmlChunk {
+			// The last two bytes may begin "]]>"; a CR waits for its LF.
+			cut := len(b) - 2
+			if b[cut-1] == '\r' {
+				cut--
+			}
+			r.tText = b[:cut]
+			r.pos += cut
+			return xmlText, nil
+		}
+		if !r.more() {
+			return xmlEOF, r.syntaxErr(r.end, "unterminated CDATA section")
+		}
+	}
+}
+
 // scanEnd reads an end tag.
 func (r *XMLReader) scanEnd() (xmlTok, error) {
 	for {
@@ -397,6 +515,9 @@ func (r *XMLReader) scanEnd() (xmlTok, error) {
 		for j < len(b) && isSpaceByte(b[j]) {
 			j++
 		}
+		if i-2 > maxNameBytes {
+			return xmlEOF, r.syntaxErr(r.pos, "element name longer than %d bytes", maxNameBytes)
+		}
 		if j < len(b) {
 			if b[j] != '>' || i == 2 || !isNameStart(b[2]) {
 				return xmlEOF, r.syntaxErr(r.pos+j, "malformed end tag %q", clip(b[:j+1]))
@@ -406,7 +527,10 @@ func (r *XMLReader) scanEnd() (xmlTok, error) {
 			r.tKind = xmlEnd
 			return xmlEnd, nil
 		}
-		if !r.more() {
+		if len(b) > maxTagBytes {
+			return xmlEOF, r.syntaxErr(r.pos, "end tag longer than %d bytes", maxTagBytes)
+		}
+		if !r.grow() {
 			return xmlEOF, r.syntaxErr(r.pos, "unterminated end tag")
 		}
 	}
@@ -424,7 +548,10 @@ func (r *XMLReader) scanStart() (xmlTok, error) {
 			r.tKind = xmlStart
 			return xmlStart, nil
 		}
-		if !r.more() {
+		if r.end-r.pos > maxTagBytes {
+			return xmlEOF, r.syntaxErr(r.pos, "start tag longer than %d bytes", maxTagBytes)
+		}
+		if !r.grow() {
 			return xmlEOF, r.syntaxErr(r.pos, "unterminated start tag")
 		}
 	}
@@ -436,6 +563,9 @@ func (r *XMLReader) parseStart(b []byte) (int, error) {
 	i := 1
 	for i < len(b) && nameByte[b[i]] {
 		i++
+	}
+	if i-1 > maxNameBytes {
+		return 0, r.syntaxErr(r.pos, "element name longer than %d bytes", maxNameBytes)
 	}
 	if i == len(b) {
 		return 0, nil
@@ -474,6 +604,9 @@ func (r *XMLReader) parseStart(b []byte) (int, error) {
 		for i < len(b) && nameByte[b[i]] {
 			i++
 		}
+		if i-a > maxNameBytes {
+			return 0, r.syntaxErr(r.pos+a, "attribute name longer than %d bytes in <%s>", maxNameBytes, r.tName)
+		}
 		if i >= len(b) {
 			return 0, nil
 		}
@@ -509,14 +642,44 @@ func (r *XMLReader) parseStart(b []byte) (int, error) {
 		if bytes.IndexByte(val, '<') >= 0 {
 			return 0, r.syntaxErr(r.pos+i, "'<' in the value of attribute %s", name)
 		}
-		for _, x := range r.tAttrs {
-			if bytes.Equal(x.name, name) {
-				return 0, r.syntaxErr(r.pos+a, "attribute %s repeated in <%s>", name, r.tName)
-			}
+		if r.repeatedAttr(name) {
+			return 0, r.syntaxErr(r.pos+a, "attribute %s repeated in <%s>", name, r.tName)
 		}
 		r.tAttrs = append(r.tAttrs, xmlAttr{name: name, val: val})
 		i += e + 2
 	}
+}
+
+// repeatedAttr reports whether the current start tag has an attribute
+// name already: by comparison with each while there are few, through a
+// set once there are more (a tag of a hundred thousand attributes must
+// not cost their square).
+func (r *XMLReader) repeatedAttr(name []byte) bool {
+	const few = 8
+	n := len(r.tAttrs)
+	if n < few {
+		for _, x := range r.tAttrs {
+			if bytes.Equal(x.name, name) {
+				return true
+			}
+		}
+		return false
+	}
+	if n == few {
+		// The tag may be parsed again from its start: the set is rebuilt.
+		if r.attrSeen == nil {
+			r.attrSeen = map[string]struct{}{}
+		}
+		clear(r.attrSeen)
+		for _, x := range r.tAttrs {
+			r.attrSeen[string(x.name)] = struct{}{}
+		}
+	}
+	if _, ok := r.attrSeen[string(name)]; ok {
+		return true
+	}
+	r.attrSeen[string(name)] = struct{}{}
+	return false
 }
 
 // begin handles a byte order mark and the encoding named in the XML
