@@ -198,10 +198,11 @@ func (h *hollowed) chunkRecord(doc []byte, i int) (*marc.Record, []string, strin
 			name = "<" + string(m[1]) + ">"
 		}
 		return nil, nil, "not-marcxml", fmt.Sprintf("holds %s, not a MARCXML record", name)
+	case errors.As(err, &se):
+		// Inside the record (the reader went past it) or around it.
+		return nil, nil, "xml", "not well-formed XML: " + se.Msg
 	case errors.As(err, &re):
 		return nil, nil, "marc", re.Err.Error()
-	case errors.As(err, &se):
-		return nil, nil, "xml", "not well-formed XML: " + se.Msg
 	case err != nil:
 		return nil, nil, "xml", err.Error()
 	}

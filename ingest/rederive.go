@@ -128,9 +128,10 @@ func rederive(sr *store.SourceRecord, cs marc.Charset) (derived, error) {
 	var err error
 	if format == marc.FormatMARCXML && sr.Received == nil {
 		// Stored as received in MARCXML (too long for ISO 2709).
-		rec, err = marc.NewXMLReader(bytes.NewReader(received), marc.ReaderOptions{Charset: cs}).Next()
+		// No size limit: the record was accepted when it came in.
+		rec, err = marc.NewXMLReader(bytes.NewReader(received), marc.ReaderOptions{Charset: cs, MaxRecordBytes: -1}).Next()
 	} else {
-		rec, err = marc.DecodeReceived(received, format, marc.ReaderOptions{Charset: cs})
+		rec, err = marc.DecodeReceived(received, format, marc.ReaderOptions{Charset: cs, MaxRecordBytes: -1})
 	}
 	if err != nil {
 		return derived{}, err

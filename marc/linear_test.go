@@ -13,12 +13,12 @@ import (
 // The readers' time is linear in their input whatever its shape: on input
 // built to be as hard as the reader's limits allow (a start tag of twenty
 // thousand attributes, a thousand nested elements, names of a thousand
-// bytes, thousands of one-letter subfields, a leader lying about every
-// record's length), a byte costs at
+// bytes, thousands of one-letter subfields, broken records one after
+// another, a leader lying about every record's length), a byte costs at
 // most maxSlowdown times what it costs in a real catalogue. A reader
 // quadratic in anything (attributes, depth, declarations, fields) goes
-// far past that: the quadratic attribute check this test was written
-// for cost 300 times a normal byte at twenty thousand attributes.
+// far past that: the attribute check these tests were written for cost
+// 187 times a catalogue's byte at twenty thousand attributes.
 const maxSlowdown = 12
 
 // linearInput is about this many bytes of each shape.
@@ -96,7 +96,9 @@ func TestXMLReaderLinear(t *testing.T) {
 		{"long names", fillTo(head, rec(strings.Repeat("<"+long+"/>", 200)), `</collection>`, linearInput)},
 		{"tiny subfields", fillTo(head, rec(`<datafield tag="500" ind1=" " ind2=" ">`+strings.Repeat(`<subfield code="a">x</subfield>`, 9000)+`</datafield>`), `</collection>`, linearInput)},
 		{"references", fillTo(head, rec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("&#x1EC7;&amp;", 5000)+`</subfield></datafield>`), `</collection>`, linearInput)},
+		{"broken records", fillTo(head, rec(`<datafield tag="500"><subfield code="a">&bogus;</subfield></datafield>`)+rec(""), `</collection>`, linearInput)},
 		{"comments and CDATA", fillTo(head, rec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("<!--c--><![CDATA[d]]>", 3000)+`</subfield></datafield>`), `</collection>`, linearInput)},
+		{"records over the size limit", fillTo(head, rec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("x", 300<<10)+`</subfield></datafield>`), `</collection>`, linearInput)},
 	}
 	read := func(r io.Reader) int { return drain(NewXMLReader(r, ReaderOptions{})) }
 	normal, n := nsPerByte(t, fillTo(head, string(opera[first:last]), `</collection>`, linearInput), read)

@@ -6,8 +6,9 @@ import (
 	"io"
 )
 
-// XMLSyntaxError reports XML that is not well-formed. The reader cannot go
-// past it: every later call to Next returns the same error.
+// XMLSyntaxError reports XML that is not well-formed. Outside a record the
+// reader cannot go past it: every later call to Next returns the same
+// error. Inside one it is wrapped in the *RecordError of that record.
 type XMLSyntaxError struct {
 	Source string
 	Line   int   // 1-based
@@ -36,11 +37,17 @@ func (e *XMLSyntaxError) Error() string {
 //
 // The reader is a purpose-built streaming scanner over bytes rather than
 // encoding/xml, which is several times slower. It checks well-formedness
-// (tag nesting, attribute syntax, entity and character references) and
-// reports a violation as an *XMLSyntaxError that ends the stream. A record
-// that is well-formed XML but not a usable MARC record (no leader, a field
-// without a tag) is reported as a *RecordError and reading continues with
-// the next record. Text is returned in NFC; characters XML 1.0 forbids are
+// (tag nesting, attribute syntax, entity and character references). A
+// violation inside a record costs that record: it is reported as a
+// *RecordError wrapping the *XMLSyntaxError, and reading goes on after
+// the record (see resync); a violation outside any record is an
+// *XMLSyntaxError that ends the stream. A record that is well-formed XML
+// but not a usable MARC record (no leader, a field without a tag), or
+// larger than ReaderOptions.MaxRecordBytes as ISO 2709, is reported as a
+// *RecordError and reading continues with the next record; a record too
+// large is read to its end without being kept. Its time and memory are
+// linear in the input and bounded whatever it holds (see maxTagBytes).
+// Text is returned in NFC; characters XML 1.0 forbids are
 // dropped with a warning. Documents in UTF-8, UTF-16 (with BOM),
 // ISO 8859-1, Windows-1252 and Windows-1258 are read; byte offsets then
 // refer to the UTF-8 form.
@@ -69,6 +76,9 @@ type XMLReader struct {
 	pending bool // the current token is to be handled again
 
 	inCDATA bool // inside a CDATA section returned in pieces
+	// recDepth is the depth of the MARC record being read, 0 outside
+	// one: an element of its name inside it starts the next record.
+	recDepth int
 
 	stack    []xmlElem
 	names    []byte
@@ -113,7 +123,7 @@ type nsBinding struct {
 // encoded twice: see detect.go), and a legacy charset setting (tcvn3,
 // vni, windows-1258) reads the bytes such text was decoded from.
 func NewXMLReader(r io.Reader, opts ReaderOptions) *XMLReader {
-	return &XMLReader{src: r, opts: opts, b: xmlRecBuilder{cs: opts.Charset}}
+	return &XMLReader{src: r, opts: opts, b: xmlRecBuilder{cs: opts.Charset, max: opts.maxRecordBytes()}}
 }
 
 // Warnings returns the non-fatal problems found in the record last
@@ -180,7 +190,15 @@ func (r *XMLReader) next() (*Record, error) {
 				}
 				continue
 			}
+			start, depth := r.tOff, len(r.stack)
 			rec, isRec, err := r.readRecord(uri)
+			r.recDepth = 0
+			var se *XMLSyntaxError
+			if errors.As(err, &se) && r.resync(depth) {
+				r.index++
+				r.off = start
+				return nil, r.recErr(start, recordSyntaxError{se})
+			}
 			if err != nil || isRec {
 				return rec, err
 			}
@@ -212,6 +230,9 @@ func (r *XMLReader) readRecord(uri string) (rec *Record, isRec bool, err error) 
 	sure := uri == MARCXMLNamespace
 	b := &r.b
 	b.reset()
+	if sure {
+		r.recDepth = len(r.stack)
+	}
 	if r.tEmpty {
 		r.popEmpty()
 		if !sure {
@@ -249,10 +270,15 @@ func (r *XMLReader) readRecord(uri string) (rec *Record, isRec bool, err error) 
 				}
 				r.index++
 				r.off = start
+				if b.over {
+					return nil, true, r.recErr(start, fmt.Errorf("%w: %d bytes as ISO 2709, more than the %d allowed",
+						ErrRecordTooLarge, b.size(), b.max))
+				}
 				rec, err := b.finish()
 				if err != nil {
 					return nil, true, r.recErr(start, err)
 				}
+				b.endWarnings()
 				return rec, true, nil
 			}
 		case xmlStart:
@@ -270,6 +296,7 @@ func (r *XMLReader) readRecord(uri string) (rec *Record, isRec bool, err error) 
 					return nil, false, nil
 				}
 				sure = true
+				r.recDepth = depth
 			}
 			if !child {
 				b.warn("", fmt.Sprintf("element <%s> in a record ignored", r.tName))
@@ -312,6 +339,10 @@ func (r *XMLReader) attr(name string) ([]byte, bool, error) {
 // tag is the current token.
 func (r *XMLReader) readField(local []byte, uri string) error {
 	b := &r.b
+	if b.over {
+		// The record is rejected: its content need not be kept.
+		b.shed()
+	}
 	switch string(local) {
 	case "leader":
 		a := b.mark()
@@ -339,6 +370,7 @@ func (r *XMLReader) readField(local []byte, uri string) error {
 				b.warn(string(ts), "controlfield with a data field tag")
 			}
 			b.fields = append(b.fields, xfield{tag: tag, value: span{a, b.mark()}, control: true})
+			b.account(isoFieldOverhead)
 		}
 		return nil
 	}
@@ -416,6 +448,7 @@ func (r *XMLReader) readField(local []byte, uri string) error {
 				}
 				if c != 0 {
 					b.subs = append(b.subs, xsub{code: c, val: span{a, b.mark()}})
+					b.account(2) // delimiter and code
 				} else {
 					b.text = b.text[:a]
 				}
@@ -425,6 +458,7 @@ func (r *XMLReader) readField(local []byte, uri string) error {
 	f.sub1 = len(b.subs)
 	if keep {
 		b.fields = append(b.fields, f)
+		b.account(isoFieldOverhead + 2) // and the indicators
 	} else {
 		b.subs = b.subs[:f.sub0]
 	}
@@ -449,6 +483,10 @@ func (r *XMLReader) readText(tag []byte) error {
 		case xmlEOF:
 			return r.syntaxErr(r.end, "input ends inside an element")
 		case xmlText:
+			if b.over {
+				b.extra += len(r.tText) // counted, not kept
+				continue
+			}
 			if r.tCDATA {
 				dropped := 0
 				b.text, dropped = appendCDATA(b.text, r.tText)
@@ -456,11 +494,13 @@ func (r *XMLReader) readText(tag []byte) error {
 					b.warn(string(tag), fmt.Sprintf("%d characters not allowed in XML dropped", dropped))
 				}
 				b.high = b.high || !isASCIIBytes(r.tText)
+				b.account(0)
 				continue
 			}
 			if err := r.appendText(tag, r.tText); err != nil {
 				return err
 			}
+			b.account(0)
 		case xmlEnd:
 			if err := r.popElem(); err != nil {
 				return err
@@ -482,3 +522,13 @@ func (r *XMLReader) readText(tag []byte) error {
 
 // MARCXMLNamespace is the namespace of MARCXML (MARC 21 slim).
 const MARCXMLNamespace = "http://www.loc.gov/MARC21/slim"
+
+// recordSyntaxError is XML that is not well-formed inside a record, which
+// the reader got past (resync): the record is lost, not the document.
+type recordSyntaxError struct{ *XMLSyntaxError }
+
+func (e recordSyntaxError) Error() string {
+	return fmt.Sprintf("not well-formed XML at line %d (byte offset %d): %s", e.Line, e.Offset, e.Msg)
+}
+
+func (e recordSyntaxError) Unwrap() error { return e.XMLSyntaxError }

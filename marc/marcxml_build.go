@@ -23,6 +23,54 @@ type xmlRecBuilder struct {
 	nfc    norm.Iter
 	cs     Charset // the charset setting; CharsetAuto detects
 	det    detector
+
+	// max bounds the record's size as ISO 2709 (no bound when 0). Past
+	// it the record is over: still read to its end, counted in extra,
+	// but its text is no longer kept, so that a record of any size costs
+	// at most max bytes and one field.
+	max   int
+	extra int // ISO 2709 bytes not in text: directory, delimiters, content dropped
+	over  bool
+	// moreWarns counts the warnings past maxRecordWarnings.
+	moreWarns int
+}
+
+// isoFieldOverhead is what a field adds to an ISO 2709 record beyond its
+// tag (in text) and content: the rest of its directory entry (length and
+// start) and its terminator.
+const isoFieldOverhead = 4 + 5 + 1
+
+// maxRecordWarnings bounds the warnings kept for one record; a record of
+// ten thousand faults need not report each.
+const maxRecordWarnings = 100
+
+// size is the record's size as ISO 2709 so far: its content, directory
+// and the terminators of the directory and the record.
+func (b *xmlRecBuilder) size() int { return len(b.text) + b.extra + 2 }
+
+// account adds n bytes the record takes in ISO 2709 beyond its text, and
+// marks it over once it is past max.
+func (b *xmlRecBuilder) account(n int) {
+	b.extra += n
+	if !b.over && b.max > 0 && b.size() > b.max {
+		b.over = true
+	}
+}
+
+// shed drops the content of a record that is over, keeping its size.
+func (b *xmlRecBuilder) shed() {
+	b.extra += len(b.text)
+	b.text = b.text[:0]
+	b.fields = b.fields[:0]
+	b.subs = b.subs[:0]
+}
+
+// endWarnings closes the warnings of a record with how many were left
+// out.
+func (b *xmlRecBuilder) endWarnings() {
+	if b.moreWarns > 0 {
+		b.warns = append(b.warns, Warning{Msg: fmt.Sprintf("and %d more warnings", b.moreWarns)})
+	}
 }
 
 type span struct{ a, b int }
@@ -49,9 +97,14 @@ func (b *xmlRecBuilder) reset() {
 	b.high = false
 	b.warns = nil
 	b.err = nil
+	b.extra, b.over, b.moreWarns = 0, false, 0
 }
 
 func (b *xmlRecBuilder) warn(tag, msg string) {
+	if len(b.warns) >= maxRecordWarnings {
+		b.moreWarns++
+		return
+	}
 	b.warns = append(b.warns, Warning{Tag: tag, Msg: msg})
 }
 

@@ -18,7 +18,8 @@ const xmlChunk = 64 << 10
 // above what real MARCXML, OAI-PMH and SRU documents need: a start or end
 // tag with its attributes, an element or attribute name, the nesting
 // depth and the namespace declarations in force. Past one the document is
-// not well-formed for this reader (an *XMLSyntaxError). Character data, CDATA sections, comments and
+// not well-formed for this reader (an *XMLSyntaxError, which a record
+// survives: see resync). Character data, CDATA sections, comments and
 // declarations of any length are read in pieces and need no bound.
 const (
 	maxTagBytes  = 256 << 10
@@ -147,6 +148,14 @@ func (r *XMLReader) attrValue(a xmlAttr) ([]byte, error) {
 func (r *XMLReader) pushElem() error {
 	if len(r.stack) >= maxDepth {
 		return r.syntaxErr(r.pos, "elements nested more than %d deep", maxDepth)
+	}
+	if d := r.recDepth; d > 0 && d <= len(r.stack) {
+		if e := r.stack[d-1]; bytes.Equal(r.names[e.name0:e.name1], r.tName) {
+			// The record before this one was not closed. Back to this
+			// start tag, where resync finds the next record.
+			r.pos = int(r.tOff - r.base)
+			return r.syntaxErr(r.pos, "record has no end tag: <%s> starts another inside it", r.tName)
+		}
 	}
 	nsBefore := len(r.ns)
 	for _, a := range r.tAttrs {
