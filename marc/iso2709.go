@@ -42,8 +42,11 @@ const isoChunk = 128 << 10
 // between field terminators, with a warning. A record that cannot be
 // decoded is reported as a *RecordError and the reader carries on at the
 // next plausible record start, so one broken record never swallows the
-// records after it. Whitespace, NUL and stray terminators between records
-// are skipped.
+// records after it; a stretch of any length that holds no record is one
+// *RecordError. Whitespace, NUL and stray terminators between records are
+// skipped; a stretch of NUL bytes as long as a disk sector or longer is
+// reported (a *RecordError giving its offset and length), being how a
+// file looks where a crash or a bad copy zeroed records.
 type ISO2709Reader struct {
 	src  io.Reader
 	opts ReaderOptions
@@ -58,9 +61,11 @@ type ISO2709Reader struct {
 	index int       // records (and undecodable stretches) seen so far
 	off   int64     // stream offset of the record last returned
 	warns []Warning // warnings for the record last returned
-	ents  []dirEntry
-	nfc   norm.Iter
-	det   detector
+	// moreWarns counts the warnings of the record past maxRecordWarnings.
+	moreWarns int
+	ents      []dirEntry
+	nfc       norm.Iter
+	det       detector
 	// xmlText: the bytes are MARCXML text framed as ISO 2709
 	// (DecodeReceived), read under a charset setting as XML text is.
 	xmlText bool
@@ -125,12 +130,17 @@ func (r *ISO2709Reader) fill(need int) {
 
 // Next returns the next record. See Reader for the meaning of errors.
 func (r *ISO2709Reader) Next() (*Record, error) {
-	r.warns = nil
+	r.warns, r.moreWarns = nil, 0
 	// Skip what may separate records: line ends, blanks, NUL padding, a
 	// DOS end-of-file mark and doubled record terminators.
+	gap := r.base + int64(r.pos)
+	nuls := 0
 	for {
 		r.fill(1)
 		if r.pos == r.end {
+			if nuls >= nulStretch {
+				return nil, r.nulErr(gap, nuls)
+			}
 			if r.rerr != nil {
 				err := r.rerr
 				r.rerr = nil
@@ -141,12 +151,18 @@ func (r *ISO2709Reader) Next() (*Record, error) {
 		}
 		i := r.pos
 		for i < r.end && isRecordGap(r.buf[i]) {
+			if r.buf[i] == 0 {
+				nuls++
+			}
 			i++
 		}
 		r.pos = i
 		if i < r.end {
 			break
 		}
+	}
+	if nuls >= nulStretch {
+		return nil, r.nulErr(gap, nuls)
 	}
 
 	offset := r.base + int64(r.pos)
@@ -207,7 +223,8 @@ func (r *ISO2709Reader) resync(offset int64) (*Record, error) {
 		frame = avail // last record lost its terminator
 	default:
 		r.pos += limit
-		return nil, r.recErr(offset, fmt.Errorf("%d bytes without a record terminator", limit))
+		n := int64(limit) + r.skipJunk()
+		return nil, r.recErr(offset, fmt.Errorf("%d bytes without a record terminator", n))
 	}
 	r.pos += len(frame)
 	if _, ok := atoiDigits(frame, 5); !ok && len(frame) >= 5 && !looksLikeLeader(frame) {
@@ -228,6 +245,48 @@ func (r *ISO2709Reader) resync(offset int64) (*Record, error) {
 	return out, nil
 }
 
+// skipJunk goes on past bytes that hold no record, one window at a time,
+// up to the next plausible record start or just past the next record
+// terminator, so that a long stretch of junk is one error, not one per
+// window. It returns how many bytes it skipped.
+func (r *ISO2709Reader) skipJunk() int64 {
+	var skipped int64
+	for {
+		r.fill(2*MaxRecordLen + 2)
+		avail := r.buf[r.pos:r.end]
+		if len(avail) == 0 {
+			return skipped
+		}
+		q := bytes.IndexByte(avail, recordTerminator)
+		limit := q
+		if limit < 0 {
+			limit = min(len(avail), MaxRecordLen+1)
+		}
+		for s := 0; s < limit; s++ {
+			if isDecimal(avail[s]) && plausibleRecordAt(avail[s:]) {
+				r.pos += s
+				return skipped + int64(s)
+			}
+		}
+		if q >= 0 {
+			r.pos += q + 1
+			return skipped + int64(q+1)
+		}
+		r.pos += limit
+		skipped += int64(limit)
+	}
+}
+
+// nulStretch is the shortest run of NUL bytes between records that is
+// reported: a disk sector. Shorter runs are padding some exporters add.
+const nulStretch = 512
+
+func (r *ISO2709Reader) nulErr(offset int64, nuls int) error {
+	r.index++
+	r.off = offset
+	return r.recErr(offset, fmt.Errorf("%d NUL bytes between records skipped: a zeroed stretch of the file, where records may be missing", nuls))
+}
+
 func (r *ISO2709Reader) label() string {
 	if r.opts.Source != "" {
 		return r.opts.Source
@@ -241,6 +300,10 @@ func (r *ISO2709Reader) recErr(offset int64, err error) error {
 }
 
 func (r *ISO2709Reader) warn(tag, msg string) {
+	if len(r.warns) >= maxRecordWarnings {
+		r.moreWarns++
+		return
+	}
 	r.warns = append(r.warns, Warning{Tag: tag, Msg: msg})
 }
 
@@ -292,6 +355,9 @@ func looksLikeLeader(b []byte) bool {
 // parse decodes one framed record; rec may end with the record terminator.
 // The error, if any, says what is wrong; the caller adds the position.
 func (r *ISO2709Reader) parse(rec []byte) (*Record, error) {
+	if max := r.opts.maxRecordBytes(); max > 0 && len(rec) > max {
+		return nil, fmt.Errorf("%w: %d bytes, more than the %d allowed", ErrRecordTooLarge, len(rec), max)
+	}
 	if len(rec) < LeaderLen+1 {
 		return nil, fmt.Errorf("record is %d bytes, too short for a leader and directory", len(rec))
 	}
@@ -574,6 +640,10 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 			out.Origin.Received = append([]byte(nil), rec...)
 			out.Origin.ReceivedFormat = FormatISO2709
 		}
+	}
+	if r.moreWarns > 0 {
+		r.warns = append(r.warns, Warning{Msg: fmt.Sprintf("and %d more warnings", r.moreWarns)})
+		r.moreWarns = 0
 	}
 	return out, nil
 }

@@ -116,3 +116,46 @@ func TestXMLReaderLinear(t *testing.T) {
 		}
 	}
 }
+
+func TestISO2709ReaderLinear(t *testing.T) {
+	sample, err := os.ReadFile(rwTestdata("marc", "zebra", "sample-marc.mrc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiny := make([]rwRawField, 0, 7000)
+	for range 7000 {
+		tiny = append(tiny, rwRawField{"500", "a"})
+	}
+	manyFields := rwBuildISO("00000nam a2200000 a 4500", tiny...)
+	subs := rwBuildISO("00000nam a2200000 a 4500", rwRawField{"001", "S"}, rwRawField{"500", "  " + strings.Repeat("\x1fa", 4990)})
+	lying := rwSampleRecord("L")
+	copy(lying, "99999")
+	badDir := rwSampleRecord("D")
+	copy(badDir[LeaderLen+3:], "0099") // 001's length: the fields are taken in order
+	shapes := []struct {
+		name string
+		data []byte
+	}{
+		{"digits without terminator", fillTo("", "0123456789", "", linearInput)},
+		{"leaders lying about length", fillTo("", string(lying), "", linearInput)},
+		{"seven thousand fields", fillTo("", string(manyFields), "", linearInput)},
+		{"five thousand subfields", fillTo("", string(subs), "", linearInput)},
+		{"wrong directory", fillTo("", string(badDir), "", linearInput)},
+		{"NUL stretches", fillTo("", string(rwSampleRecord("N"))+string(make([]byte, 600)), "", linearInput)},
+	}
+	read := func(r io.Reader) int { return drain(NewISO2709Reader(r, ReaderOptions{})) }
+	normal, n := nsPerByte(t, fillTo("", string(sample), "", linearInput), read)
+	if n < 1000 {
+		t.Fatalf("the normal catalogue gave %d records", n)
+	}
+	for _, s := range shapes {
+		ns, n := nsPerByte(t, s.data, read)
+		t.Logf("%-28s %6.1f ns/byte, %5.1f× a catalogue's %.1f (%d results)", s.name, ns, ns/normal, normal, n)
+		if n < 1 {
+			t.Errorf("%s: no results", s.name)
+		}
+		if ns > maxSlowdown*normal {
+			t.Errorf("%s: %.1f ns/byte, %.0f× a catalogue's %.1f (at most %d×)", s.name, ns, ns/normal, normal, maxSlowdown)
+		}
+	}
+}
