@@ -251,6 +251,9 @@ func (j *Job) Commit(b store.Batch) (store.Result, error) {
 		return res, err
 	}
 	j.count(res)
+	for _, r := range res.Rejected {
+		j.Reject(r.LocalID, "store", r.Err.Error())
+	}
 	for _, in := range b.Records {
 		if in.Record != nil && in.Record.Origin != nil {
 			j.Converted(in.LocalID, in.Record.Origin)

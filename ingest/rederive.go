@@ -98,6 +98,12 @@ func Rederive(ctx context.Context, st *store.Store, opts RederiveOptions) (Reder
 				return sum, fmt.Errorf("ingest: re-derive %s: %w", opts.Source, err)
 			}
 			sum.Updated += res.Updated
+			for _, r := range res.Rejected {
+				sum.Failed++
+				if len(sum.Failures) < MaxRejects {
+					sum.Failures = append(sum.Failures, fmt.Sprintf("%s: %v", r.LocalID, r.Err))
+				}
+			}
 		}
 		if done {
 			return sum, nil

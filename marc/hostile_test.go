@@ -179,3 +179,22 @@ func TestXMLBrokenRecordKeepsTheRest(t *testing.T) {
 		}
 	}
 }
+
+// Size is the length AppendISO2709 writes.
+func TestRecordSize(t *testing.T) {
+	recs, _, _ := rwReadFile(t, rwTestdata("marc", "zebra", "sample-marc.mrc"), FormatISO2709)
+	if len(recs) < 5 {
+		t.Fatalf("%d records", len(recs))
+	}
+	recs = append(recs, &Record{Leader: "00000nam a2200000 a 4500"},
+		&Record{Leader: "00000nam a2200000 a 4500", Fields: []Field{{Tag: "001", Value: "x"}, {Tag: "500", Ind1: '1'}}})
+	for i, rec := range recs {
+		raw, err := EncodeISO2709(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Size() != len(raw) {
+			t.Errorf("record %d: Size %d, encoded %d bytes", i+1, rec.Size(), len(raw))
+		}
+	}
+}
