@@ -185,6 +185,14 @@ type Source struct {
 	// marc-8, windows-1258, iso-8859-1, tcvn3, vni, utf-8-double, or label
 	// (leader/09 alone, as before detection existed).
 	Charset string `yaml:"charset"`
+	// MaxRecordBytes rejects, as it is read, a record larger than this
+	// as ISO 2709 (leader, directory and field data), in files, uploads
+	// and harvests alike (default 99,999, what ISO 2709 can hold;
+	// 1,000 to 16 MiB). It is a setting of the source because what is
+	// too large depends on what a library sends: a source of records
+	// with hundreds of items may need more, and its larger records are
+	// then stored as MARCXML.
+	MaxRecordBytes int `yaml:"max_record_bytes"`
 	// Holdings names the tag holdings are read from: 852 (default) or 952
 	// (Koha items).
 	Holdings string `yaml:"holdings"`
@@ -282,6 +290,15 @@ const (
 	defaultZ3950PageSize     = 50
 	maxZ3950PageSize         = 1000
 	defaultSRUVersion        = "1.2"
+)
+
+// The size limit of a record (max_record_bytes). The default is what
+// ISO 2709 can hold, its record length having five digits; the most
+// keeps what a record being read may cost bounded.
+const (
+	DefaultMaxRecordBytes = marc.DefaultMaxRecordBytes
+	minMaxRecordBytes     = 1000
+	maxMaxRecordBytes     = 16 << 20
 )
 
 // Problem is one thing wrong with a configuration file.
@@ -440,6 +457,9 @@ func (c *Config) applyDefaults() {
 		}
 		if s.Holdings == "" {
 			s.Holdings = "852"
+		}
+		if s.MaxRecordBytes == 0 {
+			s.MaxRecordBytes = DefaultMaxRecordBytes
 		}
 		s.applyHarvestDefaults()
 	}
@@ -721,6 +741,9 @@ func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
 	}
 	if !oneOf(s.Charset, validCharsets) {
 		v.add(at("charset"), "%q is not one of %s", s.Charset, quoteList(validCharsets))
+	}
+	if s.MaxRecordBytes < minMaxRecordBytes || s.MaxRecordBytes > maxMaxRecordBytes {
+		v.add(at("max_record_bytes"), "must be between %d and %d, got %d", minMaxRecordBytes, maxMaxRecordBytes, s.MaxRecordBytes)
 	}
 	if !oneOf(s.Holdings, validHoldings) {
 		v.add(at("holdings"), "%q is not one of %s", s.Holdings, quoteList(validHoldings))

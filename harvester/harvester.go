@@ -431,3 +431,11 @@ func (j *Job) commitWithDeletions(ctx context.Context, b store.Batch, seen map[s
 	_, err = j.Commit(b)
 	return err
 }
+
+// rejectReason labels a record the marc reader refused, for metrics.
+func rejectReason(err error) string {
+	if errors.Is(err, marc.ErrRecordTooLarge) {
+		return "too-large"
+	}
+	return "marc"
+}
