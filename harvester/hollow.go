@@ -20,10 +20,10 @@ import (
 // container breaks only its own chunk, never the page.
 type hollowed struct {
 	env    []byte
-	chunks [][2]int     // content of the containers, offsets in the document
-	cuts   [][2]int     // (envelope offset after a placeholder, bytes removed up to there)
-	decls  string       // the namespace declarations of the envelope, for the chunks
-	cs     marc.Charset // the source's charset setting, for the records
+	chunks [][2]int           // content of the containers, offsets in the document
+	cuts   [][2]int           // (envelope offset after a placeholder, bytes removed up to there)
+	decls  string             // the namespace declarations of the envelope, for the chunks
+	opts   marc.ReaderOptions // the source's charset and size limit, for the records
 }
 
 var (
@@ -75,8 +75,8 @@ func placeholder(i int) string { return "{{chunk " + strconv.Itoa(i) + "}}" }
 // hollow cuts out the content of every element whose local name is name.
 // It stops at a container without an end tag; encoding/xml then meets the
 // rest as it is.
-func hollow(doc []byte, name string, cs marc.Charset) *hollowed {
-	h := &hollowed{cs: cs}
+func hollow(doc []byte, name string, opts marc.ReaderOptions) *hollowed {
+	h := &hollowed{opts: opts}
 	var env []byte
 	last, removed := 0, 0
 	for pos := 0; ; {
@@ -187,7 +187,7 @@ func (h *hollowed) chunkRecord(doc []byte, i int) (*marc.Record, []string, strin
 		src = append(src, c...)
 		src = append(src, "</chunk>"...)
 	}
-	rd := marc.NewXMLReader(bytes.NewReader(src), marc.ReaderOptions{Charset: h.cs})
+	rd := marc.NewXMLReader(bytes.NewReader(src), h.opts)
 	rec, err := rd.Next()
 	var re *marc.RecordError
 	var se *marc.XMLSyntaxError
@@ -202,7 +202,7 @@ func (h *hollowed) chunkRecord(doc []byte, i int) (*marc.Record, []string, strin
 		// Inside the record (the reader went past it) or around it.
 		return nil, nil, "xml", "not well-formed XML: " + se.Msg
 	case errors.As(err, &re):
-		return nil, nil, "marc", re.Err.Error()
+		return nil, nil, rejectReason(err), re.Err.Error()
 	case err != nil:
 		return nil, nil, "xml", err.Error()
 	}

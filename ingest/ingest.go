@@ -45,7 +45,7 @@ const DefaultBatchSize = 4000
 // 2709, so that a batch of large records (up to max_record_bytes each)
 // holds no more memory than a batch of ordinary ones: 4,000 records of
 // an ordinary catalogue are 5 to 8 MB.
-const DefaultBatchBytes = 16 << 20
+const DefaultBatchBytes = 8 << 20
 
 // BatchFull is the batch policy of imports and harvests: a batch of
 // records records of size bytes in all is full at size records or
