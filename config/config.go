@@ -224,7 +224,8 @@ type Source struct {
 	RetryWait  time.Duration `yaml:"retry_wait"`
 	Timeout    time.Duration `yaml:"timeout"`
 	// MaxEmptyPages stops an OAI-PMH or SRU harvest, as failed, after that
-	// many pages in a row without a record (default 10).
+	// many pages in a row without a new record (default 10): without any,
+	// or, in OAI-PMH, with only identifiers the list gave already.
 	MaxEmptyPages int `yaml:"max_empty_pages"`
 	// Deletions (kind oai) is "" or list-identifiers: for servers that do
 	// not report deletions, a full ListIdentifiers pass after each harvest
