@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -144,16 +145,14 @@ func hollow(doc []byte, name string, opts marc.ReaderOptions) *hollowed {
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
-// docOffset maps an envelope offset to the document's.
+// docOffset maps an envelope offset to the document's (the cuts are in
+// order: a binary search).
 func (h *hollowed) docOffset(off int) int {
-	removed := 0
-	for _, c := range h.cuts {
-		if c[0] > off {
-			break
-		}
-		removed = c[1]
+	i := sort.Search(len(h.cuts), func(i int) bool { return h.cuts[i][0] > off })
+	if i == 0 {
+		return off
 	}
-	return off + removed
+	return off + h.cuts[i-1][1]
 }
 
 // chunk returns the index of the chunk a container's text stands for.

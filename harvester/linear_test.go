@@ -104,6 +104,9 @@ func TestOAIParserLinear(t *testing.T) {
 		{"repairs", repeatTo(head, rec("", marcRec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("& \x01", 5000)+`</subfield></datafield>`)), tail, pageInput)},
 		{"namespace declarations", repeatTo(`<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"`+decls.String()+`><ListRecords>`, `<record><header status="deleted"><identifier>i</identifier></header></record>`, tail, pageInput)},
 		{"broken records", repeatTo(head, rec("", marcRec(`<datafield tag="500"><subfield code="a">&bogus;</datafeld>`))+rec("", book.String()), tail, pageInput)},
+		// A comment between <record> and <header>: records the items'
+		// shape misses, read with the envelope, each with a repair.
+		{"records in the envelope", repeatTo(head, `<record><!-- --><header><identifier>i & j</identifier></header><metadata>`+marcRec("")+`</metadata></record>`, tail, pageInput)},
 	}
 	normal, n := parseNsPerByte(t, repeatTo(head, rec("", book.String()), tail, pageInput), oaiRecords)
 	if n < 500 {

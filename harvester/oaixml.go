@@ -198,16 +198,14 @@ func decodeOAI(doc []byte, reps []repair, opts marc.ReaderOptions) (*oaiResponse
 	if len(stack) != 0 {
 		return nil, io.ErrUnexpectedEOF
 	}
+	// Both in document order: one walk sorts the repairs out.
 	var outside []repair
+	k := 0
 	for _, r := range reps {
-		in := false
-		for _, rg := range ranges {
-			if r.off >= rg[0] && r.off < rg[1] {
-				in = true
-				break
-			}
+		for k < len(ranges) && ranges[k][1] <= r.off {
+			k++
 		}
-		if !in {
+		if k == len(ranges) || r.off < ranges[k][0] {
 			outside = append(outside, r)
 		}
 	}

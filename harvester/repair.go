@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -205,13 +206,13 @@ func isXMLChar(r rune) bool {
 		r >= 0x10000 && r <= 0x10FFFF
 }
 
-// describeRepairs summarises the repairs in [from, to).
+// describeRepairs summarises the repairs in [from, to). reps are in
+// document order (as repairXML makes them): the range is found by binary
+// search, so that describing each record of a page costs its own repairs.
 func describeRepairs(reps []repair, from, to int) string {
 	var n [4]int
-	for _, r := range reps {
-		if r.off >= from && r.off < to {
-			n[r.kind]++
-		}
+	for i := sort.Search(len(reps), func(i int) bool { return reps[i].off >= from }); i < len(reps) && reps[i].off < to; i++ {
+		n[reps[i].kind]++
 	}
 	var parts []string
 	if n[repControl] > 0 {
