@@ -166,8 +166,14 @@ func importFile(ctx context.Context, j *Job, path string, cp *fileCheckpoint, na
 			reason = "no-id"
 		case strings.Contains(r.Reason, marc.ErrRecordTooLarge.Error()):
 			reason = "too-large"
+		case strings.Contains(r.Reason, "local id"):
+			reason = "bad-id"
 		}
-		j.Reject(fmt.Sprintf("%s record %d", name, r.Index), reason, r.Reason)
+		label := fmt.Sprintf("%s record %d", name, r.Index)
+		if r.Offset >= 0 {
+			label += fmt.Sprintf(" at byte %d", r.Offset)
+		}
+		j.Reject(label, reason, r.Reason)
 	}
 	if extra := sum.Rejected - len(sum.Rejects); extra > 0 {
 		j.run.Rejected += extra

@@ -3,12 +3,16 @@ package harvester
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/unicat/unicat/harvester/harvesttest"
 	"github.com/unicat/unicat/internal/heapwatch"
+	"github.com/unicat/unicat/internal/marctest"
+	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
 )
 
@@ -157,5 +161,41 @@ func TestOAIBadIdentifierCostsOnlyItsRecord(t *testing.T) {
 	}
 	if cp := decodeOAICheckpoint(t, e); cp.Token != "" || cp.From == "" {
 		t.Errorf("the list did not complete: checkpoint %+v", cp)
+	}
+}
+
+// A file dropped for a source: the record with a NUL in its 001 is
+// rejected with its file, number and offset, the others stored, and the
+// next run moves on to the next file.
+func TestFileDropBadRecordCostsOnlyItself(t *testing.T) {
+	dir := t.TempDir()
+	var buf []byte
+	var badAt int
+	for i := range 3000 {
+		id := fmt.Sprintf("f%05d", i)
+		if i == 1234 {
+			id, badAt = "f\x00bad", len(buf)
+		}
+		raw, err := marc.EncodeISO2709(marctest.Record("001", id, "245", "10$aSách "+id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf = append(buf, raw...)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.mrc"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, "kind: file\npath: "+dir)
+	r := e.mustRun()
+	want := fmt.Sprintf("rejected a.mrc record 1235 at byte %d (bad-id): local id", badAt)
+	if r.Added != 2999 || r.Rejected != 1 || !strings.Contains(r.Notes, want) || !strings.Contains(r.Notes, "contains 0x00") {
+		t.Errorf("run %+v, want a note %q", r, want)
+	}
+	raw, _ := marc.EncodeISO2709(marctest.Record("001", "g1", "245", "10$aSách g1"))
+	if err := os.WriteFile(filepath.Join(dir, "b.mrc"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.mustRun(); r.Added != 1 || len(e.live()) != 3000 {
+		t.Errorf("next run %+v, %d live", r, len(e.live()))
 	}
 }
