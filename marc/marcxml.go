@@ -268,18 +268,8 @@ func (r *XMLReader) readRecord(uri string) (rec *Record, isRec bool, err error) 
 				if !sure {
 					return nil, false, nil // no MARC child at all
 				}
-				r.index++
-				r.off = start
-				if b.over {
-					return nil, true, r.recErr(start, fmt.Errorf("%w: %d bytes as ISO 2709, more than the %d allowed",
-						ErrRecordTooLarge, b.size(), b.max))
-				}
-				rec, err := b.finish()
-				if err != nil {
-					return nil, true, r.recErr(start, err)
-				}
-				b.endWarnings()
-				return rec, true, nil
+				rec, err := r.endRecord(start)
+				return rec, true, err
 			}
 		case xmlStart:
 			if err := r.pushElem(); err != nil {
@@ -310,6 +300,24 @@ func (r *XMLReader) readRecord(uri string) (rec *Record, isRec bool, err error) 
 			}
 		}
 	}
+}
+
+// endRecord makes the record whose end tag was just read, started at
+// start, or its error.
+func (r *XMLReader) endRecord(start int64) (*Record, error) {
+	b := &r.b
+	r.index++
+	r.off = start
+	if b.over {
+		return nil, r.recErr(start, fmt.Errorf("%w: %d bytes as ISO 2709, more than the %d allowed",
+			ErrRecordTooLarge, b.size(), b.max))
+	}
+	rec, err := b.finish()
+	if err != nil {
+		return nil, r.recErr(start, err)
+	}
+	b.endWarnings()
+	return rec, nil
 }
 
 func isMARCChild(local []byte) bool {
@@ -393,67 +401,8 @@ func (r *XMLReader) readField(local []byte, uri string) error {
 	}
 	f.ind2 = b.indicator(ts, "ind2", v, ok)
 	f.sub0 = len(b.subs)
-	if r.tEmpty {
-		r.popEmpty()
-	} else {
-		depth := len(r.stack)
-	loop:
-		for {
-			k, err := r.scan()
-			if err != nil {
-				return err
-			}
-			switch k {
-			case xmlEOF:
-				return r.syntaxErr(r.end, "input ends inside <datafield>")
-			case xmlText:
-				if r.tCDATA || !isXMLSpace(r.tText) {
-					b.warn(string(ts), fmt.Sprintf("text outside subfields ignored: %q", clip(r.tText)))
-				}
-			case xmlEnd:
-				if err := r.popElem(); err != nil {
-					return err
-				}
-				if len(r.stack) < depth {
-					break loop
-				}
-			case xmlStart:
-				if err := r.pushElem(); err != nil {
-					return err
-				}
-				local, cu := r.resolve(r.tName)
-				if string(local) != "subfield" || cu != uri {
-					b.warn(string(ts), fmt.Sprintf("element <%s> in a datafield ignored", r.tName))
-					if err := r.skip(); err != nil {
-						return err
-					}
-					continue
-				}
-				code, ok, err := r.attr("code")
-				if err != nil {
-					return err
-				}
-				c := byte(0)
-				switch {
-				case !ok:
-					b.fail("field %s: <subfield> without a code attribute", ts)
-				case len(code) == 1 && code[0] > 0x20 && code[0] < 0x7F:
-					c = code[0]
-				default:
-					b.warn(string(ts), fmt.Sprintf("subfield with code %q dropped", code))
-				}
-				a := b.mark()
-				if err := r.readText(ts); err != nil {
-					return err
-				}
-				if c != 0 {
-					b.subs = append(b.subs, xsub{code: c, val: span{a, b.mark()}})
-					b.account(2) // delimiter and code
-				} else {
-					b.text = b.text[:a]
-				}
-			}
-		}
+	if err := r.readSubfields(ts, uri); err != nil {
+		return err
 	}
 	f.sub1 = len(b.subs)
 	if keep {
@@ -461,6 +410,81 @@ func (r *XMLReader) readField(local []byte, uri string) error {
 		b.account(isoFieldOverhead + 2) // and the indicators
 	} else {
 		b.subs = b.subs[:f.sub0]
+	}
+	return nil
+}
+
+// readSubfields reads the content of the datafield whose start tag is
+// the current token: its subfields, and what it should not hold.
+func (r *XMLReader) readSubfields(ts []byte, uri string) error {
+	b := &r.b
+	if r.tEmpty {
+		r.popEmpty()
+		return nil
+	}
+	depth := len(r.stack)
+	for {
+		k, err := r.scan()
+		if err != nil {
+			return err
+		}
+		switch k {
+		case xmlEOF:
+			return r.syntaxErr(r.end, "input ends inside <datafield>")
+		case xmlText:
+			if r.tCDATA || !isXMLSpace(r.tText) {
+				b.warn(string(ts), fmt.Sprintf("text outside subfields ignored: %q", clip(r.tText)))
+			}
+		case xmlEnd:
+			if err := r.popElem(); err != nil {
+				return err
+			}
+			if len(r.stack) < depth {
+				return nil
+			}
+		case xmlStart:
+			if err := r.pushElem(); err != nil {
+				return err
+			}
+			if err := r.readSubfield(ts, uri); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// readSubfield reads the element whose start tag is the current token
+// and has been pushed, inside a datafield: a subfield, or something
+// ignored.
+func (r *XMLReader) readSubfield(ts []byte, uri string) error {
+	b := &r.b
+	local, cu := r.resolve(r.tName)
+	if string(local) != "subfield" || cu != uri {
+		b.warn(string(ts), fmt.Sprintf("element <%s> in a datafield ignored", r.tName))
+		return r.skip()
+	}
+	code, ok, err := r.attr("code")
+	if err != nil {
+		return err
+	}
+	c := byte(0)
+	switch {
+	case !ok:
+		b.fail("field %s: <subfield> without a code attribute", ts)
+	case len(code) == 1 && code[0] > 0x20 && code[0] < 0x7F:
+		c = code[0]
+	default:
+		b.warn(string(ts), fmt.Sprintf("subfield with code %q dropped", code))
+	}
+	a := b.mark()
+	if err := r.readText(ts); err != nil {
+		return err
+	}
+	if c != 0 {
+		b.subs = append(b.subs, xsub{code: c, val: span{a, b.mark()}})
+		b.account(2) // delimiter and code
+	} else {
+		b.text = b.text[:a]
 	}
 	return nil
 }
