@@ -206,7 +206,7 @@ func (s *pageScanner) refill(need int) (bool, error) {
 // ends), moving what is kept to the buffer's front or growing it. It
 // reports whether any byte was added.
 func (s *pageScanner) more(need int) bool {
-	added := false
+	added, stalls := false, 0
 	for s.end-s.pos < need && !s.eof && s.err == nil {
 		if s.end == len(s.buf) {
 			keep := s.start
@@ -227,6 +227,10 @@ func (s *pageScanner) more(need int) bool {
 			s.eof = true
 		case err != nil:
 			s.err = err
+		case k == 0:
+			if stalls++; stalls > 100 {
+				s.err = io.ErrNoProgress
+			}
 		}
 	}
 	return added
