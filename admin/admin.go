@@ -334,7 +334,7 @@ func (a *API) upload(c *gin.Context) {
 	}
 	start := time.Now()
 	sum, err := ingest.Import(c.Request.Context(), a.opts.Catalog.Store(), []string{name},
-		ingest.Options{Source: src.ID, Format: format, Charset: marc.Charset(src.Charset)})
+		ingest.Options{Source: src.ID, Format: format, Charset: marc.Charset(src.Charset), MaxRecordBytes: src.MaxRecordBytes})
 	run := sum.Run(start, time.Now())
 	run.Pages, run.Notes = 1, "uploaded through the admin API"
 	if err != nil {

@@ -282,6 +282,9 @@ func (c *Config) applyDefaults() {
 		if s.Holdings == "" {
 			s.Holdings = "852"
 		}
+		if s.MaxRecordBytes == 0 {
+			s.MaxRecordBytes = DefaultMaxRecordBytes
+		}
 		s.applyHarvestDefaults()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"github.com/unicat/unicat/marc"
 )
 
 // Sources, each a member library's feed, and their checks; the
@@ -49,6 +50,14 @@ type Source struct {
 	// marc-8, windows-1258, iso-8859-1, tcvn3, vni, utf-8-double, or label
 	// (leader/09 alone, as before detection existed).
 	Charset string `yaml:"charset"`
+	// MaxRecordBytes rejects, as it is read, a record larger than this
+	// as ISO 2709 (leader, directory and field data), in files, uploads
+	// and harvests alike (default 99,999, what ISO 2709 can hold;
+	// 1,000 to 16 MiB). It is a setting of the source because what is
+	// too large depends on what a library sends: a source of records
+	// with hundreds of items may need more, and its larger records are
+	// then stored as MARCXML.
+	MaxRecordBytes int `yaml:"max_record_bytes"`
 	// Holdings names the tag holdings are read from: 852 (default) or 952
 	// (Koha items).
 	Holdings string `yaml:"holdings"`
@@ -97,7 +106,8 @@ type Source struct {
 	// quoting it, is shown, logged or stored (secrets.go).
 	SecretParams []string `yaml:"secret_params"`
 	// MaxEmptyPages stops an OAI-PMH or SRU harvest, as failed, after that
-	// many pages in a row without a record (default 10).
+	// many pages in a row without a new record (default 10): without any,
+	// or, in OAI-PMH, with only identifiers the list gave already.
 	MaxEmptyPages int `yaml:"max_empty_pages"`
 	// Deletions (kind oai) is "" or list-identifiers: for servers that do
 	// not report deletions, a full ListIdentifiers pass after each harvest
@@ -167,6 +177,9 @@ func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
 	if !oneOf(s.Charset, validCharsets) {
 		v.add(at("charset"), "%q is not one of %s", s.Charset, quoteList(validCharsets))
 	}
+	if s.MaxRecordBytes < minMaxRecordBytes || s.MaxRecordBytes > maxMaxRecordBytes {
+		v.add(at("max_record_bytes"), "must be between %d and %d, got %d", minMaxRecordBytes, maxMaxRecordBytes, s.MaxRecordBytes)
+	}
 	if !oneOf(s.Holdings, validHoldings) {
 		v.add(at("holdings"), "%q is not one of %s", s.Holdings, quoteList(validHoldings))
 	}
@@ -204,3 +217,12 @@ func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
 	}
 	v.validateHarvest(s, at)
 }
+
+// The size limit of a record (max_record_bytes). The default is what
+// ISO 2709 can hold, its record length having five digits; the most
+// keeps what a record being read may cost bounded.
+const (
+	DefaultMaxRecordBytes = marc.DefaultMaxRecordBytes
+	minMaxRecordBytes     = 1000
+	maxMaxRecordBytes     = 16 << 20
+)

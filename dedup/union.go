@@ -156,7 +156,8 @@ func (u *storedUnion) toUnion(id string, get recordGetter) (*UnionRecord, error)
 }
 
 func decodeServed(format byte, raw []byte) (*marc.Record, error) {
-	opts := marc.ReaderOptions{Charset: marc.CharsetUTF8}
+	// No size limit: the store's records were accepted when they came in.
+	opts := marc.ReaderOptions{Charset: marc.CharsetUTF8, MaxRecordBytes: -1}
 	if format == fmtMARCXML {
 		return marc.NewXMLReader(bytes.NewReader(raw), opts).Next()
 	}

@@ -1,7 +1,7 @@
 package harvester
 
 import (
-	"bytes"
+	"bufio"
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
@@ -16,17 +16,19 @@ import (
 	"time"
 )
 
-// Response is an HTTP response read in full and decompressed.
+// Response is an HTTP response read in full and decompressed. Its Body
+// may be a temporary file: whoever gets a Response closes it.
 type Response struct {
 	URL    string
 	Status int
 	Header http.Header
-	Body   []byte
+	Body   *Body
 	Wire   int64 // bytes received before decompression
 }
 
 // MaxResponseBytes bounds one response after decompression: a server
-// streaming without end must not exhaust memory.
+// streaming without end must not fill the disk (a body past spoolMemory
+// is spooled to a file, not held in memory).
 const MaxResponseBytes = 512 << 20
 
 // maxBackoff caps the exponential backoff between retries.
@@ -68,6 +70,9 @@ func (j *Job) Fetch(ctx context.Context, u string, check func(*Response) error) 
 		}
 		if err == nil {
 			return resp, nil
+		}
+		if resp != nil {
+			resp.Body.Close() // an error's body is not read past this
 		}
 		var re *retryable
 		if !errors.As(err, &re) {
@@ -144,7 +149,7 @@ func (j *Job) get(ctx context.Context, u string) (*Response, error) {
 	}
 	defer hresp.Body.Close()
 	wire := &countReader{r: hresp.Body}
-	body, err := decodeBody(wire, hresp.Header.Get("Content-Encoding"))
+	body, err := decodeBody(wire, hresp.Header.Get("Content-Encoding"), j.Config.Resolve(j.Config.DataDir))
 	if err != nil {
 		if ctx.Err() == nil && rctx.Err() != nil {
 			return nil, &retryable{code: "timeout", err: fmt.Errorf("GET %s: no complete response within %v", u, timeout)}
@@ -157,7 +162,7 @@ func (j *Job) get(ctx context.Context, u string) (*Response, error) {
 		return resp, nil
 	case s == http.StatusTooManyRequests || s >= 500:
 		return resp, &retryable{code: strconv.Itoa(s), after: retryAfter(hresp.Header.Get("Retry-After"), j.h.now()),
-			err: fmt.Errorf("GET %s: HTTP %s%s", u, hresp.Status, snippet(body))}
+			err: fmt.Errorf("GET %s: HTTP %s%s", u, hresp.Status, snippet(body.Head(4*snippetLen)))}
 	default:
 		j.h.opts.Metrics.httpStatus(j.Source.ID, s)
 		return resp, nil
@@ -186,52 +191,48 @@ func (c *countReader) Read(p []byte) (int, error) {
 }
 
 // decodeBody reads the body, undoing gzip or deflate (zlib-wrapped, as
-// the standard says, or raw, as some servers send). A gzip body sent
-// without Content-Encoding (a static .gz) is recognised by its magic.
-func decodeBody(r io.Reader, encoding string) ([]byte, error) {
-	raw, err := readLimited(r)
-	if err != nil {
-		return nil, err
-	}
+// the standard says, or raw, as some servers send), as it arrives, into
+// a Body spooled to dir past spoolMemory. A gzip body sent without
+// Content-Encoding (a static .gz) is recognised by its magic.
+func decodeBody(r io.Reader, encoding, dir string) (*Body, error) {
+	wire := &io.LimitedReader{R: r, N: MaxResponseBytes + 1}
+	br := bufio.NewReader(wire)
 	enc := strings.ToLower(strings.TrimSpace(encoding))
-	if enc == "" && len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+	if magic, _ := br.Peek(2); enc == "" && len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		enc = "gzip"
 	}
 	var dr io.Reader
 	switch enc {
 	case "", "identity":
-		return raw, nil
+		dr = br
 	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		dr = zr
 	case "deflate":
-		if zr, err := zlib.NewReader(bytes.NewReader(raw)); err == nil {
+		if h, _ := br.Peek(2); len(h) == 2 && h[0]&0x0f == 8 && (uint16(h[0])<<8|uint16(h[1]))%31 == 0 {
+			zr, err := zlib.NewReader(br)
+			if err != nil {
+				return nil, fmt.Errorf("deflate: %w", err)
+			}
 			dr = zr
 		} else {
-			dr = flate.NewReader(bytes.NewReader(raw))
+			dr = flate.NewReader(br)
 		}
 	default:
 		return nil, fmt.Errorf("unsupported Content-Encoding %q", encoding)
 	}
-	body, err := readLimited(dr)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", enc, err)
+	body, err := spool(dr, MaxResponseBytes, dir)
+	if err == nil && wire.N <= 0 {
+		body.Close()
+		err = fmt.Errorf("response larger than %d bytes", MaxResponseBytes)
 	}
-	return body, nil
-}
-
-func readLimited(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
-	if err != nil {
-		return nil, err
+	if err != nil && enc != "" && enc != "identity" {
+		err = fmt.Errorf("%s: %w", enc, err)
 	}
-	if len(b) > MaxResponseBytes {
-		return nil, fmt.Errorf("response larger than %d bytes", MaxResponseBytes)
-	}
-	return b, nil
+	return body, err
 }
 
 // retryAfter parses a Retry-After header: seconds or an HTTP date.
@@ -256,14 +257,17 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// snippetLen is how much of an error body a message quotes.
+const snippetLen = 120
+
 // snippet quotes the start of an error body for a message.
 func snippet(body []byte) string {
 	s := strings.TrimSpace(string(body))
 	if s == "" {
 		return ""
 	}
-	if len(s) > 120 {
-		s = s[:120] + "..."
+	if len(s) > snippetLen {
+		s = s[:snippetLen] + "..."
 	}
 	return fmt.Sprintf(": %q", s)
 }

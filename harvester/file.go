@@ -139,9 +139,10 @@ func importFile(ctx context.Context, j *Job, path string, cp *fileCheckpoint, na
 	}
 	recBase := j.prog.Records
 	opts := ingest.Options{
-		Source:  src.ID,
-		Charset: marc.Charset(src.Charset),
-		Now:     j.Now,
+		Source:         src.ID,
+		Charset:        marc.Charset(src.Charset),
+		MaxRecordBytes: src.MaxRecordBytes,
+		Now:            j.Now,
 		Progress: func(bytes, records int64) {
 			j.SetProgress(base+bytes, total)
 			j.prog.Records = recBase + records
@@ -160,10 +161,19 @@ func importFile(ctx context.Context, j *Job, path string, cp *fileCheckpoint, na
 		Duplicates: sum.Duplicates})
 	for _, r := range sum.Rejects {
 		reason := "marc"
-		if strings.Contains(r.Reason, "no control number") {
+		switch {
+		case strings.Contains(r.Reason, "no control number"):
 			reason = "no-id"
+		case strings.Contains(r.Reason, marc.ErrRecordTooLarge.Error()):
+			reason = "too-large"
+		case strings.Contains(r.Reason, "local id"):
+			reason = "bad-id"
 		}
-		j.Reject(fmt.Sprintf("%s record %d", name, r.Index), reason, r.Reason)
+		label := fmt.Sprintf("%s record %d", name, r.Index)
+		if r.Offset >= 0 {
+			label += fmt.Sprintf(" at byte %d", r.Offset)
+		}
+		j.Reject(label, reason, r.Reason)
 	}
 	if extra := sum.Rejected - len(sum.Rejects); extra > 0 {
 		j.run.Rejected += extra

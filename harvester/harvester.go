@@ -287,6 +287,9 @@ func (j *Job) Commit(b store.Batch) (store.Result, error) {
 		return res, err
 	}
 	j.count(res)
+	for _, r := range res.Rejected {
+		j.Reject(r.LocalID, "store", r.Err.Error())
+	}
 	for _, in := range b.Records {
 		if in.Record != nil && in.Record.Origin != nil {
 			j.Converted(in.LocalID, in.Record.Origin)
@@ -466,4 +469,12 @@ func (j *Job) commitWithDeletions(ctx context.Context, b store.Batch, seen map[s
 	}
 	_, err = j.Commit(b)
 	return err
+}
+
+// rejectReason labels a record the marc reader refused, for metrics.
+func rejectReason(err error) string {
+	if errors.Is(err, marc.ErrRecordTooLarge) {
+		return "too-large"
+	}
+	return "marc"
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -20,10 +21,10 @@ import (
 // container breaks only its own chunk, never the page.
 type hollowed struct {
 	env    []byte
-	chunks [][2]int     // content of the containers, offsets in the document
-	cuts   [][2]int     // (envelope offset after a placeholder, bytes removed up to there)
-	decls  string       // the namespace declarations of the envelope, for the chunks
-	cs     marc.Charset // the source's charset setting, for the records
+	chunks [][2]int           // content of the containers, offsets in the document
+	cuts   [][2]int           // (envelope offset after a placeholder, bytes removed up to there)
+	decls  string             // the namespace declarations of the envelope, for the chunks
+	opts   marc.ReaderOptions // the source's charset and size limit, for the records
 }
 
 var (
@@ -75,8 +76,8 @@ func placeholder(i int) string { return "{{chunk " + strconv.Itoa(i) + "}}" }
 // hollow cuts out the content of every element whose local name is name.
 // It stops at a container without an end tag; encoding/xml then meets the
 // rest as it is.
-func hollow(doc []byte, name string, cs marc.Charset) *hollowed {
-	h := &hollowed{cs: cs}
+func hollow(doc []byte, name string, opts marc.ReaderOptions) *hollowed {
+	h := &hollowed{opts: opts}
 	var env []byte
 	last, removed := 0, 0
 	for pos := 0; ; {
@@ -144,16 +145,14 @@ func hollow(doc []byte, name string, cs marc.Charset) *hollowed {
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
-// docOffset maps an envelope offset to the document's.
+// docOffset maps an envelope offset to the document's (the cuts are in
+// order: a binary search).
 func (h *hollowed) docOffset(off int) int {
-	removed := 0
-	for _, c := range h.cuts {
-		if c[0] > off {
-			break
-		}
-		removed = c[1]
+	i := sort.Search(len(h.cuts), func(i int) bool { return h.cuts[i][0] > off })
+	if i == 0 {
+		return off
 	}
-	return off + removed
+	return off + h.cuts[i-1][1]
 }
 
 // chunk returns the index of the chunk a container's text stands for.
@@ -187,7 +186,7 @@ func (h *hollowed) chunkRecord(doc []byte, i int) (*marc.Record, []string, strin
 		src = append(src, c...)
 		src = append(src, "</chunk>"...)
 	}
-	rd := marc.NewXMLReader(bytes.NewReader(src), marc.ReaderOptions{Charset: h.cs})
+	rd := marc.NewXMLReader(bytes.NewReader(src), h.opts)
 	rec, err := rd.Next()
 	var re *marc.RecordError
 	var se *marc.XMLSyntaxError
@@ -198,10 +197,11 @@ func (h *hollowed) chunkRecord(doc []byte, i int) (*marc.Record, []string, strin
 			name = "<" + string(m[1]) + ">"
 		}
 		return nil, nil, "not-marcxml", fmt.Sprintf("holds %s, not a MARCXML record", name)
-	case errors.As(err, &re):
-		return nil, nil, "marc", re.Err.Error()
 	case errors.As(err, &se):
+		// Inside the record (the reader went past it) or around it.
 		return nil, nil, "xml", "not well-formed XML: " + se.Msg
+	case errors.As(err, &re):
+		return nil, nil, rejectReason(err), re.Err.Error()
 	case err != nil:
 		return nil, nil, "xml", err.Error()
 	}

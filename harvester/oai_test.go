@@ -425,7 +425,8 @@ func TestOAIRepairsAndRejects(t *testing.T) {
 	}
 	for _, want := range []string{
 		its[2].ID + ": repaired: 2 characters not allowed in XML dropped, 2 bytes of broken UTF-8 read as Windows-1258, 2 bare '&' escaped, 1 HTML entities replaced",
-		"rejected " + its[4].ID + " (xml): metadata not well-formed XML: end tag </datafeld> does not match <datafield>",
+		"rejected " + its[4].ID + " (xml): page 1, record 5 at byte ",
+		": metadata not well-formed XML: end tag </datafeld> does not match <datafield>",
 	} {
 		if !strings.Contains(r.Notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, r.Notes)
@@ -459,7 +460,8 @@ func TestOAIRepairsAndRejects(t *testing.T) {
 	})
 	e2 := oaiEnv(t, srv, "")
 	r = e2.mustRun()
-	if r.Added != 11 || r.Rejected != 1 || !strings.Contains(r.Notes, "rejected "+its[8].ID+" (xml): not well-formed XML") {
+	if r.Added != 11 || r.Rejected != 1 || !strings.Contains(r.Notes, "rejected "+its[8].ID+" (xml): page 2, record 3 at byte ") ||
+		!strings.Contains(r.Notes, "not well-formed XML") {
 		t.Errorf("broken header: %+v", r)
 	}
 }

@@ -60,33 +60,11 @@ func (r *oaiRecord) reject(reason, msg string) {
 	}
 }
 
-// parseOAI reads an OAI-PMH response. It converts a document in another
-// encoding to UTF-8 and repairs what it can (repairXML). If the document
-// is still not well-formed, it is cut into its records, each read on its
-// own: the broken ones are rejected and the rest of the page is kept. An
-// error means the response as a whole could not be understood (a cut-off
-// document, an HTML error page); retrying may help.
-func parseOAI(body []byte, cs marc.Charset) (*oaiResponse, error) {
-	doc, err := toUTF8(body)
-	if err != nil {
-		return nil, err
-	}
-	clean, reps := repairXML(doc)
-	resp, err := decodeOAI(clean, reps, cs)
-	if err == nil {
-		return resp, nil
-	}
-	if split, serr := splitOAI(clean, reps, cs); serr == nil {
-		return split, nil
-	}
-	return nil, err
-}
-
 func newOAIDecoder(doc []byte) *xml.Decoder {
 	d := xml.NewDecoder(bytes.NewReader(doc))
 	d.Entity = xml.HTMLEntity
-	// toUTF8 has converted the document already; the declaration still
-	// names the original encoding.
+	// utf8Reader has converted the document already; the declaration
+	// still names the original encoding.
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	return d
 }
@@ -94,8 +72,8 @@ func newOAIDecoder(doc []byte) *xml.Decoder {
 // decodeOAI walks the document's tokens, the records' metadata cut out
 // and read by the marc package (see hollow). reps (offsets in doc) are
 // attributed to the records they fall in.
-func decodeOAI(doc []byte, reps []repair, cs marc.Charset) (*oaiResponse, error) {
-	h := hollow(doc, "metadata", cs)
+func decodeOAI(doc []byte, reps []repair, opts marc.ReaderOptions) (*oaiResponse, error) {
+	h := hollow(doc, "metadata", opts)
 	d := newOAIDecoder(h.env)
 	resp := &oaiResponse{CompleteListSize: -1}
 	var stack []string
@@ -182,8 +160,9 @@ func decodeOAI(doc []byte, reps []repair, cs marc.Charset) (*oaiResponse, error)
 				rec.ID = s
 			case rec != nil && parent == "header" && depth <= 5 && name == "datestamp":
 				ds, err := parseDatestamp(s)
-				if err != nil {
+				if err != nil || ds.Year() < 1 || ds.Year() > 9999 {
 					rec.Warnings = append(rec.Warnings, fmt.Sprintf("datestamp %q not understood", s))
+					ds = time.Time{}
 				}
 				rec.Datestamp = ds
 			case rec != nil && depth == 4 && name == "metadata":
@@ -219,16 +198,14 @@ func decodeOAI(doc []byte, reps []repair, cs marc.Charset) (*oaiResponse, error)
 	if len(stack) != 0 {
 		return nil, io.ErrUnexpectedEOF
 	}
+	// Both in document order: one walk sorts the repairs out.
 	var outside []repair
+	k := 0
 	for _, r := range reps {
-		in := false
-		for _, rg := range ranges {
-			if r.off >= rg[0] && r.off < rg[1] {
-				in = true
-				break
-			}
+		for k < len(ranges) && ranges[k][1] <= r.off {
+			k++
 		}
-		if !in {
+		if k == len(ranges) || r.off < ranges[k][0] {
 			outside = append(outside, r)
 		}
 	}
@@ -270,71 +247,6 @@ func parseDatestamp(s string) (time.Time, error) {
 }
 
 var (
-	namePfx = `(?:[A-Za-z_][\w.-]*:)?`
-	// An OAI record starts with <record> directly followed by <header>;
-	// MARC records inside <metadata> never are.
-	reRecordStart = regexp.MustCompile(`<` + namePfx + `record(?:\s[^>]*)?>\s*<` + namePfx + `header[\s>/]`)
-	reListEnd     = regexp.MustCompile(`<` + namePfx + `resumptionToken[\s>/]|</` + namePfx + `ListRecords\s*>`)
-	reXmlns       = regexp.MustCompile(`\sxmlns(:[\w.-]+)?\s*=\s*("[^"]*"|'[^']*')`)
-	reIdentifier  = regexp.MustCompile(`<` + namePfx + `identifier>\s*([^<]*?)\s*</`)
+	namePfx      = `(?:[A-Za-z_][\w.-]*:)?`
+	reIdentifier = regexp.MustCompile(`<` + namePfx + `identifier>\s*([^<]*?)\s*</`)
 )
-
-// splitOAI reads a ListRecords response that is not well-formed record by
-// record: the envelope (responseDate, errors, resumption token) must
-// parse; a record that does not is rejected, named by its identifier if
-// one can be found.
-func splitOAI(clean []byte, reps []repair, cs marc.Charset) (*oaiResponse, error) {
-	starts := reRecordStart.FindAllIndex(clean, -1)
-	if len(starts) == 0 {
-		return nil, errors.New("no records to salvage")
-	}
-	last := starts[len(starts)-1][0]
-	loc := reListEnd.FindIndex(clean[last:])
-	if loc == nil {
-		return nil, errors.New("document ends inside the list")
-	}
-	end := last + loc[0]
-	envelope := append(append([]byte{}, clean[:starts[0][0]]...), clean[end:]...)
-	resp, err := decodeOAI(envelope, nil, cs)
-	if err != nil {
-		return nil, err
-	}
-	// Namespace declarations in force around the records.
-	var decls []string
-	seen := map[string]bool{}
-	for _, m := range reXmlns.FindAllSubmatch(clean[:starts[0][0]], -1) {
-		if !seen[string(m[1])] {
-			seen[string(m[1])] = true
-			decls = append(decls, string(m[0]))
-		}
-	}
-	open := "<OAI-PMH" + strings.Join(decls, "") + "><ListRecords>"
-	for i, s := range starts {
-		e := end
-		if i+1 < len(starts) {
-			e = starts[i+1][0]
-		}
-		chunk := clean[s[0]:e]
-		doc := append(append([]byte(open), chunk...), "</ListRecords></OAI-PMH>"...)
-		r, err := decodeOAI(doc, nil, cs)
-		if err != nil || len(r.Records) != 1 {
-			bad := oaiRecord{}
-			if m := reIdentifier.FindSubmatch(chunk); m != nil {
-				bad.ID = string(m[1])
-			}
-			msg := "not well-formed XML"
-			if err != nil {
-				msg += ": " + err.Error()
-			}
-			bad.reject("xml", msg)
-			resp.Records = append(resp.Records, bad)
-			continue
-		}
-		rec := r.Records[0]
-		if desc := describeRepairs(reps, s[0], e); desc != "" {
-			rec.Warnings = append([]string{"repaired: " + desc}, rec.Warnings...)
-		}
-		resp.Records = append(resp.Records, rec)
-	}
-	return resp, nil
-}

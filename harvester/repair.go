@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
-	"golang.org/x/text/encoding/htmlindex"
-	"golang.org/x/text/transform"
 )
 
 // What repairXML fixed.
@@ -207,13 +206,13 @@ func isXMLChar(r rune) bool {
 		r >= 0x10000 && r <= 0x10FFFF
 }
 
-// describeRepairs summarises the repairs in [from, to).
+// describeRepairs summarises the repairs in [from, to). reps are in
+// document order (as repairXML makes them): the range is found by binary
+// search, so that describing each record of a page costs its own repairs.
 func describeRepairs(reps []repair, from, to int) string {
 	var n [4]int
-	for _, r := range reps {
-		if r.off >= from && r.off < to {
-			n[r.kind]++
-		}
+	for i := sort.Search(len(reps), func(i int) bool { return reps[i].off >= from }); i < len(reps) && reps[i].off < to; i++ {
+		n[reps[i].kind]++
 	}
 	var parts []string
 	if n[repControl] > 0 {
@@ -229,27 +228,6 @@ func describeRepairs(reps []repair, from, to int) string {
 		parts = append(parts, fmt.Sprintf("%d HTML entities replaced", n[repEntity]))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// toUTF8 converts a document declaring another encoding (ISO-8859-1,
-// Windows-1252, Windows-1258, ...) to UTF-8, so that the repairs and the
-// parser see UTF-8; the declaration itself is left for the parser's
-// CharsetReader to accept.
-func toUTF8(b []byte) ([]byte, error) {
-	enc := declaredEncoding(b)
-	switch enc {
-	case "", "utf-8", "utf8", "us-ascii", "ascii":
-		return b, nil
-	}
-	e, err := htmlindex.Get(enc)
-	if err != nil {
-		return nil, fmt.Errorf("unsupported encoding %q", enc)
-	}
-	out, _, err := transform.Bytes(e.NewDecoder(), b)
-	if err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", enc, err)
-	}
-	return out, nil
 }
 
 // declaredEncoding returns the lower-cased encoding of the XML

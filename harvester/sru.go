@@ -81,43 +81,22 @@ func (sruDriver) Harvest(ctx context.Context, j *Job) error {
 		if err != nil {
 			return err
 		}
-		b := store.Batch{}
-		for i := range p.Records {
-			rec := &p.Records[i]
-			label := fmt.Sprintf("record %d", rec.Position)
-			if rec.Record != nil {
-				if id := ingest.LocalID(rec.Record); id != "" {
-					label = id
-				}
-			}
-			for _, w := range rec.Warnings {
-				j.Note("%s: %s", label, w)
-			}
-			if rec.Err != "" {
-				j.Reject(label, rec.Reason, rec.Err)
-				continue
-			}
-			id := ingest.LocalID(rec.Record)
-			if id == "" {
-				j.Reject(label, "no-id", "no control number (001) or system number (035 $a) to identify it")
-				continue
-			}
-			if seen != nil {
-				seen[id] = true
-			}
-			b.Records = append(b.Records, store.Incoming{LocalID: id, Record: rec.Record})
+		b, records, err := sruPageRecords(ctx, j, p, cp.Next, seen)
+		bodyLen := resp.Body.Len()
+		resp.Body.Close()
+		if err != nil {
+			return err
 		}
-		received += int64(len(p.Records))
+		received += int64(records)
 		j.SetProgress(received, max(p.NumberOfRecords, 0))
 		next := p.NextPosition
 		if next <= cp.Next { // absent, or going backwards
-
-			next = cp.Next + len(p.Records)
+			next = cp.Next + records
 		}
 		done := next > int(p.NumberOfRecords) || next <= cp.Next
 		var stop error
 		switch {
-		case len(p.Records) > 0:
+		case records > 0:
 			empty = 0
 		case next <= cp.Next && cp.Next <= int(p.NumberOfRecords):
 			j.Guard("empty-pages", "no records at position %d of %d and no next position", cp.Next, p.NumberOfRecords)
@@ -138,7 +117,7 @@ func (sruDriver) Harvest(ctx context.Context, j *Job) error {
 		}
 		if done {
 			b.Checkpoint = sruCheckpoint{Base: cp.Base, From: cp.Start}.bytes()
-			j.Page(int64(len(resp.Body)), len(p.Records))
+			j.Page(bodyLen, records)
 			if seen != nil {
 				return j.commitWithDeletions(ctx, b, seen)
 			}
@@ -153,14 +132,71 @@ func (sruDriver) Harvest(ctx context.Context, j *Job) error {
 		if _, err := j.Commit(b); err != nil {
 			return err
 		}
-		j.Page(int64(len(resp.Body)), len(p.Records))
+		j.Page(bodyLen, records)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 	}
 }
 
-func sruRequest(ctx context.Context, j *Job, query string, start, size int) (*sruResponse, *Response, error) {
+// sruPageRecords reads a page's records into batches as they come,
+// committing each full one without a checkpoint (the page is not done),
+// and returns the last, for the caller to commit with the checkpoint
+// after the page, and how many records the page held. start is the
+// page's position in the result set.
+func sruPageRecords(ctx context.Context, j *Job, p *sruPage, start int, seen map[string]bool) (store.Batch, int, error) {
+	b, size, records := store.Batch{}, 0, 0
+	err := p.each(func(rec *sruRecord, n int, off int64) error {
+		records++
+		pos := rec.Position
+		if pos <= 0 {
+			pos = start + n - 1
+		}
+		label := fmt.Sprintf("record %d", pos)
+		where := fmt.Sprintf("position %d, record %d of the page", pos, n)
+		if off >= 0 {
+			where += fmt.Sprintf(" at byte %d", off)
+		}
+		id := ""
+		if rec.Record != nil {
+			if id = ingest.LocalID(rec.Record); id != "" {
+				label = id
+			}
+		}
+		for _, w := range rec.Warnings {
+			j.Note("%s: %s", label, w)
+		}
+		switch {
+		case rec.Err != "":
+			j.Reject(label, rec.Reason, where+": "+rec.Err)
+			return ctx.Err()
+		case id == "":
+			j.Reject(label, "no-id", where+": no control number (001) or system number (035 $a) to identify it")
+			return ctx.Err()
+		}
+		if err := store.CheckLocalID(j.Source.ID, id); err != nil {
+			j.Reject(label, "bad-id", where+": "+err.Error())
+			return ctx.Err()
+		}
+		if seen != nil {
+			seen[id] = true
+		}
+		b.Records = append(b.Records, store.Incoming{LocalID: id, Record: rec.Record})
+		size += rec.Record.Size()
+		if ingest.BatchFull(len(b.Records), size, ingest.DefaultBatchSize, ingest.DefaultBatchBytes) {
+			if _, err := j.Commit(b); err != nil {
+				return err
+			}
+			b, size = store.Batch{}, 0
+		}
+		return ctx.Err()
+	})
+	return b, records, err
+}
+
+// sruRequest fetches one page and reads its envelope (the first pass of
+// readSRUPage). The caller closes the response's body.
+func sruRequest(ctx context.Context, j *Job, query string, start, size int) (*sruPage, *Response, error) {
 	src := j.Source
 	u, err := url.Parse(src.URL)
 	if err != nil {
@@ -183,12 +219,13 @@ func sruRequest(ctx context.Context, j *Job, query string, start, size int) (*sr
 		q.Set("recordPacking", "xml")
 	}
 	u.RawQuery = q.Encode()
-	var parsed *sruResponse
+	var parsed *sruPage
+	opts := marc.ReaderOptions{Charset: marc.Charset(src.Charset), MaxRecordBytes: src.MaxRecordBytes}
 	resp, err := j.Fetch(ctx, u.String(), func(resp *Response) error {
-		p, err := parseSRU(resp.Body, marc.Charset(j.Source.Charset))
+		p, err := readSRUPage(resp.Body, opts)
 		if err != nil {
 			if resp.Status != 200 {
-				return fmt.Errorf("GET %s: HTTP %d%s", resp.URL, resp.Status, snippet(resp.Body))
+				return fmt.Errorf("GET %s: HTTP %d%s", resp.URL, resp.Status, snippet(resp.Body.Head(4*snippetLen)))
 			}
 			return Retryable(fmt.Errorf("GET %s: response is not SRU: %w", resp.URL, err))
 		}
@@ -207,11 +244,13 @@ func sruRequest(ctx context.Context, j *Job, query string, start, size int) (*sr
 			// First record position out of range: the result set shrank
 			// since the position was saved. The run ends here.
 			j.Note("SRU diagnostic %s: the result set ends before %d", d, start)
-			return &sruResponse{NumberOfRecords: 0}, resp, nil
+			return &sruPage{sruResponse: &sruResponse{NumberOfRecords: 0}}, resp, nil
 		}
+		resp.Body.Close()
 		return nil, nil, fmt.Errorf("searchRetrieve at %d: SRU diagnostic %s", start, d)
 	}
 	if parsed.NumberOfRecords < 0 {
+		resp.Body.Close()
 		return nil, nil, fmt.Errorf("searchRetrieve at %d: response without numberOfRecords", start)
 	}
 	return parsed, resp, nil
@@ -248,15 +287,12 @@ func (d sruDiagnostic) String() string {
 	return s
 }
 
-// parseSRU reads a searchRetrieve response; see parseOAI for the
-// encoding and repairs.
-func parseSRU(body []byte, cs marc.Charset) (*sruResponse, error) {
-	doc, err := toUTF8(body)
-	if err != nil {
-		return nil, err
-	}
-	clean, reps := repairXML(doc)
-	h := hollow(clean, "recordData", cs)
+// decodeSRU walks a searchRetrieve response (repaired: see repairXML),
+// the content of its recordData cut out and read by the marc package
+// (see hollow). reps (offsets in clean) are attributed to the records
+// they fall in.
+func decodeSRU(clean []byte, reps []repair, opts marc.ReaderOptions) (*sruResponse, error) {
+	h := hollow(clean, "recordData", opts)
 	d := newOAIDecoder(h.env)
 	resp := &sruResponse{NumberOfRecords: -1}
 	var stack []string

@@ -182,14 +182,18 @@ func (z3950Driver) Harvest(ctx context.Context, j *Job) error {
 				j.Reject(label, "diagnostic", r.Diagnostic.Error())
 				continue
 			}
-			m, err := r.MARC(cs)
+			m, err := r.MARCWith(marc.ReaderOptions{Charset: cs, MaxRecordBytes: src.MaxRecordBytes})
 			if err != nil {
-				j.Reject(label, "marc", err.Error())
+				j.Reject(label, rejectReason(err), err.Error())
 				continue
 			}
 			id := ingest.LocalID(m)
 			if id == "" {
 				j.Reject(label, "no-id", "no control number (001) or system number (035 $a) to identify it")
+				continue
+			}
+			if err := store.CheckLocalID(src.ID, id); err != nil {
+				j.Reject(label, "bad-id", err.Error())
 				continue
 			}
 			if seen != nil {

@@ -20,9 +20,7 @@
 package ingest
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -43,12 +41,31 @@ import (
 // committing and the one prepared behind it (each whole or not at all).
 const DefaultBatchSize = 4000
 
+// DefaultBatchBytes bounds a batch by the size of its records as ISO
+// 2709, so that a batch of large records (up to max_record_bytes each)
+// holds no more memory than a batch of ordinary ones: 4,000 records are
+// 2.5 MB in the generated catalogue (635 bytes each), 8 MB at 2 KB each.
+const DefaultBatchBytes = 8 << 20
+
+// BatchFull is the batch policy of imports and harvests: a batch of
+// records records of size bytes in all is full at size records or
+// maxBytes bytes, whichever comes first.
+func BatchFull(records, bytes, size, maxBytes int) bool {
+	return records >= size || bytes >= maxBytes
+}
+
 // Options configure one import.
 type Options struct {
 	Source    string       // store source id; must be registered
 	Format    marc.Format  // "" sniffs each file
 	Charset   marc.Charset // overrides leader/09 when set
 	BatchSize int          // 0 means DefaultBatchSize
+	// BatchBytes bounds a batch by its records' size (0 means
+	// DefaultBatchBytes).
+	BatchBytes int
+	// MaxRecordBytes rejects larger records as they are read (see
+	// marc.ReaderOptions; 0 means marc.DefaultMaxRecordBytes).
+	MaxRecordBytes int
 	// Progress, when set, is called after every batch with the bytes and
 	// records read so far in the whole import.
 	Progress func(bytes, records int64)
@@ -242,143 +259,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
-}
-
-func importStream(ctx context.Context, st *store.Store, r io.Reader, name string, opts Options, run *importRun, baseBytes int64) (_ int64, err error) {
-	sum := &run.sum
-	cr := &countingReader{r: r}
-	br := bufio.NewReaderSize(cr, 256<<10)
-	format := opts.Format
-	if format == "" || format == "auto" {
-		head, _ := br.Peek(512)
-		if len(head) == 0 {
-			return cr.n, fmt.Errorf("ingest: %s: file is empty", name)
-		}
-		f, ok := marc.Sniff(head)
-		if !ok {
-			return cr.n, fmt.Errorf("ingest: %s: neither ISO 2709 nor MARCXML (starts with %q)", name, truncate(head, 16))
-		}
-		format = f
-	}
-	rd := marc.NewReader(br, format, marc.ReaderOptions{Source: name, Charset: opts.Charset})
-	size := opts.BatchSize
-	if size <= 0 {
-		size = DefaultBatchSize
-	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	// The next batch is read and prepared while the last one commits.
-	pl := st.NewPipeline()
-	closed := false
-	closePipeline := func() error {
-		if closed {
-			return nil
-		}
-		closed = true
-		if err := pl.Close(); err != nil {
-			return fmt.Errorf("ingest: %s: %w", name, err)
-		}
-		return nil
-	}
-	// On an early return the batch already queued still commits (or
-	// fails): its error is reported beside the one that stopped us.
-	defer func() {
-		if cerr := closePipeline(); cerr != nil {
-			err = errors.Join(err, cerr)
-		}
-	}()
-	batch := make([]store.Incoming, 0, size)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		bytesRead, read := baseBytes+cr.n, int64(sum.Read)
-		err := pl.Submit(store.Batch{Source: opts.Source, Records: batch, Now: now()}, func(res store.Result) {
-			sum.add(res) // only the committed counts, which the reader leaves alone
-			if opts.Progress != nil {
-				opts.Progress(bytesRead, read)
-			}
-		})
-		if err != nil {
-			return fmt.Errorf("ingest: %s: %w", name, err)
-		}
-		// The queued batch holds the old slice until it commits.
-		batch = make([]store.Incoming, 0, size)
-		return nil
-	}
-	index := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return cr.n, err
-		}
-		rec, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		index++
-		if err != nil {
-			var re *marc.RecordError
-			if !errors.As(err, &re) {
-				// The stream itself is broken: keep what was read.
-				if ferr := flush(); ferr != nil {
-					return cr.n, ferr
-				}
-				if ferr := closePipeline(); ferr != nil {
-					return cr.n, ferr
-				}
-				return cr.n, fmt.Errorf("ingest: %s: after record %d: %w", name, index-1, err)
-			}
-			sum.Read++
-			sum.reject(Reject{File: name, Index: re.Index, Offset: re.Offset, Reason: re.Err.Error()})
-			continue
-		}
-		sum.Read++
-		for _, w := range rd.Warnings() {
-			if len(sum.Warnings) < MaxRejects {
-				sum.Warnings = append(sum.Warnings, fmt.Sprintf("%s: record %d: %s", name, index, w))
-			}
-		}
-		id := LocalID(rec)
-		if id == "" {
-			sum.reject(Reject{File: name, Index: index, Offset: -1, Reason: "no control number (001) or system number (035 $a) to identify it"})
-			continue
-		}
-		if run.repeated(id) {
-			sum.duplicate(Reject{File: name, Index: index, Offset: -1,
-				Reason: fmt.Sprintf("local id %q read before in this import: the first copy is kept", id)})
-			continue
-		}
-		if rec.Origin != nil {
-			if sum.Converted == nil {
-				sum.Converted = map[string]int{}
-			}
-			sum.Converted[rec.Origin.Encoding()]++
-			if opts.Converted != nil {
-				opts.Converted(name, index, id, rec.Origin)
-			}
-		}
-		batch = append(batch, store.Incoming{LocalID: id, Record: rec, Datestamp: now()})
-		if opts.Seen != nil {
-			opts.Seen(id)
-		}
-		if len(batch) >= size {
-			if err := flush(); err != nil {
-				return cr.n, err
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return cr.n, err
-	}
-	if err := closePipeline(); err != nil {
-		return cr.n, err
-	}
-	if opts.Progress != nil {
-		opts.Progress(baseBytes+cr.n, int64(sum.Read))
-	}
-	return cr.n, nil
 }
 
 // LocalID is the identifier a record is stored under within its source:

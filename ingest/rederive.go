@@ -98,6 +98,12 @@ func Rederive(ctx context.Context, st *store.Store, opts RederiveOptions) (Reder
 				return sum, fmt.Errorf("ingest: re-derive %s: %w", opts.Source, err)
 			}
 			sum.Updated += res.Updated
+			for _, r := range res.Rejected {
+				sum.Failed++
+				if len(sum.Failures) < MaxRejects {
+					sum.Failures = append(sum.Failures, fmt.Sprintf("%s: %v", r.LocalID, r.Err))
+				}
+			}
 		}
 		if done {
 			return sum, nil
@@ -128,9 +134,10 @@ func rederive(sr *store.SourceRecord, cs marc.Charset) (derived, error) {
 	var err error
 	if format == marc.FormatMARCXML && sr.Received == nil {
 		// Stored as received in MARCXML (too long for ISO 2709).
-		rec, err = marc.NewXMLReader(bytes.NewReader(received), marc.ReaderOptions{Charset: cs}).Next()
+		// No size limit: the record was accepted when it came in.
+		rec, err = marc.NewXMLReader(bytes.NewReader(received), marc.ReaderOptions{Charset: cs, MaxRecordBytes: -1}).Next()
 	} else {
-		rec, err = marc.DecodeReceived(received, format, marc.ReaderOptions{Charset: cs})
+		rec, err = marc.DecodeReceived(received, format, marc.ReaderOptions{Charset: cs, MaxRecordBytes: -1})
 	}
 	if err != nil {
 		return derived{}, err

@@ -42,8 +42,11 @@ const isoChunk = 128 << 10
 // between field terminators, with a warning. A record that cannot be
 // decoded is reported as a *RecordError and the reader carries on at the
 // next plausible record start, so one broken record never swallows the
-// records after it. Whitespace, NUL and stray terminators between records
-// are skipped.
+// records after it; a stretch of any length that holds no record is one
+// *RecordError. Whitespace, NUL and stray terminators between records are
+// skipped; a stretch of NUL bytes as long as a disk sector or longer is
+// reported (a *RecordError giving its offset and length), being how a
+// file looks where a crash or a bad copy zeroed records.
 type ISO2709Reader struct {
 	src  io.Reader
 	opts ReaderOptions
@@ -58,9 +61,11 @@ type ISO2709Reader struct {
 	index int       // records (and undecodable stretches) seen so far
 	off   int64     // stream offset of the record last returned
 	warns []Warning // warnings for the record last returned
-	ents  []dirEntry
-	nfc   norm.Iter
-	det   detector
+	// moreWarns counts the warnings of the record past maxRecordWarnings.
+	moreWarns int
+	ents      []dirEntry
+	nfc       norm.Iter
+	det       detector
 	// xmlText: the bytes are MARCXML text framed as ISO 2709
 	// (DecodeReceived), read under a charset setting as XML text is.
 	xmlText bool
@@ -125,12 +130,17 @@ func (r *ISO2709Reader) fill(need int) {
 
 // Next returns the next record. See Reader for the meaning of errors.
 func (r *ISO2709Reader) Next() (*Record, error) {
-	r.warns = nil
+	r.warns, r.moreWarns = nil, 0
 	// Skip what may separate records: line ends, blanks, NUL padding, a
 	// DOS end-of-file mark and doubled record terminators.
+	gap := r.base + int64(r.pos)
+	nuls := 0
 	for {
 		r.fill(1)
 		if r.pos == r.end {
+			if nuls >= nulStretch {
+				return nil, r.nulErr(gap, nuls)
+			}
 			if r.rerr != nil {
 				err := r.rerr
 				r.rerr = nil
@@ -141,12 +151,18 @@ func (r *ISO2709Reader) Next() (*Record, error) {
 		}
 		i := r.pos
 		for i < r.end && isRecordGap(r.buf[i]) {
+			if r.buf[i] == 0 {
+				nuls++
+			}
 			i++
 		}
 		r.pos = i
 		if i < r.end {
 			break
 		}
+	}
+	if nuls >= nulStretch {
+		return nil, r.nulErr(gap, nuls)
 	}
 
 	offset := r.base + int64(r.pos)
@@ -168,66 +184,6 @@ func (r *ISO2709Reader) Next() (*Record, error) {
 	return r.resync(offset)
 }
 
-// resync handles a record whose leader length does not lead to a record
-// terminator: a wrong length, a truncated record or bytes that are not a
-// record at all.
-func (r *ISO2709Reader) resync(offset int64) (*Record, error) {
-	// Look at most one maximal record ahead, plus room to check a record
-	// that starts near the end of that window.
-	r.fill(2*MaxRecordLen + 2)
-	avail := r.buf[r.pos:r.end]
-	q := bytes.IndexByte(avail, recordTerminator)
-	limit := q
-	if limit < 0 {
-		limit = min(len(avail), MaxRecordLen+1)
-	}
-	// A well-formed record starting before the first terminator means the
-	// bytes up to it are a truncated record or junk.
-	for s := 1; s < limit; s++ {
-		if isDecimal(avail[s]) && plausibleRecordAt(avail[s:]) {
-			r.pos += s
-			if _, ok := atoiDigits(avail, 5); !ok && !looksLikeLeader(avail[:s]) {
-				return nil, r.recErr(offset, fmt.Errorf("%d bytes that are not a record", s))
-			}
-			// A record that only lost its terminator still parses; a
-			// truncated one does not.
-			out, err := r.parse(avail[:s])
-			if err != nil {
-				return nil, r.recErr(offset, fmt.Errorf("truncated record: %d bytes before the next record: %w", s, err))
-			}
-			r.warn("", "record terminator missing")
-			return out, nil
-		}
-	}
-	var frame []byte
-	switch {
-	case q >= 0:
-		frame = avail[:q+1]
-	case r.end-r.pos <= MaxRecordLen+1 && (r.eof || r.rerr != nil):
-		frame = avail // last record lost its terminator
-	default:
-		r.pos += limit
-		return nil, r.recErr(offset, fmt.Errorf("%d bytes without a record terminator", limit))
-	}
-	r.pos += len(frame)
-	if _, ok := atoiDigits(frame, 5); !ok && len(frame) >= 5 && !looksLikeLeader(frame) {
-		return nil, r.recErr(offset, fmt.Errorf("%d bytes that are not a record", len(frame)))
-	}
-	out, err := r.parse(frame)
-	if err != nil {
-		if q < 0 {
-			err = fmt.Errorf("truncated record at end of input: %w", err)
-		}
-		return nil, r.recErr(offset, err)
-	}
-	if q < 0 {
-		r.warn("", "record terminator missing at end of input")
-	} else {
-		r.warn("", fmt.Sprintf("leader gives record length %q but the record ends after %d bytes", frame[:min(5, len(frame))], len(frame)))
-	}
-	return out, nil
-}
-
 func (r *ISO2709Reader) label() string {
 	if r.opts.Source != "" {
 		return r.opts.Source
@@ -241,6 +197,10 @@ func (r *ISO2709Reader) recErr(offset int64, err error) error {
 }
 
 func (r *ISO2709Reader) warn(tag, msg string) {
+	if len(r.warns) >= maxRecordWarnings {
+		r.moreWarns++
+		return
+	}
 	r.warns = append(r.warns, Warning{Tag: tag, Msg: msg})
 }
 
@@ -267,31 +227,12 @@ func atoiDigits(b []byte, n int) (int, bool) {
 	return v, true
 }
 
-// plausibleRecordAt reports whether b starts with a record whose leader
-// length ends on a record terminator and whose base address follows a
-// directory terminator: strong enough that random data does not pass.
-func plausibleRecordAt(b []byte) bool {
-	l, ok := atoiDigits(b, 5)
-	if !ok || l < minRecordLen || l > len(b) || b[l-1] != recordTerminator {
-		return false
-	}
-	base, ok := atoiDigits(b[12:], 5)
-	return ok && base > LeaderLen && base < l && b[base-1] == fieldTerminator
-}
-
-// looksLikeLeader accepts a leader whose length is damaged but whose base
-// address and entry map are intact.
-func looksLikeLeader(b []byte) bool {
-	if len(b) < LeaderLen {
-		return false
-	}
-	_, ok := atoiDigits(b[12:], 5)
-	return ok
-}
-
 // parse decodes one framed record; rec may end with the record terminator.
 // The error, if any, says what is wrong; the caller adds the position.
 func (r *ISO2709Reader) parse(rec []byte) (*Record, error) {
+	if max := r.opts.maxRecordBytes(); max > 0 && len(rec) > max {
+		return nil, fmt.Errorf("%w: %d bytes, more than the %d allowed", ErrRecordTooLarge, len(rec), max)
+	}
 	if len(rec) < LeaderLen+1 {
 		return nil, fmt.Errorf("record is %d bytes, too short for a leader and directory", len(rec))
 	}
@@ -574,6 +515,10 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 			out.Origin.Received = append([]byte(nil), rec...)
 			out.Origin.ReceivedFormat = FormatISO2709
 		}
+	}
+	if r.moreWarns > 0 {
+		r.warns = append(r.warns, Warning{Msg: fmt.Sprintf("and %d more warnings", r.moreWarns)})
+		r.moreWarns = 0
 	}
 	return out, nil
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -114,14 +116,31 @@ func TestXMLReadsYazOutput(t *testing.T) {
 	}
 }
 
-// TestXMLBroken: marc-broken.xml is well-formed and its one record reads,
-// but it is far too long for ISO 2709, which must say so.
+// TestXMLBroken: marc-broken.xml is well-formed and its one record reads
+// without a size limit, but it is far too long for ISO 2709, which must
+// say so; under the default limit the reader rejects it, giving its size.
 func TestXMLBroken(t *testing.T) {
-	recs, _, errs := rwReadFile(t, rwTestdata("marc", "recordmanager", "marc-broken.xml"), FormatMARCXML)
+	path := rwTestdata("marc", "recordmanager", "marc-broken.xml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _, errs := rwReadAll(t, NewXMLReader(bytes.NewReader(data), ReaderOptions{}))
+	if len(recs) != 0 || len(errs) != 1 || !errors.Is(errs[0], ErrRecordTooLarge) ||
+		!strings.Contains(errs[0].Error(), "more than the 99999 allowed") || errs[0].Index != 1 {
+		t.Fatalf("default limit: %d records, errors %v", len(recs), errs)
+	}
+	size, _ := strconv.Atoi(regexp.MustCompile(`(\d+) bytes as ISO 2709`).FindStringSubmatch(errs[0].Error())[1])
+	recs, _, errs = rwReadFile(t, path, FormatMARCXML)
 	if len(recs) != 1 || len(errs) != 0 {
 		t.Fatalf("%d records, errors %v", len(recs), errs)
 	}
-	_, err := EncodeISO2709(recs[0])
+	// The size the reader gave is the record's as ISO 2709 (UTF-8 NFC
+	// can differ from the text as read by a few bytes).
+	if n := recs[0].Size(); size < n-n/100 || size > n+n/100 {
+		t.Errorf("reader said %d bytes, the record is %d as ISO 2709", size, n)
+	}
+	_, err = EncodeISO2709(recs[0])
 	if !errors.Is(err, ErrTooLong) {
 		t.Fatalf("EncodeISO2709: %v, want ErrTooLong", err)
 	}
@@ -261,16 +280,55 @@ func TestXMLRecordErrors(t *testing.T) {
 	}
 }
 
+// TestXMLRecordSyntaxErrors: XML that is not well-formed inside a record
+// costs that record only; the reader names it and reads the next.
+func TestXMLRecordSyntaxErrors(t *testing.T) {
+	ns := `xmlns="http://www.loc.gov/MARC21/slim"`
+	good := `<record>` + rwRecA + `</record>`
+	cases := []struct{ name, bad, msg string }{
+		{"mismatched", "\n<record><leader>x</leadr></record>", "does not match"},
+		{"bad entity", `<record><leader>&nbsp;</leader></record>`, "entity"},
+		{"unquoted", `<record><controlfield tag=001>x</controlfield></record>`, "not quoted"},
+		{"lt in attribute", `<record><controlfield tag="<">x</controlfield></record>`, "'<'"},
+		{"unclosed field", `<record><datafield tag="245"><subfield code="a">x</datafield></record>`, "does not match"},
+		{"unclosed record", `<record><leader>x</leader>`, "no end tag"},
+		{"long name", `<record><` + strings.Repeat("x", 2000) + `/></record>`, "longer than"},
+		{"deep", `<record>` + strings.Repeat("<x>", 2000) + `</record>`, "nested more than"},
+		{"bad reference", `<record><leader>&#xZZ;</leader></record>`, "entity"},
+		{"record in a field", `<record><datafield tag="245"><subfield code="a">x`, "no end tag"},
+	}
+	for _, c := range cases {
+		doc := `<collection ` + ns + `>` + good + c.bad + good + "\n" + good + `</collection>`
+		recs, _, errs, err := rwReadXMLString(t, doc)
+		if err != nil || len(recs) != 3 || len(errs) != 1 {
+			t.Errorf("%s: %d records, errors %v, fatal %v", c.name, len(recs), errs, err)
+			continue
+		}
+		var se *XMLSyntaxError
+		if !errors.As(errs[0], &se) || !strings.Contains(errs[0].Error(), c.msg) {
+			t.Errorf("%s: error %v, want a syntax error with %q", c.name, errs[0], c.msg)
+			continue
+		}
+		at := int64(strings.Index(doc, strings.TrimSpace(c.bad)))
+		if errs[0].Index != 2 || errs[0].Offset != at || se.Offset < at || se.Line < 1 {
+			t.Errorf("%s: record %d at %d (syntax error at %d, line %d), want record 2 at %d",
+				c.name, errs[0].Index, errs[0].Offset, se.Offset, se.Line, at)
+		}
+		for i, rec := range recs {
+			if rec.ControlNumber() != "A1" {
+				t.Errorf("%s: record %d has 001 %q", c.name, i+1, rec.ControlNumber())
+			}
+		}
+	}
+}
+
 func TestXMLSyntaxErrors(t *testing.T) {
 	ns := `xmlns="http://www.loc.gov/MARC21/slim"`
 	good := `<record>` + rwRecA + `</record>`
 	cases := []struct{ name, doc, msg string }{
-		{"mismatched", `<collection ` + ns + `>` + good + "\n<record><leader>x</leadr></record></collection>", "does not match"},
 		{"unterminated", `<collection ` + ns + `>` + good + `<record><leader>x`, "input ends"},
-		{"bad entity", `<collection ` + ns + `>` + good + `<record><leader>&nbsp;</leader></record></collection>`, "entity"},
-		{"unquoted", `<collection ` + ns + `>` + good + `<record><controlfield tag=001>x</controlfield></record></collection>`, "not quoted"},
 		{"text outside", `00123nam a22` + good, "text outside"},
-		{"lt in attribute", `<collection ` + ns + `>` + good + `<record><controlfield tag="<">x</controlfield></record></collection>`, "'<'"},
+		{"bad root", `<collection ` + ns + `>` + good + "\n</collecton>", "does not match"},
 		{"comment", `<collection ` + ns + `>` + good + `<!-- open`, "unterminated comment"},
 		{"stray end", `<collection ` + ns + `>` + good + `</collection></x>`, "without a start tag"},
 		{"encoding", `<?xml version="1.0" encoding="EBCDIC"?><x/>`, "unsupported encoding"},
@@ -285,7 +343,7 @@ func TestXMLSyntaxErrors(t *testing.T) {
 		if se.Line < 1 || se.Offset < 0 || se.Offset > int64(len(c.doc)) || se.Source != "doc" {
 			t.Errorf("%s: position %+v", c.name, se)
 		}
-		if c.name == "mismatched" && (len(recs) != 1 || se.Line != 2) {
+		if c.name == "bad root" && (len(recs) != 1 || se.Line != 2) {
 			t.Errorf("%s: %d records before the error, line %d", c.name, len(recs), se.Line)
 		}
 	}
@@ -342,7 +400,7 @@ func TestXMLChunked(t *testing.T) {
 	big := strings.Repeat("Nghệ An &amp; ", 20000)
 	doc := `<record xmlns="http://www.loc.gov/MARC21/slim"><leader>00000nam a2200000 a 4500</leader>` +
 		`<datafield tag="520" ind1=" " ind2=" "><subfield code="a">` + big + `</subfield></datafield></record>`
-	recs, _, _ := rwReadAll(t, NewXMLReader(strings.NewReader(doc), ReaderOptions{}))
+	recs, _, _ := rwReadAll(t, NewXMLReader(strings.NewReader(doc), ReaderOptions{MaxRecordBytes: -1}))
 	if len(recs) != 1 || recs[0].First("520").Sub('a') != strings.Repeat("Nghệ An & ", 20000) {
 		t.Fatalf("big text not read back")
 	}

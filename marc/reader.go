@@ -1,6 +1,9 @@
 package marc
 
-import "io"
+import (
+	"errors"
+	"io"
+)
 
 // Reader yields records one at a time. Next returns io.EOF after the last
 // record. A *RecordError means one record was skipped; the stream is still
@@ -45,6 +48,30 @@ type ReaderOptions struct {
 	Source string
 	// Charset overrides detection when not CharsetAuto.
 	Charset Charset
+	// MaxRecordBytes rejects a record larger than this as ISO 2709
+	// (leader, directory and field data as read), while it is read: a
+	// reader never holds more of it. 0 means DefaultMaxRecordBytes; a
+	// negative value means no limit, for records already accepted once
+	// (the store's own).
+	MaxRecordBytes int
+}
+
+// DefaultMaxRecordBytes is what ISO 2709 can hold, the record length
+// being five digits.
+const DefaultMaxRecordBytes = MaxRecordLen
+
+// ErrRecordTooLarge is wrapped by the errors of records rejected for
+// their size.
+var ErrRecordTooLarge = errors.New("record too large")
+
+func (o ReaderOptions) maxRecordBytes() int {
+	switch {
+	case o.MaxRecordBytes == 0:
+		return DefaultMaxRecordBytes
+	case o.MaxRecordBytes < 0:
+		return 0
+	}
+	return o.MaxRecordBytes
 }
 
 // Format names a serialisation of MARC records.

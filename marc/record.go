@@ -145,3 +145,23 @@ func (w Warning) String() string {
 	}
 	return w.Tag + ": " + w.Msg
 }
+
+// Size is the length of r in ISO 2709 as AppendISO2709 writes it (the
+// format's limits aside): leader, directory, field data and terminators.
+// It costs a pass over the fields, not an encoding.
+func (r *Record) Size() int {
+	n := LeaderLen + 2
+	for i := range r.Fields {
+		f := &r.Fields[i]
+		n += 12 + 1
+		if isControlLayout(f) {
+			n += len(f.Value)
+			continue
+		}
+		n += 2
+		for _, sf := range f.Subfields {
+			n += 2 + len(sf.Value)
+		}
+	}
+	return n
+}

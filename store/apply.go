@@ -89,6 +89,16 @@ type Result struct {
 	// the same local id replaced (the last one is applied).
 	Duplicates int
 	Changes    int // changes handed to the hooks: Added+Updated+Deleted
+	// Rejected are the records and deletions of the batch that could
+	// not be stored (see CheckLocalID); the rest of the batch was.
+	Rejected []Rejected
+}
+
+// Rejected is a record or deletion a batch held that the store cannot
+// keep, and why.
+type Rejected struct {
+	LocalID string
+	Err     error
 }
 
 type op struct {
@@ -113,6 +123,7 @@ type Prepared struct {
 	now        time.Time
 	ops        []op
 	dups       int // records replaced by a later one of the batch
+	rejected   []Rejected
 }
 
 // Apply commits b in one write transaction: the records and deletions, the
@@ -121,7 +132,10 @@ type Prepared struct {
 //
 // A local id appearing more than once in a batch counts once, with its
 // last occurrence winning and each earlier record counted as a duplicate;
-// Deletions are taken to come after Records.
+// Deletions are taken to come after Records. A record or deletion the
+// store cannot keep (a local id CheckLocalID refuses, a datestamp outside
+// years 1-9999, a record that cannot be encoded) is left out and listed
+// in Result.Rejected; it does not cost the rest of the batch.
 // A deletion of an id never stored writes a tombstone (outcome Deleted) so
 // the deletion is recorded; deleting a tombstone is Unchanged; a record for
 // a tombstoned id resurrects it (Updated). An identical record (same
@@ -153,22 +167,25 @@ func (s *Store) prepare(b Batch, workers int) (*Prepared, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	ops, dups, err := collapse(&b)
-	if err != nil {
-		return nil, err
-	}
-	p := &Prepared{source: b.Source, checkpoint: b.Checkpoint, now: now.UTC(), ops: ops, dups: dups}
+	ops, dups, rejected := collapse(&b)
+	p := &Prepared{source: b.Source, checkpoint: b.Checkpoint, now: now.UTC(), dups: dups, rejected: rejected}
 	errs := make([]error, len(ops))
 	workers = min(workers, parallel.Workers(len(ops), 64))
 	// Background: a commit running meanwhile (a pipeline's, another
 	// source's) is what everybody waits for, and its parallel steps go
 	// first (see package parallel).
 	parallel.Background(len(ops), workers, func(_, i int) error { errs[i] = ops[i].encode(); return nil })
+	kept := ops[:0]
 	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("store: source %q record %q: %w", b.Source, ops[i].localID, err)
+			p.rejected = append(p.rejected, Rejected{LocalID: ops[i].localID,
+				Err: fmt.Errorf("store: source %q record %q: %w", b.Source, ops[i].localID, err)})
+			continue
 		}
+		kept = append(kept, ops[i])
 	}
+	ops = kept
+	p.ops = ops
 	var preparers []int // indexes of the hooks that prepare
 	for i, h := range s.hooks {
 		if _, ok := h.(Preparer); ok {
@@ -212,7 +229,7 @@ func (s *Store) prepare(b Batch, workers int) (*Prepared, error) {
 func (s *Store) Commit(p *Prepared) (Result, error) {
 	var res Result
 	err := s.write("apply batch of "+strconv.Quote(p.source), func(tx *bbolt.Tx) error {
-		res = Result{Duplicates: p.dups}
+		res = Result{Duplicates: p.dups, Rejected: p.rejected}
 		if err := checkRegistered(tx, p.source); err != nil {
 			return err
 		}
@@ -252,21 +269,17 @@ func (s *Store) Commit(p *Prepared) (Result, error) {
 }
 
 // collapse validates the batch and returns one op per distinct local id,
-// in key order (bbolt inserts sequential keys fastest), and how many
-// records a later record of the same id replaced.
-func collapse(b *Batch) ([]op, int, error) {
+// in key order (bbolt inserts sequential keys fastest), how many records
+// a later record of the same id replaced, and the records and deletions
+// that cannot be stored.
+func collapse(b *Batch) ([]op, int, []Rejected) {
 	ops := make([]op, 0, len(b.Records)+len(b.Deletions))
 	index := make(map[string]int, cap(ops))
 	dups := 0
+	var rejected []Rejected
 	add := func(o op) error {
-		if o.localID == "" {
-			return fmt.Errorf("store: source %q: empty local id", b.Source)
-		}
-		if strings.IndexByte(o.localID, 0) >= 0 {
-			return fmt.Errorf("store: source %q: local id %q contains 0x00", b.Source, o.localID)
-		}
-		if len(b.Source)+1+len(o.localID) > bbolt.MaxKeySize {
-			return fmt.Errorf("store: source %q: local id %.40q... is %d bytes long", b.Source, o.localID, len(o.localID))
+		if err := CheckLocalID(b.Source, o.localID); err != nil {
+			return fmt.Errorf("store: source %q: %w", b.Source, err)
 		}
 		if err := checkTime(o.datestamp); err != nil {
 			return fmt.Errorf("store: source %q record %q: datestamp: %w", b.Source, o.localID, err)
@@ -284,20 +297,44 @@ func collapse(b *Batch) ([]op, int, error) {
 		return nil
 	}
 	for _, in := range b.Records {
-		if in.Record == nil {
-			return nil, 0, fmt.Errorf("store: source %q record %q: nil record", b.Source, in.LocalID)
+		err := fmt.Errorf("store: source %q record %q: nil record", b.Source, in.LocalID)
+		if in.Record != nil {
+			err = add(op{localID: in.LocalID, datestamp: in.Datestamp, rec: in.Record})
 		}
-		if err := add(op{localID: in.LocalID, datestamp: in.Datestamp, rec: in.Record}); err != nil {
-			return nil, 0, err
+		if err != nil {
+			rejected = append(rejected, Rejected{LocalID: in.LocalID, Err: err})
 		}
 	}
 	for _, d := range b.Deletions {
 		if err := add(op{localID: d.LocalID, datestamp: d.Datestamp, del: true}); err != nil {
-			return nil, 0, err
+			rejected = append(rejected, Rejected{LocalID: d.LocalID, Err: err})
 		}
 	}
 	slices.SortFunc(ops, func(a, b op) int { return strings.Compare(a.localID, b.localID) })
-	return ops, dups, nil
+	return ops, dups, rejected
+}
+
+// MaxLocalIDLen bounds a local id: a record key (source id, 0x00, local
+// id) must fit bbolt's largest key, and no catalogue numbers its records
+// with anything near this long.
+const MaxLocalIDLen = 4096
+
+// CheckLocalID says why the store cannot keep a record of source under
+// localID, or nil if it can: the id must not be empty, hold 0x00 (which
+// ends the source id in a record key) or be longer than MaxLocalIDLen.
+// Readers and drivers call it before a record goes into a batch, to
+// reject that record with its position; Prepare leaves out what it
+// refuses.
+func CheckLocalID(source, localID string) error {
+	switch {
+	case localID == "":
+		return errors.New("empty local id")
+	case strings.IndexByte(localID, 0) >= 0:
+		return fmt.Errorf("local id %.60q contains 0x00", localID)
+	case len(localID) > MaxLocalIDLen || len(source)+1+len(localID) > bbolt.MaxKeySize:
+		return fmt.Errorf("local id %.40q... is %d bytes long, more than the %d allowed", localID, len(localID), MaxLocalIDLen)
+	}
+	return nil
 }
 
 // encode sets raw, format and hash: ISO 2709 when the record fits (99,999

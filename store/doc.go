@@ -57,7 +57,9 @@
 // file is upgraded when opened (it only gains the empty bucket).
 //
 // Source ids and local ids must not contain 0x00, so keys of one source
-// sort together and in local-id order. Packages deriving data from the
+// sort together and in local-id order; a local id is at most
+// MaxLocalIDLen bytes (CheckLocalID). A batch leaves out, and reports,
+// a record it cannot keep rather than failing whole. Packages deriving data from the
 // records (through Hooks) create and own their own buckets; they must not
 // write to the buckets above.
 //

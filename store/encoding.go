@@ -54,7 +54,8 @@ func (r *SourceRecord) ReceivedEncoding() string {
 
 // Record decodes Raw.
 func (r *SourceRecord) Record() (*marc.Record, error) {
-	opts := marc.ReaderOptions{Source: r.Source + "/" + r.LocalID, Charset: marc.CharsetUTF8}
+	// No size limit: a stored record was accepted when it came in.
+	opts := marc.ReaderOptions{Source: r.Source + "/" + r.LocalID, Charset: marc.CharsetUTF8, MaxRecordBytes: -1}
 	var (
 		rec *marc.Record
 		err error

@@ -82,8 +82,8 @@ func TestPipelineStopsAtFirstError(t *testing.T) {
 	// A prepare error is the caller's: the pipeline goes on.
 	h.fail = false
 	pl = s.NewPipeline()
-	if err := pl.Submit(Batch{Source: "dc", Records: []Incoming{{LocalID: ""}}}, nil); err == nil {
-		t.Error("submit of a batch with an empty local id: no error")
+	if err := pl.Submit(Batch{Source: "d\x00c"}, nil); err == nil {
+		t.Error("submit of a batch of a bad source id: no error")
 	}
 	if err := pl.Submit(batch("7"), func(Result) { committed++ }); err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ func mustApply(t testing.TB, s *Store, b Batch) Result {
 func wantResult(t *testing.T, step string, got, want Result) {
 	t.Helper()
 	want.Changes = want.Added + want.Updated + want.Deleted
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%s: result %+v, want %+v", step, got, want)
 	}
 }
@@ -209,9 +209,6 @@ func TestApplyValidation(t *testing.T) {
 	}{
 		{"empty source", Batch{Records: []Incoming{{LocalID: "1", Record: rec}}}, "empty source id"},
 		{"unregistered source", Batch{Source: "nope", Records: []Incoming{{LocalID: "1", Record: rec}}}, `source "nope" is not registered`},
-		{"empty local id", Batch{Source: "dc", Records: []Incoming{{LocalID: "2", Record: rec}, {LocalID: "", Record: rec}}}, `source "dc": empty local id`},
-		{"NUL in local id", Batch{Source: "dc", Deletions: []Deletion{{LocalID: "a\x00b"}}}, `local id "a\x00b" contains 0x00`},
-		{"nil record", Batch{Source: "dc", Records: []Incoming{{LocalID: "7"}}}, `record "7": nil record`},
 		{"source with NUL", Batch{Source: "d\x00c"}, "contains 0x00"},
 	} {
 		_, err := s.Apply(tc.b)
@@ -220,6 +217,47 @@ func TestApplyValidation(t *testing.T) {
 		}
 	}
 	wantStats(t, s, "dc", SourceStats{})
+}
+
+// A record or deletion the store cannot keep is left out of its batch
+// with the reason; the rest of the batch is stored.
+func TestApplyRejectsRecordsNotBatches(t *testing.T) {
+	s := openTest(t, "dc")
+	rec := func(id string) *marc.Record { return testRecord(id, "x") }
+	long := strings.Repeat("9", 40<<10)
+	noTag := &marc.Record{Leader: "00000nam a2200000 a 4500", Fields: []marc.Field{{Tag: "1", Value: "x"}}}
+	b := Batch{Source: "dc", Records: []Incoming{
+		{LocalID: "1", Record: rec("1")},
+		{LocalID: "", Record: rec("e")},
+		{LocalID: "a\x00b", Record: rec("n")},
+		{LocalID: long, Record: rec("l")},
+		{LocalID: "7"},
+		{LocalID: "8", Record: rec("8"), Datestamp: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{LocalID: "9", Record: noTag},
+		{LocalID: "2", Record: rec("2")},
+	}, Deletions: []Deletion{{LocalID: "x\x00"}, {LocalID: "3"}}}
+	res, err := s.Apply(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"empty local id", `local id "a\x00b" contains 0x00`, "40960 bytes long, more than the 4096 allowed",
+		`record "7": nil record`, `record "8": datestamp`, `record "9":`, `local id "x\x00" contains 0x00`}
+	if len(res.Rejected) != len(want) {
+		t.Fatalf("rejected %+v", res.Rejected)
+	}
+	for _, w := range want {
+		found := false
+		for _, r := range res.Rejected {
+			found = found || strings.Contains(r.Err.Error(), w)
+		}
+		if !found {
+			t.Errorf("no rejection says %q: %+v", w, res.Rejected)
+		}
+	}
+	if res.Added != 2 || res.Deleted != 1 {
+		t.Errorf("result %+v, want records 1 and 2 added, 3 deleted", res)
+	}
+	wantStats(t, s, "dc", SourceStats{Live: 2, Deleted: 1})
 	if err := s.PutSource(SourceInfo{}); err == nil {
 		t.Error("PutSource with empty id: no error")
 	}
@@ -630,9 +668,10 @@ func TestLargeRecordIsMARCXML(t *testing.T) {
 	// A large record MARCXML cannot hold unchanged is refused, not altered.
 	bad := *rec
 	bad.Fields = append(slices.Clone(rec.Fields), marc.Field{Tag: "9#9", Ind1: ' ', Ind2: ' ', Subfields: []marc.Subfield{{Code: 'a', Value: "x"}}})
-	_, err = s.Apply(Batch{Source: "dc", Records: []Incoming{{LocalID: "big", Record: &bad}}})
-	if err == nil || !strings.Contains(err.Error(), `record "big"`) || !strings.Contains(err.Error(), "MARCXML would alter it") {
-		t.Errorf("large record with a tag MARCXML cannot hold: %v", err)
+	res, err = s.Apply(Batch{Source: "dc", Records: []Incoming{{LocalID: "big", Record: &bad}}})
+	if err != nil || len(res.Rejected) != 1 || !strings.Contains(res.Rejected[0].Err.Error(), `record "big"`) ||
+		!strings.Contains(res.Rejected[0].Err.Error(), "MARCXML would alter it") {
+		t.Errorf("large record with a tag MARCXML cannot hold: %v %+v", err, res.Rejected)
 	}
 }
 

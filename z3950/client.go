@@ -241,10 +241,15 @@ type Record struct {
 // 2709 record's text: marc.CharsetAuto follows leader/09 (blank is
 // MARC-8), anything else overrides it; the result is NFC either way.
 func (r Record) MARC(cs marc.Charset) (*marc.Record, error) {
+	return r.MARCWith(marc.ReaderOptions{Charset: cs})
+}
+
+// MARCWith is MARC with the reader's options (a charset, a size limit).
+func (r Record) MARCWith(opts marc.ReaderOptions) (*marc.Record, error) {
 	if r.Diagnostic != nil {
 		return nil, r.Diagnostic
 	}
-	opts := marc.ReaderOptions{Charset: cs, Source: fmt.Sprintf("record %d", r.Position)}
+	opts.Source = fmt.Sprintf("record %d", r.Position)
 	var rd marc.Reader
 	switch f, _ := marc.Sniff(r.Data); f {
 	case marc.FormatMARCXML:

@@ -107,9 +107,10 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 	}
 	bar := progress.New(stderr, "import "+src.ID, total)
 	opts := ingest.Options{
-		Source:   src.ID,
-		Charset:  marc.Charset(src.Charset),
-		Progress: func(bytes, records int64) { bar.Set(bytes, records) },
+		Source:         src.ID,
+		Charset:        marc.Charset(src.Charset),
+		MaxRecordBytes: src.MaxRecordBytes,
+		Progress:       func(bytes, records int64) { bar.Set(bytes, records) },
 	}
 	if perRecord != nil {
 		opts.Converted = func(file string, index int, id string, o *marc.Origin) {

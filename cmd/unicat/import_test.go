@@ -23,7 +23,9 @@ func TestImportCountsDuplicates(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := writeConfig(t, dir) // source "big", file big.mrc
 	var buf []byte
+	at := map[int]int{} // where each record starts
 	for i := 1; i <= 85; i++ {
+		at[i] = len(buf)
 		n := i
 		switch i {
 		case 40:
@@ -47,8 +49,8 @@ func TestImportCountsDuplicates(t *testing.T) {
 	}
 	for _, want := range []string{
 		"read 85, added 83, updated 0, unchanged 0, deleted 0, rejected 0, duplicate 2\n",
-		"  duplicate: " + path + `: record 40: local id "000010" read before in this import: the first copy is kept`,
-		"  duplicate: " + path + `: record 85: local id "000001" read before`,
+		"  duplicate: " + path + fmt.Sprintf(`: record 40 at byte %d: local id "000010" read before in this import: the first copy is kept`, at[40]),
+		"  duplicate: " + path + fmt.Sprintf(`: record 85 at byte %d: local id "000001" read before`, at[85]),
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)

@@ -2,7 +2,9 @@
 // built on net/http/httptest. They serve the MARC records they are given
 // and misbehave on demand the way real library systems do: resumption
 // token loops, expired tokens, 503 with Retry-After, truncated gzip,
-// control characters, day granularity, empty pages.
+// control characters, day granularity, empty pages. HostileOAI generates
+// what no library sends but a hostile peer may: pages of any size, the
+// same records under new tokens without end, records of 50 MB.
 package harvesttest
 
 import (

@@ -1,0 +1,273 @@
+package marc
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// xmlRecBuilder collects one MARCXML record's content as its parser meets
+// it. Every value, tag and the leader go into one byte slice so that the
+// finished record needs a single string allocation for all its text. It is
+// shared by the streaming XMLReader and by ReadXMLRecord (encoding/xml).
+type xmlRecBuilder struct {
+	text   []byte
+	leader span
+	nlead  int // leader elements seen
+	fields []xfield
+	subs   []xsub
+	high   bool // text holds bytes >= 0x80
+	warns  []Warning
+	err    error // first structural error
+	nfc    norm.Iter
+	cs     Charset // the charset setting; CharsetAuto detects
+	det    detector
+
+	// max bounds the record's size as ISO 2709 (no bound when 0). Past
+	// it the record is over: still read to its end, counted in extra,
+	// but its text is no longer kept, so that a record of any size costs
+	// at most max bytes and one field.
+	max   int
+	extra int // ISO 2709 bytes not in text: directory, delimiters, content dropped
+	over  bool
+	// moreWarns counts the warnings past maxRecordWarnings.
+	moreWarns int
+}
+
+// isoFieldOverhead is what a field adds to an ISO 2709 record beyond its
+// tag (in text) and content: the rest of its directory entry (length and
+// start) and its terminator.
+const isoFieldOverhead = 4 + 5 + 1
+
+// maxRecordWarnings bounds the warnings kept for one record; a record of
+// ten thousand faults need not report each.
+const maxRecordWarnings = 100
+
+// size is the record's size as ISO 2709 so far: its content, directory
+// and the terminators of the directory and the record.
+func (b *xmlRecBuilder) size() int { return len(b.text) + b.extra + 2 }
+
+// account adds n bytes the record takes in ISO 2709 beyond its text, and
+// marks it over once it is past max.
+func (b *xmlRecBuilder) account(n int) {
+	b.extra += n
+	if !b.over && b.max > 0 && b.size() > b.max {
+		b.over = true
+	}
+}
+
+// shed drops the content of a record that is over, keeping its size.
+func (b *xmlRecBuilder) shed() {
+	b.extra += len(b.text)
+	b.text = b.text[:0]
+	b.fields = b.fields[:0]
+	b.subs = b.subs[:0]
+}
+
+// endWarnings closes the warnings of a record with how many were left
+// out.
+func (b *xmlRecBuilder) endWarnings() {
+	if b.moreWarns > 0 {
+		b.warns = append(b.warns, Warning{Msg: fmt.Sprintf("and %d more warnings", b.moreWarns)})
+	}
+}
+
+type span struct{ a, b int }
+
+type xfield struct {
+	tag        span
+	value      span // control fields
+	ind1, ind2 byte
+	sub0, sub1 int // subfields [sub0, sub1) in subs
+	control    bool
+}
+
+type xsub struct {
+	code byte
+	val  span
+}
+
+func (b *xmlRecBuilder) reset() {
+	b.text = b.text[:0]
+	b.leader = span{}
+	b.nlead = 0
+	b.fields = b.fields[:0]
+	b.subs = b.subs[:0]
+	b.high = false
+	b.warns = nil
+	b.err = nil
+	b.extra, b.over, b.moreWarns = 0, false, 0
+}
+
+func (b *xmlRecBuilder) warn(tag, msg string) {
+	if len(b.warns) >= maxRecordWarnings {
+		b.moreWarns++
+		return
+	}
+	b.warns = append(b.warns, Warning{Tag: tag, Msg: msg})
+}
+
+// fail records the first structural error of the record.
+func (b *xmlRecBuilder) fail(format string, args ...any) {
+	if b.err == nil {
+		b.err = fmt.Errorf(format, args...)
+	}
+}
+
+// mark returns the current end of the text, where a value starts.
+func (b *xmlRecBuilder) mark() int { return len(b.text) }
+
+func (b *xmlRecBuilder) appendString(s string) {
+	b.text = append(b.text, s...)
+}
+
+// checkTag validates a tag attribute and stores it; ok is false when the
+// field cannot be kept.
+func (b *xmlRecBuilder) addTag(elem string, tag []byte, present bool) (span, bool) {
+	if !present {
+		b.fail("<%s> without a tag attribute", elem)
+		return span{}, false
+	}
+	if len(tag) != 3 || !printableASCII(tag) {
+		b.fail("<%s> tag %q is not three characters", elem, tag)
+		return span{}, false
+	}
+	a := len(b.text)
+	b.text = append(b.text, tag...)
+	return span{a, a + 3}, true
+}
+
+func printableASCII(s []byte) bool {
+	for _, c := range s {
+		if c < 0x20 || c > 0x7E {
+			return false
+		}
+	}
+	return true
+}
+
+// indicator turns an ind1/ind2 attribute into an indicator byte.
+func (b *xmlRecBuilder) indicator(tag []byte, name string, v []byte, present bool) byte {
+	switch {
+	case !present:
+		b.warn(string(tag), "missing "+name+"; blank assumed")
+		return ' '
+	case len(v) == 1 && v[0] >= 0x20 && v[0] <= 0x7E:
+		return v[0]
+	case len(v) == 0:
+		return ' '
+	}
+	b.warn(string(tag), fmt.Sprintf("%s %q replaced by a blank", name, v))
+	return ' '
+}
+
+// finish turns the collected content into a Record.
+func (b *xmlRecBuilder) finish() (*Record, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	if b.nlead == 0 {
+		return nil, errors.New("record has no leader")
+	}
+	if b.nlead > 1 {
+		b.warn("", "more than one leader; the first is used")
+	}
+	// Normalise the leader in place at the end of the text so that it is
+	// sliced from the same string as everything else.
+	l := b.text[b.leader.a:b.leader.b]
+	if len(l) != LeaderLen {
+		b.warn("", fmt.Sprintf("leader is %d bytes, not %d: %q", len(l), LeaderLen, l))
+	}
+	la := len(b.text)
+	for i := 0; i < LeaderLen; i++ {
+		c := byte(' ')
+		if i < len(l) {
+			c = l[i]
+		}
+		if c < 0x20 || c > 0x7E {
+			if i < len(l) {
+				b.warn("", fmt.Sprintf("leader/%02d: byte 0x%02X replaced by a blank", i, c))
+			}
+			c = ' '
+		}
+		b.text = append(b.text, c)
+	}
+	b.text[la+9] = 'a'
+
+	auto := b.cs == CharsetAuto || b.cs == CharsetLabel
+	fast := !b.high
+	if !fast && isUTF8NFC(&b.nfc, b.text) {
+		// Under a legacy charset setting the text's bytes are that
+		// charset's; without one, fields made of single-byte code page
+		// characters may be mojibake and are weighed.
+		fast = b.cs == CharsetUTF8 || b.cs == CharsetLabel || auto && !b.anyLegacy()
+	}
+	var readings []reading
+	if !fast {
+		readings = b.readings(auto)
+	}
+	s := string(b.text)
+	var rd reading
+	var used, seen []Charset
+	changed, replaced := false, 0
+	val := func(tag string, sp span) string {
+		if fast || isASCIIBytes(b.text[sp.a:sp.b]) {
+			return s[sp.a:sp.b]
+		}
+		in := b.text[sp.a:sp.b]
+		v, warns := rd.decode(in)
+		for _, w := range warns {
+			b.warn(tag, w)
+		}
+		if v != string(in) {
+			changed = true
+			replaced += replacedIn(v, in)
+		}
+		return v
+	}
+	rec := &Record{Leader: s[la : la+LeaderLen], Fields: make([]Field, len(b.fields))}
+	var subs []Subfield
+	if len(b.subs) > 0 {
+		subs = make([]Subfield, len(b.subs))
+	}
+	for i := range b.fields {
+		xf := &b.fields[i]
+		f := &rec.Fields[i]
+		f.Tag = s[xf.tag.a:xf.tag.b]
+		if readings != nil {
+			rd, changed = readings[i], false
+		}
+		if xf.control {
+			f.Value = val(f.Tag, xf.value)
+		} else {
+			f.Ind1, f.Ind2 = xf.ind1, xf.ind2
+			if xf.sub1 > xf.sub0 {
+				for j := xf.sub0; j < xf.sub1; j++ {
+					subs[j] = Subfield{Code: b.subs[j].code, Value: val(f.Tag, b.subs[j].val)}
+				}
+				f.Subfields = subs[xf.sub0:xf.sub1:xf.sub1]
+			}
+		}
+		if readings != nil && b.fieldHigh(xf) {
+			seen = append(seen, rd.cs)
+		}
+		if changed {
+			used = append(used, rd.cs)
+		}
+	}
+	if len(used) > 0 {
+		label := b.cs
+		if auto {
+			label = CharsetUTF8
+		}
+		rec.Origin = originOf(label, !auto, used, seen, replaced)
+		if rec.Origin.keepReceived() {
+			rec.Origin.Received, rec.Origin.ReceivedFormat = b.frame(rec.Leader), FormatMARCXML
+			if rec.Origin.Received == nil {
+				b.warn("", "the record as received is too long for ISO 2709 and is not kept")
+			}
+		}
+	}
+	return rec, nil
+}
