@@ -40,17 +40,6 @@ type reading struct {
 	via bool
 }
 
-func (rd reading) decode(b []byte) (string, []string) { return rd.convert(b, false) }
-
-func (rd reading) convert(b []byte, quiet bool) (string, []string) {
-	if rd.via {
-		if raw, ok := legacyBytes(b); ok {
-			return convert(rd.cs, raw, quiet)
-		}
-	}
-	return convert(rd.cs, b, quiet)
-}
-
 // The encodings a record is tried in, in the order ties are broken.
 var detectEncodings = [...]Charset{CharsetUTF8, CharsetMARC8, CharsetWindows1258, CharsetTCVN3, CharsetVNI, CharsetDoubleUTF8}
 
@@ -91,6 +80,8 @@ type detector struct {
 	out    []reading
 	kinds  []fieldKind
 	label  Charset
+	dec    textDecoder
+	text   []byte // a reading being scored
 }
 
 func (d *detector) reset() {
@@ -149,7 +140,7 @@ func classifyPart(p []byte) fieldKind {
 			return kindBytes // VN1 capitals: valid UTF-8, but not text
 		}
 		if r >= utf8.RuneSelf {
-			if _, ok := singleByte[r]; !ok {
+			if _, ok := singleByteOf(r); !ok {
 				return kindUnicode
 			}
 			vietnamese = vietnamese && vnortho.Letter(r)
@@ -290,21 +281,21 @@ func (d *detector) measure(i int, k fieldKind) fieldEvidence {
 		ev.scores[e] = unfit
 		switch {
 		case e == 0, e == label:
-			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+			ev.scores[e] = d.scoreReading(reading{cs: cs}, parts)
 		case k == kindBytes && cs == CharsetMARC8 && !marc8Plausible(parts):
 			// Bytes ANSEL leaves undefined: the reading would hold
 			// replacement characters and lose to any other.
 		case k == kindBytes && cs != CharsetDoubleUTF8:
-			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+			ev.scores[e] = d.scoreReading(reading{cs: cs}, parts)
 		}
 		if k != kindLegacy {
 			continue
 		}
 		switch {
 		case cs == CharsetDoubleUTF8:
-			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+			ev.scores[e] = d.scoreReading(reading{cs: cs}, parts)
 		case viaApplies(cs):
-			if v := scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
+			if v := d.scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
 				ev.scores[e], ev.via[e] = v, true
 			}
 		}
@@ -336,24 +327,24 @@ func (d *detector) measure1(i, e int, k fieldKind) fieldEvidence {
 	cs := detectEncodings[e]
 	ev.scores[e] = unfit
 	if k == kindBytes && cs != CharsetDoubleUTF8 || e == 0 || e == encodingIndex(d.label) || k == kindLegacy && cs == CharsetDoubleUTF8 {
-		ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+		ev.scores[e] = d.scoreReading(reading{cs: cs}, parts)
 	}
 	if k == kindLegacy && viaApplies(cs) {
-		if v := scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
+		if v := d.scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
 			ev.scores[e], ev.via[e] = v, true
 		}
 	}
 	return ev
 }
 
-func scoreReading(rd reading, parts [][]byte) vnortho.Score {
+func (d *detector) scoreReading(rd reading, parts [][]byte) vnortho.Score {
 	var sc vnortho.Score
 	for _, p := range parts {
 		if isPlainASCII(p) {
 			continue
 		}
-		s, _ := rd.convert(p, true)
-		sc.Add(vnortho.Measure(s))
+		d.text, _ = d.dec.appendReading(d.text[:0], rd, p, nil)
+		sc.Add(vnortho.Measure(string(d.text)))
 	}
 	return sc
 }

@@ -617,7 +617,7 @@ func (t *isoText) get(tag string, a, b int) string {
 	if isPlainASCII(t.rec[a:b]) {
 		return t.s[a-t.sh : b-t.sh]
 	}
-	v, warns := t.rd.decode(t.rec[a:b])
+	v, warns := t.r.det.dec.convert(t.rd, t.rec[a:b])
 	for _, w := range warns {
 		t.r.warn(tag, w)
 	}

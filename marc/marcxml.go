@@ -1572,7 +1572,7 @@ func (b *xmlRecBuilder) finish() (*Record, error) {
 			return s[sp.a:sp.b]
 		}
 		in := b.text[sp.a:sp.b]
-		v, warns := rd.decode(in)
+		v, warns := b.det.dec.convert(rd, in)
 		for _, w := range warns {
 			b.warn(tag, w)
 		}
