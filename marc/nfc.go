@@ -26,23 +26,36 @@ import (
 //     was spelt);
 //   - every other segment goes through norm.NFC.
 
+// composer composes decoded text into NFC. It remembers what norm made of
+// the segments the table does not know (a mark on a letter that has no
+// precomposed form with it, as wrong readings give), so that each is
+// normalised once per reader.
+type composer struct {
+	memo     map[[4]rune]string
+	buf, out []byte
+}
+
+// maxMemo bounds what a composer remembers.
+const maxMemo = 4096
+
 // appendNFC appends the NFC form of rs, as UTF-8, to dst.
-func appendNFC(dst []byte, rs []rune) []byte {
+func (c *composer) appendNFC(dst []byte, rs []rune) []byte {
 	safe := nfcSafe()
 	for i := 0; i < len(rs); {
 		r := rs[i]
+		if r < utf8.RuneSelf && (i+1 == len(rs) || rs[i+1] < utf8.RuneSelf) {
+			dst = append(dst, byte(r))
+			i++
+			continue
+		}
 		j := i + 1
 		for j < len(rs) && !isSafe(safe, rs[j]) {
 			j++
 		}
 		if j == i+1 && isSafe(safe, r) {
-			if r < utf8.RuneSelf {
-				dst = append(dst, byte(r))
-			} else {
-				dst = utf8.AppendRune(dst, r)
-			}
+			dst = utf8.AppendRune(dst, r)
 		} else {
-			dst = appendSegmentNFC(dst, rs[i:j])
+			dst = c.appendSegment(dst, rs[i:j])
 		}
 		i = j
 	}
@@ -53,18 +66,35 @@ func isSafe(safe *[1 << 16 / 64]uint64, r rune) bool {
 	return r < utf8.RuneSelf || r < 0x10000 && safe[r>>6]&(1<<(r&63)) != 0
 }
 
-// appendSegmentNFC appends the NFC form of one segment: a character and
-// the characters up to the next one nfcSafe lets start a segment.
-func appendSegmentNFC(dst []byte, seg []rune) []byte {
+// appendSegment appends the NFC form of one segment: a character and the
+// characters up to the next one nfcSafe lets start a segment.
+func (c *composer) appendSegment(dst []byte, seg []rune) []byte {
 	if r, ok := composeTables().compose(seg); ok {
 		return utf8.AppendRune(dst, r)
 	}
-	var buf [64]byte
-	b := buf[:0]
-	for _, r := range seg {
-		b = utf8.AppendRune(b, r)
+	var key [4]rune
+	if len(seg) <= len(key) {
+		copy(key[:], seg)
+		if s, ok := c.memo[key]; ok {
+			return append(dst, s...)
+		}
 	}
-	return norm.NFC.Append(dst, b...)
+	c.buf = c.buf[:0]
+	for _, r := range seg {
+		c.buf = utf8.AppendRune(c.buf, r)
+	}
+	// Normalised apart: norm.Form.Append would merge the segment with
+	// the end of dst, which is no text of this reading when the segment
+	// starts it.
+	c.out = norm.NFC.Append(c.out[:0], c.buf...)
+	out := c.out
+	if len(seg) <= len(key) && len(c.memo) < maxMemo {
+		if c.memo == nil {
+			c.memo = make(map[[4]rune]string)
+		}
+		c.memo[key] = string(out)
+	}
+	return append(dst, out...)
 }
 
 // compositions holds what appendNFC composes by table: the canonical

@@ -7,12 +7,20 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
+var nfcComposer composer
+
 // nfcCheck compares appendNFC with norm.NFC for rs.
 func nfcCheck(t *testing.T, rs []rune) {
 	t.Helper()
 	want := norm.NFC.String(string(rs))
-	if got := string(appendNFC(nil, rs)); got != want {
-		t.Fatalf("appendNFC(%+q) = %+q, want %+q", string(rs), got, want)
+	for range 2 { // the second time from the composer's memory
+		if got := string(nfcComposer.appendNFC(nil, rs)); got != want {
+			t.Fatalf("appendNFC(%+q) = %+q, want %+q", string(rs), got, want)
+		}
+		// Appended to text a mark could join, rs is composed on its own.
+		if got := string(nfcComposer.appendNFC([]byte("A"), rs)); got != "A"+want {
+			t.Fatalf("appendNFC(A, %+q) = %+q, want A%+q", string(rs), got, want)
+		}
 	}
 }
 

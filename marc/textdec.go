@@ -17,6 +17,8 @@ type textDecoder struct {
 	via    []byte // the legacy bytes of text that went through a code page
 	double []byte // the bytes of UTF-8 encoded twice
 	m8     marc8Decoder
+	nfc    composer
+	out    []byte // convert's text
 }
 
 // appendText appends b read in cs, as NFC UTF-8, to dst. ok is false when
@@ -49,7 +51,7 @@ func (d *textDecoder) appendText(dst []byte, cs Charset, b []byte, warn *[]strin
 		rs, ok = utf8Runes(rs, b, warn)
 	}
 	d.rs = rs
-	return appendNFC(dst, rs), ok
+	return d.nfc.appendNFC(dst, rs), ok
 }
 
 // appendReading is appendText for a reading: text that went through a
@@ -70,8 +72,8 @@ func (d *textDecoder) convert(rd reading, b []byte) (string, []string) {
 		return string(b), nil
 	}
 	var warn []string
-	out, _ := d.appendReading(nil, rd, b, &warn)
-	return string(out), warn
+	d.out, _ = d.appendReading(d.out[:0], rd, b, &warn)
+	return string(d.out), warn
 }
 
 // The single-byte code pages, byte by byte (U+FFFD where undefined).
