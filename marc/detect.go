@@ -81,17 +81,22 @@ type detector struct {
 	kinds  []fieldKind
 	label  Charset
 	dec    textDecoder
-	text   []byte // a reading being scored
+	read   readTexts
 }
 
 func (d *detector) reset() {
 	d.parts, d.starts, d.ev = d.parts[:0], d.starts[:0], d.ev[:0]
+	d.read.reset()
 }
 
 // addField starts a field; addPart adds a piece of its text (a subfield
-// value or a control field's value).
-func (d *detector) addField()        { d.starts = append(d.starts, len(d.parts)) }
-func (d *detector) addPart(b []byte) { d.parts = append(d.parts, b) }
+// value or a control field's value) found at offset at of the record.
+func (d *detector) addField() { d.starts = append(d.starts, len(d.parts)) }
+
+func (d *detector) addPart(b []byte, at int) {
+	d.parts = append(d.parts, b)
+	d.read.addPart(at, len(b))
+}
 
 func (d *detector) field(i int) [][]byte {
 	end := len(d.parts)
@@ -151,7 +156,7 @@ func classifyPart(p []byte) fieldKind {
 	// and nothing else is no mojibake, whose Vietnamese comes out as µ,
 	// ¸, ä, Ã or »‡.
 	if vietnamese {
-		if sc := vnortho.Measure(string(p)); sc.Vietnamese > 0 && sc.Foreign == 0 && sc.Junk == 0 {
+		if sc := vnortho.MeasureBytes(p); sc.Vietnamese > 0 && sc.Foreign == 0 && sc.Junk == 0 {
 			return kindUnicode
 		}
 	}
@@ -281,21 +286,21 @@ func (d *detector) measure(i int, k fieldKind) fieldEvidence {
 		ev.scores[e] = unfit
 		switch {
 		case e == 0, e == label:
-			ev.scores[e] = d.scoreReading(reading{cs: cs}, parts)
+			ev.scores[e] = d.scoreReading(reading{cs: cs}, i)
 		case k == kindBytes && cs == CharsetMARC8 && !marc8Plausible(parts):
 			// Bytes ANSEL leaves undefined: the reading would hold
 			// replacement characters and lose to any other.
 		case k == kindBytes && cs != CharsetDoubleUTF8:
-			ev.scores[e] = d.scoreReading(reading{cs: cs}, parts)
+			ev.scores[e] = d.scoreReading(reading{cs: cs}, i)
 		}
 		if k != kindLegacy {
 			continue
 		}
 		switch {
 		case cs == CharsetDoubleUTF8:
-			ev.scores[e] = d.scoreReading(reading{cs: cs}, parts)
+			ev.scores[e] = d.scoreReading(reading{cs: cs}, i)
 		case viaApplies(cs):
-			if v := d.scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
+			if v := d.scoreReading(reading{cs: cs, via: true}, i); vnortho.Less(v, ev.scores[e]) {
 				ev.scores[e], ev.via[e] = v, true
 			}
 		}
@@ -323,28 +328,15 @@ func marc8Plausible(parts [][]byte) bool {
 // measure1 is measure for encoding e alone.
 func (d *detector) measure1(i, e int, k fieldKind) fieldEvidence {
 	ev := fieldEvidence{field: i, kind: k}
-	parts := d.field(i)
 	cs := detectEncodings[e]
 	ev.scores[e] = unfit
 	if k == kindBytes && cs != CharsetDoubleUTF8 || e == 0 || e == encodingIndex(d.label) || k == kindLegacy && cs == CharsetDoubleUTF8 {
-		ev.scores[e] = d.scoreReading(reading{cs: cs}, parts)
+		ev.scores[e] = d.scoreReading(reading{cs: cs}, i)
 	}
 	if k == kindLegacy && viaApplies(cs) {
-		if v := d.scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
+		if v := d.scoreReading(reading{cs: cs, via: true}, i); vnortho.Less(v, ev.scores[e]) {
 			ev.scores[e], ev.via[e] = v, true
 		}
 	}
 	return ev
-}
-
-func (d *detector) scoreReading(rd reading, parts [][]byte) vnortho.Score {
-	var sc vnortho.Score
-	for _, p := range parts {
-		if isPlainASCII(p) {
-			continue
-		}
-		d.text, _ = d.dec.appendReading(d.text[:0], rd, p, nil)
-		sc.Add(vnortho.Measure(string(d.text)))
-	}
-	return sc
 }

@@ -43,7 +43,7 @@ func (r *ISO2709Reader) readings(rec []byte, ents []dirEntry, indCount int, labe
 		d.addField()
 		a, b := ents[i].start, ents[i].end
 		if rec[ents[i].tag] == '0' && rec[ents[i].tag+1] == '0' && bytes.IndexByte(rec[a:b], subfieldDelim) < 0 {
-			d.addPart(rec[a:b])
+			d.addPart(rec[a:b], a)
 			continue
 		}
 		a = min(a+indCount, b)
@@ -52,7 +52,7 @@ func (r *ISO2709Reader) readings(rec []byte, ents []dirEntry, indCount int, labe
 			if j < 0 {
 				j = b - a
 			}
-			d.addPart(rec[a : a+j])
+			d.addPart(rec[a:a+j], a)
 			a += j
 			if a < b { // skip the delimiter and the code
 				a = min(a+2, b)
@@ -93,12 +93,12 @@ func (b *xmlRecBuilder) anyLegacy() bool {
 
 func (b *xmlRecBuilder) addParts(xf *xfield) {
 	if xf.control {
-		b.det.addPart(b.text[xf.value.a:xf.value.b])
+		b.det.addPart(b.text[xf.value.a:xf.value.b], xf.value.a)
 		return
 	}
 	for j := xf.sub0; j < xf.sub1; j++ {
 		sp := b.subs[j].val
-		b.det.addPart(b.text[sp.a:sp.b])
+		b.det.addPart(b.text[sp.a:sp.b], sp.a)
 	}
 }
 

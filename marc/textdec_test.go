@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -85,4 +86,50 @@ func FuzzTextDecoder(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkDecoder(t, &d, b)
 	})
+}
+
+// TestDetectorKeepsReadings: the detector keeps the readings it scores,
+// each the text convertText makes, and the reading it chooses for a field
+// of the labelled set is among them, so that the reader need not decode
+// it again.
+func TestDetectorKeepsReadings(t *testing.T) {
+	kept, missing := 0, 0
+	for _, c := range pinCases(t) {
+		if c.cs != CharsetAuto || c.f != FormatISO2709 || !strings.HasPrefix(c.name, "vietnamese/encodings/") {
+			continue
+		}
+		r := NewISO2709Reader(bytes.NewReader(c.data), ReaderOptions{})
+		for {
+			if _, err := r.Next(); err != nil {
+				break
+			}
+			d := &r.det
+			for f := range d.out {
+				for j := d.starts[f]; j < len(d.parts) && (f+1 == len(d.starts) || j < d.starts[f+1]); j++ {
+					pt := d.read.parts[j]
+					for slot, sp := range pt.texts {
+						if sp.set == 0 {
+							continue
+						}
+						rd := reading{cs: detectEncodings[slot/2], via: slot%2 == 1}
+						want, warn := readingRef(rd, d.parts[j], false)
+						if got := string(d.read.text[sp.a:sp.b]); got != want || (sp.set == 1) != (len(warn) == 0) {
+							t.Fatalf("%s: %+v of %q kept as %q (%d), want %q %q", c.name, rd, d.parts[j], got, sp.set, want, warn)
+						}
+					}
+					if !isPlainASCII(d.parts[j]) && d.kinds[f] >= kindLegacy {
+						if pt.texts[readingSlot(d.out[f])].set == 0 {
+							missing++
+						} else {
+							kept++
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d pieces of text kept, %d read again", kept, missing)
+	if missing > kept/100 {
+		t.Errorf("%d pieces of text read again, %d kept", missing, kept)
+	}
 }
