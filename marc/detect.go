@@ -69,6 +69,7 @@ type fieldEvidence struct {
 	kind   fieldKind
 	scores [numEncodings]vnortho.Score
 	via    [numEncodings]bool // the better reading of the encoding goes through legacy bytes
+	known  uint8              // the encodings scored, by bit
 }
 
 // detector decides the readings of one record's fields. A reader keeps
@@ -82,6 +83,7 @@ type detector struct {
 	label  Charset
 	dec    textDecoder
 	read   readTexts
+	last   [kindBytes + 1]int8 // per kind, 1 + the encoding the last record's sample was read in
 }
 
 func (d *detector) reset() {
@@ -191,34 +193,22 @@ func (d *detector) decide(label Charset) []reading {
 	// are different accidents, and a record may have one of each.
 	base := encodingIndex(label)
 	for _, k := range []fieldKind{kindLegacy, kindBytes} {
-		var totals [numEncodings]vnortho.Score
-		sampled := 0
+		sample := len(d.ev)
 		rest := -1 // the first field after the sample
 		for i := 0; i < n; i++ {
 			if d.kinds[i] != k {
 				continue
 			}
-			if sampled == sampleFields {
+			if len(d.ev)-sample == sampleFields {
 				rest = i
 				break
 			}
-			ev := d.measure(i, k)
-			d.ev = append(d.ev, ev)
-			for e := range totals {
-				totals[e].Add(ev.scores[e])
-			}
-			sampled++
+			d.ev = append(d.ev, fieldEvidence{field: i, kind: k})
 		}
-		if sampled == 0 {
+		if len(d.ev) == sample {
 			continue
 		}
-		rec := choose(&totals, base)
-		for i := range d.ev {
-			if ev := &d.ev[i]; ev.kind == k {
-				e := choose(&ev.scores, rec)
-				d.out[ev.field] = reading{cs: detectEncodings[e], via: ev.via[e]}
-			}
-		}
+		rec := d.decideSample(d.ev[sample:], base)
 		for i := rest; i >= 0 && i < n; i++ {
 			if d.kinds[i] != k {
 				continue
@@ -280,32 +270,47 @@ var unfit = vnortho.Score{Junk: 1 << 20, Invalid: 1 << 20}
 // bytes in every encoding.
 func (d *detector) measure(i int, k fieldKind) fieldEvidence {
 	ev := fieldEvidence{field: i, kind: k}
-	parts := d.field(i)
-	label := encodingIndex(d.label)
-	for e, cs := range detectEncodings {
-		ev.scores[e] = unfit
-		switch {
-		case e == 0, e == label:
-			ev.scores[e] = d.scoreReading(reading{cs: cs}, i)
-		case k == kindBytes && cs == CharsetMARC8 && !marc8Plausible(parts):
-			// Bytes ANSEL leaves undefined: the reading would hold
-			// replacement characters and lose to any other.
-		case k == kindBytes && cs != CharsetDoubleUTF8:
-			ev.scores[e] = d.scoreReading(reading{cs: cs}, i)
-		}
-		if k != kindLegacy {
-			continue
-		}
-		switch {
-		case cs == CharsetDoubleUTF8:
-			ev.scores[e] = d.scoreReading(reading{cs: cs}, i)
-		case viaApplies(cs):
-			if v := d.scoreReading(reading{cs: cs, via: true}, i); vnortho.Less(v, ev.scores[e]) {
-				ev.scores[e], ev.via[e] = v, true
-			}
-		}
+	for e := range detectEncodings {
+		d.fill(&ev, e)
 	}
 	return ev
+}
+
+// fill scores encoding e in ev, unless it is known.
+func (d *detector) fill(ev *fieldEvidence, e int) {
+	if ev.known&(1<<e) != 0 {
+		return
+	}
+	ev.known |= 1 << e
+	ev.scores[e], ev.via[e] = d.encodingScore(ev.field, ev.kind, e)
+}
+
+// encodingScore is how field i, of kind k, reads in encoding e (see
+// measure), and whether that reading goes through legacy bytes.
+func (d *detector) encodingScore(i int, k fieldKind, e int) (sc vnortho.Score, via bool) {
+	cs := detectEncodings[e]
+	sc = unfit
+	switch {
+	case e == 0, e == encodingIndex(d.label):
+		sc = d.scoreReading(reading{cs: cs}, i)
+	case k == kindBytes && cs == CharsetMARC8 && !marc8Plausible(d.field(i)):
+		// Bytes ANSEL leaves undefined: the reading would hold
+		// replacement characters and lose to any other.
+	case k == kindBytes && cs != CharsetDoubleUTF8:
+		sc = d.scoreReading(reading{cs: cs}, i)
+	}
+	if k != kindLegacy {
+		return sc, false
+	}
+	switch {
+	case cs == CharsetDoubleUTF8:
+		sc = d.scoreReading(reading{cs: cs}, i)
+	case viaApplies(cs):
+		if v := d.scoreReading(reading{cs: cs, via: true}, i); vnortho.Less(v, sc) {
+			return v, true
+		}
+	}
+	return sc, false
 }
 
 // marc8Plausible reports whether the parts hold no byte that MARC-8

@@ -34,9 +34,10 @@ func (s *Score) Add(t Score) {
 	s.Invalid += t.Invalid
 }
 
-// cost weighs what is wrong with a reading: a junk character is worse
-// than a word no Vietnamese syllable, which may be a foreign name.
-func (s Score) cost() int { return 3*s.Junk + s.Foreign }
+// Cost weighs what is wrong with a reading: a junk character is worse
+// than a word no Vietnamese syllable, which may be a foreign name. It is
+// 0 for a reading with nothing wrong, and only grows as text is added.
+func (s Score) Cost() int { return 3*s.Junk + s.Foreign }
 
 // Measure scores text, which should be NFC.
 func Measure(text string) Score {
@@ -241,21 +242,26 @@ func alwaysJunk(r rune) bool {
 // in a legacy encoding (chỹ, Ỹ, ử). A reading that is not clearly better
 // never wins, so text in English, French, German or Latin, whose words
 // are not Vietnamese syllables, keeps its reading.
+//
+// Package marc's detector relies on two properties when it decides
+// without scoring every reading: c costs less than base when preferred,
+// and what is preferred to base is preferred to base with more added.
 func Prefer(c, base Score) bool {
 	if c.Vietnamese == 0 || c.Junk > base.Junk || c.Vietnamese < 4*c.Foreign {
 		return false
 	}
-	if base.Invalid == 0 && (c.Vietnamese < 2 || c.cost() > base.cost()-2) {
+	if base.Invalid == 0 && (c.Vietnamese < 2 || c.Cost() > base.Cost()-2) {
 		return false
 	}
-	return c.cost() < base.cost()
+	return c.Cost() < base.Cost()
 }
 
 // Rescue reports whether a reading scored c should replace base when no
 // reading reads as Vietnamese: base holds bytes it could not decode, c
 // holds no junk at all, and fewer unknown words than base has unknown
 // words and junk together (abc\xffdef read as abcÿdef is no better than
-// with a replacement character).
+// with a replacement character). Package marc's detector relies on a
+// rescue needing bad bytes in base and no junk in c.
 func Rescue(c, base Score) bool {
 	return base.Invalid > 0 && c.Junk == 0 && c.Foreign < base.Foreign+base.Junk
 }
@@ -263,8 +269,8 @@ func Rescue(c, base Score) bool {
 // Less orders two readings that both replace a base: the one with less
 // wrong first, then the one with more Vietnamese.
 func Less(a, b Score) bool {
-	if a.cost() != b.cost() {
-		return a.cost() < b.cost()
+	if a.Cost() != b.Cost() {
+		return a.Cost() < b.Cost()
 	}
 	return a.Vietnamese > b.Vietnamese
 }

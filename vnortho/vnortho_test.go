@@ -182,3 +182,40 @@ func BenchmarkMeasure(b *testing.B) {
 		})
 	}
 }
+
+// TestPreferProperties checks, over every small score, what the detector
+// relies on: Prefer(c, base) means c costs less than base, and holds for
+// base with anything added; Rescue(c, base) needs bad bytes in base and
+// no junk in c.
+func TestPreferProperties(t *testing.T) {
+	var scores []Score
+	for v := 0; v < 5; v++ {
+		for f := 0; f < 4; f++ {
+			for j := 0; j < 4; j++ {
+				for i := 0; i <= j; i++ {
+					scores = append(scores, Score{Vietnamese: v, Foreign: f, Junk: j, Invalid: i})
+				}
+			}
+		}
+	}
+	for _, c := range scores {
+		for _, b := range scores {
+			if Rescue(c, b) && (b.Invalid == 0 || c.Junk > 0) {
+				t.Fatalf("Rescue(%+v, %+v) without bad bytes in base or with junk", c, b)
+			}
+			if !Prefer(c, b) {
+				continue
+			}
+			if c.Cost() >= b.Cost() {
+				t.Fatalf("Prefer(%+v, %+v) but it costs no less", c, b)
+			}
+			for _, x := range scores {
+				more := b
+				more.Add(x)
+				if !Prefer(c, more) {
+					t.Fatalf("Prefer(%+v, %+v) but not with %+v added", c, b, x)
+				}
+			}
+		}
+	}
+}
