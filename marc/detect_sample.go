@@ -10,21 +10,21 @@ import "github.com/unicat/unicat/vnortho"
 // and when one reading is clean most of those readings cannot change the
 // outcome: scores only grow as fields are added, so a reading already
 // worse than a clean one on the first field is out. decideSample
-// therefore first tries the reading likely to be clean (the one the last
-// record's sample was read in, else the label's), and scores the others
-// only as far as needed to rule them out; when that does not settle it,
-// every reading of every sampled field is scored and the rule applied as
-// it stands.
+// therefore looks for a clean reading, trying first the one the last
+// record's sample was read in (a file's records mostly share one), then
+// the label's, then the others, each only as far as the first field where
+// it costs anything, and scores the rest only as far as needed to rule
+// them out; when that does not settle it, every reading of every sampled
+// field is scored and the rule applied as it stands.
 
 // decideSample sets the reading of the sampled fields in sample and
 // returns the encoding chosen for the group.
 func (d *detector) decideSample(sample []fieldEvidence, base int) int {
 	k := sample[0].kind
-	g := base
-	if last := d.last[k]; last > 0 {
-		g = int(last) - 1
+	rec, settled := 0, false
+	if g, ok := d.cleanReading(sample, base); ok {
+		rec, settled = d.settle(sample, base, g)
 	}
-	rec, settled := d.settle(sample, base, g)
 	if !settled {
 		var totals [numEncodings]vnortho.Score
 		for i := range sample {
@@ -48,9 +48,33 @@ func (d *detector) decideSample(sample []fieldEvidence, base int) int {
 	return rec
 }
 
-// settle reports whether g is what choose(totals, base) returns, judged
-// without scoring every reading. g must read every sampled field with
-// nothing wrong (cost 0); then
+// cleanReading returns the first encoding, in the order decideSample
+// tries them, that reads every sampled field with nothing wrong.
+func (d *detector) cleanReading(sample []fieldEvidence, base int) (int, bool) {
+	first := base
+	if last := d.last[sample[0].kind]; last > 0 {
+		first = int(last) - 1
+	}
+	if _, ok := d.costless(sample, first); ok {
+		return first, true
+	}
+	if _, ok := d.costless(sample, base); ok && first != base {
+		return base, true
+	}
+	for e := range detectEncodings {
+		if e == first || e == base {
+			continue
+		}
+		if _, ok := d.costless(sample, e); ok {
+			return e, true
+		}
+	}
+	return 0, false
+}
+
+// settle reports whether g, which reads every sampled field with nothing
+// wrong (cost 0), is what choose(totals, base) returns, judged without
+// scoring every reading:
 //
 //   - if g is base, nothing is preferred to it (vnortho.Prefer wants a
 //     lower cost) nor rescues it (vnortho.Rescue wants bad bytes in it);
@@ -62,10 +86,7 @@ func (d *detector) decideSample(sample []fieldEvidence, base int) int {
 //
 // Each sampled field then keeps g: its cost there is 0 too.
 func (d *detector) settle(sample []fieldEvidence, base, g int) (int, bool) {
-	tg, ok := d.costless(sample, g)
-	if !ok {
-		return 0, false
-	}
+	tg, _ := d.costless(sample, g)
 	if g == base {
 		return g, true
 	}
