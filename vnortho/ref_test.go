@@ -324,3 +324,35 @@ func TestSyllableEveryShape(t *testing.T) {
 	}
 	t.Logf("%d words", n)
 }
+
+// TestSyllableSplits: no toneless syllable splits more than two ways,
+// which is all the table keeps.
+func TestSyllableSplits(t *testing.T) {
+	ways := map[string]int{}
+	for _, rhyme := range strings.Fields(rhymeList) {
+		for _, ini := range initials {
+			ways[ini+rhyme]++
+		}
+	}
+	two := 0
+	for s, n := range ways {
+		if n > 2 {
+			t.Errorf("%q splits %d ways", s, n)
+		}
+		if n == 2 {
+			two++
+		}
+		if p := syllables().lookup(func() uint64 {
+			var k syllableKey
+			for _, r := range s {
+				k.add(baseIndex(r))
+			}
+			return k.key
+		}()); p == nil || p[n-1].n < 0 {
+			t.Errorf("%q: %d splits kept, want %d", s, len(p), n)
+		}
+	}
+	if two == 0 {
+		t.Error("no syllable splits two ways (gia: gi + a, g + ia)")
+	}
+}
