@@ -1,5 +1,7 @@
 package marc
 
+import "encoding/binary"
+
 // recordCharset decides the character set of one record: the reader's
 // override if set, otherwise leader/09 ('a' = UTF-8, anything else MARC-8).
 func recordCharset(opt Charset, leader string) Charset {
@@ -17,6 +19,23 @@ func recordCharset(opt Charset, leader string) Charset {
 // leaves ASCII through an escape, 0x1B, and TCVN3 puts VN1's capitals on
 // twelve C0 controls).
 func isPlainASCII(b []byte) bool {
+	// Eight bytes at a time: none at 0x80 or above, and none below 0x20
+	// (where ESC and the VN1 capitals are), or else those eight looked at
+	// one by one.
+	for len(b) >= 8 {
+		v := binary.LittleEndian.Uint64(b)
+		if v&0x8080808080808080 != 0 {
+			return false
+		}
+		if (v-0x2020202020202020)&^v&0x8080808080808080 != 0 && !plainBytes(b[:8]) {
+			return false
+		}
+		b = b[8:]
+	}
+	return plainBytes(b)
+}
+
+func plainBytes(b []byte) bool {
 	for _, c := range b {
 		if notPlain[c] {
 			return false
