@@ -119,20 +119,17 @@ const (
 )
 
 func classify(parts [][]byte) fieldKind {
-	k := kindASCII
+	k, unicode := kindASCII, false
 	for _, p := range parts {
 		if !isPlainASCII(p) {
-			k = max(k, classifyPart(p))
+			pk := classifyPart(p)
+			k, unicode = max(k, pk), unicode || pk == kindUnicode
 		}
 	}
-	if k == kindBytes {
-		return k
-	}
-	// One part with characters no code page has makes the field UTF-8.
-	for _, p := range parts {
-		if !isPlainASCII(p) && classifyPart(p) == kindUnicode {
-			return kindUnicode
-		}
+	// One part with characters no code page has makes the field UTF-8,
+	// unless another is not UTF-8 at all.
+	if unicode && k != kindBytes {
+		return kindUnicode
 	}
 	return k
 }
