@@ -15,13 +15,22 @@ func anyLegacyField(rec []byte, ents []dirEntry) bool {
 			continue
 		}
 		// Subfield by subfield: the delimiter and code are no text.
-		for j, p := range bytes.Split(f, []byte{subfieldDelim}) {
-			if j > 0 && len(p) > 0 {
+		for first := true; ; first = false {
+			j := bytes.IndexByte(f, subfieldDelim)
+			p := f
+			if j >= 0 {
+				p = f[:j]
+			}
+			if !first && len(p) > 0 {
 				p = p[1:]
 			}
 			if !isASCIIBytes(p) && classifyPart(p) == kindLegacy {
 				return true
 			}
+			if j < 0 {
+				break
+			}
+			f = f[j+1:]
 		}
 	}
 	return false

@@ -119,3 +119,35 @@ func TestDecideRef(t *testing.T) {
 		t.Errorf("only %d records went through the detector", n)
 	}
 }
+
+// anyLegacyFieldRef is anyLegacyField as first written.
+func anyLegacyFieldRef(rec []byte, ents []dirEntry) bool {
+	for i := range ents {
+		f := rec[ents[i].start:ents[i].end]
+		if isASCIIBytes(f) {
+			continue
+		}
+		for j, p := range bytes.Split(f, []byte{subfieldDelim}) {
+			if j > 0 && len(p) > 0 {
+				p = p[1:]
+			}
+			if !isASCIIBytes(p) && classifyPart(p) == kindLegacy {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func FuzzAnyLegacyField(f *testing.F) {
+	for _, s := range []string{"10\x1faTô Hoài\x1fb" + dtDouble("Hà Nội"), "\x1f", "\x1f\x1f", "", "\x1fa", dtDouble(dtTitle) + "\x1f",
+		"10\x1faSociété\x1fcDie Straße", "\x1f\xc3\xa9"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, field []byte) {
+		ents := []dirEntry{{start: 0, end: len(field)}}
+		if got, want := anyLegacyField(field, ents), anyLegacyFieldRef(field, ents); got != want {
+			t.Fatalf("anyLegacyField(%q) = %v, want %v", field, got, want)
+		}
+	})
+}
