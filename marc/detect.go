@@ -30,6 +30,14 @@ import (
 // without junk (UTF-8, MARC-8, then Windows-1258) is taken instead
 // (vnortho.Rescue). So English, French or German text, whose words are no
 // Vietnamese syllables, keeps the reading its label gives.
+//
+// What that costs is kept to a few readings a record beyond the one the
+// record keeps: the first fields (sampleFields) decide for the rest, a
+// reading that cannot win is dropped at the first field where it goes
+// wrong (decideSample, detect_sample.go), and the reader takes the text
+// of the reading chosen from the detector instead of decoding it again
+// (detect_texts.go). Each shortcut decides as the rule above does;
+// detect_ref_test.go keeps the rule as first written to hold them to it.
 
 // reading is one way to turn a field's bytes into text.
 type reading struct {

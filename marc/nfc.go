@@ -9,7 +9,7 @@ import (
 
 // Composing decoded text into NFC. The decoders of VNI, Windows-1258 and
 // MARC-8, and UTF-8 in NFD, give a letter's marks as combining characters
-// after it, and norm.NFC spends about 60 ns a character on such text,
+// after it, and norm.NFC spends about 60 ns a byte on such text,
 // more than decoding it; the detector normalises every reading of every
 // field it weighs. So appendNFC composes the usual cases from a table and
 // leaves the rest to norm:
