@@ -12,16 +12,19 @@ import "github.com/unicat/unicat/vnortho"
 
 // readTexts holds the readings scored for one record, back to back.
 type readTexts struct {
-	text  []byte
-	parts []partTexts // one per detector part
-	next  int         // the first part not yet taken by the reader
+	text   []byte
+	legacy []byte      // the parts' legacy bytes (appendLegacyBytes)
+	parts  []partTexts // one per detector part
+	next   int         // the first part not yet taken by the reader
 }
 
 // partTexts are the readings of one part: the part's offset and length,
 // and the text of each reading, by readingSlot.
 type partTexts struct {
-	at, n int
-	texts [2 * numEncodings]textSpan
+	at, n  int
+	texts  [2 * numEncodings]textSpan
+	legacy int8 // 0: not looked for, 1: in readTexts.legacy[la:lb], -1: none
+	la, lb int32
 }
 
 // textSpan is a reading in readTexts.text; set 0: not read, 1: read, 2:
@@ -46,7 +49,7 @@ func readingSlot(rd reading) int {
 }
 
 func (t *readTexts) reset() {
-	t.text, t.parts, t.next = t.text[:0], t.parts[:0], 0
+	t.text, t.legacy, t.parts, t.next = t.text[:0], t.legacy[:0], t.parts[:0], 0
 }
 
 func (t *readTexts) addPart(at, n int) { t.parts = append(t.parts, partTexts{at: at, n: n}) }
@@ -66,7 +69,11 @@ func (d *detector) scoreReading(rd reading, i int) vnortho.Score {
 		}
 		a := len(d.read.text)
 		var ok bool
-		d.read.text, ok = d.dec.appendReading(d.read.text, rd, p, nil)
+		if rd.via != (rd.cs == CharsetDoubleUTF8) {
+			d.read.text, ok = d.appendThroughCodePage(d.read.text, rd, j)
+		} else {
+			d.read.text, ok = d.dec.appendReading(d.read.text, rd, p, nil)
+		}
 		sp := textSpan{a: int32(a), b: int32(len(d.read.text)), set: 1}
 		if !ok {
 			sp.set = 2
@@ -75,6 +82,31 @@ func (d *detector) scoreReading(rd reading, i int) vnortho.Score {
 		sc.Add(vnortho.MeasureBytes(d.read.text[a:]))
 	}
 	return sc
+}
+
+// appendThroughCodePage is textDecoder.appendReading for part j read as
+// UTF-8 encoded twice, or as a legacy encoding through a code page: the
+// part's legacy bytes, which four readings may ask for, are found once.
+func (d *detector) appendThroughCodePage(dst []byte, rd reading, j int) ([]byte, bool) {
+	t, p := &d.read, d.parts[j]
+	pt := &t.parts[j]
+	if pt.legacy == 0 {
+		a := len(t.legacy)
+		var ok bool
+		if t.legacy, ok = appendLegacyBytes(t.legacy, p); ok {
+			pt.legacy, pt.la, pt.lb = 1, int32(a), int32(len(t.legacy))
+		} else {
+			pt.legacy = -1
+		}
+	}
+	cs := rd.cs
+	if pt.legacy > 0 {
+		p = t.legacy[pt.la:pt.lb]
+		if cs == CharsetDoubleUTF8 {
+			cs = CharsetUTF8 // the bytes UTF-8 was encoded twice from
+		}
+	}
+	return d.dec.appendText(dst, cs, p, nil)
 }
 
 // taken returns the text of the n bytes at offset at read as rd, when the
