@@ -147,16 +147,21 @@ func classifyPart(p []byte) fieldKind {
 		return kindBytes
 	}
 	vietnamese := true // every character beyond ASCII a Vietnamese letter
-	for _, r := range string(p) {
-		if r < 0x18 && tcvn3Low[byte(r)] != 0 {
-			return kindBytes // VN1 capitals: valid UTF-8, but not text
-		}
-		if r >= utf8.RuneSelf {
-			if _, ok := singleByteOf(r); !ok {
-				return kindUnicode
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			if c < 0x18 && tcvn3Low[c] != 0 {
+				return kindBytes // VN1 capitals: valid UTF-8, but not text
 			}
-			vietnamese = vietnamese && vnortho.Letter(r)
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRune(p[i:])
+		if _, ok := singleByteOf(r); !ok {
+			return kindUnicode
+		}
+		vietnamese = vietnamese && vnortho.Letter(r)
+		i += n
 	}
 	// Vietnamese written right can be made of such characters alone (Tô
 	// Hoài, Lê Văn); text of Vietnamese letters in well-formed syllables

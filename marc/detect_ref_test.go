@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/unicat/unicat/vnortho"
 )
@@ -139,15 +140,43 @@ func anyLegacyFieldRef(rec []byte, ents []dirEntry) bool {
 	return false
 }
 
+// classifyPartRef is classifyPart as first written.
+func classifyPartRef(p []byte) fieldKind {
+	if !utf8.Valid(p) {
+		return kindBytes
+	}
+	vietnamese := true
+	for _, r := range string(p) {
+		if r < 0x18 && tcvn3Low[byte(r)] != 0 {
+			return kindBytes
+		}
+		if r >= utf8.RuneSelf {
+			if _, ok := singleByteRef[r]; !ok {
+				return kindUnicode
+			}
+			vietnamese = vietnamese && vnortho.Letter(r)
+		}
+	}
+	if vietnamese {
+		if sc := vnortho.Measure(string(p)); sc.Vietnamese > 0 && sc.Foreign == 0 && sc.Junk == 0 {
+			return kindUnicode
+		}
+	}
+	return kindLegacy
+}
+
 func FuzzAnyLegacyField(f *testing.F) {
 	for _, s := range []string{"10\x1faTô Hoài\x1fb" + dtDouble("Hà Nội"), "\x1f", "\x1f\x1f", "", "\x1fa", dtDouble(dtTitle) + "\x1f",
-		"10\x1faSociété\x1fcDie Straße", "\x1f\xc3\xa9"} {
+		"10\x1faSociété\x1fcDie Straße", "\x1f\xc3\xa9", "abc\x01def", "\x14\xc3\xa9", "\xc3\xa9\x01", "T\xf4 Ho\xe0i"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, field []byte) {
 		ents := []dirEntry{{start: 0, end: len(field)}}
 		if got, want := anyLegacyField(field, ents), anyLegacyFieldRef(field, ents); got != want {
 			t.Fatalf("anyLegacyField(%q) = %v, want %v", field, got, want)
+		}
+		if got, want := classifyPart(field), classifyPartRef(field); got != want {
+			t.Fatalf("classifyPart(%q) = %v, want %v", field, got, want)
 		}
 	})
 }
