@@ -495,3 +495,14 @@ func csISBN13(f string) string {
 	}
 	return string(d)
 }
+
+func FuzzIsPlainASCII(f *testing.F) {
+	for _, s := range []string{"Truyen Kieu / Nguyen Du", "abcdefgh\x1b(B", "abcdefg\x01", "abcdefghi\x7f\x80", "\t\n\r abcdefgh"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := isPlainASCII(b), plainBytes(b); got != want {
+			t.Fatalf("isPlainASCII(%q) = %v, want %v", b, got, want)
+		}
+	})
+}

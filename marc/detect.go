@@ -30,6 +30,14 @@ import (
 // without junk (UTF-8, MARC-8, then Windows-1258) is taken instead
 // (vnortho.Rescue). So English, French or German text, whose words are no
 // Vietnamese syllables, keeps the reading its label gives.
+//
+// What that costs is kept to a few readings a record beyond the one the
+// record keeps: the first fields (sampleFields) decide for the rest, a
+// reading that cannot win is dropped at the first field where it goes
+// wrong (decideSample, detect_sample.go), and the reader takes the text
+// of the reading chosen from the detector instead of decoding it again
+// (detect_texts.go). Each shortcut decides as the rule above does;
+// detect_ref_test.go keeps the rule as first written to hold them to it.
 
 // reading is one way to turn a field's bytes into text.
 type reading struct {
@@ -38,17 +46,6 @@ type reading struct {
 	// page once (a document declared Windows-1252, a harvester repaired
 	// bad bytes as Windows-1258); they are encoded back first.
 	via bool
-}
-
-func (rd reading) decode(b []byte) (string, []string) { return rd.convert(b, false) }
-
-func (rd reading) convert(b []byte, quiet bool) (string, []string) {
-	if rd.via {
-		if raw, ok := legacyBytes(b); ok {
-			return convert(rd.cs, raw, quiet)
-		}
-	}
-	return convert(rd.cs, b, quiet)
 }
 
 // The encodings a record is tried in, in the order ties are broken.
@@ -80,6 +77,7 @@ type fieldEvidence struct {
 	kind   fieldKind
 	scores [numEncodings]vnortho.Score
 	via    [numEncodings]bool // the better reading of the encoding goes through legacy bytes
+	known  uint8              // the encodings scored, by bit
 }
 
 // detector decides the readings of one record's fields. A reader keeps
@@ -91,16 +89,24 @@ type detector struct {
 	out    []reading
 	kinds  []fieldKind
 	label  Charset
+	dec    textDecoder
+	read   readTexts
+	last   [kindBytes + 1]int8 // per kind, 1 + the encoding the last record's sample was read in
 }
 
 func (d *detector) reset() {
 	d.parts, d.starts, d.ev = d.parts[:0], d.starts[:0], d.ev[:0]
+	d.read.reset()
 }
 
 // addField starts a field; addPart adds a piece of its text (a subfield
-// value or a control field's value).
-func (d *detector) addField()        { d.starts = append(d.starts, len(d.parts)) }
-func (d *detector) addPart(b []byte) { d.parts = append(d.parts, b) }
+// value or a control field's value) found at offset at of the record.
+func (d *detector) addField() { d.starts = append(d.starts, len(d.parts)) }
+
+func (d *detector) addPart(b []byte, at int) {
+	d.parts = append(d.parts, b)
+	d.read.addPart(at, len(b))
+}
 
 func (d *detector) field(i int) [][]byte {
 	end := len(d.parts)
@@ -121,20 +127,17 @@ const (
 )
 
 func classify(parts [][]byte) fieldKind {
-	k := kindASCII
+	k, unicode := kindASCII, false
 	for _, p := range parts {
 		if !isPlainASCII(p) {
-			k = max(k, classifyPart(p))
+			pk := classifyPart(p)
+			k, unicode = max(k, pk), unicode || pk == kindUnicode
 		}
 	}
-	if k == kindBytes {
-		return k
-	}
-	// One part with characters no code page has makes the field UTF-8.
-	for _, p := range parts {
-		if !isPlainASCII(p) && classifyPart(p) == kindUnicode {
-			return kindUnicode
-		}
+	// One part with characters no code page has makes the field UTF-8,
+	// unless another is not UTF-8 at all.
+	if unicode && k != kindBytes {
+		return kindUnicode
 	}
 	return k
 }
@@ -144,23 +147,28 @@ func classifyPart(p []byte) fieldKind {
 		return kindBytes
 	}
 	vietnamese := true // every character beyond ASCII a Vietnamese letter
-	for _, r := range string(p) {
-		if r < 0x18 && tcvn3Low[byte(r)] != 0 {
-			return kindBytes // VN1 capitals: valid UTF-8, but not text
-		}
-		if r >= utf8.RuneSelf {
-			if _, ok := singleByte[r]; !ok {
-				return kindUnicode
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			if c < 0x18 && tcvn3Low[c] != 0 {
+				return kindBytes // VN1 capitals: valid UTF-8, but not text
 			}
-			vietnamese = vietnamese && vnortho.Letter(r)
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRune(p[i:])
+		if _, ok := singleByteOf(r); !ok {
+			return kindUnicode
+		}
+		vietnamese = vietnamese && vnortho.Letter(r)
+		i += n
 	}
 	// Vietnamese written right can be made of such characters alone (Tô
 	// Hoài, Lê Văn); text of Vietnamese letters in well-formed syllables
 	// and nothing else is no mojibake, whose Vietnamese comes out as µ,
 	// ¸, ä, Ã or »‡.
 	if vietnamese {
-		if sc := vnortho.Measure(string(p)); sc.Vietnamese > 0 && sc.Foreign == 0 && sc.Junk == 0 {
+		if sc := vnortho.MeasureBytes(p); sc.Vietnamese > 0 && sc.Foreign == 0 && sc.Junk == 0 {
 			return kindUnicode
 		}
 	}
@@ -195,34 +203,22 @@ func (d *detector) decide(label Charset) []reading {
 	// are different accidents, and a record may have one of each.
 	base := encodingIndex(label)
 	for _, k := range []fieldKind{kindLegacy, kindBytes} {
-		var totals [numEncodings]vnortho.Score
-		sampled := 0
+		sample := len(d.ev)
 		rest := -1 // the first field after the sample
 		for i := 0; i < n; i++ {
 			if d.kinds[i] != k {
 				continue
 			}
-			if sampled == sampleFields {
+			if len(d.ev)-sample == sampleFields {
 				rest = i
 				break
 			}
-			ev := d.measure(i, k)
-			d.ev = append(d.ev, ev)
-			for e := range totals {
-				totals[e].Add(ev.scores[e])
-			}
-			sampled++
+			d.ev = append(d.ev, fieldEvidence{field: i, kind: k})
 		}
-		if sampled == 0 {
+		if len(d.ev) == sample {
 			continue
 		}
-		rec := choose(&totals, base)
-		for i := range d.ev {
-			if ev := &d.ev[i]; ev.kind == k {
-				e := choose(&ev.scores, rec)
-				d.out[ev.field] = reading{cs: detectEncodings[e], via: ev.via[e]}
-			}
-		}
+		rec := d.decideSample(d.ev[sample:], base)
 		for i := rest; i >= 0 && i < n; i++ {
 			if d.kinds[i] != k {
 				continue
@@ -284,32 +280,47 @@ var unfit = vnortho.Score{Junk: 1 << 20, Invalid: 1 << 20}
 // bytes in every encoding.
 func (d *detector) measure(i int, k fieldKind) fieldEvidence {
 	ev := fieldEvidence{field: i, kind: k}
-	parts := d.field(i)
-	label := encodingIndex(d.label)
-	for e, cs := range detectEncodings {
-		ev.scores[e] = unfit
-		switch {
-		case e == 0, e == label:
-			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
-		case k == kindBytes && cs == CharsetMARC8 && !marc8Plausible(parts):
-			// Bytes ANSEL leaves undefined: the reading would hold
-			// replacement characters and lose to any other.
-		case k == kindBytes && cs != CharsetDoubleUTF8:
-			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
-		}
-		if k != kindLegacy {
-			continue
-		}
-		switch {
-		case cs == CharsetDoubleUTF8:
-			ev.scores[e] = scoreReading(reading{cs: cs}, parts)
-		case viaApplies(cs):
-			if v := scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
-				ev.scores[e], ev.via[e] = v, true
-			}
-		}
+	for e := range detectEncodings {
+		d.fill(&ev, e)
 	}
 	return ev
+}
+
+// fill scores encoding e in ev, unless it is known.
+func (d *detector) fill(ev *fieldEvidence, e int) {
+	if ev.known&(1<<e) != 0 {
+		return
+	}
+	ev.known |= 1 << e
+	ev.scores[e], ev.via[e] = d.encodingScore(ev.field, ev.kind, e)
+}
+
+// encodingScore is how field i, of kind k, reads in encoding e (see
+// measure), and whether that reading goes through legacy bytes.
+func (d *detector) encodingScore(i int, k fieldKind, e int) (sc vnortho.Score, via bool) {
+	cs := detectEncodings[e]
+	sc = unfit
+	switch {
+	case e == 0, e == encodingIndex(d.label):
+		sc = d.scoreReading(reading{cs: cs}, i)
+	case k == kindBytes && cs == CharsetMARC8 && !marc8Plausible(d.field(i)):
+		// Bytes ANSEL leaves undefined: the reading would hold
+		// replacement characters and lose to any other.
+	case k == kindBytes && cs != CharsetDoubleUTF8:
+		sc = d.scoreReading(reading{cs: cs}, i)
+	}
+	if k != kindLegacy {
+		return sc, false
+	}
+	switch {
+	case cs == CharsetDoubleUTF8:
+		sc = d.scoreReading(reading{cs: cs}, i)
+	case viaApplies(cs):
+		if v := d.scoreReading(reading{cs: cs, via: true}, i); vnortho.Less(v, sc) {
+			return v, true
+		}
+	}
+	return sc, false
 }
 
 // marc8Plausible reports whether the parts hold no byte that MARC-8
@@ -332,28 +343,15 @@ func marc8Plausible(parts [][]byte) bool {
 // measure1 is measure for encoding e alone.
 func (d *detector) measure1(i, e int, k fieldKind) fieldEvidence {
 	ev := fieldEvidence{field: i, kind: k}
-	parts := d.field(i)
 	cs := detectEncodings[e]
 	ev.scores[e] = unfit
 	if k == kindBytes && cs != CharsetDoubleUTF8 || e == 0 || e == encodingIndex(d.label) || k == kindLegacy && cs == CharsetDoubleUTF8 {
-		ev.scores[e] = scoreReading(reading{cs: cs}, parts)
+		ev.scores[e] = d.scoreReading(reading{cs: cs}, i)
 	}
 	if k == kindLegacy && viaApplies(cs) {
-		if v := scoreReading(reading{cs: cs, via: true}, parts); vnortho.Less(v, ev.scores[e]) {
+		if v := d.scoreReading(reading{cs: cs, via: true}, i); vnortho.Less(v, ev.scores[e]) {
 			ev.scores[e], ev.via[e] = v, true
 		}
 	}
 	return ev
-}
-
-func scoreReading(rd reading, parts [][]byte) vnortho.Score {
-	var sc vnortho.Score
-	for _, p := range parts {
-		if isPlainASCII(p) {
-			continue
-		}
-		s, _ := rd.convert(p, true)
-		sc.Add(vnortho.Measure(s))
-	}
-	return sc
 }

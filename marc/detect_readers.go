@@ -15,13 +15,22 @@ func anyLegacyField(rec []byte, ents []dirEntry) bool {
 			continue
 		}
 		// Subfield by subfield: the delimiter and code are no text.
-		for j, p := range bytes.Split(f, []byte{subfieldDelim}) {
-			if j > 0 && len(p) > 0 {
+		for first := true; ; first = false {
+			j := bytes.IndexByte(f, subfieldDelim)
+			p := f
+			if j >= 0 {
+				p = f[:j]
+			}
+			if !first && len(p) > 0 {
 				p = p[1:]
 			}
 			if !isASCIIBytes(p) && classifyPart(p) == kindLegacy {
 				return true
 			}
+			if j < 0 {
+				break
+			}
+			f = f[j+1:]
 		}
 	}
 	return false
@@ -43,7 +52,7 @@ func (r *ISO2709Reader) readings(rec []byte, ents []dirEntry, indCount int, labe
 		d.addField()
 		a, b := ents[i].start, ents[i].end
 		if rec[ents[i].tag] == '0' && rec[ents[i].tag+1] == '0' && bytes.IndexByte(rec[a:b], subfieldDelim) < 0 {
-			d.addPart(rec[a:b])
+			d.addPart(rec[a:b], a)
 			continue
 		}
 		a = min(a+indCount, b)
@@ -52,7 +61,7 @@ func (r *ISO2709Reader) readings(rec []byte, ents []dirEntry, indCount int, labe
 			if j < 0 {
 				j = b - a
 			}
-			d.addPart(rec[a : a+j])
+			d.addPart(rec[a:a+j], a)
 			a += j
 			if a < b { // skip the delimiter and the code
 				a = min(a+2, b)
@@ -93,12 +102,12 @@ func (b *xmlRecBuilder) anyLegacy() bool {
 
 func (b *xmlRecBuilder) addParts(xf *xfield) {
 	if xf.control {
-		b.det.addPart(b.text[xf.value.a:xf.value.b])
+		b.det.addPart(b.text[xf.value.a:xf.value.b], xf.value.a)
 		return
 	}
 	for j := xf.sub0; j < xf.sub1; j++ {
 		sp := b.subs[j].val
-		b.det.addPart(b.text[sp.a:sp.b])
+		b.det.addPart(b.text[sp.a:sp.b], sp.a)
 	}
 }
 

@@ -2,6 +2,7 @@ package marc
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -190,18 +191,36 @@ func FuzzDetect(f *testing.F) {
 	for _, s := range []string{"Truy\xd6n Ki\xd2u", latin1("Truyeän"), dtDouble(dtTitle), "Soci\xe2et\xe2e", "\xff\xfe"} {
 		f.Add([]byte(s), byte('a'))
 	}
+	f.Add([]byte("Truy\xd6n|Ki\xd2u|"+latin1("Nguyeãn")+"|Du|H\xb5 N\xe9i|V\xa8n h\xe4c"), byte(' '))
+	f.Add([]byte(dtDouble(dtTitle)+"|"+dtDouble(dtAuthor)+"|abc\xe9|"+dtDouble(dtPlace)+"|"+dtDouble(dtPub)), byte('a'))
 	f.Fuzz(func(t *testing.T, text []byte, label byte) {
-		raw := rwBuildISO("00000nam "+string(label&0x7f|0x20)+"2200000 a 4500", rwRawField{"245", "10\x1fa" + string(bytes.ReplaceAll(bytes.ReplaceAll(text, []byte{0x1e}, nil), []byte{0x1d}, nil))})
-		rec, err := DecodeISO2709(raw, ReaderOptions{})
+		// '|' separates fields, so that some are sampled and some not.
+		text = bytes.ReplaceAll(bytes.ReplaceAll(text, []byte{0x1e}, nil), []byte{0x1d}, nil)
+		var fields []rwRawField
+		for i, f := range bytes.Split(text, []byte("|")) {
+			fields = append(fields, rwRawField{fmt.Sprintf("%03d", 245+i), "10\x1fa" + string(f)})
+		}
+		raw := rwBuildISO("00000nam "+string(label&0x7f|0x20)+"2200000 a 4500", fields...)
+		r := &ISO2709Reader{buf: raw, end: len(raw), eof: true}
+		rec, err := r.Next()
 		if err != nil {
 			return
 		}
+		checkDecideRef(t, &r.det, "fuzz")
 		for _, f := range rec.Fields {
 			for _, sf := range f.Subfields {
 				if !norm.NFC.IsNormalString(sf.Value) {
 					t.Fatalf("not NFC: %q", sf.Value)
 				}
 			}
+		}
+		if rec.Origin != nil && rec.Origin.Received == nil {
+			// Only normalised (an NFD accent, U+2001 to U+2003): the
+			// characters are those received, and nothing is kept.
+			if rec.Origin.Encoding() != "utf-8-nfd" {
+				t.Fatalf("read as %s, and nothing received kept", rec.Origin.Encoding())
+			}
+			return
 		}
 		if rec.Origin != nil {
 			if !bytes.Equal(rec.Origin.Received, raw) {

@@ -424,6 +424,9 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 	nsub := bytes.Count(rec, []byte{subfieldDelim})
 	subs := make([]Subfield, 0, nsub)
 	tx := isoText{r: r, s: s, sh: sh, rec: rec, rd: reading{cs: cs}}
+	if auto && readings != nil {
+		tx.det = &r.det
+	}
 	var used, seen []Charset // charsets of the changed and of the non-ASCII fields
 
 	for i := range ents {
@@ -550,7 +553,8 @@ type isoText struct {
 	s   string // leader and data area
 	sh  int    // rec[i] is s[i-sh]
 	rec []byte
-	rd  reading // how the current field is read
+	rd  reading   // how the current field is read
+	det *detector // what decided rd, when it did; it may have read the text already
 
 	fieldChanged bool // the current field's text differs from its bytes
 	replaced     int  // characters replaced with U+FFFD in the record
@@ -562,9 +566,16 @@ func (t *isoText) get(tag string, a, b int) string {
 	if isPlainASCII(t.rec[a:b]) {
 		return t.s[a-t.sh : b-t.sh]
 	}
-	v, warns := t.rd.decode(t.rec[a:b])
-	for _, w := range warns {
-		t.r.warn(tag, w)
+	v, ok := "", false
+	if t.det != nil {
+		v, ok = t.det.taken(a, b-a, t.rd)
+	}
+	if !ok {
+		var warns []string
+		v, warns = t.r.det.dec.convert(t.rd, t.rec[a:b])
+		for _, w := range warns {
+			t.r.warn(tag, w)
+		}
 	}
 	if v != string(t.rec[a:b]) {
 		t.fieldChanged = true

@@ -180,33 +180,38 @@ var tcvn3High = [128]rune{
 	0x1ED0, // FF Ố LATIN CAPITAL LETTER O WITH CIRCUMFLEX AND ACUTE [VN2]
 }
 
-// decodeTCVN3 converts TCVN3 bytes to UTF-8 (not yet normalised: the VN2
-// combining tone marks follow their base letter, as in Unicode). Every byte
-// maps, so there are no warnings.
-func decodeTCVN3(b []byte) string {
-	out := make([]rune, 0, len(b))
+// tcvn3Runes appends the runes of TCVN3 bytes to rs (not yet normalised:
+// the VN2 combining tone marks follow their base letter, as in Unicode).
+// Every byte maps, so there is nothing to report.
+func tcvn3Runes(rs []rune, b []byte) []rune {
+	start := len(rs)
 	for _, c := range b {
+		var r rune
 		switch {
 		case c >= 0x80:
-			out = append(out, tcvn3High[c-0x80])
+			r = tcvn3High[c-0x80]
 		case c < 0x18 && tcvn3Low[c] != 0:
-			out = append(out, tcvn3Low[c])
+			r = tcvn3Low[c]
 		default:
-			out = append(out, rune(c))
+			r = rune(c)
 		}
-		if n := len(out); n >= 2 {
-			if r, ok := tcvn3Capital(out[n-2], out[n-1]); ok {
-				out = append(out[:n-2], r)
+		if n := len(rs); n > start && r >= 0x80 {
+			if t, ok := tcvn3Capital(rs[n-1], r); ok {
+				rs[n-1] = t
+				continue
 			}
 		}
+		rs = append(rs, r)
 	}
-	return string(out)
+	return rs
 }
 
 // tcvn3Capital joins a capital and the toned small letter of the same
 // vowel after it (A + á) into the toned capital (Á).
 func tcvn3Capital(capital, small rune) (rune, bool) {
-	if small < 0x80 {
+	switch capital {
+	case 'A', 'Ă', 'Â', 'E', 'Ê', 'I', 'O', 'Ô', 'Ơ', 'U', 'Ư', 'Y': // the bases of tcvn3Capitals
+	default:
 		return 0, false
 	}
 	c, ok := tcvn3Capitals()[small]

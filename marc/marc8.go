@@ -105,7 +105,7 @@ const maxMARC8Warnings = 10
 
 type marc8Decoder struct {
 	g0, g1     marc8Designation
-	out        []byte
+	out        []rune
 	pending    []rune // combining marks waiting for their base
 	pendingAt  int    // offset of the first pending mark
 	nPending   int    // pending marks including dropped second halves
@@ -124,10 +124,8 @@ func (d *marc8Decoder) warnf(format string, args ...any) {
 
 // emit writes a base character followed by the marks that preceded it.
 func (d *marc8Decoder) emit(r rune) {
-	d.out = utf8.AppendRune(d.out, r)
-	for _, m := range d.pending {
-		d.out = utf8.AppendRune(d.out, m)
-	}
+	d.out = append(d.out, r)
+	d.out = append(d.out, d.pending...)
 	d.pending = d.pending[:0]
 	d.nPending = 0
 }
@@ -153,15 +151,22 @@ func (d *marc8Decoder) bad(at int, format string, args ...any) {
 // offset; so are malformed escape sequences and diacritics left without a
 // base character at the end. C0 control characters other than ESC pass
 // through unchanged.
-func decodeMARC8(b []byte) (string, []string) { return decodeMARC8Quiet(b, false) }
+func decodeMARC8(b []byte) (string, []string) {
+	var d marc8Decoder
+	var warn []string
+	rs, _ := d.decode(make([]rune, 0, len(b)), b, &warn)
+	return string(rs), warn
+}
 
-// decodeMARC8Quiet is decodeMARC8, describing no problem when quiet.
-func decodeMARC8Quiet(b []byte, quiet bool) (string, []string) {
-	d := marc8Decoder{
-		quiet: quiet,
-		g0:    marc8Designation{set: &marc8BasicLatin, final: 'B'},
-		g1:    marc8Designation{set: &marc8ANSEL, final: 'E'},
-		out:   make([]byte, 0, len(b)+len(b)/4),
+// decode appends the runes of MARC-8 bytes b to out and reports whether
+// there was nothing to report; warn, unless nil, receives the problems.
+func (d *marc8Decoder) decode(out []rune, b []byte, warn *[]string) ([]rune, bool) {
+	*d = marc8Decoder{
+		quiet:   warn == nil,
+		g0:      marc8Designation{set: &marc8BasicLatin, final: 'B'},
+		g1:      marc8Designation{set: &marc8ANSEL, final: 'E'},
+		out:     out,
+		pending: d.pending[:0],
 	}
 	for i := 0; i < len(b); {
 		c := b[i]
@@ -219,10 +224,14 @@ func decodeMARC8Quiet(b []byte, quiet bool) (string, []string) {
 	if d.nPending > 0 {
 		d.warnf("%d combining mark(s) from byte %d have no base character; dropped", d.nPending, d.pendingAt)
 	}
-	if d.suppressed > 0 {
+	ok := d.suppressed == 0 && len(d.warn) == 0
+	if d.suppressed > 0 && !d.quiet {
 		d.warn = append(d.warn, fmt.Sprintf("MARC-8: %d more problems not listed", d.suppressed))
 	}
-	return string(d.out), d.warn
+	if warn != nil {
+		*warn = append(*warn, d.warn...)
+	}
+	return d.out, ok
 }
 
 func marc8Control(c byte) (rune, bool) {

@@ -216,9 +216,16 @@ func (b *xmlRecBuilder) finish() (*Record, error) {
 			return s[sp.a:sp.b]
 		}
 		in := b.text[sp.a:sp.b]
-		v, warns := rd.decode(in)
-		for _, w := range warns {
-			b.warn(tag, w)
+		v, ok := "", false
+		if auto {
+			v, ok = b.det.taken(sp.a, sp.b-sp.a, rd)
+		}
+		if !ok {
+			var warns []string
+			v, warns = b.det.dec.convert(rd, in)
+			for _, w := range warns {
+				b.warn(tag, w)
+			}
 		}
 		if v != string(in) {
 			changed = true

@@ -13,56 +13,61 @@ import (
 const CharsetDoubleUTF8 Charset = "utf-8-double"
 
 // singleByte maps every character the Western and Vietnamese Windows code
-// pages (and ISO 8859-1) decode a byte to back to that byte. The code
-// pages agree wherever both define a byte, so one table serves all three;
-// the five bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90,
-// 0x9D) are read as the C1 controls of the same number, as Windows and
-// MySQL's latin1 do, and so are mapped back from them.
-var singleByte = func() map[rune]byte {
-	m := make(map[rune]byte, 300)
+// pages (and ISO 8859-1) decode a byte to back to that byte, indexed by
+// character (0: none; all of them are below U+2200). The code pages agree
+// wherever both define a byte, so one table serves all three; the five
+// bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) are
+// read as the C1 controls of the same number, as Windows and MySQL's
+// latin1 do, and so are mapped back from them.
+var singleByte = func() *[0x2200]byte {
+	var t [0x2200]byte
 	for c := 0x80; c < 0x100; c++ {
-		m[rune(c)] = byte(c)
+		t[c] = byte(c)
 	}
 	for _, cm := range []*charmap.Charmap{charmap.Windows1258, charmap.Windows1252} {
 		for c := 0x80; c < 0x100; c++ {
 			if r := cm.DecodeByte(byte(c)); r != utf8.RuneError {
-				m[r] = byte(c)
+				t[r] = byte(c)
 			}
 		}
 	}
-	return m
+	return &t
 }()
 
-// legacyBytes returns the single bytes valid UTF-8 text b was decoded
-// from, if every character of b comes from a single-byte code page (see
-// singleByte) and at least one is beyond ASCII: the bytes a legacy
+// singleByteOf returns the byte a single-byte code page decodes to r.
+func singleByteOf(r rune) (byte, bool) {
+	if r < 0 || int(r) >= len(singleByte) {
+		return 0, false
+	}
+	c := singleByte[r]
+	return c, c != 0
+}
+
+// appendLegacyBytes appends to dst the single bytes valid UTF-8 text b was
+// decoded from, if every character of b comes from a single-byte code page
+// (see singleByte) and at least one is beyond ASCII: the bytes a legacy
 // encoding put in a document that declared Windows-1252 or ISO 8859-1, in
 // text a harvester repaired as Windows-1258, or in UTF-8 encoded twice.
-func legacyBytes(b []byte) ([]byte, bool) {
-	high := false
+func appendLegacyBytes(dst, b []byte) ([]byte, bool) {
+	start, high := len(dst), false
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < utf8.RuneSelf {
+			dst = append(dst, c)
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRune(b[i:])
-		if _, ok := singleByte[r]; !ok || r == utf8.RuneError && n == 1 {
-			return nil, false
+		sb, ok := singleByteOf(r)
+		if !ok || r == utf8.RuneError && n == 1 {
+			return dst[:start], false
 		}
+		dst = append(dst, sb)
 		high = true
 		i += n
 	}
 	if !high {
-		return nil, false
+		return dst[:start], false
 	}
-	out := make([]byte, 0, len(b))
-	for _, r := range string(b) {
-		if r < utf8.RuneSelf {
-			out = append(out, byte(r))
-		} else {
-			out = append(out, singleByte[r])
-		}
-	}
-	return out, true
+	return dst, true
 }

@@ -53,11 +53,16 @@ func vniModifier(c byte) (vniMod, bool) {
 	return m, m.shape != 0 || m.tone != 0
 }
 
-// vniLetters are the letters VNI writes as one byte.
-var vniLetters = map[byte]rune{
+// vniLetters are the letters VNI writes as one byte, by byte (0 for the
+// other bytes).
+var vniLetters = [256]rune{
 	0xEC: 'ì', 0xED: 'í', 0xE6: 'ỉ', 0xF3: 'ĩ', 0xF2: 'ị', 0xEE: 'ỵ', 0xF4: 'ơ', 0xF6: 'ư', 0xF1: 'đ',
 	0xCC: 'Ì', 0xCD: 'Í', 0xC6: 'Ỉ', 0xD3: 'Ĩ', 0xD2: 'Ị', 0xCE: 'Ỵ', 0xD4: 'Ơ', 0xD6: 'Ư', 0xD1: 'Đ',
 }
+
+// windows1252Runes is Windows-1252 byte by byte, what VNI leaves a byte
+// that is no letter of its own.
+var windows1252Runes = codePage(charmap.Windows1252)
 
 // vniTakes reports whether base (a letter before a modifier) takes m:
 // tones go on any vowel, the circumflex on a, e and o, the breve on a.
@@ -77,12 +82,11 @@ func vniTakes(base rune, m vniMod) bool {
 	return false
 }
 
-// decodeVNI converts VNI-Windows bytes to UTF-8 with combining marks after
-// their letters (not yet normalised). A modifier byte with no letter to
-// take it is kept as its Windows-1252 character, so nothing is lost and
-// the detector sees a stray symbol.
-func decodeVNI(b []byte) string {
-	out := make([]rune, 0, len(b))
+// vniRunes appends the runes of VNI-Windows bytes to rs, with combining
+// marks after their letters (not yet normalised). A modifier byte with no
+// letter to take it is kept as its Windows-1252 character, so nothing is
+// lost and the detector sees a stray symbol.
+func vniRunes(rs []rune, b []byte) []rune {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		var base rune
@@ -92,21 +96,21 @@ func decodeVNI(b []byte) string {
 		case vniLetters[c] != 0:
 			base = vniLetters[c]
 		default:
-			out = append(out, charmap.Windows1252.DecodeByte(c))
+			rs = append(rs, windows1252Runes[c])
 			continue
 		}
-		out = append(out, base)
+		rs = append(rs, base)
 		if i+1 < len(b) {
 			if m, ok := vniModifier(b[i+1]); ok && vniTakes(base, m) {
 				if m.shape != 0 {
-					out = append(out, m.shape)
+					rs = append(rs, m.shape)
 				}
 				if m.tone != 0 {
-					out = append(out, m.tone)
+					rs = append(rs, m.tone)
 				}
 				i++
 			}
 		}
 	}
-	return string(out)
+	return rs
 }

@@ -3,6 +3,7 @@ package vnortho
 import (
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Score counts what one reading of a text holds. Words are runs of
@@ -33,80 +34,152 @@ func (s *Score) Add(t Score) {
 	s.Invalid += t.Invalid
 }
 
-// cost weighs what is wrong with a reading: a junk character is worse
-// than a word no Vietnamese syllable, which may be a foreign name.
-func (s Score) cost() int { return 3*s.Junk + s.Foreign }
+// Cost weighs what is wrong with a reading: a junk character is worse
+// than a word no Vietnamese syllable, which may be a foreign name. It is
+// 0 for a reading with nothing wrong, and only grows as text is added.
+func (s Score) Cost() int { return 3*s.Junk + s.Foreign }
 
 // Measure scores text, which should be NFC.
 func Measure(text string) Score {
-	var sc Score
-	wordStart := -1 // byte offset of the current word, -1 outside one
-	ascii := true   // the current word holds ASCII letters only
-	pending := 0    // symbols seen since the last letter, inside a word's reach
-	afterLetter := false
-	endWord := func(end int) {
-		if wordStart < 0 {
-			return
-		}
-		if !ascii {
-			if Syllable(text[wordStart:end]) {
-				sc.Vietnamese++
-			} else {
-				sc.Foreign++
-			}
-		}
-		wordStart, ascii = -1, true
-	}
+	var m measurer
 	for i := 0; i < len(text); {
 		r, n := rune(text[i]), 1
 		if r >= utf8.RuneSelf {
 			r, n = utf8.DecodeRuneInString(text[i:])
 		}
-		switch {
-		case isLetter(r):
-			if pending > 0 && afterLetter {
-				sc.Junk += pending // symbols between two letters
-			}
-			pending = 0
-			if wordStart < 0 {
-				wordStart = i
-			}
-			if r >= utf8.RuneSelf {
-				ascii = false
-			}
-			afterLetter = true
-		case unicode.Is(unicode.Mn, r):
-			// NFC leaves a mark only where no precomposed letter exists.
-			sc.Junk++
-			if wordStart >= 0 {
-				ascii = false
-			}
-		case alwaysJunk(r):
-			sc.Junk++
-			if r == utf8.RuneError {
-				sc.Invalid++
-			}
-			endWord(i)
-			afterLetter, pending = false, 0
-		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == 0xA0 || isDigit(r):
-			endWord(i)
-			afterLetter, pending = false, 0
-		case inWord(r):
-			endWord(i)
-			// An apostrophe or hyphen joins words; it is no evidence.
-		default:
-			endWord(i)
-			if afterLetter && !unicode.IsPunct(r) || afterLetter && isOddPunct(r) {
-				pending++
-			} else {
-				afterLetter, pending = false, 0
-			}
-		}
 		i += n
+		m.next(r)
 	}
-	endWord(len(text))
-	return sc
+	m.endWord()
+	return m.sc
 }
+
+// measurer is Measure's state between characters.
+type measurer struct {
+	sc          Score
+	w           word
+	inWord      bool // a word has started
+	ascii       bool // the current word holds ASCII letters only (when inWord)
+	afterLetter bool
+	pending     int // symbols seen since the last letter, inside a word's reach
+}
+
+func (m *measurer) endWord() {
+	if m.inWord && !m.ascii {
+		if m.w.syllable() {
+			m.sc.Vietnamese++
+		} else {
+			m.sc.Foreign++
+		}
+	}
+	m.inWord = false
+}
+
+func (m *measurer) next(r rune) {
+	var c uint8
+	if r < classTabSize {
+		c = classTab[r]
+	} else {
+		c = classOf(r)
+	}
+	switch c {
+	case classLetter:
+		if m.pending > 0 && m.afterLetter {
+			m.sc.Junk += m.pending // symbols between two letters
+		}
+		m.pending = 0
+		if !m.inWord {
+			m.inWord, m.ascii = true, true
+			m.w.reset()
+		}
+		m.w.add(r)
+		if r >= utf8.RuneSelf {
+			m.ascii = false
+		}
+		m.afterLetter = true
+	case classMark:
+		// NFC leaves a mark only where no precomposed letter exists.
+		m.sc.Junk++
+		if m.inWord {
+			m.ascii = false
+			m.w.add(r)
+		}
+	case classJunk, classInvalid:
+		m.sc.Junk++
+		if c == classInvalid {
+			m.sc.Invalid++
+		}
+		m.endWord()
+		m.afterLetter, m.pending = false, 0
+	case classBreak:
+		m.endWord()
+		m.afterLetter, m.pending = false, 0
+	case classInWord:
+		m.endWord()
+		// An apostrophe or hyphen joins words; it is no evidence.
+	case classSymbol:
+		m.endWord()
+		if m.afterLetter {
+			m.pending++
+		} else {
+			m.afterLetter, m.pending = false, 0
+		}
+	default: // classPunct
+		m.endWord()
+		m.afterLetter, m.pending = false, 0
+	}
+}
+
+// MeasureBytes is Measure for text held in b, which it neither keeps nor
+// changes: the detector scores readings in a reused buffer.
+func MeasureBytes(b []byte) Score {
+	return Measure(unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+// What Measure makes of a character.
+const (
+	classLetter  = iota + 1
+	classMark    // a combining mark
+	classJunk    // wrong wherever it stands
+	classInvalid // U+FFFD: junk, and a byte no reading decoded
+	classBreak   // white space or a digit
+	classInWord  // an apostrophe, hyphen or full stop words contain
+	classSymbol  // junk between two letters
+	classPunct   // punctuation
+)
+
+// classOf returns the class of r.
+func classOf(r rune) uint8 {
+	switch {
+	case isLetter(r):
+		return classLetter
+	case unicode.Is(unicode.Mn, r):
+		return classMark
+	case r == utf8.RuneError:
+		return classInvalid
+	case alwaysJunk(r):
+		return classJunk
+	case r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == 0xA0 || isDigit(r):
+		return classBreak
+	case inWord(r):
+		return classInWord
+	case !unicode.IsPunct(r) || isOddPunct(r):
+		return classSymbol
+	}
+	return classPunct
+}
+
+// classTab is classOf for the characters below U+2200, where Latin text
+// and its mojibake live.
+const classTabSize = 0x2200
+
+var classTab = func() *[classTabSize]uint8 {
+	var t [classTabSize]uint8
+	for r := range t {
+		t[r] = classOf(rune(r))
+	}
+	return &t
+}()
 
 // isDigit reports decimal digits; superscripts and fractions, which
 // mojibake produces, are symbols here.
@@ -169,21 +242,26 @@ func alwaysJunk(r rune) bool {
 // in a legacy encoding (chỹ, Ỹ, ử). A reading that is not clearly better
 // never wins, so text in English, French, German or Latin, whose words
 // are not Vietnamese syllables, keeps its reading.
+//
+// Package marc's detector relies on two properties when it decides
+// without scoring every reading: c costs less than base when preferred,
+// and what is preferred to base is preferred to base with more added.
 func Prefer(c, base Score) bool {
 	if c.Vietnamese == 0 || c.Junk > base.Junk || c.Vietnamese < 4*c.Foreign {
 		return false
 	}
-	if base.Invalid == 0 && (c.Vietnamese < 2 || c.cost() > base.cost()-2) {
+	if base.Invalid == 0 && (c.Vietnamese < 2 || c.Cost() > base.Cost()-2) {
 		return false
 	}
-	return c.cost() < base.cost()
+	return c.Cost() < base.Cost()
 }
 
 // Rescue reports whether a reading scored c should replace base when no
 // reading reads as Vietnamese: base holds bytes it could not decode, c
 // holds no junk at all, and fewer unknown words than base has unknown
 // words and junk together (abc\xffdef read as abcÿdef is no better than
-// with a replacement character).
+// with a replacement character). Package marc's detector relies on a
+// rescue needing bad bytes in base and no junk in c.
 func Rescue(c, base Score) bool {
 	return base.Invalid > 0 && c.Junk == 0 && c.Foreign < base.Foreign+base.Junk
 }
@@ -191,8 +269,8 @@ func Rescue(c, base Score) bool {
 // Less orders two readings that both replace a base: the one with less
 // wrong first, then the one with more Vietnamese.
 func Less(a, b Score) bool {
-	if a.cost() != b.cost() {
-		return a.cost() < b.cost()
+	if a.Cost() != b.Cost() {
+		return a.Cost() < b.Cost()
 	}
 	return a.Vietnamese > b.Vietnamese
 }

@@ -15,8 +15,8 @@
 package vnortho
 
 import (
-	"bytes"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -33,30 +33,51 @@ const (
 	toneDot
 )
 
-// letter is a lower-case Vietnamese letter without its tone mark.
+// letter is a lower-case Vietnamese letter without its tone mark: base
+// is its index in bases (0 for no letter).
 type letter struct {
-	base rune // a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y
+	base uint8
 	tone uint8
 }
 
-// letters maps every lower-case letter a Vietnamese syllable can hold to
-// its toneless letter and tone; built from Unicode's decompositions.
-var letters = func() map[rune]letter {
-	m := make(map[rune]letter, 160)
-	bases := "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+// bases are the toneless letters, in the order of letter.base (from 1).
+const bases = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+
+// baseIndex returns the index of the toneless letter b in bases.
+func baseIndex(b rune) uint8 {
+	i := uint8(1)
+	for _, r := range bases {
+		if r == b {
+			return i
+		}
+		i++
+	}
+	return 0
+}
+
+// letterTab holds the letter of every character below U+2200 that is one
+// of written Vietnamese, in either case, toned or not; no character above
+// is (TestLetterTable checks every one). Built from Unicode's
+// decompositions and case mappings.
+var letterTab = func() *[0x2200]letter {
+	lower := make(map[rune]letter, 160)
 	for _, b := range bases {
-		m[b] = letter{base: b}
+		lower[b] = letter{base: baseIndex(b)}
 	}
 	marks := map[rune]uint8{0x300: toneGrave, 0x301: toneAcute, 0x309: toneHook, 0x303: toneTilde, 0x323: toneDot}
 	for _, b := range "aăâeêioôơuưy" {
 		for mark, tone := range marks {
 			r, n := utf8.DecodeRuneInString(norm.NFC.String(string(b) + string(mark)))
 			if n > 0 && utf8.RuneCountInString(norm.NFC.String(string(b)+string(mark))) == 1 {
-				m[r] = letter{base: b, tone: tone}
+				lower[r] = letter{base: baseIndex(b), tone: tone}
 			}
 		}
 	}
-	return m
+	var t [0x2200]letter
+	for r := range t {
+		t[r] = lower[unicode.ToLower(rune(r))]
+	}
+	return &t
 }()
 
 // initials are the written initial consonants, longest first so that
@@ -87,67 +108,153 @@ uy uya uych uynh uyp uyt uyu uyên uyêt
 y yêm yên yêt yêu ynh yt ych
 `
 
-var rhymes = func() map[string]bool {
-	m := map[string]bool{}
-	for _, r := range strings.Fields(rhymeList) {
-		m[r] = true
-	}
-	return m
-}()
+// split is one way to read a toneless word as an initial and a rhyme.
+type split struct {
+	n      int8  // letters of the initial
+	closed bool  // the rhyme ends in p, t, c or ch
+	places uint8 // the letters of the rhyme that may carry the tone, by bit
+}
 
-// Syllable reports whether word (NFC, any case) is a well-formed written
-// Vietnamese syllable. "đ", the abbreviation of đồng after a price,
-// counts as one.
-func Syllable(word string) bool {
-	if word == "đ" || word == "Đ" {
-		return true
-	}
-	var buf [24]rune
-	bases := buf[:0]
-	tone, at := uint8(toneNone), -1 // the tone and the letter carrying it
-	for _, r := range word {
-		l, ok := letterOf(r)
-		if !ok || len(bases) == len(buf) {
-			return false
+// syllables holds every well-formed toneless syllable (as syllableKey
+// packs it) with the ways it splits into an initial and a rhyme ("gia" is
+// gi + a and g + ia). It is an open-addressing table rather than a map:
+// Measure looks up every word beyond ASCII of every reading the detector
+// weighs, and a map lookup was a fifth of its time.
+type syllableTable struct {
+	keys   []uint64 // 0: an empty slot (no key is 0)
+	splits [][2]split
+	mask   uint64
+}
+
+func (t *syllableTable) slot(key uint64) uint64 {
+	return (key * 0x9E3779B97F4A7C15) >> 32 & t.mask
+}
+
+// lookup returns key's splits (an empty split has n = -1).
+func (t *syllableTable) lookup(key uint64) *[2]split {
+	for i := t.slot(key); ; i = (i + 1) & t.mask {
+		switch t.keys[i] {
+		case key:
+			return &t.splits[i]
+		case 0:
+			return nil
 		}
-		if l.tone != toneNone {
-			if tone != toneNone {
-				return false // two tone marks
+	}
+}
+
+var syllables = sync.OnceValue(func() *syllableTable {
+	const size = 1 << 14 // about 4,700 syllables: a third full
+	t := &syllableTable{keys: make([]uint64, size), splits: make([][2]split, size), mask: size - 1}
+	for _, rhyme := range strings.Fields(rhymeList) {
+		rr := []rune(rhyme)
+		sp := split{closed: !toneFits(rhyme, toneGrave)}
+		for pos := range rr {
+			if tonePlaced(rr, pos) {
+				sp.places |= 1 << pos
 			}
-			tone, at = l.tone, len(bases)
 		}
-		bases = append(bases, l.base)
+		for _, ini := range initials {
+			var k syllableKey
+			for _, r := range ini + rhyme {
+				k.add(baseIndex(r))
+			}
+			sp.n = int8(utf8.RuneCountInString(ini))
+			i := t.slot(k.key)
+			for t.keys[i] != 0 && t.keys[i] != k.key {
+				i = (i + 1) & t.mask
+			}
+			if t.keys[i] == 0 {
+				t.keys[i], t.splits[i] = k.key, [2]split{{n: -1}, {n: -1}}
+			}
+			// No toneless syllable splits more than two ways
+			// (TestSyllableEveryShape would find the third missing).
+			if t.splits[i][0].n < 0 {
+				t.splits[i][0] = sp
+			} else {
+				t.splits[i][1] = sp
+			}
+		}
 	}
-	if len(bases) == 0 || len(bases) > 8 {
+	return t
+})
+
+// syllableKey packs up to eight toneless letters, five bits each.
+type syllableKey struct {
+	key uint64
+	n   int
+}
+
+func (k *syllableKey) add(base uint8) {
+	k.key |= uint64(base) << (5 * k.n)
+	k.n++
+}
+
+// word reads a word letter by letter and tells whether it is a syllable.
+type word struct {
+	k    syllableKey
+	tone uint8
+	at   int  // the letter carrying the tone
+	bad  bool // not a syllable whatever follows
+}
+
+func (w *word) reset() { *w = word{} }
+
+func (w *word) add(r rune) {
+	l, ok := letterOf(r)
+	switch {
+	case !ok || w.bad || w.k.n == 8:
+		w.bad = true
+		return
+	case l.tone != toneNone && w.tone != toneNone:
+		w.bad = true // two tone marks
+		return
+	case l.tone != toneNone:
+		w.tone, w.at = l.tone, w.k.n
+	}
+	w.k.add(l.base)
+}
+
+// dIndex is đ's letter.
+var dIndex = uint64(baseIndex('đ'))
+
+func (w *word) syllable() bool {
+	if w.bad || w.k.n == 0 {
 		return false
 	}
-	var sb [48]byte
-	s := sb[:0]
-	for _, r := range bases {
-		s = utf8.AppendRune(s, r)
+	if w.k.n == 1 && w.k.key == dIndex {
+		return true // đ, the abbreviation of đồng
 	}
-	for _, ini := range initials {
-		if !bytes.HasPrefix(s, []byte(ini)) {
+	sps := syllables().lookup(w.k.key)
+	if sps == nil {
+		return false
+	}
+	for _, sp := range sps {
+		if sp.n < 0 {
+			break
+		}
+		if sp.closed && w.tone != toneAcute && w.tone != toneDot {
 			continue
 		}
-		rest := s[len(ini):]
-		n := utf8.RuneCountInString(ini)
-		if rhymes[string(rest)] && toneFits(string(rest), tone) && (at < 0 || tonePlaced(bases[n:], at-n)) {
+		if w.tone == toneNone {
+			return true
+		}
+		if pos := w.at - int(sp.n); pos >= 0 && sp.places&(1<<pos) != 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// asciiLetters is letters for ASCII, lower and upper case.
-var asciiLetters = func() (t [128]letter) {
-	for c := 0; c < 128; c++ {
-		if l, ok := letters[unicode.ToLower(rune(c))]; ok {
-			t[c] = l
-		}
+// Syllable reports whether the word s (NFC, any case) is a well-formed written
+// Vietnamese syllable. "đ", the abbreviation of đồng after a price,
+// counts as one.
+func Syllable(s string) bool {
+	var w word
+	for _, r := range s {
+		w.add(r)
 	}
-	return t
-}()
+	return w.syllable()
+}
 
 // Letter reports whether r is a letter of written Vietnamese, in either
 // case, toned or not (ASCII letters other than f, j, w and z included).
@@ -158,12 +265,11 @@ func Letter(r rune) bool {
 
 // letterOf returns the toneless lower-case letter and tone of r.
 func letterOf(r rune) (letter, bool) {
-	if r < utf8.RuneSelf {
-		l := asciiLetters[r]
-		return l, l.base != 0
+	if r < 0 || int(r) >= len(letterTab) {
+		return letter{}, false
 	}
-	l, ok := letters[unicode.ToLower(r)]
-	return l, ok
+	l := letterTab[r]
+	return l, l.base != 0
 }
 
 // tonePlaced reports whether the tone may sit on rhyme[pos]: on the only

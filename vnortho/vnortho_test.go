@@ -141,11 +141,19 @@ func TestLess(t *testing.T) {
 }
 
 func FuzzMeasure(f *testing.F) {
-	for _, s := range []string{"Truyện Kiều", "Truyá»‡n", "Tr\xb8n", "\xff\xfe", "a\u0301\u0301", "Société"} {
+	for _, s := range []string{"Truyện Kiều", "Truyá»‡n", "Tr\xb8n", "\xff\xfe", "a\u0301\u0301", "Société",
+		"O'Brien; l'été", "ISBN 9786046924371 (bìa mềm) : 85000đ", "gìn giữ quốc khuyết", "Ǹguyễn K\u212Aiều"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		sc := Measure(s)
+		// The first scorer (ref_test.go) is the specification.
+		if want := measureRef(s); sc != want {
+			t.Fatalf("Measure(%+q) = %+v, want %+v", s, sc, want)
+		}
+		if got, want := Syllable(s), syllableRef(s); got != want {
+			t.Fatalf("Syllable(%+q) = %v, want %v", s, got, want)
+		}
 		if sc.Vietnamese < 0 || sc.Foreign < 0 || sc.Junk < 0 {
 			t.Fatalf("negative score %+v", sc)
 		}
@@ -154,4 +162,60 @@ func FuzzMeasure(f *testing.F) {
 		}
 		Syllable(s)
 	})
+}
+
+// BenchmarkMeasure scores the readings the detector weighs for one
+// title: right, and misread three ways; ref is the first scorer.
+func BenchmarkMeasure(b *testing.B) {
+	texts := []string{"Truyện Kiều / Nguyễn Du ; Đào Duy Anh hiệu khảo", "Truyá»‡n Kiá»\u0081u / Nguyá»…n Du",
+		"Truy\u00d6n Ki\u00d2u / Nguy\u00d4n Du", "TruyeÃ¤n KieÃ u / NguyeÃ£n Du"}
+	for _, f := range []struct {
+		name string
+		fn   func(string) Score
+	}{{"table", Measure}, {"ref", measureRef}} {
+		b.Run(f.name, func(b *testing.B) {
+			for b.Loop() {
+				for _, s := range texts {
+					f.fn(s)
+				}
+			}
+		})
+	}
+}
+
+// TestPreferProperties checks, over every small score, what the detector
+// relies on: Prefer(c, base) means c costs less than base, and holds for
+// base with anything added; Rescue(c, base) needs bad bytes in base and
+// no junk in c.
+func TestPreferProperties(t *testing.T) {
+	var scores []Score
+	for v := 0; v < 5; v++ {
+		for f := 0; f < 4; f++ {
+			for j := 0; j < 4; j++ {
+				for i := 0; i <= j; i++ {
+					scores = append(scores, Score{Vietnamese: v, Foreign: f, Junk: j, Invalid: i})
+				}
+			}
+		}
+	}
+	for _, c := range scores {
+		for _, b := range scores {
+			if Rescue(c, b) && (b.Invalid == 0 || c.Junk > 0) {
+				t.Fatalf("Rescue(%+v, %+v) without bad bytes in base or with junk", c, b)
+			}
+			if !Prefer(c, b) {
+				continue
+			}
+			if c.Cost() >= b.Cost() {
+				t.Fatalf("Prefer(%+v, %+v) but it costs no less", c, b)
+			}
+			for _, x := range scores {
+				more := b
+				more.Add(x)
+				if !Prefer(c, more) {
+					t.Fatalf("Prefer(%+v, %+v) but not with %+v added", c, b, x)
+				}
+			}
+		}
+	}
 }

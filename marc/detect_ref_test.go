@@ -1,0 +1,182 @@
+package marc
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/unicat/unicat/vnortho"
+)
+
+// decideRef is the detector's decision as first written: every sampled
+// field read every way, the totals weighed. decide must reach the same
+// readings, however it gets there.
+func (d *detector) decideRef(label Charset) []reading {
+	d.label = label
+	n := len(d.starts)
+	out := make([]reading, n)
+	kinds := make([]fieldKind, n)
+	for i := 0; i < n; i++ {
+		out[i] = reading{cs: label}
+		kinds[i] = classify(d.field(i))
+		if kinds[i] == kindUnicode {
+			out[i].cs = CharsetUTF8
+		}
+	}
+	base := encodingIndex(label)
+	for _, k := range []fieldKind{kindLegacy, kindBytes} {
+		var totals [numEncodings]vnortho.Score
+		var evs []fieldEvidence
+		rest := -1
+		for i := 0; i < n; i++ {
+			if kinds[i] != k {
+				continue
+			}
+			if len(evs) == sampleFields {
+				rest = i
+				break
+			}
+			ev := d.measure(i, k)
+			evs = append(evs, ev)
+			for e := range totals {
+				totals[e].Add(ev.scores[e])
+			}
+		}
+		if len(evs) == 0 {
+			continue
+		}
+		rec := choose(&totals, base)
+		for _, ev := range evs {
+			e := choose(&ev.scores, rec)
+			out[ev.field] = reading{cs: detectEncodings[e], via: ev.via[e]}
+		}
+		for i := rest; i >= 0 && i < n; i++ {
+			if kinds[i] != k {
+				continue
+			}
+			if rd, ok := d.clean(i, rec, k); ok {
+				out[i] = rd
+				continue
+			}
+			ev := d.measure(i, k)
+			e := choose(&ev.scores, rec)
+			out[i] = reading{cs: detectEncodings[e], via: ev.via[e]}
+		}
+	}
+	return out
+}
+
+// checkDecideRef compares the readings the detector last decided with
+// decideRef's.
+func checkDecideRef(t *testing.T, d *detector, what string) bool {
+	t.Helper()
+	if d.out == nil || len(d.out) != len(d.starts) {
+		return false // no decision since the last check
+	}
+	defer func() { d.out = nil }()
+	got := append([]reading(nil), d.out...)
+	want := d.decideRef(d.label)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: readings %+v, want %+v", what, got, want)
+	}
+	return true
+}
+
+// TestDecideRef: for every record of the test files and the random ones
+// that goes through the detector, the readings decideRef gives.
+func TestDecideRef(t *testing.T) {
+	n := 0
+	for _, c := range pinCases(t) {
+		if c.cs != CharsetAuto {
+			continue
+		}
+		if c.f == FormatMARCXML {
+			r := NewXMLReader(bytes.NewReader(c.data), ReaderOptions{})
+			for {
+				if _, err := r.Next(); err == io.EOF || err != nil && !errors.As(err, new(*RecordError)) {
+					break
+				}
+				if checkDecideRef(t, &r.b.det, c.name) {
+					n++
+				}
+			}
+			continue
+		}
+		r := NewISO2709Reader(bytes.NewReader(c.data), ReaderOptions{})
+		for {
+			if _, err := r.Next(); err == io.EOF {
+				break
+			}
+			if checkDecideRef(t, &r.det, c.name) {
+				n++
+			}
+		}
+	}
+	t.Logf("%d records decided", n)
+	if n < 900 {
+		t.Errorf("only %d records went through the detector", n)
+	}
+}
+
+// anyLegacyFieldRef is anyLegacyField as first written.
+func anyLegacyFieldRef(rec []byte, ents []dirEntry) bool {
+	for i := range ents {
+		f := rec[ents[i].start:ents[i].end]
+		if isASCIIBytes(f) {
+			continue
+		}
+		for j, p := range bytes.Split(f, []byte{subfieldDelim}) {
+			if j > 0 && len(p) > 0 {
+				p = p[1:]
+			}
+			if !isASCIIBytes(p) && classifyPart(p) == kindLegacy {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// classifyPartRef is classifyPart as first written.
+func classifyPartRef(p []byte) fieldKind {
+	if !utf8.Valid(p) {
+		return kindBytes
+	}
+	vietnamese := true
+	for _, r := range string(p) {
+		if r < 0x18 && tcvn3Low[byte(r)] != 0 {
+			return kindBytes
+		}
+		if r >= utf8.RuneSelf {
+			if _, ok := singleByteRef[r]; !ok {
+				return kindUnicode
+			}
+			vietnamese = vietnamese && vnortho.Letter(r)
+		}
+	}
+	if vietnamese {
+		if sc := vnortho.Measure(string(p)); sc.Vietnamese > 0 && sc.Foreign == 0 && sc.Junk == 0 {
+			return kindUnicode
+		}
+	}
+	return kindLegacy
+}
+
+func FuzzAnyLegacyField(f *testing.F) {
+	for _, s := range []string{"10\x1faTô Hoài\x1fb" + dtDouble("Hà Nội"), "\x1f", "\x1f\x1f", "", "\x1fa", dtDouble(dtTitle) + "\x1f",
+		"10\x1faSociété\x1fcDie Straße", "\x1f\xc3\xa9", "abc\x01def", "\x14\xc3\xa9", "\xc3\xa9\x01", "T\xf4 Ho\xe0i"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, field []byte) {
+		ents := []dirEntry{{start: 0, end: len(field)}}
+		if got, want := anyLegacyField(field, ents), anyLegacyFieldRef(field, ents); got != want {
+			t.Fatalf("anyLegacyField(%q) = %v, want %v", field, got, want)
+		}
+		if got, want := classifyPart(field), classifyPartRef(field); got != want {
+			t.Fatalf("classifyPart(%q) = %v, want %v", field, got, want)
+		}
+	})
+}
