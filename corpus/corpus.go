@@ -339,163 +339,225 @@ func (g *Generator) isbn(vn bool) string {
 
 func (g *Generator) pick(list []string) string { return list[g.rng.IntN(len(list))] }
 
-// newWork makes the description of a new manifestation.
+// newWork makes the description of a new manifestation. The steps draw
+// from the generator's random source in a fixed order: one seed, one
+// corpus.
 func (g *Generator) newWork() *work {
-	r := g.rng
-	v := g.v
-	vn := r.IntN(100) < 75
+	vn := g.rng.IntN(100) < 75
 	w := &work{label: fmt.Sprintf("w%d", g.stats.Works+1), vn: vn, holders: make([]uint64, (len(g.libs)+63)/64)}
-	year := 1975 + r.IntN(50)
+	d := g.draft(vn)
+	rec := g.controlFields(&d)
+	g.addNumbersAndMainEntry(rec, &d)
+	rec.Fields = append(rec.Fields, titleField(&d))
+	g.addEditionAndImprint(rec, &d)
+	g.addNotesAndSubjects(rec, &d)
+	w.rec = rec
+	return w
+}
+
+// draft is what a new work says, before it is written as MARC fields.
+type draft struct {
+	vn                            bool // Vietnamese, else foreign
+	year                          int
+	lang, ctry                    string // 008/35-37, 008/15-17
+	title, sub, vol, author, resp string // 245 $a $b $n, 100 $a, 245 $c
+	pub                           Publisher
+}
+
+// draft picks a new work's year, title, author and publisher.
+func (g *Generator) draft(vn bool) draft {
+	r := g.rng
+	d := draft{vn: vn, year: 1975 + r.IntN(50), lang: "vie", ctry: "vm "}
 	if r.IntN(5) == 0 {
-		year = 1930 + r.IntN(45)
+		d.year = 1930 + r.IntN(45)
 	}
-	lang, ctry := "vie", "vm "
-	var title, sub, vol, author, resp string
-	var pub Publisher
-	var pubIdx int
 	if vn {
-		pubIdx = r.IntN(len(v.VNPublishers))
-		pub = v.VNPublishers[pubIdx]
-		switch n := r.IntN(20); {
-		case n < 2 && len(v.VNTitles) > 0:
-			title = g.pick(v.VNTitles)
-		case n < 9:
-			title = g.pick(v.VNForms) + " " + lowerFirst(g.pick(v.VNTopics))
-		case n < 14:
-			title, sub = g.pick(v.VNTopics), g.pick(v.VNQualifiers)
-		default:
-			title = g.pick(v.VNTopics) + " " + g.pick(v.VNQualifiers)
-		}
-		author = g.pick(v.Family) + " " + g.pick(v.Middle) + " " + g.pick(v.Given)
-		resp = author
-		if r.IntN(4) == 0 {
-			resp = author + " (chủ biên)"
-		}
+		g.draftVietnamese(&d)
 	} else {
-		pubIdx = r.IntN(len(v.ForeignPublishers))
-		pub = v.ForeignPublishers[pubIdx]
-		lang, ctry = []string{"eng", "eng", "eng", "fre", "ger"}[r.IntN(5)], "xxk"
-		if r.IntN(5) == 0 && len(v.ForeignTitles) > 0 {
-			title = g.pick(v.ForeignTitles)
-		} else {
-			title = g.pick(v.ENForms) + " " + g.pick(v.ENTopics)
-		}
-		author = g.pick(v.ForeignNames)
-		if sn, fn, ok := strings.Cut(author, ", "); ok {
-			resp = fn + " " + sn
-		} else {
-			resp = author
-		}
+		g.draftForeign(&d)
 	}
 	if r.IntN(8) == 0 {
-		vol = "Tập " + strconv.Itoa(1+r.IntN(3))
+		d.vol = "Tập " + strconv.Itoa(1+r.IntN(3))
 		if !vn {
-			vol = "Vol. " + strconv.Itoa(1+r.IntN(3))
+			d.vol = "Vol. " + strconv.Itoa(1+r.IntN(3))
 		}
 	}
+	return d
+}
+
+// draftVietnamese makes a Vietnamese work: a real title now and then,
+// else a title made of a form, a topic and a qualifier.
+func (g *Generator) draftVietnamese(d *draft) {
+	r, v := g.rng, g.v
+	d.pub = v.VNPublishers[r.IntN(len(v.VNPublishers))]
+	switch n := r.IntN(20); {
+	case n < 2 && len(v.VNTitles) > 0:
+		d.title = g.pick(v.VNTitles)
+	case n < 9:
+		d.title = g.pick(v.VNForms) + " " + lowerFirst(g.pick(v.VNTopics))
+	case n < 14:
+		d.title, d.sub = g.pick(v.VNTopics), g.pick(v.VNQualifiers)
+	default:
+		d.title = g.pick(v.VNTopics) + " " + g.pick(v.VNQualifiers)
+	}
+	d.author = g.pick(v.Family) + " " + g.pick(v.Middle) + " " + g.pick(v.Given)
+	d.resp = d.author
+	if r.IntN(4) == 0 {
+		d.resp = d.author + " (chủ biên)"
+	}
+}
+
+// draftForeign makes a foreign (mostly English) work, its author
+// inverted in 100 and direct in the statement of responsibility.
+func (g *Generator) draftForeign(d *draft) {
+	r, v := g.rng, g.v
+	d.pub = v.ForeignPublishers[r.IntN(len(v.ForeignPublishers))]
+	d.lang, d.ctry = []string{"eng", "eng", "eng", "fre", "ger"}[r.IntN(5)], "xxk"
+	if r.IntN(5) == 0 && len(v.ForeignTitles) > 0 {
+		d.title = g.pick(v.ForeignTitles)
+	} else {
+		d.title = g.pick(v.ENForms) + " " + g.pick(v.ENTopics)
+	}
+	d.author = g.pick(v.ForeignNames)
+	if sn, fn, ok := strings.Cut(d.author, ", "); ok {
+		d.resp = fn + " " + sn
+	} else {
+		d.resp = d.author
+	}
+}
+
+// addField appends a data field of the subfields given as code, value
+// pairs, leaving out those with an empty value.
+func addField(rec *marc.Record, tag string, i1, i2 byte, sf ...string) {
+	f := marc.Field{Tag: tag, Ind1: i1, Ind2: i2}
+	for i := 0; i+1 < len(sf); i += 2 {
+		if sf[i+1] != "" {
+			f.Subfields = append(f.Subfields, marc.Subfield{Code: sf[i][0], Value: sf[i+1]})
+		}
+	}
+	rec.Fields = append(rec.Fields, f)
+}
+
+// controlFields starts the record: leader (now and then a minimal-level
+// one), 001 and 003 (the library's, set later), 005 and 008.
+func (g *Generator) controlFields(d *draft) *marc.Record {
+	r := g.rng
 	ldr := []byte("00000nam a2200000 a 4500")
 	if r.IntN(6) == 0 {
 		ldr[17] = '7'
 	}
 	rec := &marc.Record{Leader: string(ldr)}
-	add := func(tag string, i1, i2 byte, sf ...string) {
-		f := marc.Field{Tag: tag, Ind1: i1, Ind2: i2}
-		for i := 0; i+1 < len(sf); i += 2 {
-			if sf[i+1] != "" {
-				f.Subfields = append(f.Subfields, marc.Subfield{Code: sf[i][0], Value: sf[i+1]})
-			}
-		}
-		rec.Fields = append(rec.Fields, f)
-	}
 	rec.Fields = append(rec.Fields,
 		marc.Field{Tag: "001", Value: "x"},
 		marc.Field{Tag: "003", Value: "x"},
 		marc.Field{Tag: "005", Value: fmt.Sprintf("%04d%02d%02d%02d%02d%02d.0", 2015+r.IntN(10), 1+r.IntN(12), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60))},
-		marc.Field{Tag: "008", Value: fmt.Sprintf("%02d%02d%02ds%04d    %s%s%s d", year%100, 1+r.IntN(12), 1+r.IntN(28), year, ctry, strings.Repeat(" ", 17), lang)},
+		marc.Field{Tag: "008", Value: fmt.Sprintf("%02d%02d%02ds%04d    %s%s%s d", d.year%100, 1+r.IntN(12), 1+r.IntN(28), d.year, d.ctry, strings.Repeat(" ", 17), d.lang)},
 	)
-	if year >= 1972 && r.IntN(10) < 8 {
-		if isbn := g.isbn(vn); isbn != "" {
+	return rec
+}
+
+// addNumbersAndMainEntry adds the ISBN (most books since 1972 have one),
+// cataloguing source, language, class number and author.
+func (g *Generator) addNumbersAndMainEntry(rec *marc.Record, d *draft) {
+	r := g.rng
+	if d.year >= 1972 && r.IntN(10) < 8 {
+		if isbn := g.isbn(d.vn); isbn != "" {
 			price := ""
-			if vn {
+			if d.vn {
 				price = strconv.Itoa(20+r.IntN(200)) + ".000đ"
 			}
-			add("020", ' ', ' ', "a", isbn, "c", price)
+			addField(rec, "020", ' ', ' ', "a", isbn, "c", price)
 		}
 	}
-	add("040", ' ', ' ', "a", "x")
-	add("041", '0', ' ', "a", lang)
+	addField(rec, "040", ' ', ' ', "a", "x")
+	addField(rec, "041", '0', ' ', "a", d.lang)
 	class := fmt.Sprintf("%03d.%d", r.IntN(1000), r.IntN(100))
-	if vn && r.IntN(3) == 0 {
+	if d.vn && r.IntN(3) == 0 {
 		class = "895.922" + strconv.Itoa(r.IntN(10))
 	}
-	add("082", '0', '4', "a", class, "2", "23")
-	if vn {
-		add("100", '0', ' ', "a", author)
+	addField(rec, "082", '0', '4', "a", class, "2", "23")
+	if d.vn {
+		addField(rec, "100", '0', ' ', "a", d.author)
 	} else {
-		add("100", '1', ' ', "a", author+",", "d", fmt.Sprintf("%d-", year-30-r.IntN(40)))
+		addField(rec, "100", '1', ' ', "a", d.author+",", "d", fmt.Sprintf("%d-", d.year-30-r.IntN(40)))
 	}
+}
+
+// titleField writes 245 with ISBD punctuation: each subfield ends in the
+// mark that introduces the next.
+func titleField(d *draft) marc.Field {
 	t := marc.Field{Tag: "245", Ind1: '1', Ind2: '0'}
-	a := title
+	a := d.title
 	switch {
-	case sub != "":
+	case d.sub != "":
 		a += " :"
-	case vol != "":
+	case d.vol != "":
 		a += "."
 	default:
 		a += " /"
 	}
 	t.Subfields = append(t.Subfields, marc.Subfield{Code: 'a', Value: a})
-	if sub != "" {
-		s := sub
-		if vol != "" {
+	if d.sub != "" {
+		s := d.sub
+		if d.vol != "" {
 			s += "."
 		} else {
 			s += " /"
 		}
 		t.Subfields = append(t.Subfields, marc.Subfield{Code: 'b', Value: s})
 	}
-	if vol != "" {
-		t.Subfields = append(t.Subfields, marc.Subfield{Code: 'n', Value: vol + " /"})
+	if d.vol != "" {
+		t.Subfields = append(t.Subfields, marc.Subfield{Code: 'n', Value: d.vol + " /"})
 	}
-	t.Subfields = append(t.Subfields, marc.Subfield{Code: 'c', Value: resp + "."})
-	rec.Fields = append(rec.Fields, t)
+	t.Subfields = append(t.Subfields, marc.Subfield{Code: 'c', Value: d.resp + "."})
+	return t
+}
+
+// addEditionAndImprint adds an edition statement now and then, the
+// imprint and the extent.
+func (g *Generator) addEditionAndImprint(rec *marc.Record, d *draft) {
+	r := g.rng
 	if r.IntN(4) == 0 {
 		ed := []string{"Tái bản lần thứ 2", "In lần thứ 3", "Tái bản có sửa chữa, bổ sung"}[r.IntN(3)]
-		if !vn {
+		if !d.vn {
 			ed = []string{"2nd ed.", "3rd ed.", "New ed."}[r.IntN(3)]
 		}
-		add("250", ' ', ' ', "a", ed)
+		addField(rec, "250", ' ', ' ', "a", ed)
 	}
-	add("260", ' ', ' ', "a", pub.Place+" :", "b", pub.Name+",", "c", strconv.Itoa(year)+".")
+	addField(rec, "260", ' ', ' ', "a", d.pub.Place+" :", "b", d.pub.Name+",", "c", strconv.Itoa(d.year)+".")
 	pages := 40 + r.IntN(600)
-	if vn {
-		add("300", ' ', ' ', "a", strconv.Itoa(pages)+" tr. ;", "c", strconv.Itoa(13+r.IntN(17))+" cm")
+	if d.vn {
+		addField(rec, "300", ' ', ' ', "a", strconv.Itoa(pages)+" tr. ;", "c", strconv.Itoa(13+r.IntN(17))+" cm")
 	} else {
-		add("300", ' ', ' ', "a", strconv.Itoa(pages)+" p. ;", "c", strconv.Itoa(13+r.IntN(17))+" cm.")
+		addField(rec, "300", ' ', ' ', "a", strconv.Itoa(pages)+" p. ;", "c", strconv.Itoa(13+r.IntN(17))+" cm.")
 	}
+}
+
+// addNotesAndSubjects adds a note now and then, one to three subjects
+// and now and then an added author.
+func (g *Generator) addNotesAndSubjects(rec *marc.Record, d *draft) {
+	r, v := g.rng, g.v
 	if r.IntN(5) == 0 {
-		if vn {
-			add("500", ' ', ' ', "a", "Đầu trang tên sách ghi: "+[]string{"Sở Văn hóa và Thể thao Nghệ An", "Trường Đại học Vinh", "Hội Văn học Nghệ thuật Nghệ An"}[r.IntN(3)])
+		if d.vn {
+			addField(rec, "500", ' ', ' ', "a", "Đầu trang tên sách ghi: "+[]string{"Sở Văn hóa và Thể thao Nghệ An", "Trường Đại học Vinh", "Hội Văn học Nghệ thuật Nghệ An"}[r.IntN(3)])
 		} else {
-			add("504", ' ', ' ', "a", "Includes bibliographical references and index.")
+			addField(rec, "504", ' ', ' ', "a", "Includes bibliographical references and index.")
 		}
 	}
 	for n := 1 + r.IntN(3); n > 0; n-- {
-		if vn {
-			add("650", ' ', '7', "a", g.pick(v.VNSubjects), "2", "Bộ TK TVQG")
+		if d.vn {
+			addField(rec, "650", ' ', '7', "a", g.pick(v.VNSubjects), "2", "Bộ TK TVQG")
 		} else {
-			add("650", ' ', '0', "a", g.pick(v.ENSubjects)+".")
+			addField(rec, "650", ' ', '0', "a", g.pick(v.ENSubjects)+".")
 		}
 	}
 	if r.IntN(4) == 0 {
-		if vn {
-			add("700", '0', ' ', "a", g.pick(v.Family)+" "+g.pick(v.Middle)+" "+g.pick(v.Given), "e", "biên soạn")
+		if d.vn {
+			addField(rec, "700", '0', ' ', "a", g.pick(v.Family)+" "+g.pick(v.Middle)+" "+g.pick(v.Given), "e", "biên soạn")
 		} else {
-			add("700", '1', ' ', "a", g.pick(v.ForeignNames)+",", "e", "editor.")
+			addField(rec, "700", '1', ' ', "a", g.pick(v.ForeignNames)+",", "e", "editor.")
 		}
 	}
-	w.rec = rec
-	return w
 }
 
 func lowerFirst(s string) string {

@@ -22,31 +22,53 @@ func Variant(r *marc.Record, rng *rand.Rand) (*marc.Record, string) {
 	var what []string
 	did := func(s string) { what = append(what, s) }
 	dropTags(v, func(tag string) bool { return tag == "852" || tag == "005" || tag[0] == '9' })
-
-	// ISBN: hyphens, a qualifier, the old ISBN-10, or none at all.
-	if v.First("020") != nil {
-		switch rng.IntN(6) {
-		case 0:
-			dropTags(v, func(tag string) bool { return tag == "020" })
-			did("isbn-missing")
-		case 1:
-			mapISBN(v, func(d string) string { return d })
-			did("isbn-digits")
-		case 2:
-			mapISBN(v, func(d string) string { return ISBN13To10(d) })
-			did("isbn-10")
-		case 3:
-			mapISBN(v, func(d string) string {
-				return d + []string{" (bìa mềm)", " (pbk.)", " (q. 1)", " (hbk.)"}[rng.IntN(4)]
-			})
-			did("isbn-qualified")
-		}
-		// Otherwise hyphenated, as generated.
+	// In this order: each step draws from rng, and one seed must make
+	// one corpus.
+	for _, vary := range variations {
+		vary(v, rng, did)
 	}
+	return v, strings.Join(what, ",")
+}
+
+// variations are the ways Variant's cataloguers differ; each changes v
+// or not, and calls did with the name of each change it makes.
+var variations = []func(v *marc.Record, rng *rand.Rand, did func(string)){
+	varyISBN, varyTitle, varyNames, varyImprint, varyPages, varyLevel, varyText,
+}
+
+// varyISBN writes the ISBN with hyphens (as generated), as digits, with
+// a qualifier, as the old ISBN-10, or leaves it out.
+func varyISBN(v *marc.Record, rng *rand.Rand, did func(string)) {
+	if v.First("020") == nil {
+		return
+	}
+	switch rng.IntN(6) {
+	case 0:
+		dropTags(v, func(tag string) bool { return tag == "020" })
+		did("isbn-missing")
+	case 1:
+		mapISBN(v, func(d string) string { return d })
+		did("isbn-digits")
+	case 2:
+		mapISBN(v, func(d string) string { return ISBN13To10(d) })
+		did("isbn-10")
+	case 3:
+		mapISBN(v, func(d string) string {
+			return d + []string{" (bìa mềm)", " (pbk.)", " (q. 1)", " (hbk.)"}[rng.IntN(4)]
+		})
+		did("isbn-qualified")
+	}
+}
+
+func varyTitle(v *marc.Record, rng *rand.Rand, did func(string)) {
 	if f := v.First("245"); f != nil && retypeTitle(f, rng) {
 		did("title-retyped")
 	}
-	// Names: inverted or direct order, dates left out.
+}
+
+// varyNames writes names in inverted or direct order, and leaves the
+// main entry's dates out.
+func varyNames(v *marc.Record, rng *rand.Rand, did func(string)) {
 	for _, f := range v.Fields {
 		if f.Tag != "100" && f.Tag != "700" {
 			continue
@@ -65,30 +87,43 @@ func Variant(r *marc.Record, rng *rand.Rand) (*marc.Record, string) {
 			did("name-dates")
 		}
 	}
-	// Publisher abbreviated, place abbreviated.
+}
+
+// varyImprint abbreviates the publisher and the place.
+func varyImprint(v *marc.Record, rng *rand.Rand, did func(string)) {
 	for _, f := range v.FieldsByTag("260") {
 		for j := range f.Subfields {
-			s := &f.Subfields[j]
-			switch s.Code {
+			switch s := &f.Subfields[j]; s.Code {
 			case 'b':
-				if rng.IntN(2) == 0 {
-					if w := abbreviatePublisher(s.Value); w != s.Value {
-						s.Value = w
-						did("publisher-abbreviated")
-					}
-				}
+				varyPublisher(s, rng, did)
 			case 'a':
-				if strings.HasPrefix(s.Value, "Hà Nội") && rng.IntN(2) == 0 {
-					s.Value = "H. :"
-					did("place-abbreviated")
-				} else if strings.HasPrefix(s.Value, "Thành phố Hồ Chí Minh") && rng.IntN(2) == 0 {
-					s.Value = "Tp. HCM :"
-					did("place-abbreviated")
-				}
+				varyPlace(s, rng, did)
 			}
 		}
 	}
-	// Pages counted another way.
+}
+
+func varyPublisher(s *marc.Subfield, rng *rand.Rand, did func(string)) {
+	if rng.IntN(2) == 0 {
+		if w := abbreviatePublisher(s.Value); w != s.Value {
+			s.Value = w
+			did("publisher-abbreviated")
+		}
+	}
+}
+
+func varyPlace(s *marc.Subfield, rng *rand.Rand, did func(string)) {
+	if strings.HasPrefix(s.Value, "Hà Nội") && rng.IntN(2) == 0 {
+		s.Value = "H. :"
+		did("place-abbreviated")
+	} else if strings.HasPrefix(s.Value, "Thành phố Hồ Chí Minh") && rng.IntN(2) == 0 {
+		s.Value = "Tp. HCM :"
+		did("place-abbreviated")
+	}
+}
+
+// varyPages counts the pages another way.
+func varyPages(v *marc.Record, rng *rand.Rand, did func(string)) {
 	if f := v.First("300"); f != nil && rng.IntN(3) == 0 {
 		for j := range f.Subfields {
 			if f.Subfields[j].Code == 'a' {
@@ -97,13 +132,21 @@ func Variant(r *marc.Record, rng *rand.Rand) (*marc.Record, string) {
 			}
 		}
 	}
-	// A minimal-level record: no notes, subjects or class number.
+}
+
+// varyLevel makes a minimal-level record now and then: no notes,
+// subjects or class number.
+func varyLevel(v *marc.Record, rng *rand.Rand, did func(string)) {
 	if rng.IntN(4) == 0 {
 		dropTags(v, func(tag string) bool { return tag[0] == '5' || tag[0] == '6' || tag == "082" })
 		v.Leader = v.Leader[:17] + "7" + v.Leader[18:]
 		did("minimal")
 	}
-	// The text: decomposed (NFD), or with old tone placement (hoà, thuỷ).
+}
+
+// varyText decomposes the text (NFD), or writes it with the old tone
+// placement (hoà, thuỷ).
+func varyText(v *marc.Record, rng *rand.Rand, did func(string)) {
 	switch rng.IntN(4) {
 	case 0:
 		mapText(v, norm.NFD.String)
@@ -112,7 +155,6 @@ func Variant(r *marc.Record, rng *rand.Rand) (*marc.Record, string) {
 		mapText(v, OldTones)
 		did("old-tones")
 	}
-	return v, strings.Join(what, ",")
 }
 
 func mapISBN(r *marc.Record, fn func(digits string) string) {

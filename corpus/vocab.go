@@ -35,7 +35,8 @@ type Publisher struct {
 }
 
 // Builtin returns the built-in vocabulary: the Vietnamese of the Nghệ An
-// public library network and a foreign (mostly English) share.
+// public library network and a foreign (mostly English) share. It is
+// long because it is a data table, the word lists written out one a line.
 func Builtin() *Vocabulary {
 	f := strings.Fields
 	lines := func(s string) []string {

@@ -47,84 +47,134 @@ func WriteDir(dir string, opts Options, format marc.Format, progress func(done i
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Stats{}, fmt.Errorf("corpus: %w", err)
 	}
-	var closers []func() error
-	fail := func(err error) (Stats, error) {
-		for _, c := range closers {
-			c()
-		}
+	w := &dirWriter{dir: dir, format: format, libs: g.Libraries()}
+	err = w.open()
+	if err == nil {
+		err = w.writeRecords(g, progress)
+	}
+	if err == nil {
+		err = w.flush()
+	}
+	if err != nil {
+		w.abort()
 		return Stats{}, err
 	}
-	create := func(name string) (*os.File, error) {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("corpus: %w", err)
-		}
-		closers = append(closers, f.Close)
-		return f, nil
+	if err := w.close(); err != nil {
+		return Stats{}, err
 	}
-	libs := g.Libraries()
-	lf, err := create(LibrariesFile)
+	return g.Stats(), nil
+}
+
+// dirWriter writes the files of a corpus directory.
+type dirWriter struct {
+	dir     string
+	format  marc.Format
+	libs    []Library
+	closers []func() error // of every file created, in order
+	truth   *bufio.Writer
+	exports []recordWriter // by library
+}
+
+// recordWriter writes one library's export file.
+type recordWriter struct {
+	write func(*marc.Record) error
+	end   func() error
+}
+
+func (w *dirWriter) create(name string) (*os.File, error) {
+	f, err := os.Create(filepath.Join(w.dir, name))
 	if err != nil {
-		return fail(err)
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	w.closers = append(w.closers, f.Close)
+	return f, nil
+}
+
+// open writes the library list and creates the truth and every export
+// file.
+func (w *dirWriter) open() error {
+	lf, err := w.create(LibrariesFile)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintln(lf, "source\tcode\torg\tlevel\tname\tfile")
-	for _, l := range libs {
-		fmt.Fprintf(lf, "%s\t%s\t%s\t%s\t%s\t%s\n", l.ID, l.Code, l.Org, l.Level, l.Name, FileName(l, format))
+	for _, l := range w.libs {
+		fmt.Fprintf(lf, "%s\t%s\t%s\t%s\t%s\t%s\n", l.ID, l.Code, l.Org, l.Level, l.Name, FileName(l, w.format))
 	}
-	tf, err := create(TruthFile)
+	tf, err := w.create(TruthFile)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	truth := bufio.NewWriterSize(tf, 64<<10)
-	fmt.Fprintln(truth, TruthHeader)
-	type out struct {
-		write func(*marc.Record) error
-		end   func() error
-	}
-	outs := make([]out, len(libs))
-	for i, l := range libs {
-		f, err := create(FileName(l, format))
+	w.truth = bufio.NewWriterSize(tf, 64<<10)
+	fmt.Fprintln(w.truth, TruthHeader)
+	w.exports = make([]recordWriter, len(w.libs))
+	for i, l := range w.libs {
+		f, err := w.create(FileName(l, w.format))
 		if err != nil {
-			return fail(err)
+			return err
 		}
-		if format == marc.FormatMARCXML {
-			w := marc.NewXMLWriter(f)
-			outs[i] = out{w.Write, w.Close}
+		if w.format == marc.FormatMARCXML {
+			xw := marc.NewXMLWriter(f)
+			w.exports[i] = recordWriter{xw.Write, xw.Close}
 		} else {
-			w := marc.NewISO2709Writer(f)
-			outs[i] = out{w.Write, w.Flush}
+			iw := marc.NewISO2709Writer(f)
+			w.exports[i] = recordWriter{iw.Write, iw.Flush}
 		}
 	}
+	return nil
+}
+
+// writeRecords writes every record of g to its library's file and its
+// line of the truth.
+func (w *dirWriter) writeRecords(g *Generator, progress func(done int)) error {
 	for {
 		it, err := g.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return fail(err)
+			return err
 		}
-		if err := outs[it.Library].write(it.Record); err != nil {
-			return fail(fmt.Errorf("corpus: write %s %s: %w", libs[it.Library].ID, it.LocalID, err))
+		lib := w.libs[it.Library]
+		if err := w.exports[it.Library].write(it.Record); err != nil {
+			return fmt.Errorf("corpus: write %s %s: %w", lib.ID, it.LocalID, err)
 		}
-		fmt.Fprintf(truth, "%s\t%s\t%s\t%s\t%s\n", libs[it.Library].ID, it.LocalID, it.Work, it.Kind, strings.ReplaceAll(it.Variation, "\t", " "))
+		fmt.Fprintf(w.truth, "%s\t%s\t%s\t%s\t%s\n", lib.ID, it.LocalID, it.Work, it.Kind, strings.ReplaceAll(it.Variation, "\t", " "))
 		if progress != nil && g.stats.Records%10000 == 0 {
 			progress(g.stats.Records)
 		}
 	}
-	for _, o := range outs {
-		if err := o.end(); err != nil {
-			return fail(fmt.Errorf("corpus: %w", err))
+}
+
+// flush ends every export file and writes out the truth.
+func (w *dirWriter) flush() error {
+	for _, e := range w.exports {
+		if err := e.end(); err != nil {
+			return fmt.Errorf("corpus: %w", err)
 		}
 	}
-	if err := truth.Flush(); err != nil {
-		return fail(fmt.Errorf("corpus: %w", err))
+	if err := w.truth.Flush(); err != nil {
+		return fmt.Errorf("corpus: %w", err)
 	}
-	for _, c := range closers {
+	return nil
+}
+
+// close closes every file, reporting the first that fails.
+func (w *dirWriter) close() error {
+	for _, c := range w.closers {
 		if err := c(); err != nil {
-			return Stats{}, fmt.Errorf("corpus: %w", err)
+			return fmt.Errorf("corpus: %w", err)
 		}
 	}
-	return g.Stats(), nil
+	return nil
+}
+
+// abort closes every file after a failure, whose error is the one
+// reported.
+func (w *dirWriter) abort() {
+	for _, c := range w.closers {
+		c()
+	}
 }
 
 // TruthRow is one line of a truth file.

@@ -253,8 +253,27 @@ func (t *cqlTranslator) search(sc *cql.SearchClause) (Node, error) {
 		return nil, &Error{Code: DiagUnsupportedIndex, Detail: index}
 	}
 	term := &Term{Index: def.Name}
-	rel := strings.ToLower(strings.TrimPrefix(strings.ToLower(string(sc.Relation)), "cql."))
 	field := def.Kind == KindCode || def.Kind == KindIdent || def.Kind == KindNumber
+	if err := setRelation(term, sc.Relation, field); err != nil {
+		return nil, err
+	}
+	mods := relModifiers{masked: true}
+	for _, m := range sc.Modifiers {
+		if err := mods.apply(term, def, field, m); err != nil {
+			return nil, err
+		}
+	}
+	if err := setValue(term, sc.Term, index, mods.masked); err != nil {
+		return nil, err
+	}
+	return term, nil
+}
+
+// setRelation sets how term matches from a search clause's relation;
+// field says the index holds whole-field values (codes, identifiers,
+// numbers), which "=" matches whole.
+func setRelation(term *Term, relation cql.Relation, field bool) error {
+	rel := strings.ToLower(strings.TrimPrefix(strings.ToLower(string(relation)), "cql."))
 	switch rel {
 	case "", "=", "scr":
 		term.Match = MatchPhrase
@@ -274,74 +293,88 @@ func (t *cqlTranslator) search(sc *cql.SearchClause) (Node, error) {
 		term.Relation, _ = cqlRelation(rel)
 		term.Match = MatchField
 	default:
-		return nil, &Error{Code: DiagUnsupportedRelation, Detail: string(sc.Relation)}
+		return &Error{Code: DiagUnsupportedRelation, Detail: string(relation)}
 	}
-	masked := true
-	var accents, cases string
-	for _, m := range sc.Modifiers {
-		mod := strings.ToLower(m.Name)
-		if i := strings.IndexByte(mod, '.'); i >= 0 {
-			if mod[:i] != "cql" {
-				return nil, &Error{Code: DiagUnsupportedRelModifier, Detail: m.Name}
-			}
-			mod = mod[i+1:]
+	return nil
+}
+
+// relModifiers is what a search clause's relation modifiers said so far.
+type relModifiers struct {
+	masked         bool   // '*' and '?' mask (cql.masked, the default)
+	accents, cases string // the accent and case modifiers met
+}
+
+// apply applies one relation modifier to term, after setRelation.
+func (rm *relModifiers) apply(term *Term, def *IndexDef, field bool, m cql.Modifier) error {
+	mod := strings.ToLower(m.Name)
+	if i := strings.IndexByte(mod, '.'); i >= 0 {
+		if mod[:i] != "cql" {
+			return &Error{Code: DiagUnsupportedRelModifier, Detail: m.Name}
 		}
-		switch mod {
-		case "ignoreaccents", "respectaccents":
-			if accents != "" && accents != mod {
-				return nil, &Error{Code: DiagUnsupportedRelModCombo, Detail: "ignoreAccents/respectAccents"}
-			}
-			accents = mod
-			term.RespectAccents = mod == "respectaccents"
-		case "ignorecase":
-			if cases == "respectcase" {
-				return nil, &Error{Code: DiagUnsupportedRelModCombo, Detail: "ignoreCase/respectCase"}
-			}
-			cases = mod
-		case "respectcase":
-			return nil, &Error{Code: DiagUnsupportedRelModifier, Detail: m.Name, Message: "searches ignore case"}
-		case "masked":
-			masked = true
-		case "unmasked":
-			masked = false
-		case "relevant":
-			// Results are ranked by relevance anyway.
-		case "word":
-			if term.Relation == EQ && term.Match == MatchField && !field {
-				return nil, &Error{Code: DiagUnsupportedRelModCombo, Detail: m.Name}
-			}
-		case "string":
-			if term.Relation == EQ {
-				term.Match = MatchField
-			}
-		case "number", "isodate":
-			if def.Kind != KindNumber {
-				return nil, &Error{Code: DiagUnsupportedRelModifier, Detail: m.Name, Message: def.Name + " is not numeric"}
-			}
-		default:
-			return nil, &Error{Code: DiagUnsupportedRelModifier, Detail: m.Name}
-		}
+		mod = mod[i+1:]
 	}
-	value, first, last, err := cqlTerm(sc.Term, masked)
+	switch mod {
+	case "ignoreaccents", "respectaccents":
+		if rm.accents != "" && rm.accents != mod {
+			return &Error{Code: DiagUnsupportedRelModCombo, Detail: "ignoreAccents/respectAccents"}
+		}
+		rm.accents = mod
+		term.RespectAccents = mod == "respectaccents"
+	case "ignorecase":
+		if rm.cases == "respectcase" {
+			return &Error{Code: DiagUnsupportedRelModCombo, Detail: "ignoreCase/respectCase"}
+		}
+		rm.cases = mod
+	case "respectcase":
+		return &Error{Code: DiagUnsupportedRelModifier, Detail: m.Name, Message: "searches ignore case"}
+	case "masked":
+		rm.masked = true
+	case "unmasked":
+		rm.masked = false
+	case "relevant":
+		// Results are ranked by relevance anyway.
+	case "word":
+		if term.Relation == EQ && term.Match == MatchField && !field {
+			return &Error{Code: DiagUnsupportedRelModCombo, Detail: m.Name}
+		}
+	case "string":
+		if term.Relation == EQ {
+			term.Match = MatchField
+		}
+	case "number", "isodate":
+		if def.Kind != KindNumber {
+			return &Error{Code: DiagUnsupportedRelModifier, Detail: m.Name, Message: def.Name + " is not numeric"}
+		}
+	default:
+		return &Error{Code: DiagUnsupportedRelModifier, Detail: m.Name}
+	}
+	return nil
+}
+
+// setValue sets term's value from a search clause's term s, and the
+// anchoring written in it; index is the index as written, for the
+// diagnostic of an empty term.
+func setValue(term *Term, s, index string, masked bool) error {
+	value, first, last, err := cqlTerm(s, masked)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if strings.TrimSpace(value) == "" {
-		return nil, &Error{Code: DiagEmptyTerm, Detail: index}
+		return &Error{Code: DiagEmptyTerm, Detail: index}
 	}
 	switch {
 	case first && last:
 		term.Match = MatchField
 	case last:
-		return nil, &Error{Code: DiagAnchorPosition, Detail: sc.Term, Message: "a term may only be anchored at its start, or at both ends"}
+		return &Error{Code: DiagAnchorPosition, Detail: s, Message: "a term may only be anchored at its start, or at both ends"}
 	case first:
 		if term.Relation != EQ {
-			return nil, &Error{Code: DiagAnchorPosition, Detail: sc.Term, Message: "anchoring in a comparison"}
+			return &Error{Code: DiagAnchorPosition, Detail: s, Message: "anchoring in a comparison"}
 		}
 		term.FirstInField = true
 	}
 	term.Value = value
-	return term, nil
+	return nil
 }
 
 // cqlTerm turns a CQL term into a Term value: it removes the anchoring

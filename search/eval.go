@@ -514,56 +514,28 @@ func (e *evaluator) exactVariants(ix, plain, exactKind byte, f string, want func
 // prox answers proximity between two one-word terms of one index with
 // the word-pair keys.
 func (e *evaluator) prox(n *Prox, positive bool) (*roaring.Bitmap, error) {
-	if n.Exclusion {
-		return nil, &Error{Code: DiagUnsupportedProxRelation, Detail: "exclusion", Message: "proximity exclusion is not supported"}
+	if err := checkProx(n); err != nil {
+		return nil, err
 	}
-	if n.Unit != UnitWord {
-		return nil, &Error{Code: DiagUnsupportedProxUnit, Detail: proxUnitName(n.Unit), Message: "only unit=word is supported"}
-	}
-	adjacent := (n.Distance == 1 && (n.Relation == EQ || n.Relation == LE)) ||
-		(n.Distance == 2 && n.Relation == LT) || (n.Distance == 0 && n.Relation == LE)
-	if !adjacent {
-		return nil, &Error{Code: DiagUnsupportedProxDistance, Detail: n.Relation.String() + itoa(n.Distance),
-			Message: "only adjacent words (distance<=1) are supported"}
-	}
-	lt, lok := n.Left.(*Term)
-	rt, rok := n.Right.(*Term)
-	if !lok || !rok {
-		// prox between subqueries (booleans, nested prox) needs
-		// positions the index does not keep.
-		return nil, &Error{Code: DiagUnsupportedBoolean, Detail: "prox", Message: "prox is supported between two single words, not between subqueries"}
-	}
-	ld, err := resolve(lt)
+	p, err := proxWords(n)
 	if err != nil {
 		return nil, err
 	}
-	rd, err := resolve(rt)
-	if err != nil {
-		return nil, err
-	}
-	lw, rw := ld.termPattern(lt.Value).words(), rd.termPattern(rt.Value).words()
-	if ld != rd || (ld.Kind != KindText && ld.Kind != KindAnywhere) || len(lw) != 1 || len(rw) != 1 ||
-		lw[0].hasWild() || rw[0].hasWild() || lt.Relation != EQ || rt.Relation != EQ {
-		return nil, &Error{Code: DiagProxNotSupported, Message: "proximity is supported between two single unmasked words of one word index"}
-	}
-	a, b := textnorm.Fold(lw[0].literal()), textnorm.Fold(rw[0].literal())
-	bm, err := e.get(termKey{ld.id, kindPair, a + " " + b})
+	a, b := textnorm.Fold(p.words[0].literal()), textnorm.Fold(p.words[1].literal())
+	bm, err := e.get(termKey{p.def.id, kindPair, a + " " + b})
 	if err != nil {
 		return nil, err
 	}
 	if !n.Ordered {
-		rev, err := e.get(termKey{ld.id, kindPair, b + " " + a})
+		rev, err := e.get(termKey{p.def.id, kindPair, b + " " + a})
 		if err != nil {
 			return nil, err
 		}
 		bm = roaring.Or(bm, rev)
 	}
-	for _, side := range []struct {
-		t *Term
-		w pattern
-	}{{lt, lw[0]}, {rt, rw[0]}} {
-		if side.t.RespectAccents {
-			m, err := e.word(ld.id, side.w, true)
+	for i, t := range p.terms {
+		if t.RespectAccents {
+			m, err := e.word(p.def.id, p.words[i], true)
 			if err != nil {
 				return nil, err
 			}
@@ -571,9 +543,60 @@ func (e *evaluator) prox(n *Prox, positive bool) (*roaring.Bitmap, error) {
 		}
 	}
 	if positive {
-		e.scored = append(e.scored, scoredWord{ld.id, a}, scoredWord{ld.id, b})
+		e.scored = append(e.scored, scoredWord{p.def.id, a}, scoredWord{p.def.id, b})
 	}
 	return bm, nil
+}
+
+// checkProx refuses the proximity the word-pair keys cannot answer:
+// exclusion, units other than words, words further apart than adjacent.
+func checkProx(n *Prox) error {
+	if n.Exclusion {
+		return &Error{Code: DiagUnsupportedProxRelation, Detail: "exclusion", Message: "proximity exclusion is not supported"}
+	}
+	if n.Unit != UnitWord {
+		return &Error{Code: DiagUnsupportedProxUnit, Detail: proxUnitName(n.Unit), Message: "only unit=word is supported"}
+	}
+	adjacent := (n.Distance == 1 && (n.Relation == EQ || n.Relation == LE)) ||
+		(n.Distance == 2 && n.Relation == LT) || (n.Distance == 0 && n.Relation == LE)
+	if !adjacent {
+		return &Error{Code: DiagUnsupportedProxDistance, Detail: n.Relation.String() + itoa(n.Distance),
+			Message: "only adjacent words (distance<=1) are supported"}
+	}
+	return nil
+}
+
+// proxPair is the two words of a proximity search, of one index.
+type proxPair struct {
+	def   *IndexDef
+	terms [2]*Term
+	words [2]pattern
+}
+
+// proxWords finds the two words of n's sides, which must be single
+// unmasked words of one word index.
+func proxWords(n *Prox) (proxPair, error) {
+	lt, lok := n.Left.(*Term)
+	rt, rok := n.Right.(*Term)
+	if !lok || !rok {
+		// prox between subqueries (booleans, nested prox) needs
+		// positions the index does not keep.
+		return proxPair{}, &Error{Code: DiagUnsupportedBoolean, Detail: "prox", Message: "prox is supported between two single words, not between subqueries"}
+	}
+	ld, err := resolve(lt)
+	if err != nil {
+		return proxPair{}, err
+	}
+	rd, err := resolve(rt)
+	if err != nil {
+		return proxPair{}, err
+	}
+	lw, rw := ld.termPattern(lt.Value).words(), rd.termPattern(rt.Value).words()
+	if ld != rd || (ld.Kind != KindText && ld.Kind != KindAnywhere) || len(lw) != 1 || len(rw) != 1 ||
+		lw[0].hasWild() || rw[0].hasWild() || lt.Relation != EQ || rt.Relation != EQ {
+		return proxPair{}, &Error{Code: DiagProxNotSupported, Message: "proximity is supported between two single unmasked words of one word index"}
+	}
+	return proxPair{def: ld, terms: [2]*Term{lt, rt}, words: [2]pattern{lw[0], rw[0]}}, nil
 }
 
 func proxUnitName(u ProxUnit) string {

@@ -260,15 +260,41 @@ func (ix *Index) Update(tx *bbolt.Tx, docs []Doc) error {
 	if err != nil {
 		return err
 	}
-	last := make(map[string]int, len(docs))
-	for i := range docs {
-		last[docs[i].ID] = i
-	}
 	next, err := getU32(b.meta, keyNext)
 	if err != nil {
 		return err
 	}
-	// 1. Read.
+	ups, next, err := readUpdates(b, docs, next)
+	if err != nil {
+		return err
+	}
+	workers := make([]updateWorker, parallel.Max())
+	if err := computeUpdates(ups, workers); err != nil {
+		return err
+	}
+	for i := range ups {
+		if err := ups[i].write(b); err != nil {
+			return err
+		}
+	}
+	edits := workers[0].edits
+	for _, w := range workers[1:] {
+		edits = edits.merge(w.edits)
+	}
+	if err := applyEdits(b.terms, edits, len(workers)); err != nil {
+		return err
+	}
+	return putU32(b.meta, keyNext, next)
+}
+
+// readUpdates is the first step of an Update: it reads what is stored of
+// each document to be indexed (the last of each id) and numbers the new
+// ones from next on. It returns the updates and the next free number.
+func readUpdates(b *buckets, docs []Doc, next uint32) ([]docUpdate, uint32, error) {
+	last := make(map[string]int, len(docs))
+	for i := range docs {
+		last[docs[i].ID] = i
+	}
 	ups := make([]docUpdate, 0, len(docs))
 	for i := range docs {
 		d := &docs[i]
@@ -276,32 +302,45 @@ func (ix *Index) Update(tx *bbolt.Tx, docs []Doc) error {
 			continue
 		}
 		if d.ID == "" {
-			return errors.New("search: document without id")
+			return nil, 0, errors.New("search: document without id")
 		}
 		u := docUpdate{d: d}
 		if v := b.ids.Get([]byte(d.ID)); v != nil {
-			if len(v) != 4 {
-				return fmt.Errorf("search: id %s maps to %d bytes", d.ID, len(v))
-			}
-			u.docno = binary.BigEndian.Uint32(v)
-			if u.oldV = b.docs.Get(docnoKey(u.docno)); u.oldV == nil {
-				return fmt.Errorf("search: id %s maps to document %d, which is not stored", d.ID, u.docno)
+			if err := u.readStored(b, v); err != nil {
+				return nil, 0, err
 			}
 		} else if d.Deleted || d.Record == nil {
 			continue // nothing to remove
 		} else {
 			if next == ^uint32(0) {
-				return errors.New("search: out of document numbers (run unicat reindex)")
+				return nil, 0, errors.New("search: out of document numbers (run unicat reindex)")
 			}
 			u.docno = next
 			next++
 		}
 		ups = append(ups, u)
 	}
-	// 2. Compute, each worker collecting the postings edits of its
-	// documents.
-	workers := make([]updateWorker, parallel.Max())
-	if err := parallel.For(len(ups), len(workers), func(wk, i int) error {
+	return ups, next, nil
+}
+
+// readStored reads the stored document that the ids bucket's value v
+// names.
+func (u *docUpdate) readStored(b *buckets, v []byte) error {
+	if len(v) != 4 {
+		return fmt.Errorf("search: id %s maps to %d bytes", u.d.ID, len(v))
+	}
+	u.docno = binary.BigEndian.Uint32(v)
+	if u.oldV = b.docs.Get(docnoKey(u.docno)); u.oldV == nil {
+		return fmt.Errorf("search: id %s maps to document %d, which is not stored", u.d.ID, u.docno)
+	}
+	return nil
+}
+
+// computeUpdates is the second step of an Update: it computes every
+// update on every core, each worker collecting the postings edits of its
+// documents.
+func computeUpdates(ups []docUpdate, workers []updateWorker) error {
+	return parallel.For(len(ups), len(workers), func(wk, i int) error {
 		w := &workers[wk]
 		if w.sk == nil {
 			w.sk, w.edits = newSortKeyer(), editSet{}
@@ -316,58 +355,45 @@ func (ix *Index) Update(tx *bbolt.Tx, docs []Doc) error {
 		}
 		u.adds, u.dels = nil, nil
 		return nil
-	}); err != nil {
-		return err
+	})
+}
+
+// write is the third step of an Update, for one document: it writes the
+// document's id, sort keys and stored form, or removes them.
+func (u *docUpdate) write(b *buckets) error {
+	if u.err != nil {
+		return u.err
 	}
-	// 3. Write the documents.
-	for i := range ups {
-		u := &ups[i]
-		if u.err != nil {
-			return u.err
-		}
-		d := u.d
-		docno := u.docno
-		if u.old == nil {
-			if err := b.ids.Put([]byte(d.ID), docnoKey(docno)); err != nil {
-				return err
-			}
-		}
-		removed := d.Deleted || d.Record == nil
-		if u.old != nil && (removed || !sameSortKeys(u.old.sort, u.nd.sort)) {
-			for _, k := range sortEntries(u.old.sort, docno) {
-				if err := b.sort.Delete(k); err != nil {
-					return err
-				}
-			}
-		}
-		if removed {
-			if err := b.ids.Delete([]byte(d.ID)); err != nil {
-				return err
-			}
-			if err := b.docs.Delete(docnoKey(docno)); err != nil {
-				return err
-			}
-			continue
-		}
-		if u.old == nil || !sameSortKeys(u.old.sort, u.nd.sort) {
-			for _, k := range sortEntries(u.nd.sort, docno) {
-				if err := b.sort.Put(k, nil); err != nil {
-					return err
-				}
-			}
-		}
-		if err := b.docs.Put(docnoKey(docno), u.encoded); err != nil {
+	d := u.d
+	docno := u.docno
+	if u.old == nil {
+		if err := b.ids.Put([]byte(d.ID), docnoKey(docno)); err != nil {
 			return err
 		}
 	}
-	edits := workers[0].edits
-	for _, w := range workers[1:] {
-		edits = edits.merge(w.edits)
+	removed := d.Deleted || d.Record == nil
+	sortChanged := u.old == nil || !sameSortKeys(u.old.sort, u.nd.sort)
+	if u.old != nil && (removed || sortChanged) {
+		for _, k := range sortEntries(u.old.sort, docno) {
+			if err := b.sort.Delete(k); err != nil {
+				return err
+			}
+		}
 	}
-	if err := applyEdits(b.terms, edits, len(workers)); err != nil {
-		return err
+	if removed {
+		if err := b.ids.Delete([]byte(d.ID)); err != nil {
+			return err
+		}
+		return b.docs.Delete(docnoKey(docno))
 	}
-	return putU32(b.meta, keyNext, next)
+	if sortChanged {
+		for _, k := range sortEntries(u.nd.sort, docno) {
+			if err := b.sort.Put(k, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return b.docs.Put(docnoKey(docno), u.encoded)
 }
 
 // compute decodes the stored document, extracts the new one and works out

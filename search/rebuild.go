@@ -62,9 +62,12 @@ func (ix *Index) Rebuild(st *store.Store, opts RebuildOptions) (int, error) {
 // being rebuilt until the last transaction, so an interrupted rebuild is
 // noticed (ErrNeedsRebuild) rather than served half done.
 func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, opts RebuildOptions) (int, error) {
-	progress := opts.Progress
-	if progress == nil {
-		progress = func(string, int) {}
+	rb := rebuild{workers: make([]rebuildWorker, runtime.GOMAXPROCS(0)), progress: opts.Progress}
+	if rb.progress == nil {
+		rb.progress = func(string, int) {}
+	}
+	for i := range rb.workers {
+		rb.workers[i].sk = newSortKeyer()
 	}
 	tmp, err := os.CreateTemp(opts.TempDir, "unicat-reindex-*")
 	if err != nil {
@@ -73,92 +76,125 @@ func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, o
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 
-	// Phase 1: extract, on every core, in batches written in order.
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	workers := make([]rebuildWorker, runtime.GOMAXPROCS(0))
-	for i := range workers {
-		workers[i].sk = newSortKeyer()
-	}
-	var batch []*Doc
-	encoded := make([][]byte, extractBatch)
-	n := 0
-	flush := func() error {
-		err := parallel.For(len(batch), len(workers), func(wk, i int) error {
-			d := batch[i]
-			encoded[i] = encodeTempDoc(&storedDoc{id: d.ID, values: extract(d), sort: workers[wk].sk.keys(d.Record)})
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for i := range batch {
-			var lb [binary.MaxVarintLen64]byte
-			if _, err := w.Write(lb[:binary.PutUvarint(lb[:], uint64(len(encoded[i])))]); err != nil {
-				return err
-			}
-			if _, err := w.Write(encoded[i]); err != nil {
-				return err
-			}
-		}
-		n += len(batch)
-		batch = batch[:0]
-		progress("read", n)
-		return nil
-	}
-	err = each(func(d *Doc) error {
-		if d.Deleted || d.Record == nil {
-			return nil
-		}
-		if d.ID == "" {
-			return errors.New("search: document without id")
-		}
-		batch = append(batch, d)
-		if len(batch) == extractBatch {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil && len(batch) > 0 {
-		err = flush()
-	}
-	if err == nil {
-		err = w.Flush()
-	}
+	n, err := rb.extract(tmp, each)
 	if err != nil {
 		return 0, fmt.Errorf("search: rebuild: read documents: %w", err)
 	}
-	progress("read", n)
+	rb.progress("read", n)
 	if uint64(n) >= 1<<32-1 {
 		return 0, fmt.Errorf("search: rebuild: %d documents is more than document numbers allow", n)
 	}
-
-	// Phase 2: empty the index, marked as being rebuilt.
-	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketIDs, bucketDocs, bucketTerms, bucketSort} {
-			if tx.Bucket(name) != nil {
-				if err := tx.DeleteBucket(name); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.CreateBucket(name); err != nil {
-				return err
-			}
-		}
-		meta := tx.Bucket(bucketMeta)
-		if err := meta.Put(keyVersion, versionValue()); err != nil {
-			return err
-		}
-		return meta.Put(keyState, []byte("building"))
-	})
-	if err != nil {
+	if err := db.Update(resetIndex); err != nil {
 		return 0, fmt.Errorf("search: rebuild: reset: %w", err)
 	}
-
-	// Phase 3: write chunk by chunk.
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return 0, fmt.Errorf("search: rebuild: %w", err)
 	}
-	rd := bufio.NewReaderSize(tmp, 1<<20)
+	if err := rb.writeChunks(db, bufio.NewReaderSize(tmp, 1<<20), n); err != nil {
+		return 0, err
+	}
+	err = db.Update(func(tx *bbolt.Tx) error { return markRebuilt(tx, uint32(n)) })
+	if err != nil {
+		return 0, fmt.Errorf("search: rebuild: finish: %w", err)
+	}
+	return n, nil
+}
+
+// rebuild is the state of one RebuildFrom.
+type rebuild struct {
+	workers  []rebuildWorker // one a core
+	progress func(phase string, done int)
+}
+
+// extract is the first phase of a rebuild: it extracts what is indexed
+// of every document each yields, on every core, in batches written to
+// tmp in order, and returns how many it wrote.
+func (rb *rebuild) extract(tmp io.Writer, each func(fn func(*Doc) error) error) (int, error) {
+	ex := extractor{rb: rb, w: bufio.NewWriterSize(tmp, 1<<20), encoded: make([][]byte, extractBatch)}
+	err := each(ex.add)
+	if err == nil && len(ex.batch) > 0 {
+		err = ex.flush()
+	}
+	if err == nil {
+		err = ex.w.Flush()
+	}
+	return ex.n, err
+}
+
+// extractor holds the documents of extract's current batch.
+type extractor struct {
+	rb      *rebuild
+	w       *bufio.Writer
+	batch   []*Doc
+	encoded [][]byte // by index in batch
+	n       int      // documents written
+}
+
+func (ex *extractor) add(d *Doc) error {
+	if d.Deleted || d.Record == nil {
+		return nil
+	}
+	if d.ID == "" {
+		return errors.New("search: document without id")
+	}
+	ex.batch = append(ex.batch, d)
+	if len(ex.batch) == extractBatch {
+		return ex.flush()
+	}
+	return nil
+}
+
+// flush extracts the batch in parallel and writes it out in order, each
+// document after its length.
+func (ex *extractor) flush() error {
+	workers := ex.rb.workers
+	err := parallel.For(len(ex.batch), len(workers), func(wk, i int) error {
+		d := ex.batch[i]
+		ex.encoded[i] = encodeTempDoc(&storedDoc{id: d.ID, values: extract(d), sort: workers[wk].sk.keys(d.Record)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range ex.batch {
+		var lb [binary.MaxVarintLen64]byte
+		if _, err := ex.w.Write(lb[:binary.PutUvarint(lb[:], uint64(len(ex.encoded[i])))]); err != nil {
+			return err
+		}
+		if _, err := ex.w.Write(ex.encoded[i]); err != nil {
+			return err
+		}
+	}
+	ex.n += len(ex.batch)
+	ex.batch = ex.batch[:0]
+	ex.rb.progress("read", ex.n)
+	return nil
+}
+
+// resetIndex is the second phase of a rebuild: it empties the index and
+// marks it as being rebuilt.
+func resetIndex(tx *bbolt.Tx) error {
+	for _, name := range [][]byte{bucketMeta, bucketIDs, bucketDocs, bucketTerms, bucketSort} {
+		if tx.Bucket(name) != nil {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.CreateBucket(name); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	if err := meta.Put(keyVersion, versionValue()); err != nil {
+		return err
+	}
+	return meta.Put(keyState, []byte("building"))
+}
+
+// writeChunks is the third phase of a rebuild: it writes the n
+// documents extract wrote, read back from rd, into the index, one write
+// transaction a chunk.
+func (rb *rebuild) writeChunks(db Updater, rd *bufio.Reader, n int) error {
 	var docno uint32
 	for int(docno) < n {
 		end := min(n, int(docno)+1<<chunkBits)
@@ -167,54 +203,63 @@ func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, o
 		// batch at a time, so memory holds one chunk's postings, not
 		// every document's keys.
 		for int(docno) < end {
-			first := docno
-			var raws [][]byte
-			for int(docno) < end && len(raws) < extractBatch*4 {
-				l, err := binary.ReadUvarint(rd)
-				if err != nil {
-					return 0, fmt.Errorf("search: rebuild: read back: %w", err)
-				}
-				v := make([]byte, l)
-				if _, err := io.ReadFull(rd, v); err != nil {
-					return 0, fmt.Errorf("search: rebuild: read back: %w", err)
-				}
-				raws = append(raws, v)
-				docno++
+			count := min(end-int(docno), extractBatch*4)
+			if err := rb.addBatch(blk, rd, docno, count); err != nil {
+				return err
 			}
-			docs := make([]storedDoc, len(raws))
-			keys := make([][]termKey, len(raws))
-			err := parallel.For(len(raws), len(workers), func(wk, i int) error {
-				d, err := decodeTempDoc(raws[i])
-				if err != nil {
-					return fmt.Errorf("search: rebuild: read back: %w", err)
-				}
-				docs[i], keys[i] = d, docKeys(d.values)
-				raws[i] = encodeDoc(&d)
-				return nil
-			})
-			if err != nil {
-				return 0, err
-			}
-			for i := range docs {
-				blk.add(first+uint32(i), &docs[i], keys[i], raws[i])
-			}
+			docno += uint32(count)
 		}
 		if err := db.Update(blk.write); err != nil {
-			return 0, fmt.Errorf("search: rebuild: write: %w", err)
+			return fmt.Errorf("search: rebuild: write: %w", err)
 		}
-		progress("write", int(docno))
+		rb.progress("write", int(docno))
 	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if err := putU32(meta, keyNext, docno); err != nil {
-			return err
+	return nil
+}
+
+// addBatch reads the next count documents from rd, numbered from first,
+// decodes them and computes their keys on every core, and adds them to
+// blk.
+func (rb *rebuild) addBatch(blk *block, rd *bufio.Reader, first uint32, count int) error {
+	raws := make([][]byte, count)
+	for i := range raws {
+		l, err := binary.ReadUvarint(rd)
+		if err != nil {
+			return fmt.Errorf("search: rebuild: read back: %w", err)
 		}
-		return meta.Put(keyState, []byte("ready"))
+		raws[i] = make([]byte, l)
+		if _, err := io.ReadFull(rd, raws[i]); err != nil {
+			return fmt.Errorf("search: rebuild: read back: %w", err)
+		}
+	}
+	docs := make([]storedDoc, len(raws))
+	keys := make([][]termKey, len(raws))
+	err := parallel.For(len(raws), len(rb.workers), func(wk, i int) error {
+		d, err := decodeTempDoc(raws[i])
+		if err != nil {
+			return fmt.Errorf("search: rebuild: read back: %w", err)
+		}
+		docs[i], keys[i] = d, docKeys(d.values)
+		raws[i] = encodeDoc(&d)
+		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("search: rebuild: finish: %w", err)
+		return err
 	}
-	return n, nil
+	for i := range docs {
+		blk.add(first+uint32(i), &docs[i], keys[i], raws[i])
+	}
+	return nil
+}
+
+// markRebuilt ends a rebuild: the index holds next documents and may be
+// searched.
+func markRebuilt(tx *bbolt.Tx, next uint32) error {
+	meta := tx.Bucket(bucketMeta)
+	if err := putU32(meta, keyNext, next); err != nil {
+		return err
+	}
+	return meta.Put(keyState, []byte("ready"))
 }
 
 // extractBatch is how many documents phase 1 holds before extracting

@@ -48,33 +48,9 @@ func (ix *Index) Scan(ctx context.Context, tx *bbolt.Tx, req ScanRequest) ([]Sca
 	if req.Count <= 0 || req.Position < 0 || req.Position > req.Count+1 {
 		return nil, fmt.Errorf("search: scan position %d of %d terms", req.Position, req.Count)
 	}
-	var kind, exactKind byte
-	var from string
-	switch def.Kind {
-	case KindText, KindAnywhere:
-		kind, exactKind = kindWord, kindWordExact
-		from = req.From
-		if def.clean != nil {
-			from = def.clean(from)
-		}
-		from = joinPhrase(foldWords(from))
-		if req.Phrases {
-			if def.Kind == KindAnywhere {
-				return nil, &Error{Code: DiagUnsupportedRelIndex, Detail: "==", Message: "anywhere has no whole-field terms to scan"}
-			}
-			kind, exactKind = kindPhrase, kindPhraseExact
-		} else if i := strings.IndexByte(from, ' '); i >= 0 {
-			from = from[:i] // words are scanned: start at the first word
-		}
-	case KindCode, KindIdent:
-		kind, from = kindPhrase, def.norm(req.From)
-	case KindNumber:
-		kind = kindNumber
-		if n, ok := parseNumber(req.From); ok {
-			from = formatNumber(n)
-		} else {
-			from = strings.TrimSpace(req.From)
-		}
+	start, err := scanStart(def, req)
+	if err != nil {
+		return nil, err
 	}
 	b := openBuckets(tx)
 	if b == nil {
@@ -87,7 +63,64 @@ func (ix *Index) Scan(ctx context.Context, tx *bbolt.Tx, req ScanRequest) ([]Sca
 	if err := r.init(); err != nil {
 		return nil, err
 	}
-	before, err := scanDir(r, def.id, kind, from, req.Position-1, true)
+	out, err := scanAround(r, def.id, start, req)
+	if err != nil {
+		return nil, err
+	}
+	if start.exactKind != 0 {
+		for i := range out {
+			if err := displayForm(r, def.id, start.exactKind, &out[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// scanPoint is where a scan starts: the kind of terms it lists, the
+// kind holding their exact forms (0: none), and the first term.
+type scanPoint struct {
+	kind, exactKind byte
+	from            string
+}
+
+// scanStart works out where a scan of def starts: req.From as the index
+// stores its terms (folded words, whole-field values or numbers).
+func scanStart(def *IndexDef, req ScanRequest) (scanPoint, error) {
+	var p scanPoint
+	switch def.Kind {
+	case KindText, KindAnywhere:
+		p.kind, p.exactKind = kindWord, kindWordExact
+		from := req.From
+		if def.clean != nil {
+			from = def.clean(from)
+		}
+		p.from = joinPhrase(foldWords(from))
+		if req.Phrases {
+			if def.Kind == KindAnywhere {
+				return p, &Error{Code: DiagUnsupportedRelIndex, Detail: "==", Message: "anywhere has no whole-field terms to scan"}
+			}
+			p.kind, p.exactKind = kindPhrase, kindPhraseExact
+		} else if i := strings.IndexByte(p.from, ' '); i >= 0 {
+			p.from = p.from[:i] // words are scanned: start at the first word
+		}
+	case KindCode, KindIdent:
+		p.kind, p.from = kindPhrase, def.norm(req.From)
+	case KindNumber:
+		p.kind = kindNumber
+		if n, ok := parseNumber(req.From); ok {
+			p.from = formatNumber(n)
+		} else {
+			p.from = strings.TrimSpace(req.From)
+		}
+	}
+	return p, nil
+}
+
+// scanAround lists the terms of index ix around start, in term order:
+// up to req.Position-1 before it, then the rest of req.Count.
+func scanAround(r *reader, ix byte, start scanPoint, req ScanRequest) ([]ScanTerm, error) {
+	before, err := scanDir(r, ix, start.kind, start.from, req.Position-1, true)
 	if err != nil {
 		return nil, err
 	}
@@ -95,12 +128,12 @@ func (ix *Index) Scan(ctx context.Context, tx *bbolt.Tx, req ScanRequest) ([]Sca
 	if req.Position == 0 {
 		want++ // one more, in case the first is From itself
 	}
-	after, err := scanDir(r, def.id, kind, from, want, false)
+	after, err := scanDir(r, ix, start.kind, start.from, want, false)
 	if err != nil {
 		return nil, err
 	}
 	if req.Position == 0 {
-		if len(after) > 0 && after[0].Value == from {
+		if len(after) > 0 && after[0].Value == start.from {
 			after = after[1:]
 		} else if len(after) > req.Count {
 			after = after[:req.Count]
@@ -110,15 +143,7 @@ func (ix *Index) Scan(ctx context.Context, tx *bbolt.Tx, req ScanRequest) ([]Sca
 	for i := len(before) - 1; i >= 0; i-- {
 		out = append(out, before[i])
 	}
-	out = append(out, after...)
-	if exactKind != 0 {
-		for i := range out {
-			if err := displayForm(r, def.id, exactKind, &out[i]); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
+	return append(out, after...), nil
 }
 
 // chunkCursor walks one chunk's keys of an index and kind.

@@ -57,13 +57,24 @@ func (s *Server) writeExplainRecord(x *xmlBuf, req *request) {
 func (s *Server) zeerex(req *request) []byte {
 	var x xmlBuf
 	x.open("explain", "xmlns", nsZeeRex)
+	writeServerInfo(&x, req)
+	s.writeDatabaseInfo(&x)
+	writeIndexInfo(&x)
+	writeSchemaInfo(&x)
+	s.writeConfigInfo(&x, req)
+	x.close("explain")
+	return x.b
+}
 
+func writeServerInfo(x *xmlBuf, req *request) {
 	x.open("serverInfo", "protocol", "SRU", "version", req.version, "transport", "http")
 	x.elem("host", req.host)
 	x.elem("port", req.port)
 	x.elem("database", strings.TrimPrefix(req.path, "/"))
 	x.close("serverInfo")
+}
 
+func (s *Server) writeDatabaseInfo(x *xmlBuf) {
 	x.open("databaseInfo")
 	x.elem("title", s.cfg.Title, "lang", "en", "primary", "true")
 	desc := s.cfg.Description
@@ -73,7 +84,11 @@ func (s *Server) zeerex(req *request) []byte {
 	}
 	x.elem("description", desc, "lang", "en", "primary", "true")
 	x.close("databaseInfo")
+}
 
+// writeIndexInfo lists the context sets and, after cql.allRecords, every
+// index of the index table with its CQL names and Bib-1 use attributes.
+func writeIndexInfo(x *xmlBuf) {
 	x.open("indexInfo")
 	sets := search.ContextSets()
 	prefixes := make([]string, 0, len(sets))
@@ -91,30 +106,36 @@ func (s *Server) zeerex(req *request) []byte {
 	x.close("map")
 	x.close("index")
 	for _, def := range search.Indexes() {
-		sortable := "false"
-		if def.Sort != 0 {
-			sortable = "true"
-		}
-		x.open("index", "search", "true", "scan", "true", "sort", sortable, "id", def.Name)
-		x.elem("title", def.Title, "lang", "en")
-		for _, name := range def.CQL {
-			set, local, _ := strings.Cut(name, ".")
-			x.open("map")
-			x.elem("name", local, "set", set)
-			x.close("map")
-		}
-		for _, use := range def.Bib1 {
-			x.open("map")
-			x.elem("attr", itoa(use), "type", "1", "set", "bib1")
-			x.close("map")
-		}
-		x.open("configInfo")
-		x.elem("supports", def.Kind.String()+": "+def.Fields, "type", "index")
-		x.close("configInfo")
-		x.close("index")
+		writeIndex(x, def)
 	}
 	x.close("indexInfo")
+}
 
+func writeIndex(x *xmlBuf, def search.IndexDef) {
+	sortable := "false"
+	if def.Sort != 0 {
+		sortable = "true"
+	}
+	x.open("index", "search", "true", "scan", "true", "sort", sortable, "id", def.Name)
+	x.elem("title", def.Title, "lang", "en")
+	for _, name := range def.CQL {
+		set, local, _ := strings.Cut(name, ".")
+		x.open("map")
+		x.elem("name", local, "set", set)
+		x.close("map")
+	}
+	for _, use := range def.Bib1 {
+		x.open("map")
+		x.elem("attr", itoa(use), "type", "1", "set", "bib1")
+		x.close("map")
+	}
+	x.open("configInfo")
+	x.elem("supports", def.Kind.String()+": "+def.Fields, "type", "index")
+	x.close("configInfo")
+	x.close("index")
+}
+
+func writeSchemaInfo(x *xmlBuf) {
 	x.open("schemaInfo")
 	for _, rs := range recordSchemas {
 		x.open("schema", "identifier", rs.uri, "name", rs.name, "retrieve", "true", "sort", "false")
@@ -122,7 +143,11 @@ func (s *Server) zeerex(req *request) []byte {
 		x.close("schema")
 	}
 	x.close("schemaInfo")
+}
 
+// writeConfigInfo writes the defaults, the limits and what the server
+// supports of CQL and sorting.
+func (s *Server) writeConfigInfo(x *xmlBuf, req *request) {
 	x.open("configInfo")
 	x.elem("default", itoa(s.cfg.DefaultRecords), "type", "numberOfRecords")
 	x.elem("default", "cql.serverChoice", "type", "index")
@@ -156,7 +181,4 @@ func (s *Server) zeerex(req *request) []byte {
 		x.elem("supports", "sortKeys", "type", "sortKeys")
 	}
 	x.close("configInfo")
-
-	x.close("explain")
-	return x.b
 }

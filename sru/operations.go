@@ -148,85 +148,110 @@ func parseRetrieval(req *request) (retrieval, *diagnostic) {
 
 func (s *Server) searchRetrieve(req *request) []byte {
 	const op = "searchRetrieve"
-	qs, ok := req.params["query"]
-	if !ok {
-		return s.fatal(req, op, diag(7, "query"))
-	}
-	if qt := req.params["queryType"]; qt != "" && qt != "cql" {
-		return s.fatal(req, op, diag(11, qt))
-	}
-	start, d := intParam(req, "startRecord", 1, 1)
+	p, d := s.parseSearchRetrieve(req)
 	if d != nil {
 		return s.fatal(req, op, d)
 	}
-	max, d := intParam(req, "maximumRecords", s.cfg.DefaultRecords, 0)
-	if d != nil {
-		return s.fatal(req, op, d)
-	}
-	if max > s.cfg.MaxRecords {
-		max = s.cfg.MaxRecords
-	}
-	if _, d := intParam(req, "resultSetTTL", 0, 0); d != nil {
-		return s.fatal(req, op, d)
-	}
-	ret, d := parseRetrieval(req)
-	if d != nil {
-		return s.fatal(req, op, d)
-	}
-	q, err := search.ParseCQL(qs)
-	if err != nil {
-		return s.fatal(req, op, s.asDiagnostic(err))
-	}
-	if req.version == "1.1" && len(q.Sort) > 0 {
-		return s.fatal(req, op, &diagnostic{code: 80, details: "sortBy",
-			message: "Sort not supported (SRU 1.1 sorts with the sortKeys parameter)"})
-	}
-	if sk, ok := req.params["sortKeys"]; ok {
-		if req.version == "1.2" || req.version == "2.0" {
-			return s.fatal(req, op, diag(8, "sortKeys"))
-		}
-		keys, err := search.ParseSortKeys(sk)
-		if err != nil {
-			return s.fatal(req, op, s.asDiagnostic(err))
-		}
-		q.Sort = keys
-	}
-
 	var out []byte
-	err = s.cfg.Catalog.View(req.ctx, func(snap catalog.Snapshot) error {
-		hits, err := snap.Search(req.ctx, q, start-1, max)
+	err := s.cfg.Catalog.View(req.ctx, func(snap catalog.Snapshot) error {
+		hits, err := snap.Search(req.ctx, p.query, p.start-1, p.max)
 		if err != nil {
 			return err
 		}
-		x := s.begin(req, op)
-		x.intElem("zs:numberOfRecords", hits.Total)
-		var diags []*diagnostic
-		if max > 0 && start > 1 && start > hits.Total {
-			diags = append(diags, diag(61, itoa(start)))
-		}
-		if len(hits.IDs) > 0 {
-			x.open("zs:records")
-			for i, id := range hits.IDs {
-				s.writeRecord(x, req, snap, ret, id, start+i)
-			}
-			x.close("zs:records")
-		}
-		if next := start + len(hits.IDs); len(hits.IDs) > 0 && next <= hits.Total {
-			x.intElem("zs:nextRecordPosition", next)
-		}
-		if len(diags) > 0 {
-			writeDiagnostics(x, req, diags...)
-		}
-		if req.v2() {
-			x.elem("zs:resultCountPrecision", "info:srw/vocabulary/resultCountPrecision/1/exact")
-		}
-		out = end(x, op)
+		out = s.writeSearchResponse(req, snap, p, hits)
 		return nil
 	})
 	if err != nil {
 		return s.fatal(req, op, s.asDiagnostic(err))
 	}
 	return out
+}
+
+// searchParams are the parameters of a searchRetrieve.
+type searchParams struct {
+	query *search.Query
+	start int // startRecord, 1-based
+	max   int // maximumRecords, at most the configured maximum
+	ret   retrieval
+}
+
+// parseSearchRetrieve reads and checks the parameters of a
+// searchRetrieve, answering the first that is wrong with its
+// diagnostic.
+func (s *Server) parseSearchRetrieve(req *request) (searchParams, *diagnostic) {
+	var p searchParams
+	qs, ok := req.params["query"]
+	if !ok {
+		return p, diag(7, "query")
+	}
+	if qt := req.params["queryType"]; qt != "" && qt != "cql" {
+		return p, diag(11, qt)
+	}
+	var d *diagnostic
+	if p.start, d = intParam(req, "startRecord", 1, 1); d != nil {
+		return p, d
+	}
+	if p.max, d = intParam(req, "maximumRecords", s.cfg.DefaultRecords, 0); d != nil {
+		return p, d
+	}
+	p.max = min(p.max, s.cfg.MaxRecords)
+	if _, d := intParam(req, "resultSetTTL", 0, 0); d != nil {
+		return p, d
+	}
+	if p.ret, d = parseRetrieval(req); d != nil {
+		return p, d
+	}
+	p.query, d = s.parseQuery(req, qs)
+	return p, d
+}
+
+// parseQuery parses the CQL query qs and its sort keys: a sortBy clause
+// (SRU 1.2 and 2.0) or the sortKeys parameter (SRU 1.1).
+func (s *Server) parseQuery(req *request, qs string) (*search.Query, *diagnostic) {
+	q, err := search.ParseCQL(qs)
+	if err != nil {
+		return nil, s.asDiagnostic(err)
+	}
+	if req.version == "1.1" && len(q.Sort) > 0 {
+		return nil, &diagnostic{code: 80, details: "sortBy",
+			message: "Sort not supported (SRU 1.1 sorts with the sortKeys parameter)"}
+	}
+	if sk, ok := req.params["sortKeys"]; ok {
+		if req.version == "1.2" || req.version == "2.0" {
+			return nil, diag(8, "sortKeys")
+		}
+		keys, err := search.ParseSortKeys(sk)
+		if err != nil {
+			return nil, s.asDiagnostic(err)
+		}
+		q.Sort = keys
+	}
+	return q, nil
+}
+
+// writeSearchResponse writes the searchRetrieve response for a page of
+// hits, in the order of the response schema.
+func (s *Server) writeSearchResponse(req *request, snap catalog.Snapshot, p searchParams, hits *search.Hits) []byte {
+	const op = "searchRetrieve"
+	x := s.begin(req, op)
+	x.intElem("zs:numberOfRecords", hits.Total)
+	if len(hits.IDs) > 0 {
+		x.open("zs:records")
+		for i, id := range hits.IDs {
+			s.writeRecord(x, req, snap, p.ret, id, p.start+i)
+		}
+		x.close("zs:records")
+	}
+	if next := p.start + len(hits.IDs); len(hits.IDs) > 0 && next <= hits.Total {
+		x.intElem("zs:nextRecordPosition", next)
+	}
+	if p.max > 0 && p.start > 1 && p.start > hits.Total {
+		writeDiagnostics(x, req, diag(61, itoa(p.start)))
+	}
+	if req.v2() {
+		x.elem("zs:resultCountPrecision", "info:srw/vocabulary/resultCountPrecision/1/exact")
+	}
+	return end(x, op)
 }
 
 // writeRecord writes one zs:record: recordSchema, recordPacking (or

@@ -35,43 +35,17 @@ func Compact(path string, progress func(written, inUse int64)) (CompactStats, er
 		return stats, fmt.Errorf("store: compact: %w", err)
 	}
 	stats.Before = fi.Size()
-	// Opened for writing so that the lock keeps every other process out.
-	src, err := bbolt.Open(path, 0o644, &bbolt.Options{Timeout: 2 * time.Second})
-	if errors.Is(err, bberrors.ErrTimeout) {
-		return stats, fmt.Errorf("store: compact %s: the file is in use by another process (stop the service first)", path)
-	}
+	src, err := openAlone(path)
 	if err != nil {
-		return stats, fmt.Errorf("store: compact %s: %w", path, err)
+		return stats, err
 	}
 	defer src.Close()
-	tmpf, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".compact.*")
+	tmp, err := createCopyFile(path, fi)
 	if err != nil {
-		return stats, fmt.Errorf("store: compact: %w", err)
+		return stats, err
 	}
-	tmp := tmpf.Name()
 	defer os.Remove(tmp) // after a successful rename, a no-op
-	// The copy takes the original's mode and owner: CreateTemp makes it
-	// 0600 and owned by whoever runs compact (often root), which would
-	// lock the service's own user out of its store.
-	err = matchFile(tmpf, fi)
-	if cerr := tmpf.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return stats, fmt.Errorf("store: compact: %w", err)
-	}
-	dst, err := bbolt.Open(tmp, fi.Mode().Perm(), &bbolt.Options{NoSync: true, FreelistType: bbolt.FreelistArrayType})
-	if err != nil {
-		return stats, fmt.Errorf("store: compact: %w", err)
-	}
-	stopWatch := func() {}
 	if progress != nil {
-		// Pages up to the high-water mark less the free ones (the file
-		// may extend past the mark: bbolt grows it ahead of need).
-		var inUse int64
-		src.View(func(tx *bbolt.Tx) error { inUse = tx.Size(); return nil })
-		inUse -= int64(src.Stats().FreeAlloc)
-		stopWatch = watchSize(tmp, inUse, progress)
 		// The last report: the copy written whole, its size now known.
 		defer func() {
 			if stats.After > 0 {
@@ -79,33 +53,8 @@ func Compact(path string, progress func(written, inUse int64)) (CompactStats, er
 			}
 		}()
 	}
-	// Transactions of 64 MiB bound the memory a copy holds at once.
-	err = bbolt.Compact(dst, src, 64<<20)
-	stopWatch()
-	if err != nil {
-		dst.Close()
-		return stats, fmt.Errorf("store: compact %s: %w", path, err)
-	}
-	if err := dst.Sync(); err != nil {
-		dst.Close()
-		return stats, fmt.Errorf("store: compact: sync: %w", err)
-	}
-	err = dst.View(func(tx *bbolt.Tx) error {
-		// Check reports from its own goroutine until it has walked
-		// every page: read to the end, keep the first error.
-		var first error
-		for err := range tx.Check() {
-			if first == nil {
-				first = err
-			}
-		}
-		return first
-	})
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return stats, fmt.Errorf("store: compact %s: the copy does not check: %w", path, err)
+	if err := writeCopy(tmp, fi.Mode().Perm(), src, path, progress); err != nil {
+		return stats, err
 	}
 	if fi, err := os.Stat(tmp); err == nil {
 		stats.After = fi.Size()
@@ -119,6 +68,94 @@ func Compact(path string, progress func(written, inUse int64)) (CompactStats, er
 		return stats, fmt.Errorf("store: compact: %w", err)
 	}
 	return stats, nil
+}
+
+// openAlone opens the store at path for writing, so that its lock keeps
+// every other process out while it is copied.
+func openAlone(path string) (*bbolt.DB, error) {
+	db, err := bbolt.Open(path, 0o644, &bbolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, bberrors.ErrTimeout) {
+		return nil, fmt.Errorf("store: compact %s: the file is in use by another process (stop the service first)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: compact %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// createCopyFile creates the file the copy of the store at path (whose
+// FileInfo fi is) is written to, beside it, and returns its name.
+func createCopyFile(path string, fi os.FileInfo) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".compact.*")
+	if err != nil {
+		return "", fmt.Errorf("store: compact: %w", err)
+	}
+	// The copy takes the original's mode and owner: CreateTemp makes it
+	// 0600 and owned by whoever runs compact (often root), which would
+	// lock the service's own user out of its store.
+	err = matchFile(f, fi)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("store: compact: %w", err)
+	}
+	return f.Name(), nil
+}
+
+// writeCopy copies src (the store at path) into the file tmp, every page
+// full, syncs the copy and checks it.
+func writeCopy(tmp string, mode os.FileMode, src *bbolt.DB, path string, progress func(written, inUse int64)) error {
+	dst, err := bbolt.Open(tmp, mode, &bbolt.Options{NoSync: true, FreelistType: bbolt.FreelistArrayType})
+	if err != nil {
+		return fmt.Errorf("store: compact: %w", err)
+	}
+	stopWatch := func() {}
+	if progress != nil {
+		stopWatch = watchSize(tmp, bytesInUse(src), progress)
+	}
+	// Transactions of 64 MiB bound the memory a copy holds at once.
+	err = bbolt.Compact(dst, src, 64<<20)
+	stopWatch()
+	if err != nil {
+		dst.Close()
+		return fmt.Errorf("store: compact %s: %w", path, err)
+	}
+	if err := dst.Sync(); err != nil {
+		dst.Close()
+		return fmt.Errorf("store: compact: sync: %w", err)
+	}
+	err = dst.View(checkPages)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("store: compact %s: the copy does not check: %w", path, err)
+	}
+	return nil
+}
+
+// bytesInUse is the size of the pages of db in use: up to the
+// high-water mark less the free ones (the file may extend past the mark:
+// bbolt grows it ahead of need).
+func bytesInUse(db *bbolt.DB) int64 {
+	var inUse int64
+	db.View(func(tx *bbolt.Tx) error { inUse = tx.Size(); return nil })
+	return inUse - int64(db.Stats().FreeAlloc)
+}
+
+// checkPages checks every page of tx's database. Check reports from its
+// own goroutine until it has walked every page: read to the end, keep the
+// first error.
+func checkPages(tx *bbolt.Tx) error {
+	var first error
+	for err := range tx.Check() {
+		if first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // watchSize reports the size of the file at path to progress every half

@@ -69,26 +69,53 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	work, err := filepath.Abs(opts.WorkDir)
+	work, err := prepareWorkDir(opts.WorkDir, opts.Records)
 	if err != nil {
 		return nil, err
-	}
-	for _, d := range []string{"reg", "shadow", "lock", "tmp", "rec"} {
-		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
-			return nil, fmt.Errorf("zebrapeer: %w", err)
-		}
-	}
-	recs, err := filepath.Abs(opts.Records)
-	if err != nil {
-		return nil, err
-	}
-	if err := linkOrCopy(recs, filepath.Join(work, "rec", "data.mrc")); err != nil {
-		return nil, fmt.Errorf("zebrapeer: %w", err)
 	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	if err := writeConfig(cfgDir, work, addr, opts.KohaRetrieval); err != nil {
+		return nil, err
+	}
+	log := opts.IndexLog
+	if log == nil {
+		log = io.Discard
+	}
+	if err := index(work, log); err != nil {
+		return nil, err
+	}
+	return serve(work, addr)
+}
+
+// prepareWorkDir makes the directories of the work directory dir and
+// puts the records there; it returns dir's absolute path.
+func prepareWorkDir(dir, records string) (string, error) {
+	work, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range []string{"reg", "shadow", "lock", "tmp", "rec"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			return "", fmt.Errorf("zebrapeer: %w", err)
+		}
+	}
+	recs, err := filepath.Abs(records)
+	if err != nil {
+		return "", err
+	}
+	if err := linkOrCopy(recs, filepath.Join(work, "rec", "data.mrc")); err != nil {
+		return "", fmt.Errorf("zebrapeer: %w", err)
+	}
+	return work, nil
+}
+
+// writeConfig writes Zebra's configuration (zebra.cfg) and the server's
+// (yazgfs.xml, listening on addr) into work.
+func writeConfig(cfgDir, work, addr string, koha bool) error {
 	zcfg := fmt.Sprintf(`profilePath: %s:/usr/share/idzebra-2.0/tab
 modulePath: /usr/lib/x86_64-linux-gnu/idzebra-2.0/modules:/usr/lib/idzebra-2.0/modules
 attset: unicat.att
@@ -102,11 +129,10 @@ keyTmpDir: %s/tmp
 memMax: 256M
 `, cfgDir, work, work, work, work)
 	if err := os.WriteFile(filepath.Join(work, "zebra.cfg"), []byte(zcfg), 0o644); err != nil {
-		return nil, err
+		return err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
 	retrieval := ""
-	if opts.KohaRetrieval {
+	if koha {
 		retrieval = kohaRetrieval
 	}
 	gfs := fmt.Sprintf(`<yazgfs>
@@ -117,21 +143,24 @@ memMax: 256M
   </server>
 </yazgfs>
 `, addr, work, cfgDir, retrieval)
-	if err := os.WriteFile(filepath.Join(work, "yazgfs.xml"), []byte(gfs), 0o644); err != nil {
-		return nil, err
-	}
-	log := opts.IndexLog
-	if log == nil {
-		log = io.Discard
-	}
+	return os.WriteFile(filepath.Join(work, "yazgfs.xml"), []byte(gfs), 0o644)
+}
+
+// index builds the register of work's records with zebraidx.
+func index(work string, log io.Writer) error {
 	for _, args := range [][]string{{"init"}, {"update", "rec"}, {"commit"}} {
 		cmd := exec.Command("zebraidx", append([]string{"-c", "zebra.cfg"}, args...)...)
 		cmd.Dir = work
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("zebrapeer: zebraidx %v: %w", args, err)
+			return fmt.Errorf("zebrapeer: zebraidx %v: %w", args, err)
 		}
 	}
+	return nil
+}
+
+// serve starts zebrasrv in work and waits until it listens on addr.
+func serve(work, addr string) (*Server, error) {
 	s := &Server{Addr: addr, URL: "http://" + addr + "/Default", dir: work, done: make(chan error, 1)}
 	s.cmd = exec.Command("zebrasrv", "-f", "yazgfs.xml", "-l", filepath.Join(work, "server.log"))
 	s.cmd.Dir = work
