@@ -325,13 +325,6 @@ func TestForEachSinceAndEarliest(t *testing.T) {
 	if !slices.Equal(inclusive, order[4:]) {
 		t.Errorf("from %v: %v, want %v", stamps[4], inclusive, order[4:])
 	}
-	ts.st.View(func(tx *store.Tx) error {
-		e, err := EarliestDatestamp(tx.Bolt())
-		if err != nil || !e.Equal(stamps[0]) {
-			t.Errorf("earliest %v %v, want %v", e, err, stamps[0])
-		}
-		return nil
-	})
 }
 
 func TestExplainOutput(t *testing.T) {

@@ -239,13 +239,6 @@ func containsWord(s, w string) bool {
 	return false
 }
 
-// sharedIdentifier reports whether a and b share an ISBN or another
-// identifier and their titles agree: what two records of one source need
-// to be one.
-func sharedIdentifier(a, b *profile) bool {
-	return (firstShared(a.isbns, b.isbns) != "" || firstShared(a.ids, b.ids) != "") && titlesAgree(a, b)
-}
-
 // match decides whether a and b describe the same manifestation and by
 // which rule. The rules are tried in order and the first that decides
 // wins: a shared ISBN-13, another shared identifier, then the title and

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/textnorm"
 )
 
@@ -145,4 +146,16 @@ func TestSimilaritySmallAlphabet(t *testing.T) {
 			checkSimilarity(t, a, b)
 		}
 	}
+}
+
+// similarity is similarityAtLeast with no threshold.
+func similarity(a, b string) float64 {
+	s, _ := similarityAtLeast(a, b, 0)
+	return s
+}
+
+// buildProfile computes the profile of rec, a record of src, under the
+// deduper's settings.
+func (d *Deduper) buildProfile(rec *marc.Record, src Source) *profile {
+	return d.settings().buildProfile(rec, src)
 }

@@ -67,11 +67,6 @@ type profile struct {
 // completeness weights (see score).
 const maxScoredFields = 60
 
-// buildProfile computes the profile of rec, a record of src.
-func (d *Deduper) buildProfile(rec *marc.Record, src Source) *profile {
-	return d.settings().buildProfile(rec, src)
-}
-
 // buildProfile computes the profile of rec, a record of src: what
 // matching compares (the title, the names, the edition and publisher,
 // the identifiers, and what follows from them), then what the union

@@ -2,25 +2,20 @@ package dedup
 
 import "strings"
 
-// similarity is 1 - d(a, b)/max(len), where d is the optimal string
-// alignment distance (Levenshtein with adjacent transpositions, the
-// commonest typing slip, counted as one edit): 1 for equal strings, 0 for
-// nothing in common. It works on bytes, which for folded text is almost
-// always ASCII. Long values are compared on their first 160 bytes.
-func similarity(a, b string) float64 {
-	s, _ := similarityAtLeast(a, b, 0)
-	return s
-}
-
 // simLimit bounds the bytes compared.
 const simLimit = 160
 
-// similarityAtLeast is similarity when it is at least atLeast; otherwise ok
-// is false and the value is only a bound. Knowing the threshold, it
-// computes only the band of the dynamic programme within the edit budget
-// of the diagonal and stops as soon as the budget is exceeded: the
-// candidates of a record are mostly clearly different, and this is the
-// inner loop of matching.
+// similarityAtLeast is 1 - d(a, b)/max(len), where d is the optimal
+// string alignment distance (Levenshtein with adjacent transpositions, the
+// commonest typing slip, counted as one edit): 1 for equal strings, 0 for
+// nothing in common. It works on bytes, which for folded text is almost
+// always ASCII. Long values are compared on their first 160 bytes.
+//
+// When the similarity is below atLeast, ok is false and the value is only
+// a bound. Knowing the threshold, it computes only the band of the dynamic
+// programme within the edit budget of the diagonal and stops as soon as
+// the budget is exceeded: the candidates of a record are mostly clearly
+// different, and this is the inner loop of matching.
 func similarityAtLeast(a, b string, atLeast float64) (sim float64, ok bool) {
 	if len(a) > simLimit {
 		a = a[:simLimit]

@@ -141,9 +141,9 @@ func (u *storedUnion) toUnion(id string, get recordGetter) (*UnionRecord, error)
 	case fmtNone:
 		return out, nil
 	case fmtAssembled:
-		leader, fields, err := u.assemble(id, get)
-		if err != nil {
-			return nil, err
+		leader, fields, aerr := u.assemble(id, get)
+		if aerr != nil {
+			return nil, aerr
 		}
 		out.Record, err = marc.DecodeFields(leader, fields)
 	default:
@@ -295,21 +295,4 @@ func Count(tx *bbolt.Tx) (live, deleted int, err error) {
 		return 0, 0, fmt.Errorf("dedup: union counters are %d bytes, want 16", len(v))
 	}
 	return int(binary.BigEndian.Uint64(v)), int(binary.BigEndian.Uint64(v[8:])), nil
-}
-
-// EarliestDatestamp returns the smallest datestamp of any union record,
-// deleted ones included; the zero time when there are none.
-func EarliestDatestamp(tx *bbolt.Tx) (time.Time, error) {
-	b := tx.Bucket(bucketByDate)
-	if b == nil {
-		return time.Time{}, nil
-	}
-	k, _ := b.Cursor().First()
-	if k == nil {
-		return time.Time{}, nil
-	}
-	if len(k) <= datestampLen {
-		return time.Time{}, fmt.Errorf("dedup: bad datestamp index key %x", k)
-	}
-	return time.Unix(0, int64(binary.BigEndian.Uint64(k))).UTC(), nil
 }

@@ -17,14 +17,14 @@ import (
 )
 
 // harvestOnce harvests a hostile peer into a fresh store and returns the
-// run, its error, the live records and the peak heap it took.
-func harvestOnce(t *testing.T, srv *harvesttest.HostileOAI, extra string) (store.Run, error, []string, uint64) {
+// run, the live records, the peak heap it took and the run's error.
+func harvestOnce(t *testing.T, srv *harvesttest.HostileOAI, extra string) (store.Run, []string, uint64, error) {
 	t.Helper()
 	e := newEnv(t, "kind: oai\nurl: "+srv.URL+"\n"+extra)
 	var r store.Run
 	var err error
 	peak := heapwatch.Peak(func() { r, err = e.run() })
-	return r, err, e.live(), peak
+	return r, e.live(), peak, err
 }
 
 // One OAI-PMH page of 200,000 records (273 MB) took 8 GB and 9 minutes:
@@ -38,7 +38,7 @@ func TestOAIPageMemoryFollowsTheBatchNotThePage(t *testing.T) {
 	for _, mb := range []int{30, 120} {
 		srv := harvesttest.NewHostileOAI(harvesttest.HostileOptions{PageRecords: mb * perMB})
 		start := time.Now()
-		r, err, live, peak := harvestOnce(t, srv, "")
+		r, live, peak, err := harvestOnce(t, srv, "")
 		took := time.Since(start)
 		srv.Close()
 		t.Logf("%d MB page (%d bytes): %d records in %v, peak heap %d MB", mb, r.Bytes, r.Added, took.Round(time.Millisecond), peak>>20)
@@ -66,7 +66,7 @@ func TestOAIRepeatedRecordsUnderNewTokens(t *testing.T) {
 	srv := harvesttest.NewHostileOAI(harvesttest.HostileOptions{PageRecords: 20, Repeat: true})
 	defer srv.Close()
 	start := time.Now()
-	r, err, live, _ := harvestOnce(t, srv, "")
+	r, live, _, err := harvestOnce(t, srv, "")
 	if err == nil || !strings.Contains(err.Error(), "10 pages in a row without a record the list had not given already") ||
 		!strings.Contains(r.Notes, "guard repeated-records") {
 		t.Fatalf("run %+v: %v", r, err)
@@ -114,7 +114,7 @@ func TestOAIRecordsTooLarge(t *testing.T) {
 		harvesttest.BookRecord(w, i, note)
 	}})
 	defer srv.Close()
-	r, err, live, peak := harvestOnce(t, srv, "")
+	r, live, peak, err := harvestOnce(t, srv, "")
 	if err != nil || r.Added != 3 || r.Rejected != 2 || len(live) != 3 {
 		t.Fatalf("run %+v: %v", r, err)
 	}
@@ -132,7 +132,7 @@ func TestOAIRecordsTooLarge(t *testing.T) {
 		t.Errorf("a 50 MB record took %d MB of heap at its peak, want under 32", peak>>20)
 	}
 	// A source that allows larger records stores the second.
-	_, err, live, _ = harvestOnce(t, srv, "max_record_bytes: 1000000")
+	_, live, _, err = harvestOnce(t, srv, "max_record_bytes: 1000000")
 	if err != nil || len(live) != 4 {
 		t.Errorf("max_record_bytes 1000000: %d records, %v", len(live), err)
 	}

@@ -118,11 +118,7 @@ func (b *xmlRecBuilder) fail(format string, args ...any) {
 // mark returns the current end of the text, where a value starts.
 func (b *xmlRecBuilder) mark() int { return len(b.text) }
 
-func (b *xmlRecBuilder) appendString(s string) {
-	b.text = append(b.text, s...)
-}
-
-// checkTag validates a tag attribute and stores it; ok is false when the
+// addTag validates a tag attribute and stores it; ok is false when the
 // field cannot be kept.
 func (b *xmlRecBuilder) addTag(elem string, tag []byte, present bool) (span, bool) {
 	if !present {
