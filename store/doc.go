@@ -53,8 +53,8 @@
 //	             text was converted, by what they were received in
 //	runs         source id → nested bucket: uint64 big-endian sequence → Run
 //
-// Version 2 added the encodings bucket and record encoding 2; a version 1
-// file is upgraded when opened (it only gains the empty bucket).
+// A file of another schema version is refused when opened: there has been
+// no release, so no file of an older version needs upgrading.
 //
 // Source ids and local ids must not contain 0x00, so keys of one source
 // sort together and in local-id order; a local id is at most

@@ -1,13 +1,8 @@
 package store
 
 import (
-	"bytes"
-	"encoding/binary"
-	"path/filepath"
 	"reflect"
 	"testing"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/unicat/unicat/marc"
 )
@@ -70,47 +65,4 @@ func TestReceivedKept(t *testing.T) {
 		t.Errorf("tombstone: %+v", r1)
 	}
 	wantEncodings(t, s, "xa", []EncodingCount{{"utf-8", 1}, {"windows-1258", 1}})
-}
-
-// TestSchemaUpgrade: a file of schema version 1 opens, is marked version
-// 2, and its records read as before.
-func TestSchemaUpgrade(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "unicat.db")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.PutSource(SourceInfo{ID: "xa", Name: "x", LibraryCode: "X", Level: "commune", Kind: "file"}); err != nil {
-		t.Fatal(err)
-	}
-	mustApply(t, s, Batch{Source: "xa", Records: []Incoming{{LocalID: "1", Record: testRecord("1", "Truyện Kiều")}}})
-	s.Close()
-	db, err := bbolt.Open(path, 0o644, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		if err := tx.DeleteBucket(bucketEncodings); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketMeta).Put(keySchema, []byte{0, 0, 0, 1})
-	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(path, Options{})
-	if err != nil {
-		t.Fatalf("version 1 file: %v", err)
-	}
-	defer s.Close()
-	var v []byte
-	s.View(func(tx *Tx) error { v = bytes.Clone(tx.Bolt().Bucket(bucketMeta).Get(keySchema)); return nil })
-	if binary.BigEndian.Uint32(v) != SchemaVersion {
-		t.Errorf("schema version %v after opening", v)
-	}
-	if r := getRecord(t, s, "xa", "1"); r.Raw == nil {
-		t.Error("record lost")
-	}
-	wantEncodings(t, s, "xa", []EncodingCount{{"utf-8", 1}})
 }

@@ -137,17 +137,6 @@ func (s *Store) initBuckets(tx *bbolt.Tx) error {
 		return fmt.Errorf("store: %s: schema version is %d bytes long, want 4", s.path, len(v))
 	}
 	got := binary.BigEndian.Uint32(v)
-	if got == 1 {
-		// Version 1 lacks only what version 2 adds (the encodings bucket,
-		// created above, and records kept as received, which it has
-		// none of): mark it upgraded so an older unicat refuses it.
-		var b [4]byte
-		binary.BigEndian.PutUint32(b[:], SchemaVersion)
-		if err := meta.Put(keySchema, b[:]); err != nil {
-			return fmt.Errorf("store: %s: upgrade schema version: %w", s.path, err)
-		}
-		return nil
-	}
 	if got != SchemaVersion {
 		return fmt.Errorf("store: %s has schema version %d, this unicat understands %d", s.path, got, SchemaVersion)
 	}

@@ -501,28 +501,32 @@ func TestReopen(t *testing.T) {
 	}
 }
 
+// TestSchemaVersion: a file of another schema version, older (written
+// before the first release) or newer, is refused and left as it is.
 func TestSchemaVersion(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "unicat.db")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	db, err := bbolt.Open(path, 0o644, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keySchema, []byte{0, 0, 0, 7})
-	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Open(path, Options{})
-	want := fmt.Sprintf("store: %s has schema version 7, this unicat understands %d", path, SchemaVersion)
-	if err == nil || err.Error() != want {
-		t.Errorf("newer schema: error %v, want %q", err, want)
+	for _, version := range []byte{1, 7} {
+		path := filepath.Join(t.TempDir(), "unicat.db")
+		s, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		db, err := bbolt.Open(path, 0o644, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.Update(func(tx *bbolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put(keySchema, []byte{0, 0, 0, version})
+		})
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Open(path, Options{})
+		want := fmt.Sprintf("store: %s has schema version %d, this unicat understands %d", path, version, SchemaVersion)
+		if err == nil || err.Error() != want {
+			t.Errorf("schema %d: error %v, want %q", version, err, want)
+		}
 	}
 }
 
