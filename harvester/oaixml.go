@@ -109,7 +109,8 @@ type oaiDecoder struct {
 	// repairs outside them.
 	ranges [][2]int
 	// The slices' first backing arrays: decodeOAI runs once for each
-	// record, and the decoder, these with it, stays on the stack.
+	// record, whose decoder is then one allocation, not one for each
+	// slice.
 	stackBuf  [6]string
 	textBuf   [64]byte
 	rangesBuf [1][2]int

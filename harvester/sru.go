@@ -373,7 +373,8 @@ type sruDecoder struct {
 	recStart  int64          // rec's offset in h.env
 	diag      *sruDiagnostic // the diagnostic being read; nil outside one
 	// The slices' first backing arrays: decodeSRU runs once for each
-	// record, and the decoder, these with it, stays on the stack.
+	// record, whose decoder is then one allocation, not one for each
+	// slice.
 	stackBuf [6]string
 	textBuf  [64]byte
 }
