@@ -148,6 +148,27 @@ func ParseSchedule(expr string) (cron.Schedule, error) {
 func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
 	s := &c.Sources[i]
 	at := func(field string) []any { return []any{"sources", i, field} }
+	v.validateSourceID(s, i, seenID, at)
+	v.validateDescription(s, at)
+	v.validateHolder(c, s, at)
+	v.validateKind(s, at)
+	if s.Kind != KindOAI && s.Set != "" {
+		v.add(at("set"), "is only used by kind oai")
+	}
+	if s.Kind != KindOAI && s.MetadataPrefix != "" {
+		v.add(at("metadata_prefix"), "is only used by kind oai")
+	}
+	if s.Schedule != "" {
+		if _, err := ParseSchedule(s.Schedule); err != nil {
+			v.add(at("schedule"), "%q: %v", s.Schedule, err)
+		}
+	}
+	v.validateHarvest(s, at)
+}
+
+// validateSourceID checks the id of source i, and that no source before
+// it (in seenID, which it joins) has it.
+func (v *validator) validateSourceID(s *Source, i int, seenID map[string]int, at func(string) []any) {
 	switch {
 	case s.ID == "":
 		v.add(at("id"), "is required")
@@ -160,6 +181,12 @@ func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
 			seenID[s.ID] = i
 		}
 	}
+}
+
+// validateDescription checks what the source says of the library and of
+// its records: name, library code, level, format, charset, record size
+// limit and holdings field.
+func (v *validator) validateDescription(s *Source, at func(string) []any) {
 	if s.Name == "" {
 		v.add(at("name"), "is required")
 	}
@@ -183,7 +210,11 @@ func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
 	if !oneOf(s.Holdings, validHoldings) {
 		v.add(at("holdings"), "%q is not one of %s", s.Holdings, quoteList(validHoldings))
 	}
-	v.validateHolder(c, s, at)
+}
+
+// validateKind checks the kind and where the records are got from: the
+// path of a file source, the URL of the others.
+func (v *validator) validateKind(s *Source, at func(string) []any) {
 	switch s.Kind {
 	case KindFile:
 		if s.Path == "" {
@@ -204,18 +235,6 @@ func (v *validator) validateSource(c *Config, i int, seenID map[string]int) {
 	default:
 		v.add(at("kind"), "%q is not one of %s", s.Kind, quoteList(validKinds))
 	}
-	if s.Kind != KindOAI && s.Set != "" {
-		v.add(at("set"), "is only used by kind oai")
-	}
-	if s.Kind != KindOAI && s.MetadataPrefix != "" {
-		v.add(at("metadata_prefix"), "is only used by kind oai")
-	}
-	if s.Schedule != "" {
-		if _, err := ParseSchedule(s.Schedule); err != nil {
-			v.add(at("schedule"), "%q: %v", s.Schedule, err)
-		}
-	}
-	v.validateHarvest(s, at)
 }
 
 // The size limit of a record (max_record_bytes). The default is what

@@ -135,7 +135,7 @@ func TestWaitingKeepsNoSlot(t *testing.T) {
 	release := make(chan struct{})
 	waiting := make(chan struct{})
 	var others atomic.Int32
-	drv := DriverFunc(func(ctx context.Context, j *Job) error {
+	drv := driverFunc(func(ctx context.Context, j *Job) error {
 		if j.Source.ID == "src" {
 			close(waiting)
 			return j.wait(ctx, time.Hour) // as Fetch waits for a Retry-After

@@ -126,7 +126,6 @@ func hashFile(name string) (string, int64, error) {
 // the bytes imported, which may differ from the one computed before if
 // the file was being rewritten.
 func importFile(ctx context.Context, j *Job, path string, cp *fileCheckpoint, name string, base, total int64) (string, error) {
-	src := j.Source
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -134,9 +133,33 @@ func importFile(ctx context.Context, j *Job, path string, cp *fileCheckpoint, na
 	defer f.Close()
 	h := sha256.New()
 	var seen map[string]bool
-	if src.FullExport {
+	if j.Source.FullExport {
 		seen = map[string]bool{}
 	}
+	recBase := j.prog.Records
+	sum, err := ingest.ImportReader(ctx, j.Store, io.TeeReader(f, h), path, fileImportOptions(j, seen, base, total))
+	reportImport(j, name, sum)
+	j.prog.Records = recBase // Page counts the file's records
+	j.Page(sum.Bytes, sum.Read)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	// The rest of the file, should the reader have stopped early.
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	digest := hex.EncodeToString(h.Sum(nil))
+	if err := commitFile(ctx, j, cp, name, digest, seen, sum.Rejected); err != nil {
+		return "", err
+	}
+	return digest, nil
+}
+
+// fileImportOptions are the import's options for the source: its
+// charset, format and limits, the job's progress from base bytes of
+// total, and seen (nil but for a full export) filled with the ids read.
+func fileImportOptions(j *Job, seen map[string]bool, base, total int64) ingest.Options {
+	src := j.Source
 	recBase := j.prog.Records
 	opts := ingest.Options{
 		Source:         src.ID,
@@ -156,24 +179,20 @@ func importFile(ctx context.Context, j *Job, path string, cp *fileCheckpoint, na
 		opts.Seen = func(id string) { seen[id] = true }
 	}
 	opts.Converted = func(_ string, _ int, id string, o *marc.Origin) { j.Converted(id, o) }
-	sum, err := ingest.ImportReader(ctx, j.Store, io.TeeReader(f, h), path, opts)
+	return opts
+}
+
+// reportImport counts a file's import in the job and puts its rejected
+// and duplicate records and its warnings in the run's notes.
+func reportImport(j *Job, name string, sum ingest.Summary) {
 	j.count(store.Result{Added: sum.Added, Updated: sum.Updated, Unchanged: sum.Unchanged, Deleted: sum.Deleted,
 		Duplicates: sum.Duplicates})
 	for _, r := range sum.Rejects {
-		reason := "marc"
-		switch {
-		case strings.Contains(r.Reason, "no control number"):
-			reason = "no-id"
-		case strings.Contains(r.Reason, marc.ErrRecordTooLarge.Error()):
-			reason = "too-large"
-		case strings.Contains(r.Reason, "local id"):
-			reason = "bad-id"
-		}
 		label := fmt.Sprintf("%s record %d", name, r.Index)
 		if r.Offset >= 0 {
 			label += fmt.Sprintf(" at byte %d", r.Offset)
 		}
-		j.Reject(label, reason, r.Reason)
+		j.Reject(label, importRejectReason(r.Reason), r.Reason)
 	}
 	if extra := sum.Rejected - len(sum.Rejects); extra > 0 {
 		j.run.Rejected += extra
@@ -188,35 +207,43 @@ func importFile(ctx context.Context, j *Job, path string, cp *fileCheckpoint, na
 	for _, w := range sum.Warnings {
 		j.Note("%s", w)
 	}
-	j.prog.Records = recBase // Page counts the file's records
-	j.Page(sum.Bytes, sum.Read)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
+}
+
+// importRejectReason is the metrics label of the reason ingest gave for
+// rejecting a record.
+func importRejectReason(reason string) string {
+	switch {
+	case strings.Contains(reason, "no control number"):
+		return "no-id"
+	case strings.Contains(reason, marc.ErrRecordTooLarge.Error()):
+		return "too-large"
+	case strings.Contains(reason, "local id"):
+		return "bad-id"
 	}
-	// The rest of the file, should the reader have stopped early.
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	digest := hex.EncodeToString(h.Sum(nil))
+	return "marc"
+}
+
+// commitFile commits the checkpoint with the file's digest and, for a
+// full export (seen not nil) none of whose records was rejected, the
+// deletions of the records it lacks.
+func commitFile(ctx context.Context, j *Job, cp *fileCheckpoint, name, digest string, seen map[string]bool, rejected int) error {
 	next := fileCheckpoint{Files: map[string]string{}}
 	for k, v := range cp.Files {
 		next.Files[k] = v
 	}
 	next.Files[name] = digest
 	b := store.Batch{Checkpoint: next.bytes()}
+	var err error
 	switch {
 	case seen == nil:
 		_, err = j.Commit(b)
-	case sum.Rejected > 0:
+	case rejected > 0:
 		// A rejected record's id is unknown: deleting what the file
 		// "lacks" could delete it.
-		j.Note("%s: full export with %d rejected records: no deletions applied", name, sum.Rejected)
+		j.Note("%s: full export with %d rejected records: no deletions applied", name, rejected)
 		_, err = j.Commit(b)
 	default:
 		err = j.commitWithDeletions(ctx, b, seen)
 	}
-	if err != nil {
-		return "", err
-	}
-	return digest, nil
+	return err
 }

@@ -27,12 +27,6 @@ type Driver interface {
 	Harvest(ctx context.Context, j *Job) error
 }
 
-// DriverFunc adapts a function to the Driver interface.
-type DriverFunc func(ctx context.Context, j *Job) error
-
-// Harvest calls f.
-func (f DriverFunc) Harvest(ctx context.Context, j *Job) error { return f(ctx, j) }
-
 // Options configure a Harvester. The zero value is ready to use.
 type Options struct {
 	Metrics *Metrics     // nil: no metrics

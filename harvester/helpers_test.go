@@ -1,6 +1,7 @@
 package harvester
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -253,4 +254,46 @@ func metricValue(m prometheus.Metric) float64 {
 		return d.Gauge.GetValue()
 	}
 	return 0
+}
+
+// driverFunc adapts a function to the Driver interface.
+type driverFunc func(ctx context.Context, j *Job) error
+
+func (f driverFunc) Harvest(ctx context.Context, j *Job) error { return f(ctx, j) }
+
+// parseOAI reads a whole ListRecords (or other) response held in memory,
+// both passes, as the harvest reads it page by page: the parser tests
+// and the benchmark look at the whole response at once.
+func parseOAI(body []byte, cs marc.Charset) (*oaiResponse, error) {
+	verb := "ListRecords"
+	if bytes.Contains(body, []byte("ListIdentifiers")) {
+		verb = "ListIdentifiers"
+	}
+	p, err := readOAIPage(&Body{mem: body, n: int64(len(body))}, verb, marc.ReaderOptions{Charset: cs})
+	if err != nil {
+		return nil, err
+	}
+	var recs []oaiRecord
+	if err := p.each(func(rec *oaiRecord, _ int, _ int64) error { recs = append(recs, *rec); return nil }); err != nil {
+		return nil, err
+	}
+	resp := *p.oaiResponse
+	resp.Records = recs
+	return &resp, nil
+}
+
+// parseSRU reads a whole searchRetrieve response held in memory, both
+// passes (see parseOAI).
+func parseSRU(body []byte, cs marc.Charset) (*sruResponse, error) {
+	p, err := readSRUPage(&Body{mem: body, n: int64(len(body))}, marc.ReaderOptions{Charset: cs})
+	if err != nil {
+		return nil, err
+	}
+	var recs []sruRecord
+	if err := p.each(func(rec *sruRecord, _ int, _ int64) error { recs = append(recs, *rec); return nil }); err != nil {
+		return nil, err
+	}
+	resp := *p.sruResponse
+	resp.Records = recs
+	return &resp, nil
 }

@@ -1,7 +1,6 @@
 package harvester
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/unicat/unicat/marc"
@@ -106,24 +105,4 @@ func maxRecordLimit(opts marc.ReaderOptions) int {
 		return marc.DefaultMaxRecordBytes
 	}
 	return opts.MaxRecordBytes
-}
-
-// parseOAI reads a whole ListRecords (or other) response held in memory,
-// both passes: for tests and fuzzing.
-func parseOAI(body []byte, cs marc.Charset) (*oaiResponse, error) {
-	verb := "ListRecords"
-	if bytes.Contains(body, []byte("ListIdentifiers")) {
-		verb = "ListIdentifiers"
-	}
-	p, err := readOAIPage(&Body{mem: body, n: int64(len(body))}, verb, marc.ReaderOptions{Charset: cs})
-	if err != nil {
-		return nil, err
-	}
-	var recs []oaiRecord
-	if err := p.each(func(rec *oaiRecord, _ int, _ int64) error { recs = append(recs, *rec); return nil }); err != nil {
-		return nil, err
-	}
-	resp := *p.oaiResponse
-	resp.Records = recs
-	return &resp, nil
 }

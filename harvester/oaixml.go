@@ -74,143 +74,250 @@ func newOAIDecoder(doc []byte) *xml.Decoder {
 // attributed to the records they fall in.
 func decodeOAI(doc []byte, reps []repair, opts marc.ReaderOptions) (*oaiResponse, error) {
 	h := hollow(doc, "metadata", opts)
-	d := newOAIDecoder(h.env)
-	resp := &oaiResponse{CompleteListSize: -1}
-	var stack []string
-	var text []byte
-	var rec *oaiRecord
-	var recStart int64
-	var ranges [][2]int // of the records, for the repairs outside them
-	sawRoot := false
-	list := ""
+	o := &oaiDecoder{doc: doc, reps: reps, h: h, d: newOAIDecoder(h.env), resp: &oaiResponse{CompleteListSize: -1}}
+	o.stack, o.text, o.ranges = o.stackBuf[:0], o.textBuf[:0], o.rangesBuf[:0]
+	if err := o.walk(); err != nil {
+		return nil, err
+	}
+	if !o.sawRoot {
+		return nil, errors.New("no XML document")
+	}
+	if len(o.stack) != 0 {
+		return nil, io.ErrUnexpectedEOF
+	}
+	o.resp.Repaired = describeRepairs(o.outsideRecords(), 0, len(doc)+1)
+	return o.resp, nil
+}
+
+// oaiDecoder is decodeOAI's walk through a document: the elements are
+// told apart by their depth and name, so the state is the stack of names
+// open and the record being read.
+type oaiDecoder struct {
+	doc     []byte   // the document as given
+	reps    []repair // its repairs, by offset in doc
+	h       *hollowed
+	d       *xml.Decoder // over h.env
+	resp    *oaiResponse
+	stack   []string // the names of the elements open
+	text    []byte   // the text of the innermost element
+	sawRoot bool
+	list    string     // ListRecords or ListIdentifiers, once seen
+	rec     *oaiRecord // the record (or header) being read; nil outside one
+	// recStart is rec's offset in h.env.
+	recStart int64
+	// ranges are the records' extents in doc, in order, to tell the
+	// repairs outside them.
+	ranges [][2]int
+	// The slices' first backing arrays: decodeOAI runs once for each
+	// record, whose decoder is then one allocation, not one for each
+	// slice.
+	stackBuf  [6]string
+	textBuf   [64]byte
+	rangesBuf [1][2]int
+}
+
+// walk reads every token of the document.
+func (o *oaiDecoder) walk() error {
 	for {
-		off := d.InputOffset()
-		tok, err := d.Token()
+		off := o.d.InputOffset()
+		tok, err := o.d.Token()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			name := t.Name.Local
-			stack = append(stack, name)
-			text = text[:0]
-			depth := len(stack)
-			switch {
-			case depth == 1:
-				if name != "OAI-PMH" {
-					return nil, fmt.Errorf("root element is <%s>, not <OAI-PMH>", name)
-				}
-				sawRoot = true
-			case depth == 2 && name == "error":
-				resp.Errors = append(resp.Errors, oaiError{Code: attr(t, "code")})
-			case depth == 2 && (name == "ListRecords" || name == "ListIdentifiers"):
-				list = name
-			case depth == 3 && list == "ListRecords" && name == "record":
-				rec, recStart = &oaiRecord{}, off
-			case depth == 3 && list == "ListIdentifiers" && name == "header":
-				rec, recStart = &oaiRecord{Deleted: attr(t, "status") == "deleted"}, off
-			case depth == 4 && rec != nil && name == "header":
-				rec.Deleted = attr(t, "status") == "deleted"
-			case depth == 3 && name == "resumptionToken":
-				resp.HasToken = true
-				if n, err := strconv.ParseInt(strings.TrimSpace(attr(t, "completeListSize")), 10, 64); err == nil && n >= 0 {
-					resp.CompleteListSize = n
-				}
-			case depth >= 5 && rec != nil && stack[3] == "metadata":
-				// Only when hollow found no end to the metadata.
-				rec.reject("xml", "<metadata> without an end tag")
-				if err := d.Skip(); err != nil {
-					return nil, err
-				}
-				stack = stack[:depth-1]
-			}
+			err = o.start(t, off)
 		case xml.EndElement:
-			depth := len(stack)
-			if depth == 0 {
-				return nil, errors.New("unbalanced end element")
-			}
-			name := stack[depth-1]
-			s := strings.TrimSpace(string(text))
-			parent := ""
-			if depth >= 2 {
-				parent = stack[depth-2]
-			}
-			switch {
-			case depth == 2 && name == "responseDate":
-				resp.ResponseDate = s
-			case depth == 2 && name == "error":
-				resp.Errors[len(resp.Errors)-1].Msg = s
-			case depth == 3 && parent == "Identify":
-				switch name {
-				case "repositoryName":
-					resp.Identify.RepositoryName = s
-				case "granularity":
-					resp.Identify.Granularity = s
-				case "earliestDatestamp":
-					resp.Identify.EarliestDatestamp = s
-				case "deletedRecord":
-					resp.Identify.DeletedRecord = s
-				}
-			case depth == 3 && name == "resumptionToken":
-				resp.Token = s
-			case rec != nil && parent == "header" && depth <= 5 && name == "identifier":
-				rec.ID = s
-			case rec != nil && parent == "header" && depth <= 5 && name == "datestamp":
-				ds, err := parseDatestamp(s)
-				if err != nil || ds.Year() < 1 || ds.Year() > 9999 {
-					rec.Warnings = append(rec.Warnings, fmt.Sprintf("datestamp %q not understood", s))
-					ds = time.Time{}
-				}
-				rec.Datestamp = ds
-			case rec != nil && depth == 4 && name == "metadata":
-				if i, ok := h.chunk(s); ok && rec.Err == "" && !rec.Deleted {
-					var reason, msg string
-					var warns []string
-					rec.Record, warns, reason, msg = h.chunkRecord(doc, i)
-					rec.Warnings = append(rec.Warnings, warns...)
-					if msg != "" {
-						rec.reject(reason, "metadata "+msg)
-					}
-				}
-			case rec != nil && depth == 3:
-				recStart = int64(h.docOffset(int(recStart)))
-				end := int64(h.docOffset(int(d.InputOffset())))
-				if desc := describeRepairs(reps, int(recStart), int(end)); desc != "" {
-					rec.Warnings = append([]string{"repaired: " + desc}, rec.Warnings...)
-				}
-				ranges = append(ranges, [2]int{int(recStart), int(end)})
-				finishRecord(rec, list)
-				resp.Records = append(resp.Records, *rec)
-				rec = nil
-			}
-			stack = stack[:depth-1]
-			text = text[:0]
+			err = o.end()
 		case xml.CharData:
-			text = append(text, t...)
+			o.text = append(o.text, t...)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	if !sawRoot {
-		return nil, errors.New("no XML document")
+}
+
+// start opens an element that begins at off.
+func (o *oaiDecoder) start(t xml.StartElement, off int64) error {
+	name := t.Name.Local
+	o.stack = append(o.stack, name)
+	o.text = o.text[:0]
+	switch depth := len(o.stack); {
+	case depth == 1:
+		if name != "OAI-PMH" {
+			return fmt.Errorf("root element is <%s>, not <OAI-PMH>", name)
+		}
+		o.sawRoot = true
+	case depth == 2:
+		o.startVerb(t)
+	case depth == 3:
+		o.startItem(t, off)
+	case depth == 4:
+		if o.rec != nil && name == "header" {
+			o.rec.Deleted = attr(t, "status") == "deleted"
+		}
+	case o.rec != nil && o.stack[3] == "metadata":
+		return o.skipUnendedMetadata()
 	}
-	if len(stack) != 0 {
-		return nil, io.ErrUnexpectedEOF
+	return nil
+}
+
+// startVerb opens a child of the root: an error, or the list.
+func (o *oaiDecoder) startVerb(t xml.StartElement) {
+	switch name := t.Name.Local; name {
+	case "error":
+		o.resp.Errors = append(o.resp.Errors, oaiError{Code: attr(t, "code")})
+	case "ListRecords", "ListIdentifiers":
+		o.list = name
 	}
-	// Both in document order: one walk sorts the repairs out.
+}
+
+// startItem opens a child of the verb's element: a record of
+// ListRecords, a header of ListIdentifiers or the resumption token.
+func (o *oaiDecoder) startItem(t xml.StartElement, off int64) {
+	switch name := t.Name.Local; {
+	case o.list == "ListRecords" && name == "record":
+		o.rec, o.recStart = &oaiRecord{}, off
+	case o.list == "ListIdentifiers" && name == "header":
+		o.rec, o.recStart = &oaiRecord{Deleted: attr(t, "status") == "deleted"}, off
+	case name == "resumptionToken":
+		o.resp.HasToken = true
+		if n, err := strconv.ParseInt(strings.TrimSpace(attr(t, "completeListSize")), 10, 64); err == nil && n >= 0 {
+			o.resp.CompleteListSize = n
+		}
+	}
+}
+
+// skipUnendedMetadata rejects the record whose metadata hollow found no
+// end to (only then are its elements still in the envelope) and skips
+// them.
+func (o *oaiDecoder) skipUnendedMetadata() error {
+	o.rec.reject("xml", "<metadata> without an end tag")
+	if err := o.d.Skip(); err != nil {
+		return err
+	}
+	o.stack = o.stack[:len(o.stack)-1]
+	return nil
+}
+
+// end closes the innermost element, taking its text. The cases are in
+// the order the earlier ones win in for a document of unusual shape.
+func (o *oaiDecoder) end() error {
+	depth := len(o.stack)
+	if depth == 0 {
+		return errors.New("unbalanced end element")
+	}
+	name := o.stack[depth-1]
+	s := strings.TrimSpace(string(o.text))
+	parent := ""
+	if depth >= 2 {
+		parent = o.stack[depth-2]
+	}
+	switch {
+	case depth == 2:
+		o.endVerb(name, s)
+	case depth == 3 && parent == "Identify":
+		o.endIdentify(name, s)
+	case depth == 3 && name == "resumptionToken":
+		o.resp.Token = s
+	case o.rec == nil:
+	case parent == "header" && depth <= 5 && name == "identifier":
+		o.rec.ID = s
+	case parent == "header" && depth <= 5 && name == "datestamp":
+		o.setDatestamp(s)
+	case depth == 4 && name == "metadata":
+		o.endMetadata(s)
+	case depth == 3:
+		o.endRecord()
+	}
+	o.stack = o.stack[:depth-1]
+	o.text = o.text[:0]
+	return nil
+}
+
+// endVerb closes a child of the root.
+func (o *oaiDecoder) endVerb(name, s string) {
+	switch name {
+	case "responseDate":
+		o.resp.ResponseDate = s
+	case "error":
+		o.resp.Errors[len(o.resp.Errors)-1].Msg = s
+	}
+}
+
+// endIdentify closes a child of Identify.
+func (o *oaiDecoder) endIdentify(name, s string) {
+	switch name {
+	case "repositoryName":
+		o.resp.Identify.RepositoryName = s
+	case "granularity":
+		o.resp.Identify.Granularity = s
+	case "earliestDatestamp":
+		o.resp.Identify.EarliestDatestamp = s
+	case "deletedRecord":
+		o.resp.Identify.DeletedRecord = s
+	}
+}
+
+// setDatestamp sets the record's datestamp, or warns of one not
+// understood and leaves it zero.
+func (o *oaiDecoder) setDatestamp(s string) {
+	ds, err := parseDatestamp(s)
+	if err != nil || ds.Year() < 1 || ds.Year() > 9999 {
+		o.rec.Warnings = append(o.rec.Warnings, fmt.Sprintf("datestamp %q not understood", s))
+		ds = time.Time{}
+	}
+	o.rec.Datestamp = ds
+}
+
+// endMetadata reads the record out of the metadata chunk hollow cut out
+// (s is its placeholder), unless the record is rejected or deleted.
+func (o *oaiDecoder) endMetadata(s string) {
+	i, ok := o.h.chunk(s)
+	if !ok || o.rec.Err != "" || o.rec.Deleted {
+		return
+	}
+	var reason, msg string
+	var warns []string
+	o.rec.Record, warns, reason, msg = o.h.chunkRecord(o.doc, i)
+	o.rec.Warnings = append(o.rec.Warnings, warns...)
+	if msg != "" {
+		o.rec.reject(reason, "metadata "+msg)
+	}
+}
+
+// endRecord closes the record (or header), with the repairs made in it.
+func (o *oaiDecoder) endRecord() {
+	start := o.h.docOffset(int(o.recStart))
+	end := o.h.docOffset(int(o.d.InputOffset()))
+	if desc := describeRepairs(o.reps, start, end); desc != "" {
+		o.rec.Warnings = append([]string{"repaired: " + desc}, o.rec.Warnings...)
+	}
+	o.ranges = append(o.ranges, [2]int{start, end})
+	finishRecord(o.rec, o.list)
+	o.resp.Records = append(o.resp.Records, *o.rec)
+	o.rec = nil
+}
+
+// outsideRecords is the repairs in none of the records, for the
+// response's Repaired. Both are in document order: one walk sorts them
+// out.
+func (o *oaiDecoder) outsideRecords() []repair {
 	var outside []repair
 	k := 0
-	for _, r := range reps {
-		for k < len(ranges) && ranges[k][1] <= r.off {
+	for _, r := range o.reps {
+		for k < len(o.ranges) && o.ranges[k][1] <= r.off {
 			k++
 		}
-		if k == len(ranges) || r.off < ranges[k][0] {
+		if k == len(o.ranges) || r.off < o.ranges[k][0] {
 			outside = append(outside, r)
 		}
 	}
-	resp.Repaired = describeRepairs(outside, 0, len(doc)+1)
-	return resp, nil
+	return outside
 }
 
 func finishRecord(rec *oaiRecord, list string) {

@@ -244,44 +244,62 @@ func (s *pageScanner) marker(b []byte) segKind {
 		return segHead
 	}
 	if b[1] == '/' {
-		local, i := localName(b, 2)
-		for i < len(b) && isSpaceByte(b[i]) {
-			i++
-		}
-		if i < len(b) && b[i] == '>' && inNames(local, sh.endEnd) {
-			return segTail
-		}
-		return segHead
+		return sh.endTagMarker(b)
 	}
 	local, i := localName(b, 1)
-	if i >= len(b) || !(isSpaceByte(b[i]) || b[i] == '>' || b[i] == '/') {
+	switch {
+	case !endsName(b, i):
 		return segHead
-	}
-	if inNames(local, sh.endStart) {
+	case inNames(local, sh.endStart):
 		return segTail
-	}
-	if string(local) != sh.item {
+	case string(local) != sh.item:
 		return segHead
-	}
-	if len(sh.children) == 0 {
-		return segItem
-	}
-	gt := bytes.IndexByte(b[i:], '>')
-	if gt < 0 || b[i+gt-1] == '/' {
-		return segHead
-	}
-	i += gt + 1
-	for i < len(b) && isSpaceByte(b[i]) {
-		i++
-	}
-	if i+1 >= len(b) || b[i] != '<' {
-		return segHead
-	}
-	child, k := localName(b, i+1)
-	if k < len(b) && (isSpaceByte(b[k]) || b[k] == '>' || b[k] == '/') && inNames(child, sh.children) {
+	case len(sh.children) == 0 || sh.firstChildIsItems(b, i):
 		return segItem
 	}
 	return segHead
+}
+
+// endTagMarker says whether the end tag b ends the list (segTail) or not
+// (segHead).
+func (sh *pageShape) endTagMarker(b []byte) segKind {
+	local, i := localName(b, 2)
+	i = skipSpace(b, i)
+	if i < len(b) && b[i] == '>' && inNames(local, sh.endEnd) {
+		return segTail
+	}
+	return segHead
+}
+
+// firstChildIsItems reports whether the element whose start tag's name
+// ends at b[i] has a first child the shape's items have: an item element
+// is told from another of its name by it.
+func (sh *pageShape) firstChildIsItems(b []byte, i int) bool {
+	gt := bytes.IndexByte(b[i:], '>')
+	if gt < 0 || b[i+gt-1] == '/' {
+		return false
+	}
+	i = skipSpace(b, i+gt+1)
+	if i+1 >= len(b) || b[i] != '<' {
+		return false
+	}
+	child, k := localName(b, i+1)
+	return endsName(b, k) && inNames(child, sh.children)
+}
+
+// endsName reports whether b[i], just after a tag's name, is what may
+// follow it: a space, '>' or '/'.
+func endsName(b []byte, i int) bool {
+	return i < len(b) && (isSpaceByte(b[i]) || b[i] == '>' || b[i] == '/')
+}
+
+// skipSpace returns the index of the first byte from b[i] that is no
+// XML space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpaceByte(b[i]) {
+		i++
+	}
+	return i
 }
 
 // localName reads the qualified name at b[i:] and returns its local part

@@ -62,7 +62,7 @@ func stateSeries(t *testing.T, e *env, id string) int {
 // the removed source's cron entry is gone, an unchanged one keeps its
 // entry and next run, a paused one stays paused on its new schedule.
 func TestSchedulerReloadSwapsSchedule(t *testing.T) {
-	drv := DriverFunc(func(ctx context.Context, j *Job) error { return nil })
+	drv := driverFunc(func(ctx context.Context, j *Job) error { return nil })
 	e := schedEnv(t, 4, "@every 1h", 2, drv) // src, srcb, srcc, srcd
 	s := startScheduler(t, e)
 	if !s.Pause("srcd") {
@@ -163,7 +163,7 @@ func TestSchedulerReloadWhileRunning(t *testing.T) {
 	running := map[string]int{}
 	peak := map[string]int{}
 	urls := map[string][]string{}
-	drv := DriverFunc(func(ctx context.Context, j *Job) error {
+	drv := driverFunc(func(ctx context.Context, j *Job) error {
 		id := j.Source.ID
 		mu.Lock()
 		running[id]++
@@ -276,7 +276,7 @@ func startScheduler(t *testing.T, e *env) *Scheduler {
 // not harvest; an operator's trigger of the disabled source still does.
 func TestSchedulerDisabledByReloadDoesNotRun(t *testing.T) {
 	var runs atomic.Int32
-	drv := DriverFunc(func(ctx context.Context, j *Job) error { runs.Add(1); return nil })
+	drv := driverFunc(func(ctx context.Context, j *Job) error { runs.Add(1); return nil })
 	e := schedEnv(t, 1, "@every 1h", 1, drv)
 	s := startScheduler(t, e)
 	next := reloadConfig(e.cfg, func(c *config.Config) { c.Sources[0].Disabled = true })

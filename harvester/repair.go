@@ -38,104 +38,144 @@ type repair struct {
 // only the first two apply. It returns b itself when nothing needed
 // repair.
 func repairXML(b []byte) ([]byte, []repair) {
-	var out []byte // nil until the first repair
-	var reps []repair
-	fix := func(i int, kind repairKind) {
-		if out == nil {
-			out = append(make([]byte, 0, len(b)+64), b[:i]...)
-		}
-		reps = append(reps, repair{off: len(out), kind: kind})
-	}
-	const (
-		text = iota
-		cdata
-		comment
-		pi
-	)
-	mode := text
+	r := xmlRepairer{b: b}
 	for i := 0; i < len(b); {
 		c := b[i]
 		switch {
-		case c == '<' && mode == text:
-			switch {
-			case bytes.HasPrefix(b[i:], []byte("<![CDATA[")):
-				mode = cdata
-			case bytes.HasPrefix(b[i:], []byte("<!--")):
-				mode = comment
-			case bytes.HasPrefix(b[i:], []byte("<?")):
-				mode = pi
+		case c == '<' && r.mode == inText:
+			r.mode = markupAt(b[i:])
+		case c == '>' && r.mode != inText:
+			if r.endsMarkup(i) {
+				r.mode = inText
 			}
-		case c == '>' && mode != text:
-			end := "?>"
-			switch mode {
-			case cdata:
-				end = "]]>"
-			case comment:
-				end = "-->"
-			}
-			if i+1 >= len(end) && string(b[i+1-len(end):i+1]) == end {
-				mode = text
-			}
-		case c == '&' && mode == text:
-			n, ok := refLen(b[i:])
-			if !ok {
-				fix(i, repAmp)
-				out = append(out, "&amp;"...)
-				i++
-				continue
-			}
-			if r, isChar := charRef(b[i : i+n]); isChar && !isXMLChar(r) {
-				fix(i, repControl)
-				i += n
-				continue
-			}
-			if v, ok := xml.HTMLEntity[string(b[i+1:i+n-1])]; ok && !isXMLEntity(b[i+1:i+n-1]) {
-				fix(i, repEntity)
-				out = append(out, v...)
-				i += n
-				continue
-			}
-			if out != nil {
-				out = append(out, b[i:i+n]...)
-			}
-			i += n
+		case c == '&' && r.mode == inText:
+			i += r.reference(i)
 			continue
 		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
-			fix(i, repControl)
+			r.fix(i, repControl)
 			i++
 			continue
 		case c >= 0x80:
-			r, size := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError && size <= 1 {
-				fix(i, repUTF8)
-				r = charmap.Windows1258.DecodeByte(c)
-				if !isXMLChar(r) {
-					r = utf8.RuneError
-				}
-				out = utf8.AppendRune(out, r)
-				i++
-				continue
-			}
-			if !isXMLChar(r) {
-				fix(i, repControl)
-				i += size
-				continue
-			}
-			if out != nil {
-				out = append(out, b[i:i+size]...)
-			}
-			i += size
+			i += r.nonASCII(i)
 			continue
 		}
-		if out != nil {
-			out = append(out, c)
+		// The common case, ASCII text and markup, is this loop's own:
+		// a call for each byte would slow every page down.
+		if r.out != nil {
+			r.out = append(r.out, c)
 		}
 		i++
 	}
-	if out == nil {
+	if r.out == nil {
 		return b, nil
 	}
-	return out, reps
+	return r.out, r.reps
+}
+
+// Where repairXML is: only '&' and in text are references.
+type markupMode uint8
+
+const (
+	inText markupMode = iota
+	inCDATA
+	inComment
+	inPI
+)
+
+// markupAt is the mode the markup at the start of b, a '<' in text,
+// begins: inText for an element's tag.
+func markupAt(b []byte) markupMode {
+	switch {
+	case bytes.HasPrefix(b, []byte("<![CDATA[")):
+		return inCDATA
+	case bytes.HasPrefix(b, []byte("<!--")):
+		return inComment
+	case bytes.HasPrefix(b, []byte("<?")):
+		return inPI
+	}
+	return inText
+}
+
+// xmlRepairer is repairXML's output as it goes.
+type xmlRepairer struct {
+	b    []byte
+	out  []byte // nil until the first repair
+	reps []repair
+	mode markupMode
+}
+
+// fix records a repair at b[i], first copying what is before it when it
+// is the first.
+func (r *xmlRepairer) fix(i int, kind repairKind) {
+	if r.out == nil {
+		r.out = append(make([]byte, 0, len(r.b)+64), r.b[:i]...)
+	}
+	r.reps = append(r.reps, repair{off: len(r.out), kind: kind})
+}
+
+// endsMarkup reports whether the '>' at b[i] ends the CDATA section,
+// comment or processing instruction r is in.
+func (r *xmlRepairer) endsMarkup(i int) bool {
+	end := "?>"
+	switch r.mode {
+	case inCDATA:
+		end = "]]>"
+	case inComment:
+		end = "-->"
+	}
+	return i+1 >= len(end) && string(r.b[i+1-len(end):i+1]) == end
+}
+
+// reference repairs the '&' at b[i] in text and what it starts, and
+// returns the bytes it read: a bare '&' is escaped, a reference to a
+// character XML forbids dropped, an HTML entity replaced by its
+// character, any other reference kept.
+func (r *xmlRepairer) reference(i int) int {
+	b := r.b
+	n, ok := refLen(b[i:])
+	if !ok {
+		r.fix(i, repAmp)
+		r.out = append(r.out, "&amp;"...)
+		return 1
+	}
+	if c, isChar := charRef(b[i : i+n]); isChar && !isXMLChar(c) {
+		r.fix(i, repControl)
+		return n
+	}
+	if v, ok := xml.HTMLEntity[string(b[i+1:i+n-1])]; ok && !isXMLEntity(b[i+1:i+n-1]) {
+		r.fix(i, repEntity)
+		r.out = append(r.out, v...)
+		return n
+	}
+	if r.out != nil {
+		r.out = append(r.out, b[i:i+n]...)
+	}
+	return n
+}
+
+// nonASCII repairs the byte at b[i], 0x80 or above, and what it starts,
+// and returns the bytes it read: a byte of broken UTF-8 is read as
+// Windows-1258, a character XML forbids dropped, any other kept.
+func (r *xmlRepairer) nonASCII(i int) int {
+	b := r.b
+	c, size := utf8.DecodeRune(b[i:])
+	if c == utf8.RuneError && size <= 1 {
+		r.fix(i, repUTF8)
+		c = charmap.Windows1258.DecodeByte(b[i])
+		if !isXMLChar(c) {
+			c = utf8.RuneError
+		}
+		r.out = utf8.AppendRune(r.out, c)
+		return 1
+	}
+	if !isXMLChar(c) {
+		r.fix(i, repControl)
+		return size
+	}
+	if r.out != nil {
+		r.out = append(r.out, b[i:i+size]...)
+	}
+	return size
 }
 
 // refLen returns the length of the character or entity reference at the

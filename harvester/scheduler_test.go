@@ -38,7 +38,7 @@ func schedEnv(t *testing.T, n int, schedule string, maxConcurrent int, drv Drive
 func TestSchedulerConcurrencyAndOverlap(t *testing.T) {
 	var cur, peak, runs atomic.Int32
 	release := make(chan struct{})
-	drv := DriverFunc(func(ctx context.Context, j *Job) error {
+	drv := driverFunc(func(ctx context.Context, j *Job) error {
 		n := cur.Add(1)
 		defer cur.Add(-1)
 		for {
@@ -130,7 +130,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestSchedulerCronAndStop(t *testing.T) {
 	var mu sync.Mutex
 	started := 0
-	drv := DriverFunc(func(ctx context.Context, j *Job) error {
+	drv := driverFunc(func(ctx context.Context, j *Job) error {
 		mu.Lock()
 		started++
 		mu.Unlock()

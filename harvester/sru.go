@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/ingest"
 	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
@@ -38,105 +40,154 @@ func (c sruCheckpoint) bytes() []byte {
 
 func (sruDriver) Harvest(ctx context.Context, j *Job) error {
 	src := j.Source
-	cp := sruCheckpoint{Base: src.Query}
-	if raw, err := j.Checkpoint(); err != nil {
+	cp, err := sruSavedCheckpoint(j)
+	if err != nil {
 		return err
-	} else if raw != nil {
-		var saved sruCheckpoint
-		switch err := json.Unmarshal(raw, &saved); {
-		case err != nil:
-			j.Note("checkpoint %q not understood (%v): harvesting everything", raw, err)
-		case saved.Base != src.Query:
-			j.Note("query changed (was %q): harvesting everything", saved.Base)
-		default:
-			cp = saved
-		}
 	}
-	resumed := cp.Next > 0
-	if resumed {
+	r := &sruRun{j: j, size: src.PageSize, maxEmpty: max(src.MaxEmptyPages, 1)}
+	if r.size <= 0 {
+		r.size = 100
+	}
+	if cp.Next > 0 {
 		j.Note("resuming at record %d of %q", cp.Next, cp.Query)
 	} else {
-		// The date a day early: the server's clock and time zone are
-		// unknown, and records seen twice are merely unchanged.
-		cp.Start = j.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")
-		cp.Next, cp.Query, cp.Full = 1, src.Query, true
-		if src.DateIndex != "" && cp.From != "" {
-			cp.Query = fmt.Sprintf("(%s) and %s>=%q", src.Query, src.DateIndex, cp.From)
-			cp.Full = false
+		cp.begin(src, j.Now())
+		if cp.Full {
+			r.seen = map[string]bool{}
 		}
 	}
-	var seen map[string]bool
-	if cp.Full && !resumed {
-		seen = map[string]bool{}
-	}
-	size := src.PageSize
-	if size <= 0 {
-		size = 100
-	}
-	maxEmpty := max(src.MaxEmptyPages, 1)
-	empty := 0
-	var received int64
+	r.cp = cp
 	for {
-		p, resp, err := sruRequest(ctx, j, cp.Query, cp.Next, size)
-		if err != nil {
+		if done, err := r.page(ctx); done || err != nil {
 			return err
 		}
-		b, records, err := sruPageRecords(ctx, j, p, cp.Next, seen)
-		bodyLen := resp.Body.Len()
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		received += int64(records)
-		j.SetProgress(received, max(p.NumberOfRecords, 0))
-		next := p.NextPosition
-		if next <= cp.Next { // absent, or going backwards
-			next = cp.Next + records
-		}
-		done := next > int(p.NumberOfRecords) || next <= cp.Next
-		var stop error
-		switch {
-		case records > 0:
-			empty = 0
-		case next <= cp.Next && cp.Next <= int(p.NumberOfRecords):
-			j.Guard("empty-pages", "no records at position %d of %d and no next position", cp.Next, p.NumberOfRecords)
-			stop = fmt.Errorf("searchRetrieve: no records at position %d of %d", cp.Next, p.NumberOfRecords)
-		case !done:
-			if empty++; empty >= maxEmpty {
-				j.Guard("empty-pages", "%d pages in a row without records", empty)
-				stop = fmt.Errorf("searchRetrieve: %d pages in a row without records at position %d of %d", empty, cp.Next, p.NumberOfRecords)
-			}
-		}
-		if stop != nil {
-			// Start over next time rather than resume into the same fault.
-			b.Checkpoint = sruCheckpoint{Base: cp.Base, From: cp.From}.bytes()
-			if _, err := j.Commit(b); err != nil {
-				return err
-			}
-			return stop
-		}
-		if done {
-			b.Checkpoint = sruCheckpoint{Base: cp.Base, From: cp.Start}.bytes()
-			j.Page(bodyLen, records)
-			if seen != nil {
-				return j.commitWithDeletions(ctx, b, seen)
-			}
-			if cp.Full {
-				j.Note("full harvest resumed after an interruption: records that disappeared are found by the next full harvest")
-			}
-			_, err := j.Commit(b)
-			return err
-		}
-		cp.Next = next
-		b.Checkpoint = cp.bytes()
-		if _, err := j.Commit(b); err != nil {
-			return err
-		}
-		j.Page(bodyLen, records)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 	}
+}
+
+// sruSavedCheckpoint is the checkpoint to go on from: the saved one, or
+// a new one when there is none, it is not understood or the configured
+// query changed since.
+func sruSavedCheckpoint(j *Job) (sruCheckpoint, error) {
+	cp := sruCheckpoint{Base: j.Source.Query}
+	raw, err := j.Checkpoint()
+	if err != nil || raw == nil {
+		return cp, err
+	}
+	var saved sruCheckpoint
+	switch err := json.Unmarshal(raw, &saved); {
+	case err != nil:
+		j.Note("checkpoint %q not understood (%v): harvesting everything", raw, err)
+	case saved.Base != j.Source.Query:
+		j.Note("query changed (was %q): harvesting everything", saved.Base)
+	default:
+		cp = saved
+	}
+	return cp, nil
+}
+
+// begin sets the checkpoint for a run from the first record: of the
+// records changed since From when the source has a date index and there
+// was a complete run, of all of them otherwise.
+func (c *sruCheckpoint) begin(src *config.Source, now time.Time) {
+	// The date a day early: the server's clock and time zone are
+	// unknown, and records seen twice are merely unchanged.
+	c.Start = now.UTC().AddDate(0, 0, -1).Format("2006-01-02")
+	c.Next, c.Query, c.Full = 1, src.Query, true
+	if src.DateIndex != "" && c.From != "" {
+		c.Query = fmt.Sprintf("(%s) and %s>=%q", src.Query, src.DateIndex, c.From)
+		c.Full = false
+	}
+}
+
+// sruRun is one harvest of an SRU source, page by page.
+type sruRun struct {
+	j        *Job
+	cp       sruCheckpoint
+	seen     map[string]bool // the records of a full run not resumed, for the deletions
+	size     int             // records asked for a page
+	maxEmpty int             // pages in a row without records that stop the run
+	empty    int             // pages in a row without records so far
+	received int64
+}
+
+// page fetches and commits the page at r.cp.Next; done is true when the
+// run is over, err nil if it went through.
+func (r *sruRun) page(ctx context.Context) (done bool, err error) {
+	j, cp := r.j, &r.cp
+	p, resp, err := sruRequest(ctx, j, cp.Query, cp.Next, r.size)
+	if err != nil {
+		return true, err
+	}
+	b, records, err := sruPageRecords(ctx, j, p, cp.Next, r.seen)
+	bodyLen := resp.Body.Len()
+	resp.Body.Close()
+	if err != nil {
+		return true, err
+	}
+	r.received += int64(records)
+	j.SetProgress(r.received, max(p.NumberOfRecords, 0))
+	next := p.NextPosition
+	if next <= cp.Next { // absent, or going backwards
+		next = cp.Next + records
+	}
+	last := next > int(p.NumberOfRecords) || next <= cp.Next
+	if stop := r.emptyPages(records, next, last, p.NumberOfRecords); stop != nil {
+		// Start over next time rather than resume into the same fault.
+		b.Checkpoint = sruCheckpoint{Base: cp.Base, From: cp.From}.bytes()
+		if _, err := j.Commit(b); err != nil {
+			return true, err
+		}
+		return true, stop
+	}
+	if last {
+		return true, r.finish(ctx, b, bodyLen, records)
+	}
+	cp.Next = next
+	b.Checkpoint = cp.bytes()
+	if _, err := j.Commit(b); err != nil {
+		return true, err
+	}
+	j.Page(bodyLen, records)
+	return false, nil
+}
+
+// emptyPages counts a page of no records and says why the run stops
+// there, if it does: a page of none at a position inside the result set
+// without a next position, or max_empty_pages of them in a row.
+func (r *sruRun) emptyPages(records, next int, last bool, total int64) error {
+	at := r.cp.Next
+	switch {
+	case records > 0:
+		r.empty = 0
+	case next <= at && at <= int(total):
+		r.j.Guard("empty-pages", "no records at position %d of %d and no next position", at, total)
+		return fmt.Errorf("searchRetrieve: no records at position %d of %d", at, total)
+	case !last:
+		if r.empty++; r.empty >= r.maxEmpty {
+			r.j.Guard("empty-pages", "%d pages in a row without records", r.empty)
+			return fmt.Errorf("searchRetrieve: %d pages in a row without records at position %d of %d", r.empty, at, total)
+		}
+	}
+	return nil
+}
+
+// finish commits the last page with the checkpoint of a complete run,
+// and for a full run not resumed the deletions of the records it did
+// not see.
+func (r *sruRun) finish(ctx context.Context, b store.Batch, bodyLen int64, records int) error {
+	b.Checkpoint = sruCheckpoint{Base: r.cp.Base, From: r.cp.Start}.bytes()
+	r.j.Page(bodyLen, records)
+	if r.seen != nil {
+		return r.j.commitWithDeletions(ctx, b, r.seen)
+	}
+	if r.cp.Full {
+		r.j.Note("full harvest resumed after an interruption: records that disappeared are found by the next full harvest")
+	}
+	_, err := r.j.Commit(b)
+	return err
 }
 
 // sruPageRecords reads a page's records into batches as they come,
@@ -293,112 +344,190 @@ func (d sruDiagnostic) String() string {
 // they fall in.
 func decodeSRU(clean []byte, reps []repair, opts marc.ReaderOptions) (*sruResponse, error) {
 	h := hollow(clean, "recordData", opts)
-	d := newOAIDecoder(h.env)
-	resp := &sruResponse{NumberOfRecords: -1}
-	var stack []string
-	var text []byte
-	var rec *sruRecord
-	var recStart int64
-	var diag *sruDiagnostic
-	inRecords := 0
-	sawRoot := false
+	o := &sruDecoder{clean: clean, reps: reps, h: h, d: newOAIDecoder(h.env), resp: &sruResponse{NumberOfRecords: -1}}
+	o.stack, o.text = o.stackBuf[:0], o.textBuf[:0]
+	if err := o.walk(); err != nil {
+		return nil, err
+	}
+	if !o.sawRoot {
+		return nil, errors.New("no XML document")
+	}
+	if len(o.stack) != 0 {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return o.resp, nil
+}
+
+// sruDecoder is decodeSRU's walk through a document (see oaiDecoder).
+type sruDecoder struct {
+	clean     []byte   // the document as given
+	reps      []repair // its repairs, by offset in clean
+	h         *hollowed
+	d         *xml.Decoder // over h.env
+	resp      *sruResponse
+	stack     []string // the names of the elements open
+	text      []byte   // the text of the innermost element
+	sawRoot   bool
+	inRecords bool           // within <records>
+	rec       *sruRecord     // the record being read; nil outside one
+	recStart  int64          // rec's offset in h.env
+	diag      *sruDiagnostic // the diagnostic being read; nil outside one
+	// The slices' first backing arrays: decodeSRU runs once for each
+	// record, whose decoder is then one allocation, not one for each
+	// slice.
+	stackBuf [6]string
+	textBuf  [64]byte
+}
+
+// walk reads every token of the document.
+func (o *sruDecoder) walk() error {
 	for {
-		off := d.InputOffset()
-		tok, err := d.Token()
+		off := o.d.InputOffset()
+		tok, err := o.d.Token()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			name := t.Name.Local
-			stack = append(stack, name)
-			text = text[:0]
-			depth := len(stack)
-			switch {
-			case depth == 1:
-				if name != "searchRetrieveResponse" {
-					return nil, fmt.Errorf("root element is <%s>, not <searchRetrieveResponse>", name)
-				}
-				sawRoot = true
-			case depth == 2 && name == "records":
-				inRecords = depth
-			case depth == 3 && inRecords == 2 && name == "record":
-				rec, recStart = &sruRecord{}, off
-			case depth == 3 && stack[1] == "diagnostics" && name == "diagnostic":
-				resp.Diagnostics = append(resp.Diagnostics, sruDiagnostic{})
-				diag = &resp.Diagnostics[len(resp.Diagnostics)-1]
-			case depth == 5 && rec != nil && stack[3] == "recordData":
-				// Only when hollow found no end to the recordData.
-				rec.Reason, rec.Err = "xml", "<recordData> without an end tag"
-				if err := d.Skip(); err != nil {
-					return nil, err
-				}
-				stack = stack[:depth-1]
-			}
+			err = o.start(t, off)
 		case xml.EndElement:
-			depth := len(stack)
-			if depth == 0 {
-				return nil, errors.New("unbalanced end element")
-			}
-			name := stack[depth-1]
-			s := strings.TrimSpace(string(text))
-			switch {
-			case depth == 2 && name == "numberOfRecords":
-				n, err := strconv.ParseInt(s, 10, 64)
-				if err != nil || n < 0 {
-					return nil, fmt.Errorf("numberOfRecords %q is not a count", s)
-				}
-				resp.NumberOfRecords = n
-			case depth == 2 && name == "nextRecordPosition":
-				if n, err := strconv.Atoi(s); err == nil && n > 0 {
-					resp.NextPosition = n
-				}
-			case depth == 2 && name == "records":
-				inRecords = 0
-			case diag != nil && depth == 4:
-				switch name {
-				case "uri":
-					diag.URI = s
-				case "details":
-					diag.Details = s
-				case "message":
-					diag.Message = s
-				}
-			case diag != nil && depth == 3:
-				diag = nil
-			case rec != nil && depth == 4 && name == "recordPosition":
-				rec.Position, _ = strconv.Atoi(s)
-			case rec != nil && depth == 4 && name == "recordData" && rec.Err == "":
-				if i, ok := h.chunk(s); ok {
-					readChunk(rec, h, clean, i)
-				}
-			case rec != nil && depth == 3:
-				start, end := h.docOffset(int(recStart)), h.docOffset(int(d.InputOffset()))
-				if desc := describeRepairs(reps, start, end); desc != "" {
-					rec.Warnings = append([]string{"repaired: " + desc}, rec.Warnings...)
-				}
-				if rec.Record == nil && rec.Err == "" {
-					rec.Reason, rec.Err = "no-metadata", "record without recordData"
-				}
-				resp.Records = append(resp.Records, *rec)
-				rec = nil
-			}
-			stack = stack[:depth-1]
-			text = text[:0]
+			err = o.end()
 		case xml.CharData:
-			text = append(text, t...)
+			o.text = append(o.text, t...)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	if !sawRoot {
-		return nil, errors.New("no XML document")
+}
+
+// start opens an element that begins at off.
+func (o *sruDecoder) start(t xml.StartElement, off int64) error {
+	name := t.Name.Local
+	o.stack = append(o.stack, name)
+	o.text = o.text[:0]
+	switch len(o.stack) {
+	case 1:
+		if name != "searchRetrieveResponse" {
+			return fmt.Errorf("root element is <%s>, not <searchRetrieveResponse>", name)
+		}
+		o.sawRoot = true
+	case 2:
+		if name == "records" {
+			o.inRecords = true
+		}
+	case 3:
+		o.startItem(name, off)
+	case 5:
+		if o.rec != nil && o.stack[3] == "recordData" {
+			return o.skipUnendedRecordData()
+		}
 	}
-	if len(stack) != 0 {
-		return nil, io.ErrUnexpectedEOF
+	return nil
+}
+
+// startItem opens a record of the records or a diagnostic of the
+// diagnostics.
+func (o *sruDecoder) startItem(name string, off int64) {
+	switch {
+	case o.inRecords && name == "record":
+		o.rec, o.recStart = &sruRecord{}, off
+	case o.stack[1] == "diagnostics" && name == "diagnostic":
+		o.resp.Diagnostics = append(o.resp.Diagnostics, sruDiagnostic{})
+		o.diag = &o.resp.Diagnostics[len(o.resp.Diagnostics)-1]
 	}
-	return resp, nil
+}
+
+// skipUnendedRecordData rejects the record whose recordData hollow found
+// no end to (only then are its elements still in the envelope) and skips
+// them.
+func (o *sruDecoder) skipUnendedRecordData() error {
+	o.rec.Reason, o.rec.Err = "xml", "<recordData> without an end tag"
+	if err := o.d.Skip(); err != nil {
+		return err
+	}
+	o.stack = o.stack[:len(o.stack)-1]
+	return nil
+}
+
+// end closes the innermost element, taking its text. The cases are in
+// the order the earlier ones win in for a document of unusual shape.
+func (o *sruDecoder) end() error {
+	depth := len(o.stack)
+	if depth == 0 {
+		return errors.New("unbalanced end element")
+	}
+	name := o.stack[depth-1]
+	s := strings.TrimSpace(string(o.text))
+	switch {
+	case depth == 2:
+		if err := o.endCount(name, s); err != nil {
+			return err
+		}
+	case o.diag != nil && depth == 4:
+		o.endDiagnosticField(name, s)
+	case o.diag != nil && depth == 3:
+		o.diag = nil
+	case o.rec == nil:
+	case depth == 4 && name == "recordPosition":
+		o.rec.Position, _ = strconv.Atoi(s)
+	case depth == 4 && name == "recordData" && o.rec.Err == "":
+		if i, ok := o.h.chunk(s); ok {
+			readChunk(o.rec, o.h, o.clean, i)
+		}
+	case depth == 3:
+		o.endRecord()
+	}
+	o.stack = o.stack[:depth-1]
+	o.text = o.text[:0]
+	return nil
+}
+
+// endCount closes a child of the root: the counts, or the records.
+func (o *sruDecoder) endCount(name, s string) error {
+	switch name {
+	case "numberOfRecords":
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("numberOfRecords %q is not a count", s)
+		}
+		o.resp.NumberOfRecords = n
+	case "nextRecordPosition":
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			o.resp.NextPosition = n
+		}
+	case "records":
+		o.inRecords = false
+	}
+	return nil
+}
+
+// endDiagnosticField closes a child of a diagnostic.
+func (o *sruDecoder) endDiagnosticField(name, s string) {
+	switch name {
+	case "uri":
+		o.diag.URI = s
+	case "details":
+		o.diag.Details = s
+	case "message":
+		o.diag.Message = s
+	}
+}
+
+// endRecord closes the record, with the repairs made in it.
+func (o *sruDecoder) endRecord() {
+	start, end := o.h.docOffset(int(o.recStart)), o.h.docOffset(int(o.d.InputOffset()))
+	if desc := describeRepairs(o.reps, start, end); desc != "" {
+		o.rec.Warnings = append([]string{"repaired: " + desc}, o.rec.Warnings...)
+	}
+	if o.rec.Record == nil && o.rec.Err == "" {
+		o.rec.Reason, o.rec.Err = "no-metadata", "record without recordData"
+	}
+	o.resp.Records = append(o.resp.Records, *o.rec)
+	o.rec = nil
 }
 
 // readChunk reads the record in a recordData: MARCXML, as elements or

@@ -76,19 +76,3 @@ func sruItem(seg segment, open, closing string, opts marc.ReaderOptions) []sruRe
 	}
 	return r.Records
 }
-
-// parseSRU reads a whole searchRetrieve response held in memory, both
-// passes: for tests and fuzzing.
-func parseSRU(body []byte, cs marc.Charset) (*sruResponse, error) {
-	p, err := readSRUPage(&Body{mem: body, n: int64(len(body))}, marc.ReaderOptions{Charset: cs})
-	if err != nil {
-		return nil, err
-	}
-	var recs []sruRecord
-	if err := p.each(func(rec *sruRecord, _ int, _ int64) error { recs = append(recs, *rec); return nil }); err != nil {
-		return nil, err
-	}
-	resp := *p.sruResponse
-	resp.Records = recs
-	return &resp, nil
-}

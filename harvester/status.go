@@ -91,40 +91,10 @@ func WriteStatus(w io.Writer, ss []SourceStatus, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tKIND\tSTATE\tLAST RUN\tTOOK\tADDED\tUPDATED\tDELETED\tREJECTED\tDUPLICATE\tPAGES\tLIVE\tLAST SUCCESS\tNEXT\tERROR")
 	for _, s := range ss {
-		state := s.State
-		switch {
-		case s.Disabled:
-			state = "disabled"
-		case state != "running" && s.Last != nil && s.Last.Unfinished():
-			state = "interrupted"
-		case state == "" && s.Last != nil && s.Last.Err != "":
-			state = "failed"
-		case state == "":
-			state = "-"
-		}
-		last, took, added, updated, deleted, rejected, dups, pages, errText := "never", "-", "-", "-", "-", "-", "-", "-", ""
-		if r := s.Last; r != nil {
-			last = ago(now, r.Start)
-			if !r.Unfinished() {
-				took = r.End.Sub(r.Start).Round(100 * time.Millisecond).String()
-			}
-			added, updated, deleted = fmt.Sprint(r.Added), fmt.Sprint(r.Updated), fmt.Sprint(r.Deleted)
-			rejected, dups, pages = fmt.Sprint(r.Rejected), fmt.Sprint(r.Duplicates), fmt.Sprint(r.Pages)
-			errText = oneLine(r.Err, 60)
-		}
-		success := "never"
-		if !s.LastSuccess.IsZero() {
-			success = ago(now, s.LastSuccess)
-		}
-		next := "-"
-		if !s.Next.IsZero() {
-			next = "in " + s.Next.Sub(now).Round(time.Second).String()
-			if s.NextEstimated {
-				next = "~" + next
-			}
-		}
+		r := lastRunColumns(s.Last, now)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n",
-			s.ID, s.Kind, state, last, took, added, updated, deleted, rejected, dups, pages, s.Live, success, next, errText)
+			s.ID, s.Kind, statusState(s), r.last, r.took, r.added, r.updated, r.deleted, r.rejected, r.dups, r.pages,
+			s.Live, lastSuccess(s, now), nextRun(s, now), r.errText)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -132,33 +102,103 @@ func WriteStatus(w io.Writer, ss []SourceStatus, now time.Time) error {
 	// What the records arrived in, errors and notes of the last runs
 	// below the table: they do not fit in it.
 	for _, s := range ss {
-		if len(s.Received) > 0 {
-			parts := make([]string, len(s.Received))
-			for i, e := range s.Received {
-				parts[i] = fmt.Sprintf("%d %s", e.Records, e.Encoding)
-			}
-			fmt.Fprintf(w, "\n%s, live records by the encoding they arrived in (all stored as UTF-8 NFC): %s\n", s.ID, strings.Join(parts, ", "))
-		}
-		if s.Last == nil || s.Last.Notes == "" && s.Last.Err == "" {
-			continue
-		}
-		fmt.Fprintf(w, "\n%s, last run:\n", s.ID)
-		if s.Last.Err != "" {
-			fmt.Fprintf(w, "  error: %s\n", s.Last.Err)
-		}
-		if s.Last.Notes == "" {
-			continue
-		}
-		lines := strings.Split(s.Last.Notes, "\n")
-		for i, l := range lines {
-			if i == 10 {
-				fmt.Fprintf(w, "  ... %d more lines\n", len(lines)-i)
-				break
-			}
-			fmt.Fprintf(w, "  %s\n", oneLine(l, 160))
-		}
+		writeReceived(w, s)
+		writeLastRun(w, s)
 	}
 	return nil
+}
+
+// statusState is the STATE column: the scheduler's state, but for a
+// disabled source, an interrupted run or, read from the store alone, a
+// failed one.
+func statusState(s SourceStatus) string {
+	switch {
+	case s.Disabled:
+		return "disabled"
+	case s.State != "running" && s.Last != nil && s.Last.Unfinished():
+		return "interrupted"
+	case s.State == "" && s.Last != nil && s.Last.Err != "":
+		return "failed"
+	case s.State == "":
+		return "-"
+	}
+	return s.State
+}
+
+// runColumns are the table's columns about the last run.
+type runColumns struct {
+	last, took, added, updated, deleted, rejected, dups, pages, errText string
+}
+
+// lastRunColumns fills the columns of the last run r, if any.
+func lastRunColumns(r *store.Run, now time.Time) runColumns {
+	if r == nil {
+		return runColumns{"never", "-", "-", "-", "-", "-", "-", "-", ""}
+	}
+	c := runColumns{last: ago(now, r.Start), took: "-"}
+	if !r.Unfinished() {
+		c.took = r.End.Sub(r.Start).Round(100 * time.Millisecond).String()
+	}
+	c.added, c.updated, c.deleted = fmt.Sprint(r.Added), fmt.Sprint(r.Updated), fmt.Sprint(r.Deleted)
+	c.rejected, c.dups, c.pages = fmt.Sprint(r.Rejected), fmt.Sprint(r.Duplicates), fmt.Sprint(r.Pages)
+	c.errText = oneLine(r.Err, 60)
+	return c
+}
+
+// lastSuccess is the LAST SUCCESS column.
+func lastSuccess(s SourceStatus, now time.Time) string {
+	if s.LastSuccess.IsZero() {
+		return "never"
+	}
+	return ago(now, s.LastSuccess)
+}
+
+// nextRun is the NEXT column, "~" marking an estimate.
+func nextRun(s SourceStatus, now time.Time) string {
+	if s.Next.IsZero() {
+		return "-"
+	}
+	next := "in " + s.Next.Sub(now).Round(time.Second).String()
+	if s.NextEstimated {
+		next = "~" + next
+	}
+	return next
+}
+
+// writeReceived writes the encodings the source's records arrived in,
+// when some had to be converted.
+func writeReceived(w io.Writer, s SourceStatus) {
+	if len(s.Received) == 0 {
+		return
+	}
+	parts := make([]string, len(s.Received))
+	for i, e := range s.Received {
+		parts[i] = fmt.Sprintf("%d %s", e.Records, e.Encoding)
+	}
+	fmt.Fprintf(w, "\n%s, live records by the encoding they arrived in (all stored as UTF-8 NFC): %s\n", s.ID, strings.Join(parts, ", "))
+}
+
+// writeLastRun writes the error and the first ten lines of notes of the
+// source's last run, if it has any.
+func writeLastRun(w io.Writer, s SourceStatus) {
+	if s.Last == nil || s.Last.Notes == "" && s.Last.Err == "" {
+		return
+	}
+	fmt.Fprintf(w, "\n%s, last run:\n", s.ID)
+	if s.Last.Err != "" {
+		fmt.Fprintf(w, "  error: %s\n", s.Last.Err)
+	}
+	if s.Last.Notes == "" {
+		return
+	}
+	lines := strings.Split(s.Last.Notes, "\n")
+	for i, l := range lines {
+		if i == 10 {
+			fmt.Fprintf(w, "  ... %d more lines\n", len(lines)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %s\n", oneLine(l, 160))
+	}
 }
 
 func ago(now, t time.Time) string {

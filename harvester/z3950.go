@@ -99,128 +99,177 @@ func (z3950Driver) Harvest(ctx context.Context, j *Job) error {
 	if query == "" {
 		query = Z3950AllRecords
 	}
-	cp := z3950Checkpoint{Query: query}
-	if raw, err := j.Checkpoint(); err != nil {
+	cp, err := z3950SavedCheckpoint(j, query)
+	if err != nil {
 		return err
-	} else if raw != nil {
-		var saved z3950Checkpoint
-		switch err := json.Unmarshal(raw, &saved); {
-		case err != nil:
-			j.Note("checkpoint %q not understood (%v): harvesting everything", raw, err)
-		case saved.Query != query:
-			j.Note("query changed (was %q): harvesting everything", saved.Query)
-		default:
-			cp = saved
-		}
 	}
-	resumed := cp.Next > 1
-	if resumed {
+	r := &z3950Run{j: j, cp: cp, size: src.PageSize, opts: marc.ReaderOptions{Charset: marc.Charset(src.Charset), MaxRecordBytes: src.MaxRecordBytes}}
+	if r.size <= 0 {
+		r.size = z3950PageSize
+	}
+	if cp.Next > 1 {
 		j.Note("resuming at record %d", cp.Next)
 	} else {
-		cp.Next = 1
+		r.cp.Next = 1
+		// A whole run sees every record: the ones it did not see are gone.
+		r.seen = map[string]bool{}
 	}
-	// A whole run sees every record: the ones it did not see are gone.
-	var seen map[string]bool
-	if !resumed {
-		seen = map[string]bool{}
-	}
-	cs := marc.Charset(src.Charset)
-	s := &z3950Session{j: j, query: query}
-	defer s.close()
-	if err := s.open(ctx); err != nil {
+	r.s = &z3950Session{j: j, query: query}
+	defer r.s.close()
+	if err := r.s.open(ctx); err != nil {
 		return err
 	}
-	page := src.PageSize
-	if page <= 0 {
-		page = z3950PageSize
+	last, err := r.pages(ctx)
+	if err != nil {
+		return err
 	}
-	var received int64
-	var last store.Batch // the last page, committed with the run's end
-	failures := 0
-	for cp.Next <= s.total {
-		rctx, cancel := context.WithTimeout(ctx, src.Timeout)
-		recs, next, err := s.cl.Present(rctx, z3950Set, cp.Next, min(page, s.total-cp.Next+1), z3950.OIDUSMARC, "F")
-		cancel()
-		var d *z3950.Diagnostic
-		switch {
-		case errors.As(err, &d) && d.Condition == z3950.DiagPresentOutOfRange:
-			// The target's set is shorter than it said (or than the
-			// one a resumed run searched): the run ends here.
-			j.Note("Z39.50 diagnostic %d at position %d of %d: the result set ends", d.Condition, cp.Next, s.total)
-			s.total = cp.Next - 1
-			continue
-		case err != nil && d == nil && ctx.Err() == nil && failures < src.MaxRetries:
-			// The connection went: search again and go on.
-			j.Log.Info("z3950 present failed, reconnecting", "position", cp.Next, "err", err)
-			s.close()
-			if err := j.wait(ctx, backoff(src.RetryWait, failures)); err != nil {
-				return err
-			}
-			failures++
-			if err := s.open(ctx); err != nil {
-				return err
-			}
-			continue
-		case err != nil:
-			return fmt.Errorf("z3950 %s: present at %d: %w", src.URL, cp.Next, err)
+	return z3950Finish(ctx, j, query, last, r.seen)
+}
+
+// z3950SavedCheckpoint is the checkpoint to go on from: the saved one,
+// or a new one for query when there is none, it is not understood or the
+// query changed since.
+func z3950SavedCheckpoint(j *Job, query string) (z3950Checkpoint, error) {
+	cp := z3950Checkpoint{Query: query}
+	raw, err := j.Checkpoint()
+	if err != nil || raw == nil {
+		return cp, err
+	}
+	var saved z3950Checkpoint
+	switch err := json.Unmarshal(raw, &saved); {
+	case err != nil:
+		j.Note("checkpoint %q not understood (%v): harvesting everything", raw, err)
+	case saved.Query != query:
+		j.Note("query changed (was %q): harvesting everything", saved.Query)
+	default:
+		cp = saved
+	}
+	return cp, nil
+}
+
+// z3950Run is one harvest of a Z39.50 source, page by page.
+type z3950Run struct {
+	j        *Job
+	s        *z3950Session
+	cp       z3950Checkpoint
+	seen     map[string]bool // the records of a whole run, for the deletions
+	size     int             // records asked for a Present
+	opts     marc.ReaderOptions
+	received int64
+	failures int // Presents failed in a row
+}
+
+// pages presents and commits the pages from r.cp.Next to the end of the
+// result set, all but the last, which it returns uncommitted.
+func (r *z3950Run) pages(ctx context.Context) (store.Batch, error) {
+	j, cp := r.j, &r.cp
+	for cp.Next <= r.s.total {
+		recs, next, again, err := r.present(ctx)
+		if err != nil {
+			return store.Batch{}, err
 		}
-		failures = 0
+		if again {
+			continue
+		}
 		if len(recs) == 0 {
-			j.Guard("empty-pages", "no records at position %d of %d", cp.Next, s.total)
-			b := store.Batch{Checkpoint: z3950Checkpoint{Query: query}.bytes()}
-			if _, err := j.Commit(b); err != nil {
-				return err
-			}
-			return fmt.Errorf("z3950 %s: present at %d of %d returned no records", src.URL, cp.Next, s.total)
+			return store.Batch{}, r.noRecords()
 		}
-		b := store.Batch{}
-		var size int64
-		for _, r := range recs {
-			size += int64(len(r.Data))
-			label := fmt.Sprintf("record %d", r.Position)
-			if r.Diagnostic != nil {
-				j.Reject(label, "diagnostic", r.Diagnostic.Error())
-				continue
-			}
-			m, err := r.MARCWith(marc.ReaderOptions{Charset: cs, MaxRecordBytes: src.MaxRecordBytes})
-			if err != nil {
-				j.Reject(label, rejectReason(err), err.Error())
-				continue
-			}
-			id := ingest.LocalID(m)
-			if id == "" {
-				j.Reject(label, "no-id", "no control number (001) or system number (035 $a) to identify it")
-				continue
-			}
-			if err := store.CheckLocalID(src.ID, id); err != nil {
-				j.Reject(label, "bad-id", err.Error())
-				continue
-			}
-			if seen != nil {
-				seen[id] = true
-			}
-			b.Records = append(b.Records, store.Incoming{LocalID: id, Record: m})
-		}
-		received += int64(len(recs))
-		j.SetProgress(received, int64(s.total))
+		b, size := r.batch(recs)
+		r.received += int64(len(recs))
+		j.SetProgress(r.received, int64(r.s.total))
 		if next <= cp.Next {
 			next = cp.Next + len(recs)
 		}
 		cp.Next = next
 		j.Page(size, len(recs))
-		if cp.Next > s.total {
-			last = b
-			break
+		if cp.Next > r.s.total {
+			return b, nil
 		}
 		b.Checkpoint = cp.bytes()
 		if _, err := j.Commit(b); err != nil {
-			return err
+			return store.Batch{}, err
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return store.Batch{}, err
 		}
 	}
-	return z3950Finish(ctx, j, query, last, seen)
+	return store.Batch{}, nil
+}
+
+// present asks for the page at r.cp.Next. again means there is no page
+// and the loop is to look again: the result set turned out to end
+// sooner, or the connection went and the search was made again.
+func (r *z3950Run) present(ctx context.Context) (recs []z3950.Record, next int, again bool, err error) {
+	j, s, src := r.j, r.s, r.j.Source
+	rctx, cancel := context.WithTimeout(ctx, src.Timeout)
+	recs, next, err = s.cl.Present(rctx, z3950Set, r.cp.Next, min(r.size, s.total-r.cp.Next+1), z3950.OIDUSMARC, "F")
+	cancel()
+	var d *z3950.Diagnostic
+	switch {
+	case errors.As(err, &d) && d.Condition == z3950.DiagPresentOutOfRange:
+		// The target's set is shorter than it said (or than the
+		// one a resumed run searched): the run ends here.
+		j.Note("Z39.50 diagnostic %d at position %d of %d: the result set ends", d.Condition, r.cp.Next, s.total)
+		s.total = r.cp.Next - 1
+		return nil, 0, true, nil
+	case err != nil && d == nil && ctx.Err() == nil && r.failures < src.MaxRetries:
+		// The connection went: search again and go on.
+		j.Log.Info("z3950 present failed, reconnecting", "position", r.cp.Next, "err", err)
+		s.close()
+		if err := j.wait(ctx, backoff(src.RetryWait, r.failures)); err != nil {
+			return nil, 0, false, err
+		}
+		r.failures++
+		return nil, 0, true, s.open(ctx)
+	case err != nil:
+		return nil, 0, false, fmt.Errorf("z3950 %s: present at %d: %w", src.URL, r.cp.Next, err)
+	}
+	r.failures = 0
+	return recs, next, false, nil
+}
+
+// noRecords stops the run at a page of no records, to start over next
+// time rather than resume into the same fault.
+func (r *z3950Run) noRecords() error {
+	r.j.Guard("empty-pages", "no records at position %d of %d", r.cp.Next, r.s.total)
+	b := store.Batch{Checkpoint: z3950Checkpoint{Query: r.cp.Query}.bytes()}
+	if _, err := r.j.Commit(b); err != nil {
+		return err
+	}
+	return fmt.Errorf("z3950 %s: present at %d of %d returned no records", r.j.Source.URL, r.cp.Next, r.s.total)
+}
+
+// batch decodes a page's records into a batch, rejecting those that
+// cannot be stored; size is the page's bytes.
+func (r *z3950Run) batch(recs []z3950.Record) (b store.Batch, size int64) {
+	j := r.j
+	for _, rec := range recs {
+		size += int64(len(rec.Data))
+		label := fmt.Sprintf("record %d", rec.Position)
+		if rec.Diagnostic != nil {
+			j.Reject(label, "diagnostic", rec.Diagnostic.Error())
+			continue
+		}
+		m, err := rec.MARCWith(r.opts)
+		if err != nil {
+			j.Reject(label, rejectReason(err), err.Error())
+			continue
+		}
+		id := ingest.LocalID(m)
+		if id == "" {
+			j.Reject(label, "no-id", "no control number (001) or system number (035 $a) to identify it")
+			continue
+		}
+		if err := store.CheckLocalID(j.Source.ID, id); err != nil {
+			j.Reject(label, "bad-id", err.Error())
+			continue
+		}
+		if r.seen != nil {
+			r.seen[id] = true
+		}
+		b.Records = append(b.Records, store.Incoming{LocalID: id, Record: m})
+	}
+	return b, size
 }
 
 // z3950Finish commits the last page with the checkpoint of a finished run

@@ -94,6 +94,18 @@ type Result struct {
 	Rejected []Rejected
 }
 
+// count counts a change of outcome out.
+func (r *Result) count(out Outcome) {
+	switch out {
+	case Added:
+		r.Added++
+	case Updated:
+		r.Updated++
+	case Deleted:
+		r.Deleted++
+	}
+}
+
 // Rejected is a record or deletion a batch held that the store cannot
 // keep, and why.
 type Rejected struct {
@@ -397,56 +409,22 @@ func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result)
 	from := make([]int, 0, len(ops))
 	for i := range ops {
 		o := &ops[i]
-		var old *SourceRecord
 		v := recs.Get(o.key)
 		if !o.del && sameLiveRecord(v, &o.hash, o.origin) {
 			res.Unchanged++ // the common case of a re-import: skip decoding
 			continue
 		}
+		var old *SourceRecord
 		if v != nil {
 			if old, err = decodeSourceRecord(v); err != nil {
 				return nil, nil, fmt.Errorf("store: stored record %q of source %q: %w", o.localID, source, err)
 			}
 			old.Source, old.LocalID = source, o.localID
 		}
-		var out Outcome
-		var nr *SourceRecord
-		switch {
-		case o.del && old == nil:
-			out = Deleted
-			nr = &SourceRecord{Datestamp: o.datestamp, FirstSeen: now, Deleted: true}
-			st.Deleted++
-		case o.del && old.Deleted:
-			out = Unchanged
-		case o.del:
-			out = Deleted
-			c := *old
-			nr = &c
-			nr.Deleted, nr.Datestamp = true, o.datestamp
-			st.Live--
-			st.Deleted++
-		case old == nil:
-			out = Added
-			nr = &SourceRecord{FirstSeen: now}
-			st.Live++
-		case old.Deleted:
-			out = Updated
-			nr = &SourceRecord{FirstSeen: old.FirstSeen}
-			st.Deleted--
-			st.Live++
-		case old.Hash == o.hash && sameOrigin(old, o):
-			out = Unchanged
-		default:
-			out = Updated
-			nr = &SourceRecord{FirstSeen: old.FirstSeen}
-		}
+		out, nr := o.outcome(old, now, &st)
 		if out == Unchanged {
 			res.Unchanged++
 			continue
-		}
-		if !o.del {
-			nr.Format, nr.Raw, nr.Hash, nr.Datestamp = o.format, o.raw, o.hash, o.datestamp
-			o.setOrigin(nr)
 		}
 		enc.count(old, -1)
 		enc.count(nr, +1)
@@ -460,14 +438,7 @@ func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result)
 		if err := recs.Put(o.key, v); err != nil {
 			return nil, nil, fmt.Errorf("store: put record %q of source %q: %w", o.localID, source, err)
 		}
-		switch out {
-		case Added:
-			res.Added++
-		case Updated:
-			res.Updated++
-		case Deleted:
-			res.Deleted++
-		}
+		res.count(out)
 		changes = append(changes, Change{Key: o.key, Source: source, LocalID: o.localID, Outcome: out, Old: old, New: nr})
 		from = append(from, i)
 	}
@@ -481,6 +452,48 @@ func applyOps(tx *bbolt.Tx, source string, ops []op, now time.Time, res *Result)
 		return nil, nil, err
 	}
 	return changes, from, nil
+}
+
+// outcome is what the op does to old, the record stored under its key
+// (nil if none), and the record it stores instead, with the source's
+// counts moved to match (nil when Unchanged).
+func (o *op) outcome(old *SourceRecord, now time.Time, st *SourceStats) (Outcome, *SourceRecord) {
+	var out Outcome
+	var nr *SourceRecord
+	switch {
+	case o.del && old == nil:
+		out = Deleted
+		nr = &SourceRecord{Datestamp: o.datestamp, FirstSeen: now, Deleted: true}
+		st.Deleted++
+	case o.del && old.Deleted:
+		return Unchanged, nil
+	case o.del:
+		out = Deleted
+		c := *old
+		nr = &c
+		nr.Deleted, nr.Datestamp = true, o.datestamp
+		st.Live--
+		st.Deleted++
+	case old == nil:
+		out = Added
+		nr = &SourceRecord{FirstSeen: now}
+		st.Live++
+	case old.Deleted:
+		out = Updated
+		nr = &SourceRecord{FirstSeen: old.FirstSeen}
+		st.Deleted--
+		st.Live++
+	case old.Hash == o.hash && sameOrigin(old, o):
+		return Unchanged, nil
+	default:
+		out = Updated
+		nr = &SourceRecord{FirstSeen: old.FirstSeen}
+	}
+	if !o.del {
+		nr.Format, nr.Raw, nr.Hash, nr.Datestamp = o.format, o.raw, o.hash, o.datestamp
+		o.setOrigin(nr)
+	}
+	return out, nr
 }
 
 // sameOrigin reports whether a stored record was received as the op's.

@@ -359,71 +359,16 @@ func parseArgDate(v string, opts OAIOptions) (time.Time, bool, bool) {
 }
 
 func (s *OAIServer) list(b *bytes.Buffer, q url.Values, opts OAIOptions, verb string) {
-	var st listState
-	fromToken := q.Has("resumptionToken")
-	if fromToken {
-		if len(q) != 2 {
-			oaiError(b, "badArgument", "resumptionToken is an exclusive argument")
-			return
-		}
-		var ok bool
-		st, ok = parseToken(q.Get("resumptionToken"))
-		if !ok || st.gen != s.gen {
-			oaiError(b, "badResumptionToken", "the resumption token is invalid or has expired")
-			return
-		}
-		if opts.NoRecordsMatchOnToken {
-			oaiError(b, "noRecordsMatch", "no records left")
-			return
-		}
-	} else {
-		st = listState{gen: s.gen, prefix: q.Get("metadataPrefix"), set: q.Get("set"), from: q.Get("from"), until: q.Get("until")}
-		if st.prefix == "" {
-			oaiError(b, "badArgument", "metadataPrefix is required")
-			return
-		}
+	st, perr := s.listState(q, opts)
+	var from, until time.Time
+	if perr == nil {
+		from, until, perr = st.window(opts)
 	}
-	if st.prefix != "marc21" && st.prefix != "marcxml" {
-		oaiError(b, "cannotDisseminateFormat", "metadataPrefix "+st.prefix+" is not served")
+	if perr != nil {
+		oaiError(b, perr.code, perr.msg)
 		return
 	}
-	var from, until time.Time
-	if st.from != "" {
-		var ok bool
-		if from, _, ok = parseArgDate(st.from, opts); !ok {
-			oaiError(b, "badArgument", "from "+st.from+" does not match the granularity")
-			return
-		}
-	}
-	if st.until != "" {
-		var ok, untilDay bool
-		if until, untilDay, ok = parseArgDate(st.until, opts); !ok {
-			oaiError(b, "badArgument", "until "+st.until+" does not match the granularity")
-			return
-		}
-		if untilDay {
-			until = until.Add(24*time.Hour - time.Second)
-		}
-	}
-	var match []Item
-	for _, it := range s.sorted() {
-		ds := it.Datestamp.UTC()
-		if opts.DayGranularity {
-			ds = ds.Truncate(24 * time.Hour)
-		} else {
-			ds = ds.Truncate(time.Second)
-		}
-		if st.from != "" && ds.Before(from) || st.until != "" && ds.After(until) {
-			continue
-		}
-		if st.set != "" && !slices.Contains(it.Sets, st.set) {
-			continue
-		}
-		if it.Deleted && opts.DeletedRecord == "no" {
-			continue
-		}
-		match = append(match, it)
-	}
+	match := s.matching(st, from, until, opts)
 	size := opts.PageSize
 	if size <= 0 {
 		size = 50
@@ -444,43 +389,135 @@ func (s *OAIServer) list(b *bytes.Buffer, q url.Values, opts OAIOptions, verb st
 	}
 	fmt.Fprintf(b, "<%s>\n", verb)
 	for _, it := range match[st.offset:end] {
-		status := ""
-		if it.Deleted {
-			status = ` status="deleted"`
+		s.writeItem(b, it, opts, verb)
+	}
+	writeToken(b, q, opts, st, end, len(match))
+	fmt.Fprintf(b, "</%s>\n", verb)
+}
+
+// protocolError is an OAI-PMH error a request is answered with.
+type protocolError struct{ code, msg string }
+
+// listState is the list a request asks for: the one its resumption
+// token encodes, or a new one from its arguments.
+func (s *OAIServer) listState(q url.Values, opts OAIOptions) (listState, *protocolError) {
+	var st listState
+	if q.Has("resumptionToken") {
+		if len(q) != 2 {
+			return st, &protocolError{"badArgument", "resumptionToken is an exclusive argument"}
 		}
-		header := fmt.Sprintf("<header%s><identifier>%s</identifier><datestamp>%s</datestamp>", status, xmlEscape(it.ID), s.stamp(it.Datestamp, opts))
-		for _, set := range it.Sets {
-			header += "<setSpec>" + xmlEscape(set) + "</setSpec>"
+		var ok bool
+		st, ok = parseToken(q.Get("resumptionToken"))
+		if !ok || st.gen != s.gen {
+			return st, &protocolError{"badResumptionToken", "the resumption token is invalid or has expired"}
 		}
-		header += "</header>"
-		if verb == "ListIdentifiers" {
-			b.WriteString(header + "\n")
+		if opts.NoRecordsMatchOnToken {
+			return st, &protocolError{"noRecordsMatch", "no records left"}
+		}
+	} else {
+		st = listState{gen: s.gen, prefix: q.Get("metadataPrefix"), set: q.Get("set"), from: q.Get("from"), until: q.Get("until")}
+		if st.prefix == "" {
+			return st, &protocolError{"badArgument", "metadataPrefix is required"}
+		}
+	}
+	if st.prefix != "marc21" && st.prefix != "marcxml" {
+		return st, &protocolError{"cannotDisseminateFormat", "metadataPrefix " + st.prefix + " is not served"}
+	}
+	return st, nil
+}
+
+// window reads the list's from and until, until a day's last second
+// when it is a day.
+func (l listState) window(opts OAIOptions) (from, until time.Time, perr *protocolError) {
+	if l.from != "" {
+		var ok bool
+		if from, _, ok = parseArgDate(l.from, opts); !ok {
+			return from, until, &protocolError{"badArgument", "from " + l.from + " does not match the granularity"}
+		}
+	}
+	if l.until != "" {
+		var ok, untilDay bool
+		if until, untilDay, ok = parseArgDate(l.until, opts); !ok {
+			return from, until, &protocolError{"badArgument", "until " + l.until + " does not match the granularity"}
+		}
+		if untilDay {
+			until = until.Add(24*time.Hour - time.Second)
+		}
+	}
+	return from, until, nil
+}
+
+// matching is the items of the list, in order: in the window at the
+// granularity, in the set, and deleted ones only if the server tells of
+// them.
+func (s *OAIServer) matching(l listState, from, until time.Time, opts OAIOptions) []Item {
+	var match []Item
+	for _, it := range s.sorted() {
+		ds := it.Datestamp.UTC()
+		if opts.DayGranularity {
+			ds = ds.Truncate(24 * time.Hour)
+		} else {
+			ds = ds.Truncate(time.Second)
+		}
+		if l.from != "" && ds.Before(from) || l.until != "" && ds.After(until) {
 			continue
 		}
-		b.WriteString("<record>" + header)
-		if !it.Deleted {
-			rec, _ := marc.AppendMARCXML(nil, it.Record, true)
-			if opts.Corrupt != nil {
-				rec = opts.Corrupt(it.ID, rec)
-			}
-			b.WriteString("<metadata>")
-			b.Write(rec)
-			b.WriteString("</metadata>")
+		if l.set != "" && !slices.Contains(it.Sets, l.set) {
+			continue
 		}
-		b.WriteString("</record>\n")
+		if it.Deleted && opts.DeletedRecord == "no" {
+			continue
+		}
+		match = append(match, it)
 	}
+	return match
+}
+
+// writeItem writes an item of the list: its header for ListIdentifiers,
+// its record for ListRecords.
+func (s *OAIServer) writeItem(b *bytes.Buffer, it Item, opts OAIOptions, verb string) {
+	status := ""
+	if it.Deleted {
+		status = ` status="deleted"`
+	}
+	header := fmt.Sprintf("<header%s><identifier>%s</identifier><datestamp>%s</datestamp>", status, xmlEscape(it.ID), s.stamp(it.Datestamp, opts))
+	for _, set := range it.Sets {
+		header += "<setSpec>" + xmlEscape(set) + "</setSpec>"
+	}
+	header += "</header>"
+	if verb == "ListIdentifiers" {
+		b.WriteString(header + "\n")
+		return
+	}
+	b.WriteString("<record>" + header)
+	if !it.Deleted {
+		rec, _ := marc.AppendMARCXML(nil, it.Record, true)
+		if opts.Corrupt != nil {
+			rec = opts.Corrupt(it.ID, rec)
+		}
+		b.WriteString("<metadata>")
+		b.Write(rec)
+		b.WriteString("</metadata>")
+	}
+	b.WriteString("</record>\n")
+}
+
+// writeToken writes the page's resumption token, the page ending at end
+// of total items: the next page's, the one sent with TokenLoop, or an
+// empty one ending a list resumed.
+func writeToken(b *bytes.Buffer, q url.Values, opts OAIOptions, st listState, end, total int) {
+	fromToken := q.Has("resumptionToken")
 	switch {
 	case opts.TokenLoop && fromToken:
-		fmt.Fprintf(b, "<resumptionToken completeListSize=\"%d\" cursor=\"%d\">%s</resumptionToken>\n", len(match), st.offset, xmlEscape(q.Get("resumptionToken")))
-	case end < len(match):
+		fmt.Fprintf(b, "<resumptionToken completeListSize=\"%d\" cursor=\"%d\">%s</resumptionToken>\n", total, st.offset, xmlEscape(q.Get("resumptionToken")))
+	case end < total:
 		next := st
 		next.offset = end
-		fmt.Fprintf(b, "<resumptionToken completeListSize=\"%d\" cursor=\"%d\">%s</resumptionToken>\n", len(match), st.offset, next.token())
+		fmt.Fprintf(b, "<resumptionToken completeListSize=\"%d\" cursor=\"%d\">%s</resumptionToken>\n", total, st.offset, next.token())
 	case fromToken:
 		// The last page of a list carries an empty token.
-		fmt.Fprintf(b, "<resumptionToken completeListSize=\"%d\" cursor=\"%d\"/>\n", len(match), st.offset)
+		fmt.Fprintf(b, "<resumptionToken completeListSize=\"%d\" cursor=\"%d\"/>\n", total, st.offset)
 	}
-	fmt.Fprintf(b, "</%s>\n", verb)
 }
 
 func xmlEscape(s string) string {

@@ -109,28 +109,62 @@ func (s *SRUServer) serve(w http.ResponseWriter, r *http.Request) {
 	if !opts.Version20 {
 		b.WriteString("<zs:version>1.2</zs:version>")
 	}
-	diag := func(uri, details, msg string) {
+	if d := s.searchRetrieve(&b, q, opts, dns); d != nil {
 		fmt.Fprintf(&b, `<zs:numberOfRecords>0</zs:numberOfRecords><zs:diagnostics><diagnostic xmlns="%s"><uri>%s</uri><details>%s</details><message>%s</message></diagnostic></zs:diagnostics></zs:searchRetrieveResponse>`,
-			dns, uri, xmlEscape(details), xmlEscape(msg))
-		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		w.Write(b.Bytes())
+			dns, d.uri, xmlEscape(d.details), xmlEscape(d.msg))
 	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Write(b.Bytes())
+}
+
+// sruDiagnostic is a fatal diagnostic a request is answered with.
+type sruDiagnostic struct{ uri, details, msg string }
+
+// searchRetrieve writes the rest of the response to a request, from
+// numberOfRecords, or returns the diagnostic to answer it with, having
+// written nothing. dns is the diagnostics' namespace.
+func (s *SRUServer) searchRetrieve(b *bytes.Buffer, q url.Values, opts SRUOptions, dns string) *sruDiagnostic {
+	start, max, since, d := searchArgs(q, opts)
+	if d != nil {
+		return d
+	}
+	match := s.since(since)
+	n := len(match) + opts.InflateCount
+	if start > n && n > 0 {
+		return &sruDiagnostic{"info:srw/diagnostic/1/61", strconv.Itoa(start), "First record position out of range"}
+	}
+	fmt.Fprintf(b, "<zs:numberOfRecords>%d</zs:numberOfRecords>", n)
+	end := min(start-1+max, len(match))
+	if start-1 < end {
+		b.WriteString("<zs:records>")
+		for i := start - 1; i < end; i++ {
+			writeSRURecord(b, match[i], i+1, opts, dns)
+		}
+		b.WriteString("</zs:records>")
+	}
+	if end < n && !opts.OmitNextPosition {
+		fmt.Fprintf(b, "<zs:nextRecordPosition>%d</zs:nextRecordPosition>", end+1)
+	}
+	b.WriteString("</zs:searchRetrieveResponse>")
+	return nil
+}
+
+// searchArgs reads a request's startRecord and maximumRecords (within
+// the server's cap) and the date of its date clause, or the diagnostic
+// it is answered with.
+func searchArgs(q url.Values, opts SRUOptions) (start, max int, since time.Time, d *sruDiagnostic) {
 	query := q.Get("query")
-	start, _ := strconv.Atoi(q.Get("startRecord"))
-	max, _ := strconv.Atoi(q.Get("maximumRecords"))
+	start, _ = strconv.Atoi(q.Get("startRecord"))
+	max, _ = strconv.Atoi(q.Get("maximumRecords"))
 	switch {
 	case opts.Diagnostic != "":
-		diag(opts.Diagnostic, "", "configured to fail")
-		return
+		return 0, 0, since, &sruDiagnostic{opts.Diagnostic, "", "configured to fail"}
 	case q.Get("operation") != "searchRetrieve":
-		diag("info:srw/diagnostic/1/4", q.Get("operation"), "Unsupported operation")
-		return
+		return 0, 0, since, &sruDiagnostic{"info:srw/diagnostic/1/4", q.Get("operation"), "Unsupported operation"}
 	case query == "":
-		diag("info:srw/diagnostic/1/7", "query", "Mandatory parameter not supplied")
-		return
+		return 0, 0, since, &sruDiagnostic{"info:srw/diagnostic/1/7", "query", "Mandatory parameter not supplied"}
 	case q.Get("recordSchema") != "marcxml":
-		diag("info:srw/diagnostic/1/66", q.Get("recordSchema"), "Unknown schema for retrieval")
-		return
+		return 0, 0, since, &sruDiagnostic{"info:srw/diagnostic/1/66", q.Get("recordSchema"), "Unknown schema for retrieval"}
 	}
 	if start < 1 {
 		start = 1
@@ -141,14 +175,17 @@ func (s *SRUServer) serve(w http.ResponseWriter, r *http.Request) {
 	if opts.MaxRecords > 0 && max > opts.MaxRecords {
 		max = opts.MaxRecords
 	}
-	var since time.Time
 	if m := dateClause.FindStringSubmatch(query); m != nil {
 		if m[2] != opts.DateIndex {
-			diag("info:srw/diagnostic/1/16", m[2], "Unsupported index")
-			return
+			return 0, 0, since, &sruDiagnostic{"info:srw/diagnostic/1/16", m[2], "Unsupported index"}
 		}
 		since, _ = time.Parse("2006-01-02", m[3])
 	}
+	return start, max, since, nil
+}
+
+// since is the live items of datestamps from since on, by id.
+func (s *SRUServer) since(since time.Time) []Item {
 	var match []Item
 	ids := make([]string, 0, len(s.items))
 	for id := range s.items {
@@ -162,38 +199,24 @@ func (s *SRUServer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		match = append(match, it)
 	}
-	n := len(match) + opts.InflateCount
-	if start > n && n > 0 {
-		diag("info:srw/diagnostic/1/61", strconv.Itoa(start), "First record position out of range")
-		return
-	}
-	fmt.Fprintf(&b, "<zs:numberOfRecords>%d</zs:numberOfRecords>", n)
-	end := min(start-1+max, len(match))
-	if start-1 < end {
-		b.WriteString("<zs:records>")
-		for i := start - 1; i < end; i++ {
-			it := match[i]
-			b.WriteString("<zs:record>")
-			if opts.Surrogate != nil && opts.Surrogate(it.ID) {
-				fmt.Fprintf(&b, `<zs:recordSchema>info:srw/schema/1/diagnostics-v1.1</zs:recordSchema><zs:recordPacking>xml</zs:recordPacking><zs:recordData><diagnostic xmlns="%s"><uri>info:srw/diagnostic/1/64</uri><details>%s</details><message>Record temporarily unavailable</message></diagnostic></zs:recordData>`, dns, xmlEscape(it.ID))
-			} else {
-				rec, _ := marc.AppendMARCXML(nil, it.Record, true)
-				packing := "xml"
-				if opts.StringPacking {
-					packing, rec = "string", []byte(xmlEscape(string(rec)))
-				}
-				fmt.Fprintf(&b, "<zs:recordSchema>info:srw/schema/1/marcxml-v1.1</zs:recordSchema><zs:recordPacking>%s</zs:recordPacking><zs:recordData>", packing)
-				b.Write(rec)
-				b.WriteString("</zs:recordData>")
-			}
-			fmt.Fprintf(&b, "<zs:recordPosition>%d</zs:recordPosition></zs:record>", i+1)
+	return match
+}
+
+// writeSRURecord writes the item at position pos of the result set: its
+// MARCXML, or a surrogate diagnostic in namespace dns.
+func writeSRURecord(b *bytes.Buffer, it Item, pos int, opts SRUOptions, dns string) {
+	b.WriteString("<zs:record>")
+	if opts.Surrogate != nil && opts.Surrogate(it.ID) {
+		fmt.Fprintf(b, `<zs:recordSchema>info:srw/schema/1/diagnostics-v1.1</zs:recordSchema><zs:recordPacking>xml</zs:recordPacking><zs:recordData><diagnostic xmlns="%s"><uri>info:srw/diagnostic/1/64</uri><details>%s</details><message>Record temporarily unavailable</message></diagnostic></zs:recordData>`, dns, xmlEscape(it.ID))
+	} else {
+		rec, _ := marc.AppendMARCXML(nil, it.Record, true)
+		packing := "xml"
+		if opts.StringPacking {
+			packing, rec = "string", []byte(xmlEscape(string(rec)))
 		}
-		b.WriteString("</zs:records>")
+		fmt.Fprintf(b, "<zs:recordSchema>info:srw/schema/1/marcxml-v1.1</zs:recordSchema><zs:recordPacking>%s</zs:recordPacking><zs:recordData>", packing)
+		b.Write(rec)
+		b.WriteString("</zs:recordData>")
 	}
-	if end < n && !opts.OmitNextPosition {
-		fmt.Fprintf(&b, "<zs:nextRecordPosition>%d</zs:nextRecordPosition>", end+1)
-	}
-	b.WriteString("</zs:searchRetrieveResponse>")
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.Write(b.Bytes())
+	fmt.Fprintf(b, "<zs:recordPosition>%d</zs:recordPosition></zs:record>", pos)
 }
