@@ -30,7 +30,7 @@ type repair struct {
 
 // repairXML makes what encoding/xml would refuse readable, where the fix
 // is unambiguous: characters XML 1.0 forbids (raw or as character
-// references) are dropped; bytes that are not UTF-8 are read as
+// references) are dropped (keepApart); bytes that are not UTF-8 are read as
 // Windows-1258, the legacy Vietnamese code page they most likely are; an
 // HTML entity (&nbsp;) becomes its character; an '&' that does not start
 // a reference, or starts an entity neither XML nor HTML defines, is
@@ -53,6 +53,7 @@ func repairXML(b []byte) ([]byte, []repair) {
 			continue
 		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
 			r.fix(i, repControl)
+			r.keepApart(i)
 			i++
 			continue
 		case c >= 0x80:
@@ -111,6 +112,20 @@ func (r *xmlRepairer) fix(i int, kind repairKind) {
 		r.out = append(make([]byte, 0, len(r.b)+64), r.b[:i]...)
 	}
 	r.reps = append(r.reps, repair{off: len(r.out), kind: kind})
+}
+
+// keepApart writes a space for the forbidden character at b[i] when
+// dropping it would join the bytes around it into markup they were not:
+// "<!\x11[" into the start of a CDATA section, "]]\x01>" into its end,
+// "-\x01-" into a comment's. Elsewhere the character is only dropped.
+func (r *xmlRepairer) keepApart(i int) {
+	const punct = "<>!?-[]/"
+	if len(r.out) == 0 || i+1 >= len(r.b) {
+		return
+	}
+	if strings.IndexByte(punct, r.out[len(r.out)-1]) >= 0 && strings.IndexByte(punct, r.b[i+1]) >= 0 {
+		r.out = append(r.out, ' ')
+	}
 }
 
 // endsMarkup reports whether the '>' at b[i] ends the CDATA section,
