@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/unicat/unicat/harvester/harvesttest"
+	"github.com/unicat/unicat/internal/lineartest"
 	"github.com/unicat/unicat/marc"
 )
 
@@ -20,31 +20,16 @@ const maxSlowdown = 12
 // pageInput is about how many bytes each shape is.
 const pageInput = 1 << 20
 
-// repeatTo repeats unit between head and tail to about n bytes.
-func repeatTo(head, unit, tail string, n int) []byte {
-	var b bytes.Buffer
-	b.WriteString(head)
-	for b.Len() < n {
-		b.WriteString(unit)
-	}
-	b.WriteString(tail)
-	return b.Bytes()
-}
-
-// parseNsPerByte reads page with both passes, the fastest of three
-// rounds, and returns the time per byte and the records handed over.
-func parseNsPerByte(t *testing.T, page []byte, parse func([]byte) (int, error)) (float64, int) {
-	t.Helper()
-	best, n := time.Duration(1<<62), 0
-	for range 3 {
-		start := time.Now()
-		var err error
-		if n, err = parse(page); err != nil {
+// pageReader reads a page with parse, failing the test on an error, and
+// returns the records it handed over.
+func pageReader(t *testing.T, parse func([]byte) (int, error)) func([]byte) int {
+	return func(page []byte) int {
+		n, err := parse(page)
+		if err != nil {
 			t.Fatalf("%v", err)
 		}
-		best = min(best, time.Since(start))
+		return n
 	}
-	return float64(best.Nanoseconds()) / float64(len(page)), n
 }
 
 func oaiRecords(page []byte) (int, error) {
@@ -90,38 +75,22 @@ func TestOAIParserLinear(t *testing.T) {
 	for i := range 4000 {
 		fmt.Fprintf(&decls, ` xmlns:p%d="http://example.org/%d"`, i, i)
 	}
-	shapes := []struct {
-		name string
-		page []byte
-	}{
-		{"attributes on the root", repeatTo(`<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"`+attrs(60000)+`><ListRecords>`, rec("", book.String()), tail, pageInput)},
-		{"attributes on headers", repeatTo(head, rec(attrs(20000), book.String()), tail, pageInput)},
-		{"attributes in records", repeatTo(head, rec("", marcRec(`<datafield tag="500" ind1=" " ind2=" "`+attrs(20000)+`><subfield code="a">x</subfield></datafield>`)), tail, pageInput)},
-		{"deep nesting in headers", repeatTo(head, `<record><header><identifier>i</identifier>`+strings.Repeat("<x>", 5000)+strings.Repeat("</x>", 5000)+`</header><metadata>`+book.String()+`</metadata></record>`, tail, pageInput)},
-		{"deep nesting in records", repeatTo(head, rec("", marcRec(strings.Repeat("<x>", 1000)+strings.Repeat("</x>", 1000))), tail, pageInput)},
-		{"long names", repeatTo(head, rec("", marcRec(strings.Repeat("<"+strings.Repeat("n", 1000)+"/>", 100))), tail, pageInput)},
-		{"tiny records", repeatTo(head, `<record><header status="deleted"><identifier>i</identifier></header></record>`, tail, pageInput)},
-		{"repairs", repeatTo(head, rec("", marcRec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("& \x01", 5000)+`</subfield></datafield>`)), tail, pageInput)},
-		{"namespace declarations", repeatTo(`<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"`+decls.String()+`><ListRecords>`, `<record><header status="deleted"><identifier>i</identifier></header></record>`, tail, pageInput)},
-		{"broken records", repeatTo(head, rec("", marcRec(`<datafield tag="500"><subfield code="a">&bogus;</datafeld>`))+rec("", book.String()), tail, pageInput)},
+	shapes := []lineartest.Shape{
+		{Name: "attributes on the root", Input: lineartest.Fill(`<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"`+attrs(60000)+`><ListRecords>`, rec("", book.String()), tail, pageInput)},
+		{Name: "attributes on headers", Input: lineartest.Fill(head, rec(attrs(20000), book.String()), tail, pageInput)},
+		{Name: "attributes in records", Input: lineartest.Fill(head, rec("", marcRec(`<datafield tag="500" ind1=" " ind2=" "`+attrs(20000)+`><subfield code="a">x</subfield></datafield>`)), tail, pageInput)},
+		{Name: "deep nesting in headers", Input: lineartest.Fill(head, `<record><header><identifier>i</identifier>`+strings.Repeat("<x>", 5000)+strings.Repeat("</x>", 5000)+`</header><metadata>`+book.String()+`</metadata></record>`, tail, pageInput)},
+		{Name: "deep nesting in records", Input: lineartest.Fill(head, rec("", marcRec(strings.Repeat("<x>", 1000)+strings.Repeat("</x>", 1000))), tail, pageInput)},
+		{Name: "long names", Input: lineartest.Fill(head, rec("", marcRec(strings.Repeat("<"+strings.Repeat("n", 1000)+"/>", 100))), tail, pageInput)},
+		{Name: "tiny records", Input: lineartest.Fill(head, `<record><header status="deleted"><identifier>i</identifier></header></record>`, tail, pageInput)},
+		{Name: "repairs", Input: lineartest.Fill(head, rec("", marcRec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("& \x01", 5000)+`</subfield></datafield>`)), tail, pageInput)},
+		{Name: "namespace declarations", Input: lineartest.Fill(`<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"`+decls.String()+`><ListRecords>`, `<record><header status="deleted"><identifier>i</identifier></header></record>`, tail, pageInput)},
+		{Name: "broken records", Input: lineartest.Fill(head, rec("", marcRec(`<datafield tag="500"><subfield code="a">&bogus;</datafeld>`))+rec("", book.String()), tail, pageInput)},
 		// A comment between <record> and <header>: records the items'
 		// shape misses, read with the envelope, each with a repair.
-		{"records in the envelope", repeatTo(head, `<record><!-- --><header><identifier>i & j</identifier></header><metadata>`+marcRec("")+`</metadata></record>`, tail, pageInput)},
+		{Name: "records in the envelope", Input: lineartest.Fill(head, `<record><!-- --><header><identifier>i & j</identifier></header><metadata>`+marcRec("")+`</metadata></record>`, tail, pageInput)},
 	}
-	normal, n := parseNsPerByte(t, repeatTo(head, rec("", book.String()), tail, pageInput), oaiRecords)
-	if n < 500 {
-		t.Fatalf("the ordinary page gave %d records", n)
-	}
-	for _, s := range shapes {
-		ns, n := parseNsPerByte(t, s.page, oaiRecords)
-		t.Logf("%-26s %6.1f ns/byte, %5.1f× an ordinary page's %.1f (%d records)", s.name, ns, ns/normal, normal, n)
-		if n < 1 {
-			t.Errorf("%s: no records", s.name)
-		}
-		if ns > maxSlowdown*normal {
-			t.Errorf("%s: %.1f ns/byte, %.0f× an ordinary page's %.1f (at most %d×)", s.name, ns, ns/normal, normal, maxSlowdown)
-		}
-	}
+	lineartest.Check(t, "an ordinary page", maxSlowdown, lineartest.Fill(head, rec("", book.String()), tail, pageInput), 500, shapes, pageReader(t, oaiRecords))
 }
 
 func TestSRUParserLinear(t *testing.T) {
@@ -132,28 +101,12 @@ func TestSRUParserLinear(t *testing.T) {
 	rec := func(data string) string {
 		return `<record><recordSchema>marcxml</recordSchema><recordPacking>xml</recordPacking><recordData>` + data + `</recordData><recordPosition>1</recordPosition></record>` + "\n"
 	}
-	shapes := []struct {
-		name string
-		page []byte
-	}{
-		{"attributes on the root", repeatTo(`<searchRetrieveResponse xmlns="http://www.loc.gov/zing/srw/"`+attrs(60000)+`><numberOfRecords>1</numberOfRecords><records>`, rec(book.String()), tail, pageInput)},
-		{"attributes on records", repeatTo(head, `<record`+attrs(20000)+`><recordSchema>marcxml</recordSchema><recordData>`+book.String()+`</recordData></record>`, tail, pageInput)},
-		{"deep nesting in records", repeatTo(head, `<record><recordSchema>marcxml</recordSchema>`+strings.Repeat("<x>", 5000)+strings.Repeat("</x>", 5000)+`<recordData>`+book.String()+`</recordData></record>`, tail, pageInput)},
-		{"escaped records", repeatTo(head, rec(strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(book.String())), tail, pageInput)},
-		{"tiny records", repeatTo(head, rec(`<record xmlns="http://www.loc.gov/MARC21/slim"><leader>x</leader></record>`), tail, pageInput)},
+	shapes := []lineartest.Shape{
+		{Name: "attributes on the root", Input: lineartest.Fill(`<searchRetrieveResponse xmlns="http://www.loc.gov/zing/srw/"`+attrs(60000)+`><numberOfRecords>1</numberOfRecords><records>`, rec(book.String()), tail, pageInput)},
+		{Name: "attributes on records", Input: lineartest.Fill(head, `<record`+attrs(20000)+`><recordSchema>marcxml</recordSchema><recordData>`+book.String()+`</recordData></record>`, tail, pageInput)},
+		{Name: "deep nesting in records", Input: lineartest.Fill(head, `<record><recordSchema>marcxml</recordSchema>`+strings.Repeat("<x>", 5000)+strings.Repeat("</x>", 5000)+`<recordData>`+book.String()+`</recordData></record>`, tail, pageInput)},
+		{Name: "escaped records", Input: lineartest.Fill(head, rec(strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(book.String())), tail, pageInput)},
+		{Name: "tiny records", Input: lineartest.Fill(head, rec(`<record xmlns="http://www.loc.gov/MARC21/slim"><leader>x</leader></record>`), tail, pageInput)},
 	}
-	normal, n := parseNsPerByte(t, repeatTo(head, rec(book.String()), tail, pageInput), sruRecords)
-	if n < 500 {
-		t.Fatalf("the ordinary page gave %d records", n)
-	}
-	for _, s := range shapes {
-		ns, n := parseNsPerByte(t, s.page, sruRecords)
-		t.Logf("%-26s %6.1f ns/byte, %5.1f× an ordinary page's %.1f (%d records)", s.name, ns, ns/normal, normal, n)
-		if n < 1 {
-			t.Errorf("%s: no records", s.name)
-		}
-		if ns > maxSlowdown*normal {
-			t.Errorf("%s: %.1f ns/byte, %.0f× an ordinary page's %.1f (at most %d×)", s.name, ns, ns/normal, normal, maxSlowdown)
-		}
-	}
+	lineartest.Check(t, "an ordinary page", maxSlowdown, lineartest.Fill(head, rec(book.String()), tail, pageInput), 500, shapes, pageReader(t, sruRecords))
 }

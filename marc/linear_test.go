@@ -7,7 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/unicat/unicat/internal/lineartest"
 )
 
 // The readers' time is linear in their input whatever its shape: on input
@@ -23,31 +24,6 @@ const maxSlowdown = 12
 
 // linearInput is about this many bytes of each shape.
 const linearInput = 2 << 20
-
-// fillTo repeats unit until the whole is at least n bytes, between head
-// and tail.
-func fillTo(head, unit, tail string, n int) []byte {
-	var b bytes.Buffer
-	b.WriteString(head)
-	for b.Len() < n {
-		b.WriteString(unit)
-	}
-	b.WriteString(tail)
-	return b.Bytes()
-}
-
-// nsPerByte reads data to its end with read, taking the fastest of three
-// rounds so that a busy moment on a shared machine does not count.
-func nsPerByte(t *testing.T, data []byte, read func(io.Reader) int) (float64, int) {
-	t.Helper()
-	best, n := time.Duration(1<<62), 0
-	for range 3 {
-		start := time.Now()
-		n = read(bytes.NewReader(data))
-		best = min(best, time.Since(start))
-	}
-	return float64(best.Nanoseconds()) / float64(len(data)), n
-}
 
 // drain reads every record, skipping record errors, and returns how many
 // results (records and record errors) there were; a fatal error ends it.
@@ -82,39 +58,26 @@ func TestXMLReaderLinear(t *testing.T) {
 		fmt.Fprintf(&decls, `<x xmlns:a%d="u%d" xmlns:b%d="u" xmlns:c%d="u" xmlns:d%d="u">`, i, i, i, i, i)
 	}
 	long := strings.Repeat("n", 1000)
-	shapes := []struct {
-		name string
-		doc  []byte
-	}{
-		{"many attributes", fillTo(head, rec(`<datafield tag="500" ind1=" " ind2=" "`+attrs.String()+`><subfield code="a">x</subfield></datafield>`), `</collection>`, linearInput)},
-		{"deep nesting", fillTo(head, rec(strings.Repeat("<x>", 1000)+strings.Repeat("</x>", 1000)), `</collection>`, linearInput)},
+	shapes := []lineartest.Shape{
+		{Name: "many attributes", Input: lineartest.Fill(head, rec(`<datafield tag="500" ind1=" " ind2=" "`+attrs.String()+`><subfield code="a">x</subfield></datafield>`), `</collection>`, linearInput)},
+		{Name: "deep nesting", Input: lineartest.Fill(head, rec(strings.Repeat("<x>", 1000)+strings.Repeat("</x>", 1000)), `</collection>`, linearInput)},
 		// Four thousand declarations in force, none of them the prefix
 		// the records use.
-		{"namespace declarations", fillTo(`<collection xmlns:m="http://www.loc.gov/MARC21/slim">`+decls.String(),
+		{Name: "namespace declarations", Input: lineartest.Fill(`<collection xmlns:m="http://www.loc.gov/MARC21/slim">`+decls.String(),
 			strings.Repeat("<m:x/>", 20)+`<m:record><m:leader>00000nam a2200000 a 4500</m:leader><m:controlfield tag="001">1</m:controlfield></m:record>`,
 			strings.Repeat("</x>", 1000)+`</collection>`, linearInput)},
-		{"long names", fillTo(head, rec(strings.Repeat("<"+long+"/>", 200)), `</collection>`, linearInput)},
-		{"tiny subfields", fillTo(head, rec(`<datafield tag="500" ind1=" " ind2=" ">`+strings.Repeat(`<subfield code="a">x</subfield>`, 9000)+`</datafield>`), `</collection>`, linearInput)},
-		{"references", fillTo(head, rec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("&#x1EC7;&amp;", 5000)+`</subfield></datafield>`), `</collection>`, linearInput)},
-		{"broken records", fillTo(head, rec(`<datafield tag="500"><subfield code="a">&bogus;</subfield></datafield>`)+rec(""), `</collection>`, linearInput)},
-		{"comments and CDATA", fillTo(head, rec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("<!--c--><![CDATA[d]]>", 3000)+`</subfield></datafield>`), `</collection>`, linearInput)},
-		{"records over the size limit", fillTo(head, rec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("x", 300<<10)+`</subfield></datafield>`), `</collection>`, linearInput)},
+		{Name: "long names", Input: lineartest.Fill(head, rec(strings.Repeat("<"+long+"/>", 200)), `</collection>`, linearInput)},
+		{Name: "tiny subfields", Input: lineartest.Fill(head, rec(`<datafield tag="500" ind1=" " ind2=" ">`+strings.Repeat(`<subfield code="a">x</subfield>`, 9000)+`</datafield>`), `</collection>`, linearInput)},
+		{Name: "references", Input: lineartest.Fill(head, rec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("&#x1EC7;&amp;", 5000)+`</subfield></datafield>`), `</collection>`, linearInput)},
+		{Name: "broken records", Input: lineartest.Fill(head, rec(`<datafield tag="500"><subfield code="a">&bogus;</subfield></datafield>`)+rec(""), `</collection>`, linearInput)},
+		{Name: "comments and CDATA", Input: lineartest.Fill(head, rec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("<!--c--><![CDATA[d]]>", 3000)+`</subfield></datafield>`), `</collection>`, linearInput)},
+		{Name: "records over the size limit", Input: lineartest.Fill(head, rec(`<datafield tag="500" ind1=" " ind2=" "><subfield code="a">`+strings.Repeat("x", 300<<10)+`</subfield></datafield>`), `</collection>`, linearInput)},
 	}
-	read := func(r io.Reader) int { return drain(NewXMLReader(r, ReaderOptions{})) }
-	normal, n := nsPerByte(t, fillTo(head, string(opera[first:last]), `</collection>`, linearInput), read)
-	if n < 400 {
-		t.Fatalf("the normal catalogue gave %d records", n)
+	for i := range shapes {
+		shapes[i].MinResults = 2 // the reader went on past the first record
 	}
-	for _, s := range shapes {
-		ns, n := nsPerByte(t, s.doc, read)
-		t.Logf("%-28s %6.1f ns/byte, %5.1f× a catalogue's %.1f (%d results)", s.name, ns, ns/normal, normal, n)
-		if n < 2 {
-			t.Errorf("%s: %d results: the input was not read through", s.name, n)
-		}
-		if ns > maxSlowdown*normal {
-			t.Errorf("%s: %.1f ns/byte, %.0f× a catalogue's %.1f (at most %d×)", s.name, ns, ns/normal, normal, maxSlowdown)
-		}
-	}
+	read := func(b []byte) int { return drain(NewXMLReader(bytes.NewReader(b), ReaderOptions{})) }
+	lineartest.Check(t, "a catalogue", maxSlowdown, lineartest.Fill(head, string(opera[first:last]), `</collection>`, linearInput), 400, shapes, read)
 }
 
 func TestISO2709ReaderLinear(t *testing.T) {
@@ -132,30 +95,14 @@ func TestISO2709ReaderLinear(t *testing.T) {
 	copy(lying, "99999")
 	badDir := rwSampleRecord("D")
 	copy(badDir[LeaderLen+3:], "0099") // 001's length: the fields are taken in order
-	shapes := []struct {
-		name string
-		data []byte
-	}{
-		{"digits without terminator", fillTo("", "0123456789", "", linearInput)},
-		{"leaders lying about length", fillTo("", string(lying), "", linearInput)},
-		{"seven thousand fields", fillTo("", string(manyFields), "", linearInput)},
-		{"five thousand subfields", fillTo("", string(subs), "", linearInput)},
-		{"wrong directory", fillTo("", string(badDir), "", linearInput)},
-		{"NUL stretches", fillTo("", string(rwSampleRecord("N"))+string(make([]byte, 600)), "", linearInput)},
+	shapes := []lineartest.Shape{
+		{Name: "digits without terminator", Input: lineartest.Fill("", "0123456789", "", linearInput)},
+		{Name: "leaders lying about length", Input: lineartest.Fill("", string(lying), "", linearInput)},
+		{Name: "seven thousand fields", Input: lineartest.Fill("", string(manyFields), "", linearInput)},
+		{Name: "five thousand subfields", Input: lineartest.Fill("", string(subs), "", linearInput)},
+		{Name: "wrong directory", Input: lineartest.Fill("", string(badDir), "", linearInput)},
+		{Name: "NUL stretches", Input: lineartest.Fill("", string(rwSampleRecord("N"))+string(make([]byte, 600)), "", linearInput)},
 	}
-	read := func(r io.Reader) int { return drain(NewISO2709Reader(r, ReaderOptions{})) }
-	normal, n := nsPerByte(t, fillTo("", string(sample), "", linearInput), read)
-	if n < 1000 {
-		t.Fatalf("the normal catalogue gave %d records", n)
-	}
-	for _, s := range shapes {
-		ns, n := nsPerByte(t, s.data, read)
-		t.Logf("%-28s %6.1f ns/byte, %5.1f× a catalogue's %.1f (%d results)", s.name, ns, ns/normal, normal, n)
-		if n < 1 {
-			t.Errorf("%s: no results", s.name)
-		}
-		if ns > maxSlowdown*normal {
-			t.Errorf("%s: %.1f ns/byte, %.0f× a catalogue's %.1f (at most %d×)", s.name, ns, ns/normal, normal, maxSlowdown)
-		}
-	}
+	read := func(b []byte) int { return drain(NewISO2709Reader(bytes.NewReader(b), ReaderOptions{})) }
+	lineartest.Check(t, "a catalogue", maxSlowdown, lineartest.Fill("", string(sample), "", linearInput), 1000, shapes, read)
 }
