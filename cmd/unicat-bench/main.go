@@ -3,9 +3,10 @@
 // one Markdown table: MARC reading against yaz-marcdump, ingest against
 // zebraidx, deduplication quality against the corpus truth, SRU and
 // Z39.50 search against zebrasrv, an OAI-PMH harvest, how soon `unicat
-// serve` answers after its start, and the peak RSS of `unicat serve` in
-// each phase. `make bench` runs it; -store-only and -reuse measure the
-// start alone on a store loaded once.
+// serve` answers after its start, incremental batches of 1,000 records
+// into the loaded catalog, and the peak RSS of `unicat serve` in each
+// phase. `make bench` runs it; -store-only and -reuse measure the start
+// and the batches alone on a store loaded once.
 //
 // Everything runs on loopback; every load loop is bounded in requests and
 // time. It installs nothing: a missing peer is named with the Debian
@@ -18,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"time"
 )
@@ -29,6 +31,7 @@ type options struct {
 	maxRequests             int
 	keep                    bool
 	storeOnly, reuse        bool
+	cpuProfile              string
 }
 
 type bench struct {
@@ -50,11 +53,24 @@ func main() {
 	flag.IntVar(&o.maxRequests, "max-requests", 200000, "at most this many requests per load run")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	flag.BoolVar(&o.storeOnly, "store-only", false, "only generate the corpus and import it into -work (kept), for -reuse runs")
-	flag.BoolVar(&o.reuse, "reuse", false, "measure only `unicat serve`'s start, on the store a -store-only run left in -work")
+	flag.BoolVar(&o.reuse, "reuse", false, "measure only `unicat serve`'s start and an incremental batch, on the store a -store-only run left in -work")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (the incremental batches run in it) to this file")
 	flag.Parse()
 	o.seconds = time.Duration(*secs) * time.Second
 	b := &bench{opts: o, logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...) }}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "unicat-bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := b.run(); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "unicat-bench:", err)
 		os.Exit(1)
 	}
@@ -129,6 +145,9 @@ func (b *bench) run() error {
 		defer in.zebra.Stop()
 	}
 	if err := b.dedup(work, c); err != nil {
+		return err
+	}
+	if err := b.batchRows(in.config, c.libs, c.iso); err != nil {
 		return err
 	}
 	stop, err := b.serve(unicat, in, c)

@@ -117,8 +117,8 @@ func (b *bench) storeOnly(unicat, work string) error {
 	return nil
 }
 
-// reuseStore measures `unicat serve`'s start on the store a storeOnly run
-// left in work.
+// reuseStore measures `unicat serve`'s start and incremental batches on
+// the store a storeOnly run left in work.
 func (b *bench) reuseStore(unicat, work string) error {
 	libs := corpus.Libraries(b.opts.libs)
 	files := make([]string, len(libs))
@@ -128,6 +128,9 @@ func (b *bench) reuseStore(unicat, work string) error {
 	// Written again for free ports.
 	config, httpAddr, _, err := writeConfig(work, libs, files)
 	if err != nil {
+		return err
+	}
+	if err := b.batchRows(config, libs, files); err != nil {
 		return err
 	}
 	srv, err := b.startRows(unicat, config, "http://"+httpAddr)
