@@ -133,7 +133,7 @@ func (b *bench) reuseStore(unicat, work string) error {
 	if err := b.batchRows(config, libs, files); err != nil {
 		return err
 	}
-	srv, err := b.startRows(unicat, config, "http://"+httpAddr)
+	srv, err := b.startRows(unicat, config, "http://"+httpAddr, nil)
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (b *bench) dedup(work string, cf corpusFiles) error {
 // printed.
 func (b *bench) serve(unicat string, in ingested, c corpusFiles) (stop func(), err error) {
 	base := "http://" + in.httpAddr
-	srv, err := b.startRows(unicat, in.config, base)
+	srv, err := b.startRows(unicat, in.config, base, in.zebra)
 	if err != nil {
 		return nil, err
 	}

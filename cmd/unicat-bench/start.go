@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/unicat/unicat/internal/zebrapeer"
 )
 
 // Starting `unicat serve` on a loaded store: how long until it answers.
@@ -40,6 +43,10 @@ func (s *server) stop() {
 // /healthz with 200 and to answer its first SRU search.
 type startTimes struct {
 	healthz, search time.Duration
+}
+
+func (t startTimes) String() string {
+	return fmt.Sprintf("%v/%v", t.healthz.Round(time.Millisecond), t.search.Round(time.Millisecond))
 }
 
 // startQuery is the first search: a title word every corpus has, so the
@@ -118,13 +125,14 @@ const startRepeats = 3
 
 // startRows measures `unicat serve`'s start with the store file evicted
 // from the page cache (as after a reboot), then with it cached (a
-// restart), startRepeats times each. The last server is left running for
-// the caller.
-func (b *bench) startRows(unicat, config, base string) (*server, error) {
+// restart), startRepeats times each, and zebrasrv's restart (zs; nil
+// without Zebra) alike. The last unicat server is left running for the
+// caller.
+func (b *bench) startRows(unicat, config, base string, zs *zebrapeer.Server) (*server, error) {
 	storePath := filepath.Join(filepath.Dir(config), "data", "unicat.db")
 	var srv *server
 	for _, cold := range []bool{true, false} {
-		var hz, sr []time.Duration
+		var us, zebra []startTimes
 		for i := 0; i < startRepeats; i++ {
 			if srv != nil {
 				srv.stop()
@@ -139,22 +147,78 @@ func (b *bench) startRows(unicat, config, base string) (*server, error) {
 			if srv, t, err = startServe(unicat, config, base); err != nil {
 				return nil, err
 			}
-			hz, sr = append(hz, t.healthz), append(sr, t.search)
+			us = append(us, t)
+			if zs != nil {
+				if t, err = restartZebra(zs, cold); err != nil {
+					srv.stop()
+					return nil, err
+				}
+				zebra = append(zebra, t)
+			}
 		}
-		what := "store in the page cache"
-		if cold {
-			what = "store out of the page cache"
-		}
-		b.logf("unicat serve start, %s: /healthz %v, first search %v", what, hz, sr)
-		b.rows = append(b.rows,
-			row{what: fmt.Sprintf("`unicat serve` start to /healthz 200, %s (median of %d)", what, startRepeats), unit: "ms", us: ms(median(hz)), lowerBetter: true, peerNA: "no peer"},
-			row{what: fmt.Sprintf("`unicat serve` start to the first SRU answer, %s (median of %d)", what, startRepeats), unit: "ms", us: ms(median(sr)), lowerBetter: true, peerNA: "no peer"})
+		b.addStartRows(cold, us, zebra)
 	}
 	return srv, nil
 }
 
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
+// addStartRows adds the rows of one kind of start: the medians of the
+// times measured, zebrasrv's (none without Zebra) beside unicat's.
+func (b *bench) addStartRows(cold bool, us, zebra []startTimes) {
+	what := "store in the page cache"
+	if cold {
+		what = "store out of the page cache"
+	}
+	b.logf("start, %s (to listening/to the first search): unicat serve %v; zebrasrv %v", what, us, zebra)
+	hz := row{what: fmt.Sprintf("`unicat serve` start to /healthz 200, %s (median of %d)", what, startRepeats),
+		unit: "ms", us: ms(median(us, func(t startTimes) time.Duration { return t.healthz })), lowerBetter: true, peerName: "zebrasrv start to listening"}
+	sr := row{what: fmt.Sprintf("`unicat serve` start to the first SRU answer, %s (median of %d)", what, startRepeats),
+		unit: "ms", us: ms(median(us, func(t startTimes) time.Duration { return t.search })), lowerBetter: true, peerName: "zebrasrv start to the first SRU answer"}
+	if len(zebra) > 0 {
+		hz.peer, hz.hasPeer = ms(median(zebra, func(t startTimes) time.Duration { return t.healthz })), true
+		sr.peer, sr.hasPeer = ms(median(zebra, func(t startTimes) time.Duration { return t.search })), true
+	} else {
+		hz.peerNA, sr.peerNA = "no Zebra in this run", "no Zebra in this run"
+	}
+	b.rows = append(b.rows, hz, sr)
+}
+
+// restartZebra restarts zebrasrv, its register evicted from the page
+// cache first when cold, and measures how long it took to listen (the
+// healthz of startTimes) and to answer startQuery.
+func restartZebra(zs *zebrapeer.Server, cold bool) (startTimes, error) {
+	var t startTimes
+	if cold {
+		for _, dir := range []string{"reg", "shadow"} {
+			files, _ := filepath.Glob(filepath.Join(zs.Dir(), dir, "*"))
+			for _, f := range files {
+				if err := evict(f); err != nil {
+					return t, err
+				}
+			}
+		}
+	}
+	t0 := time.Now()
+	if err := zs.Restart(); err != nil {
+		return t, err
+	}
+	t.healthz = time.Since(t0)
+	params := url.Values{"version": {"1.2"}, "operation": {"searchRetrieve"}, "query": {startQuery}, "maximumRecords": {"10"}}
+	body, err := zs.SRU(context.Background(), &http.Client{Timeout: time.Minute}, params)
+	if err == nil && !countRe.Match(body) {
+		err = fmt.Errorf("%.300s", body)
+	}
+	if err != nil {
+		return t, fmt.Errorf("zebrasrv: first search: %v", err)
+	}
+	t.search = time.Since(t0)
+	return t, nil
+}
+
+func median[T any](v []T, d func(T) time.Duration) time.Duration {
+	s := make([]time.Duration, len(v))
+	for i, x := range v {
+		s[i] = d(x)
+	}
 	slices.Sort(s)
 	return s[len(s)/2]
 }
