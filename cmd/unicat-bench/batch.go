@@ -26,7 +26,7 @@ import (
 
 // The make-up of a batch.
 const (
-	batchUpdates   = 500 // its own records, corrected (a quarter re-catalogued)
+	batchUpdates   = 500 // its own records, corrected (a quarter re-catalogued); after the first, 100 of them those the batch before deleted
 	batchNew       = 400 // books other libraries hold (half the same editions, half look-alikes)
 	batchDeletions = 100 // its own records, withdrawn
 	batches        = 5   // the first (after opening the catalog), then the steady state
@@ -155,7 +155,7 @@ func readThrough(path string) error {
 // and other libraries' records turned into new ones of its own.
 func makeBatches(libs []corpus.Library, files []string, round int) ([]store.Batch, error) {
 	const mine = batchUpdates + batchDeletions
-	own, err := readSpread(files[0], batches*mine)
+	own, err := readSpread(files[0], 4*batches*mine)
 	if err != nil {
 		return nil, err
 	}
@@ -176,17 +176,18 @@ func makeBatches(libs []corpus.Library, files []string, round int) ([]store.Batc
 	for k := range out {
 		bt := &out[k]
 		bt.Source = lib.ID
-		// Taken in turn, round after round: each batch deletes other
-		// records than the last, and may bring back (update) those
-		// deleted before.
-		start := (round*batches + k) * mine
+		// Batch g of the store takes the records from g×500 on (round
+		// after round, in turn): it updates 500 and deletes the 100
+		// after them, which batch g+1 brings back as its first updates.
+		// So no deletion is of a record deleted already.
+		g := round*batches + k
 		for i := range mine {
-			r := own[(start+i)%len(own)]
+			r := own[(g*batchUpdates+i)%len(own)]
 			if i >= batchUpdates {
 				bt.Deletions = append(bt.Deletions, store.Deletion{LocalID: ingest.LocalID(r)})
 				continue
 			}
-			bt.Records = append(bt.Records, store.Incoming{LocalID: ingest.LocalID(r), Record: updated(r, round*batches+k, i, rng)})
+			bt.Records = append(bt.Records, store.Incoming{LocalID: ingest.LocalID(r), Record: updated(r, g, i, rng)})
 		}
 		for i, r := range others[k*batchNew : (k+1)*batchNew] {
 			id := fmt.Sprintf("BENCH%d-%d-%d", round, k, i)
