@@ -470,7 +470,7 @@ func (ix *Index) Sync(tx *bbolt.Tx) error {
 // counts, reading every item: in a large catalog that takes seconds when
 // the file is not in the page cache, so it is not done at start (Sync)
 // but beside the service (catalog.Open starts it). It reads through view,
-// which runs a function in a read transaction, a few thousand items at a
+// which runs a function in a read transaction, checkChunk items at a
 // time, so that no transaction of it lasts long (a long one keeps the
 // pages batches free from being reused, and holds up a batch that grows
 // the file). Items are added at the end of the key order (union ids are
