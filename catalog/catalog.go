@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -47,13 +48,23 @@ type Catalog struct {
 	st     *store.Store
 	dedup  *dedup.Deduper
 	search *search.Index
+	oai    *oaiindex.Index
+
+	// The check of the OAI-PMH index Open starts (checkOAI).
+	stopCheck context.CancelFunc
+	checked   chan struct{} // closed when it is over
+	checkErr  error
 }
 
 // Open opens (creating it if need be) the catalog at opts.Path, registers
 // the sources and libraries, and brings the derived data up to date: the
 // deduplication rebuilds what its rules changed, the search index is
 // rebuilt if it is missing or disagrees with the union records, and the
-// OAI-PMH index catches up with changes made while it was not kept.
+// OAI-PMH index catches up with changes made while it was not kept. What
+// takes a pass over every record is left out, so that a large catalog
+// serves at once: the check of the OAI-PMH index's items runs beside the
+// service (Checked), and deduplication builds its candidate index for its
+// first batch.
 func Open(opts Options) (*Catalog, error) {
 	st, err := store.Open(opts.Path, store.Options{NoSync: opts.NoSync})
 	if err != nil {
@@ -67,6 +78,9 @@ func Open(opts Options) (*Catalog, error) {
 		st.Close()
 		return nil, err
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stopCheck, c.checked = cancel, make(chan struct{})
+	go func() { defer close(c.checked); c.checkErr = c.checkOAI(ctx) }()
 	return c, nil
 }
 
@@ -79,18 +93,58 @@ func (c *Catalog) open(opts Options) error {
 	if err := c.st.PutLibraries(opts.Libraries); err != nil {
 		return err
 	}
-	oai := oaiindex.New(opts.Now)
-	if err := c.st.AddHook(newPipeline(c.dedup, c.search, oai)); err != nil {
+	c.oai = oaiindex.New(opts.Now)
+	if err := c.st.AddHook(newPipeline(c.dedup, c.search, c.oai)); err != nil {
 		return err
 	}
 	if err := c.ensureIndex(opts.IndexProgress); err != nil {
 		return err
 	}
-	return c.st.Update(oai.Sync)
+	return c.st.Update(c.oai.Sync)
 }
 
-// Close closes the store file. Nothing may use the catalog afterwards.
-func (c *Catalog) Close() error { return c.st.Close() }
+// checkOAI reads every item of the OAI-PMH index, in short read
+// transactions that hold up nothing, and rebuilds the index if they
+// disagree with its counts (oaiindex.Check). It runs beside the service:
+// reading them at start kept a large catalog from answering for as long
+// as it took.
+func (c *Catalog) checkOAI(ctx context.Context) error {
+	ok, err := oaiindex.Check(ctx, func(fn func(*bbolt.Tx) error) error {
+		return c.st.View(func(tx *store.Tx) error { return fn(tx.Bolt()) })
+	})
+	if err != nil || ok {
+		if err != nil && ctx.Err() == nil {
+			slog.Error("catalog: check of the OAI-PMH index failed", "err", err)
+		}
+		return err
+	}
+	slog.Warn("catalog: the OAI-PMH index lacks items it counts: rebuilding it (resumption tokens issued before are refused)")
+	if err := c.st.Update(c.oai.Repair); err != nil {
+		slog.Error("catalog: rebuild of the OAI-PMH index failed", "err", err)
+		return err
+	}
+	return nil
+}
+
+// Checked waits until the check of the OAI-PMH index Open started is over
+// (and the index rebuilt, if it had to be), or ctx is done, and returns
+// the check's error.
+func (c *Catalog) Checked(ctx context.Context) error {
+	select {
+	case <-c.checked:
+		return c.checkErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops the check of the OAI-PMH index if it is still running and
+// closes the store file. Nothing may use the catalog afterwards.
+func (c *Catalog) Close() error {
+	c.stopCheck()
+	<-c.checked
+	return c.st.Close()
+}
 
 // Store is the catalog's store: the write side. A batch applied to it
 // (Apply, Prepare and Commit, NewPipeline) runs the whole pipeline.

@@ -2,6 +2,7 @@ package oaiindex
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -433,9 +434,10 @@ func lastSeen(meta *bbolt.Bucket) int64 {
 // Sync brings the index up to date with the union records in tx, a write
 // transaction of a store whose Deduper has this Index as a listener:
 // changes committed while the index was not listening (an older unicat, a
-// crash between the two) are applied, and if the index still disagrees
-// with the union catalog it is rebuilt, which makes resumption tokens
-// issued before invalid.
+// crash between the two) are applied, and if the index still counts
+// other records than the union catalog it is rebuilt, which makes
+// resumption tokens issued before invalid. It reads a few pages: that
+// the items agree with the counts is Check's work, which reads them all.
 func (ix *Index) Sync(tx *bbolt.Tx) error {
 	w, err := openWriter(tx)
 	if err != nil {
@@ -458,17 +460,103 @@ func (ix *Index) Sync(tx *bbolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	if want := uint64(live + deleted); all.count == want && uint64(w.items.Stats().KeyN) == want {
+	if all.count == uint64(live+deleted) {
 		return w.flushStats()
 	}
-	// Rebuild from scratch under a new epoch.
-	epoch := readEpoch(w.meta) + 1
+	return ix.rebuild(tx)
+}
+
+// Check reports whether the index holds an item for every record it
+// counts, reading every item: in a large catalog that takes seconds when
+// the file is not in the page cache, so it is not done at start (Sync)
+// but beside the service (catalog.Open starts it). It reads through view,
+// which runs a function in a read transaction, checkChunk items at a
+// time, so that no transaction of it lasts long (a long one keeps the
+// pages batches free from being reused, and holds up a batch that grows
+// the file). Items are added at the end of the key order (union ids are
+// allocated in order) and only a rebuild, which changes the epoch,
+// removes any, so counting on from where the last transaction stopped
+// counts what is there at the end. It stops with ctx's error when ctx is
+// done.
+func Check(ctx context.Context, view func(func(*bbolt.Tx) error) error) (ok bool, err error) {
+	var c itemCount
+	for !c.done {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		if err := view(c.next); err != nil {
+			return false, err
+		}
+	}
+	return c.n == c.want, nil
+}
+
+// checkChunk is how many items one transaction of Check reads.
+const checkChunk = 1 << 14
+
+// itemCount is Check's count so far.
+type itemCount struct {
+	epoch   uint64
+	after   []byte // the last item counted
+	n, want uint64
+	done    bool
+}
+
+// next counts the next checkChunk items in tx, and reads the count to
+// compare with once there are no more.
+func (c *itemCount) next(tx *bbolt.Tx) error {
+	items, sets := tx.Bucket(bucketItems), tx.Bucket(bucketSets)
+	if items == nil || sets == nil {
+		c.n, c.want, c.done = 0, 0, true // no index yet: Sync makes one
+		return nil
+	}
+	if e := readEpoch(tx.Bucket(bucketMeta)); e != c.epoch || c.after == nil {
+		*c = itemCount{epoch: e} // rebuilt meanwhile: count afresh
+	}
+	cur := items.Cursor()
+	k, _ := cur.First()
+	if c.after != nil {
+		if k, _ = cur.Seek(c.after); bytes.Equal(k, c.after) {
+			k, _ = cur.Next()
+		}
+	}
+	for i := 0; k != nil && i < checkChunk; i++ {
+		c.n++
+		c.after = append(c.after[:0], k...)
+		k, _ = cur.Next()
+	}
+	if k != nil {
+		return nil
+	}
+	if v := sets.Get(setKey(AllRecords)); len(v) == 16 {
+		c.want = binary.BigEndian.Uint64(v)
+	}
+	c.done = true
+	return nil
+}
+
+// Repair rebuilds the index if Check finds it damaged, in tx, a write
+// transaction. It reads every item again: it is for when Check, in read
+// transactions, found them disagreeing.
+func (ix *Index) Repair(tx *bbolt.Tx) error {
+	ok, err := Check(context.Background(), func(fn func(*bbolt.Tx) error) error { return fn(tx) })
+	if err != nil || ok {
+		return err
+	}
+	return ix.rebuild(tx)
+}
+
+// rebuild makes the index again from the union records, under a new
+// epoch.
+func (ix *Index) rebuild(tx *bbolt.Tx) error {
+	epoch := readEpoch(tx.Bucket(bucketMeta)) + 1
 	for _, name := range [][]byte{bucketMeta, bucketEntries, bucketMoved, bucketItems, bucketSets} {
 		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bberrors.ErrBucketNotFound) {
 			return fmt.Errorf("oaiindex: rebuild: delete bucket %s: %w", name, err)
 		}
 	}
-	if w, err = openWriter(tx); err != nil {
+	w, err := openWriter(tx)
+	if err != nil {
 		return err
 	}
 	if err := w.meta.Put(keyEpoch, binary.BigEndian.AppendUint64(nil, epoch)); err != nil {

@@ -52,9 +52,9 @@
 // Tokens are stateless (verb, format, set, from, snapshot, position,
 // cursor, completeListSize, first request time, index epoch, checksum,
 // base64url), so they survive restarts and work on any process over the
-// same file. A rebuilt index (Sync found it disagreeing with the union
-// catalog) has a new epoch and refuses older tokens with
-// badResumptionToken.
+// same file. A rebuilt index (oaiindex found it disagreeing with the
+// union catalog, at start or in the check after it) has a new epoch and
+// refuses older tokens with badResumptionToken.
 //
 // The server reads the catalog through catalog.Reader and nothing else.
 package oaipmh

@@ -2,6 +2,7 @@ package oaipmh
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"net/url"
 	"slices"
@@ -248,7 +249,8 @@ func TestTokenAcrossRestart(t *testing.T) {
 		t.Errorf("across a restart: %v, want %v", identifiers(hs), identifiers(all))
 	}
 
-	// Lose an item of the index: Sync rebuilds it under a new epoch.
+	// Lose an item of the index: the check the catalog runs after it
+	// opens rebuilds it under a new epoch.
 	first, _ = f.get("verb=ListIdentifiers&metadataPrefix=marc21")
 	err := f.st.Update(func(tx *bbolt.Tx) error {
 		return tx.Bucket([]byte("oaipmh.items")).Delete([]byte(strings.TrimPrefix(all[0].Identifier, "oai:"+testDomain+":")))
@@ -257,6 +259,9 @@ func TestTokenAcrossRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.reopen()
+	if err := f.cat.Checked(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	r, _ := f.get("verb=ListIdentifiers&resumptionToken=" + url.QueryEscape(first.ListIdentifiers.Token.Value))
 	if r.errorCode() != "badResumptionToken" {
 		t.Errorf("token of a rebuilt index: %q", r.errorCode())

@@ -2,8 +2,11 @@
 // otherwise use, on the same generated corpus in the same run, and prints
 // one Markdown table: MARC reading against yaz-marcdump, ingest against
 // zebraidx, deduplication quality against the corpus truth, SRU and
-// Z39.50 search against zebrasrv, an OAI-PMH harvest, and the peak RSS of
-// `unicat serve` in each phase. `make bench` runs it.
+// Z39.50 search against zebrasrv, an OAI-PMH harvest, how soon `unicat
+// serve` answers after its start, incremental batches of 1,000 records
+// into the loaded catalog, and the peak RSS of `unicat serve` in each
+// phase. `make bench` runs it; -store-only and -reuse measure the start
+// and the batches alone on a store loaded once.
 //
 // Everything runs on loopback; every load loop is bounded in requests and
 // time. It installs nothing: a missing peer is named with the Debian
@@ -16,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"time"
 )
@@ -26,6 +30,8 @@ type options struct {
 	seconds                 time.Duration
 	maxRequests             int
 	keep                    bool
+	storeOnly, reuse        bool
+	cpuProfile              string
 }
 
 type bench struct {
@@ -46,10 +52,25 @@ func main() {
 	secs := flag.Int("seconds", envInt("BENCH_SECONDS", 15), "seconds of load per server and protocol (BENCH_SECONDS)")
 	flag.IntVar(&o.maxRequests, "max-requests", 200000, "at most this many requests per load run")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
+	flag.BoolVar(&o.storeOnly, "store-only", false, "only generate the corpus and import it into -work (kept), for -reuse runs")
+	flag.BoolVar(&o.reuse, "reuse", false, "measure only `unicat serve`'s start and an incremental batch, on the store a -store-only run left in -work")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (the incremental batches run in it) to this file")
 	flag.Parse()
 	o.seconds = time.Duration(*secs) * time.Second
 	b := &bench{opts: o, logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...) }}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "unicat-bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := b.run(); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "unicat-bench:", err)
 		os.Exit(1)
 	}
@@ -82,6 +103,9 @@ func (b *bench) run() error {
 		return fmt.Errorf("%s: %w (run `make build` first)", o.unicat, err)
 	}
 	work := o.work
+	if work == "" && (o.storeOnly || o.reuse) {
+		return fmt.Errorf("-store-only and -reuse need -work")
+	}
 	if work == "" {
 		d, err := os.MkdirTemp("", "unicat-bench-")
 		if err != nil {
@@ -94,9 +118,19 @@ func (b *bench) run() error {
 	}
 	work, _ = filepath.Abs(work)
 	unicat, _ := filepath.Abs(o.unicat)
+	switch {
+	case o.storeOnly:
+		return b.storeOnly(unicat, work)
+	case o.reuse:
+		if err := b.reuseStore(unicat, work); err != nil {
+			return err
+		}
+		b.print(os.Stdout, time.Since(start))
+		return nil
+	}
 	haveYaz, haveZebra := b.have("yaz-marcdump"), b.have("zebraidx") && b.have("zebrasrv")
 
-	c, err := b.generate(unicat, work)
+	c, err := b.generate(unicat, work, "iso2709", "marcxml")
 	if err != nil {
 		return err
 	}
@@ -111,6 +145,9 @@ func (b *bench) run() error {
 		defer in.zebra.Stop()
 	}
 	if err := b.dedup(work, c); err != nil {
+		return err
+	}
+	if err := b.batchRows(in.config, c.libs, c.iso); err != nil {
 		return err
 	}
 	stop, err := b.serve(unicat, in, c)

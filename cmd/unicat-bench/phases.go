@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/unicat/unicat/corpus"
@@ -27,14 +26,18 @@ type corpusFiles struct {
 	all      string
 }
 
-// generate writes the corpus, in both serialisations, and Zebra's single
-// file.
-func (b *bench) generate(unicat, work string) (corpusFiles, error) {
+// generate writes the corpus in the given serialisations (iso2709,
+// marcxml), and Zebra's single file.
+func (b *bench) generate(unicat, work string, formats ...string) (corpusFiles, error) {
 	o := b.opts
 	c := corpusFiles{isoDir: filepath.Join(work, "iso")}
 	xmlDir := filepath.Join(work, "xml")
-	for _, g := range []struct{ dir, format string }{{c.isoDir, "iso2709"}, {xmlDir, "marcxml"}} {
-		out, err := exec.Command(unicat, "gen", "-o", g.dir, "-n", strconv.Itoa(o.n), "-libraries", strconv.Itoa(o.libs), "-seed", "1", "-format", g.format).CombinedOutput()
+	for _, format := range formats {
+		dir := c.isoDir
+		if format == "marcxml" {
+			dir = xmlDir
+		}
+		out, err := exec.Command(unicat, "gen", "-o", dir, "-n", strconv.Itoa(o.n), "-libraries", strconv.Itoa(o.libs), "-seed", "1", "-format", format).CombinedOutput()
 		if err != nil {
 			return c, fmt.Errorf("unicat gen: %v: %s", err, out)
 		}
@@ -91,6 +94,51 @@ func (b *bench) readMARC(cf corpusFiles, haveYaz bool) error {
 type ingested struct {
 	config, httpAddr, z3950Addr string
 	zebra                       *zebrapeer.Server
+}
+
+// storeOnly generates the corpus in ISO 2709 and imports it into work,
+// leaving the configuration (unicat.yaml) and the store there for later
+// runs to measure against.
+func (b *bench) storeOnly(unicat, work string) error {
+	c, err := b.generate(unicat, work, "iso2709")
+	if err != nil {
+		return err
+	}
+	config, _, _, err := writeConfig(work, c.libs, c.iso)
+	if err != nil {
+		return err
+	}
+	took, _, anon, err := importAll(unicat, config)
+	if err != nil {
+		return err
+	}
+	b.logf("unicat import: %v (%.0f records/s), peak anonymous %.0f MB; store in %s", took.Round(time.Millisecond),
+		float64(b.opts.n)/took.Seconds(), anon/1e6, filepath.Join(work, "data"))
+	return nil
+}
+
+// reuseStore measures `unicat serve`'s start and incremental batches on
+// the store a storeOnly run left in work.
+func (b *bench) reuseStore(unicat, work string) error {
+	libs := corpus.Libraries(b.opts.libs)
+	files := make([]string, len(libs))
+	for i, l := range libs {
+		files[i] = filepath.Join(work, "iso", corpus.FileName(l, marc.FormatISO2709))
+	}
+	// Written again for free ports.
+	config, httpAddr, _, err := writeConfig(work, libs, files)
+	if err != nil {
+		return err
+	}
+	if err := b.batchRows(config, libs, files); err != nil {
+		return err
+	}
+	srv, err := b.startRows(unicat, config, "http://"+httpAddr, nil)
+	if err != nil {
+		return err
+	}
+	srv.stop()
+	return nil
 }
 
 // ingest: 2. unicat import (parse, store, dedup, index), then unicat
@@ -177,39 +225,24 @@ func (b *bench) dedup(work string, cf corpusFiles) error {
 	return nil
 }
 
-// serve: 4. Serving: SRU, Z39.50, OAI-PMH, with the server's peak RSS per
-// phase. It returns how to stop the server (nil if it did not start),
-// which the caller does once the table is printed.
+// serve: 4. Serving: the time `unicat serve` takes to answer, started on
+// a store out of the page cache and then in it; then SRU, Z39.50, OAI-PMH,
+// with the server's peak RSS per phase. It returns how to stop the server
+// (nil if it did not start), which the caller does once the table is
+// printed.
 func (b *bench) serve(unicat string, in ingested, c corpusFiles) (stop func(), err error) {
-	srv := exec.Command(unicat, "serve", "--config", in.config)
-	var srvLog bytes.Buffer
-	srv.Stdout, srv.Stderr = &srvLog, &srvLog
-	// If the bench is killed, the server goes with it.
-	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := srv.Start(); err != nil {
-		return nil, fmt.Errorf("unicat serve: %w", err)
-	}
-	stop = func() {
-		srv.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { srv.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			srv.Process.Kill()
-		}
-	}
 	base := "http://" + in.httpAddr
-	if err := waitHTTP(base+"/healthz", 5*time.Minute); err != nil {
-		return stop, fmt.Errorf("unicat serve: %v: %s", err, tail(srvLog.String(), 2000))
+	srv, err := b.startRows(unicat, in.config, base, in.zebra)
+	if err != nil {
+		return nil, err
 	}
-	pid := srv.Process.Pid
+	pid := srv.cmd.Process.Pid
 	b.rows = append(b.rows, memRow("`unicat serve`, start-up", procStatus(pid, "RssAnon:"), vmHWM(pid)))
 
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.searchLoad(client, pid, base, in, c)
 	b.harvestAll(client, pid, base)
-	return stop, nil
+	return srv.stop, nil
 }
 
 // searchLoad puts unicat serve and zebrasrv under the same search load,

@@ -184,8 +184,24 @@ func serve(work, addr string) (*Server, error) {
 			s.Stop()
 			return nil, fmt.Errorf("zebrapeer: zebrasrv did not listen on %s; see %s/server.log", addr, work)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// Dir is the work directory: the register is in its reg and shadow.
+func (s *Server) Dir() string { return s.dir }
+
+// Restart stops zebrasrv and starts it again on the same register and
+// address, as a service restart does; it returns once zebrasrv listens.
+// s stays the handle of the new process.
+func (s *Server) Restart() error {
+	s.Stop()
+	n, err := serve(s.dir, s.Addr)
+	if err != nil {
+		return err
+	}
+	*s = *n
+	return nil
 }
 
 // Stop ends zebrasrv (and the children it forked for connections).
