@@ -416,14 +416,13 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 	if !fast {
 		readings = r.readings(rec, ents, indCount, label, auto)
 	}
-	cs := label
 
 	out := &Record{Fields: make([]Field, len(ents))}
 	out.Leader = r.leaderString(s, leader)
 
 	nsub := bytes.Count(rec, []byte{subfieldDelim})
 	subs := make([]Subfield, 0, nsub)
-	tx := isoText{r: r, s: s, sh: sh, rec: rec, rd: reading{cs: cs}}
+	tx := isoText{r: r, s: s, sh: sh, rec: rec, rd: reading{cs: label}}
 	if auto && readings != nil {
 		tx.det = &r.det
 	}
@@ -433,7 +432,7 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 		e := &ents[i]
 		f := &out.Fields[i]
 		if readings != nil {
-			tx.rd, cs = readings[i], readings[i].cs
+			tx.rd = readings[i]
 			tx.fieldChanged = false
 		}
 		t := rec[e.tag : e.tag+3]

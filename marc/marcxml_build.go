@@ -9,8 +9,7 @@ import (
 
 // xmlRecBuilder collects one MARCXML record's content as its parser meets
 // it. Every value, tag and the leader go into one byte slice so that the
-// finished record needs a single string allocation for all its text. It is
-// shared by the streaming XMLReader and by ReadXMLRecord (encoding/xml).
+// finished record needs a single string allocation for all its text.
 type xmlRecBuilder struct {
 	text   []byte
 	leader span

@@ -15,7 +15,6 @@ type XMLWriter struct {
 	buf     []byte
 	started bool
 	closed  bool
-	warns   []Warning
 }
 
 // NewXMLWriter returns a writer of a MARCXML collection to w.
@@ -26,8 +25,9 @@ func NewXMLWriter(w io.Writer) *XMLWriter {
 const xmlCollectionStart = `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 	`<collection xmlns="` + MARCXMLNamespace + `">` + "\n"
 
-// Write appends rec to the collection. What had to be changed to make
-// valid MARCXML is reported by Warnings.
+// Write appends rec to the collection, changed where MARCXML cannot hold
+// it as AppendMARCXML says; a caller that must know what changed writes
+// with AppendMARCXML, which reports it.
 func (w *XMLWriter) Write(rec *Record) error {
 	if w.closed {
 		return errors.New("marc: MARCXML writer is closed")
@@ -37,13 +37,10 @@ func (w *XMLWriter) Write(rec *Record) error {
 		w.started = true
 		w.buf = append(w.buf, xmlCollectionStart...)
 	}
-	w.buf, w.warns = AppendMARCXML(w.buf, rec, false)
+	w.buf, _ = AppendMARCXML(w.buf, rec, false)
 	_, err := w.w.Write(w.buf)
 	return err
 }
-
-// Warnings returns what Write had to change in the record last written.
-func (w *XMLWriter) Warnings() []Warning { return w.warns }
 
 // Close ends the collection and flushes. It does not close the underlying
 // writer.
