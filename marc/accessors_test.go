@@ -411,46 +411,42 @@ func TestEdition(t *testing.T) {
 	}
 }
 
-func TestExtentPages(t *testing.T) {
+func TestExtent(t *testing.T) {
 	tests := []struct {
 		a      string
 		extent string
-		pages  int
 	}{
-		{"245 tr. ;", "245 tr.", 245},
-		{"245 tr. ; 21 cm", "245 tr. ; 21 cm", 245},
-		{"350tr. :", "350tr.", 350},
-		{"xii, 345 p. :", "xii, 345 p.", 345},
-		{"[12], 345 pages", "[12], 345 pages", 345},
-		{"[245] p.", "[245] p.", 245},
-		{"2 v. (xii, 900 p.)", "2 v. (xii, 900 p.)", 900},
-		{"1 tập (300 trang) ;", "1 tập (300 trang)", 300},
-		{"120 tờ", "120 tờ", 120},
-		{"14p.", "14p.", 14},
-		{"vi, 210 pp.", "vi, 210 pp.", 210},
-		{"320, 11 p.", "320, 11 p.", 320},
-		{"72, [1] p.", "72, [1] p.", 72},
-		{"xii, 245, 16 tr. ảnh", "xii, 245, 16 tr. ảnh", 245},
-		{"92 l.", "92 l.", 92},
-		{"81 p., [5] leaves of plates", "81 p., [5] leaves of plates", 81},
-		{"2 v. (1200 p.) ; 3 tập", "2 v. (1200 p.) ; 3 tập", 1200},
-		{"1200 bản, 20 p.", "1200 bản, 20 p.", 20},
-		{"1 CD", "1 CD", 0},
-		{"2 tập ;", "2 tập", 0},
-		{"12 pl.", "12 pl.", 0},
-		{"1 bản đồ : màu ;", "1 bản đồ : màu", 0},
+		{"245 tr. ;", "245 tr."},
+		{"245 tr. ; 21 cm", "245 tr. ; 21 cm"},
+		{"350tr. :", "350tr."},
+		{"xii, 345 p. :", "xii, 345 p."},
+		{"[12], 345 pages", "[12], 345 pages"},
+		{"[245] p.", "[245] p."},
+		{"2 v. (xii, 900 p.)", "2 v. (xii, 900 p.)"},
+		{"1 tập (300 trang) ;", "1 tập (300 trang)"},
+		{"120 tờ", "120 tờ"},
+		{"14p.", "14p."},
+		{"vi, 210 pp.", "vi, 210 pp."},
+		{"320, 11 p.", "320, 11 p."},
+		{"72, [1] p.", "72, [1] p."},
+		{"xii, 245, 16 tr. ảnh", "xii, 245, 16 tr. ảnh"},
+		{"92 l.", "92 l."},
+		{"81 p., [5] leaves of plates", "81 p., [5] leaves of plates"},
+		{"2 v. (1200 p.) ; 3 tập", "2 v. (1200 p.) ; 3 tập"},
+		{"1200 bản, 20 p.", "1200 bản, 20 p."},
+		{"1 CD", "1 CD"},
+		{"2 tập ;", "2 tập"},
+		{"12 pl.", "12 pl."},
+		{"1 bản đồ : màu ;", "1 bản đồ : màu"},
 	}
 	for _, tt := range tests {
 		r := accRecord(accField("300", ' ', ' ', "a", tt.a, "b", "minh họa ;", "c", "21 cm."))
 		if got := r.Extent(); got != tt.extent {
 			t.Errorf("Extent() of %q = %q, want %q", tt.a, got, tt.extent)
 		}
-		if got := r.Pages(); got != tt.pages {
-			t.Errorf("Pages() of %q = %d, want %d", tt.a, got, tt.pages)
-		}
 	}
-	if r := accRecord(); r.Pages() != 0 || r.Extent() != "" {
-		t.Errorf("record without 300: Pages %d, Extent %q", r.Pages(), r.Extent())
+	if r := accRecord(); r.Extent() != "" {
+		t.Errorf("record without 300: Extent %q", r.Extent())
 	}
 }
 
@@ -647,9 +643,6 @@ func FuzzAccessors(f *testing.F) {
 		for _, c := range r.Classifications() {
 			out = append(out, c.Scheme, c.Number)
 		}
-		if p := r.Pages(); p < 0 {
-			t.Fatalf("Pages() = %d", p)
-		}
 		if y := r.Year(); y != 0 && (y < minYear || y > maxYear) {
 			t.Fatalf("Year() = %d", y)
 		}
@@ -706,7 +699,6 @@ func BenchmarkAccessors(b *testing.B) {
 		_ = r.ISSNs()
 		_ = r.Year()
 		_ = r.Publishers()
-		_ = r.Pages()
 		_ = r.Languages()
 		_ = r.MaterialType()
 		_ = r.Subjects()
