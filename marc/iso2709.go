@@ -232,51 +232,87 @@ func (r *ISO2709Reader) parse(rec []byte) (*Record, error) {
 	if len(rec) < LeaderLen+1 {
 		return nil, fmt.Errorf("record is %d bytes, too short for a leader and directory", len(rec))
 	}
-	dataEnd := len(rec)
-	if rec[dataEnd-1] == recordTerminator {
-		dataEnd--
+	lay, err := r.layout(rec)
+	if err != nil {
+		return nil, err
+	}
+	ents, consistent, err := r.directory(rec, &lay)
+	if err != nil {
+		return nil, err
+	}
+	if !consistent {
+		ents, err = r.splitFields(rec, ents, lay.base, lay.dataEnd)
+		if err != nil {
+			return nil, err
+		}
+	}
+	r.ents = ents
+	return r.build(rec, rec[:LeaderLen], ents, lay.indCount, lay.base, lay.dataEnd)
+}
+
+// isoLayout is where the parts of a record are, as its leader and the
+// end of its directory say.
+type isoLayout struct {
+	dataEnd          int // end of the data area, before any record terminator
+	base             int // start of the data area, after the directory's terminator
+	indCount         int // indicators per data field (leader/10)
+	lenLen, startLen int // digits of an entry's field length and start (leader/20-21)
+	entries          int // directory entries
+}
+
+// layout reads the record's layout from its leader, checked against the
+// directory: the directory's end decides the base address (a leader that
+// says otherwise is warned about), and an entry map that does not divide
+// the directory is taken as the usual 4500.
+func (r *ISO2709Reader) layout(rec []byte) (isoLayout, error) {
+	lay := isoLayout{dataEnd: len(rec), indCount: 2, lenLen: 4, startLen: 5}
+	if rec[lay.dataEnd-1] == recordTerminator {
+		lay.dataEnd--
 	}
 	leader := rec[:LeaderLen]
-
-	indCount := 2
 	if c := leader[10]; c >= '1' && c <= '9' {
-		indCount = int(c - '0')
+		lay.indCount = int(c - '0')
 	}
-	dirEnd := bytes.IndexByte(rec[LeaderLen:dataEnd], fieldTerminator)
+	dirEnd := bytes.IndexByte(rec[LeaderLen:lay.dataEnd], fieldTerminator)
 	if dirEnd < 0 {
-		return nil, errors.New("directory has no terminator")
+		return lay, errors.New("directory has no terminator")
 	}
 	dirEnd += LeaderLen
-	base := dirEnd + 1
-	if b, ok := atoiDigits(leader[12:], 5); !ok || b != base {
+	lay.base = dirEnd + 1
+	if b, ok := atoiDigits(leader[12:], 5); !ok || b != lay.base {
 		r.warn("", fmt.Sprintf("leader base address %q, but the directory ends at byte %d", leader[12:17], dirEnd))
 	}
-
-	lenLen, startLen := 4, 5
 	if c, d := leader[20], leader[21]; c >= '1' && c <= '9' && d >= '1' && d <= '9' {
-		lenLen, startLen = int(c-'0'), int(d-'0')
+		lay.lenLen, lay.startLen = int(c-'0'), int(d-'0')
 	}
 	dirLen := dirEnd - LeaderLen
-	if dirLen%(3+lenLen+startLen) != 0 {
-		lenLen, startLen = 4, 5
+	if dirLen%(3+lay.lenLen+lay.startLen) != 0 {
+		lay.lenLen, lay.startLen = 4, 5
 	}
-	entLen := 3 + lenLen + startLen
+	entLen := 3 + lay.lenLen + lay.startLen
 	if dirLen%entLen != 0 {
-		return nil, fmt.Errorf("directory is %d bytes, not a multiple of %d-byte entries", dirLen, entLen)
+		return lay, fmt.Errorf("directory is %d bytes, not a multiple of %d-byte entries", dirLen, entLen)
 	}
-	n := dirLen / entLen
+	lay.entries = dirLen / entLen
+	return lay, nil
+}
 
-	// Directory pass: locate each field and check that it ends on a field
-	// terminator inside the data area.
-	ents := r.ents[:0]
-	consistent := true
+// directory locates each field the directory names and checks that it
+// ends on a field terminator inside the data area. consistent is false
+// when the directory's lengths and starts do not frame the fields (see
+// splitFields).
+func (r *ISO2709Reader) directory(rec []byte, lay *isoLayout) (ents []dirEntry, consistent bool, err error) {
+	base, dataEnd, lenLen, startLen := lay.base, lay.dataEnd, lay.lenLen, lay.startLen
+	entLen := 3 + lenLen + startLen
+	ents = r.ents[:0]
+	consistent = true
 	ordered := true
 	terms := 0 // fields that end on a field terminator
 	prevEnd := base
-	for i := 0; i < n; i++ {
+	for i := 0; i < lay.entries; i++ {
 		e := LeaderLen + i*entLen
 		if rec[e]-0x20 > 0x5E || rec[e+1]-0x20 > 0x5E || rec[e+2]-0x20 > 0x5E {
-			return nil, fmt.Errorf("directory entry %d: tag %q is not printable", i+1, rec[e:e+3])
+			return nil, false, fmt.Errorf("directory entry %d: tag %q is not printable", i+1, rec[e:e+3])
 		}
 		var flen, fstart int
 		ok1, ok2 := false, false
@@ -294,7 +330,7 @@ func (r *ISO2709Reader) parse(rec []byte) (*Record, error) {
 			fstart, ok2 = atoiDigits(rec[e+3+lenLen:], startLen)
 		}
 		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("directory entry %d (tag %s): length %q or start %q is not a number",
+			return nil, false, fmt.Errorf("directory entry %d (tag %s): length %q or start %q is not a number",
 				i+1, rec[e:e+3], rec[e+3:e+3+lenLen], rec[e+3+lenLen:e+entLen])
 		}
 		s := base + fstart
@@ -322,31 +358,28 @@ func (r *ISO2709Reader) parse(rec []byte) (*Record, error) {
 		ents = append(ents, dirEntry{tag: e, start: s, end: end})
 	}
 	if consistent {
-		// A field terminator or record terminator inside a field means
-		// overlapping or mis-sized entries. When the fields are in data
-		// order one count over the data area settles it.
-		data := rec[base:dataEnd]
-		if bytes.IndexByte(data, recordTerminator) >= 0 {
-			consistent = false
-		} else if !ordered || bytes.Count(data, []byte{fieldTerminator}) != terms {
-			for _, e := range ents {
-				if bytes.IndexByte(rec[e.start:e.end], fieldTerminator) >= 0 {
-					consistent = false
-					break
-				}
-			}
-		}
+		consistent = !overlapping(rec[base:dataEnd], rec, ents, ordered, terms)
 	}
-	if !consistent {
-		var err error
-		ents, err = r.splitFields(rec, ents, base, dataEnd)
-		if err != nil {
-			return nil, err
-		}
-	}
-	r.ents = ents
+	return ents, consistent, nil
+}
 
-	return r.build(rec, leader, ents, indCount, base, dataEnd)
+// overlapping reports whether a field terminator or record terminator lies
+// inside a field: overlapping or mis-sized entries. When the fields are in
+// data order (ordered), one count over the data area settles it: the
+// terminators are the terms fields' own.
+func overlapping(data, rec []byte, ents []dirEntry, ordered bool, terms int) bool {
+	if bytes.IndexByte(data, recordTerminator) >= 0 {
+		return true
+	}
+	if ordered && bytes.Count(data, []byte{fieldTerminator}) == terms {
+		return false
+	}
+	for _, e := range ents {
+		if bytes.IndexByte(rec[e.start:e.end], fieldTerminator) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // splitFields takes the fields in directory order between field
