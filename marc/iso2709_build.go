@@ -12,39 +12,18 @@ import (
 // indicators and leader repaired where they are malformed.
 
 // build turns located fields into a Record, converting text to NFC UTF-8.
+// The loop over the fields and their subfields is kept in this function:
+// it is the reader's innermost work, and the rare cases (stray text and
+// delimiters, control fields) are the calls it makes.
 func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, base, dataEnd int) (*Record, error) {
-	// One string holds the leader and the data area; rec[i] for i >= base
-	// is s[i-sh]. Tags come from tagStrings, so the directory is not kept.
-	var sb strings.Builder
-	sb.Grow(LeaderLen + dataEnd - base)
-	sb.Write(rec[:LeaderLen])
-	sb.Write(rec[base:dataEnd])
-	s := sb.String()
-	sh := base - LeaderLen
-	label := recordCharset(r.opts.Charset, s[:LeaderLen])
-	auto := r.opts.Charset == CharsetAuto
-	// Fast path: the record needs no conversion, so every value is a slice
-	// of one string holding the whole record.
-	fast := isPlainASCII(rec)
-	if !fast && label == CharsetUTF8 && isUTF8NFC(&r.nfc, rec) {
-		// Without a charset setting, text made of single-byte code page
-		// characters may be UTF-8 encoded twice: it is weighed.
-		fast = !auto || !anyLegacyField(rec, ents)
-	}
-	var readings []reading
-	if !fast {
-		readings = r.readings(rec, ents, indCount, label, auto)
-	}
+	tx := r.recordText(rec, ents, indCount, base, dataEnd)
+	s, sh, fast, readings := tx.s, tx.sh, tx.fast, tx.readings
 
 	out := &Record{Fields: make([]Field, len(ents))}
 	out.Leader = r.leaderString(s, leader)
 
 	nsub := bytes.Count(rec, []byte{subfieldDelim})
 	subs := make([]Subfield, 0, nsub)
-	tx := isoText{r: r, s: s, sh: sh, rec: rec, rd: reading{cs: label}}
-	if auto && readings != nil {
-		tx.det = &r.det
-	}
 	var used, seen []Charset // charsets of the changed and of the non-ASCII fields
 
 	for i := range ents {
@@ -59,16 +38,7 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 		f.Tag = tag
 		a, b := e.start, e.end
 		if tag[0] == '0' && tag[1] == '0' && !(b-a > indCount && rec[a+indCount] == subfieldDelim) {
-			if fast {
-				f.Value = s[a-sh : b-sh]
-			} else {
-				f.Value = tx.get(tag, a, b)
-			}
-			if strings.IndexByte(f.Value, subfieldDelim) >= 0 {
-				// A control field has no subfields; keep positions.
-				f.Value = strings.ReplaceAll(f.Value, "\x1f", " ")
-				r.warn(tag, "subfield delimiter in a control field replaced by a blank")
-			}
+			f.Value = r.controlValue(&tx, tag, a, b)
 			used, seen = tx.note(used, seen, e)
 			continue
 		}
@@ -79,19 +49,11 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 		} else {
 			// The record's structure does not depend on how its text
 			// reads: indicators are counted as the label says.
-			a = r.indicators(f, rec, a, b, indCount, label)
+			a = r.indicators(f, rec, a, b, indCount, tx.label)
 		}
 		first := len(subs)
 		if a < b && rec[a] != subfieldDelim {
-			// Text before the first delimiter: keep it rather than lose
-			// it; $a is where it most likely belongs.
-			j := bytes.IndexByte(rec[a:b], subfieldDelim)
-			if j < 0 {
-				j = b - a
-			}
-			r.warn(tag, "text before the first subfield delimiter kept as $a")
-			subs = append(subs, Subfield{Code: 'a', Value: tx.get(tag, a, a+j)})
-			a += j
+			subs, a = r.textBeforeSubfields(&tx, subs, tag, a, b)
 		}
 		for a < b {
 			// rec[a] is a delimiter.
@@ -108,20 +70,8 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 					v = tx.get(tag, a+1, end)
 				}
 				subs = append(subs, Subfield{Code: rec[a], Value: v})
-				a = end
-				continue
-			}
-			switch {
-			case end == a:
-				r.warn(tag, "empty subfield delimiter dropped")
-			case len(subs) > first:
-				// Not a code: the delimiter is a stray one inside text.
-				last := &subs[len(subs)-1]
-				last.Value += tx.get(tag, a, end)
-				r.warn(tag, fmt.Sprintf("subfield delimiter before %q dropped (not a subfield code)", rec[a]))
-			default:
-				subs = append(subs, Subfield{Code: 'a', Value: tx.get(tag, a, end)})
-				r.warn(tag, fmt.Sprintf("subfield delimiter before %q is not followed by a code; text kept as $a", rec[a]))
+			} else {
+				subs = r.strayDelimiter(&tx, subs, first, tag, a, end)
 			}
 			a = end
 		}
@@ -130,8 +80,97 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 		}
 		used, seen = tx.note(used, seen, e)
 	}
+	r.finishRecord(out, &tx, rec, used, seen)
+	return out, nil
+}
+
+// recordText prepares the reading of a record's text: one string holds
+// the leader and the data area (rec[i] for i >= base is s[i-sh]; tags come
+// from tagStrings, so the directory is not kept), and unless the record
+// needs no conversion (fast) the charset readings of its fields.
+func (r *ISO2709Reader) recordText(rec []byte, ents []dirEntry, indCount, base, dataEnd int) isoText {
+	var sb strings.Builder
+	sb.Grow(LeaderLen + dataEnd - base)
+	sb.Write(rec[:LeaderLen])
+	sb.Write(rec[base:dataEnd])
+	s := sb.String()
+	label := recordCharset(r.opts.Charset, s[:LeaderLen])
+	auto := r.opts.Charset == CharsetAuto
+	// Fast path: the record needs no conversion, so every value is a slice
+	// of one string holding the whole record.
+	fast := isPlainASCII(rec)
+	if !fast && label == CharsetUTF8 && isUTF8NFC(&r.nfc, rec) {
+		// Without a charset setting, text made of single-byte code page
+		// characters may be UTF-8 encoded twice: it is weighed.
+		fast = !auto || !anyLegacyField(rec, ents)
+	}
+	tx := isoText{r: r, s: s, sh: base - LeaderLen, rec: rec, rd: reading{cs: label},
+		label: label, auto: auto, fast: fast}
+	if !fast {
+		tx.readings = r.readings(rec, ents, indCount, label, auto)
+		if auto && tx.readings != nil {
+			tx.det = &r.det
+		}
+	}
+	return tx
+}
+
+// controlValue returns the value of the control field rec[a:b]. A
+// subfield delimiter in it becomes a blank, keeping the positions.
+func (r *ISO2709Reader) controlValue(tx *isoText, tag string, a, b int) string {
+	var v string
+	if tx.fast {
+		v = tx.s[a-tx.sh : b-tx.sh]
+	} else {
+		v = tx.get(tag, a, b)
+	}
+	if strings.IndexByte(v, subfieldDelim) >= 0 {
+		v = strings.ReplaceAll(v, "\x1f", " ")
+		r.warn(tag, "subfield delimiter in a control field replaced by a blank")
+	}
+	return v
+}
+
+// textBeforeSubfields keeps the text between a data field's indicators and
+// its first delimiter (rec[a:b] starts with it) rather than lose it: as $a,
+// where it most likely belongs. It returns where the subfields start.
+func (r *ISO2709Reader) textBeforeSubfields(tx *isoText, subs []Subfield, tag string, a, b int) ([]Subfield, int) {
+	j := bytes.IndexByte(tx.rec[a:b], subfieldDelim)
+	if j < 0 {
+		j = b - a
+	}
+	r.warn(tag, "text before the first subfield delimiter kept as $a")
+	subs = append(subs, Subfield{Code: 'a', Value: tx.get(tag, a, a+j)})
+	return subs, a + j
+}
+
+// strayDelimiter handles a delimiter (before rec[a]) that no subfield code
+// follows, the field's subfields starting at subs[first]: an empty one is
+// dropped, one inside text joins the text to the subfield before, one
+// that starts the field makes its text $a.
+func (r *ISO2709Reader) strayDelimiter(tx *isoText, subs []Subfield, first int, tag string, a, end int) []Subfield {
+	rec := tx.rec
+	switch {
+	case end == a:
+		r.warn(tag, "empty subfield delimiter dropped")
+	case len(subs) > first:
+		// Not a code: the delimiter is a stray one inside text.
+		last := &subs[len(subs)-1]
+		last.Value += tx.get(tag, a, end)
+		r.warn(tag, fmt.Sprintf("subfield delimiter before %q dropped (not a subfield code)", rec[a]))
+	default:
+		subs = append(subs, Subfield{Code: 'a', Value: tx.get(tag, a, end)})
+		r.warn(tag, fmt.Sprintf("subfield delimiter before %q is not followed by a code; text kept as $a", rec[a]))
+	}
+	return subs
+}
+
+// finishRecord sets the record's Origin when its text changed (with the
+// bytes received, when they are to be kept) and sums up the warnings past
+// the record's limit.
+func (r *ISO2709Reader) finishRecord(out *Record, tx *isoText, rec []byte, used, seen []Charset) {
 	if len(used) > 0 {
-		out.Origin = originOf(label, !auto, used, seen, tx.replaced)
+		out.Origin = originOf(tx.label, !tx.auto, used, seen, tx.replaced)
 		if out.Origin.keepReceived() {
 			out.Origin.Received = append([]byte(nil), rec...)
 			out.Origin.ReceivedFormat = FormatISO2709
@@ -141,7 +180,6 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 		r.warns = append(r.warns, Warning{Msg: fmt.Sprintf("and %d more warnings", r.moreWarns)})
 		r.moreWarns = 0
 	}
-	return out, nil
 }
 
 // tagStrings holds the tags 000 to 999 back to back, so that numeric tags
@@ -176,6 +214,11 @@ type isoText struct {
 
 	fieldChanged bool // the current field's text differs from its bytes
 	replaced     int  // characters replaced with U+FFFD in the record
+
+	label    Charset   // the record's charset, as its label or the setting says
+	auto     bool      // no charset setting: the detector decides
+	fast     bool      // the record needs no conversion: values are slices of s
+	readings []reading // each field's reading, when not fast
 }
 
 // get returns rec[a:b] as NFC UTF-8, a slice of s when no conversion is
