@@ -55,10 +55,10 @@
 // The package has four parts, each testable on its own, and an engine
 // that runs them in each batch's transaction:
 //
-//   - Matching: profile.go makes a record's profile (with normalize.go
-//     and holdings.go), match.go and similarity.go compare two profiles,
-//     candidates.go finds whom a record is compared with (its match keys
-//     and the in-memory index).
+//   - Matching: profile.go makes a record's profile (with normalize.go,
+//     pages.go and holdings.go), match.go and similarity.go compare two
+//     profiles, candidates.go finds whom a record is compared with (its
+//     match keys and the in-memory index).
 //   - Clustering: cluster.go decides which records form a cluster and
 //     which union id each cluster keeps, from profiles and edges it reads
 //     through an interface, with no storage of its own (cluster_test.go

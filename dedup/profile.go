@@ -72,7 +72,7 @@ const maxScoredFields = 60
 // the identifiers, and what follows from them), then what the union
 // record needs (completeness, holdings, links).
 func (set *settings) buildProfile(rec *marc.Record, src Source) *profile {
-	p := &profile{mtype: rec.MaterialType(), year: rec.Year(), pages: rec.Pages()}
+	p := &profile{mtype: rec.MaterialType(), year: rec.Year(), pages: recordPages(rec)}
 	p.setTitle(rec)
 	p.setNames(rec)
 	if e := rec.Edition(); e != "" {

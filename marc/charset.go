@@ -54,11 +54,3 @@ var notPlain = func() (t [256]bool) {
 	}
 	return t
 }()
-
-// convertText turns the bytes of one field (or subfield) in charset cs into
-// NFC UTF-8. Problems that were repaired are returned as warnings; text is
-// never silently altered.
-func convertText(cs Charset, b []byte) (string, []string) {
-	var d textDecoder
-	return d.convert(reading{cs: cs}, b)
-}

@@ -67,6 +67,25 @@ var dcmiTypes = []struct{ types, dcmi string }{
 //     Rights: 506, 540.
 func ToDC(r *Record) DC {
 	var d DC
+	d.addTitles(r)
+	d.addNames(r)
+	d.addSubjects(r)
+	d.addCoverage(r)
+	d.addNotes(r)
+	d.Publisher = r.Publishers()
+	if y := r.YearString(); y != "" {
+		d.Date = []string{y}
+	}
+	d.addTypes(r)
+	d.addFormats(r)
+	d.addIdentifiers(r)
+	d.Language = r.Languages()
+	d.addLinks(r)
+	return d
+}
+
+// addTitles adds 245 and each 246 $a $b to Title.
+func (d *DC) addTitles(r *Record) {
 	if t := r.Title(); t != "" {
 		d.Title = append(d.Title, t)
 	}
@@ -75,7 +94,11 @@ func ToDC(r *Record) DC {
 			d.Title = appendUnique(d.Title, t)
 		}
 	}
+}
 
+// addNames adds the main entry to Creator, the added entries and 720 $a
+// to Contributor.
+func (d *DC) addNames(r *Record) {
 	for _, n := range r.Creators() {
 		v := n.Name
 		if n.Dates != "" {
@@ -92,7 +115,11 @@ func ToDC(r *Record) DC {
 			d.Contributor = appendUnique(d.Contributor, v)
 		}
 	}
+}
 
+// addSubjects sets Subject: the subject headings, then the 050, 060, 080
+// and 082 numbers (082 without its segmentation marks).
+func (d *DC) addSubjects(r *Record) {
 	d.Subject = r.subjectsOf(dcSubjectTags)
 	for i := range r.Fields {
 		f := &r.Fields[i]
@@ -109,7 +136,11 @@ func ToDC(r *Record) DC {
 			}
 		}
 	}
+}
 
+// addCoverage sets Coverage: the place and period headings, then 662,
+// 751 and 752.
+func (d *DC) addCoverage(r *Record) {
 	d.Coverage = r.subjectsOf(dcCoverageTags)
 	for i := range r.Fields {
 		f := &r.Fields[i]
@@ -124,7 +155,12 @@ func ToDC(r *Record) DC {
 			}
 		}
 	}
+}
 
+// addNotes adds the 5XX notes: 506 and 540 to Rights, 530 to Relation,
+// 534 $t to Source (and the note to Description), 546 nowhere, the others
+// to Description.
+func (d *DC) addNotes(r *Record) {
 	for i := range r.Fields {
 		f := &r.Fields[i]
 		if len(f.Tag) != 3 || f.Tag[0] != '5' {
@@ -150,12 +186,11 @@ func ToDC(r *Record) DC {
 			*dst = appendUnique(*dst, v)
 		}
 	}
+}
 
-	d.Publisher = r.Publishers()
-	if y := r.YearString(); y != "" {
-		d.Date = []string{y}
-	}
-
+// addTypes adds the DCMI type of leader/06, "Collection" for leader/07 c,
+// then the 655 genre terms to Type.
+func (d *DC) addTypes(r *Record) {
 	if len(r.Leader) >= 8 {
 		for _, t := range dcmiTypes {
 			if strings.IndexByte(t.types, r.Leader[6]) >= 0 {
@@ -172,7 +207,10 @@ func ToDC(r *Record) DC {
 			d.Type = appendUnique(d.Type, v)
 		}
 	}
+}
 
+// addFormats adds 340 and 856 $q to Format.
+func (d *DC) addFormats(r *Record) {
 	for i := range r.Fields {
 		f := &r.Fields[i]
 		switch f.Tag {
@@ -188,7 +226,11 @@ func ToDC(r *Record) DC {
 			}
 		}
 	}
+}
 
+// addIdentifiers adds the valid ISBNs and ISSNs as URNs, 024 $a and 856 $u
+// to Identifier.
+func (d *DC) addIdentifiers(r *Record) {
 	valid, _ := r.ISBNs()
 	for _, v := range valid {
 		d.Identifier = append(d.Identifier, "urn:isbn:"+v)
@@ -206,15 +248,17 @@ func ToDC(r *Record) DC {
 	for _, u := range r.URLs() {
 		d.Identifier = appendUnique(d.Identifier, u)
 	}
+}
 
-	d.Language = r.Languages()
-
+// addLinks adds the linking entries' titles and numbers (760-787 $t, $o)
+// to Relation, and those of 786 (data source) to Source too. It runs
+// after addNotes, whose 530 and 534 come first in Relation and Source.
+func (d *DC) addLinks(r *Record) {
 	for i := range r.Fields {
 		f := &r.Fields[i]
 		if f.Tag < "760" || f.Tag > "787" || len(f.Tag) != 3 {
 			continue
 		}
-		dst := &d.Relation
 		for j := range f.Subfields {
 			sf := &f.Subfields[j]
 			var v string
@@ -229,13 +273,12 @@ func ToDC(r *Record) DC {
 			if v == "" {
 				continue
 			}
-			*dst = appendUnique(*dst, v)
+			d.Relation = appendUnique(d.Relation, v)
 			if f.Tag == "786" {
 				d.Source = appendUnique(d.Source, v)
 			}
 		}
 	}
-	return d
 }
 
 const letterCodes = "abcdefghijklmnopqrstuvwxyz"

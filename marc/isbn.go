@@ -17,7 +17,18 @@ package marc
 // holds no ISBN-shaped number at all it returns "", false.
 func NormalizeISBN(s string) (isbn13 string, ok bool) {
 	var buf [13]byte
-	n := 0
+	n, whole := scanISBN(s, &buf)
+	if !whole {
+		return "", false
+	}
+	return isbnOf(buf[:n])
+}
+
+// scanISBN copies the digits of the number at the start of s, after any
+// label, into buf (an ISBN-10's final X as 'X') and returns how many.
+// whole is false when the number runs on: past 13 digits, or into digits
+// or letters glued to its end ("0198526636abc"), so it was not seen whole.
+func scanISBN(s string, buf *[13]byte) (n int, whole bool) {
 	i := 0
 	// Skip any label before the first digit.
 	for i < len(s) && !isDigit(s[i]) {
@@ -29,7 +40,7 @@ scan:
 		switch {
 		case isDigit(c):
 			if n == 13 {
-				return "", false // a longer digit run is not an ISBN
+				return n, false // a longer digit run is not an ISBN
 			}
 			buf[n] = c
 			n++
@@ -39,33 +50,43 @@ scan:
 			n++
 			i++
 			break scan
-		case c == '-' && i+1 < len(s) && (isDigit(s[i+1]) || (n == 9 && s[i+1]|0x20 == 'x')):
+		case c == '-' && isbnGoesOn(s, i+1, n):
 			// A hyphen inside the number.
-		case c == ' ' && n != 10 && i+1 < len(s) && (isDigit(s[i+1]) || (n == 9 && s[i+1]|0x20 == 'x')):
+		case c == ' ' && n != 10 && isbnGoesOn(s, i+1, n):
 			// "978 604 2 12345 6"; but ten digits then a space end an
 			// ISBN-10, so "0-19-852663-6 9780198526636" yields the first.
 		default:
 			break scan
 		}
 	}
-	// Digits or letters glued to the number ("0198526636abc") mean we did
-	// not see a whole ISBN.
-	if i < len(s) && (isDigit(s[i]) || isASCIIAlpha(s[i])) {
-		return "", false
-	}
-	switch n {
+	return n, i == len(s) || !isDigit(s[i]) && !isASCIIAlpha(s[i])
+}
+
+// isbnGoesOn reports whether the number goes on at s[i], after a
+// separator, with n digits so far: with a digit, or with the X that may
+// follow an ISBN-10's nine digits.
+func isbnGoesOn(s string, i, n int) bool {
+	return i < len(s) && (isDigit(s[i]) || (n == 9 && s[i]|0x20 == 'x'))
+}
+
+// isbnOf returns the ISBN-13 of the digits scanISBN found, as
+// NormalizeISBN says: an ISBN-10 converted when its check digit is right,
+// else as it is with ok false; 13 digits as they are, ok when they are an
+// ISBN-13; "" for any other count.
+func isbnOf(d []byte) (string, bool) {
+	switch len(d) {
 	case 10:
-		d := string(buf[:10])
-		if !validISBN10(d) {
-			return d, false
+		s := string(d)
+		if !validISBN10(s) {
+			return s, false
 		}
-		return ISBN10To13(d), true
+		return ISBN10To13(s), true
 	case 13:
-		if buf[9] == 'X' {
+		if d[9] == 'X' {
 			return "", false
 		}
-		d := string(buf[:13])
-		return d, ValidISBN13(d)
+		s := string(d)
+		return s, ValidISBN13(s)
 	}
 	return "", false
 }

@@ -2,13 +2,9 @@ package marc
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"sync"
-	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -236,51 +232,87 @@ func (r *ISO2709Reader) parse(rec []byte) (*Record, error) {
 	if len(rec) < LeaderLen+1 {
 		return nil, fmt.Errorf("record is %d bytes, too short for a leader and directory", len(rec))
 	}
-	dataEnd := len(rec)
-	if rec[dataEnd-1] == recordTerminator {
-		dataEnd--
+	lay, err := r.layout(rec)
+	if err != nil {
+		return nil, err
+	}
+	ents, consistent, err := r.directory(rec, &lay)
+	if err != nil {
+		return nil, err
+	}
+	if !consistent {
+		ents, err = r.splitFields(rec, ents, lay.base, lay.dataEnd)
+		if err != nil {
+			return nil, err
+		}
+	}
+	r.ents = ents
+	return r.build(rec, rec[:LeaderLen], ents, lay.indCount, lay.base, lay.dataEnd)
+}
+
+// isoLayout is where the parts of a record are, as its leader and the
+// end of its directory say.
+type isoLayout struct {
+	dataEnd          int // end of the data area, before any record terminator
+	base             int // start of the data area, after the directory's terminator
+	indCount         int // indicators per data field (leader/10)
+	lenLen, startLen int // digits of an entry's field length and start (leader/20-21)
+	entries          int // directory entries
+}
+
+// layout reads the record's layout from its leader, checked against the
+// directory: the directory's end decides the base address (a leader that
+// says otherwise is warned about), and an entry map that does not divide
+// the directory is taken as the usual 4500.
+func (r *ISO2709Reader) layout(rec []byte) (isoLayout, error) {
+	lay := isoLayout{dataEnd: len(rec), indCount: 2, lenLen: 4, startLen: 5}
+	if rec[lay.dataEnd-1] == recordTerminator {
+		lay.dataEnd--
 	}
 	leader := rec[:LeaderLen]
-
-	indCount := 2
 	if c := leader[10]; c >= '1' && c <= '9' {
-		indCount = int(c - '0')
+		lay.indCount = int(c - '0')
 	}
-	dirEnd := bytes.IndexByte(rec[LeaderLen:dataEnd], fieldTerminator)
+	dirEnd := bytes.IndexByte(rec[LeaderLen:lay.dataEnd], fieldTerminator)
 	if dirEnd < 0 {
-		return nil, errors.New("directory has no terminator")
+		return lay, errors.New("directory has no terminator")
 	}
 	dirEnd += LeaderLen
-	base := dirEnd + 1
-	if b, ok := atoiDigits(leader[12:], 5); !ok || b != base {
+	lay.base = dirEnd + 1
+	if b, ok := atoiDigits(leader[12:], 5); !ok || b != lay.base {
 		r.warn("", fmt.Sprintf("leader base address %q, but the directory ends at byte %d", leader[12:17], dirEnd))
 	}
-
-	lenLen, startLen := 4, 5
 	if c, d := leader[20], leader[21]; c >= '1' && c <= '9' && d >= '1' && d <= '9' {
-		lenLen, startLen = int(c-'0'), int(d-'0')
+		lay.lenLen, lay.startLen = int(c-'0'), int(d-'0')
 	}
 	dirLen := dirEnd - LeaderLen
-	if dirLen%(3+lenLen+startLen) != 0 {
-		lenLen, startLen = 4, 5
+	if dirLen%(3+lay.lenLen+lay.startLen) != 0 {
+		lay.lenLen, lay.startLen = 4, 5
 	}
-	entLen := 3 + lenLen + startLen
+	entLen := 3 + lay.lenLen + lay.startLen
 	if dirLen%entLen != 0 {
-		return nil, fmt.Errorf("directory is %d bytes, not a multiple of %d-byte entries", dirLen, entLen)
+		return lay, fmt.Errorf("directory is %d bytes, not a multiple of %d-byte entries", dirLen, entLen)
 	}
-	n := dirLen / entLen
+	lay.entries = dirLen / entLen
+	return lay, nil
+}
 
-	// Directory pass: locate each field and check that it ends on a field
-	// terminator inside the data area.
-	ents := r.ents[:0]
-	consistent := true
+// directory locates each field the directory names and checks that it
+// ends on a field terminator inside the data area. consistent is false
+// when the directory's lengths and starts do not frame the fields (see
+// splitFields).
+func (r *ISO2709Reader) directory(rec []byte, lay *isoLayout) (ents []dirEntry, consistent bool, err error) {
+	base, dataEnd, lenLen, startLen := lay.base, lay.dataEnd, lay.lenLen, lay.startLen
+	entLen := 3 + lenLen + startLen
+	ents = r.ents[:0]
+	consistent = true
 	ordered := true
 	terms := 0 // fields that end on a field terminator
 	prevEnd := base
-	for i := 0; i < n; i++ {
+	for i := 0; i < lay.entries; i++ {
 		e := LeaderLen + i*entLen
 		if rec[e]-0x20 > 0x5E || rec[e+1]-0x20 > 0x5E || rec[e+2]-0x20 > 0x5E {
-			return nil, fmt.Errorf("directory entry %d: tag %q is not printable", i+1, rec[e:e+3])
+			return nil, false, fmt.Errorf("directory entry %d: tag %q is not printable", i+1, rec[e:e+3])
 		}
 		var flen, fstart int
 		ok1, ok2 := false, false
@@ -298,7 +330,7 @@ func (r *ISO2709Reader) parse(rec []byte) (*Record, error) {
 			fstart, ok2 = atoiDigits(rec[e+3+lenLen:], startLen)
 		}
 		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("directory entry %d (tag %s): length %q or start %q is not a number",
+			return nil, false, fmt.Errorf("directory entry %d (tag %s): length %q or start %q is not a number",
 				i+1, rec[e:e+3], rec[e+3:e+3+lenLen], rec[e+3+lenLen:e+entLen])
 		}
 		s := base + fstart
@@ -326,31 +358,28 @@ func (r *ISO2709Reader) parse(rec []byte) (*Record, error) {
 		ents = append(ents, dirEntry{tag: e, start: s, end: end})
 	}
 	if consistent {
-		// A field terminator or record terminator inside a field means
-		// overlapping or mis-sized entries. When the fields are in data
-		// order one count over the data area settles it.
-		data := rec[base:dataEnd]
-		if bytes.IndexByte(data, recordTerminator) >= 0 {
-			consistent = false
-		} else if !ordered || bytes.Count(data, []byte{fieldTerminator}) != terms {
-			for _, e := range ents {
-				if bytes.IndexByte(rec[e.start:e.end], fieldTerminator) >= 0 {
-					consistent = false
-					break
-				}
-			}
-		}
+		consistent = !overlapping(rec[base:dataEnd], rec, ents, ordered, terms)
 	}
-	if !consistent {
-		var err error
-		ents, err = r.splitFields(rec, ents, base, dataEnd)
-		if err != nil {
-			return nil, err
-		}
-	}
-	r.ents = ents
+	return ents, consistent, nil
+}
 
-	return r.build(rec, leader, ents, indCount, base, dataEnd)
+// overlapping reports whether a field terminator or record terminator lies
+// inside a field: overlapping or mis-sized entries. When the fields are in
+// data order (ordered), one count over the data area settles it: the
+// terminators are the terms fields' own.
+func overlapping(data, rec []byte, ents []dirEntry, ordered bool, terms int) bool {
+	if bytes.IndexByte(data, recordTerminator) >= 0 {
+		return true
+	}
+	if ordered && bytes.Count(data, []byte{fieldTerminator}) == terms {
+		return false
+	}
+	for _, e := range ents {
+		if bytes.IndexByte(rec[e.start:e.end], fieldTerminator) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // splitFields takes the fields in directory order between field
@@ -392,417 +421,4 @@ func (r *ISO2709Reader) splitFields(rec []byte, ents []dirEntry, base, dataEnd i
 	return ents, nil
 }
 
-// build turns located fields into a Record, converting text to NFC UTF-8.
-func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, base, dataEnd int) (*Record, error) {
-	// One string holds the leader and the data area; rec[i] for i >= base
-	// is s[i-sh]. Tags come from tagStrings, so the directory is not kept.
-	var sb strings.Builder
-	sb.Grow(LeaderLen + dataEnd - base)
-	sb.Write(rec[:LeaderLen])
-	sb.Write(rec[base:dataEnd])
-	s := sb.String()
-	sh := base - LeaderLen
-	label := recordCharset(r.opts.Charset, s[:LeaderLen])
-	auto := r.opts.Charset == CharsetAuto
-	// Fast path: the record needs no conversion, so every value is a slice
-	// of one string holding the whole record.
-	fast := isPlainASCII(rec)
-	if !fast && label == CharsetUTF8 && isUTF8NFC(&r.nfc, rec) {
-		// Without a charset setting, text made of single-byte code page
-		// characters may be UTF-8 encoded twice: it is weighed.
-		fast = !auto || !anyLegacyField(rec, ents)
-	}
-	var readings []reading
-	if !fast {
-		readings = r.readings(rec, ents, indCount, label, auto)
-	}
-	cs := label
-
-	out := &Record{Fields: make([]Field, len(ents))}
-	out.Leader = r.leaderString(s, leader)
-
-	nsub := bytes.Count(rec, []byte{subfieldDelim})
-	subs := make([]Subfield, 0, nsub)
-	tx := isoText{r: r, s: s, sh: sh, rec: rec, rd: reading{cs: cs}}
-	if auto && readings != nil {
-		tx.det = &r.det
-	}
-	var used, seen []Charset // charsets of the changed and of the non-ASCII fields
-
-	for i := range ents {
-		e := &ents[i]
-		f := &out.Fields[i]
-		if readings != nil {
-			tx.rd, cs = readings[i], readings[i].cs
-			tx.fieldChanged = false
-		}
-		t := rec[e.tag : e.tag+3]
-		tag := tagString(t)
-		f.Tag = tag
-		a, b := e.start, e.end
-		if tag[0] == '0' && tag[1] == '0' && !(b-a > indCount && rec[a+indCount] == subfieldDelim) {
-			if fast {
-				f.Value = s[a-sh : b-sh]
-			} else {
-				f.Value = tx.get(tag, a, b)
-			}
-			if strings.IndexByte(f.Value, subfieldDelim) >= 0 {
-				// A control field has no subfields; keep positions.
-				f.Value = strings.ReplaceAll(f.Value, "\x1f", " ")
-				r.warn(tag, "subfield delimiter in a control field replaced by a blank")
-			}
-			used, seen = tx.note(used, seen, e)
-			continue
-		}
-		// Data field (or a Danish-style 00X field with subfields).
-		if indCount == 2 && b-a >= 3 && rec[a+2] == subfieldDelim && isPrint(rec[a]) && isPrint(rec[a+1]) {
-			f.Ind1, f.Ind2 = rec[a], rec[a+1]
-			a += 2
-		} else {
-			// The record's structure does not depend on how its text
-			// reads: indicators are counted as the label says.
-			a = r.indicators(f, rec, a, b, indCount, label)
-		}
-		first := len(subs)
-		if a < b && rec[a] != subfieldDelim {
-			// Text before the first delimiter: keep it rather than lose
-			// it; $a is where it most likely belongs.
-			j := bytes.IndexByte(rec[a:b], subfieldDelim)
-			if j < 0 {
-				j = b - a
-			}
-			r.warn(tag, "text before the first subfield delimiter kept as $a")
-			subs = append(subs, Subfield{Code: 'a', Value: tx.get(tag, a, a+j)})
-			a += j
-		}
-		for a < b {
-			// rec[a] is a delimiter.
-			a++
-			end := b
-			if j := bytes.IndexByte(rec[a:b], subfieldDelim); j >= 0 {
-				end = a + j
-			}
-			if end > a && rec[a] > 0x20 && rec[a] < 0x7F {
-				var v string
-				if fast {
-					v = s[a+1-sh : end-sh]
-				} else {
-					v = tx.get(tag, a+1, end)
-				}
-				subs = append(subs, Subfield{Code: rec[a], Value: v})
-				a = end
-				continue
-			}
-			switch {
-			case end == a:
-				r.warn(tag, "empty subfield delimiter dropped")
-			case len(subs) > first:
-				// Not a code: the delimiter is a stray one inside text.
-				last := &subs[len(subs)-1]
-				last.Value += tx.get(tag, a, end)
-				r.warn(tag, fmt.Sprintf("subfield delimiter before %q dropped (not a subfield code)", rec[a]))
-			default:
-				subs = append(subs, Subfield{Code: 'a', Value: tx.get(tag, a, end)})
-				r.warn(tag, fmt.Sprintf("subfield delimiter before %q is not followed by a code; text kept as $a", rec[a]))
-			}
-			a = end
-		}
-		if len(subs) > first {
-			f.Subfields = subs[first:len(subs):len(subs)]
-		}
-		used, seen = tx.note(used, seen, e)
-	}
-	if len(used) > 0 {
-		out.Origin = originOf(label, !auto, used, seen, tx.replaced)
-		if out.Origin.keepReceived() {
-			out.Origin.Received = append([]byte(nil), rec...)
-			out.Origin.ReceivedFormat = FormatISO2709
-		}
-	}
-	if r.moreWarns > 0 {
-		r.warns = append(r.warns, Warning{Msg: fmt.Sprintf("and %d more warnings", r.moreWarns)})
-		r.moreWarns = 0
-	}
-	return out, nil
-}
-
-// tagStrings holds the tags 000 to 999 back to back, so that numeric tags
-// need no allocation of their own.
-var tagStrings = func() string {
-	b := make([]byte, 0, 3000)
-	for i := 0; i < 1000; i++ {
-		b = append(b, byte('0'+i/100), byte('0'+i/10%10), byte('0'+i%10))
-	}
-	return string(b)
-}()
-
-// tagString returns the tag t as a string, numeric tags from tagStrings.
-func tagString(t []byte) string {
-	if d0, d1, d2 := t[0]-'0', t[1]-'0', t[2]-'0'; d0 <= 9 && d1 <= 9 && d2 <= 9 {
-		n := 3 * (int(d0)*100 + int(d1)*10 + int(d2))
-		return tagStrings[n : n+3]
-	}
-	return string(t)
-}
-
-func isPrint(c byte) bool { return c >= 0x20 && c <= 0x7E }
-
-// isoText converts field text of one record.
-type isoText struct {
-	r   *ISO2709Reader
-	s   string // leader and data area
-	sh  int    // rec[i] is s[i-sh]
-	rec []byte
-	rd  reading   // how the current field is read
-	det *detector // what decided rd, when it did; it may have read the text already
-
-	fieldChanged bool // the current field's text differs from its bytes
-	replaced     int  // characters replaced with U+FFFD in the record
-}
-
-// get returns rec[a:b] as NFC UTF-8, a slice of s when no conversion is
-// needed.
-func (t *isoText) get(tag string, a, b int) string {
-	if isPlainASCII(t.rec[a:b]) {
-		return t.s[a-t.sh : b-t.sh]
-	}
-	v, ok := "", false
-	if t.det != nil {
-		v, ok = t.det.taken(a, b-a, t.rd)
-	}
-	if !ok {
-		var warns []string
-		v, warns = t.r.det.dec.convert(t.rd, t.rec[a:b])
-		for _, w := range warns {
-			t.r.warn(tag, w)
-		}
-	}
-	if v != string(t.rec[a:b]) {
-		t.fieldChanged = true
-		t.replaced += replacedIn(v, t.rec[a:b])
-	}
-	return v
-}
-
-// note records the field just built for the record's Origin.
-func (t *isoText) note(used, seen []Charset, e *dirEntry) ([]Charset, []Charset) {
-	if !isPlainASCII(t.rec[e.start:e.end]) {
-		seen = append(seen, t.rd.cs)
-	}
-	if t.fieldChanged {
-		used = append(used, t.rd.cs)
-		t.fieldChanged = false
-	}
-	return used, seen
-}
-
-// indicators reads the indicators of a field that is not the plain case of
-// two printable ones followed by a delimiter, and returns where the
-// subfields start.
-func (r *ISO2709Reader) indicators(f *Field, rec []byte, a, b, indCount int, cs Charset) int {
-	f.Ind1, f.Ind2 = ' ', ' '
-	ni, a0 := 0, a
-	for ni < indCount && a < b && rec[a] != subfieldDelim {
-		n := 1
-		if rec[a] >= utf8.RuneSelf && cs == CharsetUTF8 {
-			_, n = utf8.DecodeRune(rec[a:b]) // yaz counts characters here
-		}
-		switch ni {
-		case 0:
-			f.Ind1 = r.indicator(f.Tag, rec[a:a+n])
-		case 1:
-			f.Ind2 = r.indicator(f.Tag, rec[a:a+n])
-		default:
-			r.warn(f.Tag, fmt.Sprintf("indicator %d (%q) dropped", ni+1, rec[a:a+n]))
-		}
-		a += n
-		ni++
-	}
-	if ni < indCount && b > a0 {
-		r.warn(f.Tag, fmt.Sprintf("%d indicators missing", indCount-ni))
-	}
-	return a
-}
-
-// indicator returns the indicator character b if it is printable ASCII,
-// else a blank.
-func (r *ISO2709Reader) indicator(tag string, b []byte) byte {
-	if len(b) != 1 || b[0] < 0x20 || b[0] > 0x7E {
-		r.warn(tag, fmt.Sprintf("indicator %q replaced by a blank", b))
-		return ' '
-	}
-	return b[0]
-}
-
-// leaderString returns the leader with leader/09 = 'a' and anything that
-// is not printable ASCII blanked.
-func (r *ISO2709Reader) leaderString(s string, leader []byte) string {
-	ok := leader[9] == 'a'
-	for _, c := range leader {
-		if c < 0x20 || c > 0x7E {
-			ok = false
-		}
-	}
-	if ok {
-		return s[:LeaderLen]
-	}
-	var l [LeaderLen]byte
-	copy(l[:], leader)
-	for i, c := range l {
-		if c < 0x20 || c > 0x7E {
-			l[i] = ' '
-			r.warn("", fmt.Sprintf("leader/%02d: byte 0x%02X replaced by a blank", i, c))
-		}
-	}
-	l[9] = 'a'
-	return string(l[:])
-}
-
-// isASCIIBytes reports whether b is 7-bit, eight bytes at a time.
-func isASCIIBytes(b []byte) bool {
-	for len(b) >= 8 {
-		v := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-		if v&0x8080808080808080 != 0 {
-			return false
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
 func isDecimal(c byte) bool { return c >= '0' && c <= '9' }
-
-// nfcSafe is a bitmap of the BMP characters that are NFC whatever
-// surrounds them on the left: quick-check Yes and canonical combining
-// class 0. Text made only of such characters (and ASCII) is in NFC, which
-// lets the readers skip the full normalisation check for most records,
-// CJK and Vietnamese precomposed text included.
-var nfcSafe = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
-	var t [1 << 16 / 64]uint64
-	var buf [4]byte
-	for r := rune(0x80); r < 0x10000; r++ {
-		if r >= 0xD800 && r < 0xE000 {
-			continue
-		}
-		n := utf8.EncodeRune(buf[:], r)
-		p := norm.NFC.Properties(buf[:n])
-		if p.BoundaryBefore() && p.CCC() == 0 && norm.NFC.IsNormal(buf[:n]) {
-			t[r>>6] |= 1 << (r & 63)
-		}
-	}
-	return &t
-})
-
-// isUTF8NFC reports whether b is valid UTF-8 in NFC. Only the stretches
-// around characters outside nfcSafe go through the full check, which uses
-// it (norm.Form.IsNormal would allocate each time).
-func isUTF8NFC(it *norm.Iter, b []byte) bool {
-	safe := nfcSafe()
-	prev := 0 // start of the last character that starts a segment
-	i := 0
-	for i < len(b) {
-		if b[i] < utf8.RuneSelf {
-			j := i + 1
-			for j+32 <= len(b) {
-				w := b[j : j+32]
-				if (binary.LittleEndian.Uint64(w)|binary.LittleEndian.Uint64(w[8:])|
-					binary.LittleEndian.Uint64(w[16:])|binary.LittleEndian.Uint64(w[24:]))&0x8080808080808080 != 0 {
-					break
-				}
-				j += 32
-			}
-			for j+8 <= len(b) && binary.LittleEndian.Uint64(b[j:])&0x8080808080808080 == 0 {
-				j += 8
-			}
-			for j < len(b) && b[j] < utf8.RuneSelf {
-				j++
-			}
-			prev, i = j-1, j
-			continue
-		}
-		r, n := decodeRune(b[i:])
-		if n == 0 {
-			return false
-		}
-		if r < 0x10000 && safe[r>>6]&(1<<(r&63)) != 0 {
-			prev, i = i, i+n
-			continue
-		}
-		// Check the segment from the last starter to the next character
-		// that cannot combine with what precedes it.
-		e := i + n
-		for e < len(b) && b[e] >= utf8.RuneSelf {
-			r, n := decodeRune(b[e:])
-			if n == 0 {
-				return false
-			}
-			if r < 0x10000 && safe[r>>6]&(1<<(r&63)) != 0 {
-				break
-			}
-			e += n
-		}
-		if !segmentNFC(it, b[prev:e]) {
-			return false
-		}
-		prev, i = e, e
-	}
-	return true
-}
-
-// decodeRune decodes the non-ASCII UTF-8 sequence at the start of b; n is
-// 0 when it is invalid. Two- and three-byte forms, nearly all library text,
-// are decoded inline.
-func decodeRune(b []byte) (rune, int) {
-	c := b[0]
-	switch {
-	case c < 0xC2:
-		return 0, 0
-	case c < 0xE0:
-		if len(b) < 2 || b[1]&0xC0 != 0x80 {
-			return 0, 0
-		}
-		return rune(c&0x1F)<<6 | rune(b[1]&0x3F), 2
-	case c < 0xF0:
-		if len(b) < 3 || b[2]&0xC0 != 0x80 {
-			return 0, 0
-		}
-		lo, hi := byte(0x80), byte(0xBF)
-		if c == 0xE0 {
-			lo = 0xA0
-		} else if c == 0xED {
-			hi = 0x9F // no surrogates
-		}
-		if b[1] < lo || b[1] > hi {
-			return 0, 0
-		}
-		return rune(c&0x0F)<<12 | rune(b[1]&0x3F)<<6 | rune(b[2]&0x3F), 3
-	}
-	r, n := utf8.DecodeRune(b)
-	if r == utf8.RuneError && n == 1 {
-		return 0, 0
-	}
-	return r, n
-}
-
-// segmentNFC reports whether seg is in NFC.
-func segmentNFC(it *norm.Iter, seg []byte) bool {
-	if norm.NFC.QuickSpan(seg) == len(seg) {
-		return true
-	}
-	it.Init(norm.NFC, seg)
-	p := 0
-	for !it.Done() {
-		out := it.Next()
-		if !bytes.HasPrefix(seg[p:], out) {
-			return false
-		}
-		p += len(out)
-	}
-	return p == len(seg)
-}

@@ -43,6 +43,11 @@ func SplitCanonicalISO2709(raw []byte, fields []RawField) (leader []byte, out []
 	return splitCanonical(raw, fields, false)
 }
 
+// splitCanonical is both functions above. It is one function, long and
+// branchy, because each branch is a check of the format and the record is
+// rejected at the first that fails; split into a leader check and the
+// directory loop (the fields checked inline or by a call) it ran 6-10%
+// slower on the checking path or a fifth slower on the splitting one.
 func splitCanonical(raw []byte, fields []RawField, checkFields bool) (leader []byte, out []RawField, ok bool) {
 	n := len(raw)
 	if n < LeaderLen+2 || raw[n-1] != recordTerminator {

@@ -146,18 +146,6 @@ func (d *marc8Decoder) bad(at int, format string, args ...any) {
 	d.emit(utf8.RuneError)
 }
 
-// decodeMARC8 converts MARC-8 bytes to UTF-8 (not yet normalised). Every
-// byte that cannot be decoded becomes U+FFFD and is reported with its
-// offset; so are malformed escape sequences and diacritics left without a
-// base character at the end. C0 control characters other than ESC pass
-// through unchanged.
-func decodeMARC8(b []byte) (string, []string) {
-	var d marc8Decoder
-	var warn []string
-	rs, _ := d.decode(make([]rune, 0, len(b)), b, &warn)
-	return string(rs), warn
-}
-
 // decode appends the runes of MARC-8 bytes b to out and reports whether
 // there was nothing to report; warn, unless nil, receives the problems.
 func (d *marc8Decoder) decode(out []rune, b []byte, warn *[]string) ([]rune, bool) {

@@ -9,8 +9,7 @@ import (
 
 // xmlRecBuilder collects one MARCXML record's content as its parser meets
 // it. Every value, tag and the leader go into one byte slice so that the
-// finished record needs a single string allocation for all its text. It is
-// shared by the streaming XMLReader and by ReadXMLRecord (encoding/xml).
+// finished record needs a single string allocation for all its text.
 type xmlRecBuilder struct {
 	text   []byte
 	leader span
@@ -166,11 +165,65 @@ func (b *xmlRecBuilder) finish() (*Record, error) {
 	if b.nlead == 0 {
 		return nil, errors.New("record has no leader")
 	}
+	la := b.appendLeader()
+	auto := b.cs == CharsetAuto || b.cs == CharsetLabel
+	tx := xmlValues{b: b, auto: auto, fast: !b.high}
+	if !tx.fast && isUTF8NFC(&b.nfc, b.text) {
+		// Under a legacy charset setting the text's bytes are that
+		// charset's; without one, fields made of single-byte code page
+		// characters may be mojibake and are weighed.
+		tx.fast = b.cs == CharsetUTF8 || b.cs == CharsetLabel || auto && !b.anyLegacy()
+	}
+	var readings []reading
+	if !tx.fast {
+		readings = b.readings(auto)
+	}
+	tx.s = string(b.text)
+	s := tx.s
+	var used, seen []Charset
+	rec := &Record{Leader: s[la : la+LeaderLen], Fields: make([]Field, len(b.fields))}
+	var subs []Subfield
+	if len(b.subs) > 0 {
+		subs = make([]Subfield, len(b.subs))
+	}
+	for i := range b.fields {
+		xf := &b.fields[i]
+		f := &rec.Fields[i]
+		f.Tag = s[xf.tag.a:xf.tag.b]
+		if readings != nil {
+			tx.rd, tx.changed = readings[i], false
+		}
+		if xf.control {
+			f.Value = tx.get(f.Tag, xf.value)
+		} else {
+			f.Ind1, f.Ind2 = xf.ind1, xf.ind2
+			if xf.sub1 > xf.sub0 {
+				for j := xf.sub0; j < xf.sub1; j++ {
+					subs[j] = Subfield{Code: b.subs[j].code, Value: tx.get(f.Tag, b.subs[j].val)}
+				}
+				f.Subfields = subs[xf.sub0:xf.sub1:xf.sub1]
+			}
+		}
+		if readings != nil && b.fieldHigh(xf) {
+			seen = append(seen, tx.rd.cs)
+		}
+		if tx.changed {
+			used = append(used, tx.rd.cs)
+		}
+	}
+	if len(used) > 0 {
+		b.setOrigin(rec, auto, used, seen, tx.replaced)
+	}
+	return rec, nil
+}
+
+// appendLeader appends the record's (first) leader to the text, each byte
+// that is not printable ASCII a blank and leader/09 'a', so that it is
+// sliced from the same string as everything else. It returns where.
+func (b *xmlRecBuilder) appendLeader() int {
 	if b.nlead > 1 {
 		b.warn("", "more than one leader; the first is used")
 	}
-	// Normalise the leader in place at the end of the text so that it is
-	// sliced from the same string as everything else.
 	l := b.text[b.leader.a:b.leader.b]
 	if len(l) != LeaderLen {
 		b.warn("", fmt.Sprintf("leader is %d bytes, not %d: %q", len(l), LeaderLen, l))
@@ -190,87 +243,60 @@ func (b *xmlRecBuilder) finish() (*Record, error) {
 		b.text = append(b.text, c)
 	}
 	b.text[la+9] = 'a'
+	return la
+}
 
-	auto := b.cs == CharsetAuto || b.cs == CharsetLabel
-	fast := !b.high
-	if !fast && isUTF8NFC(&b.nfc, b.text) {
-		// Under a legacy charset setting the text's bytes are that
-		// charset's; without one, fields made of single-byte code page
-		// characters may be mojibake and are weighed.
-		fast = b.cs == CharsetUTF8 || b.cs == CharsetLabel || auto && !b.anyLegacy()
+// xmlValues converts the text of one MARCXML record, held in b.text and, as
+// one string, in s.
+type xmlValues struct {
+	b        *xmlRecBuilder
+	s        string
+	auto     bool    // no charset setting: the detector decides
+	fast     bool    // no conversion needed: values are slices of s
+	rd       reading // how the current field is read
+	changed  bool    // the current field's text differs from its bytes
+	replaced int     // characters replaced with U+FFFD in the record
+}
+
+// get returns the text at sp as NFC UTF-8, a slice of s when no
+// conversion is needed.
+func (t *xmlValues) get(tag string, sp span) string {
+	b := t.b
+	if t.fast || isASCIIBytes(b.text[sp.a:sp.b]) {
+		return t.s[sp.a:sp.b]
 	}
-	var readings []reading
-	if !fast {
-		readings = b.readings(auto)
+	in := b.text[sp.a:sp.b]
+	v, ok := "", false
+	if t.auto {
+		v, ok = b.det.taken(sp.a, sp.b-sp.a, t.rd)
 	}
-	s := string(b.text)
-	var rd reading
-	var used, seen []Charset
-	changed, replaced := false, 0
-	val := func(tag string, sp span) string {
-		if fast || isASCIIBytes(b.text[sp.a:sp.b]) {
-			return s[sp.a:sp.b]
-		}
-		in := b.text[sp.a:sp.b]
-		v, ok := "", false
-		if auto {
-			v, ok = b.det.taken(sp.a, sp.b-sp.a, rd)
-		}
-		if !ok {
-			var warns []string
-			v, warns = b.det.dec.convert(rd, in)
-			for _, w := range warns {
-				b.warn(tag, w)
-			}
-		}
-		if v != string(in) {
-			changed = true
-			replaced += replacedIn(v, in)
-		}
-		return v
-	}
-	rec := &Record{Leader: s[la : la+LeaderLen], Fields: make([]Field, len(b.fields))}
-	var subs []Subfield
-	if len(b.subs) > 0 {
-		subs = make([]Subfield, len(b.subs))
-	}
-	for i := range b.fields {
-		xf := &b.fields[i]
-		f := &rec.Fields[i]
-		f.Tag = s[xf.tag.a:xf.tag.b]
-		if readings != nil {
-			rd, changed = readings[i], false
-		}
-		if xf.control {
-			f.Value = val(f.Tag, xf.value)
-		} else {
-			f.Ind1, f.Ind2 = xf.ind1, xf.ind2
-			if xf.sub1 > xf.sub0 {
-				for j := xf.sub0; j < xf.sub1; j++ {
-					subs[j] = Subfield{Code: b.subs[j].code, Value: val(f.Tag, b.subs[j].val)}
-				}
-				f.Subfields = subs[xf.sub0:xf.sub1:xf.sub1]
-			}
-		}
-		if readings != nil && b.fieldHigh(xf) {
-			seen = append(seen, rd.cs)
-		}
-		if changed {
-			used = append(used, rd.cs)
+	if !ok {
+		var warns []string
+		v, warns = b.det.dec.convert(t.rd, in)
+		for _, w := range warns {
+			b.warn(tag, w)
 		}
 	}
-	if len(used) > 0 {
-		label := b.cs
-		if auto {
-			label = CharsetUTF8
-		}
-		rec.Origin = originOf(label, !auto, used, seen, replaced)
-		if rec.Origin.keepReceived() {
-			rec.Origin.Received, rec.Origin.ReceivedFormat = b.frame(rec.Leader), FormatMARCXML
-			if rec.Origin.Received == nil {
-				b.warn("", "the record as received is too long for ISO 2709 and is not kept")
-			}
+	if v != string(in) {
+		t.changed = true
+		t.replaced += replacedIn(v, in)
+	}
+	return v
+}
+
+// setOrigin says how the record's text was received, the charsets of its
+// changed fields (used) and of its non-ASCII ones (seen), and keeps the
+// record as received when Origin asks for it.
+func (b *xmlRecBuilder) setOrigin(rec *Record, auto bool, used, seen []Charset, replaced int) {
+	label := b.cs
+	if auto {
+		label = CharsetUTF8
+	}
+	rec.Origin = originOf(label, !auto, used, seen, replaced)
+	if rec.Origin.keepReceived() {
+		rec.Origin.Received, rec.Origin.ReceivedFormat = b.frame(rec.Leader), FormatMARCXML
+		if rec.Origin.Received == nil {
+			b.warn("", "the record as received is too long for ISO 2709 and is not kept")
 		}
 	}
-	return rec, nil
 }

@@ -288,9 +288,13 @@ func (r *XMLReader) scanStart() (xmlTok, error) {
 }
 
 // parseStart parses the start tag at the beginning of b. It returns the
-// tag's length, or 0 when b does not hold all of it. (One loop over the
-// tag's bytes, attribute after attribute, each byte looked at once: its
-// length is the syntax's.)
+// tag's length, or 0 when b does not hold all of it.
+//
+// It is long because it is one loop over the tag's bytes, attribute after
+// attribute, each byte looked at once: its length is the syntax's. Every
+// subfield of a MARCXML record is a start tag with an attribute, and with
+// the attribute parsed by a function of its own the reader took 1-4% more
+// CPU time.
 func (r *XMLReader) parseStart(b []byte) (int, error) {
 	i := 1
 	for i < len(b) && nameByte[b[i]] {

@@ -420,9 +420,10 @@ func (r *oneByteReader) Read(p []byte) (int, error) {
 	return 1, nil
 }
 
-// TestReadXMLRecord drives ReadXMLRecord from an encoding/xml token loop
-// over an OAI-PMH response, as the harvester will.
-func TestReadXMLRecord(t *testing.T) {
+// TestXMLReaderOAIEnvelope reads MARC records embedded in an OAI-PMH
+// response, as the harvester does: every record comes back as read from a
+// plain collection, and a record without a leader costs only itself.
+func TestXMLReaderOAIEnvelope(t *testing.T) {
 	data, err := os.ReadFile(rwTestdata("marc", "zebra", "collection-opera-43.xml"))
 	if err != nil {
 		t.Fatal(err)
@@ -439,29 +440,23 @@ func TestReadXMLRecord(t *testing.T) {
 	}
 	doc.WriteString(`<record><metadata><record xmlns="http://www.loc.gov/MARC21/slim"><controlfield tag="001">x</controlfield></record></metadata></record>`)
 	doc.WriteString(`</ListRecords></OAI-PMH>`)
-	d := xml.NewDecoder(strings.NewReader(doc.String()))
+	r := NewXMLReader(strings.NewReader(doc.String()), ReaderOptions{})
 	var got []*Record
 	var recErrs int
 	for {
-		tok, err := d.Token()
+		rec, err := r.Next()
 		if err == io.EOF {
 			break
+		}
+		var re *RecordError
+		if errors.As(err, &re) {
+			recErrs++
+			continue
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == MARCXMLNamespace && se.Name.Local == "record" {
-			rec, _, err := ReadXMLRecord(d, se)
-			var re *RecordError
-			if errors.As(err, &re) {
-				recErrs++
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, rec)
-		}
+		got = append(got, rec)
 	}
 	if len(got) != len(want) || recErrs != 1 {
 		t.Fatalf("%d records and %d errors, want %d and 1", len(got), recErrs, len(want))

@@ -82,23 +82,10 @@ func (r *XMLReader) appendText(tag []byte, raw []byte) error {
 	return nil
 }
 
-// appendXMLChars appends s without the characters XML 1.0 forbids (C0
-// controls other than tab, line feed and carriage return), returning how
-// many were dropped.
-func appendXMLChars(dst, s []byte) ([]byte, int) {
-	dropped := 0
-	for _, c := range s {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-			dropped++
-			continue
-		}
-		dst = append(dst, c)
-	}
-	return dst, dropped
-}
-
-// appendCDATA is appendXMLChars with XML's line-end normalisation, for
-// CDATA sections read straight from the document.
+// appendCDATA appends a CDATA section read straight from the document
+// without the characters XML 1.0 forbids (C0 controls other than tab and
+// line feed), normalising its line ends as XML does, and returns how many
+// characters it dropped.
 func appendCDATA(dst, s []byte) ([]byte, int) {
 	dropped := 0
 	for i := 0; i < len(s); i++ {

@@ -15,7 +15,6 @@ type XMLWriter struct {
 	buf     []byte
 	started bool
 	closed  bool
-	warns   []Warning
 }
 
 // NewXMLWriter returns a writer of a MARCXML collection to w.
@@ -26,8 +25,9 @@ func NewXMLWriter(w io.Writer) *XMLWriter {
 const xmlCollectionStart = `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 	`<collection xmlns="` + MARCXMLNamespace + `">` + "\n"
 
-// Write appends rec to the collection. What had to be changed to make
-// valid MARCXML is reported by Warnings.
+// Write appends rec to the collection, changed where MARCXML cannot hold
+// it as AppendMARCXML says; a caller that must know what changed writes
+// with AppendMARCXML, which reports it.
 func (w *XMLWriter) Write(rec *Record) error {
 	if w.closed {
 		return errors.New("marc: MARCXML writer is closed")
@@ -37,13 +37,10 @@ func (w *XMLWriter) Write(rec *Record) error {
 		w.started = true
 		w.buf = append(w.buf, xmlCollectionStart...)
 	}
-	w.buf, w.warns = AppendMARCXML(w.buf, rec, false)
+	w.buf, _ = AppendMARCXML(w.buf, rec, false)
 	_, err := w.w.Write(w.buf)
 	return err
 }
-
-// Warnings returns what Write had to change in the record last written.
-func (w *XMLWriter) Warnings() []Warning { return w.warns }
 
 // Close ends the collection and flushes. It does not close the underlying
 // writer.
@@ -83,6 +80,16 @@ func AppendMARCXML(dst []byte, rec *Record, standalone bool) ([]byte, []Warning)
 	dst = appendXMLLeader(dst, rec.Leader, &warns)
 	dst = append(dst, "</leader>\n"...)
 
+	dst = appendXMLControlFields(dst, rec, &warns)
+	dst = appendXMLDataFields(dst, rec, &warns)
+	dst = append(dst, "</record>\n"...)
+	return dst, warns
+}
+
+// appendXMLControlFields appends the record's control fields, those
+// after data fields too (the schema orders them first), leaving out tags
+// MARCXML does not allow.
+func appendXMLControlFields(dst []byte, rec *Record, warns *[]Warning) []byte {
 	seenData := false
 	moved := false
 	for i := range rec.Fields {
@@ -92,7 +99,7 @@ func AppendMARCXML(dst []byte, rec *Record, standalone bool) ([]byte, []Warning)
 			continue
 		}
 		if !validControlTag(f.Tag) {
-			warns = append(warns, Warning{Tag: f.Tag, Msg: "control field with a tag MARCXML does not allow left out"})
+			*warns = append(*warns, Warning{Tag: f.Tag, Msg: "control field with a tag MARCXML does not allow left out"})
 			continue
 		}
 		if seenData {
@@ -101,19 +108,26 @@ func AppendMARCXML(dst []byte, rec *Record, standalone bool) ([]byte, []Warning)
 		dst = append(dst, `  <controlfield tag="`...)
 		dst = append(dst, f.Tag...)
 		dst = append(dst, `">`...)
-		dst = appendXMLEscaped(dst, f.Value, false, f.Tag, &warns)
+		dst = appendXMLEscaped(dst, f.Value, false, f.Tag, warns)
 		dst = append(dst, "</controlfield>\n"...)
 	}
 	if moved {
-		warns = append(warns, Warning{Msg: "control fields after data fields written before them"})
+		*warns = append(*warns, Warning{Msg: "control fields after data fields written before them"})
 	}
+	return dst
+}
+
+// appendXMLDataFields appends the record's data fields, leaving out tags
+// MARCXML does not allow, subfield codes it does not allow and fields
+// left without subfields.
+func appendXMLDataFields(dst []byte, rec *Record, warns *[]Warning) []byte {
 	for i := range rec.Fields {
 		f := &rec.Fields[i]
 		if isControlLayout(f) {
 			continue
 		}
 		if !validDataTag(f.Tag) {
-			warns = append(warns, Warning{Tag: f.Tag, Msg: "data field with a tag MARCXML does not allow left out"})
+			*warns = append(*warns, Warning{Tag: f.Tag, Msg: "data field with a tag MARCXML does not allow left out"})
 			continue
 		}
 		n := 0
@@ -121,19 +135,19 @@ func AppendMARCXML(dst []byte, rec *Record, standalone bool) ([]byte, []Warning)
 			if validSubfieldCode(sf.Code) {
 				n++
 			} else {
-				warns = append(warns, Warning{Tag: f.Tag, Msg: fmt.Sprintf("subfield code %q not allowed in MARCXML; subfield left out", sf.Code)})
+				*warns = append(*warns, Warning{Tag: f.Tag, Msg: fmt.Sprintf("subfield code %q not allowed in MARCXML; subfield left out", sf.Code)})
 			}
 		}
 		if n == 0 {
-			warns = append(warns, Warning{Tag: f.Tag, Msg: "data field without subfields left out"})
+			*warns = append(*warns, Warning{Tag: f.Tag, Msg: "data field without subfields left out"})
 			continue
 		}
 		dst = append(dst, `  <datafield tag="`...)
 		dst = append(dst, f.Tag...)
 		dst = append(dst, `" ind1="`...)
-		dst = append(dst, xmlIndicator(f.Tag, f.Ind1, &warns))
+		dst = append(dst, xmlIndicator(f.Tag, f.Ind1, warns))
 		dst = append(dst, `" ind2="`...)
-		dst = append(dst, xmlIndicator(f.Tag, f.Ind2, &warns))
+		dst = append(dst, xmlIndicator(f.Tag, f.Ind2, warns))
 		dst = append(dst, "\">\n"...)
 		for _, sf := range f.Subfields {
 			if !validSubfieldCode(sf.Code) {
@@ -151,13 +165,12 @@ func AppendMARCXML(dst []byte, rec *Record, standalone bool) ([]byte, []Warning)
 				dst = append(dst, sf.Code)
 			}
 			dst = append(dst, `">`...)
-			dst = appendXMLEscaped(dst, sf.Value, false, f.Tag, &warns)
+			dst = appendXMLEscaped(dst, sf.Value, false, f.Tag, warns)
 			dst = append(dst, "</subfield>\n"...)
 		}
 		dst = append(dst, "  </datafield>\n"...)
 	}
-	dst = append(dst, "</record>\n"...)
-	return dst, warns
+	return dst
 }
 
 // xmlEscClass marks bytes that need attention when writing XML text:

@@ -1,23 +1,3 @@
-// Package marc is unicat's MARC 21 codec: the record model, ISO 2709 and
-// MARCXML readers and writers, MARC-8 and legacy Vietnamese character sets
-// to Unicode NFC, and the field accessors that deduplication, indexing and
-// the crosswalks use.
-//
-// It is written in-house. The design first named github.com/miku/marc21, but
-// its only published version cannot read MARCXML, cannot write ISO 2709,
-// ignores the directory's offsets, panics on a zero-length field and cannot
-// skip a broken record (and it is GPL-3). No other Go MARC library reads a
-// broken export the way a union catalog must: report the record's position
-// and go on with the next one.
-//
-// Every record this package hands out holds UTF-8 text in Unicode NFC with
-// leader/09 = 'a'. Without a charset setting the readers detect each
-// record's encoding (UTF-8 NFC or NFD, MARC-8, Windows-1258, TCVN3, VNI,
-// UTF-8 encoded twice), field by field where a record mixes them, using
-// package vnortho to tell a Vietnamese reading from mojibake (detect.go);
-// Record.Origin keeps the record as received whenever its text changed. Readers never panic on bad input; they return a
-// *RecordError naming the record number, byte offset and what is wrong, and
-// the next call to Next continues with the following record.
 package marc
 
 import (

@@ -281,9 +281,6 @@ func Texts(recs []Record) []string {
 	return out
 }
 
-// Fields returns how many fields record i has.
-func (r Record) Fields() int { return len(r.fields) }
-
 // MARCXML writes records as a MARCXML collection in NFC, with leaders
 // whose lengths are those of the UTF-8 ISO 2709 form.
 func MARCXML(recs []Record) ([]byte, error) {
