@@ -3,7 +3,6 @@ package harvester
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -74,84 +73,41 @@ func newOAIDecoder(doc []byte) *xml.Decoder {
 // attributed to the records they fall in.
 func decodeOAI(doc []byte, reps []repair, opts marc.ReaderOptions) (*oaiResponse, error) {
 	h := hollow(doc, "metadata", opts)
-	o := &oaiDecoder{doc: doc, reps: reps, h: h, d: newOAIDecoder(h.env), resp: &oaiResponse{CompleteListSize: -1}}
-	o.stack, o.text, o.ranges = o.stackBuf[:0], o.textBuf[:0], o.rangesBuf[:0]
-	if err := o.walk(); err != nil {
+	o := &oaiDecoder{doc: doc, reps: reps, h: h, resp: &oaiResponse{CompleteListSize: -1}}
+	o.ranges = o.rangesBuf[:0]
+	if err := o.walk(newOAIDecoder(h.env), o); err != nil {
 		return nil, err
-	}
-	if !o.sawRoot {
-		return nil, errors.New("no XML document")
-	}
-	if len(o.stack) != 0 {
-		return nil, io.ErrUnexpectedEOF
 	}
 	o.resp.Repaired = describeRepairs(o.outsideRecords(), 0, len(doc)+1)
 	return o.resp, nil
 }
 
-// oaiDecoder is decodeOAI's walk through a document: the elements are
-// told apart by their depth and name, so the state is the stack of names
-// open and the record being read.
+// oaiDecoder is decodeOAI's walk through a document: the envelope's
+// elements (over h.env), and the record being read.
 type oaiDecoder struct {
-	doc     []byte   // the document as given
-	reps    []repair // its repairs, by offset in doc
-	h       *hollowed
-	d       *xml.Decoder // over h.env
-	resp    *oaiResponse
-	stack   []string // the names of the elements open
-	text    []byte   // the text of the innermost element
-	sawRoot bool
-	list    string     // ListRecords or ListIdentifiers, once seen
-	rec     *oaiRecord // the record (or header) being read; nil outside one
+	envelopeWalk
+	doc  []byte   // the document as given
+	reps []repair // its repairs, by offset in doc
+	h    *hollowed
+	resp *oaiResponse
+	list string     // ListRecords or ListIdentifiers, once seen
+	rec  *oaiRecord // the record (or header) being read; nil outside one
 	// recStart is rec's offset in h.env.
 	recStart int64
 	// ranges are the records' extents in doc, in order, to tell the
 	// repairs outside them.
-	ranges [][2]int
-	// The slices' first backing arrays: decodeOAI runs once for each
-	// record, whose decoder is then one allocation, not one for each
-	// slice.
-	stackBuf  [6]string
-	textBuf   [64]byte
-	rangesBuf [1][2]int
-}
-
-// walk reads every token of the document.
-func (o *oaiDecoder) walk() error {
-	for {
-		off := o.d.InputOffset()
-		tok, err := o.d.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			err = o.start(t, off)
-		case xml.EndElement:
-			err = o.end()
-		case xml.CharData:
-			o.text = append(o.text, t...)
-		}
-		if err != nil {
-			return err
-		}
-	}
+	ranges    [][2]int
+	rangesBuf [1][2]int // ranges' first backing array (see envelopeWalk)
 }
 
 // start opens an element that begins at off.
 func (o *oaiDecoder) start(t xml.StartElement, off int64) error {
 	name := t.Name.Local
-	o.stack = append(o.stack, name)
-	o.text = o.text[:0]
 	switch depth := len(o.stack); {
 	case depth == 1:
 		if name != "OAI-PMH" {
 			return fmt.Errorf("root element is <%s>, not <OAI-PMH>", name)
 		}
-		o.sawRoot = true
 	case depth == 2:
 		o.startVerb(t)
 	case depth == 3:
@@ -197,22 +153,13 @@ func (o *oaiDecoder) startItem(t xml.StartElement, off int64) {
 // them.
 func (o *oaiDecoder) skipUnendedMetadata() error {
 	o.rec.reject("xml", "<metadata> without an end tag")
-	if err := o.d.Skip(); err != nil {
-		return err
-	}
-	o.stack = o.stack[:len(o.stack)-1]
-	return nil
+	return o.skipElement()
 }
 
 // end closes the innermost element, taking its text. The cases are in
 // the order the earlier ones win in for a document of unusual shape.
 func (o *oaiDecoder) end() error {
-	depth := len(o.stack)
-	if depth == 0 {
-		return errors.New("unbalanced end element")
-	}
-	name := o.stack[depth-1]
-	s := strings.TrimSpace(string(o.text))
+	depth, name, s := o.closing()
 	parent := ""
 	if depth >= 2 {
 		parent = o.stack[depth-2]
@@ -234,8 +181,6 @@ func (o *oaiDecoder) end() error {
 	case depth == 3:
 		o.endRecord()
 	}
-	o.stack = o.stack[:depth-1]
-	o.text = o.text[:0]
 	return nil
 }
 

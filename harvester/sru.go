@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -344,77 +342,34 @@ func (d sruDiagnostic) String() string {
 // they fall in.
 func decodeSRU(clean []byte, reps []repair, opts marc.ReaderOptions) (*sruResponse, error) {
 	h := hollow(clean, "recordData", opts)
-	o := &sruDecoder{clean: clean, reps: reps, h: h, d: newOAIDecoder(h.env), resp: &sruResponse{NumberOfRecords: -1}}
-	o.stack, o.text = o.stackBuf[:0], o.textBuf[:0]
-	if err := o.walk(); err != nil {
+	o := &sruDecoder{clean: clean, reps: reps, h: h, resp: &sruResponse{NumberOfRecords: -1}}
+	if err := o.walk(newOAIDecoder(h.env), o); err != nil {
 		return nil, err
-	}
-	if !o.sawRoot {
-		return nil, errors.New("no XML document")
-	}
-	if len(o.stack) != 0 {
-		return nil, io.ErrUnexpectedEOF
 	}
 	return o.resp, nil
 }
 
 // sruDecoder is decodeSRU's walk through a document (see oaiDecoder).
 type sruDecoder struct {
+	envelopeWalk
 	clean     []byte   // the document as given
 	reps      []repair // its repairs, by offset in clean
 	h         *hollowed
-	d         *xml.Decoder // over h.env
 	resp      *sruResponse
-	stack     []string // the names of the elements open
-	text      []byte   // the text of the innermost element
-	sawRoot   bool
 	inRecords bool           // within <records>
 	rec       *sruRecord     // the record being read; nil outside one
 	recStart  int64          // rec's offset in h.env
 	diag      *sruDiagnostic // the diagnostic being read; nil outside one
-	// The slices' first backing arrays: decodeSRU runs once for each
-	// record, whose decoder is then one allocation, not one for each
-	// slice.
-	stackBuf [6]string
-	textBuf  [64]byte
-}
-
-// walk reads every token of the document.
-func (o *sruDecoder) walk() error {
-	for {
-		off := o.d.InputOffset()
-		tok, err := o.d.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			err = o.start(t, off)
-		case xml.EndElement:
-			err = o.end()
-		case xml.CharData:
-			o.text = append(o.text, t...)
-		}
-		if err != nil {
-			return err
-		}
-	}
 }
 
 // start opens an element that begins at off.
 func (o *sruDecoder) start(t xml.StartElement, off int64) error {
 	name := t.Name.Local
-	o.stack = append(o.stack, name)
-	o.text = o.text[:0]
 	switch len(o.stack) {
 	case 1:
 		if name != "searchRetrieveResponse" {
 			return fmt.Errorf("root element is <%s>, not <searchRetrieveResponse>", name)
 		}
-		o.sawRoot = true
 	case 2:
 		if name == "records" {
 			o.inRecords = true
@@ -446,22 +401,13 @@ func (o *sruDecoder) startItem(name string, off int64) {
 // them.
 func (o *sruDecoder) skipUnendedRecordData() error {
 	o.rec.Reason, o.rec.Err = "xml", "<recordData> without an end tag"
-	if err := o.d.Skip(); err != nil {
-		return err
-	}
-	o.stack = o.stack[:len(o.stack)-1]
-	return nil
+	return o.skipElement()
 }
 
 // end closes the innermost element, taking its text. The cases are in
 // the order the earlier ones win in for a document of unusual shape.
 func (o *sruDecoder) end() error {
-	depth := len(o.stack)
-	if depth == 0 {
-		return errors.New("unbalanced end element")
-	}
-	name := o.stack[depth-1]
-	s := strings.TrimSpace(string(o.text))
+	depth, name, s := o.closing()
 	switch {
 	case depth == 2:
 		if err := o.endCount(name, s); err != nil {
@@ -481,8 +427,6 @@ func (o *sruDecoder) end() error {
 	case depth == 3:
 		o.endRecord()
 	}
-	o.stack = o.stack[:depth-1]
-	o.text = o.text[:0]
 	return nil
 }
 
