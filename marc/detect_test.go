@@ -201,7 +201,7 @@ func FuzzDetect(f *testing.F) {
 			fields = append(fields, rwRawField{fmt.Sprintf("%03d", 245+i), "10\x1fa" + string(f)})
 		}
 		raw := rwBuildISO("00000nam "+string(label&0x7f|0x20)+"2200000 a 4500", fields...)
-		r := &ISO2709Reader{buf: raw, end: len(raw), eof: true}
+		r := &ISO2709Reader{window: window{buf: raw, end: len(raw), eof: true}}
 		rec, err := r.Next()
 		if err != nil {
 			return

@@ -44,15 +44,8 @@ const isoChunk = 128 << 10
 // reported (a *RecordError giving its offset and length), being how a
 // file looks where a crash or a bad copy zeroed records.
 type ISO2709Reader struct {
-	src  io.Reader
+	window
 	opts ReaderOptions
-
-	buf  []byte
-	pos  int   // first unconsumed byte in buf
-	end  int   // end of valid data in buf
-	base int64 // stream offset of buf[0]
-	eof  bool  // src reported io.EOF
-	rerr error // read error to report once buffered data is used up
 
 	index int       // records (and undecodable stretches) seen so far
 	off   int64     // stream offset of the record last returned
@@ -75,7 +68,7 @@ type dirEntry struct {
 // NewISO2709Reader returns a reader of ISO 2709 records from r. It buffers
 // its own reads; r need not be buffered.
 func NewISO2709Reader(r io.Reader, opts ReaderOptions) *ISO2709Reader {
-	return &ISO2709Reader{src: r, opts: opts}
+	return &ISO2709Reader{window: window{src: r}, opts: opts}
 }
 
 // Warnings returns the non-fatal problems found in the record last
@@ -92,36 +85,7 @@ func (r *ISO2709Reader) fill(need int) {
 	if r.end-r.pos >= need {
 		return
 	}
-	stalls := 0
-	for r.end-r.pos < need && !r.eof && r.rerr == nil {
-		if len(r.buf)-r.pos < need+isoChunk/2 {
-			// Move the unread tail to the front, growing if needed.
-			size := len(r.buf)
-			if size < need+isoChunk {
-				size = 2*size + need + isoChunk
-			}
-			nb := r.buf
-			if size != len(r.buf) {
-				nb = make([]byte, size)
-			}
-			n := copy(nb, r.buf[r.pos:r.end])
-			r.buf = nb
-			r.base += int64(r.pos)
-			r.pos, r.end = 0, n
-		}
-		n, err := r.src.Read(r.buf[r.end:])
-		r.end += n
-		switch {
-		case err == io.EOF:
-			r.eof = true
-		case err != nil:
-			r.rerr = err
-		case n == 0:
-			if stalls++; stalls > 100 {
-				r.rerr = io.ErrNoProgress
-			}
-		}
-	}
+	r.fillWindow(need, isoChunk, nil)
 }
 
 // Next returns the next record. See Reader for the meaning of errors.

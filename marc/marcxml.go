@@ -52,16 +52,9 @@ func (e *XMLSyntaxError) Error() string {
 // ISO 8859-1, Windows-1252 and Windows-1258 are read; byte offsets then
 // refer to the UTF-8 form.
 type XMLReader struct {
-	src  io.Reader
-	opts ReaderOptions
-
-	buf   []byte
-	pos   int
-	end   int
-	base  int64 // stream offset of buf[0]
-	lines int   // newlines before buf[0]
-	eof   bool
-	rerr  error
+	window
+	opts  ReaderOptions
+	lines int  // newlines before buf[0]
 	begun bool // byte order mark and XML declaration handled
 	err   error
 
@@ -123,7 +116,7 @@ type nsBinding struct {
 // encoded twice: see detect.go), and a legacy charset setting (tcvn3,
 // vni, windows-1258) reads the bytes such text was decoded from.
 func NewXMLReader(r io.Reader, opts ReaderOptions) *XMLReader {
-	return &XMLReader{src: r, opts: opts, b: xmlRecBuilder{cs: opts.Charset, max: opts.maxRecordBytes()}}
+	return &XMLReader{window: window{src: r}, opts: opts, b: xmlRecBuilder{cs: opts.Charset, max: opts.maxRecordBytes()}}
 }
 
 // Warnings returns the non-fatal problems found in the record last

@@ -14,38 +14,15 @@ import (
 
 const xmlChunk = 64 << 10
 
-// fill tries to make need bytes available after r.pos.
+// fill tries to make need bytes available after r.pos, counting the
+// lines of what leaves the buffer (for the line numbers of errors).
 func (r *XMLReader) fill(need int) {
-	stalls := 0
-	for r.end-r.pos < need && !r.eof && r.rerr == nil {
-		if len(r.buf)-r.pos < need+xmlChunk/2 {
-			size := len(r.buf)
-			if size < need+xmlChunk {
-				size = 2*size + need + xmlChunk
-			}
-			nb := r.buf
-			if size != len(r.buf) {
-				nb = make([]byte, size)
-			}
-			r.lines += bytes.Count(r.buf[:r.pos], []byte{'\n'})
-			n := copy(nb, r.buf[r.pos:r.end])
-			r.buf = nb
-			r.base += int64(r.pos)
-			r.pos, r.end = 0, n
-		}
-		n, err := r.src.Read(r.buf[r.end:])
-		r.end += n
-		switch {
-		case err == io.EOF:
-			r.eof = true
-		case err != nil:
-			r.rerr = err
-		case n == 0:
-			if stalls++; stalls > 100 {
-				r.rerr = io.ErrNoProgress
-			}
-		}
-	}
+	r.fillWindow(need, xmlChunk, r.countLines)
+}
+
+// countLines counts the newlines of consumed input leaving the buffer.
+func (r *XMLReader) countLines(consumed []byte) {
+	r.lines += bytes.Count(consumed, []byte{'\n'})
 }
 
 // more asks for at least one more byte than is buffered; it reports
