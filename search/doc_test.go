@@ -37,17 +37,23 @@ func indexTableMarkdown() string {
 // TestIndexTableDoc keeps the index table of docs/search.md what the code
 // declares.
 func TestIndexTableDoc(t *testing.T) {
-	const path = "../docs/search.md"
+	checkGenerated(t, "../docs/search.md", tableStart, tableEnd, indexTableMarkdown(), "IndexTableDoc")
+}
+
+// checkGenerated fails unless the part of the file at path between the
+// lines start and end is generated (or, with -update, rewrites it).
+func checkGenerated(t *testing.T, path, start, end, generated, test string) {
+	t.Helper()
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(doc)
-	i, j := strings.Index(s, tableStart), strings.Index(s, tableEnd)
+	i, j := strings.Index(s, start), strings.Index(s, end)
 	if i < 0 || j < i {
-		t.Fatalf("%s lacks the index table markers", path)
+		t.Fatalf("%s lacks the markers of its generated part", path)
 	}
-	want := s[:i+len(tableStart)] + "\n" + indexTableMarkdown() + s[j:]
+	want := s[:i+len(start)] + "\n" + generated + s[j:]
 	if want == s {
 		return
 	}
@@ -57,7 +63,7 @@ func TestIndexTableDoc(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("%s: the index table differs from search.Indexes; run go test ./search -run IndexTableDoc -update", path)
+	t.Errorf("%s: its generated part differs from search.Indexes; run go test ./search -run %s -update", path, test)
 }
 
 const (
@@ -83,25 +89,5 @@ func pqfIndexLines() string {
 // TestPQFProperties keeps the CQL mapping of the Zebra comparison
 // (testdata/peers/zebra/cql2pqf.properties) the index table's.
 func TestPQFProperties(t *testing.T) {
-	const path = "../testdata/peers/zebra/cql2pqf.properties"
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(doc)
-	i, j := strings.Index(s, pqfStart), strings.Index(s, pqfEnd)
-	if i < 0 || j < i {
-		t.Fatalf("%s lacks the index lines markers", path)
-	}
-	want := s[:i+len(pqfStart)] + "\n" + pqfIndexLines() + s[j:]
-	if want == s {
-		return
-	}
-	if *update {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Errorf("%s: the index lines differ from search.Indexes; run go test ./search -run PQFProperties -update", path)
+	checkGenerated(t, "../testdata/peers/zebra/cql2pqf.properties", pqfStart, pqfEnd, pqfIndexLines(), "PQFProperties")
 }
