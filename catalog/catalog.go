@@ -38,7 +38,8 @@ type Options struct {
 	// means time.Now.
 	Now func() time.Time
 	// IndexProgress, when set, hears how far a rebuild of the search index
-	// Open finds necessary has come (see RebuildIndex).
+	// Open finds necessary has come (see RebuildIndex), or the build of a
+	// bulk load it completes (see FinishBulk).
 	IndexProgress func(phase string, done, total int)
 }
 
@@ -49,6 +50,8 @@ type Catalog struct {
 	dedup  *dedup.Deduper
 	search *search.Index
 	oai    *oaiindex.Index
+	pipe   *pipeline
+	build  buildState
 
 	// The check of the OAI-PMH index Open starts (checkOAI).
 	stopCheck context.CancelFunc
@@ -94,10 +97,17 @@ func (c *Catalog) open(opts Options) error {
 		return err
 	}
 	c.oai = oaiindex.New(opts.Now)
-	if err := c.st.AddHook(newPipeline(c.dedup, c.search, c.oai)); err != nil {
+	c.pipe = newPipeline(c.dedup, c.search, c.oai)
+	if err := c.st.AddHook(c.pipe); err != nil {
 		return err
 	}
-	if err := c.ensureIndex(opts.IndexProgress); err != nil {
+	completed, err := c.completePendingBuild(opts.IndexProgress)
+	if err != nil {
+		return err
+	}
+	if completed {
+		slog.Warn("catalog: completed the build of a bulk load that was interrupted")
+	} else if err := c.ensureIndex(opts.IndexProgress); err != nil {
 		return err
 	}
 	return c.st.Update(c.oai.Sync)

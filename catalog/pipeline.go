@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"sync/atomic"
+
 	"go.etcd.io/bbolt"
 
 	"github.com/unicat/unicat/dedup"
@@ -31,10 +33,16 @@ import (
 //  5. bbolt commits, and readers see the whole batch at once.
 //
 // An error anywhere rolls the whole batch back.
+//
+// During a bulk load (bulk.go) steps 0 and 2 to 4 are deferred: the
+// batches store their records only, and the build at its end derives
+// everything from them at once.
 type pipeline struct {
 	dedup  *dedup.Deduper
 	search *search.Index
 	oai    *oaiindex.Index
+
+	deferred atomic.Bool // a bulk load is running
 }
 
 func newPipeline(d *dedup.Deduper, s *search.Index, o *oaiindex.Index) *pipeline {
@@ -54,15 +62,26 @@ var (
 func (p *pipeline) Init(tx *bbolt.Tx) error { return p.dedup.Init(tx) }
 
 // Prepare is step 0.
-func (p *pipeline) Prepare(rec *store.SourceRecord) any { return p.dedup.Prepare(rec) }
+func (p *pipeline) Prepare(rec *store.SourceRecord) any {
+	if p.deferred.Load() {
+		return nil
+	}
+	return p.dedup.Prepare(rec)
+}
 
 // ApplyChanges is step 2, which ends in UnionChanged.
 func (p *pipeline) ApplyChanges(tx *bbolt.Tx, changes []store.Change) error {
+	if p.deferred.Load() {
+		return nil
+	}
 	return p.dedup.ApplyChanges(tx, changes)
 }
 
 // UnionChanged is steps 3 and 4.
 func (p *pipeline) UnionChanged(tx *bbolt.Tx, changes []dedup.UnionRecord) error {
+	if p.deferred.Load() {
+		return nil
+	}
 	if err := p.search.UnionChanged(tx, changes); err != nil {
 		return err
 	}

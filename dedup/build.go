@@ -164,7 +164,7 @@ func (st *state) buildUnion(seq uint64, master string, members []string, profs m
 	// The master's profile may say its bytes are canonical already.
 	mp := profs[master]
 	checked := msr != nil && mp != nil && mp.hasCanon && mp.canon == [masterSumLen]byte(msr.Hash[:masterSumLen])
-	served, err := encodeServed(id, su, msr, checked, mrec, added, len(st.d.listeners) > 0)
+	served, err := encodeServed(id, su, msr, checked, mrec, added, st.telling())
 	if err != nil {
 		return nil, nil, fmt.Errorf("dedup: union %s: master %s: %w", id, displayKey(master), err)
 	}

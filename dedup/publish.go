@@ -46,7 +46,7 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 			return st.unions.Put(idb, encodeUnion(nil, su))
 		}
 		existed, wasLive, oldLibs = true, !old.deleted, old.libraries
-		if len(st.d.listeners) > 0 {
+		if st.telling() {
 			// The value is overwritten below, and the master of an
 			// assembled one may have changed: the listeners get the
 			// record as it was, in a copy of their own.
@@ -79,6 +79,9 @@ func (st *state) putUnion(id string, su *storedUnion, rec *marc.Record) error {
 	st.libs.change(oldLibs, su.libraries)
 	if st.stats != nil {
 		st.stats.Changed++
+	}
+	if !st.telling() {
+		return nil
 	}
 	st.changes = append(st.changes, UnionRecord{
 		ID: id, Record: rec, Datestamp: su.datestamp, Deleted: su.deleted, AliasOf: su.aliasOf,

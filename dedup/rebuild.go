@@ -50,7 +50,7 @@ func (d *Deduper) Init(tx *bbolt.Tx) error {
 	if !need {
 		return d.reconcileSources(tx)
 	}
-	stats, err := d.rebuild(tx, d.progress)
+	stats, err := d.rebuild(tx, d.progress, false)
 	if err != nil {
 		return err
 	}
@@ -58,9 +58,23 @@ func (d *Deduper) Init(tx *bbolt.Tx) error {
 	return nil
 }
 
+// Rebuild recomputes every cluster in tx, a write transaction, as
+// RebuildOnInit makes Init do, for a bulk load whose records were stored
+// without deduplication (catalog.Catalog.BeginBulk). The listeners are
+// not told: the caller rebuilds what they derive from the union records
+// afterwards, each in key order, which costs less than hearing of every
+// union record, and holding every one for them would hold the whole
+// catalog in memory. Profiles cached before the load are dropped: the
+// records they were made from may have changed since.
+func (d *Deduper) Rebuild(tx *bbolt.Tx, progress func(done, total int)) (RebuildStats, error) {
+	d.cache.reset()
+	return d.rebuild(tx, progress, true)
+}
+
 // rebuild recomputes profiles, index, edges and clusters of every stored
-// record in tx, keeping union ids where the clusters allow.
-func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (RebuildStats, error) {
+// record in tx, keeping union ids where the clusters allow; quiet keeps
+// the listeners out of it.
+func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int), quiet bool) (RebuildStats, error) {
 	var stats RebuildStats
 	// The derived buckets go; members and union values, which hold the
 	// clusters, stay, so the new clusters can claim their old ids.
@@ -75,7 +89,7 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	if err != nil {
 		return stats, err
 	}
-	st.stats = &stats
+	st.stats, st.quiet = &stats, quiet
 	st.removed = true                                                         // recompute from the edges, not from the old clusters
 	st.ords = metaCounter{key: keyOrdinal, width: 4, read: true, dirty: true} // ordinals from 0 again
 	if err := st.loadCandidates(); err != nil {                               // empty: the profiles are gone

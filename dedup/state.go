@@ -45,6 +45,9 @@ type state struct {
 	libs          libraryCounts // the union records each library holds
 	ords, seqs    metaCounter   // the next record ordinal, the last union sequence
 	stats         *RebuildStats // when rebuilding
+	// quiet: the listeners are not told (a bulk build, whose caller
+	// rebuilds what they derive afterwards), so the changes are not kept.
+	quiet bool
 }
 
 func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
@@ -210,6 +213,10 @@ func (st *state) finish() error {
 	}
 	return nil
 }
+
+// telling reports whether the listeners hear of this transaction's
+// changes.
+func (st *state) telling() bool { return !st.quiet && len(st.d.listeners) > 0 }
 
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))

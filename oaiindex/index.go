@@ -178,6 +178,40 @@ type writer struct {
 	meta, entries, moved, items, sets *bbolt.Bucket
 	stats                             map[string]*setStat
 	key                               []byte
+	// fresh, in a rebuild, holds the puts of the entries and items
+	// buckets, which are empty, to write them in key order at the end
+	// (flushFresh): written as they come, the entries of every set but the
+	// last land in the middle of one growing node, which bbolt shifts on
+	// every insert (a 100k-record rebuild took 30 s, not 0.5 s).
+	fresh *freshPuts
+}
+
+// freshPuts are a rebuild's puts, queued.
+type freshPuts struct{ entries, items []keyValue }
+
+type keyValue struct{ k, v []byte }
+
+// queue appends a copy of k and v to puts.
+func queue(puts *[]keyValue, k, v []byte) {
+	*puts = append(*puts, keyValue{bytes.Clone(k), v})
+}
+
+// flushFresh writes the queued puts in key order, packing the pages full.
+func (w *writer) flushFresh() error {
+	for _, q := range []struct {
+		b    *bbolt.Bucket
+		puts []keyValue
+	}{{w.entries, w.fresh.entries}, {w.items, w.fresh.items}} {
+		slices.SortFunc(q.puts, func(a, b keyValue) int { return bytes.Compare(a.k, b.k) })
+		q.b.FillPercent = 1
+		for _, p := range q.puts {
+			if err := q.b.Put(p.k, p.v); err != nil {
+				return fmt.Errorf("oaiindex: rebuild: %w", err)
+			}
+		}
+	}
+	w.fresh = nil
+	return nil
 }
 
 func openWriter(tx *bbolt.Tx) (*writer, error) {
@@ -279,6 +313,10 @@ func (w *writer) apply(u *dedup.UnionRecord, minDS int64) error {
 		return err
 	}
 	nu.sets = sets
+	if w.fresh != nil {
+		queue(&w.fresh.items, id, encodeItem(nil, nu))
+		return nil
+	}
 	if err := w.items.Put(id, encodeItem(nil, nu)); err != nil {
 		return fmt.Errorf("oaiindex: index item %s: %w", u.ID, err)
 	}
@@ -336,7 +374,9 @@ func (it *Item) stateAll() byte {
 // the set already counts the id.
 func (w *writer) put(spec string, ds int64, id string, state byte, existing bool) error {
 	w.key = entryKey(w.key[:0], spec, ds, id)
-	if err := w.entries.Put(w.key, entryValue(state, 0)); err != nil {
+	if w.fresh != nil {
+		queue(&w.fresh.entries, w.key, entryValue(state, 0))
+	} else if err := w.entries.Put(w.key, entryValue(state, 0)); err != nil {
 		return fmt.Errorf("oaiindex: index entry %s in %q: %w", id, spec, err)
 	}
 	s, err := w.stat(spec)
@@ -568,6 +608,11 @@ func (ix *Index) rebuild(tx *bbolt.Tx) error {
 // catchUp applies every union record changed after the index's last seen
 // change.
 func (ix *Index) catchUp(w *writer, tx *bbolt.Tx, minDS int64) error {
+	if k, _ := w.items.Cursor().First(); k == nil {
+		// A first build: every item is new and stays where it is put, and
+		// nothing reads the entries or items back before the end.
+		w.fresh = &freshPuts{}
+	}
 	last := lastSeen(w.meta)
 	from := time.Time{}
 	if last > 0 {
@@ -582,6 +627,11 @@ func (ix *Index) catchUp(w *writer, tx *bbolt.Tx, minDS int64) error {
 	})
 	if err != nil {
 		return err
+	}
+	if w.fresh != nil {
+		if err := w.flushFresh(); err != nil {
+			return err
+		}
 	}
 	if err := w.flushStats(); err != nil {
 		return err

@@ -20,6 +20,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "auto", "input format: auto, iso2709 or marcxml")
 	all := fs.Bool("all", false, "import every enabled file source from its configured path")
 	verbose := fs.Bool("v", false, "print a line for each record whose text was converted, saying from what")
+	bulk := fs.String("bulk", "auto", "store the records first and build the union catalog from them once: auto (for a load large against the catalog), always or never")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -27,6 +28,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "auto", "iso2709", "marcxml":
 	default:
 		return fmt.Errorf("--format %q: want auto, iso2709 or marcxml", *format)
+	}
+	if err := bulkMode(*bulk).valid(); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -67,6 +71,20 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer cat.Close()
 
+	var allPaths []string
+	for _, j := range jobs {
+		allPaths = append(allPaths, j.paths...)
+	}
+	inBulk, err := chooseBulk(ctx, bulkMode(*bulk), cat, allPaths, *format)
+	if err != nil {
+		return err
+	}
+	if inBulk {
+		if err := cat.BeginBulk(); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "bulk load: records first, then the union catalog built from them once")
+	}
 	failed := false
 	for _, j := range jobs {
 		f := *format
@@ -81,6 +99,18 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		printSummary(stdout, j.src.ID, sum, err)
 		if err != nil || sum.Read == 0 || sum.Rejected == sum.Read {
 			failed = true
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if inBulk {
+		if err := ctx.Err(); err != nil {
+			// The marker stays: the next open builds what was stored.
+			return fmt.Errorf("import interrupted: the union catalog is built at the next start: %w", err)
+		}
+		if err := finishBulk(cat, stdout, stderr); err != nil {
+			return err
 		}
 	}
 	if unknown, err := unknownHolders(ctx, cat, cfg); err == nil {

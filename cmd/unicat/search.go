@@ -10,7 +10,6 @@ import (
 
 	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
-	"github.com/unicat/unicat/internal/progress"
 	"github.com/unicat/unicat/sru"
 	"github.com/unicat/unicat/store"
 )
@@ -56,22 +55,9 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // rebuildIndex rebuilds the search index with a progress bar on w.
 func rebuildIndex(st *store.Store, w io.Writer) (int, error) {
-	var bar *progress.Bar
-	phase := ""
-	n, err := catalog.RebuildIndex(st, func(p string, done, total int) {
-		if p != phase {
-			if bar != nil {
-				bar.Finish()
-			}
-			label := map[string]string{"read": "reindex: read", "write": "reindex: write"}[p]
-			bar, phase = progress.New(w, label, int64(total)), p
-		}
-		bar.Set(int64(done), int64(done))
-	})
-	if bar != nil {
-		bar.Finish()
-	}
-	return n, err
+	show, done := phaseBars(w, "reindex: ")
+	defer done()
+	return catalog.RebuildIndex(st, show)
 }
 
 // sruHandler serves SRU over the catalog's union records.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -81,7 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
-	router := newRouter(cat, reg, log)
+	router := newRouter(cat, cat.Building, reg, log)
 	mountSRU(router, sruHandler(cat, cfg, log))
 	mountOAI(router, oai)
 	mountHarvestStatus(router, sched)
@@ -137,14 +138,21 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log 
 	return nil
 }
 
-// newRouter mounts every HTTP endpoint of the service.
-func newRouter(cat catalog.Reader, reg *prometheus.Registry, log *slog.Logger) *gin.Engine {
+// newRouter mounts every HTTP endpoint of the service. building says
+// whether the catalog's derived data are being built (a bulk load), when
+// they are not ready to be served as complete.
+func newRouter(cat catalog.Reader, building func() (string, bool), reg *prometheus.Registry, log *slog.Logger) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery(), requestLog(log), httpMetrics(reg))
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	r.GET("/readyz", func(c *gin.Context) {
-		// Ready once the catalog answers a read.
+		// Ready once the catalog answers a read, and not while a bulk
+		// load's build makes its indexes incomplete.
+		if phase, ok := building(); ok {
+			c.String(http.StatusServiceUnavailable, "building the union catalog of a bulk load (%s)\n", cmp.Or(phase, "storing records"))
+			return
+		}
 		if err := cat.View(c.Request.Context(), func(catalog.Snapshot) error { return nil }); err != nil {
 			c.String(http.StatusServiceUnavailable, "store: %v\n", err)
 			return

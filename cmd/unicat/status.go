@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/harvester"
@@ -35,8 +36,29 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := harvester.WriteStatus(stdout, ss, time.Now()); err != nil {
 		return err
 	}
+	if buildPending(cfg) {
+		fmt.Fprintln(stdout, "union catalog: a bulk load was interrupted before its build: the next start (serve, import, harvest) builds it")
+	}
 	printUnknownHolders(stdout, unknown)
 	return nil
+}
+
+// buildPending reports whether the store holds a bulk load whose build
+// has not completed (catalog.BuildPending); false when the store cannot be
+// read (the service holds it: it completed any such build when it
+// started).
+func buildPending(cfg *config.Config) bool {
+	if _, err := os.Stat(cfg.StorePath()); err != nil {
+		return false
+	}
+	st, err := store.Open(cfg.StorePath(), store.Options{Timeout: time.Second})
+	if err != nil {
+		return false
+	}
+	defer st.Close()
+	pending := false
+	st.View(func(tx *store.Tx) error { pending = catalog.BuildPending(tx); return nil })
+	return pending
 }
 
 // readStatus returns the sources' status and the holding libraries the

@@ -1,0 +1,230 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/store"
+)
+
+// Loading in bulk. Applied batch by batch, a large load updates B+trees
+// whose keys land all over the file (postings, match keys, union values)
+// once a batch, so the pages each batch rewrites grow with the catalog. A
+// bulk load stores the records first, batch by batch as usual but with the
+// derived data left alone, and then builds the derived data from them
+// once, each part in one pass written in key order: the clusters and
+// union records (dedup.Deduper.Rebuild), the search index
+// (search.Index.RebuildFrom, which sorts its postings in chunks on disk)
+// and the OAI-PMH index (its changes applied as a batch's, in key order
+// when it is empty).
+//
+// Crash safety: BeginBulk writes a marker ("build pending") in the
+// catalog's own bucket before the first record goes in, and the build
+// deletes it in its last transaction. Until then the derived data are
+// those of the catalog before the load, which never claims to be
+// complete with the load's records in it: Open finds the marker and runs
+// the build before serving, and Building says it is running. A kill at any
+// moment leaves either the previous catalog (before the marker) or a
+// marked one, whose build the next Open completes: every step of the
+// build starts from the stored records, so running it again is safe.
+//
+// Union ids: the build keeps the id of every cluster the catalog held
+// before the load (as `unicat dedup --rebuild` does) and numbers the new
+// clusters in the order of their first member's record key. Applied batch
+// by batch, new clusters are numbered in the order batches bring them, and
+// a record that joins two clusters of earlier batches retires one of
+// their ids as an alias: numbering by arrival cannot be reproduced without
+// replaying the arrivals, so the ids of the clusters a bulk load creates
+// differ from those the same load would get batch by batch; the clusters,
+// their masters, holdings and records, and every search answer are the
+// same (bulk_test.go).
+
+var (
+	bucketMeta = []byte("catalog.meta") // this package's one bucket
+	keyBuild   = []byte("build")        // present while a bulk load's build is pending
+)
+
+// BuildStats says what a bulk load's build did.
+type BuildStats struct {
+	Dedup   dedup.RebuildStats
+	Indexed int // union records in the search index
+	// Took is how long each phase took: "dedup", "search", "oai".
+	Took map[string]time.Duration
+}
+
+// buildState is what Building reports.
+type buildState struct {
+	mu      sync.Mutex
+	loading bool   // between BeginBulk and the build
+	phase   string // the build's phase, "" when none runs
+}
+
+// BeginBulk starts a bulk load: until FinishBulk, the batches applied to
+// the store store their records and nothing else. It returns
+// ErrBulkRunning if one is running already.
+func (c *Catalog) BeginBulk() error {
+	c.build.mu.Lock()
+	defer c.build.mu.Unlock()
+	if c.build.loading {
+		return ErrBulkRunning
+	}
+	err := c.st.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		return b.Put(keyBuild, []byte(time.Now().UTC().Format(time.RFC3339)))
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: begin bulk load: %w", err)
+	}
+	c.build.loading = true
+	c.pipe.deferred.Store(true)
+	return nil
+}
+
+// ErrBulkRunning is BeginBulk's answer while a bulk load runs.
+var ErrBulkRunning = errors.New("catalog: a bulk load is running")
+
+// FinishBulk ends a bulk load: it builds the derived data of every stored
+// record (see the top of this file) and returns to applying batches one
+// by one. progress, when set, hears each phase ("dedup", "search read",
+// "search write", "oai") with the records done and in all. Nothing else
+// may write to the store meanwhile; readers see the catalog as it was
+// before the load until the build's first phase commits, and Building
+// says the build runs.
+func (c *Catalog) FinishBulk(progress func(phase string, done, total int)) (BuildStats, error) {
+	c.build.mu.Lock()
+	loading := c.build.loading
+	c.build.mu.Unlock()
+	if !loading {
+		return BuildStats{}, errors.New("catalog: FinishBulk without BeginBulk")
+	}
+	stats, err := c.buildDerived(progress)
+	if err != nil {
+		return stats, err
+	}
+	c.build.mu.Lock()
+	c.build.loading = false
+	c.build.mu.Unlock()
+	c.pipe.deferred.Store(false)
+	return stats, nil
+}
+
+// Building reports whether a bulk load runs, and the phase of its build
+// ("" while the records are being stored).
+func (c *Catalog) Building() (phase string, building bool) {
+	c.build.mu.Lock()
+	defer c.build.mu.Unlock()
+	return c.build.phase, c.build.loading || c.build.phase != ""
+}
+
+// BuildPending reports whether the store of tx holds a bulk load whose
+// build has not completed (the next Open completes it).
+func BuildPending(tx *store.Tx) bool {
+	b := tx.Bolt().Bucket(bucketMeta)
+	return b != nil && b.Get(keyBuild) != nil
+}
+
+// buildDerived is the build: deduplication, the search index, the OAI-PMH
+// index, and the marker deleted with the last.
+func (c *Catalog) buildDerived(progress func(phase string, done, total int)) (BuildStats, error) {
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	stats := BuildStats{Took: map[string]time.Duration{}}
+	defer c.setPhase("")
+	c.setPhase("dedup")
+	start := time.Now()
+	err := c.st.Update(func(tx *bbolt.Tx) error {
+		var err error
+		stats.Dedup, err = c.dedup.Rebuild(tx, func(done, total int) { progress("dedup", done, total) })
+		return err
+	})
+	if err != nil {
+		return stats, fmt.Errorf("catalog: build: deduplicate: %w", err)
+	}
+	stats.Took["dedup"] = time.Since(start)
+
+	c.setPhase("search")
+	start = time.Now()
+	if stats.Indexed, err = RebuildIndex(c.st, func(phase string, done, total int) {
+		progress("search "+phase, done, total)
+	}); err != nil {
+		return stats, fmt.Errorf("catalog: build: %w", err)
+	}
+	stats.Took["search"] = time.Since(start)
+
+	c.setPhase("oai")
+	start = time.Now()
+	err = c.st.Update(func(tx *bbolt.Tx) error {
+		// The changes of the build are applied as a batch's are, so that
+		// the lists keep their history (a record that left a set stays
+		// listed there as deleted); into an empty index they are written
+		// in key order at once.
+		if err := c.oai.Sync(tx); err != nil {
+			return err
+		}
+		progress("oai", stats.Dedup.Live+stats.Dedup.Deleted, stats.Dedup.Live+stats.Dedup.Deleted)
+		if b := tx.Bucket(bucketMeta); b != nil {
+			return b.Delete(keyBuild)
+		}
+		return nil
+	})
+	if err != nil {
+		return stats, fmt.Errorf("catalog: build: OAI-PMH index: %w", err)
+	}
+	stats.Took["oai"] = time.Since(start)
+	return stats, nil
+}
+
+func (c *Catalog) setPhase(p string) {
+	c.build.mu.Lock()
+	c.build.phase = p
+	c.build.mu.Unlock()
+}
+
+// completePendingBuild runs the build of a bulk load a kill interrupted,
+// if the store holds one, and reports whether it did.
+func (c *Catalog) completePendingBuild(progress func(phase string, done, total int)) (bool, error) {
+	var pending bool
+	if err := c.st.View(func(tx *store.Tx) error { pending = BuildPending(tx); return nil }); err != nil || !pending {
+		return false, err
+	}
+	c.pipe.deferred.Store(true)
+	defer c.pipe.deferred.Store(false)
+	_, err := c.buildDerived(progress)
+	return true, err
+}
+
+// Bulk loads pay a pass over the whole catalog; applied batch by batch, a
+// load pays for every record the pages of the B+trees its keys land on,
+// which grow with the catalog. UseBulk is the policy between them (`unicat
+// import --bulk auto`): a load of at least MinBulkRecords records that is
+// at least BulkShare of the records stored goes in bulk. The figures are
+// measured (bench/RESULTS.md, "bulk load").
+const (
+	MinBulkRecords = 20_000
+	BulkShare      = 0.5
+)
+
+// UseBulk reports whether a load of incoming records into a catalog of
+// stored live records goes in bulk.
+func UseBulk(incoming, stored int64) bool {
+	return incoming >= MinBulkRecords && float64(incoming) >= BulkShare*float64(stored)
+}
+
+// EstimateRecords estimates the records in bytes of MARC: ISO 2709 records
+// of the libraries' catalogues average 600 to 1,000 bytes, MARCXML three
+// times that; the lower figures, so that a load is rather overestimated.
+func EstimateRecords(bytes int64, marcxml bool) int64 {
+	if marcxml {
+		return bytes / 1800
+	}
+	return bytes / 600
+}

@@ -1,0 +1,101 @@
+package catalog
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/unicat/unicat/store"
+)
+
+// TestBulkLoad: the batches of a bulk load store records only, readers
+// see the catalog as it was until the build, and the build brings every
+// part in step; a catalog closed before its build builds it on Open.
+func TestBulkLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "unicat.db")
+	c := open(t, path)
+	st := c.Store()
+	if _, err := st.Apply(store.Batch{Source: "tinh", Records: []store.Incoming{kieu("t1")}}); err != nil {
+		t.Fatal(err)
+	}
+	before := state{live: 1, kieuHits: 1, oaiLive: 1, oaiTinh: 1}
+	if err := c.BeginBulk(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.BeginBulk(); !errors.Is(err, ErrBulkRunning) {
+		t.Errorf("a second BeginBulk: %v, want ErrBulkRunning", err)
+	}
+	if _, ok := c.Building(); !ok {
+		t.Error("Building is false during a bulk load")
+	}
+	for _, b := range []store.Batch{
+		{Source: "tinh", Records: []store.Incoming{soDo("t2")}},
+		{Source: "vinh", Records: []store.Incoming{kieu("v1")}},
+	} {
+		if _, err := st.Apply(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := read(t, c); got != before {
+		t.Errorf("during the load: %+v, want the catalog as before it, %+v", got, before)
+	}
+	stats, err := c.FinishBulk(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := state{live: 2, kieuHits: 1, oaiLive: 2, oaiTinh: 2}
+	if got := read(t, c); got != want || stats.Dedup.Records != 3 || stats.Indexed != 2 {
+		t.Errorf("after the build: %+v (%+v), want %+v, 3 records, 2 indexed", got, stats, want)
+	}
+	if _, ok := c.Building(); ok {
+		t.Error("Building is true after the build")
+	}
+	// Batches go through the whole pipeline again.
+	if _, err := st.Apply(store.Batch{Source: "tinh", Deletions: []store.Deletion{{LocalID: "t2"}}}); err != nil {
+		t.Fatal(err)
+	}
+	want = state{live: 1, deleted: 1, kieuHits: 1, oaiLive: 1, oaiTinh: 2}
+	if got := read(t, c); got != want {
+		t.Errorf("a batch after the load: %+v, want %+v", got, want)
+	}
+
+	// A load cut short before its build (the process killed: Close is
+	// as far as a test can go) is built by the next Open.
+	if err := c.BeginBulk(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Apply(store.Batch{Source: "vinh", Records: []store.Incoming{soDo("v2")}}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	c = open(t, path)
+	defer c.Close()
+	var pending bool
+	c.Store().View(func(tx *store.Tx) error { pending = BuildPending(tx); return nil })
+	want = state{live: 2, deleted: 1, kieuHits: 1, oaiLive: 2, oaiTinh: 2}
+	if got := read(t, c); got != want || pending {
+		t.Errorf("reopened after a load without its build: %+v (pending %v), want %+v", got, pending, want)
+	}
+}
+
+func TestUseBulk(t *testing.T) {
+	for _, c := range []struct {
+		incoming, stored int64
+		want             bool
+	}{
+		{0, 0, false},
+		{MinBulkRecords - 1, 0, false}, // small: a bulk build costs more than it saves
+		{MinBulkRecords, 0, true},      // a first load
+		{1_000_000, 0, true},
+		{100_000, 200_000, true},      // half the catalog again
+		{100_000, 200_001, false},     // less than half
+		{1_000, 1_000_000, false},     // a harvest's batch
+		{600_000, 1_000_000, true},    // a province reloaded
+		{MinBulkRecords, 100, true},   // into a nearly empty catalog
+		{MinBulkRecords - 1, 10, false},
+	} {
+		if got := UseBulk(c.incoming, c.stored); got != c.want {
+			t.Errorf("UseBulk(%d, %d) = %v, want %v", c.incoming, c.stored, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/unicat/unicat/catalog"
+	"github.com/unicat/unicat/internal/progress"
+	"github.com/unicat/unicat/marc"
+)
+
+// bulkMode is `unicat import --bulk`: auto, always or never.
+type bulkMode string
+
+func (m bulkMode) valid() error {
+	switch m {
+	case "auto", "always", "never":
+		return nil
+	}
+	return fmt.Errorf("--bulk %q: want auto, always or never", string(m))
+}
+
+// chooseBulk decides whether the import of paths (in format, "auto" to
+// tell by the file names) into cat goes in bulk (catalog.UseBulk).
+func chooseBulk(ctx context.Context, m bulkMode, cat *catalog.Catalog, paths []string, format string) (bool, error) {
+	switch m {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	}
+	var incoming int64
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue // the import reports it
+		}
+		xml := format == string(marc.FormatMARCXML) || (format == "auto" && strings.HasSuffix(strings.ToLower(p), ".xml"))
+		incoming += catalog.EstimateRecords(fi.Size(), xml)
+	}
+	stored, err := storedRecords(ctx, cat)
+	if err != nil {
+		return false, err
+	}
+	return catalog.UseBulk(incoming, stored), nil
+}
+
+// storedRecords counts the live records of every source in cat.
+func storedRecords(ctx context.Context, cat *catalog.Catalog) (int64, error) {
+	var n int64
+	err := cat.View(ctx, func(snap catalog.Snapshot) error {
+		srcs, err := snap.Sources()
+		if err != nil {
+			return err
+		}
+		for _, s := range srcs {
+			st, err := snap.SourceStats(s.ID)
+			if err != nil {
+				return err
+			}
+			n += int64(st.Live)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// finishBulk builds the derived data of a bulk load, with a progress bar
+// per phase on stderr, and prints what it did on stdout.
+func finishBulk(cat *catalog.Catalog, stdout, stderr io.Writer) error {
+	show, done := phaseBars(stderr, "build: ")
+	stats, err := cat.FinishBulk(show)
+	done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "bulk build: %d record(s) into %d union record(s) (%d deleted or merged away), %d indexed; dedup %s, search %s, OAI-PMH %s\n",
+		stats.Dedup.Records, stats.Dedup.Live, stats.Dedup.Deleted, stats.Indexed,
+		stats.Took["dedup"].Round(time.Millisecond), stats.Took["search"].Round(time.Millisecond), stats.Took["oai"].Round(time.Millisecond))
+	return nil
+}
+
+// phaseBars returns a progress function of phases, which draws a bar on w
+// per phase (labelled prefix+phase), and the function that ends the last.
+func phaseBars(w io.Writer, prefix string) (func(phase string, done, total int), func()) {
+	var bar *progress.Bar
+	phase := ""
+	show := func(p string, done, total int) {
+		if p != phase || bar == nil {
+			if bar != nil {
+				bar.Finish()
+			}
+			bar, phase = progress.New(w, prefix+p, int64(total)), p
+		}
+		bar.Set(int64(done), int64(done))
+	}
+	return show, func() {
+		if bar != nil {
+			bar.Finish()
+		}
+	}
+}
