@@ -93,8 +93,8 @@ var ErrBulkRunning = errors.New("catalog: a bulk load is running")
 
 // FinishBulk ends a bulk load: it builds the derived data of every stored
 // record (see the top of this file) and returns to applying batches one
-// by one. progress, when set, hears each phase ("dedup", "search read",
-// "search write", "oai") with the records done and in all. Nothing else
+// by one. progress, when set, hears each phase ("dedup profile", "dedup
+// build", "search read", "search write", "oai") with the records done and in all. Nothing else
 // may write to the store meanwhile; readers see the catalog as it was
 // before the load until the build's first phase commits, and Building
 // says the build runs.
@@ -141,11 +141,8 @@ func (c *Catalog) buildDerived(progress func(phase string, done, total int)) (Bu
 	defer c.setPhase("")
 	c.setPhase("dedup")
 	start := time.Now()
-	err := c.st.Update(func(tx *bbolt.Tx) error {
-		var err error
-		stats.Dedup, err = c.dedup.Rebuild(tx, func(done, total int) { progress("dedup", done, total) })
-		return err
-	})
+	var err error
+	stats.Dedup, err = c.dedup.Rebuild(c.st, func(phase string, done, total int) { progress("dedup "+phase, done, total) })
 	if err != nil {
 		return stats, fmt.Errorf("catalog: build: deduplicate: %w", err)
 	}

@@ -1,8 +1,10 @@
 package dedup
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -50,7 +52,7 @@ func (d *Deduper) Init(tx *bbolt.Tx) error {
 	if !need {
 		return d.reconcileSources(tx)
 	}
-	stats, err := d.rebuild(tx, d.progress, false)
+	stats, err := d.rebuild(tx, d.progress, nil)
 	if err != nil {
 		return err
 	}
@@ -58,23 +60,75 @@ func (d *Deduper) Init(tx *bbolt.Tx) error {
 	return nil
 }
 
-// Rebuild recomputes every cluster in tx, a write transaction, as
-// RebuildOnInit makes Init do, for a bulk load whose records were stored
-// without deduplication (catalog.Catalog.BeginBulk). The listeners are
-// not told: the caller rebuilds what they derive from the union records
-// afterwards, each in key order, which costs less than hearing of every
-// union record, and holding every one for them would hold the whole
-// catalog in memory. Profiles cached before the load are dropped: the
-// records they were made from may have changed since.
-func (d *Deduper) Rebuild(tx *bbolt.Tx, progress func(done, total int)) (RebuildStats, error) {
-	d.cache.reset()
-	return d.rebuild(tx, progress, true)
+// Updater runs write transactions; *store.Store is one.
+type Updater interface {
+	Update(fn func(tx *bbolt.Tx) error) error
 }
 
+// Rebuild recomputes every cluster of db's records, as RebuildOnInit makes
+// Init do, for a bulk load whose records were stored without
+// deduplication (catalog.Catalog.BeginBulk). The clusters are made in one
+// transaction; their union records are then built unionChunk at a time,
+// each chunk in a transaction of its own, so that memory holds one chunk's
+// records and values, not the catalog's (in one transaction a 1M-record
+// rebuild held 10.7 GB). Between the two the union values do not match the
+// clusters: the caller keeps the store marked as being built until the
+// end (a rebuild cut short is run again whole).
+//
+// The listeners are not told: the caller rebuilds what they derive from
+// the union records afterwards, each in key order, which costs less than
+// hearing of every union record. Profiles cached before the load are
+// dropped: the records they were made from may have changed since.
+// progress, when set, hears the phase ("profile", then "build") with the
+// records or union records done, of total.
+func (d *Deduper) Rebuild(db Updater, progress func(phase string, done, total int)) (RebuildStats, error) {
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	d.cache.reset()
+	var stats RebuildStats
+	var jobs []unionJob
+	err := db.Update(func(tx *bbolt.Tx) error {
+		var err error
+		stats, err = d.rebuild(tx, func(done, total int) { progress("profile", done, total) }, &jobs)
+		return err
+	})
+	if err != nil {
+		return stats, err
+	}
+	slices.SortFunc(jobs, func(a, b unionJob) int { return cmp.Compare(a.seq, b.seq) })
+	for lo := 0; lo < len(jobs); lo += unionChunk {
+		chunk := jobs[lo:min(lo+unionChunk, len(jobs))]
+		err := db.Update(func(tx *bbolt.Tx) error {
+			st, err := d.newState(tx, time.Now().UTC())
+			if err != nil {
+				return err
+			}
+			st.stats, st.quiet, st.jobs = &stats, true, chunk
+			if err := st.buildUnions(); err != nil {
+				return err
+			}
+			if err := st.finish(); err != nil {
+				return err
+			}
+			stats.Live, stats.Deleted = st.live, st.deleted
+			return nil
+		})
+		if err != nil {
+			return stats, fmt.Errorf("dedup: rebuild: union records: %w", err)
+		}
+		progress("build", lo+len(chunk), len(jobs))
+	}
+	return stats, nil
+}
+
+// unionChunk is how many union records one transaction of Rebuild builds.
+const unionChunk = 16384
+
 // rebuild recomputes profiles, index, edges and clusters of every stored
-// record in tx, keeping union ids where the clusters allow; quiet keeps
-// the listeners out of it.
-func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int), quiet bool) (RebuildStats, error) {
+// record in tx, keeping union ids where the clusters allow. With deferred
+// set it leaves the union records to build to it, and the listeners out.
+func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int), deferred *[]unionJob) (RebuildStats, error) {
 	var stats RebuildStats
 	// The derived buckets go; members and union values, which hold the
 	// clusters, stay, so the new clusters can claim their old ids.
@@ -89,7 +143,7 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int), quiet bo
 	if err != nil {
 		return stats, err
 	}
-	st.stats, st.quiet = &stats, quiet
+	st.stats, st.quiet, st.deferred = &stats, deferred != nil, deferred
 	st.removed = true                                                         // recompute from the edges, not from the old clusters
 	st.ords = metaCounter{key: keyOrdinal, width: 4, read: true, dirty: true} // ordinals from 0 again
 	if err := st.loadCandidates(); err != nil {                               // empty: the profiles are gone

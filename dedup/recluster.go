@@ -100,7 +100,10 @@ func (st *state) assign(r *round) error {
 	if err := st.flushMembers(); err != nil {
 		return err
 	}
-	if err := st.buildUnions(); err != nil {
+	if st.deferred != nil {
+		*st.deferred = append(*st.deferred, st.jobs...)
+		st.jobs = st.jobs[:0]
+	} else if err := st.buildUnions(); err != nil {
 		return err
 	}
 	for _, k := range r.left() {

@@ -48,6 +48,10 @@ type state struct {
 	// quiet: the listeners are not told (a bulk build, whose caller
 	// rebuilds what they derive afterwards), so the changes are not kept.
 	quiet bool
+	// deferred, when not nil, receives the union records to rebuild
+	// instead of rebuilding them in this transaction (Rebuild builds
+	// them in transactions of their own).
+	deferred *[]unionJob
 }
 
 func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
