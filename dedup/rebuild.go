@@ -1,10 +1,9 @@
 package dedup
 
 import (
-	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -52,7 +51,7 @@ func (d *Deduper) Init(tx *bbolt.Tx) error {
 	if !need {
 		return d.reconcileSources(tx)
 	}
-	stats, err := d.rebuild(tx, d.progress, nil)
+	stats, err := d.rebuild(tx, d.progress)
 	if err != nil {
 		return err
 	}
@@ -60,75 +59,9 @@ func (d *Deduper) Init(tx *bbolt.Tx) error {
 	return nil
 }
 
-// Updater runs write transactions; *store.Store is one.
-type Updater interface {
-	Update(fn func(tx *bbolt.Tx) error) error
-}
-
-// Rebuild recomputes every cluster of db's records, as RebuildOnInit makes
-// Init do, for a bulk load whose records were stored without
-// deduplication (catalog.Catalog.BeginBulk). The clusters are made in one
-// transaction; their union records are then built unionChunk at a time,
-// each chunk in a transaction of its own, so that memory holds one chunk's
-// records and values, not the catalog's (in one transaction a 1M-record
-// rebuild held 10.7 GB). Between the two the union values do not match the
-// clusters: the caller keeps the store marked as being built until the
-// end (a rebuild cut short is run again whole).
-//
-// The listeners are not told: the caller rebuilds what they derive from
-// the union records afterwards, each in key order, which costs less than
-// hearing of every union record. Profiles cached before the load are
-// dropped: the records they were made from may have changed since.
-// progress, when set, hears the phase ("profile", then "build") with the
-// records or union records done, of total.
-func (d *Deduper) Rebuild(db Updater, progress func(phase string, done, total int)) (RebuildStats, error) {
-	if progress == nil {
-		progress = func(string, int, int) {}
-	}
-	d.cache.reset()
-	var stats RebuildStats
-	var jobs []unionJob
-	err := db.Update(func(tx *bbolt.Tx) error {
-		var err error
-		stats, err = d.rebuild(tx, func(done, total int) { progress("profile", done, total) }, &jobs)
-		return err
-	})
-	if err != nil {
-		return stats, err
-	}
-	slices.SortFunc(jobs, func(a, b unionJob) int { return cmp.Compare(a.seq, b.seq) })
-	for lo := 0; lo < len(jobs); lo += unionChunk {
-		chunk := jobs[lo:min(lo+unionChunk, len(jobs))]
-		err := db.Update(func(tx *bbolt.Tx) error {
-			st, err := d.newState(tx, time.Now().UTC())
-			if err != nil {
-				return err
-			}
-			st.stats, st.quiet, st.jobs = &stats, true, chunk
-			if err := st.buildUnions(); err != nil {
-				return err
-			}
-			if err := st.finish(); err != nil {
-				return err
-			}
-			stats.Live, stats.Deleted = st.live, st.deleted
-			return nil
-		})
-		if err != nil {
-			return stats, fmt.Errorf("dedup: rebuild: union records: %w", err)
-		}
-		progress("build", lo+len(chunk), len(jobs))
-	}
-	return stats, nil
-}
-
-// unionChunk is how many union records one transaction of Rebuild builds.
-const unionChunk = 16384
-
 // rebuild recomputes profiles, index, edges and clusters of every stored
-// record in tx, keeping union ids where the clusters allow. With deferred
-// set it leaves the union records to build to it, and the listeners out.
-func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int), deferred *[]unionJob) (RebuildStats, error) {
+// record in tx, keeping union ids where the clusters allow.
+func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (RebuildStats, error) {
 	var stats RebuildStats
 	// The derived buckets go; members and union values, which hold the
 	// clusters, stay, so the new clusters can claim their old ids.
@@ -143,13 +76,13 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int), deferred
 	if err != nil {
 		return stats, err
 	}
-	st.stats, st.quiet, st.deferred = &stats, deferred != nil, deferred
+	st.stats = &stats
 	st.removed = true                                                         // recompute from the edges, not from the old clusters
 	st.ords = metaCounter{key: keyOrdinal, width: 4, read: true, dirty: true} // ordinals from 0 again
 	if err := st.loadCandidates(); err != nil {                               // empty: the profiles are gone
 		return stats, err
 	}
-	keys, err := st.profileAll(progress)
+	keys, _, err := st.profileFrom(nil, 0, st.liveRecords(), progress)
 	if err != nil {
 		return stats, err
 	}
@@ -169,9 +102,8 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int), deferred
 	return stats, nil
 }
 
-// profileAll profiles every live record, in chunks decoded in parallel,
-// and stores the profiles and index keys; it returns the records' keys.
-func (st *state) profileAll(progress func(done, total int)) ([]string, error) {
+// liveRecords counts the live records of every source.
+func (st *state) liveRecords() int {
 	total := 0
 	if srcs, err := st.stx.Sources(); err == nil {
 		for _, s := range srcs {
@@ -179,6 +111,15 @@ func (st *state) profileAll(progress func(done, total int)) ([]string, error) {
 			total += ss.Live
 		}
 	}
+	return total
+}
+
+// profileFrom profiles the live records after the record key after (nil:
+// from the first), in chunks decoded in parallel, and stores the profiles
+// and index keys; it stops after limit records (0: none) and returns the
+// records' keys and the last one's, nil when no record is left. progress
+// hears the records done so far of total.
+func (st *state) profileFrom(after []byte, limit, total int, progress func(done, total int)) ([]string, []byte, error) {
 	var chunk []store.Change
 	var keys []string
 	flush := func() error {
@@ -207,21 +148,33 @@ func (st *state) profileAll(progress func(done, total int)) ([]string, error) {
 		}
 		return nil
 	}
-	err := st.stx.ForEachRecord("", func(sr *store.SourceRecord) error {
+	var last []byte
+	err := st.stx.ForEachRecordAfter(after, func(sr *store.SourceRecord) error {
+		if limit > 0 && len(keys)+len(chunk) >= limit {
+			return errChunkFull
+		}
+		last = store.RecordKey(sr.Source, sr.LocalID)
 		if sr.Deleted {
 			return nil
 		}
-		chunk = append(chunk, store.Change{Key: store.RecordKey(sr.Source, sr.LocalID), Source: sr.Source, LocalID: sr.LocalID, New: sr})
+		chunk = append(chunk, store.Change{Key: last, Source: sr.Source, LocalID: sr.LocalID, New: sr})
 		if len(chunk) == 1000 {
 			return flush()
 		}
 		return nil
 	})
-	if err == nil {
+	full := errors.Is(err, errChunkFull)
+	if err == nil || full {
 		err = flush()
 	}
-	return keys, err
+	if !full {
+		last = nil
+	}
+	return keys, last, err
 }
+
+// errChunkFull ends a walk of profileFrom at its limit.
+var errChunkFull = errors.New("chunk full")
 
 // linkAll finds the edges of the records of keys (in key order): every
 // pair once, the later key linking to the earlier.

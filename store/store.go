@@ -383,6 +383,30 @@ func (t *Tx) ForEachRecordFrom(source, from string, fn func(*SourceRecord) error
 	return nil
 }
 
+// ForEachRecordAfter calls fn for every record whose key (RecordKey) sorts
+// after after (nil: every record), in key order, until fn returns an
+// error, which it returns. It lets a walk of every record go on in a new
+// transaction where the last one stopped.
+func (t *Tx) ForEachRecordAfter(after []byte, fn func(*SourceRecord) error) error {
+	c := t.tx.Bucket(bucketRecords).Cursor()
+	k, v := c.First()
+	if after != nil {
+		if k, v = c.Seek(after); k != nil && string(k) == string(after) {
+			k, v = c.Next()
+		}
+	}
+	for ; k != nil; k, v = c.Next() {
+		r, err := decodeRecordKV(k, v)
+		if err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func hasPrefix(b, prefix []byte) bool {
 	return len(b) >= len(prefix) && string(b[:len(prefix)]) == string(prefix)
 }

@@ -10,9 +10,26 @@ import (
 
 	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
-	"github.com/unicat/unicat/dedup"
-	"github.com/unicat/unicat/internal/progress"
 )
+
+// rebuildClusters recomputes every cluster, its union record and the
+// indexes, as the build of a bulk load does (catalog.Catalog.FinishBulk),
+// which keeps memory to a chunk of union records at a time and leaves the
+// catalog marked as being built until the end.
+func rebuildClusters(cat *catalog.Catalog, stdout, stderr io.Writer) error {
+	if err := cat.BeginBulk(); err != nil {
+		return err
+	}
+	show, done := phaseBars(stderr, "rebuild: ")
+	stats, err := cat.FinishBulk(show)
+	done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "rebuilt %d record(s) into %d union record(s) (%d deleted or merged away); %d changed\n",
+		stats.Dedup.Records, stats.Dedup.Live, stats.Dedup.Deleted, stats.Dedup.Changed)
+	return nil
+}
 
 // runDedup explains a cluster or rebuilds them all. While `unicat serve`
 // holds the store, --explain asks the running service (GET
@@ -38,29 +55,13 @@ func runDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *explain != "" && locked(cfg.StorePath()) {
 		return explainRemote(ctx, cfg, *base, *explain, stdout)
 	}
-	d := dedup.New(dedup.OptionsFromConfig(cfg))
-	var bar *progress.Bar
-	if *rebuild {
-		d.RebuildOnInit(func(done, total int) {
-			if bar == nil {
-				bar = progress.New(stderr, "rebuild", int64(total))
-			}
-			bar.Set(int64(done), int64(done))
-		})
-	}
-	cat, err := openCatalogWith(cfg, d)
+	cat, err := openCatalog(cfg)
 	if err != nil {
 		return err
 	}
 	defer cat.Close()
 	if *rebuild {
-		if bar != nil {
-			bar.Finish()
-		}
-		stats, _ := d.LastRebuild()
-		fmt.Fprintf(stdout, "rebuilt %d record(s) into %d union record(s) (%d deleted or merged away); %d changed\n",
-			stats.Records, stats.Live, stats.Deleted, stats.Changed)
-		return nil
+		return rebuildClusters(cat, stdout, stderr)
 	}
 	return cat.View(ctx, func(snap catalog.Snapshot) error {
 		ex, err := snap.Explain(*explain)
