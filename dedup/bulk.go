@@ -141,7 +141,7 @@ func (b *bulkRebuild) cluster() error {
 		if err := st.linkAll(b.keys); err != nil {
 			return err
 		}
-		if err := st.clusterAll(b.keys); err != nil {
+		if err := st.clusterEach(b.keys); err != nil {
 			return err
 		}
 		return st.noteRebuilt(b.d.fingerprint())
@@ -161,6 +161,42 @@ func (b *bulkRebuild) build(progress func(done, total int)) error {
 			return fmt.Errorf("dedup: rebuild: union records: %w", err)
 		}
 		progress(lo+len(chunk), len(b.jobs))
+	}
+	return nil
+}
+
+// clusterEach makes the clusters of every record again, as clusterAll
+// does, one connected component at a time: clusterAll's one round over
+// every record holds every profile at once (600 MB at 1M records), a
+// component only its own. The components are those of the edges and of
+// the clusters before the rebuild (whose members may be gone), taken in
+// the order of their first record key.
+func (st *state) clusterEach(keys []string) error {
+	for _, k := range keys {
+		st.touched[k] = true // every member is rebuilt: nothing is unchanged
+	}
+	var old []string
+	if err := st.members.ForEach(func(k, _ []byte) error {
+		old = append(old, string(k))
+		return nil
+	}); err != nil {
+		return err
+	}
+	done := make(map[string]bool, len(keys))
+	c := clusterer{g: txGraph{st}, emit: func(r *round) error {
+		for k := range r.nodes {
+			done[k] = true
+		}
+		return st.assign(r)
+	}}
+	for _, list := range [][]string{keys, old} {
+		for _, k := range list {
+			if !done[k] {
+				if err := c.whole([]string{k}); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }
