@@ -94,10 +94,10 @@ var ErrBulkRunning = errors.New("catalog: a bulk load is running")
 // FinishBulk ends a bulk load: it builds the derived data of every stored
 // record (see the top of this file) and returns to applying batches one
 // by one. progress, when set, hears each phase ("dedup profile", "dedup
-// build", "search read", "search write", "oai") with the records done and in all. Nothing else
-// may write to the store meanwhile; readers see the catalog as it was
-// before the load until the build's first phase commits, and Building
-// says the build runs.
+// cluster", "dedup build", "search read", "search write", "oai") with the
+// records done and in all. Nothing else may write to the store
+// meanwhile; readers see the catalog as it was before the load until the
+// build's first phase commits, and Building says the build runs.
 func (c *Catalog) FinishBulk(progress func(phase string, done, total int)) (BuildStats, error) {
 	c.build.mu.Lock()
 	loading := c.build.loading

@@ -34,9 +34,10 @@ type Config struct {
 	Sources []Source      `yaml:"sources"`
 	// Libraries describes the network's libraries that are no source's
 	// own (libraries.go).
-	Libraries []Library   `yaml:"libraries"`
-	Dedup     DedupConfig `yaml:"dedup"`
-	Admin     AdminConfig `yaml:"admin"` // ops.go
+	Libraries []Library    `yaml:"libraries"`
+	Dedup     DedupConfig  `yaml:"dedup"`
+	Admin     AdminConfig  `yaml:"admin"`  // ops.go
+	Import    ImportConfig `yaml:"import"` // ops.go
 
 	// Path is the file the configuration was read from ("" when parsed
 	// from bytes). Relative paths in the file are resolved against its

@@ -15,6 +15,20 @@ type AdminConfig struct {
 	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
 }
 
+// ImportConfig configures `unicat import` and `unicat dedup --rebuild`.
+type ImportConfig struct {
+	// MemoryMB is the memory (MiB) an import or rebuild aims to stay
+	// under: the Go runtime's soft memory limit while it runs
+	// (runtime/debug.SetMemoryLimit), which makes the collector work
+	// harder as the heap nears it rather than letting it grow to twice
+	// what is live. Default 1024; -1 sets no limit.
+	MemoryMB int `yaml:"memory_mb"`
+}
+
+// DefaultImportMemoryMB is import.memory_mb's default: a 1M-record bulk
+// load held up to 1.8 GB anonymous without a limit (bench/RESULTS.md).
+const DefaultImportMemoryMB = 1024
+
 // AdminTokenEnv names the environment variable that overrides admin.token,
 // so that the token need not be written in the configuration file.
 const AdminTokenEnv = "UNICAT_ADMIN_TOKEN"
@@ -50,6 +64,9 @@ func (c *Config) applyOpsDefaults() {
 	if c.Admin.MaxUploadBytes == 0 {
 		c.Admin.MaxUploadBytes = DefaultMaxUploadBytes
 	}
+	if c.Import.MemoryMB == 0 {
+		c.Import.MemoryMB = DefaultImportMemoryMB
+	}
 }
 
 func (v *validator) validateOps(c *Config) {
@@ -64,6 +81,9 @@ func (v *validator) validateOps(c *Config) {
 	}
 	if c.Admin.MaxUploadBytes < 1024 {
 		v.add([]any{"admin", "max_upload_bytes"}, "must be at least 1024, got %d", c.Admin.MaxUploadBytes)
+	}
+	if m := c.Import.MemoryMB; m != -1 && (m < 64 || m > 1<<20) {
+		v.add([]any{"import", "memory_mb"}, "must be between 64 and 1048576, or -1 for no limit, got %d", m)
 	}
 	if t := c.Admin.Token; t != "" && len(t) < minAdminToken {
 		// The message must not repeat the token: errors get logged.

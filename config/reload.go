@@ -9,7 +9,8 @@ import (
 // change: the store's place, the listeners and the protocol servers, which
 // are built once at start. A reload (SIGHUP) keeps their running values
 // and reports every setting in them that the new file changes. Everything
-// else (sources, harvest, dedup) is applied by a reload.
+// else (sources, harvest, dedup; import, which only the commands read) is
+// applied by a reload.
 var RestartOnly = []string{"data_dir", "http", "z3950", "sru", "oai", "admin"}
 
 // ForReload returns the configuration a running service adopts when its

@@ -11,7 +11,7 @@ import (
 // Every top-level section is either applied by a reload or restart-only:
 // a new section must be put on one side.
 func TestReloadSectionsClassified(t *testing.T) {
-	reloadable := []string{"harvest", "sources", "libraries", "dedup", "-"}
+	reloadable := []string{"harvest", "sources", "libraries", "dedup", "import", "-"}
 	ct := reflect.TypeOf(Config{})
 	for i := range ct.NumField() {
 		name := yamlName(ct.Field(i))

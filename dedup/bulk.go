@@ -30,7 +30,8 @@ type Updater interface {
 // hearing of every union record. Profiles cached and the candidate index
 // built before the load are dropped: the records they were made from may
 // have changed since. progress, when set, hears the phase ("profile",
-// then "build") with the records or union records done, of total.
+// "cluster", then "build") with the records or union records done, of
+// total.
 func (d *Deduper) Rebuild(db Updater, progress func(phase string, done, total int)) (RebuildStats, error) {
 	if progress == nil {
 		progress = func(string, int, int) {}
@@ -41,7 +42,7 @@ func (d *Deduper) Rebuild(db Updater, progress func(phase string, done, total in
 	if err := b.profile(func(done, total int) { progress("profile", done, total) }); err != nil {
 		return b.stats, err
 	}
-	if err := b.cluster(); err != nil {
+	if err := b.cluster(func(done, total int) { progress("cluster", done, total) }); err != nil {
 		return b.stats, err
 	}
 	err := b.build(func(done, total int) { progress("build", done, total) })
@@ -128,7 +129,7 @@ func (b *bulkRebuild) profile(progress func(done, total int)) error {
 
 // cluster finds every edge and makes every cluster, leaving the union
 // records to build.
-func (b *bulkRebuild) cluster() error {
+func (b *bulkRebuild) cluster(progress func(done, total int)) error {
 	return b.update(func(st *state) error {
 		st.removed = true // recompute from the edges, not from the old clusters
 		st.deferred = &b.jobs
@@ -141,7 +142,7 @@ func (b *bulkRebuild) cluster() error {
 		if err := st.linkAll(b.keys); err != nil {
 			return err
 		}
-		if err := st.clusterEach(b.keys); err != nil {
+		if err := st.clusterEach(b.keys, progress); err != nil {
 			return err
 		}
 		return st.noteRebuilt(b.d.fingerprint())
@@ -171,7 +172,7 @@ func (b *bulkRebuild) build(progress func(done, total int)) error {
 // component only its own. The components are those of the edges and of
 // the clusters before the rebuild (whose members may be gone), taken in
 // the order of their first record key.
-func (st *state) clusterEach(keys []string) error {
+func (st *state) clusterEach(keys []string, progress func(done, total int)) error {
 	for _, k := range keys {
 		st.touched[k] = true // every member is rebuilt: nothing is unchanged
 	}
@@ -190,13 +191,16 @@ func (st *state) clusterEach(keys []string) error {
 		return st.assign(r)
 	}}
 	for _, list := range [][]string{keys, old} {
-		for _, k := range list {
+		for i, k := range list {
 			if !done[k] {
 				if err := c.whole([]string{k}); err != nil {
 					return err
 				}
 			}
+			if progress != nil && i%4096 == 0 {
+				progress(i, len(list))
+			}
 		}
 	}
-	return nil
+	return st.flushMembers()
 }

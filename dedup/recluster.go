@@ -97,8 +97,15 @@ func (st *state) assign(r *round) error {
 			return err
 		}
 	}
-	if err := st.flushMembers(); err != nil {
-		return err
+	if st.deferred == nil {
+		// A bulk rebuild writes the members of all its rounds at the end
+		// (clusterEach): its rounds come in the order of their first
+		// members, whose other members land all over the bucket, and a
+		// bucket that one transaction fills out of order is one node that
+		// bbolt shifts on every insert until the commit splits it.
+		if err := st.flushMembers(); err != nil {
+			return err
+		}
 	}
 	if st.deferred != nil {
 		*st.deferred = append(*st.deferred, st.jobs...)

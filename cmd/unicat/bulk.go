@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -103,4 +104,15 @@ func phaseBars(w io.Writer, prefix string) (func(phase string, done, total int),
 			bar.Finish()
 		}
 	}
+}
+
+// limitMemory sets the Go runtime's soft memory limit to mb MiB for an
+// import or rebuild (import.memory_mb; -1: none, and GOMEMLIMIT in the
+// environment wins) and returns what restores the limit before it.
+func limitMemory(mb int) func() {
+	if mb <= 0 || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	prev := debug.SetMemoryLimit(int64(mb) << 20)
+	return func() { debug.SetMemoryLimit(prev) }
 }

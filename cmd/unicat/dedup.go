@@ -61,6 +61,7 @@ func runDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer cat.Close()
 	if *rebuild {
+		defer limitMemory(cfg.Import.MemoryMB)()
 		return rebuildClusters(cat, stdout, stderr)
 	}
 	return cat.View(ctx, func(snap catalog.Snapshot) error {

@@ -65,6 +65,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		jobs = append(jobs, job{src, fs.Args()})
 	}
 
+	defer limitMemory(cfg.Import.MemoryMB)()
 	cat, err := openCatalog(cfg)
 	if err != nil {
 		return err
