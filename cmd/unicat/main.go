@@ -17,7 +17,6 @@ import (
 
 	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
-	"github.com/unicat/unicat/dedup"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -136,14 +135,8 @@ func loadConfig(path string) (*config.Config, error) {
 // openCatalog opens the configured catalog (catalog.Open): the store with
 // every configured source and library registered, deduplication, the
 // search index and the OAI-PMH index, all brought up to date.
-func openCatalog(cfg *config.Config) (*catalog.Catalog, error) { return openCatalogWith(cfg, nil) }
-
-// openCatalogWith is openCatalog with a prepared Deduper (see dedup.go,
-// serve.go); nil means the configured one.
-func openCatalogWith(cfg *config.Config, d *dedup.Deduper) (*catalog.Catalog, error) {
-	opts := catalog.OptionsFromConfig(cfg)
-	opts.Deduper = d
-	return catalog.Open(opts)
+func openCatalog(cfg *config.Config) (*catalog.Catalog, error) {
+	return catalog.Open(catalog.OptionsFromConfig(cfg))
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
