@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -193,6 +194,7 @@ func (c *Catalog) completePendingBuild(progress func(phase string, done, total i
 	if err := c.st.View(func(tx *store.Tx) error { pending = BuildPending(tx); return nil }); err != nil || !pending {
 		return false, err
 	}
+	slog.Warn("catalog: a bulk load was interrupted before its build: building the union catalog from the stored records now")
 	c.pipe.deferred.Store(true)
 	defer c.pipe.deferred.Store(false)
 	_, err := c.buildDerived(progress)
@@ -202,12 +204,23 @@ func (c *Catalog) completePendingBuild(progress func(phase string, done, total i
 // Bulk loads pay a pass over the whole catalog; applied batch by batch, a
 // load pays for every record the pages of the B+trees its keys land on,
 // which grow with the catalog. UseBulk is the policy between them (`unicat
-// import --bulk auto`): a load of at least MinBulkRecords records that is
-// at least BulkShare of the records stored goes in bulk. The figures are
-// measured (bench/RESULTS.md, "bulk load").
+// import --bulk auto`), from measurements on generated catalogues (2 cores,
+// 2026-12-06, bench/RESULTS.md):
+//
+//   - into an empty catalog the bulk load was faster at every size tried:
+//     1,000 records 0.37 s against 0.54 s batch by batch, 5,000 1.24 against
+//     1.67 s, 20,000 4.2 against 6.1 s, 100,000 22.6 against 36.1 s, 1M
+//     293 against 475 s. Below MinBulkRecords the difference is too small to
+//     be worth a build whose phases readers see as one long batch;
+//   - into a catalog of N records, a load of M pays (N+M)/3,412 s in bulk
+//     (the 1M rate) against M/r batch by batch, r being the rate at that
+//     size: 2,772 records/s up to 100k, about 1,300 near 1M (the last
+//     sources of the 1M import). They break even at M = 1.7 N at 100k and
+//     M = 0.6 N at 1M: a load at least as large as the catalog (BulkShare)
+//     goes in bulk.
 const (
-	MinBulkRecords = 20_000
-	BulkShare      = 0.5
+	MinBulkRecords = 1_000
+	BulkShare      = 1.0
 )
 
 // UseBulk reports whether a load of incoming records into a catalog of

@@ -84,14 +84,14 @@ func TestUseBulk(t *testing.T) {
 		want             bool
 	}{
 		{0, 0, false},
-		{MinBulkRecords - 1, 0, false}, // small: a bulk build costs more than it saves
+		{MinBulkRecords - 1, 0, false}, // small: one batch or a few
 		{MinBulkRecords, 0, true},      // a first load
 		{1_000_000, 0, true},
-		{100_000, 200_000, true},      // half the catalog again
-		{100_000, 200_001, false},     // less than half
-		{1_000, 1_000_000, false},     // a harvest's batch
-		{600_000, 1_000_000, true},    // a province reloaded
-		{MinBulkRecords, 100, true},   // into a nearly empty catalog
+		{200_000, 200_000, true},    // the catalog again
+		{199_999, 200_000, false},   // less than it
+		{1_000, 1_000_000, false},   // a harvest's batch
+		{600_000, 1_000_000, false}, // a province reloaded into a larger catalog
+		{MinBulkRecords, 100, true}, // into a nearly empty catalog
 		{MinBulkRecords - 1, 10, false},
 	} {
 		if got := UseBulk(c.incoming, c.stored); got != c.want {

@@ -106,7 +106,7 @@ func (c *Catalog) open(opts Options) error {
 		return err
 	}
 	if completed {
-		slog.Warn("catalog: completed the build of a bulk load that was interrupted")
+		slog.Warn("catalog: built the union catalog of the interrupted bulk load")
 	} else if err := c.ensureIndex(opts.IndexProgress); err != nil {
 		return err
 	}
