@@ -360,27 +360,12 @@ func (t *Tx) ForEachRecord(source string, fn func(*SourceRecord) error) error {
 // (ignored when source is ""), for resuming a listing.
 func (t *Tx) ForEachRecordFrom(source, from string, fn func(*SourceRecord) error) error {
 	c := t.tx.Bucket(bucketRecords).Cursor()
-	var prefix []byte
-	var k, v []byte
 	if source == "" {
-		k, v = c.First()
-	} else {
-		prefix = append([]byte(source), 0)
-		k, v = c.Seek(RecordKey(source, from))
+		k, v := c.First()
+		return walkRecords(c, k, v, nil, fn)
 	}
-	for ; k != nil; k, v = c.Next() {
-		if prefix != nil && !hasPrefix(k, prefix) {
-			break
-		}
-		r, err := decodeRecordKV(k, v)
-		if err != nil {
-			return err
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	k, v := c.Seek(RecordKey(source, from))
+	return walkRecords(c, k, v, append([]byte(source), 0), fn)
 }
 
 // ForEachRecordAfter calls fn for every record whose key (RecordKey) sorts
@@ -395,7 +380,16 @@ func (t *Tx) ForEachRecordAfter(after []byte, fn func(*SourceRecord) error) erro
 			k, v = c.Next()
 		}
 	}
+	return walkRecords(c, k, v, nil, fn)
+}
+
+// walkRecords calls fn for the record at k, v and those c finds after it,
+// while their keys start with prefix (nil: to the end).
+func walkRecords(c *bbolt.Cursor, k, v, prefix []byte, fn func(*SourceRecord) error) error {
 	for ; k != nil; k, v = c.Next() {
+		if prefix != nil && !hasPrefix(k, prefix) {
+			return nil
+		}
 		r, err := decodeRecordKV(k, v)
 		if err != nil {
 			return err

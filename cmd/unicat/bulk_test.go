@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/unicat/unicat/catalog"
-	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/corpus"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/marc"
@@ -64,19 +63,12 @@ var equivalenceQueries = []string{
 
 func look(t *testing.T, cfgPath string) seen {
 	t.Helper()
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := openCatalog(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cat := openConfigured(t, cfgPath)
 	defer cat.Close()
 	s := seen{clusters: map[string]string{}, answers: map[string][]string{}, totals: map[string]int{}, oaiSets: map[string]int{}}
 	members := map[string]string{} // union id → members
 	ctx := context.Background()
-	err = cat.View(ctx, func(snap catalog.Snapshot) error {
+	err := cat.View(ctx, func(snap catalog.Snapshot) error {
 		if err := snap.ForEachUnion(ctx, func(u *dedup.UnionRecord) error {
 			if u.Deleted {
 				return nil
@@ -119,6 +111,7 @@ func look(t *testing.T, cfgPath string) seen {
 			}
 			sort.Strings(s.answers[cql])
 		}
+		var err error
 		if s.indexed, err = snap.IndexStatus(); err != nil {
 			return err
 		}

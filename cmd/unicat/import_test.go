@@ -73,14 +73,7 @@ func TestImportCountsDuplicates(t *testing.T) {
 	}
 
 	// The run history and the last-run metric.
-	cfg, err := loadConfig(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := openCatalog(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cat := openConfigured(t, cfgPath)
 	defer cat.Close()
 	runs, err := cat.Store().Runs("big", 0)
 	if err != nil || len(runs) != 2 || runs[0].Duplicates != 2 || runs[1].Duplicates != 2 || runs[1].Added != 83 {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/ingest"
 	"github.com/unicat/unicat/marc"
@@ -51,6 +52,21 @@ sources:
 		t.Fatal(err)
 	}
 	return p
+}
+
+// openConfigured loads the configuration at cfgPath and opens its
+// catalog, which the caller closes.
+func openConfigured(t *testing.T, cfgPath string) (*config.Config, *catalog.Catalog) {
+	t.Helper()
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := openCatalog(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, cat
 }
 
 // readTestRecords reads every record of the given testdata files.

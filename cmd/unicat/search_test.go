@@ -34,14 +34,7 @@ func TestReindexAndSRU(t *testing.T) {
 	queries := []string{`dc.creator = "nguyen du"`, `dc.title == "Truyện Kiều"`, `dc.creator = "doan gioi"`, "cql.allRecords = 1",
 		"unicat.library = NA-VINH", "bath.isbn = 9786046924371", "dc.date >= 2015 sortBy dc.title"}
 	counts := func() []string {
-		cfg, err := loadConfig(cfgPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cat, err := openCatalog(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg, cat := openConfigured(t, cfgPath)
 		defer cat.Close()
 		srv := httptest.NewServer(sruRouter(cat, cfg))
 		defer srv.Close()
