@@ -136,9 +136,6 @@ func (b *bulkRebuild) cluster(progress func(done, total int)) error {
 		if err := st.loadCandidates(); err != nil {
 			return err
 		}
-		for _, k := range b.keys {
-			st.seeds[k] = true
-		}
 		if err := st.linkAll(b.keys); err != nil {
 			return err
 		}
