@@ -104,8 +104,9 @@ func (b *bulkRebuild) profile(progress func(done, total int)) error {
 	}
 	err = b.update(func(st *state) error {
 		st.ords = metaCounter{key: keyOrdinal, width: 4, read: true, dirty: true} // ordinals from 0 again
-		total = st.liveRecords()
-		return nil
+		var err error
+		total, err = st.stx.LiveRecords()
+		return err
 	})
 	if err != nil {
 		return err

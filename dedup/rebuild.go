@@ -82,7 +82,11 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	if err := st.loadCandidates(); err != nil {                               // empty: the profiles are gone
 		return stats, err
 	}
-	keys, _, err := st.profileFrom(nil, 0, st.liveRecords(), progress)
+	total, err := st.stx.LiveRecords()
+	if err != nil {
+		return stats, err
+	}
+	keys, _, err := st.profileFrom(nil, 0, total, progress)
 	if err != nil {
 		return stats, err
 	}
@@ -100,18 +104,6 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	}
 	stats.Live, stats.Deleted = st.live, st.deleted
 	return stats, nil
-}
-
-// liveRecords counts the live records of every source.
-func (st *state) liveRecords() int {
-	total := 0
-	if srcs, err := st.stx.Sources(); err == nil {
-		for _, s := range srcs {
-			ss, _ := st.stx.Stats(s.ID)
-			total += ss.Live
-		}
-	}
-	return total
 }
 
 // profileFrom profiles the live records after the record key after (nil:

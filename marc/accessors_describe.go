@@ -381,7 +381,7 @@ func (r *Record) Classifications() []Classification {
 			if ct.codes == "ab" {
 				// One number per field: the class ($a) and item ($b) parts.
 				if v := trimNFC(strings.Join(nonEmpty(f.Subs("ab")), " ")); v != "" {
-					out = appendClass(out, Classification{scheme, v})
+					out = appendUnique(out, Classification{scheme, v})
 				}
 				continue
 			}
@@ -391,7 +391,7 @@ func (r *Record) Classifications() []Classification {
 					v = strings.ReplaceAll(strings.ReplaceAll(v, "/", ""), "'", "")
 				}
 				if v != "" {
-					out = appendClass(out, Classification{scheme, v})
+					out = appendUnique(out, Classification{scheme, v})
 				}
 			}
 		}
@@ -407,13 +407,4 @@ func nonEmpty(vs []string) []string {
 		}
 	}
 	return out
-}
-
-func appendClass(list []Classification, c Classification) []Classification {
-	for _, x := range list {
-		if x == c {
-			return list
-		}
-	}
-	return append(list, c)
 }

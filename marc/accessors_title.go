@@ -346,7 +346,8 @@ func (r *Record) URLs() []string {
 	return out
 }
 
-func appendUnique(list []string, v string) []string {
+// appendUnique appends v to list unless list holds it already.
+func appendUnique[T comparable](list []T, v T) []T {
 	for _, x := range list {
 		if x == v {
 			return list

@@ -467,6 +467,17 @@ func (t *Tx) Stats(source string) (SourceStats, error) {
 	return readStats(t.tx.Bucket(bucketStats), source)
 }
 
+// LiveRecords returns the live records of every source together.
+func (t *Tx) LiveRecords() (int, error) {
+	total := 0
+	err := t.tx.Bucket(bucketStats).ForEach(func(k, _ []byte) error {
+		st, err := t.Stats(string(k))
+		total += st.Live
+		return err
+	})
+	return total, err
+}
+
 func readStats(b *bbolt.Bucket, source string) (SourceStats, error) {
 	v := b.Get([]byte(source))
 	if v == nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/internal/progress"
 	"github.com/unicat/unicat/marc"
+	"github.com/unicat/unicat/store"
 )
 
 // bulkMode is `unicat import --bulk`: auto, always or never.
@@ -27,7 +27,7 @@ func (m bulkMode) valid() error {
 
 // chooseBulk decides whether the import of paths (in format, "auto" to
 // tell by the file names) into cat goes in bulk (catalog.UseBulk).
-func chooseBulk(ctx context.Context, m bulkMode, cat *catalog.Catalog, paths []string, format string) (bool, error) {
+func chooseBulk(m bulkMode, cat *catalog.Catalog, paths []string, format string) (bool, error) {
 	switch m {
 	case "always":
 		return true, nil
@@ -43,31 +43,16 @@ func chooseBulk(ctx context.Context, m bulkMode, cat *catalog.Catalog, paths []s
 		xml := format == string(marc.FormatMARCXML) || (format == "auto" && strings.HasSuffix(strings.ToLower(p), ".xml"))
 		incoming += catalog.EstimateRecords(fi.Size(), xml)
 	}
-	stored, err := storedRecords(ctx, cat)
+	var stored int
+	err := cat.Store().View(func(tx *store.Tx) error {
+		var err error
+		stored, err = tx.LiveRecords()
+		return err
+	})
 	if err != nil {
 		return false, err
 	}
-	return catalog.UseBulk(incoming, stored), nil
-}
-
-// storedRecords counts the live records of every source in cat.
-func storedRecords(ctx context.Context, cat *catalog.Catalog) (int64, error) {
-	var n int64
-	err := cat.View(ctx, func(snap catalog.Snapshot) error {
-		srcs, err := snap.Sources()
-		if err != nil {
-			return err
-		}
-		for _, s := range srcs {
-			st, err := snap.SourceStats(s.ID)
-			if err != nil {
-				return err
-			}
-			n += int64(st.Live)
-		}
-		return nil
-	})
-	return n, err
+	return catalog.UseBulk(incoming, int64(stored)), nil
 }
 
 // finishBulk builds the derived data of a bulk load, with a progress bar

@@ -76,7 +76,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, j := range jobs {
 		allPaths = append(allPaths, j.paths...)
 	}
-	inBulk, err := chooseBulk(ctx, bulkMode(*bulk), cat, allPaths, *format)
+	inBulk, err := chooseBulk(bulkMode(*bulk), cat, allPaths, *format)
 	if err != nil {
 		return err
 	}
