@@ -51,6 +51,28 @@ func TestOpsConfig(t *testing.T) {
 	}
 }
 
+// import.memory_mb: 1024 by default, -1 for none, a value in MiB between
+// 64 and 1 TiB otherwise.
+func TestImportMemory(t *testing.T) {
+	for _, c := range []struct {
+		doc  string
+		want int
+	}{{"data_dir: d\n", DefaultImportMemoryMB}, {"import: {memory_mb: -1}\n", -1}, {"import: {memory_mb: 512}\n", 512}} {
+		cfg, err := Parse([]byte(c.doc), "")
+		if err != nil {
+			t.Errorf("%q: %v", c.doc, err)
+		} else if cfg.Import.MemoryMB != c.want {
+			t.Errorf("%q: memory_mb %d, want %d", c.doc, cfg.Import.MemoryMB, c.want)
+		}
+	}
+	for _, bad := range []string{"-2", "10"} {
+		got := strings.Join(problems(t, "import: {memory_mb: "+bad+"}\n"), "\n")
+		if !strings.Contains(got, "import.memory_mb: must be between 64 and 1048576, or -1") {
+			t.Errorf("memory_mb %s: %q", bad, got)
+		}
+	}
+}
+
 func TestZ3950Limits(t *testing.T) {
 	got := strings.Join(problems(t, `z3950: {addr: "127.0.0.1:2100", max_connections: -1, max_per_client: 9, init_timeout: 10ms, idle_timeout: 48h}
 `), "\n")

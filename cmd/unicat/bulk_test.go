@@ -247,3 +247,13 @@ func killBulkLoads(t *testing.T, dir string, want seen) {
 	}
 	t.Logf("%d of 3 kills left a build pending", pendingSeen)
 }
+
+// A --bulk value that is none of the three is refused before anything is
+// read.
+func TestImportBulkFlag(t *testing.T) {
+	cfgPath := writeConfig(t, t.TempDir())
+	out, e, code := runUnicat(t, "import", "--config", cfgPath, "--all", "--bulk", "sometimes")
+	if code == 0 || !strings.Contains(e, `--bulk "sometimes": want auto, always or never`) {
+		t.Errorf("--bulk sometimes: exit %d, %q %q", code, out, e)
+	}
+}
