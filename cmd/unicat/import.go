@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/ingest"
 	"github.com/unicat/unicat/internal/progress"
@@ -36,33 +37,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	type job struct {
-		src   *config.Source
-		paths []string
-	}
-	var jobs []job
-	switch {
-	case *all:
-		if *sourceID != "" || fs.NArg() > 0 {
-			return fmt.Errorf("--all takes no --source and no files")
-		}
-		for i := range cfg.Sources {
-			s := &cfg.Sources[i]
-			if s.Kind == config.KindFile && !s.Disabled {
-				jobs = append(jobs, job{s, []string{cfg.Resolve(s.Path)}})
-			}
-		}
-	case *sourceID == "":
-		return fmt.Errorf("--source is required (or --all)")
-	default:
-		src, ok := cfg.Source(*sourceID)
-		if !ok {
-			return fmt.Errorf("no source %q in %s", *sourceID, cfg.Path)
-		}
-		if fs.NArg() == 0 {
-			return fmt.Errorf("no files to import")
-		}
-		jobs = append(jobs, job{src, fs.Args()})
+	jobs, err := importJobs(cfg, *all, *sourceID, fs.Args())
+	if err != nil {
+		return err
 	}
 
 	defer limitMemory(cfg.Import.MemoryMB)()
@@ -86,14 +63,65 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		fmt.Fprintln(stdout, "bulk load: records first, then the union catalog built from them once")
 	}
-	failed := false
+	failed, err := runJobs(ctx, cat, jobs, *format, inBulk, *verbose, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if unknown, err := unknownHolders(ctx, cat, cfg); err == nil {
+		printUnknownHolders(stdout, unknown)
+	}
+	if failed {
+		return &exitError{code: 1, err: fmt.Errorf("some imports failed or imported nothing")}
+	}
+	return nil
+}
+
+// importJob is one source's files to import.
+type importJob struct {
+	src   *config.Source
+	paths []string
+}
+
+// importJobs lists what an import does: every enabled file source from
+// its configured path (all), or the files of one source.
+func importJobs(cfg *config.Config, all bool, sourceID string, files []string) ([]importJob, error) {
+	switch {
+	case all:
+		if sourceID != "" || len(files) > 0 {
+			return nil, fmt.Errorf("--all takes no --source and no files")
+		}
+		var jobs []importJob
+		for i := range cfg.Sources {
+			s := &cfg.Sources[i]
+			if s.Kind == config.KindFile && !s.Disabled {
+				jobs = append(jobs, importJob{s, []string{cfg.Resolve(s.Path)}})
+			}
+		}
+		return jobs, nil
+	case sourceID == "":
+		return nil, fmt.Errorf("--source is required (or --all)")
+	}
+	src, ok := cfg.Source(sourceID)
+	if !ok {
+		return nil, fmt.Errorf("no source %q in %s", sourceID, cfg.Path)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no files to import")
+	}
+	return []importJob{{src, files}}, nil
+}
+
+// runJobs imports the jobs' files into cat, printing each summary, and in
+// a bulk load builds the catalog at the end; failed says whether a job
+// failed or imported nothing.
+func runJobs(ctx context.Context, cat *catalog.Catalog, jobs []importJob, format string, inBulk, verbose bool, stdout, stderr io.Writer) (failed bool, err error) {
 	for _, j := range jobs {
-		f := *format
+		f := format
 		if f == "auto" && j.src.Format != "" {
 			f = j.src.Format
 		}
 		var perRecord io.Writer
-		if *verbose {
+		if verbose {
 			perRecord = stdout
 		}
 		sum, err := importSource(ctx, cat.Store(), j.src, j.paths, f, stderr, perRecord)
@@ -108,19 +136,13 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if inBulk {
 		if err := ctx.Err(); err != nil {
 			// The marker stays: the next open builds what was stored.
-			return fmt.Errorf("import interrupted: the union catalog is built at the next start: %w", err)
+			return failed, fmt.Errorf("import interrupted: the union catalog is built at the next start: %w", err)
 		}
 		if err := finishBulk(cat, stdout, stderr); err != nil {
-			return err
+			return failed, err
 		}
 	}
-	if unknown, err := unknownHolders(ctx, cat, cfg); err == nil {
-		printUnknownHolders(stdout, unknown)
-	}
-	if failed {
-		return &exitError{code: 1, err: fmt.Errorf("some imports failed or imported nothing")}
-	}
-	return nil
+	return failed, nil
 }
 
 // importSource imports one source's files; with perRecord set, a line per
