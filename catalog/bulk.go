@@ -160,12 +160,21 @@ func (c *Catalog) buildDerived(progress func(phase string, done, total int)) (Bu
 
 	c.setPhase("oai")
 	start = time.Now()
+	// Into an empty index the lists are staged in transactions of their
+	// own and put in place with the marker's removal; into a catalog that
+	// had records the build's changes are applied as a batch's are, so
+	// that the lists keep their history (a record that left a set stays
+	// listed there as deleted).
+	staged, err := c.oai.StageFirstBuild(c.st)
+	if err != nil {
+		return stats, fmt.Errorf("catalog: build: OAI-PMH index: %w", err)
+	}
 	err = c.st.Update(func(tx *bbolt.Tx) error {
-		// The changes of the build are applied as a batch's are, so that
-		// the lists keep their history (a record that left a set stays
-		// listed there as deleted); into an empty index they are written
-		// in key order at once.
-		if err := c.oai.Sync(tx); err != nil {
+		if staged != nil {
+			if err := staged.Commit(tx); err != nil {
+				return err
+			}
+		} else if err := c.oai.Sync(tx); err != nil {
 			return err
 		}
 		progress("oai", stats.Dedup.Live+stats.Dedup.Deleted, stats.Dedup.Live+stats.Dedup.Deleted)

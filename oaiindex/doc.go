@@ -12,6 +12,8 @@
 //	oaipmh.moved    movedAt(8) entry key → (nothing)
 //	oaipmh.items    id → datestamp, deleted, and per set its entry's datestamp and state
 //	oaipmh.sets     spec (0x00 for all records) → entries(8) lastChange(8)
+//	oaipmh.staging  during a first build only: entries and items, moved
+//	                to the top level by its last transaction (stage.go)
 //	oaipmh.meta     version, epoch (bumped by a rebuild), last union datestamp seen
 //
 // The spec of the list of all records is empty. state is member (the

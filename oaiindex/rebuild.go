@@ -5,13 +5,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
+	"path/filepath"
 	"time"
 
 	"go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/internal/extsort"
 )
 
 // Building the index from the union records: a whole rebuild, and the
@@ -22,7 +23,7 @@ import (
 // epoch.
 func (ix *Index) rebuild(tx *bbolt.Tx) error {
 	epoch := readEpoch(tx.Bucket(bucketMeta)) + 1
-	for _, name := range [][]byte{bucketMeta, bucketEntries, bucketMoved, bucketItems, bucketSets} {
+	for _, name := range [][]byte{bucketMeta, bucketEntries, bucketMoved, bucketItems, bucketSets, bucketStaging} {
 		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bberrors.ErrBucketNotFound) {
 			return fmt.Errorf("oaiindex: rebuild: delete bucket %s: %w", name, err)
 		}
@@ -43,8 +44,33 @@ func (ix *Index) catchUp(w *writer, tx *bbolt.Tx, minDS int64) error {
 	if k, _ := w.items.Cursor().First(); k == nil {
 		// A first build: every item is new and stays where it is put, and
 		// nothing reads the entries or items back before the end.
-		w.fresh = &freshPuts{}
+		w.fresh = newFreshPuts(tx)
+		defer w.fresh.close()
 	}
+	last, err := w.applySince(tx, minDS)
+	if err != nil {
+		return err
+	}
+	if w.fresh != nil {
+		qs, err := w.fresh.queues()
+		if err != nil {
+			return err
+		}
+		for _, q := range qs {
+			if _, err := putSorted(tx.Bucket(q.name), q.it, -1); err != nil {
+				return err
+			}
+		}
+	}
+	if err := w.flushStats(); err != nil {
+		return err
+	}
+	return w.meta.Put(keyLast, binary.BigEndian.AppendUint64(nil, uint64(last)))
+}
+
+// applySince applies every union record of tx changed after the last
+// change the index has seen, and returns the latest datestamp (Unix ns).
+func (w *writer) applySince(tx *bbolt.Tx, minDS int64) (int64, error) {
 	last := lastSeen(w.meta)
 	from := time.Time{}
 	if last > 0 {
@@ -57,46 +83,66 @@ func (ix *Index) catchUp(w *writer, tx *bbolt.Tx, minDS int64) error {
 		last = max(last, u.Datestamp.UnixNano())
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if w.fresh != nil {
-		if err := w.flushFresh(); err != nil {
-			return err
+	return last, err
+}
+
+// freshBudget is the memory each queue of a first build holds before it
+// writes a sorted run to a file beside the store: at 1M union records the
+// entries alone are about 300 MB. (A variable for the tests, which make
+// it small.)
+var freshBudget = 32 << 20
+
+// freshPuts are a first build's puts, queued and sorted.
+type freshPuts struct{ entries, items *extsort.Sorter }
+
+func newFreshPuts(tx *bbolt.Tx) *freshPuts {
+	dir := filepath.Dir(tx.DB().Path())
+	return &freshPuts{entries: extsort.New(dir, freshBudget), items: extsort.New(dir, freshBudget)}
+}
+
+func (f *freshPuts) close() {
+	f.entries.Close()
+	f.items.Close()
+}
+
+// freshQueue is the queue of one bucket, read in key order.
+type freshQueue struct {
+	name []byte
+	it   *extsort.Iter
+}
+
+// queues returns the queues of the entries and of the items.
+func (f *freshPuts) queues() ([]freshQueue, error) {
+	qs := []freshQueue{{name: bucketEntries}, {name: bucketItems}}
+	for i, s := range []*extsort.Sorter{f.entries, f.items} {
+		it, err := s.Iter()
+		if err != nil {
+			return nil, fmt.Errorf("oaiindex: first build: %w", err)
 		}
+		qs[i].it = it
 	}
-	if err := w.flushStats(); err != nil {
-		return err
-	}
-	return w.meta.Put(keyLast, binary.BigEndian.AppendUint64(nil, uint64(last)))
+	return qs, nil
 }
 
-// freshPuts are a rebuild's puts, queued.
-type freshPuts struct{ entries, items []keyValue }
-
-type keyValue struct{ k, v []byte }
-
-// queue appends a copy of k and v to puts.
-func queue(puts *[]keyValue, k, v []byte) {
-	*puts = append(*puts, keyValue{bytes.Clone(k), v})
-}
-
-// flushFresh writes the queued puts in key order, packing the pages full.
-func (w *writer) flushFresh() error {
-	for _, q := range []struct {
-		b    *bbolt.Bucket
-		puts []keyValue
-	}{{w.entries, w.fresh.entries}, {w.items, w.fresh.items}} {
-		slices.SortFunc(q.puts, func(a, b keyValue) int { return bytes.Compare(a.k, b.k) })
-		q.b.FillPercent = 1
-		for _, p := range q.puts {
-			if err := q.b.Put(p.k, p.v); err != nil {
-				return fmt.Errorf("oaiindex: rebuild: %w", err)
+// putSorted writes the next pairs of it, at most limit (-1: all), into b,
+// which holds none of their keys and none after them, packing the pages
+// full. It reports whether it wrote the last.
+func putSorted(b *bbolt.Bucket, it *extsort.Iter, limit int) (done bool, err error) {
+	b.FillPercent = 1
+	for n := 0; limit < 0 || n < limit; n++ {
+		if !it.Next() {
+			if err := it.Err(); err != nil {
+				return false, fmt.Errorf("oaiindex: first build: %w", err)
 			}
+			return true, nil
+		}
+		// bbolt keeps the value slice until the commit; the iterator
+		// reuses it.
+		if err := b.Put(it.Key(), bytes.Clone(it.Value())); err != nil {
+			return false, fmt.Errorf("oaiindex: first build: %w", err)
 		}
 	}
-	w.fresh = nil
-	return nil
+	return false, nil
 }
 
 func openWriter(tx *bbolt.Tx) (*writer, error) {

@@ -1,0 +1,165 @@
+package oaiindex
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
+)
+
+// A first build of a large catalog, staged. Sync builds an empty index in
+// the caller's one transaction, which holds every page it writes until
+// the commit (about 500 MB at 1M union records, with the queue of puts
+// beside it). A bulk load instead stages the build: the entries and items
+// are written in key order under bucketStaging, stageChunk puts a
+// transaction, and one last transaction moves them into place, so that
+// readers go from the empty index to the whole one at once.
+
+// Updater runs write transactions; *store.Store is one.
+type Updater interface {
+	Update(fn func(tx *bbolt.Tx) error) error
+}
+
+// bucketStaging holds a staged first build's entries and items, under
+// their own names, until Commit moves them to the top level.
+var bucketStaging = []byte("oaipmh.staging")
+
+// stageChunk is how many puts one transaction of a staged build writes
+// (a variable for the tests, which make it small).
+var stageChunk = 1 << 18
+
+// Staged is a first build of the index written beside the empty index,
+// from the union records as they were when it was staged. Commit puts it
+// in place.
+type Staged struct {
+	ix    *Index
+	stats map[string]*setStat
+	last  int64 // the latest union datestamp applied (Unix ns)
+}
+
+// StageFirstBuild writes the first build of an empty index under the
+// staging bucket, in write transactions of db of stageChunk puts, and
+// returns it to be committed. It returns nil when the index is not empty:
+// the caller then brings it up to date with Sync, which keeps its
+// history. A staging bucket left by a build cut short is dropped first.
+func (ix *Index) StageFirstBuild(db Updater) (*Staged, error) {
+	var fresh *freshPuts
+	defer func() {
+		if fresh != nil {
+			fresh.close()
+		}
+	}()
+	st := &Staged{ix: ix}
+	err := db.Update(func(tx *bbolt.Tx) error {
+		w, err := openWriter(tx)
+		if err != nil {
+			return err
+		}
+		if k, _ := w.items.Cursor().First(); k != nil {
+			st = nil
+			return nil
+		}
+		if err := createStaging(tx); err != nil {
+			return err
+		}
+		w.fresh = newFreshPuts(tx)
+		fresh = w.fresh
+		st.last, err = w.applySince(tx, 0)
+		st.stats = w.stats
+		return err
+	})
+	if err != nil || st == nil {
+		return nil, err
+	}
+	qs, err := fresh.queues()
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range qs {
+		for done := false; !done; {
+			err := db.Update(func(tx *bbolt.Tx) error {
+				b, err := stagedBucket(tx, q.name)
+				if err != nil {
+					return err
+				}
+				done, err = putSorted(b, q.it, stageChunk)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return st, nil
+}
+
+// createStaging makes an empty staging bucket holding an entries and an
+// items bucket, dropping one left before.
+func createStaging(tx *bbolt.Tx) error {
+	if err := tx.DeleteBucket(bucketStaging); err != nil && !errors.Is(err, bberrors.ErrBucketNotFound) {
+		return fmt.Errorf("oaiindex: drop the staged build: %w", err)
+	}
+	sb, err := tx.CreateBucket(bucketStaging)
+	if err != nil {
+		return fmt.Errorf("oaiindex: stage a build: %w", err)
+	}
+	for _, name := range [][]byte{bucketEntries, bucketItems} {
+		if _, err := sb.CreateBucket(name); err != nil {
+			return fmt.Errorf("oaiindex: stage a build: %w", err)
+		}
+	}
+	return nil
+}
+
+func stagedBucket(tx *bbolt.Tx, name []byte) (*bbolt.Bucket, error) {
+	if sb := tx.Bucket(bucketStaging); sb != nil {
+		if b := sb.Bucket(name); b != nil {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("oaiindex: the staged build's bucket %s is gone", name)
+}
+
+// Commit puts the staged build in place in tx and then brings the index
+// up to date as Sync does. If the index was written since the build was
+// staged (a batch committed in between), the staged build is dropped and
+// Sync builds the index in tx instead.
+func (s *Staged) Commit(tx *bbolt.Tx) error {
+	w, err := openWriter(tx)
+	if err != nil {
+		return err
+	}
+	ek, _ := w.entries.Cursor().First()
+	ik, _ := w.items.Cursor().First()
+	if ek != nil || ik != nil || tx.Bucket(bucketStaging) == nil {
+		if err := tx.DeleteBucket(bucketStaging); err != nil && !errors.Is(err, bberrors.ErrBucketNotFound) {
+			return fmt.Errorf("oaiindex: drop the staged build: %w", err)
+		}
+		return s.ix.Sync(tx)
+	}
+	staging := tx.Bucket(bucketStaging)
+	for _, name := range [][]byte{bucketEntries, bucketItems} {
+		if err := tx.DeleteBucket(name); err != nil {
+			return fmt.Errorf("oaiindex: commit the staged build: %w", err)
+		}
+		if err := tx.MoveBucket(name, staging, nil); err != nil {
+			return fmt.Errorf("oaiindex: commit the staged build: move %s: %w", name, err)
+		}
+	}
+	if err := tx.DeleteBucket(bucketStaging); err != nil {
+		return fmt.Errorf("oaiindex: commit the staged build: %w", err)
+	}
+	if w, err = openWriter(tx); err != nil {
+		return err
+	}
+	w.stats = s.stats
+	if err := w.flushStats(); err != nil {
+		return err
+	}
+	if err := w.meta.Put(keyLast, binary.BigEndian.AppendUint64(nil, uint64(s.last))); err != nil {
+		return fmt.Errorf("oaiindex: %w", err)
+	}
+	return s.ix.Sync(tx)
+}
