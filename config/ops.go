@@ -21,13 +21,15 @@ type ImportConfig struct {
 	// under: the Go runtime's soft memory limit while it runs
 	// (runtime/debug.SetMemoryLimit), which makes the collector work
 	// harder as the heap nears it rather than letting it grow to twice
-	// what is live. Default 1024; -1 sets no limit.
+	// what is live. Default 900; -1 sets no limit.
 	MemoryMB int `yaml:"memory_mb"`
 }
 
 // DefaultImportMemoryMB is import.memory_mb's default: a 1M-record bulk
-// load held up to 1.8 GB anonymous without a limit (bench/RESULTS.md).
-const DefaultImportMemoryMB = 1024
+// load holds up to 590 MB live and 1.8 GB anonymous without a limit, 942
+// MB with this one (bench/RESULTS.md), under the 1 GiB a modest server
+// gives it.
+const DefaultImportMemoryMB = 900
 
 // AdminTokenEnv names the environment variable that overrides admin.token,
 // so that the token need not be written in the configuration file.

@@ -51,13 +51,13 @@ func TestOpsConfig(t *testing.T) {
 	}
 }
 
-// import.memory_mb: 1024 by default, -1 for none, a value in MiB between
+// import.memory_mb: 900 by default, -1 for none, a value in MiB between
 // 64 and 1 TiB otherwise.
 func TestImportMemory(t *testing.T) {
 	for _, c := range []struct {
 		doc  string
 		want int
-	}{{"data_dir: d\n", DefaultImportMemoryMB}, {"import: {memory_mb: -1}\n", -1}, {"import: {memory_mb: 512}\n", 512}} {
+	}{{"data_dir: d\n", 900}, {"import: {memory_mb: -1}\n", -1}, {"import: {memory_mb: 512}\n", 512}} {
 		cfg, err := Parse([]byte(c.doc), "")
 		if err != nil {
 			t.Errorf("%q: %v", c.doc, err)

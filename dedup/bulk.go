@@ -46,6 +46,10 @@ func (d *Deduper) Rebuild(db Updater, progress func(phase string, done, total in
 		return b.stats, err
 	}
 	err := b.build(func(done, total int) { progress("build", done, total) })
+	// The candidate index of every record (about 100 MB at 1M records)
+	// is made again by the next batch that needs it; the search and
+	// OAI-PMH builds that follow a bulk load need the memory more.
+	d.cands = nil
 	return b.stats, err
 }
 
