@@ -2,17 +2,13 @@ package search
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
-	"slices"
-	"sort"
 
-	"github.com/RoaringBitmap/roaring/v2"
 	"go.etcd.io/bbolt"
 
 	"github.com/unicat/unicat/dedup"
@@ -196,9 +192,10 @@ func resetIndex(tx *bbolt.Tx) error {
 // transaction a chunk.
 func (rb *rebuild) writeChunks(db Updater, rd *bufio.Reader, n int) error {
 	var docno uint32
+	var blk *block
 	for int(docno) < n {
 		end := min(n, int(docno)+1<<chunkBits)
-		blk := newBlock()
+		blk = newBlock(len(rb.workers), blk)
 		// Documents are decoded and their keys computed in parallel, a
 		// batch at a time, so memory holds one chunk's postings, not
 		// every document's keys.
@@ -233,23 +230,20 @@ func (rb *rebuild) addBatch(blk *block, rd *bufio.Reader, first uint32, count in
 		}
 	}
 	docs := make([]storedDoc, len(raws))
-	keys := make([][]termKey, len(raws))
+	keys := make([][][]termKey, len(raws))
 	err := parallel.For(len(raws), len(rb.workers), func(wk, i int) error {
 		d, err := decodeTempDoc(raws[i])
 		if err != nil {
 			return fmt.Errorf("search: rebuild: read back: %w", err)
 		}
-		docs[i], keys[i] = d, docKeys(d.values)
+		docs[i], keys[i] = d, splitKeys(docKeys(d.values), len(blk.shards))
 		raws[i] = encodeDoc(&d)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for i := range docs {
-		blk.add(first+uint32(i), &docs[i], keys[i], raws[i])
-	}
-	return nil
+	return blk.addDocs(first, docs, keys, raws)
 }
 
 // markRebuilt ends a rebuild: the index holds next documents and may be
@@ -269,81 +263,4 @@ const extractBatch = 1024
 // rebuildWorker is one core's extraction state.
 type rebuildWorker struct {
 	sk *sortKeyer
-}
-
-// block accumulates one chunk of documents for a rebuild.
-type block struct {
-	postings map[termKey][]uint32
-	ids      []idEntry
-	docs     [][]byte // encoded, by docno - first
-	sorts    [][]byte
-	first    uint32
-	started  bool
-}
-
-type idEntry struct {
-	id    string
-	docno uint32
-}
-
-func newBlock() *block { return &block{postings: map[termKey][]uint32{}} }
-
-func (b *block) add(docno uint32, d *storedDoc, keys []termKey, encoded []byte) {
-	if !b.started {
-		b.first, b.started = docno, true
-	}
-	for _, k := range keys {
-		b.postings[k] = append(b.postings[k], docno)
-	}
-	b.ids = append(b.ids, idEntry{d.id, docno})
-	b.docs = append(b.docs, encoded)
-	b.sorts = append(b.sorts, sortEntries(d.sort, docno)...)
-}
-
-func (b *block) write(tx *bbolt.Tx) error {
-	bk := openBuckets(tx)
-	if bk == nil {
-		return errors.New("search: buckets vanished during rebuild")
-	}
-	// Fresh keys arrive in order: pack the pages full.
-	bk.terms.FillPercent, bk.docs.FillPercent = 1, 1
-	keys := make([]termKey, 0, len(b.postings))
-	for k := range b.postings {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, termKey.compare)
-	chunk := uint16(b.first >> chunkBits)
-	var kb []byte
-	for _, k := range keys {
-		bm := roaring.BitmapOf(b.postings[k]...)
-		v, err := encodePostings(bm)
-		if err != nil {
-			return err
-		}
-		kb = termKeyBytes(kb[:0], k.ix, k.kind, chunk, k.term)
-		if err := bk.terms.Put(slices.Clone(kb), v); err != nil {
-			return fmt.Errorf("search: put postings %q: %w", kb, err)
-		}
-	}
-	for i, v := range b.docs {
-		if err := bk.docs.Put(docnoKey(b.first+uint32(i)), v); err != nil {
-			return err
-		}
-	}
-	sort.Slice(b.ids, func(i, j int) bool { return b.ids[i].id < b.ids[j].id })
-	for _, e := range b.ids {
-		if bk.ids.Get([]byte(e.id)) != nil {
-			return fmt.Errorf("search: rebuild: id %s occurs twice", e.id)
-		}
-		if err := bk.ids.Put([]byte(e.id), docnoKey(e.docno)); err != nil {
-			return err
-		}
-	}
-	slices.SortFunc(b.sorts, bytes.Compare)
-	for _, k := range b.sorts {
-		if err := bk.sort.Put(k, nil); err != nil {
-			return err
-		}
-	}
-	return nil
 }

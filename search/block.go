@@ -1,0 +1,260 @@
+package search
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"sort"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"go.etcd.io/bbolt"
+
+	"github.com/unicat/unicat/internal/parallel"
+)
+
+// A rebuild's chunk of documents, gathered and written. A chunk of 65,536
+// catalog documents holds about ten million postings under two to three
+// million term keys. Kept as a map from term key to a growing slice of
+// document numbers, they cost the rebuild most of its time on one core:
+// a slice per term to grow, and pointers everywhere for the collector to
+// follow. So the postings are flat: a term key gets a number in its
+// shard's dictionary, a posting is one uint64 (term number, document
+// number) appended to a slice without pointers, and the write groups
+// them by a counting sort. The term keys are split into shards by hash,
+// one a core, so that every part of it (dictionary, grouping, sorting
+// the terms, encoding the postings) runs on every core; only the puts,
+// merged from the shards in key order, are serial, as bbolt's writer is.
+
+// block accumulates one chunk of documents for a rebuild.
+type block struct {
+	shards  []termShard
+	ids     []idEntry
+	docs    [][]byte // encoded, by docno - first
+	sorts   [][]byte
+	first   uint32
+	started bool
+}
+
+type idEntry struct {
+	id    string
+	docno uint32
+}
+
+// termShard holds the postings of the term keys whose hash falls to it.
+type termShard struct {
+	dict  map[termKey]uint32 // term key → its number, an index in terms
+	terms []termKey
+	pairs []uint64 // term number << 32 | document number, in the order added
+}
+
+// shardSeed hashes term keys to shards; any seed gives the same index.
+var shardSeed = maphash.MakeSeed()
+
+// shardOf returns the shard of k among n.
+func shardOf(k termKey, n int) int {
+	if n == 1 {
+		return 0
+	}
+	h := maphash.String(shardSeed, k.term) ^ uint64(k.ix)<<8 ^ uint64(k.kind)
+	return int(h % uint64(n))
+}
+
+// newBlock returns an empty block of the given shards. The previous
+// chunk's block, if any, lends its buffers and sizes: chunks are alike,
+// and growing ten million postings and a million-term dictionary from
+// nothing for each cost more than the rest of gathering them.
+func newBlock(shards int, prev *block) *block {
+	b := &block{shards: make([]termShard, shards)}
+	for i := range b.shards {
+		sh := &b.shards[i]
+		if prev != nil && i < len(prev.shards) {
+			p := &prev.shards[i]
+			sh.pairs, sh.terms = p.pairs[:0], p.terms[:0]
+			sh.dict = make(map[termKey]uint32, cap(p.terms))
+			continue
+		}
+		sh.dict = map[termKey]uint32{}
+	}
+	return b
+}
+
+// splitKeys orders keys by shard, in place, and returns each shard's.
+func splitKeys(keys []termKey, shards int) [][]termKey {
+	out := make([][]termKey, shards)
+	if shards == 1 {
+		out[0] = keys
+		return out
+	}
+	sorted := make([]termKey, 0, len(keys))
+	of := make([]uint8, len(keys))
+	for i, k := range keys {
+		of[i] = uint8(shardOf(k, shards))
+	}
+	for s := range shards {
+		start := len(sorted)
+		for i, k := range keys {
+			if int(of[i]) == s {
+				sorted = append(sorted, k)
+			}
+		}
+		out[s] = sorted[start:len(sorted):len(sorted)]
+	}
+	return out
+}
+
+// addDocs adds documents numbered from first: each one's id, encoded
+// form and sort entries, and its term keys, split by shard, each shard on
+// a core of its own.
+func (b *block) addDocs(first uint32, docs []storedDoc, keys [][][]termKey, encoded [][]byte) error {
+	if !b.started {
+		b.first, b.started = first, true
+	}
+	for i := range docs {
+		docno := first + uint32(i)
+		b.ids = append(b.ids, idEntry{docs[i].id, docno})
+		b.docs = append(b.docs, encoded[i])
+		b.sorts = append(b.sorts, sortEntries(docs[i].sort, docno)...)
+	}
+	return parallel.For(len(b.shards), len(b.shards), func(_, s int) error {
+		sh := &b.shards[s]
+		for i := range keys {
+			docno := uint64(first) + uint64(i)
+			for _, k := range keys[i][s] {
+				n, ok := sh.dict[k]
+				if !ok {
+					n = uint32(len(sh.terms))
+					sh.dict[k] = n
+					sh.terms = append(sh.terms, k)
+				}
+				sh.pairs = append(sh.pairs, uint64(n)<<32|docno)
+			}
+		}
+		return nil
+	})
+}
+
+// shardPostings is a shard made ready to write: its terms in key order,
+// each with its encoded postings.
+type shardPostings struct {
+	terms  []termKey
+	values [][]byte
+}
+
+// finish groups the shard's postings by term (a counting sort, which
+// keeps each term's document numbers ascending), sorts its terms and
+// encodes their postings.
+func (sh *termShard) finish() (shardPostings, error) {
+	n := len(sh.terms)
+	start := make([]uint32, n+1)
+	for _, p := range sh.pairs {
+		start[p>>32+1]++
+	}
+	for i := 1; i <= n; i++ {
+		start[i] += start[i-1]
+	}
+	flat := make([]uint32, len(sh.pairs))
+	next := slices.Clone(start[:n])
+	for _, p := range sh.pairs {
+		t := p >> 32
+		flat[next[t]] = uint32(p)
+		next[t]++
+	}
+	sh.dict = nil
+	order := make([]uint32, n)
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(a, b uint32) int { return sh.terms[a].compare(sh.terms[b]) })
+	out := shardPostings{terms: make([]termKey, n), values: make([][]byte, n)}
+	for i, t := range order {
+		v, err := encodeSorted(flat[start[t]:start[t+1]])
+		if err != nil {
+			return out, err
+		}
+		out.terms[i], out.values[i] = sh.terms[t], v
+	}
+	return out, nil
+}
+
+// encodeSorted encodes ascending, distinct document numbers of one chunk
+// as encodePostings encodes their bitmap.
+func encodeSorted(docs []uint32) ([]byte, error) {
+	if len(docs) > 0 && len(docs) <= maxArray {
+		out := make([]byte, 1, 1+2*len(docs))
+		out[0] = postArray
+		for _, v := range docs {
+			out = append(out, byte(v>>8), byte(v))
+		}
+		return out, nil
+	}
+	return encodePostings(roaring.BitmapOf(docs...))
+}
+
+// write writes the chunk: postings, documents, ids and sort entries, each
+// in key order.
+func (b *block) write(tx *bbolt.Tx) error {
+	bk := openBuckets(tx)
+	if bk == nil {
+		return errors.New("search: buckets vanished during rebuild")
+	}
+	ready := make([]shardPostings, len(b.shards))
+	err := parallel.For(len(b.shards), len(b.shards), func(_, s int) error {
+		var err error
+		ready[s], err = b.shards[s].finish()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("search: rebuild: postings: %w", err)
+	}
+	// Fresh keys arrive in order: pack the pages full.
+	bk.terms.FillPercent, bk.docs.FillPercent = 1, 1
+	if err := putMerged(bk.terms, ready, uint16(b.first>>chunkBits)); err != nil {
+		return err
+	}
+	for i, v := range b.docs {
+		if err := bk.docs.Put(docnoKey(b.first+uint32(i)), v); err != nil {
+			return err
+		}
+	}
+	sort.Slice(b.ids, func(i, j int) bool { return b.ids[i].id < b.ids[j].id })
+	for _, e := range b.ids {
+		if bk.ids.Get([]byte(e.id)) != nil {
+			return fmt.Errorf("search: rebuild: id %s occurs twice", e.id)
+		}
+		if err := bk.ids.Put([]byte(e.id), docnoKey(e.docno)); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(b.sorts, bytes.Compare)
+	for _, k := range b.sorts {
+		if err := bk.sort.Put(k, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putMerged puts the postings of every shard, merged in key order.
+func putMerged(terms *bbolt.Bucket, ready []shardPostings, chunk uint16) error {
+	at := make([]int, len(ready))
+	var kb []byte
+	for {
+		best := -1
+		for s := range ready {
+			if at[s] < len(ready[s].terms) && (best < 0 || ready[s].terms[at[s]].compare(ready[best].terms[at[best]]) < 0) {
+				best = s
+			}
+		}
+		if best < 0 {
+			return nil
+		}
+		k, v := ready[best].terms[at[best]], ready[best].values[at[best]]
+		at[best]++
+		kb = termKeyBytes(kb[:0], k.ix, k.kind, chunk, k.term)
+		if err := terms.Put(slices.Clone(kb), v); err != nil {
+			return fmt.Errorf("search: put postings %q: %w", kb, err)
+		}
+	}
+}
