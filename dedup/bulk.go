@@ -138,6 +138,7 @@ func (b *bulkRebuild) cluster(progress func(done, total int)) error {
 	return b.update(func(st *state) error {
 		st.removed = true // recompute from the edges, not from the old clusters
 		st.deferred = &b.jobs
+		st.committedProfiles = true // by profile's transactions
 		if err := st.loadCandidates(); err != nil {
 			return err
 		}

@@ -66,10 +66,12 @@ func (st *state) collect(j *linkJob, get func(string) (*profile, error)) error {
 // this batch set are all in st.profs, and any other is read through a
 // read-only transaction of each worker's own (bbolt transactions are for
 // one goroutine), which sees them as the last batch committed them. A
-// rebuild, whose profiles exist only in its transaction, reads them in
-// order and compares in parallel. The edges are written in order.
+// rebuild in one transaction, whose profiles exist only in it, reads them
+// in order and compares in parallel (at 1M records the reading was 48 s
+// of one core; Rebuild commits its profiles first and reads them as a
+// batch does). The edges are written in order.
 func (st *state) link(jobs []linkJob) error {
-	if st.stats != nil {
+	if st.stats != nil && !st.committedProfiles {
 		for i := range jobs {
 			if err := st.collect(&jobs[i], st.profile); err != nil {
 				return err

@@ -52,6 +52,10 @@ type state struct {
 	// instead of rebuilding them in this transaction (Rebuild builds
 	// them in transactions of their own).
 	deferred *[]unionJob
+	// committedProfiles: every profile this transaction reads was
+	// committed before it (Rebuild's clustering, after its profiling
+	// transactions), so read transactions of other goroutines see them.
+	committedProfiles bool
 }
 
 func (d *Deduper) newState(tx *bbolt.Tx, now time.Time) (*state, error) {
