@@ -192,13 +192,15 @@ func encodeSorted(docs []uint32) ([]byte, error) {
 	return encodePostings(roaring.BitmapOf(docs...))
 }
 
+// putsPerTx bounds the postings one transaction of a rebuild writes: a
+// chunk's 860,000 puts in one transaction held about 100 MB of bbolt's
+// nodes until its commit, on top of the chunk itself.
+const putsPerTx = 1 << 17
+
 // write writes the chunk: postings, documents, ids and sort entries, each
-// in key order.
-func (b *block) write(tx *bbolt.Tx) error {
-	bk := openBuckets(tx)
-	if bk == nil {
-		return errors.New("search: buckets vanished during rebuild")
-	}
+// in key order, in transactions of db. The index is marked as being
+// rebuilt meanwhile, so no reader sees a chunk half written.
+func (b *block) write(db Updater) error {
 	ready := make([]shardPostings, len(b.shards))
 	err := parallel.For(len(b.shards), len(b.shards), func(_, s int) error {
 		var err error
@@ -208,11 +210,31 @@ func (b *block) write(tx *bbolt.Tx) error {
 	if err != nil {
 		return fmt.Errorf("search: rebuild: postings: %w", err)
 	}
-	// Fresh keys arrive in order: pack the pages full.
-	bk.terms.FillPercent, bk.docs.FillPercent = 1, 1
-	if err := putMerged(bk.terms, ready, uint16(b.first>>chunkBits)); err != nil {
-		return err
+	m := merger{ready: ready, at: make([]int, len(ready)), chunk: uint16(b.first >> chunkBits)}
+	for !m.done() {
+		err := db.Update(func(tx *bbolt.Tx) error {
+			bk := openBuckets(tx)
+			if bk == nil {
+				return errors.New("search: buckets vanished during rebuild")
+			}
+			// Fresh keys arrive in order: pack the pages full.
+			bk.terms.FillPercent = 1
+			return m.put(bk.terms, putsPerTx)
+		})
+		if err != nil {
+			return err
+		}
 	}
+	return db.Update(b.writeDocs)
+}
+
+// writeDocs writes the chunk's documents, ids and sort entries.
+func (b *block) writeDocs(tx *bbolt.Tx) error {
+	bk := openBuckets(tx)
+	if bk == nil {
+		return errors.New("search: buckets vanished during rebuild")
+	}
+	bk.docs.FillPercent = 1
 	for i, v := range b.docs {
 		if err := bk.docs.Put(docnoKey(b.first+uint32(i)), v); err != nil {
 			return err
@@ -236,25 +258,43 @@ func (b *block) write(tx *bbolt.Tx) error {
 	return nil
 }
 
-// putMerged puts the postings of every shard, merged in key order.
-func putMerged(terms *bbolt.Bucket, ready []shardPostings, chunk uint16) error {
-	at := make([]int, len(ready))
-	var kb []byte
-	for {
+// merger puts the postings of every shard, merged in key order.
+type merger struct {
+	ready []shardPostings
+	at    []int // per shard, the next term to put
+	chunk uint16
+	kb    []byte
+}
+
+func (m *merger) done() bool {
+	for s := range m.ready {
+		if m.at[s] < len(m.ready[s].terms) {
+			return false
+		}
+	}
+	return true
+}
+
+// put puts the next limit postings, or all that are left.
+func (m *merger) put(terms *bbolt.Bucket, limit int) error {
+	for n := 0; n < limit; n++ {
 		best := -1
-		for s := range ready {
-			if at[s] < len(ready[s].terms) && (best < 0 || ready[s].terms[at[s]].compare(ready[best].terms[at[best]]) < 0) {
+		for s, r := range m.ready {
+			if m.at[s] < len(r.terms) && (best < 0 || r.terms[m.at[s]].compare(m.ready[best].terms[m.at[best]]) < 0) {
 				best = s
 			}
 		}
 		if best < 0 {
 			return nil
 		}
-		k, v := ready[best].terms[at[best]], ready[best].values[at[best]]
-		at[best]++
-		kb = termKeyBytes(kb[:0], k.ix, k.kind, chunk, k.term)
-		if err := terms.Put(slices.Clone(kb), v); err != nil {
-			return fmt.Errorf("search: put postings %q: %w", kb, err)
+		r := &m.ready[best]
+		k, v := r.terms[m.at[best]], r.values[m.at[best]]
+		r.values[m.at[best]] = nil // held by bbolt until the commit, then garbage
+		m.at[best]++
+		m.kb = termKeyBytes(m.kb[:0], k.ix, k.kind, m.chunk, k.term)
+		if err := terms.Put(m.kb, v); err != nil {
+			return fmt.Errorf("search: put postings %q: %w", m.kb, err)
 		}
 	}
+	return nil
 }

@@ -206,7 +206,7 @@ func (rb *rebuild) writeChunks(db Updater, rd *bufio.Reader, n int) error {
 			}
 			docno += uint32(count)
 		}
-		if err := db.Update(blk.write); err != nil {
+		if err := blk.write(db); err != nil {
 			return fmt.Errorf("search: rebuild: write: %w", err)
 		}
 		rb.progress("write", int(docno))
