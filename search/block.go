@@ -66,7 +66,7 @@ func shardOf(k termKey, n int) int {
 // and growing ten million postings and a million-term dictionary from
 // nothing for each cost more than the rest of gathering them.
 func newBlock(shards int, prev *block) *block {
-	b := &block{shards: make([]termShard, shards)}
+	b := &block{shards: make([]termShard, min(shards, maxShards))}
 	for i := range b.shards {
 		sh := &b.shards[i]
 		if prev != nil && i < len(prev.shards) {
@@ -80,26 +80,36 @@ func newBlock(shards int, prev *block) *block {
 	return b
 }
 
-// splitKeys orders keys by shard, in place, and returns each shard's.
+// maxShards bounds the shards of a block (one a core): beyond a few dozen
+// the puts, which are serial, are all that is left to speed up.
+const maxShards = 64
+
+// splitKeys returns keys grouped by shard (a counting sort: each shard's
+// keys keep their order), each shard's a slice of one new array.
 func splitKeys(keys []termKey, shards int) [][]termKey {
 	out := make([][]termKey, shards)
 	if shards == 1 {
 		out[0] = keys
 		return out
 	}
-	sorted := make([]termKey, 0, len(keys))
-	of := make([]uint8, len(keys))
+	of := make([]uint8, len(keys)) // each key's shard
+	var count [maxShards + 1]int
 	for i, k := range keys {
-		of[i] = uint8(shardOf(k, shards))
+		s := shardOf(k, shards)
+		of[i] = uint8(s)
+		count[s+1]++
 	}
-	for s := range shards {
-		start := len(sorted)
-		for i, k := range keys {
-			if int(of[i]) == s {
-				sorted = append(sorted, k)
-			}
-		}
-		out[s] = sorted[start:len(sorted):len(sorted)]
+	for s := 1; s <= shards; s++ {
+		count[s] += count[s-1]
+	}
+	grouped := make([]termKey, len(keys))
+	next := count
+	for i, k := range keys {
+		grouped[next[of[i]]] = k
+		next[of[i]]++
+	}
+	for s := range out {
+		out[s] = grouped[count[s]:count[s+1]:count[s+1]]
 	}
 	return out
 }
