@@ -25,9 +25,9 @@ func (m bulkMode) valid() error {
 	return fmt.Errorf("--bulk %q: want auto, always or never", string(m))
 }
 
-// chooseBulk decides whether the import of paths (in format, "auto" to
-// tell by the file names) into cat goes in bulk (catalog.UseBulk).
-func chooseBulk(m bulkMode, cat *catalog.Catalog, paths []string, format string) (bool, error) {
+// chooseBulk decides whether the import of jobs (format as --format
+// gives it) into cat goes in bulk (catalog.UseBulk).
+func chooseBulk(m bulkMode, cat *catalog.Catalog, jobs []importJob, format string) (bool, error) {
 	switch m {
 	case "always":
 		return true, nil
@@ -35,13 +35,14 @@ func chooseBulk(m bulkMode, cat *catalog.Catalog, paths []string, format string)
 		return false, nil
 	}
 	var incoming int64
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			continue // the import reports it
+	for _, j := range jobs {
+		for _, p := range j.paths {
+			fi, err := os.Stat(p)
+			if err != nil {
+				continue // the import reports it
+			}
+			incoming += catalog.EstimateRecords(fi.Size(), readsAsXML(j.format(format), p))
 		}
-		xml := format == string(marc.FormatMARCXML) || (format == "auto" && strings.HasSuffix(strings.ToLower(p), ".xml"))
-		incoming += catalog.EstimateRecords(fi.Size(), xml)
 	}
 	var stored int
 	err := cat.Store().View(func(tx *store.Tx) error {
@@ -53,6 +54,12 @@ func chooseBulk(m bulkMode, cat *catalog.Catalog, paths []string, format string)
 		return false, err
 	}
 	return catalog.UseBulk(incoming, int64(stored)), nil
+}
+
+// readsAsXML reports whether a file read in format (auto: by its name)
+// is MARCXML, whose records take about three times the bytes.
+func readsAsXML(format, path string) bool {
+	return format == string(marc.FormatMARCXML) || (format == "auto" && strings.HasSuffix(strings.ToLower(path), ".xml"))
 }
 
 // finishBulk builds the derived data of a bulk load, with a progress bar

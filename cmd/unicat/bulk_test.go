@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/unicat/unicat/catalog"
+	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/corpus"
 	"github.com/unicat/unicat/dedup"
 	"github.com/unicat/unicat/marc"
@@ -255,5 +256,26 @@ func TestImportBulkFlag(t *testing.T) {
 	out, e, code := runUnicat(t, "import", "--config", cfgPath, "--all", "--bulk", "sometimes")
 	if code == 0 || !strings.Contains(e, `--bulk "sometimes": want auto, always or never`) {
 		t.Errorf("--bulk sometimes: exit %d, %q %q", code, out, e)
+	}
+}
+
+// The bulk policy counts a source's files in the format the import will
+// read them in: --format, else the source's format:, else the file name.
+func TestBulkEstimateFormat(t *testing.T) {
+	for _, c := range []struct {
+		flag, source, path string
+		xml                bool
+	}{
+		{"auto", "", "a/lib.mrc", false},
+		{"auto", "", "a/LIB.XML", true},
+		{"auto", "marcxml", "a/export.dat", true},
+		{"auto", "iso2709", "a/export.xml", false},
+		{"marcxml", "iso2709", "a/export.mrc", true},
+		{"iso2709", "marcxml", "a/export.xml", false},
+	} {
+		j := importJob{src: &config.Source{ID: "s", Format: c.source}, paths: []string{c.path}}
+		if got := readsAsXML(j.format(c.flag), c.path); got != c.xml {
+			t.Errorf("--format %s, source format %q, %s: MARCXML %v, want %v", c.flag, c.source, c.path, got, c.xml)
+		}
 	}
 }

@@ -49,11 +49,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer cat.Close()
 
-	var allPaths []string
-	for _, j := range jobs {
-		allPaths = append(allPaths, j.paths...)
-	}
-	inBulk, err := chooseBulk(bulkMode(*bulk), cat, allPaths, *format)
+	inBulk, err := chooseBulk(bulkMode(*bulk), cat, jobs, *format)
 	if err != nil {
 		return err
 	}
@@ -80,6 +76,15 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 type importJob struct {
 	src   *config.Source
 	paths []string
+}
+
+// format is the format the job's files are read in: the command's
+// --format, unless it is auto and the source configures one.
+func (j importJob) format(flag string) string {
+	if flag == "auto" && j.src.Format != "" {
+		return j.src.Format
+	}
+	return flag
 }
 
 // importJobs lists what an import does: every enabled file source from
@@ -116,10 +121,7 @@ func importJobs(cfg *config.Config, all bool, sourceID string, files []string) (
 // failed or imported nothing.
 func runJobs(ctx context.Context, cat *catalog.Catalog, jobs []importJob, format string, inBulk, verbose bool, stdout, stderr io.Writer) (failed bool, err error) {
 	for _, j := range jobs {
-		f := format
-		if f == "auto" && j.src.Format != "" {
-			f = j.src.Format
-		}
+		f := j.format(format)
 		var perRecord io.Writer
 		if verbose {
 			perRecord = stdout
