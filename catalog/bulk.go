@@ -74,19 +74,46 @@ func (c *Catalog) BeginBulk() error {
 	if c.build.loading {
 		return ErrBulkRunning
 	}
-	err := c.st.Update(func(tx *bbolt.Tx) error {
+	if err := c.markBuild(); err != nil {
+		return fmt.Errorf("catalog: begin bulk load: %w", err)
+	}
+	c.build.loading = true
+	c.pipe.deferred.Store(true)
+	return nil
+}
+
+// markBuild writes the marker of a pending build.
+func (c *Catalog) markBuild() error {
+	return c.st.Update(func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
 		}
 		return b.Put(keyBuild, []byte(time.Now().UTC().Format(time.RFC3339)))
 	})
-	if err != nil {
-		return fmt.Errorf("catalog: begin bulk load: %w", err)
+}
+
+// pendingBuild reports whether Open runs a bulk build: one a kill
+// interrupted, or, in a catalog of at least MinBulkRecords records, the
+// rebuild of every cluster that changed matching rules call for, marked
+// pending here so that a kill during it is completed as well. (Left to
+// Init, that rebuild ran in one transaction, which held every record's
+// derived data until its commit: gigabytes at a million records.)
+func (c *Catalog) pendingBuild() (bool, error) {
+	var pending, rebuild bool
+	err := c.st.View(func(tx *store.Tx) error {
+		if pending = BuildPending(tx); pending {
+			return nil
+		}
+		live, err := tx.LiveRecords()
+		rebuild = err == nil && live >= MinBulkRecords && c.dedup.RulesChanged(tx.Bolt())
+		return err
+	})
+	if err != nil || pending || !rebuild {
+		return pending, err
 	}
-	c.build.loading = true
-	c.pipe.deferred.Store(true)
-	return nil
+	slog.Warn("catalog: the matching rules changed: rebuilding the union catalog in bulk")
+	return true, c.markBuild()
 }
 
 // ErrBulkRunning is BeginBulk's answer while a bulk load runs.
@@ -203,7 +230,7 @@ func (c *Catalog) completePendingBuild(progress func(phase string, done, total i
 	if err := c.st.View(func(tx *store.Tx) error { pending = BuildPending(tx); return nil }); err != nil || !pending {
 		return false, err
 	}
-	slog.Warn("catalog: a bulk load was interrupted before its build: building the union catalog from the stored records now")
+	slog.Warn("catalog: a build is pending (a bulk load cut short, or new matching rules): building the union catalog from the stored records now")
 	c.pipe.deferred.Store(true)
 	defer c.pipe.deferred.Store(false)
 	_, err := c.buildDerived(progress)

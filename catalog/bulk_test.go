@@ -2,9 +2,12 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
+	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/internal/marctest"
 	"github.com/unicat/unicat/store"
 )
 
@@ -75,6 +78,57 @@ func TestBulkLoad(t *testing.T) {
 	want = state{live: 2, deleted: 1, kieuHits: 1, oaiLive: 2, oaiTinh: 2}
 	if got := read(t, c); got != want || pending {
 		t.Errorf("reopened after a load without its build: %+v (pending %v), want %+v", got, pending, want)
+	}
+}
+
+// TestOpenRebuildsNewRulesInBulk: opened with other matching rules, a
+// catalog of MinBulkRecords records or more is rebuilt by a bulk build
+// (not by Init's one transaction), which leaves every part in step; a
+// smaller one is still rebuilt by Init.
+func TestOpenRebuildsNewRulesInBulk(t *testing.T) {
+	for _, c := range []struct {
+		works int
+		bulk  bool
+	}{{MinBulkRecords/2 + 10, true}, {20, false}} {
+		path := filepath.Join(t.TempDir(), "unicat.db")
+		cat := open(t, path)
+		var tinh, vinh []store.Incoming
+		for i := range c.works {
+			rec := func(id string) store.Incoming {
+				return store.Incoming{LocalID: id, Record: marctest.Record("001", id, "020", fmt.Sprintf("$a978604%07d", i),
+					"100", "0 $aNguyễn Du", "245", fmt.Sprintf("10$aTruyện Kiều %d", i), "260", "$aH. :$bVăn học,$c2015")}
+			}
+			tinh, vinh = append(tinh, rec(fmt.Sprintf("t%d", i))), append(vinh, rec(fmt.Sprintf("v%d", i)))
+		}
+		for _, b := range []store.Batch{{Source: "tinh", Records: tinh}, {Source: "vinh", Records: vinh}} {
+			if _, err := cat.Store().Apply(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := read(t, cat)
+		if before.live != c.works || before.oaiTinh != c.works {
+			t.Fatalf("%d works: %+v", c.works, before)
+		}
+		cat.Close()
+
+		cat, err := Open(Options{Path: path, NoSync: true, Sources: testSources,
+			Dedup: dedup.Options{BadISBNs: []string{"9780000000002"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, byInit := cat.Deduper().LastRebuild()
+		var pending, stale bool
+		cat.Store().View(func(tx *store.Tx) error {
+			pending, stale = BuildPending(tx), cat.Deduper().RulesChanged(tx.Bolt())
+			return nil
+		})
+		if byInit == c.bulk || pending || stale {
+			t.Errorf("%d works: rebuilt by Init %v (want %v), build pending %v, rules still stale %v", c.works, byInit, !c.bulk, pending, stale)
+		}
+		if got := read(t, cat); got != before {
+			t.Errorf("%d works, after the rebuild: %+v, want %+v", c.works, got, before)
+		}
+		cat.Close()
 	}
 }
 

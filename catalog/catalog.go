@@ -98,6 +98,11 @@ func (c *Catalog) open(opts Options) error {
 	}
 	c.oai = oaiindex.New(opts.Now)
 	c.pipe = newPipeline(c.dedup, c.search, c.oai)
+	pending, err := c.pendingBuild()
+	if err != nil {
+		return err
+	}
+	c.pipe.deferred.Store(pending)
 	if err := c.st.AddHook(c.pipe); err != nil {
 		return err
 	}
@@ -106,7 +111,7 @@ func (c *Catalog) open(opts Options) error {
 		return err
 	}
 	if completed {
-		slog.Warn("catalog: built the union catalog of the interrupted bulk load")
+		slog.Warn("catalog: built the union catalog from the stored records")
 	} else if err := c.ensureIndex(opts.IndexProgress); err != nil {
 		return err
 	}

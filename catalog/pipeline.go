@@ -58,8 +58,14 @@ var (
 )
 
 // Init prepares deduplication's buckets, and rebuilds what its rules
-// changed, before the first batch.
-func (p *pipeline) Init(tx *bbolt.Tx) error { return p.dedup.Init(tx) }
+// changed, before the first batch; when a bulk build is pending (Open
+// runs it next), the build does that.
+func (p *pipeline) Init(tx *bbolt.Tx) error {
+	if p.deferred.Load() {
+		return p.dedup.InitLayout(tx)
+	}
+	return p.dedup.Init(tx)
+}
 
 // Prepare is step 0.
 func (p *pipeline) Prepare(rec *store.SourceRecord) any {

@@ -29,6 +29,23 @@ func (d *Deduper) RebuildOnInit(fn func(done, total int)) {
 	d.progress = fn
 }
 
+// RulesChanged reports whether Init would rebuild every cluster of tx: the
+// matching rules (bad ISBNs, level priority) differ from those the
+// clusters were made with, or RebuildOnInit asked for it. A caller that
+// rebuilds in bulk instead (catalog.Open) runs InitLayout, not Init.
+func (d *Deduper) RulesChanged(tx *bbolt.Tx) bool {
+	d.adoptOptions()
+	var stored []byte
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		stored = meta.Get(keyConfig)
+	}
+	return d.forceRebuild || string(stored) != string(d.fingerprint())
+}
+
+// InitLayout is Init for a store whose clusters a bulk Rebuild is about
+// to make again: it only checks that this unicat reads the store's layout.
+func (d *Deduper) InitLayout(tx *bbolt.Tx) error { return checkLayout(tx) }
+
 // LastRebuild returns what the rebuild run by Init did, if it ran.
 func (d *Deduper) LastRebuild() (RebuildStats, bool) { return d.lastRebuild, d.rebuilt }
 
@@ -41,14 +58,11 @@ func (d *Deduper) Init(tx *bbolt.Tx) error {
 	if err := checkLayout(tx); err != nil {
 		return err
 	}
-	st, err := d.newState(tx, time.Now().UTC())
-	if err != nil {
+	// The state adopts the options and makes the buckets of a new store.
+	if _, err := d.newState(tx, time.Now().UTC()); err != nil {
 		return err
 	}
-	fp := d.fingerprint()
-	stored := st.meta.Get(keyConfig)
-	need := d.forceRebuild || string(stored) != string(fp)
-	if !need {
+	if !d.RulesChanged(tx) {
 		return d.reconcileSources(tx)
 	}
 	stats, err := d.rebuild(tx, d.progress)
