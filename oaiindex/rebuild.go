@@ -44,8 +44,12 @@ func (ix *Index) catchUp(w *writer, tx *bbolt.Tx, minDS int64) error {
 	if k, _ := w.items.Cursor().First(); k == nil {
 		// A first build: every item is new and stays where it is put, and
 		// nothing reads the entries or items back before the end.
-		w.fresh = newFreshPuts(tx)
-		defer w.fresh.close()
+		fresh := newFreshPuts(tx)
+		w.fresh = fresh
+		defer func() {
+			fresh.close()
+			w.fresh = nil // the writer goes on without the queues
+		}()
 	}
 	last, err := w.applySince(tx, minDS)
 	if err != nil {

@@ -98,8 +98,8 @@ func (ix *Index) StageFirstBuild(db Updater) (*Staged, error) {
 // createStaging makes an empty staging bucket holding an entries and an
 // items bucket, dropping one left before.
 func createStaging(tx *bbolt.Tx) error {
-	if err := tx.DeleteBucket(bucketStaging); err != nil && !errors.Is(err, bberrors.ErrBucketNotFound) {
-		return fmt.Errorf("oaiindex: drop the staged build: %w", err)
+	if err := dropStaging(tx); err != nil {
+		return err
 	}
 	sb, err := tx.CreateBucket(bucketStaging)
 	if err != nil {
@@ -109,6 +109,14 @@ func createStaging(tx *bbolt.Tx) error {
 		if _, err := sb.CreateBucket(name); err != nil {
 			return fmt.Errorf("oaiindex: stage a build: %w", err)
 		}
+	}
+	return nil
+}
+
+// dropStaging deletes the staging bucket, if there is one.
+func dropStaging(tx *bbolt.Tx) error {
+	if err := tx.DeleteBucket(bucketStaging); err != nil && !errors.Is(err, bberrors.ErrBucketNotFound) {
+		return fmt.Errorf("oaiindex: drop the staged build: %w", err)
 	}
 	return nil
 }
@@ -134,8 +142,8 @@ func (s *Staged) Commit(tx *bbolt.Tx) error {
 	ek, _ := w.entries.Cursor().First()
 	ik, _ := w.items.Cursor().First()
 	if ek != nil || ik != nil || tx.Bucket(bucketStaging) == nil {
-		if err := tx.DeleteBucket(bucketStaging); err != nil && !errors.Is(err, bberrors.ErrBucketNotFound) {
-			return fmt.Errorf("oaiindex: drop the staged build: %w", err)
+		if err := dropStaging(tx); err != nil {
+			return err
 		}
 		return s.ix.Sync(tx)
 	}
