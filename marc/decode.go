@@ -7,7 +7,7 @@ package marc
 // converted as opts says; errors are those of Next, io.EOF for an empty
 // raw.
 func DecodeISO2709(raw []byte, opts ReaderOptions) (*Record, error) {
-	r := &ISO2709Reader{opts: opts, window: window{buf: raw, end: len(raw), eof: true}}
+	r := &ISO2709Reader{isoParser: isoParser{opts: opts}, window: window{buf: raw, end: len(raw), eof: true}}
 	return r.Next()
 }
 
@@ -20,7 +20,7 @@ func DecodeISO2709(raw []byte, opts ReaderOptions) (*Record, error) {
 // through a single-byte code page came from). The record's Origin, when
 // set, names format as what was received.
 func DecodeReceived(received []byte, format Format, opts ReaderOptions) (*Record, error) {
-	r := &ISO2709Reader{opts: opts, window: window{buf: received, end: len(received), eof: true}, xmlText: format == FormatMARCXML}
+	r := &ISO2709Reader{isoParser: isoParser{opts: opts, xmlText: format == FormatMARCXML}, window: window{buf: received, end: len(received), eof: true}}
 	rec, err := r.Next()
 	if err == nil && rec.Origin != nil && format != "" {
 		rec.Origin.ReceivedFormat = format

@@ -146,6 +146,11 @@ func classifyPart(p []byte) fieldKind {
 	if !utf8.Valid(p) {
 		return kindBytes
 	}
+	return classifyUTF8(p)
+}
+
+// classifyUTF8 is classifyPart of valid UTF-8.
+func classifyUTF8(p []byte) fieldKind {
 	vietnamese := true // every character beyond ASCII a Vietnamese letter
 	for i := 0; i < len(p); {
 		c := p[i]
@@ -156,7 +161,7 @@ func classifyPart(p []byte) fieldKind {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRune(p[i:])
+		r, n := decodeRune(p[i:])
 		if _, ok := singleByteOf(r); !ok {
 			return kindUnicode
 		}

@@ -24,7 +24,7 @@ func anyLegacyField(rec []byte, ents []dirEntry) bool {
 			if !first && len(p) > 0 {
 				p = p[1:]
 			}
-			if !isASCIIBytes(p) && classifyPart(p) == kindLegacy {
+			if !isASCIIBytes(p) && classifyUTF8(p) == kindLegacy {
 				return true
 			}
 			if j < 0 {
@@ -38,15 +38,15 @@ func anyLegacyField(rec []byte, ents []dirEntry) bool {
 
 // readings decides how to read each field: as the charset setting says,
 // or, without one, as the detector finds.
-func (r *ISO2709Reader) readings(rec []byte, ents []dirEntry, indCount int, label Charset, auto bool) []reading {
+func (p *isoParser) readings(rec []byte, ents []dirEntry, indCount int, label Charset, auto bool) []reading {
 	if !auto {
 		out := make([]reading, len(ents))
 		for i := range out {
-			out[i] = reading{cs: label, via: r.xmlText && label != CharsetUTF8 && label != CharsetMARC8}
+			out[i] = reading{cs: label, via: p.xmlText && label != CharsetUTF8 && label != CharsetMARC8}
 		}
 		return out
 	}
-	d := &r.det
+	d := &p.det
 	d.reset()
 	for i := range ents {
 		d.addField()

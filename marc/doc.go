@@ -32,7 +32,8 @@
 //     isbn.go (ISBN and ISSN normalisation).
 //   - ISO 2709: iso2709.go (the reader: framing, leader, directory),
 //     iso2709_build.go (a Record from a parsed record), iso2709_resync.go
-//     (finding the next record after a broken one), iso2709_write.go (the
+//     (finding the next record after a broken one), iso2709_ahead.go
+//     (parsing ahead on every core), iso2709_write.go (the
 //     writer), iso2709_raw.go (records kept as bytes: RawField, the
 //     canonical form), decode.go (one record held whole).
 //   - MARCXML: marcxml.go (XMLReader), marcxml_scan.go, marcxml_elems.go,

@@ -45,11 +45,22 @@ const isoChunk = 128 << 10
 // file looks where a crash or a bad copy zeroed records.
 type ISO2709Reader struct {
 	window
-	opts ReaderOptions
+	// The reader's own parser parses the records it frames, or, when
+	// reading ahead, those its resynchronisation finds; its warns are
+	// those of the record last returned either way.
+	isoParser
 
-	index int       // records (and undecodable stretches) seen so far
-	off   int64     // stream offset of the record last returned
-	warns []Warning // warnings for the record last returned
+	index int   // records (and undecodable stretches) seen so far
+	off   int64 // stream offset of the record last returned
+	ahead *readAhead
+}
+
+// isoParser turns one framed record into a Record. It holds what is
+// reused from one record to the next and the warnings of the record last
+// parsed: one goroutine uses it at a time.
+type isoParser struct {
+	opts  ReaderOptions
+	warns []Warning // warnings for the record last parsed
 	// moreWarns counts the warnings of the record past maxRecordWarnings.
 	moreWarns int
 	ents      []dirEntry
@@ -66,9 +77,10 @@ type dirEntry struct {
 }
 
 // NewISO2709Reader returns a reader of ISO 2709 records from r. It buffers
-// its own reads; r need not be buffered.
+// its own reads; r need not be buffered. With more than one core it
+// parses ahead on all of them (iso2709_ahead.go).
 func NewISO2709Reader(r io.Reader, opts ReaderOptions) *ISO2709Reader {
-	return &ISO2709Reader{window: window{src: r}, opts: opts}
+	return &ISO2709Reader{window: window{src: r}, isoParser: isoParser{opts: opts}, ahead: readAheadFor()}
 }
 
 // Warnings returns the non-fatal problems found in the record last
@@ -90,6 +102,25 @@ func (r *ISO2709Reader) fill(need int) {
 
 // Next returns the next record. See Reader for the meaning of errors.
 func (r *ISO2709Reader) Next() (*Record, error) {
+	if r.ahead != nil {
+		return r.nextAhead()
+	}
+	raw, out, err := r.frame()
+	if raw == nil {
+		return out, err
+	}
+	if out, err = r.parse(raw); err != nil {
+		return nil, r.recErr(r.off, err)
+	}
+	return out, nil
+}
+
+// frame finds the next record in the stream. A record that its leader's
+// length frames comes back as raw, a slice of the window valid until the
+// next fill, for the caller to parse. Anything else comes back finished
+// as out and err: a record found by resynchronising, a record error, the
+// end of the stream or a read error.
+func (r *ISO2709Reader) frame() (raw []byte, out *Record, err error) {
 	r.warns, r.moreWarns = nil, 0
 	// Skip what may separate records: line ends, blanks, NUL padding, a
 	// DOS end-of-file mark and doubled record terminators.
@@ -99,15 +130,15 @@ func (r *ISO2709Reader) Next() (*Record, error) {
 		r.fill(1)
 		if r.pos == r.end {
 			if nuls >= nulStretch {
-				return nil, r.nulErr(gap, nuls)
+				return nil, nil, r.nulErr(gap, nuls)
 			}
 			if r.rerr != nil {
 				err := r.rerr
 				r.rerr = nil
 				r.eof = true
-				return nil, fmt.Errorf("marc: reading %s: %w", r.label(), err)
+				return nil, nil, fmt.Errorf("marc: reading %s: %w", r.label(), err)
 			}
-			return nil, io.EOF
+			return nil, nil, io.EOF
 		}
 		i := r.pos
 		for i < r.end && isRecordGap(r.buf[i]) {
@@ -122,7 +153,7 @@ func (r *ISO2709Reader) Next() (*Record, error) {
 		}
 	}
 	if nuls >= nulStretch {
-		return nil, r.nulErr(gap, nuls)
+		return nil, nil, r.nulErr(gap, nuls)
 	}
 
 	offset := r.base + int64(r.pos)
@@ -132,16 +163,13 @@ func (r *ISO2709Reader) Next() (*Record, error) {
 	if l, ok := atoiDigits(r.buf[r.pos:r.end], 5); ok && l >= minRecordLen {
 		r.fill(l)
 		if r.end-r.pos >= l && r.buf[r.pos+l-1] == recordTerminator {
-			rec := r.buf[r.pos : r.pos+l]
+			raw = r.buf[r.pos : r.pos+l]
 			r.pos += l
-			out, err := r.parse(rec)
-			if err != nil {
-				return nil, r.recErr(offset, err)
-			}
-			return out, nil
+			return raw, nil, nil
 		}
 	}
-	return r.resync(offset)
+	out, err = r.resync(offset)
+	return nil, out, err
 }
 
 func (r *ISO2709Reader) label() string {
@@ -156,12 +184,12 @@ func (r *ISO2709Reader) recErr(offset int64, err error) error {
 	return &RecordError{Source: r.opts.Source, Index: r.index, Offset: offset, Err: err}
 }
 
-func (r *ISO2709Reader) warn(tag, msg string) {
-	if len(r.warns) >= maxRecordWarnings {
-		r.moreWarns++
+func (p *isoParser) warn(tag, msg string) {
+	if len(p.warns) >= maxRecordWarnings {
+		p.moreWarns++
 		return
 	}
-	r.warns = append(r.warns, Warning{Tag: tag, Msg: msg})
+	p.warns = append(p.warns, Warning{Tag: tag, Msg: msg})
 }
 
 func isRecordGap(c byte) bool {
@@ -189,29 +217,29 @@ func atoiDigits(b []byte, n int) (int, bool) {
 
 // parse decodes one framed record; rec may end with the record terminator.
 // The error, if any, says what is wrong; the caller adds the position.
-func (r *ISO2709Reader) parse(rec []byte) (*Record, error) {
-	if max := r.opts.maxRecordBytes(); max > 0 && len(rec) > max {
+func (p *isoParser) parse(rec []byte) (*Record, error) {
+	if max := p.opts.maxRecordBytes(); max > 0 && len(rec) > max {
 		return nil, fmt.Errorf("%w: %d bytes, more than the %d allowed", ErrRecordTooLarge, len(rec), max)
 	}
 	if len(rec) < LeaderLen+1 {
 		return nil, fmt.Errorf("record is %d bytes, too short for a leader and directory", len(rec))
 	}
-	lay, err := r.layout(rec)
+	lay, err := p.layout(rec)
 	if err != nil {
 		return nil, err
 	}
-	ents, consistent, err := r.directory(rec, &lay)
+	ents, consistent, err := p.directory(rec, &lay)
 	if err != nil {
 		return nil, err
 	}
 	if !consistent {
-		ents, err = r.splitFields(rec, ents, lay.base, lay.dataEnd)
+		ents, err = p.splitFields(rec, ents, lay.base, lay.dataEnd)
 		if err != nil {
 			return nil, err
 		}
 	}
-	r.ents = ents
-	return r.build(rec, rec[:LeaderLen], ents, lay.indCount, lay.base, lay.dataEnd)
+	p.ents = ents
+	return p.build(rec, rec[:LeaderLen], ents, lay.indCount, lay.base, lay.dataEnd)
 }
 
 // isoLayout is where the parts of a record are, as its leader and the
@@ -228,7 +256,7 @@ type isoLayout struct {
 // directory: the directory's end decides the base address (a leader that
 // says otherwise is warned about), and an entry map that does not divide
 // the directory is taken as the usual 4500.
-func (r *ISO2709Reader) layout(rec []byte) (isoLayout, error) {
+func (p *isoParser) layout(rec []byte) (isoLayout, error) {
 	lay := isoLayout{dataEnd: len(rec), indCount: 2, lenLen: 4, startLen: 5}
 	if rec[lay.dataEnd-1] == recordTerminator {
 		lay.dataEnd--
@@ -244,7 +272,7 @@ func (r *ISO2709Reader) layout(rec []byte) (isoLayout, error) {
 	dirEnd += LeaderLen
 	lay.base = dirEnd + 1
 	if b, ok := atoiDigits(leader[12:], 5); !ok || b != lay.base {
-		r.warn("", fmt.Sprintf("leader base address %q, but the directory ends at byte %d", leader[12:17], dirEnd))
+		p.warn("", fmt.Sprintf("leader base address %q, but the directory ends at byte %d", leader[12:17], dirEnd))
 	}
 	if c, d := leader[20], leader[21]; c >= '1' && c <= '9' && d >= '1' && d <= '9' {
 		lay.lenLen, lay.startLen = int(c-'0'), int(d-'0')
@@ -265,10 +293,10 @@ func (r *ISO2709Reader) layout(rec []byte) (isoLayout, error) {
 // ends on a field terminator inside the data area. consistent is false
 // when the directory's lengths and starts do not frame the fields (see
 // splitFields).
-func (r *ISO2709Reader) directory(rec []byte, lay *isoLayout) (ents []dirEntry, consistent bool, err error) {
+func (p *isoParser) directory(rec []byte, lay *isoLayout) (ents []dirEntry, consistent bool, err error) {
 	base, dataEnd, lenLen, startLen := lay.base, lay.dataEnd, lay.lenLen, lay.startLen
 	entLen := 3 + lenLen + startLen
-	ents = r.ents[:0]
+	ents = p.ents[:0]
 	consistent = true
 	ordered := true
 	terms := 0 // fields that end on a field terminator
@@ -349,7 +377,7 @@ func overlapping(data, rec []byte, ents []dirEntry, ordered bool, terms int) boo
 // splitFields takes the fields in directory order between field
 // terminators, for records whose directory lengths are wrong but whose
 // fields are all there.
-func (r *ISO2709Reader) splitFields(rec []byte, ents []dirEntry, base, dataEnd int) ([]dirEntry, error) {
+func (p *isoParser) splitFields(rec []byte, ents []dirEntry, base, dataEnd int) ([]dirEntry, error) {
 	data := rec[base:dataEnd]
 	if bytes.IndexByte(data, recordTerminator) >= 0 {
 		return nil, errors.New("record terminator inside the data area")
@@ -371,17 +399,17 @@ func (r *ISO2709Reader) splitFields(rec []byte, ents []dirEntry, base, dataEnd i
 		}
 		return nil, fmt.Errorf("directory does not match the data: %d fields found for %d entries", pieces, len(ents))
 	}
-	p := base
+	at := base
 	for i := range ents {
-		j := bytes.IndexByte(rec[p:dataEnd], fieldTerminator)
+		j := bytes.IndexByte(rec[at:dataEnd], fieldTerminator)
 		end := dataEnd
 		if j >= 0 {
-			end = p + j
+			end = at + j
 		}
-		ents[i].start, ents[i].end = p, end
-		p = end + 1
+		ents[i].start, ents[i].end = at, end
+		at = end + 1
 	}
-	r.warn("", "directory lengths or starting positions do not match the field terminators; fields taken in order")
+	p.warn("", "directory lengths or starting positions do not match the field terminators; fields taken in order")
 	return ents, nil
 }
 

@@ -15,12 +15,12 @@ import (
 // The loop over the fields and their subfields is kept in this function:
 // it is the reader's innermost work, and the rare cases (stray text and
 // delimiters, control fields) are the calls it makes.
-func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, base, dataEnd int) (*Record, error) {
-	tx := r.recordText(rec, ents, indCount, base, dataEnd)
+func (p *isoParser) build(rec, leader []byte, ents []dirEntry, indCount, base, dataEnd int) (*Record, error) {
+	tx := p.recordText(rec, ents, indCount, base, dataEnd)
 	s, sh, fast, readings := tx.s, tx.sh, tx.fast, tx.readings
 
 	out := &Record{Fields: make([]Field, len(ents))}
-	out.Leader = r.leaderString(s, leader)
+	out.Leader = p.leaderString(s, leader)
 
 	nsub := bytes.Count(rec, []byte{subfieldDelim})
 	subs := make([]Subfield, 0, nsub)
@@ -38,7 +38,7 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 		f.Tag = tag
 		a, b := e.start, e.end
 		if tag[0] == '0' && tag[1] == '0' && !(b-a > indCount && rec[a+indCount] == subfieldDelim) {
-			f.Value = r.controlValue(&tx, tag, a, b)
+			f.Value = p.controlValue(&tx, tag, a, b)
 			used, seen = tx.note(used, seen, e)
 			continue
 		}
@@ -49,11 +49,11 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 		} else {
 			// The record's structure does not depend on how its text
 			// reads: indicators are counted as the label says.
-			a = r.indicators(f, rec, a, b, indCount, tx.label)
+			a = p.indicators(f, rec, a, b, indCount, tx.label)
 		}
 		first := len(subs)
 		if a < b && rec[a] != subfieldDelim {
-			subs, a = r.textBeforeSubfields(&tx, subs, tag, a, b)
+			subs, a = p.textBeforeSubfields(&tx, subs, tag, a, b)
 		}
 		for a < b {
 			// rec[a] is a delimiter.
@@ -71,7 +71,7 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 				}
 				subs = append(subs, Subfield{Code: rec[a], Value: v})
 			} else {
-				subs = r.strayDelimiter(&tx, subs, first, tag, a, end)
+				subs = p.strayDelimiter(&tx, subs, first, tag, a, end)
 			}
 			a = end
 		}
@@ -80,7 +80,7 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 		}
 		used, seen = tx.note(used, seen, e)
 	}
-	r.finishRecord(out, &tx, rec, used, seen)
+	p.finishRecord(out, &tx, rec, used, seen)
 	return out, nil
 }
 
@@ -88,28 +88,28 @@ func (r *ISO2709Reader) build(rec, leader []byte, ents []dirEntry, indCount, bas
 // the leader and the data area (rec[i] for i >= base is s[i-sh]; tags come
 // from tagStrings, so the directory is not kept), and unless the record
 // needs no conversion (fast) the charset readings of its fields.
-func (r *ISO2709Reader) recordText(rec []byte, ents []dirEntry, indCount, base, dataEnd int) isoText {
+func (p *isoParser) recordText(rec []byte, ents []dirEntry, indCount, base, dataEnd int) isoText {
 	var sb strings.Builder
 	sb.Grow(LeaderLen + dataEnd - base)
 	sb.Write(rec[:LeaderLen])
 	sb.Write(rec[base:dataEnd])
 	s := sb.String()
-	label := recordCharset(r.opts.Charset, s[:LeaderLen])
-	auto := r.opts.Charset == CharsetAuto
+	label := recordCharset(p.opts.Charset, s[:LeaderLen])
+	auto := p.opts.Charset == CharsetAuto
 	// Fast path: the record needs no conversion, so every value is a slice
 	// of one string holding the whole record.
 	fast := isPlainASCII(rec)
-	if !fast && label == CharsetUTF8 && isUTF8NFC(&r.nfc, rec) {
+	if !fast && label == CharsetUTF8 && isUTF8NFC(&p.nfc, rec) {
 		// Without a charset setting, text made of single-byte code page
 		// characters may be UTF-8 encoded twice: it is weighed.
 		fast = !auto || !anyLegacyField(rec, ents)
 	}
-	tx := isoText{r: r, s: s, sh: base - LeaderLen, rec: rec, rd: reading{cs: label},
+	tx := isoText{p: p, s: s, sh: base - LeaderLen, rec: rec, rd: reading{cs: label},
 		label: label, auto: auto, fast: fast}
 	if !fast {
-		tx.readings = r.readings(rec, ents, indCount, label, auto)
+		tx.readings = p.readings(rec, ents, indCount, label, auto)
 		if auto && tx.readings != nil {
-			tx.det = &r.det
+			tx.det = &p.det
 		}
 	}
 	return tx
@@ -117,7 +117,7 @@ func (r *ISO2709Reader) recordText(rec []byte, ents []dirEntry, indCount, base, 
 
 // controlValue returns the value of the control field rec[a:b]. A
 // subfield delimiter in it becomes a blank, keeping the positions.
-func (r *ISO2709Reader) controlValue(tx *isoText, tag string, a, b int) string {
+func (p *isoParser) controlValue(tx *isoText, tag string, a, b int) string {
 	var v string
 	if tx.fast {
 		v = tx.s[a-tx.sh : b-tx.sh]
@@ -126,7 +126,7 @@ func (r *ISO2709Reader) controlValue(tx *isoText, tag string, a, b int) string {
 	}
 	if strings.IndexByte(v, subfieldDelim) >= 0 {
 		v = strings.ReplaceAll(v, "\x1f", " ")
-		r.warn(tag, "subfield delimiter in a control field replaced by a blank")
+		p.warn(tag, "subfield delimiter in a control field replaced by a blank")
 	}
 	return v
 }
@@ -134,12 +134,12 @@ func (r *ISO2709Reader) controlValue(tx *isoText, tag string, a, b int) string {
 // textBeforeSubfields keeps the text between a data field's indicators and
 // its first delimiter (rec[a:b] starts with it) rather than lose it: as $a,
 // where it most likely belongs. It returns where the subfields start.
-func (r *ISO2709Reader) textBeforeSubfields(tx *isoText, subs []Subfield, tag string, a, b int) ([]Subfield, int) {
+func (p *isoParser) textBeforeSubfields(tx *isoText, subs []Subfield, tag string, a, b int) ([]Subfield, int) {
 	j := bytes.IndexByte(tx.rec[a:b], subfieldDelim)
 	if j < 0 {
 		j = b - a
 	}
-	r.warn(tag, "text before the first subfield delimiter kept as $a")
+	p.warn(tag, "text before the first subfield delimiter kept as $a")
 	subs = append(subs, Subfield{Code: 'a', Value: tx.get(tag, a, a+j)})
 	return subs, a + j
 }
@@ -148,19 +148,19 @@ func (r *ISO2709Reader) textBeforeSubfields(tx *isoText, subs []Subfield, tag st
 // follows, the field's subfields starting at subs[first]: an empty one is
 // dropped, one inside text joins the text to the subfield before, one
 // that starts the field makes its text $a.
-func (r *ISO2709Reader) strayDelimiter(tx *isoText, subs []Subfield, first int, tag string, a, end int) []Subfield {
+func (p *isoParser) strayDelimiter(tx *isoText, subs []Subfield, first int, tag string, a, end int) []Subfield {
 	rec := tx.rec
 	switch {
 	case end == a:
-		r.warn(tag, "empty subfield delimiter dropped")
+		p.warn(tag, "empty subfield delimiter dropped")
 	case len(subs) > first:
 		// Not a code: the delimiter is a stray one inside text.
 		last := &subs[len(subs)-1]
 		last.Value += tx.get(tag, a, end)
-		r.warn(tag, fmt.Sprintf("subfield delimiter before %q dropped (not a subfield code)", rec[a]))
+		p.warn(tag, fmt.Sprintf("subfield delimiter before %q dropped (not a subfield code)", rec[a]))
 	default:
 		subs = append(subs, Subfield{Code: 'a', Value: tx.get(tag, a, end)})
-		r.warn(tag, fmt.Sprintf("subfield delimiter before %q is not followed by a code; text kept as $a", rec[a]))
+		p.warn(tag, fmt.Sprintf("subfield delimiter before %q is not followed by a code; text kept as $a", rec[a]))
 	}
 	return subs
 }
@@ -168,7 +168,7 @@ func (r *ISO2709Reader) strayDelimiter(tx *isoText, subs []Subfield, first int, 
 // finishRecord sets the record's Origin when its text changed (with the
 // bytes received, when they are to be kept) and sums up the warnings past
 // the record's limit.
-func (r *ISO2709Reader) finishRecord(out *Record, tx *isoText, rec []byte, used, seen []Charset) {
+func (p *isoParser) finishRecord(out *Record, tx *isoText, rec []byte, used, seen []Charset) {
 	if len(used) > 0 {
 		out.Origin = originOf(tx.label, !tx.auto, used, seen, tx.replaced)
 		if out.Origin.keepReceived() {
@@ -176,9 +176,9 @@ func (r *ISO2709Reader) finishRecord(out *Record, tx *isoText, rec []byte, used,
 			out.Origin.ReceivedFormat = FormatISO2709
 		}
 	}
-	if r.moreWarns > 0 {
-		r.warns = append(r.warns, Warning{Msg: fmt.Sprintf("and %d more warnings", r.moreWarns)})
-		r.moreWarns = 0
+	if p.moreWarns > 0 {
+		p.warns = append(p.warns, Warning{Msg: fmt.Sprintf("and %d more warnings", p.moreWarns)})
+		p.moreWarns = 0
 	}
 }
 
@@ -205,7 +205,7 @@ func isPrint(c byte) bool { return c >= 0x20 && c <= 0x7E }
 
 // isoText converts field text of one record.
 type isoText struct {
-	r   *ISO2709Reader
+	p   *isoParser
 	s   string // leader and data area
 	sh  int    // rec[i] is s[i-sh]
 	rec []byte
@@ -233,9 +233,9 @@ func (t *isoText) get(tag string, a, b int) string {
 	}
 	if !ok {
 		var warns []string
-		v, warns = t.r.det.dec.convert(t.rd, t.rec[a:b])
+		v, warns = t.p.det.dec.convert(t.rd, t.rec[a:b])
 		for _, w := range warns {
-			t.r.warn(tag, w)
+			t.p.warn(tag, w)
 		}
 	}
 	if v != string(t.rec[a:b]) {
@@ -245,8 +245,12 @@ func (t *isoText) get(tag string, a, b int) string {
 	return v
 }
 
-// note records the field just built for the record's Origin.
+// note records the field just built for the record's Origin. A record
+// read as it came (fast) has none.
 func (t *isoText) note(used, seen []Charset, e *dirEntry) ([]Charset, []Charset) {
+	if t.fast {
+		return used, seen
+	}
 	if !isPlainASCII(t.rec[e.start:e.end]) {
 		seen = append(seen, t.rd.cs)
 	}
@@ -260,7 +264,7 @@ func (t *isoText) note(used, seen []Charset, e *dirEntry) ([]Charset, []Charset)
 // indicators reads the indicators of a field that is not the plain case of
 // two printable ones followed by a delimiter, and returns where the
 // subfields start.
-func (r *ISO2709Reader) indicators(f *Field, rec []byte, a, b, indCount int, cs Charset) int {
+func (p *isoParser) indicators(f *Field, rec []byte, a, b, indCount int, cs Charset) int {
 	f.Ind1, f.Ind2 = ' ', ' '
 	ni, a0 := 0, a
 	for ni < indCount && a < b && rec[a] != subfieldDelim {
@@ -270,26 +274,26 @@ func (r *ISO2709Reader) indicators(f *Field, rec []byte, a, b, indCount int, cs 
 		}
 		switch ni {
 		case 0:
-			f.Ind1 = r.indicator(f.Tag, rec[a:a+n])
+			f.Ind1 = p.indicator(f.Tag, rec[a:a+n])
 		case 1:
-			f.Ind2 = r.indicator(f.Tag, rec[a:a+n])
+			f.Ind2 = p.indicator(f.Tag, rec[a:a+n])
 		default:
-			r.warn(f.Tag, fmt.Sprintf("indicator %d (%q) dropped", ni+1, rec[a:a+n]))
+			p.warn(f.Tag, fmt.Sprintf("indicator %d (%q) dropped", ni+1, rec[a:a+n]))
 		}
 		a += n
 		ni++
 	}
 	if ni < indCount && b > a0 {
-		r.warn(f.Tag, fmt.Sprintf("%d indicators missing", indCount-ni))
+		p.warn(f.Tag, fmt.Sprintf("%d indicators missing", indCount-ni))
 	}
 	return a
 }
 
 // indicator returns the indicator character b if it is printable ASCII,
 // else a blank.
-func (r *ISO2709Reader) indicator(tag string, b []byte) byte {
+func (p *isoParser) indicator(tag string, b []byte) byte {
 	if len(b) != 1 || b[0] < 0x20 || b[0] > 0x7E {
-		r.warn(tag, fmt.Sprintf("indicator %q replaced by a blank", b))
+		p.warn(tag, fmt.Sprintf("indicator %q replaced by a blank", b))
 		return ' '
 	}
 	return b[0]
@@ -297,7 +301,7 @@ func (r *ISO2709Reader) indicator(tag string, b []byte) byte {
 
 // leaderString returns the leader with leader/09 = 'a' and anything that
 // is not printable ASCII blanked.
-func (r *ISO2709Reader) leaderString(s string, leader []byte) string {
+func (p *isoParser) leaderString(s string, leader []byte) string {
 	ok := leader[9] == 'a'
 	for _, c := range leader {
 		if c < 0x20 || c > 0x7E {
@@ -312,7 +316,7 @@ func (r *ISO2709Reader) leaderString(s string, leader []byte) string {
 	for i, c := range l {
 		if c < 0x20 || c > 0x7E {
 			l[i] = ' '
-			r.warn("", fmt.Sprintf("leader/%02d: byte 0x%02X replaced by a blank", i, c))
+			p.warn("", fmt.Sprintf("leader/%02d: byte 0x%02X replaced by a blank", i, c))
 		}
 	}
 	l[9] = 'a'

@@ -101,7 +101,7 @@ func TestDetectorKeepsReadings(t *testing.T) {
 			continue
 		}
 		labelled := strings.HasPrefix(c.name, "vietnamese/encodings/")
-		r := NewISO2709Reader(bytes.NewReader(c.data), ReaderOptions{})
+		r := newSequentialISO2709Reader(bytes.NewReader(c.data), ReaderOptions{})
 		for {
 			r.det.out = nil
 			if _, err := r.Next(); err == io.EOF || err != nil && !errors.As(err, new(*RecordError)) {
