@@ -118,6 +118,7 @@ func (b *bulkRebuild) profile(progress func(done, total int)) error {
 	var after []byte
 	for first := true; first || after != nil; first = false {
 		err := b.update(func(st *state) error {
+			st.profiles.FillPercent = 1 // written in key order once
 			if err := st.loadCandidates(); err != nil {
 				return err
 			}
@@ -158,6 +159,9 @@ func (b *bulkRebuild) build(progress func(done, total int)) error {
 	for lo := 0; lo < len(b.jobs); lo += unionChunk {
 		chunk := b.jobs[lo:min(lo+unionChunk, len(b.jobs))]
 		err := b.update(func(st *state) error {
+			// Written in id order once: pages split full (st's 60 % is
+			// room for the values a batch grows in place).
+			st.unions.FillPercent = 1
 			st.jobs = chunk
 			return st.buildUnions()
 		})

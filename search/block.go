@@ -251,6 +251,11 @@ func (b *block) writeDocs(tx *bbolt.Tx) error {
 		}
 	}
 	sort.Slice(b.ids, func(i, j int) bool { return b.ids[i].id < b.ids[j].id })
+	// Ids come in id order, chunk after chunk: pages split full. A later
+	// chunk's sort keys fall between an earlier one's, but each chunk's
+	// are in order: full pages still waste less (100k bench store: ids
+	// 50 % → 99 % used, sort 52 % → 66 %).
+	bk.ids.FillPercent, bk.sort.FillPercent = 1, 1
 	for _, e := range b.ids {
 		if bk.ids.Get([]byte(e.id)) != nil {
 			return fmt.Errorf("search: rebuild: id %s occurs twice", e.id)
