@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -125,15 +126,17 @@ var ErrBulkRunning = errors.New("catalog: a bulk load is running")
 // cluster", "dedup build", "search read", "search write", "oai") with the
 // records done and in all. Nothing else may write to the store
 // meanwhile; readers see the catalog as it was before the load until the
-// build's first phase commits, and Building says the build runs.
-func (c *Catalog) FinishBulk(progress func(phase string, done, total int)) (BuildStats, error) {
+// build's first phase commits, and Building says the build runs. Once
+// ctx is done the build stops soon, with ctx's error: the store stays
+// marked as being built, and the next Open completes the build.
+func (c *Catalog) FinishBulk(ctx context.Context, progress func(phase string, done, total int)) (BuildStats, error) {
 	c.build.mu.Lock()
 	loading := c.build.loading
 	c.build.mu.Unlock()
 	if !loading {
 		return BuildStats{}, errors.New("catalog: FinishBulk without BeginBulk")
 	}
-	stats, err := c.buildDerived(progress)
+	stats, err := c.buildDerived(ctx, progress)
 	if err != nil {
 		return stats, err
 	}
@@ -161,7 +164,7 @@ func BuildPending(tx *store.Tx) bool {
 
 // buildDerived is the build: deduplication, the search index, the OAI-PMH
 // index, and the marker deleted with the last.
-func (c *Catalog) buildDerived(progress func(phase string, done, total int)) (BuildStats, error) {
+func (c *Catalog) buildDerived(ctx context.Context, progress func(phase string, done, total int)) (BuildStats, error) {
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
@@ -170,7 +173,7 @@ func (c *Catalog) buildDerived(progress func(phase string, done, total int)) (Bu
 	c.setPhase("dedup")
 	start := time.Now()
 	var err error
-	stats.Dedup, err = c.dedup.Rebuild(c.st, func(phase string, done, total int) { progress("dedup "+phase, done, total) })
+	stats.Dedup, err = c.dedup.Rebuild(ctx, c.st, func(phase string, done, total int) { progress("dedup "+phase, done, total) })
 	if err != nil {
 		return stats, fmt.Errorf("catalog: build: deduplicate: %w", err)
 	}
@@ -178,13 +181,16 @@ func (c *Catalog) buildDerived(progress func(phase string, done, total int)) (Bu
 
 	c.setPhase("search")
 	start = time.Now()
-	if stats.Indexed, err = RebuildIndex(c.st, func(phase string, done, total int) {
+	if stats.Indexed, err = RebuildIndex(ctx, c.st, func(phase string, done, total int) {
 		progress("search "+phase, done, total)
 	}); err != nil {
 		return stats, fmt.Errorf("catalog: build: %w", err)
 	}
 	stats.Took["search"] = time.Since(start)
 
+	if err := ctx.Err(); err != nil {
+		return stats, err
+	}
 	c.setPhase("oai")
 	start = time.Now()
 	// Into an empty index the lists are staged in transactions of their
@@ -233,7 +239,7 @@ func (c *Catalog) completePendingBuild(progress func(phase string, done, total i
 	slog.Warn("catalog: a build is pending (a bulk load cut short, or new matching rules): building the union catalog from the stored records now")
 	c.pipe.deferred.Store(true)
 	defer c.pipe.deferred.Store(false)
-	_, err := c.buildDerived(progress)
+	_, err := c.buildDerived(context.Background(), progress)
 	return true, err
 }
 

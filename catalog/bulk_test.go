@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -42,7 +43,7 @@ func TestBulkLoad(t *testing.T) {
 	if got := read(t, c); got != before {
 		t.Errorf("during the load: %+v, want the catalog as before it, %+v", got, before)
 	}
-	stats, err := c.FinishBulk(nil)
+	stats, err := c.FinishBulk(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,5 +152,72 @@ func TestUseBulk(t *testing.T) {
 		if got := UseBulk(c.incoming, c.stored); got != c.want {
 			t.Errorf("UseBulk(%d, %d) = %v, want %v", c.incoming, c.stored, got, c.want)
 		}
+	}
+}
+
+// TestFinishBulkStopsWhenCancelled: a build whose context is cancelled
+// in any of its phases stops before the next, returns the context's
+// error and leaves the store marked; the next Open completes it, to the
+// catalog an uninterrupted build makes.
+func TestFinishBulkStopsWhenCancelled(t *testing.T) {
+	var tinh, vinh []store.Incoming
+	for i := range 600 {
+		rec := func(id string) store.Incoming {
+			return store.Incoming{LocalID: id, Record: marctest.Record("001", id, "020", fmt.Sprintf("$a978604%07d", i),
+				"100", "0 $aNguyễn Du", "245", fmt.Sprintf("10$aTruyện Kiều %d", i), "260", "$aH. :$bVăn học,$c2015")}
+		}
+		tinh, vinh = append(tinh, rec(fmt.Sprintf("t%d", i))), append(vinh, rec(fmt.Sprintf("v%d", i)))
+	}
+	load := func(path string) *Catalog {
+		c := open(t, path)
+		if err := c.BeginBulk(); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range []store.Batch{{Source: "tinh", Records: tinh}, {Source: "vinh", Records: vinh}} {
+			if _, err := c.Store().Apply(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return c
+	}
+	ref := load(filepath.Join(t.TempDir(), "unicat.db"))
+	var phases []string
+	if _, err := ref.FinishBulk(context.Background(), func(phase string, _, _ int) {
+		if len(phases) == 0 || phases[len(phases)-1] != phase {
+			phases = append(phases, phase)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := read(t, ref)
+	ref.Close()
+	if len(phases) < 5 {
+		t.Fatalf("the build reported the phases %q", phases)
+	}
+	for i, stop := range phases[:len(phases)-1] { // "oai" is the last transaction
+		path := filepath.Join(t.TempDir(), "unicat.db")
+		c := load(path)
+		ctx, cancel := context.WithCancel(context.Background())
+		var after []string
+		_, err := c.FinishBulk(ctx, func(phase string, _, _ int) {
+			if phase == stop {
+				cancel()
+			} else if ctx.Err() != nil {
+				after = append(after, phase)
+			}
+		})
+		cancel()
+		var pending bool
+		c.Store().View(func(tx *store.Tx) error { pending = BuildPending(tx); return nil })
+		if !errors.Is(err, context.Canceled) || !pending || len(after) > 0 {
+			t.Errorf("cancelled in %q: %v, build pending %v, then the phases %q ran; want context.Canceled, pending, none",
+				stop, err, pending, after)
+		}
+		c.Close()
+		c = open(t, path)
+		if got := read(t, c); got != want {
+			t.Errorf("cancelled in %q (phase %d), then opened: %+v, want %+v", stop, i+1, got, want)
+		}
+		c.Close()
 	}
 }

@@ -222,15 +222,16 @@ func (c *Catalog) ensureIndex(progress func(phase string, done, total int)) erro
 	if err != nil || !needed {
 		return err
 	}
-	_, err = RebuildIndex(c.st, progress)
+	_, err = RebuildIndex(context.Background(), c.st, progress)
 	return err
 }
 
 // RebuildIndex rebuilds the search index of st from its union records and
 // returns how many it indexed. progress, when set, hears the phase ("read",
 // then "write"), the records done and the live union records in all.
-// Nothing else may write to st meanwhile.
-func RebuildIndex(st *store.Store, progress func(phase string, done, total int)) (int, error) {
+// Nothing else may write to st meanwhile. Once ctx is done it stops
+// soon, leaving the index marked as needing a rebuild.
+func RebuildIndex(ctx context.Context, st *store.Store, progress func(phase string, done, total int)) (int, error) {
 	var total int
 	err := st.View(func(tx *store.Tx) error {
 		live, _, err := dedup.Count(tx.Bolt())
@@ -244,7 +245,7 @@ func RebuildIndex(st *store.Store, progress func(phase string, done, total int))
 	if progress != nil {
 		opts.Progress = func(phase string, done int) { progress(phase, done, total) }
 	}
-	n, err := search.New().Rebuild(st, opts)
+	n, err := search.New().Rebuild(ctx, st, opts)
 	if err != nil {
 		return n, fmt.Errorf("catalog: rebuild the search index: %w", err)
 	}

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -82,7 +83,7 @@ func buildFormatCatalog(t *testing.T, path string) {
 	if _, err := st.Apply(store.Batch{Source: "vinh", Records: []store.Incoming{formatRecord("v1")}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.FinishBulk(nil); err != nil {
+	if _, err := c.FinishBulk(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Số đỏ's union record is deleted; "gone" was never stored.

@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -31,14 +32,15 @@ type Updater interface {
 // built before the load are dropped: the records they were made from may
 // have changed since. progress, when set, hears the phase ("profile",
 // "cluster", then "build") with the records or union records done, of
-// total.
-func (d *Deduper) Rebuild(db Updater, progress func(phase string, done, total int)) (RebuildStats, error) {
+// total. Once ctx is done the rebuild stops soon, with ctx's error,
+// leaving what the caller must run again whole.
+func (d *Deduper) Rebuild(ctx context.Context, db Updater, progress func(phase string, done, total int)) (RebuildStats, error) {
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
 	d.cache.reset()
 	d.cands = nil
-	b := &bulkRebuild{d: d, db: db, now: time.Now().UTC()}
+	b := &bulkRebuild{ctx: ctx, d: d, db: db, now: time.Now().UTC()}
 	if err := b.profile(func(done, total int) { progress("profile", done, total) }); err != nil {
 		return b.stats, err
 	}
@@ -62,6 +64,7 @@ const (
 
 // bulkRebuild is the state of one Rebuild between its transactions.
 type bulkRebuild struct {
+	ctx   context.Context
 	d     *Deduper
 	db    Updater
 	now   time.Time
@@ -78,7 +81,7 @@ func (b *bulkRebuild) update(fn func(st *state) error) error {
 		if err != nil {
 			return err
 		}
-		st.stats, st.quiet = &b.stats, true
+		st.stats, st.quiet, st.ctx = &b.stats, true, b.ctx
 		if err := fn(st); err != nil {
 			return err
 		}
@@ -117,6 +120,9 @@ func (b *bulkRebuild) profile(progress func(done, total int)) error {
 	}
 	var after []byte
 	for first := true; first || after != nil; first = false {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
 		err := b.update(func(st *state) error {
 			st.profiles.FillPercent = 1 // written in key order once
 			if err := st.loadCandidates(); err != nil {
@@ -157,6 +163,9 @@ func (b *bulkRebuild) cluster(progress func(done, total int)) error {
 func (b *bulkRebuild) build(progress func(done, total int)) error {
 	slices.SortFunc(b.jobs, func(x, y unionJob) int { return cmp.Compare(x.seq, y.seq) })
 	for lo := 0; lo < len(b.jobs); lo += unionChunk {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
 		chunk := b.jobs[lo:min(lo+unionChunk, len(b.jobs))]
 		err := b.update(func(st *state) error {
 			// Written in id order once: pages split full (st's 60 % is
@@ -204,8 +213,13 @@ func (st *state) clusterEach(keys []string, progress func(done, total int)) erro
 					return err
 				}
 			}
-			if progress != nil && i%4096 == 0 {
-				progress(i, len(list))
+			if i%4096 == 0 {
+				if err := st.interrupted(); err != nil {
+					return err
+				}
+				if progress != nil {
+					progress(i, len(list))
+				}
 			}
 		}
 	}

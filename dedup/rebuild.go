@@ -186,6 +186,9 @@ var errChunkFull = errors.New("chunk full")
 // pair once, the later key linking to the earlier.
 func (st *state) linkAll(keys []string) error {
 	for lo := 0; lo < len(keys); lo += 1000 {
+		if err := st.interrupted(); err != nil {
+			return err
+		}
 		var jobs []linkJob
 		for _, k := range keys[lo:min(lo+1000, len(keys))] {
 			p, err := st.profile(k)

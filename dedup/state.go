@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"sort"
@@ -25,6 +26,7 @@ type state struct {
 	storedGen                                      uint64     // the generation this transaction started from
 
 	now        time.Time
+	ctx        context.Context // a bulk rebuild's, which stops it once done; else nil
 	sources    map[string]Source
 	profs      map[string]*profile            // nil value: the record is gone
 	recs       map[string]*marc.Record        // decoded records, by key
@@ -224,6 +226,15 @@ func (st *state) finish() error {
 
 // telling reports whether the listeners hear of this transaction's
 // changes.
+// interrupted returns the error that stops a bulk rebuild's long loops
+// (ctx's, once it is done), or nil.
+func (st *state) interrupted() error {
+	if st.ctx == nil {
+		return nil
+	}
+	return st.ctx.Err()
+}
+
 func (st *state) telling() bool { return !st.quiet && len(st.d.listeners) > 0 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -2,6 +2,7 @@ package search
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -33,7 +34,7 @@ type RebuildOptions struct {
 
 // Rebuild rebuilds the index of st from its union records (`unicat
 // reindex`). See RebuildFrom.
-func (ix *Index) Rebuild(st *store.Store, opts RebuildOptions) (int, error) {
+func (ix *Index) Rebuild(ctx context.Context, st *store.Store, opts RebuildOptions) (int, error) {
 	each := func(fn func(*Doc) error) error {
 		return st.View(func(tx *store.Tx) error {
 			return dedup.ForEachUnion(tx.Bolt(), func(u *dedup.UnionRecord) error {
@@ -45,7 +46,7 @@ func (ix *Index) Rebuild(st *store.Store, opts RebuildOptions) (int, error) {
 			})
 		})
 	}
-	return ix.RebuildFrom(st, each, opts)
+	return ix.RebuildFrom(ctx, st, each, opts)
 }
 
 // RebuildFrom replaces the index with the documents each yields and
@@ -56,9 +57,10 @@ func (ix *Index) Rebuild(st *store.Store, opts RebuildOptions) (int, error) {
 // file; it then writes the index in write transactions of one chunk
 // (65536 documents) each, every key in order. The index is marked as
 // being rebuilt until the last transaction, so an interrupted rebuild is
-// noticed (ErrNeedsRebuild) rather than served half done.
-func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, opts RebuildOptions) (int, error) {
-	rb := rebuild{workers: make([]rebuildWorker, runtime.GOMAXPROCS(0)), progress: opts.Progress}
+// noticed (ErrNeedsRebuild) rather than served half done. A rebuild
+// stops, so marked, soon after ctx is done, with ctx's error.
+func (ix *Index) RebuildFrom(ctx context.Context, db Updater, each func(fn func(*Doc) error) error, opts RebuildOptions) (int, error) {
+	rb := rebuild{ctx: ctx, workers: make([]rebuildWorker, runtime.GOMAXPROCS(0)), progress: opts.Progress}
 	if rb.progress == nil {
 		rb.progress = func(string, int) {}
 	}
@@ -98,6 +100,7 @@ func (ix *Index) RebuildFrom(db Updater, each func(fn func(*Doc) error) error, o
 
 // rebuild is the state of one RebuildFrom.
 type rebuild struct {
+	ctx      context.Context
 	workers  []rebuildWorker // one a core
 	progress func(phase string, done int)
 }
@@ -143,6 +146,9 @@ func (ex *extractor) add(d *Doc) error {
 // flush extracts the batch in parallel and writes it out in order, each
 // document after its length.
 func (ex *extractor) flush() error {
+	if err := ex.rb.ctx.Err(); err != nil {
+		return err
+	}
 	workers := ex.rb.workers
 	err := parallel.For(len(ex.batch), len(workers), func(wk, i int) error {
 		d := ex.batch[i]
@@ -200,6 +206,9 @@ func (rb *rebuild) writeChunks(db Updater, rd *bufio.Reader, n int) error {
 		// batch at a time, so memory holds one chunk's postings, not
 		// every document's keys.
 		for int(docno) < end {
+			if err := rb.ctx.Err(); err != nil {
+				return err
+			}
 			count := min(end-int(docno), extractBatch*4)
 			if err := rb.addBatch(blk, rd, docno, count); err != nil {
 				return err

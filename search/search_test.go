@@ -484,7 +484,7 @@ func TestScan(t *testing.T) {
 func TestRebuildMatchesUpdates(t *testing.T) {
 	db := testIndex(t)
 	rebuilt := openTestDB(t)
-	n, err := New().RebuildFrom(rebuilt, func(fn func(*Doc) error) error {
+	n, err := New().RebuildFrom(context.Background(), rebuilt, func(fn func(*Doc) error) error {
 		for i := range testDocs {
 			if err := fn(&testDocs[i]); err != nil {
 				return err

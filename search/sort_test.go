@@ -38,7 +38,7 @@ func TestSortWalkMatchesFullSort(t *testing.T) {
 	// A rebuild (parallel extraction, several batches) gives the same
 	// index as the updates.
 	rebuilt := openTestDB(t)
-	if _, err := New().RebuildFrom(rebuilt, func(fn func(*Doc) error) error {
+	if _, err := New().RebuildFrom(context.Background(), rebuilt, func(fn func(*Doc) error) error {
 		for i := range docs {
 			if err := fn(&docs[i]); err != nil {
 				return err

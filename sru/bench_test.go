@@ -66,7 +66,7 @@ func BenchmarkSRUvsZebra(b *testing.B) {
 	defer db.Close()
 	ix := search.New()
 	start := time.Now()
-	indexed, err := ix.RebuildFrom(db, func(fn func(*search.Doc) error) error {
+	indexed, err := ix.RebuildFrom(context.Background(), db, func(fn func(*search.Doc) error) error {
 		return gen.each(db, n, fn)
 	}, search.RebuildOptions{TempDir: dir})
 	if err != nil {
@@ -621,7 +621,7 @@ func BenchmarkSearchRetrieve(b *testing.B) {
 	}
 	defer db.Close()
 	ix := search.New()
-	if _, err := ix.RebuildFrom(db, func(fn func(*search.Doc) error) error { return gen.each(db, n, fn) },
+	if _, err := ix.RebuildFrom(context.Background(), db, func(fn func(*search.Doc) error) error { return gen.each(db, n, fn) },
 		search.RebuildOptions{TempDir: b.TempDir()}); err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -64,9 +65,9 @@ func readsAsXML(format, path string) bool {
 
 // finishBulk builds the derived data of a bulk load, with a progress bar
 // per phase on stderr, and prints what it did on stdout.
-func finishBulk(cat *catalog.Catalog, stdout, stderr io.Writer) error {
+func finishBulk(ctx context.Context, cat *catalog.Catalog, stdout, stderr io.Writer) error {
 	show, done := phaseBars(stderr, "build: ")
-	stats, err := cat.FinishBulk(show)
+	stats, err := cat.FinishBulk(ctx, show)
 	done()
 	if err != nil {
 		return err

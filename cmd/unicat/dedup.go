@@ -16,13 +16,16 @@ import (
 // indexes, as the build of a bulk load does (catalog.Catalog.FinishBulk),
 // which keeps memory to a chunk of union records at a time and leaves the
 // catalog marked as being built until the end.
-func rebuildClusters(cat *catalog.Catalog, stdout, stderr io.Writer) error {
+func rebuildClusters(ctx context.Context, cat *catalog.Catalog, stdout, stderr io.Writer) error {
 	if err := cat.BeginBulk(); err != nil {
 		return err
 	}
 	show, done := phaseBars(stderr, "rebuild: ")
-	stats, err := cat.FinishBulk(show)
+	stats, err := cat.FinishBulk(ctx, show)
 	done()
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("rebuild interrupted: it is completed at the next start: %w", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -62,7 +65,7 @@ func runDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer cat.Close()
 	if *rebuild {
 		defer limitMemory(cfg.Import.MemoryMB)()
-		return rebuildClusters(cat, stdout, stderr)
+		return rebuildClusters(ctx, cat, stdout, stderr)
 	}
 	return cat.View(ctx, func(snap catalog.Snapshot) error {
 		ex, err := snap.Explain(*explain)

@@ -140,7 +140,10 @@ func runJobs(ctx context.Context, cat *catalog.Catalog, jobs []importJob, format
 			// The marker stays: the next open builds what was stored.
 			return failed, fmt.Errorf("import interrupted: the union catalog is built at the next start: %w", err)
 		}
-		if err := finishBulk(cat, stdout, stderr); err != nil {
+		if err := finishBulk(ctx, cat, stdout, stderr); err != nil {
+			if ctx.Err() != nil {
+				return failed, fmt.Errorf("import interrupted during its build: the union catalog is built at the next start: %w", err)
+			}
 			return failed, err
 		}
 	}

@@ -45,7 +45,7 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	n, err := rebuildIndex(st, stderr)
+	n, err := rebuildIndex(ctx, st, stderr)
 	if err != nil {
 		return err
 	}
@@ -54,10 +54,10 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // rebuildIndex rebuilds the search index with a progress bar on w.
-func rebuildIndex(st *store.Store, w io.Writer) (int, error) {
+func rebuildIndex(ctx context.Context, st *store.Store, w io.Writer) (int, error) {
 	show, done := phaseBars(w, "reindex: ")
 	defer done()
-	return catalog.RebuildIndex(st, show)
+	return catalog.RebuildIndex(ctx, st, show)
 }
 
 // sruHandler serves SRU over the catalog's union records.
