@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 )
 
 // Reading ahead: a stream reader on a machine with more than one core
@@ -104,6 +105,7 @@ func (r *ISO2709Reader) nextAhead() (*Record, error) {
 		}
 		r.frameAhead()
 		if len(a.pending) == 0 {
+			a.release()
 			err := a.end
 			a.end = io.EOF
 			r.warns = nil
@@ -137,17 +139,36 @@ func (r *ISO2709Reader) frameAhead() {
 	}
 }
 
-// batch returns an empty batch, reusing one handed out already.
+// batch returns an empty batch, reusing one handed out already, by this
+// reader or by one that read to its end before (batchPool).
 func (a *readAhead) batch(opts ReaderOptions) *aheadBatch {
 	var b *aheadBatch
 	if n := len(a.free); n > 0 {
 		b, a.free = a.free[n-1], a.free[:n-1]
-		b.raw, b.items, b.next = b.raw[:0], b.items[:0], 0
+	} else if v := batchPool.Get(); v != nil {
+		b = v.(*aheadBatch)
+		b.p.opts, b.p.warns, b.p.moreWarns = opts, nil, 0
 	} else {
 		b = &aheadBatch{p: isoParser{opts: opts}}
 	}
+	b.raw, b.items, b.next = b.raw[:0], b.items[:0], 0
 	b.done = make(chan struct{})
 	return b
+}
+
+// batchPool keeps the batches of readers that reached the end of their
+// stream, buffers and parser state included, for the next reader: an
+// import reads one file after another, and each would otherwise grow its
+// own (at 2,500 records a file, most of a file's reading).
+var batchPool sync.Pool
+
+// release gives a finished reader's batches to batchPool. Their items
+// were cleared as they were handed out.
+func (a *readAhead) release() {
+	for _, b := range a.free {
+		batchPool.Put(b)
+	}
+	a.free = nil
 }
 
 // frameBatch frames records into b until it is full or the stream ends.
