@@ -46,7 +46,25 @@ type idEntry struct {
 type termShard struct {
 	dict  map[termKey]uint32 // term key → its number, an index in terms
 	terms []termKey
+	last  []uint32 // by term number: 1 + the last document added to it
 	pairs []uint64 // term number << 32 | document number, in the order added
+}
+
+// add adds the posting of k in document docno, once however often the
+// document has k: documents come in ascending order.
+func (sh *termShard) add(k termKey, docno uint32) {
+	n, ok := sh.dict[k]
+	if !ok {
+		n = uint32(len(sh.terms))
+		sh.dict[k] = n
+		sh.terms = append(sh.terms, k)
+		sh.last = append(sh.last, 0)
+	}
+	if sh.last[n] == docno+1 {
+		return
+	}
+	sh.last[n] = docno + 1
+	sh.pairs = append(sh.pairs, uint64(n)<<32|uint64(docno))
 }
 
 // shardSeed hashes term keys to shards; any seed gives the same index.
@@ -71,7 +89,7 @@ func newBlock(shards int, prev *block) *block {
 		sh := &b.shards[i]
 		if prev != nil && i < len(prev.shards) {
 			p := &prev.shards[i]
-			sh.pairs, sh.terms = p.pairs[:0], p.terms[:0]
+			sh.pairs, sh.terms, sh.last = p.pairs[:0], p.terms[:0], p.last[:0]
 			sh.dict = make(map[termKey]uint32, cap(p.terms))
 			continue
 		}
@@ -130,15 +148,8 @@ func (b *block) addDocs(first uint32, docs []storedDoc, keys [][][]termKey, enco
 	return parallel.For(len(b.shards), len(b.shards), func(_, s int) error {
 		sh := &b.shards[s]
 		for i := range keys {
-			docno := uint64(first) + uint64(i)
 			for _, k := range keys[i][s] {
-				n, ok := sh.dict[k]
-				if !ok {
-					n = uint32(len(sh.terms))
-					sh.dict[k] = n
-					sh.terms = append(sh.terms, k)
-				}
-				sh.pairs = append(sh.pairs, uint64(n)<<32|docno)
+				sh.add(k, first+uint32(i))
 			}
 		}
 		return nil

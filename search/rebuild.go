@@ -245,7 +245,7 @@ func (rb *rebuild) addBatch(blk *block, rd *bufio.Reader, first uint32, count in
 		if err != nil {
 			return fmt.Errorf("search: rebuild: read back: %w", err)
 		}
-		docs[i], keys[i] = d, splitKeys(docKeys(d.values), len(blk.shards))
+		docs[i], keys[i] = d, splitKeys(docKeysUnsorted(d.values), len(blk.shards))
 		raws[i] = encodeDoc(&d)
 		return nil
 	})

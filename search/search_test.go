@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -414,6 +415,10 @@ func checkPostings(t *testing.T, db *bbolt.DB) {
 				return err
 			}
 			got[string(k)] = bm.ToArray()
+			// Stored as its bitmap encodes: no document twice.
+			if enc, err := encodePostings(bm); err != nil || !bytes.Equal(enc, v) {
+				t.Errorf("postings %q: stored %x, its bitmap encodes as %x (%v)", k, v, enc, err)
+			}
 			return nil
 		})
 		if err != nil {
