@@ -78,7 +78,7 @@ type dirEntry struct {
 
 // NewISO2709Reader returns a reader of ISO 2709 records from r. It buffers
 // its own reads; r need not be buffered. With more than one core it
-// parses ahead on all of them (iso2709_ahead.go).
+// parses ahead on them, up to eight (iso2709_ahead.go).
 func NewISO2709Reader(r io.Reader, opts ReaderOptions) *ISO2709Reader {
 	return &ISO2709Reader{window: window{src: r}, isoParser: isoParser{opts: opts}, ahead: readAheadFor()}
 }

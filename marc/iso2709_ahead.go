@@ -15,7 +15,8 @@ import (
 // own, and Next hands out the batches' records in stream order.
 //
 // Parsing is most of a read (framing is a length and a copy), so the
-// parse goroutines keep every core busy while the caller consumes.
+// parse goroutines keep the cores (up to maxAheadCores) busy while the
+// caller consumes.
 // Nothing runs on without the caller: batches are framed only inside
 // Next, at most aheadDepth(cores) of them are parsed or waiting at once,
 // and a parse goroutine ends with its batch. A caller that stops calling
@@ -46,8 +47,16 @@ const (
 
 // aheadDepth is how many batches are framed and not yet handed out at
 // most: two per core, so that every core has a batch to parse while the
-// caller consumes one.
-func aheadDepth(cores int) int { return 2 * cores }
+// caller consumes one, and for no more than maxAheadCores cores, so that
+// what one reader holds does not grow with the machine: at most 17
+// batches (16 ahead and the one handed out) of 1.1 MiB of records and
+// what they parse into, whatever stream it reads (an upload, a hostile
+// file).
+func aheadDepth(cores int) int { return 2 * min(cores, maxAheadCores) }
+
+// maxAheadCores bounds the cores a reader parses on: framing is serial,
+// and a reader is one of several things an import runs at once.
+const maxAheadCores = 8
 
 // readAhead is a reader's state when it reads ahead.
 type readAhead struct {
@@ -210,18 +219,20 @@ func (b *aheadBatch) parseAll(source string) {
 }
 
 func (b *aheadBatch) parseItem(it *aheadItem, source string) {
+	fail := func(err error) {
+		it.rec, it.warns = nil, nil
+		it.err = &RecordError{Source: source, Index: it.index, Offset: it.off, Err: err}
+	}
 	defer func() {
 		if v := recover(); v != nil {
-			it.rec, it.warns = nil, nil
-			it.err = &RecordError{Source: source, Index: it.index, Offset: it.off,
-				Err: fmt.Errorf("internal error reading the record: %v", v)}
+			fail(fmt.Errorf("internal error reading the record: %v", v))
 		}
 	}()
 	p := &b.p
 	p.warns, p.moreWarns = nil, 0
 	rec, err := p.parse(b.raw[it.start:it.end])
 	if err != nil {
-		it.err = &RecordError{Source: source, Index: it.index, Offset: it.off, Err: err}
+		fail(err)
 		return
 	}
 	it.rec, it.warns = rec, p.warns

@@ -193,3 +193,13 @@ func FuzzReadAhead(f *testing.F) {
 		compareReads(t, fmt.Sprintf("%d bytes", len(data)), data, ReaderOptions{}, -1)
 	})
 }
+
+// TestAheadDepthBounded: what a reader holds does not grow with the
+// machine's cores past maxAheadCores.
+func TestAheadDepthBounded(t *testing.T) {
+	for _, c := range []struct{ cores, depth int }{{2, 4}, {8, 16}, {64, 16}, {1024, 16}} {
+		if got := aheadDepth(c.cores); got != c.depth {
+			t.Errorf("aheadDepth(%d) = %d, want %d", c.cores, got, c.depth)
+		}
+	}
+}
