@@ -93,15 +93,7 @@ func TestOpenRebuildsNewRulesInBulk(t *testing.T) {
 	}{{MinBulkRecords/2 + 10, true}, {20, false}} {
 		path := filepath.Join(t.TempDir(), "unicat.db")
 		cat := open(t, path)
-		var tinh, vinh []store.Incoming
-		for i := range c.works {
-			rec := func(id string) store.Incoming {
-				return store.Incoming{LocalID: id, Record: marctest.Record("001", id, "020", fmt.Sprintf("$a978604%07d", i),
-					"100", "0 $aNguyễn Du", "245", fmt.Sprintf("10$aTruyện Kiều %d", i), "260", "$aH. :$bVăn học,$c2015")}
-			}
-			tinh, vinh = append(tinh, rec(fmt.Sprintf("t%d", i))), append(vinh, rec(fmt.Sprintf("v%d", i)))
-		}
-		for _, b := range []store.Batch{{Source: "tinh", Records: tinh}, {Source: "vinh", Records: vinh}} {
+		for _, b := range twoLibraries(c.works) {
 			if _, err := cat.Store().Apply(b); err != nil {
 				t.Fatal(err)
 			}
@@ -160,20 +152,13 @@ func TestUseBulk(t *testing.T) {
 // error and leaves the store marked; the next Open completes it, to the
 // catalog an uninterrupted build makes.
 func TestFinishBulkStopsWhenCancelled(t *testing.T) {
-	var tinh, vinh []store.Incoming
-	for i := range 600 {
-		rec := func(id string) store.Incoming {
-			return store.Incoming{LocalID: id, Record: marctest.Record("001", id, "020", fmt.Sprintf("$a978604%07d", i),
-				"100", "0 $aNguyễn Du", "245", fmt.Sprintf("10$aTruyện Kiều %d", i), "260", "$aH. :$bVăn học,$c2015")}
-		}
-		tinh, vinh = append(tinh, rec(fmt.Sprintf("t%d", i))), append(vinh, rec(fmt.Sprintf("v%d", i)))
-	}
+	batches := twoLibraries(600)
 	load := func(path string) *Catalog {
 		c := open(t, path)
 		if err := c.BeginBulk(); err != nil {
 			t.Fatal(err)
 		}
-		for _, b := range []store.Batch{{Source: "tinh", Records: tinh}, {Source: "vinh", Records: vinh}} {
+		for _, b := range batches {
 			if _, err := c.Store().Apply(b); err != nil {
 				t.Fatal(err)
 			}
@@ -220,4 +205,18 @@ func TestFinishBulkStopsWhenCancelled(t *testing.T) {
 		}
 		c.Close()
 	}
+}
+
+// twoLibraries returns batches of tinh and vinh holding the same works
+// (one ISBN and title each), t0… and v0…: each pair one cluster.
+func twoLibraries(works int) []store.Batch {
+	var tinh, vinh []store.Incoming
+	for i := range works {
+		rec := func(id string) store.Incoming {
+			return store.Incoming{LocalID: id, Record: marctest.Record("001", id, "020", fmt.Sprintf("$a978604%07d", i),
+				"100", "0 $aNguyễn Du", "245", fmt.Sprintf("10$aTruyện Kiều %d", i), "260", "$aH. :$bVăn học,$c2015")}
+		}
+		tinh, vinh = append(tinh, rec(fmt.Sprintf("t%d", i))), append(vinh, rec(fmt.Sprintf("v%d", i)))
+	}
+	return []store.Batch{{Source: "tinh", Records: tinh}, {Source: "vinh", Records: vinh}}
 }
