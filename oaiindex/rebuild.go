@@ -1,7 +1,6 @@
 package oaiindex
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -133,20 +132,11 @@ func (f *freshPuts) queues() ([]freshQueue, error) {
 // full. It reports whether it wrote the last.
 func putSorted(b *bbolt.Bucket, it *extsort.Iter, limit int) (done bool, err error) {
 	b.FillPercent = 1
-	for n := 0; limit < 0 || n < limit; n++ {
-		if !it.Next() {
-			if err := it.Err(); err != nil {
-				return false, fmt.Errorf("oaiindex: first build: %w", err)
-			}
-			return true, nil
-		}
-		// bbolt keeps the value slice until the commit; the iterator
-		// reuses it.
-		if err := b.Put(it.Key(), bytes.Clone(it.Value())); err != nil {
-			return false, fmt.Errorf("oaiindex: first build: %w", err)
-		}
+	done, err = extsort.PutInto(b, it, limit)
+	if err != nil {
+		return false, fmt.Errorf("oaiindex: first build: %w", err)
 	}
-	return false, nil
+	return done, nil
 }
 
 func openWriter(tx *bbolt.Tx) (*writer, error) {

@@ -22,6 +22,8 @@ import (
 	"io"
 	"os"
 	"slices"
+
+	"go.etcd.io/bbolt"
 )
 
 // pairOverhead is what a pair costs in memory beyond its bytes.
@@ -265,4 +267,22 @@ func (h *runHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// PutInto writes the next pairs of it, at most limit (-1: all), into b,
+// and reports whether it wrote the last. The pages split at b's
+// FillPercent: a caller writing a bucket that holds none of the keys and
+// none after them sets it to 1, and the pages are packed full.
+func PutInto(b *bbolt.Bucket, it *Iter, limit int) (done bool, err error) {
+	for n := 0; limit < 0 || n < limit; n++ {
+		if !it.Next() {
+			return it.Err() == nil, it.Err()
+		}
+		// bbolt copies the key but keeps the value slice until the
+		// commit; the iterator reuses it.
+		if err := b.Put(it.Key(), bytes.Clone(it.Value())); err != nil {
+			return false, fmt.Errorf("extsort: put into the bucket: %w", err)
+		}
+	}
+	return false, nil
 }
