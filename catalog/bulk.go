@@ -231,7 +231,7 @@ func (c *Catalog) setPhase(p string) {
 
 // completePendingBuild runs the build of a bulk load a kill interrupted,
 // if the store holds one, and reports whether it did.
-func (c *Catalog) completePendingBuild(progress func(phase string, done, total int)) (bool, error) {
+func (c *Catalog) completePendingBuild(ctx context.Context, progress func(phase string, done, total int)) (bool, error) {
 	var pending bool
 	if err := c.st.View(func(tx *store.Tx) error { pending = BuildPending(tx); return nil }); err != nil || !pending {
 		return false, err
@@ -239,7 +239,7 @@ func (c *Catalog) completePendingBuild(progress func(phase string, done, total i
 	slog.Warn("catalog: a build is pending (a bulk load cut short, or new matching rules): building the union catalog from the stored records now")
 	c.pipe.deferred.Store(true)
 	defer c.pipe.deferred.Store(false)
-	_, err := c.buildDerived(context.Background(), progress)
+	_, err := c.buildDerived(ctx, progress)
 	return true, err
 }
 

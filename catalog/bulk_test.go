@@ -220,3 +220,49 @@ func twoLibraries(works int) []store.Batch {
 	}
 	return []store.Batch{{Source: "tinh", Records: tinh}, {Source: "vinh", Records: vinh}}
 }
+
+// TestOpenStopsWhenCancelled: the build Open completes stops once its
+// context is done; OpenContext returns the context's error, the store
+// stays marked, and the next Open completes the build.
+func TestOpenStopsWhenCancelled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "unicat.db")
+	c := open(t, path)
+	if err := c.BeginBulk(); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range twoLibraries(600) {
+		if _, err := c.Store().Apply(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close() // killed before its build
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var phases []string
+	_, err := OpenContext(ctx, Options{Path: path, NoSync: true, Sources: testSources,
+		IndexProgress: func(phase string, _, _ int) {
+			if len(phases) == 0 || phases[len(phases)-1] != phase {
+				phases = append(phases, phase)
+			}
+			cancel()
+		}})
+	if !errors.Is(err, context.Canceled) || len(phases) != 1 {
+		t.Fatalf("cancelled at the first progress: %v after the phases %q, want context.Canceled after one", err, phases)
+	}
+	st, err := store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatalf("the store after a cancelled Open: %v", err)
+	}
+	var pending bool
+	st.View(func(tx *store.Tx) error { pending = BuildPending(tx); return nil })
+	st.Close()
+	if !pending {
+		t.Error("a cancelled Open left no build pending")
+	}
+	c = open(t, path)
+	defer c.Close()
+	if got, want := read(t, c), (state{live: 600, kieuHits: 600, oaiLive: 600, oaiTinh: 600}); got != want {
+		t.Errorf("opened after the cancelled Open: %+v, want %+v", got, want)
+	}
+}

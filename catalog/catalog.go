@@ -68,7 +68,15 @@ type Catalog struct {
 // serves at once: the check of the OAI-PMH index's items runs beside the
 // service (Checked), and deduplication builds its candidate index for its
 // first batch.
-func Open(opts Options) (*Catalog, error) {
+func Open(opts Options) (*Catalog, error) { return OpenContext(context.Background(), opts) }
+
+// OpenContext is Open with a context for the builds Open may run (the
+// build of a bulk load a kill interrupted, of new matching rules, of a
+// missing search index): once ctx is done they stop soon and OpenContext
+// returns ctx's error, leaving them for the next Open to run again. (A
+// signal during a build at start otherwise waited for it: minutes at a
+// million records.)
+func OpenContext(ctx context.Context, opts Options) (*Catalog, error) {
 	st, err := store.Open(opts.Path, store.Options{NoSync: opts.NoSync})
 	if err != nil {
 		return nil, err
@@ -77,17 +85,18 @@ func Open(opts Options) (*Catalog, error) {
 	if c.dedup == nil {
 		c.dedup = dedup.New(opts.Dedup)
 	}
-	if err := c.open(opts); err != nil {
+	if err := c.open(ctx, opts); err != nil {
 		st.Close()
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// The check runs as long as the catalog is open, past ctx.
+	checkCtx, cancel := context.WithCancel(context.Background())
 	c.stopCheck, c.checked = cancel, make(chan struct{})
-	go func() { defer close(c.checked); c.checkErr = c.checkOAI(ctx) }()
+	go func() { defer close(c.checked); c.checkErr = c.checkOAI(checkCtx) }()
 	return c, nil
 }
 
-func (c *Catalog) open(opts Options) error {
+func (c *Catalog) open(ctx context.Context, opts Options) error {
 	for _, s := range opts.Sources {
 		if err := c.st.PutSource(s); err != nil {
 			return err
@@ -106,13 +115,13 @@ func (c *Catalog) open(opts Options) error {
 	if err := c.st.AddHook(c.pipe); err != nil {
 		return err
 	}
-	completed, err := c.completePendingBuild(opts.IndexProgress)
+	completed, err := c.completePendingBuild(ctx, opts.IndexProgress)
 	if err != nil {
 		return err
 	}
 	if completed {
 		slog.Warn("catalog: built the union catalog from the stored records")
-	} else if err := c.ensureIndex(opts.IndexProgress); err != nil {
+	} else if err := c.ensureIndex(ctx, opts.IndexProgress); err != nil {
 		return err
 	}
 	return c.st.Update(c.oai.Sync)
@@ -212,7 +221,7 @@ func (c *Catalog) Backup(w io.Writer) (int64, error) { return c.st.Backup(w) }
 // ensureIndex rebuilds the search index when it is missing, was built by
 // another version or does not hold every union record, so that searches
 // and incremental updates start from a complete index.
-func (c *Catalog) ensureIndex(progress func(phase string, done, total int)) error {
+func (c *Catalog) ensureIndex(ctx context.Context, progress func(phase string, done, total int)) error {
 	var needed bool
 	err := c.st.View(func(tx *store.Tx) error {
 		var err error
@@ -222,7 +231,7 @@ func (c *Catalog) ensureIndex(progress func(phase string, done, total int)) erro
 	if err != nil || !needed {
 		return err
 	}
-	_, err = RebuildIndex(context.Background(), c.st, progress)
+	_, err = RebuildIndex(ctx, c.st, progress)
 	return err
 }
 

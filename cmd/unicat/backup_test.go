@@ -109,7 +109,7 @@ func TestBackupUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfgPath, cfg := backupConfig(t, ln.Addr().String())
-	cat, err := openCatalog(cfg)
+	cat, err := openCatalog(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestCompactCommand(t *testing.T) {
 	if ids := restoreAndCount(t, cfg.StorePath()); len(ids) != 50 {
 		t.Errorf("compacted store holds %d records, want 50", len(ids))
 	}
-	cat, err = openCatalog(cfg)
+	cat, err = openCatalog(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestCompactCommand(t *testing.T) {
 // fillStore opens cfg's catalog and commits 50 records in 5 batches.
 func fillStore(t *testing.T, cfg *config.Config) *catalog.Catalog {
 	t.Helper()
-	cat, err := openCatalog(cfg)
+	cat, err := openCatalog(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

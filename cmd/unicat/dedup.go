@@ -58,7 +58,7 @@ func runDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *explain != "" && locked(cfg.StorePath()) {
 		return explainRemote(ctx, cfg, *base, *explain, stdout)
 	}
-	cat, err := openCatalog(cfg)
+	cat, err := openCatalog(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	skip := func(reason string) { fmt.Fprintf(stderr, "skipped %s\n", reason) }
 	write := func(w io.Writer) (n, skipped int, err error) {
-		cat, err := openCatalog(cfg)
+		cat, err := openCatalog(ctx, cfg)
 		if err != nil {
 			return 0, 0, err
 		}

@@ -44,7 +44,7 @@ func runHarvest(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	n = max(1, min(n, len(ids)))
 
-	cat, err := openCatalog(cfg)
+	cat, err := openCatalog(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	defer limitMemory(cfg.Import.MemoryMB)()
-	cat, err := openCatalog(cfg)
+	cat, err := openCatalog(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -135,8 +135,14 @@ func loadConfig(path string) (*config.Config, error) {
 // openCatalog opens the configured catalog (catalog.Open): the store with
 // every configured source and library registered, deduplication, the
 // search index and the OAI-PMH index, all brought up to date.
-func openCatalog(cfg *config.Config) (*catalog.Catalog, error) {
-	return catalog.Open(catalog.OptionsFromConfig(cfg))
+// A signal during a build it runs at the start (catalog.OpenContext)
+// stops it, and the next start runs it again.
+func openCatalog(ctx context.Context, cfg *config.Config) (*catalog.Catalog, error) {
+	cat, err := catalog.OpenContext(ctx, catalog.OptionsFromConfig(cfg))
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("interrupted while building the catalog at the start (the next start builds it): %w", err)
+	}
+	return cat, err
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {

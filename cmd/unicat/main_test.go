@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand"
 	"os"
@@ -62,7 +63,7 @@ func openConfigured(t *testing.T, cfgPath string) (*config.Config, *catalog.Cata
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := openCatalog(cfg)
+	cat, err := openCatalog(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func rederiveRecords(ctx context.Context, cfg *config.Config, only string, verbo
 	if len(sources) == 0 {
 		return fmt.Errorf("no source %q in the configuration", only)
 	}
-	cat, err := openCatalog(cfg)
+	cat, err := openCatalog(ctx, cfg)
 	if err != nil {
 		return err
 	}

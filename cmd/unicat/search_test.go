@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -167,7 +168,7 @@ func TestOlderIndexRebuilt(t *testing.T) {
 	if needsRebuild() {
 		t.Fatal("import left the older index as it was")
 	}
-	cat, err := openCatalog(cfg)
+	cat, err := openCatalog(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

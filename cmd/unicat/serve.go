@@ -47,7 +47,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := override(fileCfg)
 	log := newLogger(stderr, *logJSON)
 
-	cat, err := openCatalog(cfg)
+	cat, err := openCatalog(ctx, cfg)
 	if err != nil {
 		return err
 	}
