@@ -1,13 +1,16 @@
 package dedup
 
 import (
-	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/unicat/unicat/internal/extsort"
 )
 
 // Updater runs write transactions; *store.Store is one.
@@ -20,11 +23,14 @@ type Updater interface {
 // deduplication (catalog.Catalog.BeginBulk), in transactions that each
 // hold a bounded share of the work (in one transaction a 1M-record rebuild
 // held 10.7 GB until its commit): the profiles profileChunk records at a
-// time, in record key order; the edges and clusters in one; the union
-// records unionChunk at a time, in id order. Between the first and the
-// last, the buckets do not agree with each other: the caller keeps the
-// store marked as being built until the end, and a rebuild cut short is
-// run again whole.
+// time, in record key order; the edges found in one transaction, then
+// written putChunk at a time; the clusters made in one, then their
+// members written putChunk at a time; the union records unionChunk at a
+// time, in id order. What the clustering finds on the way is queued in
+// sorted runs that spill to files beside the store (cluster). Between the
+// first and the last, the buckets do not agree with each other: the
+// caller keeps the store marked as being built until the end, and a
+// rebuild cut short is run again whole.
 //
 // The listeners are not told: the caller rebuilds what they derive from
 // the union records afterwards, each in key order, which costs less than
@@ -41,17 +47,23 @@ func (d *Deduper) Rebuild(ctx context.Context, db Updater, progress func(phase s
 	d.cache.reset()
 	d.cands = nil
 	b := &bulkRebuild{ctx: ctx, d: d, db: db, now: time.Now().UTC()}
+	defer func() {
+		if b.q != nil {
+			b.q.close()
+		}
+	}()
 	if err := b.profile(func(done, total int) { progress("profile", done, total) }); err != nil {
 		return b.stats, err
 	}
-	if err := b.cluster(func(done, total int) { progress("cluster", done, total) }); err != nil {
+	err := b.cluster(func(done, total int) { progress("cluster", done, total) })
+	// The candidate index of every record (about 90 MB at 1M records)
+	// is made again by the next batch that needs it; the union records
+	// and the search and OAI-PMH builds that follow need the memory more.
+	d.cands = nil
+	if err != nil {
 		return b.stats, err
 	}
-	err := b.build(func(done, total int) { progress("build", done, total) })
-	// The candidate index of every record (about 100 MB at 1M records)
-	// is made again by the next batch that needs it; the search and
-	// OAI-PMH builds that follow a bulk load need the memory more.
-	d.cands = nil
+	err = b.build(func(done, total int) { progress("build", done, total) })
 	return b.stats, err
 }
 
@@ -69,8 +81,8 @@ type bulkRebuild struct {
 	db    Updater
 	now   time.Time
 	stats RebuildStats
-	keys  []string   // the live records, in key order
-	jobs  []unionJob // the union records to build
+	keys  []string     // the live records, in key order
+	q     *wholeQueues // made by cluster
 }
 
 // update runs fn on a state of a new write transaction, quiet, and
@@ -140,16 +152,36 @@ func (b *bulkRebuild) profile(progress func(done, total int)) error {
 }
 
 // cluster finds every edge and makes every cluster, leaving the union
-// records to build.
+// records to build (in b.q.jobs): the edges in one transaction that only
+// reads, queued and then written in key order by transactions of their
+// own; the clusters in one transaction, whose member writes are queued
+// and written the same way after it. The queues spill to files beside the
+// store past spillBudget each. (In one transaction, with the edges, the
+// members and the records clustered kept in memory, the clustering held
+// 499 MB live at 1M records, growing with the catalog; now 271 MB, most
+// of it the candidate index and the record keys.)
 func (b *bulkRebuild) cluster(progress func(done, total int)) error {
-	return b.update(func(st *state) error {
-		st.removed = true // recompute from the edges, not from the old clusters
-		st.deferred = &b.jobs
+	err := b.update(func(st *state) error {
+		b.q = newWholeQueues(filepath.Dir(st.tx.DB().Path()))
+		st.whole = b.q
 		st.committedProfiles = true // by profile's transactions
 		if err := st.loadCandidates(); err != nil {
 			return err
 		}
-		if err := st.linkAll(b.keys); err != nil {
+		return st.linkAll(b.keys)
+	})
+	if err != nil {
+		return err
+	}
+	// The edges bucket was dropped by profile: it is written from empty.
+	if err := b.putQueued(bucketEdges, b.q.edges, 1); err != nil {
+		return err
+	}
+	err = b.update(func(st *state) error {
+		st.whole = b.q
+		st.removed = true // recompute from the edges, not from the old clusters
+		st.committedProfiles = true
+		if err := st.loadCandidates(); err != nil {
 			return err
 		}
 		if err := st.clusterEach(b.keys, progress); err != nil {
@@ -157,17 +189,121 @@ func (b *bulkRebuild) cluster(progress func(done, total int)) error {
 		}
 		return st.noteRebuilt(b.d.fingerprint())
 	})
+	if err != nil {
+		return err
+	}
+	// The members of the clusters before the rebuild are still there.
+	return b.putQueued(bucketMembers, b.q.members, 0.9)
+}
+
+// putQueued writes the pairs of s into bucket name in key order, putChunk
+// of them per transaction, its pages split at fill.
+func (b *bulkRebuild) putQueued(name []byte, s *extsort.Sorter, fill float64) error {
+	it, err := s.Iter()
+	if err != nil {
+		return fmt.Errorf("dedup: rebuild: %s: %w", name, err)
+	}
+	for done := false; !done; {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
+		err := b.db.Update(func(tx *bbolt.Tx) error {
+			bk, err := tx.CreateBucketIfNotExists(name)
+			if err != nil {
+				return err
+			}
+			bk.FillPercent = fill
+			done, err = extsort.PutInto(bk, it, putChunk)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("dedup: rebuild: write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// spillBudget is the memory each of a whole rebuild's queues holds before
+// it writes a sorted run to a file beside the store. (A variable for the
+// tests, which make it small.)
+var spillBudget = 32 << 20
+
+// putChunk is how many queued puts a transaction of putQueued writes.
+const putChunk = 1 << 18
+
+// wholeQueues are the writes of a whole rebuild's linking and clustering,
+// queued in key order: the edges, the members, and the union records to
+// build (by sequence number, with their masters and members).
+type wholeQueues struct{ edges, members, jobs *extsort.Sorter }
+
+func newWholeQueues(dir string) *wholeQueues {
+	return &wholeQueues{edges: extsort.New(dir, spillBudget), members: extsort.New(dir, spillBudget),
+		jobs: extsort.New(dir, spillBudget)}
+}
+
+func (q *wholeQueues) close() {
+	q.edges.Close()
+	q.members.Close()
+	q.jobs.Close()
+}
+
+func (q *wholeQueues) putEdges(puts []edgePut) error {
+	var k [8]byte
+	for _, e := range puts {
+		binary.BigEndian.PutUint64(k[:], e.key)
+		if err := q.edges.Add(k[:], e.val); err != nil {
+			return fmt.Errorf("dedup: rebuild: queue an edge: %w", err)
+		}
+	}
+	return nil
+}
+
+// queue queues a round's member writes and union records.
+func (q *wholeQueues) queue(puts []memberPut, jobs []unionJob) error {
+	for _, m := range puts {
+		if err := q.members.Add([]byte(m.key), seqKey(m.seq)); err != nil {
+			return fmt.Errorf("dedup: rebuild: queue a member: %w", err)
+		}
+	}
+	var v []byte
+	for _, j := range jobs {
+		v = appendStrs(appendStr(v[:0], j.master), j.members)
+		if err := q.jobs.Add(seqKey(j.seq), v); err != nil {
+			return fmt.Errorf("dedup: rebuild: queue union record %s: %w", unionID(j.seq), err)
+		}
+	}
+	return nil
+}
+
+// nextJobs reads up to n union records to build from it.
+func nextJobs(it *extsort.Iter, n int) ([]unionJob, error) {
+	var jobs []unionJob
+	for len(jobs) < n && it.Next() {
+		r := reader{b: it.Value()}
+		j := unionJob{seq: binary.BigEndian.Uint64(it.Key()), master: r.str(), members: r.strs()}
+		if r.err != nil {
+			return nil, fmt.Errorf("dedup: rebuild: union record %s queued: %w", unionID(j.seq), r.err)
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, it.Err()
 }
 
 // build builds the union records the clusters left, in id order.
 func (b *bulkRebuild) build(progress func(done, total int)) error {
-	slices.SortFunc(b.jobs, func(x, y unionJob) int { return cmp.Compare(x.seq, y.seq) })
-	for lo := 0; lo < len(b.jobs); lo += unionChunk {
+	it, err := b.q.jobs.Iter()
+	if err != nil {
+		return fmt.Errorf("dedup: rebuild: union records: %w", err)
+	}
+	for done, total := 0, b.q.jobs.Len(); ; {
 		if err := b.ctx.Err(); err != nil {
 			return err
 		}
-		chunk := b.jobs[lo:min(lo+unionChunk, len(b.jobs))]
-		err := b.update(func(st *state) error {
+		chunk, err := nextJobs(it, unionChunk)
+		if err != nil || len(chunk) == 0 {
+			return err
+		}
+		err = b.update(func(st *state) error {
 			// Written in id order once: pages split full (st's 60 % is
 			// room for the values a batch grows in place).
 			st.unions.FillPercent = 1
@@ -177,9 +313,9 @@ func (b *bulkRebuild) build(progress func(done, total int)) error {
 		if err != nil {
 			return fmt.Errorf("dedup: rebuild: union records: %w", err)
 		}
-		progress(lo+len(chunk), len(b.jobs))
+		done += len(chunk)
+		progress(done, total)
 	}
-	return nil
 }
 
 // clusterEach makes the clusters of every record again, as clusterAll
@@ -187,28 +323,31 @@ func (b *bulkRebuild) build(progress func(done, total int)) error {
 // every record holds every profile at once (600 MB at 1M records), a
 // component only its own. The components are those of the edges and of
 // the clusters before the rebuild (whose members may be gone), taken in
-// the order of their first record key.
+// the order of their first record key: the live records (keys, sorted),
+// then the members of old clusters that are not live. st.whole is set:
+// every record counts as touched.
 func (st *state) clusterEach(keys []string, progress func(done, total int)) error {
-	for _, k := range keys {
-		st.touched[k] = true // every member is rebuilt: nothing is unchanged
-	}
-	var old []string
+	// Every live record is clustered in the first pass, by its own
+	// component or an earlier one's.
+	var gone []string
 	if err := st.members.ForEach(func(k, _ []byte) error {
-		old = append(old, string(k))
+		if _, live := slices.BinarySearch(keys, string(k)); !live {
+			gone = append(gone, string(k))
+		}
 		return nil
 	}); err != nil {
 		return err
 	}
-	done := make(map[string]bool, len(keys))
+	done := newDoneSet(keys)
 	c := clusterer{g: txGraph{st}, emit: func(r *round) error {
 		for k := range r.nodes {
-			done[k] = true
+			done.add(k)
 		}
 		return st.assign(r)
 	}}
-	for _, list := range [][]string{keys, old} {
+	for _, list := range [][]string{keys, gone} {
 		for i, k := range list {
-			if !done[k] {
+			if !done.has(k) {
 				if err := c.whole([]string{k}); err != nil {
 					return err
 				}
@@ -223,5 +362,33 @@ func (st *state) clusterEach(keys []string, progress func(done, total int)) erro
 			}
 		}
 	}
-	return st.flushMembers()
+	return nil
+}
+
+// doneSet is the records clusterEach has clustered: a bit per live record
+// and a set of the others. (A map of every record key took 50 MB at 1M
+// records.)
+type doneSet struct {
+	keys []string // the live records, sorted
+	bits []uint64
+	gone map[string]bool
+}
+
+func newDoneSet(keys []string) *doneSet {
+	return &doneSet{keys: keys, bits: make([]uint64, (len(keys)+63)/64), gone: map[string]bool{}}
+}
+
+func (s *doneSet) add(k string) {
+	if i, ok := slices.BinarySearch(s.keys, k); ok {
+		s.bits[i/64] |= 1 << (i % 64)
+	} else {
+		s.gone[k] = true
+	}
+}
+
+func (s *doneSet) has(k string) bool {
+	if i, ok := slices.BinarySearch(s.keys, k); ok {
+		return s.bits[i/64]&(1<<(i%64)) != 0
+	}
+	return s.gone[k]
 }

@@ -38,12 +38,18 @@ type edgePut struct {
 }
 
 // putEdge queues the edge between the records of ordinals a and b, in
-// both directions; flushEdges writes the queue in key order.
-func (st *state) putEdge(a, b uint32, rule string) {
+// both directions; flushEdges writes the queue in key order (in a whole
+// rebuild, the rebuild writes st.whole's).
+func (st *state) putEdge(a, b uint32, rule string) error {
 	lo, hi := min(a, b), max(a, b)
 	v := binary.AppendVarint(make([]byte, 0, binary.MaxVarintLen64+len(rule)), st.now.UnixNano())
 	v = append(v, rule...)
-	st.edgePuts = append(st.edgePuts, edgePut{edgeKey(lo, hi), v}, edgePut{edgeKey(hi, lo), strengthValues[ruleStrength(rule)]})
+	puts := [2]edgePut{{edgeKey(lo, hi), v}, {edgeKey(hi, lo), strengthValues[ruleStrength(rule)]}}
+	if st.whole != nil {
+		return st.whole.putEdges(puts[:])
+	}
+	st.edgePuts = append(st.edgePuts, puts[:]...)
+	return nil
 }
 
 func (st *state) flushEdges() error {

@@ -87,9 +87,13 @@ func (st *state) link(jobs []linkJob) error {
 	for i := range jobs {
 		j := &jobs[i]
 		for _, m := range j.matches {
-			st.putEdge(j.p.ord, m.ord, m.rule)
-			st.seeds[m.other] = true
-			st.newEdges = append(st.newEdges, newEdge{j.key, m.other, ruleStrength(m.rule)})
+			if err := st.putEdge(j.p.ord, m.ord, m.rule); err != nil {
+				return err
+			}
+			if st.whole == nil {
+				st.seeds[m.other] = true
+				st.newEdges = append(st.newEdges, newEdge{j.key, m.other, ruleStrength(m.rule)})
+			}
 		}
 		j.cands, j.cprofs, j.matches = nil, nil, nil
 	}

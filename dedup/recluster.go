@@ -97,21 +97,24 @@ func (st *state) assign(r *round) error {
 			return err
 		}
 	}
-	if st.deferred == nil {
-		// A bulk rebuild writes the members of all its rounds at the end
-		// (clusterEach): its rounds come in the order of their first
+	if st.whole != nil {
+		// A whole rebuild writes the members of all its rounds after
+		// them, and builds their union records after that, in id order
+		// (bulkRebuild): its rounds come in the order of their first
 		// members, whose other members land all over the bucket, and a
 		// bucket that one transaction fills out of order is one node that
 		// bbolt shifts on every insert until the commit splits it.
+		if err := st.whole.queue(st.memberPuts, st.jobs); err != nil {
+			return err
+		}
+		st.memberPuts, st.jobs = st.memberPuts[:0], st.jobs[:0]
+	} else {
 		if err := st.flushMembers(); err != nil {
 			return err
 		}
-	}
-	if st.deferred != nil {
-		*st.deferred = append(*st.deferred, st.jobs...)
-		st.jobs = st.jobs[:0]
-	} else if err := st.buildUnions(); err != nil {
-		return err
+		if err := st.buildUnions(); err != nil {
+			return err
+		}
 	}
 	for _, k := range r.left() {
 		if err := st.members.Delete([]byte(k)); err != nil {
@@ -152,7 +155,7 @@ func (st *state) writeCluster(seq uint64, members []string, old *oldCluster, old
 	if same {
 		dirty := false
 		for _, k := range members {
-			if st.touched[k] {
+			if st.whole != nil || st.touched[k] {
 				dirty = true
 				break
 			}

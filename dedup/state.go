@@ -50,10 +50,12 @@ type state struct {
 	// quiet: the listeners are not told (a bulk build, whose caller
 	// rebuilds what they derive afterwards), so the changes are not kept.
 	quiet bool
-	// deferred, when not nil, receives the union records to rebuild
-	// instead of rebuilding them in this transaction (Rebuild builds
-	// them in transactions of their own).
-	deferred *[]unionJob
+	// whole, set by Rebuild's linking and clustering, which cluster every
+	// record again (clusterEach): every record counts as touched, no
+	// seeds or new edges are kept, and the edge and member writes and
+	// the union records to build go to its queues, which Rebuild writes
+	// in key order afterwards.
+	whole *wholeQueues
 	// committedProfiles: every profile this transaction reads was
 	// committed before it (Rebuild's clustering, after its profiling
 	// transactions), so read transactions of other goroutines see them.
