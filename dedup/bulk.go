@@ -158,7 +158,7 @@ func (b *bulkRebuild) profile(progress func(done, total int)) error {
 // and written the same way after it. The queues spill to files beside the
 // store past spillBudget each. (In one transaction, with the edges, the
 // members and the records clustered kept in memory, the clustering held
-// 499 MB live at 1M records, growing with the catalog; now 271 MB, most
+// 499 MB live at 1M records, growing with the catalog; now 253 MB, most
 // of it the candidate index and the record keys.)
 func (b *bulkRebuild) cluster(progress func(done, total int)) error {
 	err := b.update(func(st *state) error {
@@ -200,25 +200,13 @@ func (b *bulkRebuild) cluster(progress func(done, total int)) error {
 // of them per transaction, its pages split at fill.
 func (b *bulkRebuild) putQueued(name []byte, s *extsort.Sorter, fill float64) error {
 	it, err := s.Iter()
-	if err != nil {
-		return fmt.Errorf("dedup: rebuild: %s: %w", name, err)
-	}
-	for done := false; !done; {
-		if err := b.ctx.Err(); err != nil {
-			return err
-		}
-		err := b.db.Update(func(tx *bbolt.Tx) error {
-			bk, err := tx.CreateBucketIfNotExists(name)
-			if err != nil {
-				return err
-			}
-			bk.FillPercent = fill
-			done, err = extsort.PutInto(bk, it, putChunk)
-			return err
+	if err == nil {
+		err = extsort.PutAll(b.ctx, b.db.Update, it, putChunk, fill, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
+			return tx.CreateBucketIfNotExists(name)
 		})
-		if err != nil {
-			return fmt.Errorf("dedup: rebuild: write %s: %w", name, err)
-		}
+	}
+	if err != nil {
+		return fmt.Errorf("dedup: rebuild: write %s: %w", name, err)
 	}
 	return nil
 }

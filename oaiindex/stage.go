@@ -1,10 +1,12 @@
 package oaiindex
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 
+	"github.com/unicat/unicat/internal/extsort"
 	"go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
 )
@@ -78,18 +80,12 @@ func (ix *Index) StageFirstBuild(db Updater) (*Staged, error) {
 		return nil, err
 	}
 	for _, q := range qs {
-		for done := false; !done; {
-			err := db.Update(func(tx *bbolt.Tx) error {
-				b, err := stagedBucket(tx, q.name)
-				if err != nil {
-					return err
-				}
-				done, err = putSorted(b, q.it, stageChunk)
-				return err
-			})
-			if err != nil {
-				return nil, err
-			}
+		// Nothing after the keys: pages packed full.
+		err := extsort.PutAll(context.Background(), db.Update, q.it, stageChunk, 1, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
+			return stagedBucket(tx, q.name)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("oaiindex: first build: %w", err)
 		}
 	}
 	return st, nil

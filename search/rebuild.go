@@ -125,25 +125,16 @@ var sortBudget = 32 << 20
 // between the earlier ones' and the pages were 61 % used at 1M records.)
 func (rb *rebuild) writeSorts(db Updater) error {
 	it, err := rb.sorts.Iter()
+	if err == nil {
+		err = extsort.PutAll(rb.ctx, db.Update, it, putsPerTx, 1, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
+			if bk := openBuckets(tx); bk != nil {
+				return bk.sort, nil
+			}
+			return nil, errors.New("search: buckets vanished during rebuild")
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("search: rebuild: sort entries: %w", err)
-	}
-	for done := false; !done; {
-		if err := rb.ctx.Err(); err != nil {
-			return err
-		}
-		err := db.Update(func(tx *bbolt.Tx) error {
-			bk := openBuckets(tx)
-			if bk == nil {
-				return errors.New("search: buckets vanished during rebuild")
-			}
-			bk.sort.FillPercent = 1
-			done, err = extsort.PutInto(bk.sort, it, putsPerTx)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("search: rebuild: sort entries: %w", err)
-		}
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"bufio"
 	"bytes"
 	"container/heap"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -285,4 +286,30 @@ func PutInto(b *bbolt.Bucket, it *Iter, limit int) (done bool, err error) {
 		}
 	}
 	return false, nil
+}
+
+// PutAll writes every remaining pair of it into a bucket over as many
+// write transactions of update as it takes, perTx pairs in each: the
+// bucket bucket returns in that transaction, its pages split at fill.
+// It stops between transactions once ctx is done, with ctx's error.
+func PutAll(ctx context.Context, update func(func(*bbolt.Tx) error) error, it *Iter, perTx int, fill float64,
+	bucket func(*bbolt.Tx) (*bbolt.Bucket, error)) error {
+	for done := false; !done; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := update(func(tx *bbolt.Tx) error {
+			b, err := bucket(tx)
+			if err != nil {
+				return err
+			}
+			b.FillPercent = fill
+			done, err = PutInto(b, it, perTx)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package extsort
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"go.etcd.io/bbolt"
 )
 
 type kv struct{ k, v string }
@@ -110,5 +113,52 @@ func TestSorterBadDir(t *testing.T) {
 	}
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err = %v, want a missing directory", err)
+	}
+}
+
+// TestPutAll: every pair lands in the bucket, in as many transactions as
+// perTx makes them, with the pages packed full; a done context stops it
+// before the next transaction.
+func TestPutAll(t *testing.T) {
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "t.db"), 0o644, &bbolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := New(t.TempDir(), 1)
+	defer s.Close()
+	var want []string
+	for i := range 1000 {
+		k, v := fmt.Sprintf("k%04d", (i*7919)%1000), fmt.Sprintf("v%d", i)
+		if err := s.Add([]byte(k), []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, k+"="+v)
+	}
+	slices.Sort(want)
+	it, err := s.Iter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs := 0
+	update := func(fn func(*bbolt.Tx) error) error { txs++; return db.Update(fn) }
+	bucket := func(tx *bbolt.Tx) (*bbolt.Bucket, error) { return tx.CreateBucketIfNotExists([]byte("b")) }
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := PutAll(ctx, update, it, 300, 1, bucket); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte("b")).ForEach(func(k, v []byte) error {
+			keys = append(keys, string(k)+"="+string(v))
+			return nil
+		})
+	})
+	if !slices.Equal(keys, want) || txs != 4 {
+		t.Errorf("%d pairs in %d transactions, or other pairs; want the 1,000 added, in 4", len(keys), txs)
+	}
+	cancel()
+	if err := PutAll(ctx, update, it, 300, 1, bucket); !errors.Is(err, context.Canceled) || txs != 4 {
+		t.Errorf("with a done context: %v after %d transactions, want context.Canceled after 4", err, txs)
 	}
 }
