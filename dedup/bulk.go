@@ -37,8 +37,8 @@ type Updater interface {
 // hearing of every union record. Profiles cached and the candidate index
 // built before the load are dropped: the records they were made from may
 // have changed since. progress, when set, hears the phase ("profile",
-// "cluster", then "build") with the records or union records done, of
-// total. Once ctx is done the rebuild stops soon, with ctx's error,
+// "link", "cluster", then "build") with the records or union records
+// done, of total. Once ctx is done the rebuild stops soon, with ctx's error,
 // leaving what the caller must run again whole.
 func (d *Deduper) Rebuild(ctx context.Context, db Updater, progress func(phase string, done, total int)) (RebuildStats, error) {
 	if progress == nil {
@@ -55,7 +55,10 @@ func (d *Deduper) Rebuild(ctx context.Context, db Updater, progress func(phase s
 	if err := b.profile(func(done, total int) { progress("profile", done, total) }); err != nil {
 		return b.stats, err
 	}
-	err := b.cluster(func(done, total int) { progress("cluster", done, total) })
+	err := b.link(func(done, total int) { progress("link", done, total) })
+	if err == nil {
+		err = b.cluster(func(done, total int) { progress("cluster", done, total) })
+	}
 	// The candidate index of every record (about 90 MB at 1M records)
 	// is made again by the next batch that needs it; the union records
 	// and the search and OAI-PMH builds that follow need the memory more.
@@ -151,16 +154,15 @@ func (b *bulkRebuild) profile(progress func(done, total int)) error {
 	return nil
 }
 
-// cluster finds every edge and makes every cluster, leaving the union
-// records to build (in b.q.jobs): the edges in one transaction that only
-// reads, queued and then written in key order by transactions of their
-// own; the clusters in one transaction, whose member writes are queued
-// and written the same way after it. The queues spill to files beside the
-// store past spillBudget each. (In one transaction, with the edges, the
-// members and the records clustered kept in memory, the clustering held
-// 499 MB live at 1M records, growing with the catalog; now 253 MB, most
-// of it the candidate index and the record keys.)
-func (b *bulkRebuild) cluster(progress func(done, total int)) error {
+// link finds every edge, in one transaction that only reads: the edges
+// are queued (b.q) and then written in key order by transactions of
+// their own. link and cluster queue what they find in sorted runs that
+// spill to files beside the store past spillBudget each. (In one
+// transaction, with the edges, the members and the records clustered kept
+// in memory, the clustering held 499 MB live at 1M records, growing with
+// the catalog; now 253 MB, most of it the candidate index and the record
+// keys.)
+func (b *bulkRebuild) link(progress func(done, total int)) error {
 	err := b.update(func(st *state) error {
 		b.q = newWholeQueues(filepath.Dir(st.tx.DB().Path()))
 		st.whole = b.q
@@ -168,16 +170,20 @@ func (b *bulkRebuild) cluster(progress func(done, total int)) error {
 		if err := st.loadCandidates(); err != nil {
 			return err
 		}
-		return st.linkAll(b.keys)
+		return st.linkAll(b.keys, progress)
 	})
 	if err != nil {
 		return err
 	}
 	// The edges bucket was dropped by profile: it is written from empty.
-	if err := b.putQueued(bucketEdges, b.q.edges, 1); err != nil {
-		return err
-	}
-	err = b.update(func(st *state) error {
+	return b.putQueued(bucketEdges, b.q.edges, 1)
+}
+
+// cluster makes every cluster from the edges, in one transaction whose
+// member writes are queued and written in key order after it, leaving
+// the union records to build (in b.q.jobs).
+func (b *bulkRebuild) cluster(progress func(done, total int)) error {
+	err := b.update(func(st *state) error {
 		st.whole = b.q
 		st.removed = true // recompute from the edges, not from the old clusters
 		st.committedProfiles = true

@@ -104,7 +104,7 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 	if err != nil {
 		return stats, err
 	}
-	if err := st.linkAll(keys); err != nil {
+	if err := st.linkAll(keys, nil); err != nil {
 		return stats, err
 	}
 	if err := st.clusterAll(keys); err != nil {
@@ -183,11 +183,15 @@ func (st *state) profileFrom(after []byte, limit, total int, progress func(done,
 var errChunkFull = errors.New("chunk full")
 
 // linkAll finds the edges of the records of keys (in key order): every
-// pair once, the later key linking to the earlier.
-func (st *state) linkAll(keys []string) error {
+// pair once, the later key linking to the earlier. progress, when set,
+// hears the records linked, of all.
+func (st *state) linkAll(keys []string, progress func(done, total int)) error {
 	for lo := 0; lo < len(keys); lo += 1000 {
 		if err := st.interrupted(); err != nil {
 			return err
+		}
+		if progress != nil {
+			progress(lo, len(keys))
 		}
 		var jobs []linkJob
 		for _, k := range keys[lo:min(lo+1000, len(keys))] {
