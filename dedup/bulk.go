@@ -26,11 +26,11 @@ type Updater interface {
 // time, in record key order; the edges found in one transaction, then
 // written putChunk at a time; the clusters made in one, then their
 // members written putChunk at a time; the union records unionChunk at a
-// time, in id order. What the clustering finds on the way is queued in
-// sorted runs that spill to files beside the store (cluster). Between the
-// first and the last, the buckets do not agree with each other: the
-// caller keeps the store marked as being built until the end, and a
-// rebuild cut short is run again whole.
+// time, in id order. What the linking and the clustering find on the way
+// is queued in sorted runs that spill to files beside the store (link).
+// Between the first and the last, the buckets do not agree with each
+// other: the caller keeps the store marked as being built until the end,
+// and a rebuild cut short is run again whole.
 //
 // The listeners are not told: the caller rebuilds what they derive from
 // the union records afterwards, each in key order, which costs less than
@@ -85,7 +85,7 @@ type bulkRebuild struct {
 	now   time.Time
 	stats RebuildStats
 	keys  []string     // the live records, in key order
-	q     *wholeQueues // made by cluster
+	q     *wholeQueues // made by link
 }
 
 // update runs fn on a state of a new write transaction, quiet, and
