@@ -1,9 +1,9 @@
 package search
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"sort"
 
@@ -43,20 +43,16 @@ type idEntry struct {
 
 // termShard holds the postings of the term keys whose hash falls to it.
 type termShard struct {
-	dict  map[termKey]uint32 // term key → its number, an index in terms
-	terms []termKey
+	dict  termDict
 	last  []uint32 // by term number: 1 + the last document added to it
 	pairs []uint64 // term number << 32 | document number, in the order added
 }
 
 // add adds the posting of k in document docno, once however often the
 // document has k: documents come in ascending order.
-func (sh *termShard) add(k termKey, docno uint32) {
-	n, ok := sh.dict[k]
-	if !ok {
-		n = uint32(len(sh.terms))
-		sh.dict[k] = n
-		sh.terms = append(sh.terms, k)
+func (sh *termShard) add(k hashedKey, docno uint32) {
+	n := sh.dict.number(k.termKey, k.h)
+	if int(n) == len(sh.last) {
 		sh.last = append(sh.last, 0)
 	}
 	if sh.last[n] == docno+1 {
@@ -66,33 +62,30 @@ func (sh *termShard) add(k termKey, docno uint32) {
 	sh.pairs = append(sh.pairs, uint64(n)<<32|uint64(docno))
 }
 
-// shardSeed hashes term keys to shards; any seed gives the same index.
-var shardSeed = maphash.MakeSeed()
+// hashedKey is a term key with its termHash.
+type hashedKey struct {
+	termKey
+	h uint64
+}
 
-// shardOf returns the shard of k among n.
-func shardOf(k termKey, n int) int {
-	if n == 1 {
-		return 0
-	}
-	h := maphash.String(shardSeed, k.term) ^ uint64(k.ix)<<8 ^ uint64(k.kind)
-	return int(h % uint64(n))
+// shardOf returns the shard, among n, of the key whose hash is h. (The
+// dictionary places keys by the hash's low bits.)
+func shardOf(h uint64, n int) int {
+	return int(h >> 32 % uint64(n))
 }
 
 // newBlock returns an empty block of the given shards. The previous
-// chunk's block, if any, lends its buffers and sizes: chunks are alike,
-// and growing ten million postings and a million-term dictionary from
-// nothing for each cost more than the rest of gathering them.
+// chunk's block, if any, lends its arrays: chunks are alike, and growing
+// ten million postings and a dictionary of millions of keys from nothing
+// for each cost more than the rest of gathering them.
 func newBlock(shards int, prev *block) *block {
 	b := &block{shards: make([]termShard, min(shards, maxShards))}
 	for i := range b.shards {
-		sh := &b.shards[i]
 		if prev != nil && i < len(prev.shards) {
-			p := &prev.shards[i]
-			sh.pairs, sh.terms, sh.last = p.pairs[:0], p.terms[:0], p.last[:0]
-			sh.dict = make(map[termKey]uint32, cap(p.terms))
-			continue
+			p, sh := &prev.shards[i], &b.shards[i]
+			sh.dict, sh.pairs, sh.last = p.dict, p.pairs[:0], p.last[:0]
+			sh.dict.reset()
 		}
-		sh.dict = map[termKey]uint32{}
 	}
 	return b
 }
@@ -101,27 +94,32 @@ func newBlock(shards int, prev *block) *block {
 // the puts, which are serial, are all that is left to speed up.
 const maxShards = 64
 
-// splitKeys returns keys grouped by shard (a counting sort: each shard's
-// keys keep their order), each shard's a slice of one new array.
-func splitKeys(keys []termKey, shards int) [][]termKey {
-	out := make([][]termKey, shards)
+// splitKeys returns keys with their hashes, grouped by shard (a counting
+// sort: each shard's keys keep their order), each shard's a slice of one
+// new array.
+func splitKeys(keys []termKey, shards int) [][]hashedKey {
+	out := make([][]hashedKey, shards)
+	hashed := make([]hashedKey, len(keys))
+	for i, k := range keys {
+		hashed[i] = hashedKey{k, termHash(k.ix, k.kind, k.term)}
+	}
 	if shards == 1 {
-		out[0] = keys
+		out[0] = hashed
 		return out
 	}
 	of := make([]uint8, len(keys)) // each key's shard
 	var count [maxShards + 1]int
-	for i, k := range keys {
-		s := shardOf(k, shards)
+	for i, k := range hashed {
+		s := shardOf(k.h, shards)
 		of[i] = uint8(s)
 		count[s+1]++
 	}
 	for s := 1; s <= shards; s++ {
 		count[s] += count[s-1]
 	}
-	grouped := make([]termKey, len(keys))
+	grouped := make([]hashedKey, len(keys))
 	next := count
-	for i, k := range keys {
+	for i, k := range hashed {
 		grouped[next[of[i]]] = k
 		next[of[i]]++
 	}
@@ -134,7 +132,7 @@ func splitKeys(keys []termKey, shards int) [][]termKey {
 // addDocs adds documents numbered from first: each one's id, encoded
 // form and sort entries, and its term keys, split by shard, each shard on
 // a core of its own.
-func (b *block) addDocs(first uint32, docs []storedDoc, keys [][][]termKey, encoded [][]byte) error {
+func (b *block) addDocs(first uint32, docs []storedDoc, keys [][][]hashedKey, encoded [][]byte) error {
 	if !b.started {
 		b.first, b.started = first, true
 	}
@@ -155,10 +153,11 @@ func (b *block) addDocs(first uint32, docs []storedDoc, keys [][][]termKey, enco
 	})
 }
 
-// shardPostings is a shard made ready to write: its terms in key order,
-// each with its encoded postings.
+// shardPostings is a shard made ready to write: its terms in key order
+// (index id, kind, term, the dictionary's bytes), each with its encoded
+// postings.
 type shardPostings struct {
-	terms  []termKey
+	terms  [][]byte
 	values [][]byte
 }
 
@@ -166,7 +165,7 @@ type shardPostings struct {
 // keeps each term's document numbers ascending), sorts its terms and
 // encodes their postings.
 func (sh *termShard) finish() (shardPostings, error) {
-	n := len(sh.terms)
+	n := sh.dict.len()
 	start := make([]uint32, n+1)
 	for _, p := range sh.pairs {
 		start[p>>32+1]++
@@ -181,19 +180,18 @@ func (sh *termShard) finish() (shardPostings, error) {
 		flat[next[t]] = uint32(p)
 		next[t]++
 	}
-	sh.dict = nil
 	order := make([]uint32, n)
 	for i := range order {
 		order[i] = uint32(i)
 	}
-	slices.SortFunc(order, func(a, b uint32) int { return sh.terms[a].compare(sh.terms[b]) })
-	out := shardPostings{terms: make([]termKey, n), values: make([][]byte, n)}
+	slices.SortFunc(order, sh.dict.compareKeys)
+	out := shardPostings{terms: make([][]byte, n), values: make([][]byte, n)}
 	for i, t := range order {
 		v, err := encodeSorted(flat[start[t]:start[t+1]])
 		if err != nil {
 			return out, err
 		}
-		out.terms[i], out.values[i] = sh.terms[t], v
+		out.terms[i], out.values[i] = sh.dict.key(t), v
 	}
 	return out, nil
 }
@@ -299,7 +297,7 @@ func (m *merger) put(terms *bbolt.Bucket, limit int) error {
 	for n := 0; n < limit; n++ {
 		best := -1
 		for s, r := range m.ready {
-			if m.at[s] < len(r.terms) && (best < 0 || r.terms[m.at[s]].compare(m.ready[best].terms[m.at[best]]) < 0) {
+			if m.at[s] < len(r.terms) && (best < 0 || bytes.Compare(r.terms[m.at[s]], m.ready[best].terms[m.at[best]]) < 0) {
 				best = s
 			}
 		}
@@ -310,7 +308,7 @@ func (m *merger) put(terms *bbolt.Bucket, limit int) error {
 		k, v := r.terms[m.at[best]], r.values[m.at[best]]
 		r.values[m.at[best]] = nil // held by bbolt until the commit, then garbage
 		m.at[best]++
-		m.kb = termKeyBytes(m.kb[:0], k.ix, k.kind, m.chunk, k.term)
+		m.kb = append(append(m.kb[:0], k[0], k[1], byte(m.chunk>>8), byte(m.chunk)), k[2:]...)
 		if err := terms.Put(m.kb, v); err != nil {
 			return fmt.Errorf("search: put postings %q: %w", m.kb, err)
 		}

@@ -9,8 +9,8 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
-// splitKeys groups a document's keys by shard, every key once, in its
-// own shard, in the order given.
+// splitKeys groups a document's keys by shard, every key once with its
+// hash, in its own shard, in the order given.
 func TestSplitKeys(t *testing.T) {
 	var keys []termKey
 	for i := range 500 {
@@ -23,19 +23,82 @@ func TestSplitKeys(t *testing.T) {
 		}
 		var all []termKey
 		for s, g := range got {
+			var plain []termKey
 			for _, k := range g {
-				if shardOf(k, shards) != s {
-					t.Errorf("%d shards: %v in group %d, its shard is %d", shards, k, s, shardOf(k, shards))
+				if k.h != termHash(k.ix, k.kind, k.term) {
+					t.Errorf("%d shards: %v with hash %x", shards, k.termKey, k.h)
 				}
+				if shardOf(k.h, shards) != s {
+					t.Errorf("%d shards: %v in group %d, its shard is %d", shards, k.termKey, s, shardOf(k.h, shards))
+				}
+				plain = append(plain, k.termKey)
 			}
-			want := slices.DeleteFunc(slices.Clone(keys), func(k termKey) bool { return shardOf(k, shards) != s })
-			if !slices.Equal(g, want) {
+			want := slices.DeleteFunc(slices.Clone(keys), func(k termKey) bool {
+				return shardOf(termHash(k.ix, k.kind, k.term), shards) != s
+			})
+			if !slices.Equal(plain, want) {
 				t.Errorf("%d shards: group %d not in the order given", shards, s)
 			}
-			all = append(all, g...)
+			all = append(all, plain...)
 		}
 		if len(all) != len(keys) {
 			t.Errorf("%d shards: %d keys grouped, %d given", shards, len(all), len(keys))
+		}
+	}
+}
+
+// termDict numbers each distinct key once, in the order first added, as
+// a map would; keeps its numbers as it grows and across keys that differ
+// only in index, kind or a byte; sorts keys as termKey.compare; and after
+// reset starts again from nothing.
+func TestTermDict(t *testing.T) {
+	var d termDict
+	for round := range 2 {
+		want := map[termKey]uint32{}
+		var order []termKey
+		for i := range 4 * minSlots {
+			// Each key twice, the second time after the table grew; the
+			// same term in other indexes and kinds.
+			j := i % (2 * minSlots)
+			k := termKey{byte(j % 3), []byte{kindWord, kindPair, kindPhrase}[j/3%3], fmt.Sprintf("từ %d", j/2)}
+			n, ok := want[k]
+			if !ok {
+				n = uint32(len(order))
+				want[k] = n
+				order = append(order, k)
+			}
+			if got := d.number(k, termHash(k.ix, k.kind, k.term)); got != n {
+				t.Fatalf("round %d: key %d %v numbered %d, want %d", round, i, k, got, n)
+			}
+		}
+		if d.len() != len(order) {
+			t.Fatalf("round %d: %d keys, want %d", round, d.len(), len(order))
+		}
+		for n, k := range order {
+			if got := d.key(uint32(n)); string(got) != string([]byte{k.ix, k.kind})+k.term {
+				t.Errorf("round %d: key %d is %q, want %v", round, n, got, k)
+			}
+		}
+		byDict := make([]uint32, len(order))
+		for i := range byDict {
+			byDict[i] = uint32(i)
+		}
+		slices.SortFunc(byDict, d.compareKeys)
+		if !slices.IsSortedFunc(byDict, func(a, b uint32) int { return order[a].compare(order[b]) }) {
+			t.Errorf("round %d: compareKeys does not sort as termKey.compare", round)
+		}
+		d.reset()
+		if d.len() != 0 {
+			t.Fatalf("reset left %d keys", d.len())
+		}
+	}
+	// Keys whose hashes agree are told apart by their bytes.
+	same := []termKey{{1, kindWord, "nguyen"}, {2, kindWord, "nguyen"}, {1, kindPair, "nguyen"}, {1, kindWord, "nguyem"}, {1, kindWord, "nguye"}}
+	for round := range 2 {
+		for i, k := range same {
+			if n := d.number(k, 42); n != uint32(i) {
+				t.Errorf("colliding key %v numbered %d, want %d (round %d)", k, n, i, round)
+			}
 		}
 	}
 }

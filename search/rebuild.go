@@ -278,7 +278,7 @@ func (rb *rebuild) addBatch(blk *block, rd *bufio.Reader, first uint32, count in
 		}
 	}
 	docs := make([]storedDoc, len(raws))
-	keys := make([][][]termKey, len(raws))
+	keys := make([][][]hashedKey, len(raws))
 	err := parallel.For(len(raws), len(rb.workers), func(wk, i int) error {
 		d, err := decodeTempDoc(raws[i])
 		if err != nil {
