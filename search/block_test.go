@@ -128,3 +128,43 @@ func TestEncodeSorted(t *testing.T) {
 		}
 	}
 }
+
+// docKeys adds exact keys only to a plain key with a form other than
+// itself, then one per distinct form, the plain one included; a keyer
+// used for several documents gives each the keys a fresh one gives.
+func TestDocKeysVariants(t *testing.T) {
+	const title = 2
+	word := func(term string) termKey { return termKey{title, kindWord, term} }
+	exactWord := func(fold, exact string) termKey { return termKey{title, kindWordExact, fold + variantSep + exact} }
+	phrase := func(term string) termKey { return termKey{title, kindPhrase, term} }
+	exactPhrase := func(fold, exact string) termKey { return termKey{title, kindPhraseExact, fold + variantSep + exact} }
+	all := termKey{idAll, kindAll, ""}
+	for _, c := range []struct {
+		vals []value
+		want []termKey
+	}{
+		{[]value{{title, fWords, "flatland"}}, []termKey{word("flatland"), all}},
+		{[]value{{title, fWords, "Đà"}}, []termKey{word("da"), exactWord("da", "đà"), all}},
+		// Two forms of one plain key, one of them plain, each once.
+		{[]value{{title, fWords, "Đà da đà DA"}}, []termKey{
+			{title, kindPair, "da da"}, word("da"), exactWord("da", "da"), exactWord("da", "đà"), all}},
+		{[]value{{title, fWords | fPhrase, "Hòa bình"}, {title, fPhrase, "hoa binh"}}, []termKey{
+			{title, kindPair, "hoa binh"}, phrase("hoa binh"), exactPhrase("hoa binh", "hoa binh"), exactPhrase("hoa binh", "hoà bình"),
+			word("binh"), exactWord("binh", "bình"), word("hoa"), exactWord("hoa", "hoà"), all}},
+	} {
+		got := docKeys(c.vals)
+		slices.SortFunc(c.want, termKey.compare)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%v:\n got %q\nwant %q", c.vals, got, c.want)
+		}
+	}
+	var kr keyer
+	docs := [][]value{{{title, fWords | fPhrase, "Đà Nẵng đà"}}, {{title, fWords, "Hòa bình"}}, {{title, fWords | fPhrase, "Đà Nẵng"}}}
+	for i, vals := range docs {
+		got := slices.Clone(kr.keys(vals))
+		slices.SortFunc(got, termKey.compare)
+		if want := docKeys(vals); !slices.Equal(slices.Compact(got), want) {
+			t.Errorf("document %d after %d others: %q, want %q", i, i, got, want)
+		}
+	}
+}

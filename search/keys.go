@@ -111,23 +111,48 @@ type forms struct{ fold, exact string }
 // documents whose exact form is f are those of the plain key minus those
 // with another variant, plus those with the variant f 0x01 f.
 func docKeys(vals []value) []termKey {
-	keys := docKeysUnsorted(vals)
+	var kr keyer
+	keys := kr.keys(vals)
 	slices.SortFunc(keys, termKey.compare)
 	return slices.Compact(keys)
 }
 
-// docKeysUnsorted is docKeys in no order and with repeats: a rebuild
-// groups its postings by a counting sort and drops a document's repeats
-// there (termShard.add), which costs less than sorting every document's
-// keys (21 of the 60 CPU-seconds of docKeys at 1M records).
-func docKeysUnsorted(vals []value) []termKey {
-	var vars []variant
+// keyer computes documents' term keys, keeping its buffers from one
+// document to the next: a rebuild computes the keys of every document on
+// a keyer per core, and these buffers and maps, made anew for each
+// document, were a fifth of the time it took.
+type keyer struct {
+	seen          map[string]forms // each word's forms, per document
+	words         []string
+	folded, exact []string
+	vars          []variant
+	groups        map[termKey]int32 // appendVariants' groups by plain key
+	group         []variantGroup
+	extra         []groupForm
+	out           []termKey
+}
+
+// maxKeptMap is the most entries a keyer's map may have held and still
+// be cleared for the next document rather than made again.
+const maxKeptMap = 1024
+
+// keys returns the term keys of a document's values in no order and with
+// repeats, valid until the next call: a rebuild groups its postings by a
+// counting sort and drops a document's repeats there (termShard.add),
+// which costs less than sorting every document's keys (21 of the 60
+// CPU-seconds of docKeys at 1M records).
+func (kr *keyer) keys(vals []value) []termKey {
+	// Clearing a map costs what it grew to: one long document's maps are
+	// not kept for the next.
+	if len(kr.seen) > maxKeptMap || len(kr.groups) > maxKeptMap || kr.seen == nil {
+		kr.seen, kr.groups = make(map[string]forms, 64), make(map[termKey]int32, 64)
+	}
 	// The same words come back in several indexes (anywhere repeats the
 	// title's, the creator's and the subjects'): fold each once.
-	seen := make(map[string]forms, 64)
-	keys := make([]termKey, 0, len(vals)*8)
-	keys = append(keys, termKey{idAll, kindAll, ""})
-	var folded, exact []string
+	clear(kr.seen)
+	clear(kr.groups)
+	kr.vars = kr.vars[:0]
+	kr.out = append(kr.out[:0], termKey{idAll, kindAll, ""})
 	for _, v := range vals {
 		def := indexByID(v.ix)
 		if def == nil {
@@ -135,73 +160,125 @@ func docKeysUnsorted(vals []value) []termKey {
 		}
 		switch def.Kind {
 		case KindText, KindAnywhere:
-			ws := textnorm.Words(v.text)
-			folded, exact = folded[:0], exact[:0]
-			for _, w := range ws {
-				if len(w) > maxWordBytes {
-					continue
-				}
-				fm, ok := seen[w]
-				if !ok {
-					fm = forms{textnorm.Fold(w), textnorm.Exact(w)}
-					seen[w] = fm
-				}
-				folded = append(folded, fm.fold)
-				exact = append(exact, fm.exact)
-				if v.flags&fWords != 0 {
-					vars = append(vars, variant{termKey{v.ix, kindWord, fm.fold}, fm.exact})
-				}
-			}
-			if v.flags&fWords != 0 {
-				for i := 0; i+1 < len(folded); i++ {
-					keys = append(keys, termKey{v.ix, kindPair, folded[i] + " " + folded[i+1]})
-				}
-			}
-			if v.flags&fPhrase != 0 && def.Kind == KindText && len(folded) > 0 {
-				vars = append(vars, variant{termKey{v.ix, kindPhrase, joinPhrase(folded)}, joinPhrase(exact)})
-			}
+			kr.addText(def, v)
 		case KindCode, KindIdent:
 			if k := def.norm(v.text); k != "" && len(k) <= maxPhraseBytes {
-				keys = append(keys, termKey{v.ix, kindPhrase, k})
+				kr.out = append(kr.out, termKey{v.ix, kindPhrase, k})
 			}
 		case KindNumber:
 			if n, ok := parseNumber(v.text); ok {
-				keys = append(keys, termKey{v.ix, kindNumber, formatNumber(n)})
+				kr.out = append(kr.out, termKey{v.ix, kindNumber, formatNumber(n)})
 			}
 		}
 	}
-	return appendVariants(keys, vars)
+	return kr.appendVariants()
+}
+
+// addText adds the keys and variants of a text value.
+func (kr *keyer) addText(def *IndexDef, v value) {
+	kr.words = textnorm.AppendWords(kr.words[:0], v.text)
+	kr.folded, kr.exact = kr.folded[:0], kr.exact[:0]
+	for _, w := range kr.words {
+		if len(w) > maxWordBytes {
+			continue
+		}
+		fm, ok := kr.seen[w]
+		if !ok {
+			fm = forms{textnorm.Fold(w), textnorm.Exact(w)}
+			kr.seen[w] = fm
+		}
+		kr.folded = append(kr.folded, fm.fold)
+		kr.exact = append(kr.exact, fm.exact)
+		if v.flags&fWords != 0 {
+			kr.vars = append(kr.vars, variant{termKey{v.ix, kindWord, fm.fold}, fm.exact})
+		}
+	}
+	if v.flags&fWords != 0 && len(kr.folded) > 1 {
+		// The pairs are slices of one string.
+		n := 0
+		for i := 0; i+1 < len(kr.folded); i++ {
+			n += len(kr.folded[i]) + 1 + len(kr.folded[i+1])
+		}
+		var b strings.Builder
+		b.Grow(n)
+		for i := 0; i+1 < len(kr.folded); i++ {
+			b.WriteString(kr.folded[i])
+			b.WriteByte(' ')
+			b.WriteString(kr.folded[i+1])
+		}
+		all, at := b.String(), 0
+		for i := 0; i+1 < len(kr.folded); i++ {
+			end := at + len(kr.folded[i]) + 1 + len(kr.folded[i+1])
+			kr.out = append(kr.out, termKey{v.ix, kindPair, all[at:end]})
+			at = end
+		}
+	}
+	if v.flags&fPhrase != 0 && def.Kind == KindText && len(kr.folded) > 0 {
+		kr.vars = append(kr.vars, variant{termKey{v.ix, kindPhrase, joinPhrase(kr.folded)}, joinPhrase(kr.exact)})
+	}
+}
+
+// variantGroup is a plain key and the first exact form found for it.
+type variantGroup struct {
+	key   termKey
+	exact string
+	more  bool // other exact forms are in extra
+}
+
+// groupForm is an exact form of group gi other than its first.
+type groupForm struct {
+	gi    int32
+	exact string
 }
 
 // appendVariants adds the plain key of every variant and, for a plain key
-// with any form other than itself, an exact key per form.
-func appendVariants(keys []termKey, vars []variant) []termKey {
-	slices.SortFunc(vars, func(a, b variant) int {
-		if c := a.key.compare(b.key); c != 0 {
-			return c
+// with any form other than itself, an exact key per distinct form. The
+// variants are grouped by plain key in a map (sorting them was a quarter
+// of the keys' cost): nearly every group has one form, and the few
+// further forms are sorted and made distinct apart.
+func (kr *keyer) appendVariants() []termKey {
+	kr.group, kr.extra = kr.group[:0], kr.extra[:0]
+	for _, v := range kr.vars {
+		gi, ok := kr.groups[v.key]
+		if !ok {
+			kr.groups[v.key] = int32(len(kr.group))
+			kr.group = append(kr.group, variantGroup{key: v.key, exact: v.exact})
+			continue
+		}
+		if g := &kr.group[gi]; v.exact != g.exact {
+			g.more = true
+			kr.extra = append(kr.extra, groupForm{gi, v.exact})
+		}
+	}
+	slices.SortFunc(kr.extra, func(a, b groupForm) int {
+		if a.gi != b.gi {
+			return int(a.gi - b.gi)
 		}
 		return strings.Compare(a.exact, b.exact)
 	})
-	vars = slices.Compact(vars)
-	for i := 0; i < len(vars); {
-		j := i + 1
-		for j < len(vars) && vars[j].key == vars[i].key {
-			j++
+	kr.extra = slices.Compact(kr.extra)
+	keys, next := kr.out, 0
+	for gi, g := range kr.group {
+		keys = append(keys, g.key)
+		if !g.more && g.exact == g.key.term {
+			continue
 		}
-		k := vars[i].key
-		keys = append(keys, k)
-		if j-i > 1 || vars[i].exact != k.term {
-			exactKind := byte(kindWordExact)
-			if k.kind == kindPhrase {
-				exactKind = kindPhraseExact
-			}
-			for _, v := range vars[i:j] {
-				keys = append(keys, termKey{k.ix, exactKind, k.term + variantSep + v.exact})
-			}
+		keys = append(keys, exactKey(g.key, g.exact))
+		for ; next < len(kr.extra) && kr.extra[next].gi == int32(gi); next++ {
+			keys = append(keys, exactKey(g.key, kr.extra[next].exact))
 		}
-		i = j
 	}
+	kr.out = keys
 	return keys
+}
+
+// exactKey is the exact key of the form exact of plain key k.
+func exactKey(k termKey, exact string) termKey {
+	kind := byte(kindWordExact)
+	if k.kind == kindPhrase {
+		kind = kindPhraseExact
+	}
+	return termKey{k.ix, kind, k.term + variantSep + exact}
 }
 
 // joinPhrase joins words with one space, cut at a word boundary so that

@@ -39,3 +39,18 @@ func BenchmarkDocKeys(b *testing.B) {
 	}
 	b.ReportMetric(float64(keys)/float64(b.N), "keys/doc")
 }
+
+// BenchmarkRebuildKeys measures a rebuild's term keys per document, the
+// values extracted already: the keys, hashed and split over two shards.
+func BenchmarkRebuildKeys(b *testing.B) {
+	docs := benchDocs(b, 2000)
+	vals := make([][]value, len(docs))
+	for i := range docs {
+		vals[i] = extract(&docs[i])
+	}
+	var kr keyer
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		splitKeys(kr.keys(vals[i%len(vals)]), 2)
+	}
+}

@@ -284,7 +284,7 @@ func (rb *rebuild) addBatch(blk *block, rd *bufio.Reader, first uint32, count in
 		if err != nil {
 			return fmt.Errorf("search: rebuild: read back: %w", err)
 		}
-		docs[i], keys[i] = d, splitKeys(docKeysUnsorted(d.values), len(blk.shards))
+		docs[i], keys[i] = d, splitKeys(rb.workers[wk].kr.keys(d.values), len(blk.shards))
 		raws[i] = encodeDoc(&d)
 		return nil
 	})
@@ -311,4 +311,5 @@ const extractBatch = 1024
 // rebuildWorker is one core's extraction state.
 type rebuildWorker struct {
 	sk *sortKeyer
+	kr keyer
 }

@@ -189,7 +189,22 @@ func moveTone(w []rune) ([]rune, bool) {
 // isWordRune reports whether r belongs to a word: a letter, a digit or a
 // combining mark.
 func isWordRune(r rune) bool {
+	// Vietnamese text is ASCII and Latin letters with diacritics, which
+	// the unicode tables find by a binary search each: those are
+	// answered first.
+	switch {
+	case r < 0x80:
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	case latinLetter(r):
+		return true
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// latinLetter reports whether r is in a block of Latin letters only:
+// Latin Extended-A and -B, and Latin Extended Additional (ạ to ỹ).
+func latinLetter(r rune) bool {
+	return 0x0100 <= r && r <= 0x024F || 0x1E00 <= r && r <= 0x1EFF
 }
 
 // IsWordRune reports whether r is part of a word for Words.
@@ -197,8 +212,10 @@ func IsWordRune(r rune) bool { return isWordRune(r) }
 
 // Words splits s into words: maximal runs of letters, digits and marks.
 // It returns substrings of s, in order.
-func Words(s string) []string {
-	var out []string
+func Words(s string) []string { return AppendWords(nil, s) }
+
+// AppendWords appends the words of s, as Words returns them, to out.
+func AppendWords(out []string, s string) []string {
 	start := -1
 	for i, r := range s {
 		if isWordRune(r) {

@@ -3,6 +3,7 @@ package textnorm
 import (
 	"slices"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -93,4 +94,14 @@ func FuzzNormalize(f *testing.F) {
 		}
 		_ = Words(s)
 	})
+}
+
+// The fast paths of isWordRune answer as the unicode tables do.
+func TestIsWordRuneFastPaths(t *testing.T) {
+	for r := rune(0); r <= 0x1FFF; r++ {
+		want := unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+		if got := isWordRune(r); got != want {
+			t.Errorf("isWordRune(%U) = %v, the tables say %v", r, got, want)
+		}
+	}
 }
