@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unicat/unicat/marc"
 	"github.com/unicat/unicat/store"
 )
 
@@ -20,7 +22,8 @@ import (
 // files; and the members of old clusters whose records are gone leave the
 // members bucket. The catalog is built as a bulk load into a catalog
 // finds it: 1,000 records deduplicated, then 3,000 stored without
-// deduplication, three of the first deleted.
+// deduplication (one of them in every source, more copies than a record
+// keeps edges), three of the first deleted.
 func TestRebuildSpilledSameAsInMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a 3,000-record catalog")
@@ -32,7 +35,7 @@ func TestRebuildSpilledSameAsInMemory(t *testing.T) {
 	before := readRebuildView(t, st)
 	st.Close()
 	st, _ = openBulkStore(t, base, false)
-	ingestBench(t, st, makeBenchCorpus(t, 3000))
+	ingestBench(t, st, withCopies(t, makeBenchCorpus(t, 3000)))
 	var gone []string
 	for _, k := range slices.Sorted(maps.Keys(before.members)) {
 		if len(gone) == 3 {
@@ -124,6 +127,38 @@ func TestRebuildSpilledSameAsInMemory(t *testing.T) {
 			t.Errorf("%s, deleted, is still a member", k)
 		}
 	}
+}
+
+// withCopies adds to c a copy of one of its records in every source that
+// lacks it: more copies than a record keeps edges (maxEdges), so that
+// which of its candidates each copy compares with first decides the
+// edges. (No source gets two: a cluster refused for that is made in an
+// order of its own by Init's rebuild, which numbers the union records
+// after it otherwise than Rebuild does.)
+func withCopies(t *testing.T, c *benchCorpus) *benchCorpus {
+	t.Helper()
+	rec, err := marc.NewISO2709Reader(bytes.NewReader(c.raw[benchSources[0].ID]), marc.ReaderOptions{Charset: marc.CharsetUTF8}).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, copies := rec.ControlNumber(), 0
+	for _, s := range benchSources {
+		if _, held := c.label[string(store.RecordKey(s.ID, id))]; held {
+			continue
+		}
+		raw, err := marc.AppendISO2709(nil, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.raw[s.ID] = append(c.raw[s.ID], raw...)
+		c.count[s.ID]++
+		c.total++
+		copies++
+	}
+	if copies < maxEdges+1 {
+		t.Fatalf("%d copies of %s: too few", copies, id)
+	}
+	return c
 }
 
 func openBulkStore(t *testing.T, path string, dedup bool) (*store.Store, *Deduper) {

@@ -235,12 +235,12 @@ func (st *state) candidateIndex(stored uint64) (*candIndex, error) {
 	return c, nil
 }
 
-// forCandidates calls fn for each record sharing a key with p (rec
-// itself left out), each once, key by key in the order of p.keys, until
-// fn returns false. Lists are read up to capStrong entries; the weak
+// forCandidates calls fn with the key and ordinal of each record sharing
+// a key with p (rec itself left out), each once, key by key in the order
+// of p.keys, until fn returns false. Lists are read up to capStrong entries; the weak
 // keys' lists are skipped when longer than capWeak, being too common to
 // mean anything.
-func (st *state) forCandidates(rec string, p *profile, fn func(string) (bool, error)) error {
+func (st *state) forCandidates(rec string, p *profile, fn func(string, uint32) (bool, error)) error {
 	c := st.cands
 	var seen ordSet
 	seen.add(p.ord)
@@ -274,7 +274,7 @@ func (st *state) forCandidates(rec string, p *profile, fn func(string) (bool, er
 			if name == "" || name == rec {
 				continue
 			}
-			more, err := fn(name)
+			more, err := fn(name, ord)
 			if err != nil || !more {
 				return err
 			}

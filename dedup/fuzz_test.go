@@ -33,6 +33,10 @@ func FuzzDecodeValues(f *testing.F) {
 				t.Fatalf("profile re-encodes differently:\n%x\n%x", b, got)
 			}
 			_ = p.keys()
+			pm, err := decodeMatching(b)
+			if err != nil || !bytes.Equal(pm.appendMatch(nil), p.appendMatch(nil)) || pm.ord != p.ord || pm.vsig != p.vsig {
+				t.Fatalf("matching part decoded alone: %v, or differs", err)
+			}
 			if v := veto(p, p); v != "" {
 				t.Fatalf("a profile vetoes itself: %s", v)
 			}

@@ -43,13 +43,14 @@ func (j *linkJob) compare() {
 	}
 }
 
-// collect gathers j's candidates and their profiles, by get.
-func (st *state) collect(j *linkJob, get func(string) (*profile, error)) error {
-	return st.forCandidates(j.key, j.p, func(c string) (bool, error) {
+// collect gathers j's candidates and their profiles, by get (given each
+// candidate's key and ordinal).
+func (st *state) collect(j *linkJob, get func(string, uint32) (*profile, error)) error {
+	return st.forCandidates(j.key, j.p, func(c string, ord uint32) (bool, error) {
 		if j.skip != nil && j.skip(c) {
 			return true, nil
 		}
-		cp, err := get(c)
+		cp, err := get(c, ord)
 		if err != nil || cp == nil {
 			return err == nil, err
 		}
@@ -73,7 +74,7 @@ func (st *state) collect(j *linkJob, get func(string) (*profile, error)) error {
 func (st *state) link(jobs []linkJob) error {
 	if st.stats != nil && !st.committedProfiles {
 		for i := range jobs {
-			if err := st.collect(&jobs[i], st.profile); err != nil {
+			if err := st.collect(&jobs[i], func(key string, _ uint32) (*profile, error) { return st.profile(key) }); err != nil {
 				return err
 			}
 		}
@@ -84,6 +85,11 @@ func (st *state) link(jobs []linkJob) error {
 	} else if err := st.linkParallel(jobs); err != nil {
 		return err
 	}
+	return st.putMatches(jobs)
+}
+
+// putMatches stores the edges the jobs found.
+func (st *state) putMatches(jobs []linkJob) error {
 	for i := range jobs {
 		j := &jobs[i]
 		for _, m := range j.matches {
@@ -135,7 +141,7 @@ func (st *state) linkParallel(jobs []linkJob) error {
 		if read[w] == nil {
 			buckets[w], read[w] = rtx.Bucket(bucketProfiles), map[string]*profile{}
 		}
-		get := func(key string) (*profile, error) {
+		get := func(key string, _ uint32) (*profile, error) {
 			if p, ok := st.profs[key]; ok {
 				return p, nil
 			}

@@ -87,6 +87,22 @@ func readIndexPart(r *reader) (ord uint32, kinds []byte, hashes []uint32) {
 
 // profileIndexPart returns the ordinal and key hashes of an encoded
 // profile.
+// profileOrdinal returns the ordinal a profile's encoding v holds.
+func profileOrdinal(v []byte) (uint32, error) {
+	r := reader{b: v}
+	if ver := r.byte(); r.err == nil && ver != profileEncV3 {
+		return 0, fmt.Errorf("dedup: decode profile: unknown profile encoding version %d", ver)
+	}
+	o := r.uvarint()
+	if r.err == nil && o > uint64(^uint32(0)) {
+		return 0, fmt.Errorf("dedup: decode profile: ordinal %d out of range", o)
+	}
+	if r.err != nil {
+		return 0, fmt.Errorf("dedup: decode profile: %w", r.err)
+	}
+	return uint32(o), nil
+}
+
 func profileIndexPart(v []byte) (uint32, []uint32, error) {
 	r := reader{b: v}
 	ord, _, hashes := readIndexPart(&r)
@@ -125,12 +141,30 @@ func matchPart(v []byte) []byte {
 
 func decodeProfile(v []byte) (*profile, error) {
 	r := reader{b: v}
-	ord, kinds, hashes := readIndexPart(&r)
+	p, err := decodeMatchPart(&r)
+	if err != nil {
+		return nil, err
+	}
+	return p, decodeRest(&r, p)
+}
+
+// decodeMatching decodes what linking reads of a profile: the index and
+// matching parts. The profile it returns has no holdings, display, links
+// or score, and must not be cached or built into a union record.
+func decodeMatching(v []byte) (*profile, error) {
+	r := reader{b: v}
+	return decodeMatchPart(&r)
+}
+
+// decodeMatchPart decodes the index and matching parts of a profile from
+// r, leaving r at the rest.
+func decodeMatchPart(r *reader) (*profile, error) {
+	ord, kinds, hashes := readIndexPart(r)
 	mb := r.bytes(r.uvarint())
 	if r.err != nil {
 		return nil, fmt.Errorf("dedup: profile: %w", r.err)
 	}
-	m := reader{b: mb}
+	m := stringReader(mb)
 	p := &profile{ord: ord, kkind: kinds, khash: hashes}
 	p.mtype = m.str()
 	p.year = int(m.varint())
@@ -154,32 +188,35 @@ func decodeProfile(v []byte) (*profile, error) {
 	}
 	p.vsig = p.vetoSig()
 	p.strong = strongIDs(p)
+	return p, nil
+}
+
+// decodeRest decodes the rest of a profile from r into p: display,
+// holdings, links, flags and score.
+func decodeRest(r *reader, p *profile) error {
 	p.display = r.str()
 	n := r.uvarint()
 	if n > uint64(len(r.b)) {
-		return nil, fmt.Errorf("dedup: profile: %d holdings in %d bytes", n, len(r.b))
+		return fmt.Errorf("dedup: profile: %d holdings in %d bytes", n, len(r.b))
 	}
 	p.holdings = make([]holding, n)
 	for i := range p.holdings {
 		p.holdings[i] = holding{holder: r.str(), data: slices.Clone(r.bytes(r.uvarint()))}
 	}
 	if n = r.uvarint(); n > uint64(len(r.b)) {
-		return nil, fmt.Errorf("dedup: profile: %d links in %d bytes", n, len(r.b))
+		return fmt.Errorf("dedup: profile: %d links in %d bytes", n, len(r.b))
 	}
 	for range n {
 		p.links = append(p.links, slices.Clone(r.bytes(r.uvarint())))
 	}
 	flags := r.byte()
 	if flags&^2 != 0 {
-		return nil, fmt.Errorf("dedup: profile: unknown flags %#x", flags)
+		return fmt.Errorf("dedup: profile: unknown flags %#x", flags)
 	}
 	p.hasCanon = flags&2 != 0
 	p.score = int(r.varint())
 	if p.hasCanon {
 		copy(p.canon[:], r.bytes(masterSumLen))
 	}
-	if err := r.done("profile"); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return r.done("profile")
 }

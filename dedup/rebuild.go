@@ -186,6 +186,9 @@ var errChunkFull = errors.New("chunk full")
 // pair once, the later key linking to the earlier. progress, when set,
 // hears the records linked, of all.
 func (st *state) linkAll(keys []string, progress func(done, total int)) error {
+	if st.whole != nil && st.committedProfiles && len(keys) > 0 {
+		return st.linkWhole(keys, progress)
+	}
 	for lo := 0; lo < len(keys); lo += 1000 {
 		if err := st.interrupted(); err != nil {
 			return err
