@@ -74,18 +74,26 @@ func shardOf(h uint64, n int) int {
 	return int(h >> 32 % uint64(n))
 }
 
-// newBlock returns an empty block of the given shards. The previous
-// chunk's block, if any, lends its arrays: chunks are alike, and growing
+// newBlock returns an empty block of the given shards. Earlier chunks'
+// blocks, when not nil, lend their arrays: chunks are alike, and growing
 // ten million postings and a dictionary of millions of keys from nothing
-// for each cost more than the rest of gathering them.
-func newBlock(shards int, prev *block) *block {
+// for each cost more than the rest of gathering them. finished lends
+// what its finish left free (postings, last documents, the dictionaries'
+// tables); written lends its dictionaries' keys, which a finished
+// block's ready shards point into until its writes end.
+func newBlock(shards int, finished, written *block) *block {
 	b := &block{shards: make([]termShard, min(shards, maxShards))}
 	for i := range b.shards {
-		if prev != nil && i < len(prev.shards) {
-			p, sh := &prev.shards[i], &b.shards[i]
-			sh.dict, sh.pairs, sh.last = p.dict, p.pairs[:0], p.last[:0]
-			sh.dict.reset()
+		sh := &b.shards[i]
+		if finished != nil && i < len(finished.shards) {
+			f := &finished.shards[i]
+			sh.pairs, sh.last, sh.dict.slots = f.pairs[:0], f.last[:0], f.dict.slots
 		}
+		if written != nil && i < len(written.shards) {
+			w := &written.shards[i]
+			sh.dict.bytes, sh.dict.ends = w.dict.bytes, w.dict.ends
+		}
+		sh.dict.reset()
 	}
 	return b
 }
@@ -215,10 +223,10 @@ func encodeSorted(docs []uint32) ([]byte, error) {
 // nodes until its commit, on top of the chunk itself.
 const putsPerTx = 1 << 17
 
-// write writes the chunk: postings, documents, ids and sort entries, each
-// in key order, in transactions of db. The index is marked as being
-// rebuilt meanwhile, so no reader sees a chunk half written.
-func (b *block) write(db Updater) error {
+// finish makes every shard ready to write, each on a core of its own.
+// The block's arrays other than the dictionaries' keys are free for
+// another block after it.
+func (b *block) finish() ([]shardPostings, error) {
 	ready := make([]shardPostings, len(b.shards))
 	err := parallel.For(len(b.shards), len(b.shards), func(_, s int) error {
 		var err error
@@ -226,8 +234,15 @@ func (b *block) write(db Updater) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("search: rebuild: postings: %w", err)
+		return nil, fmt.Errorf("search: rebuild: postings: %w", err)
 	}
+	return ready, nil
+}
+
+// write writes the chunk, its shards made ready: postings, documents and
+// ids, each in key order, in transactions of db. The index is marked as
+// being rebuilt meanwhile, so no reader sees a chunk half written.
+func (b *block) write(db Updater, ready []shardPostings) error {
 	m := merger{ready: ready, at: make([]int, len(ready)), chunk: uint16(b.first >> chunkBits)}
 	for !m.done() {
 		err := db.Update(func(tx *bbolt.Tx) error {

@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -166,5 +167,40 @@ func TestDocKeysVariants(t *testing.T) {
 		if want := docKeys(vals); !slices.Equal(slices.Compact(got), want) {
 			t.Errorf("document %d after %d others: %q, want %q", i, i, got, want)
 		}
+	}
+}
+
+// A rebuild of more than two chunks, each chunk written while the next
+// is gathered, stores every document's postings in its own chunk and
+// nothing else.
+func TestRebuildSeveralChunks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("rebuilds 132,072 documents")
+	}
+	words := []string{"Đặng", "an", "Bình", "hoà", "Zoo"}
+	docs, with976 := make([]Doc, 2<<chunkBits+1000), 0
+	for i := range docs {
+		if i%977 == 976 {
+			with976++
+		}
+		id := fmt.Sprintf("d%06d", i)
+		docs[i] = Doc{ID: id, Record: rec("001", id, "245", "10$a"+words[i%len(words)]+fmt.Sprintf(" %d", i%977))}
+	}
+	db := openTestDB(t)
+	n, err := New().RebuildFrom(context.Background(), db, func(fn func(*Doc) error) error {
+		for i := range docs {
+			if err := fn(&docs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, RebuildOptions{TempDir: t.TempDir()})
+	if err != nil || n != len(docs) {
+		t.Fatalf("rebuilt %d documents of %d: %v", n, len(docs), err)
+	}
+	remember(db, docs...)
+	checkPostings(t, db)
+	if got := query(t, db, "dc.title = 976"); len(got) != with976 {
+		t.Errorf("dc.title = 976: %d hits, want %d", len(got), with976)
 	}
 }

@@ -230,12 +230,33 @@ func resetIndex(tx *bbolt.Tx) error {
 // writeChunks is the third phase of a rebuild: it writes the n
 // documents extract wrote, read back from rd, into the index, one write
 // transaction a chunk.
+//
+// A chunk's puts run on a goroutine of their own while the next chunk is
+// gathered: bbolt's writer is one goroutine, and with every chunk's puts
+// waited for, a core was idle for a third of the phase. What the chunk
+// being written still needs (its keys, postings and documents) is alive
+// beside the chunk being gathered; the rest of its arrays go to that
+// chunk (newBlock).
 func (rb *rebuild) writeChunks(db Updater, rd *bufio.Reader, n int) error {
 	var docno uint32
-	var blk *block
+	var written [2]*block  // the chunk before the last (its writes done), the last (finished)
+	var writing chan error // the last chunk's writes, when running
+	writtenTo := 0         // documents the last chunk's writes end at
+	wait := func() error {
+		if writing == nil {
+			return nil
+		}
+		err := <-writing
+		writing = nil
+		if err == nil {
+			rb.progress("write", writtenTo)
+		}
+		return err
+	}
+	defer wait() // no writes outlive the rebuild's error
 	for int(docno) < n {
 		end := min(n, int(docno)+1<<chunkBits)
-		blk = newBlock(len(rb.workers), blk)
+		blk := newBlock(len(rb.workers), written[1], written[0])
 		// Documents are decoded and their keys computed in parallel, a
 		// batch at a time, so memory holds one chunk's postings, not
 		// every document's keys.
@@ -249,15 +270,29 @@ func (rb *rebuild) writeChunks(db Updater, rd *bufio.Reader, n int) error {
 			}
 			docno += uint32(count)
 		}
-		if err := blk.write(db); err != nil {
-			return fmt.Errorf("search: rebuild: write: %w", err)
+		ready, err := blk.finish()
+		if err != nil {
+			return err
 		}
-		for _, k := range blk.sorts {
-			if err := rb.sorts.Add(k, nil); err != nil {
-				return fmt.Errorf("search: rebuild: sort entries: %w", err)
-			}
+		if err := wait(); err != nil {
+			return err
 		}
-		rb.progress("write", int(docno))
+		writing, writtenTo = make(chan error, 1), int(docno)
+		go func(out chan<- error) { out <- rb.writeChunk(db, blk, ready) }(writing)
+		written[0], written[1] = written[1], blk
+	}
+	return wait()
+}
+
+// writeChunk writes a chunk made ready and queues its sort entries.
+func (rb *rebuild) writeChunk(db Updater, blk *block, ready []shardPostings) error {
+	if err := blk.write(db, ready); err != nil {
+		return fmt.Errorf("search: rebuild: write: %w", err)
+	}
+	for _, k := range blk.sorts {
+		if err := rb.sorts.Add(k, nil); err != nil {
+			return fmt.Errorf("search: rebuild: sort entries: %w", err)
+		}
 	}
 	return nil
 }
