@@ -323,7 +323,7 @@ func (m *merger) put(terms *bbolt.Bucket, limit int) error {
 		k, v := r.terms[m.at[best]], r.values[m.at[best]]
 		r.values[m.at[best]] = nil // held by bbolt until the commit, then garbage
 		m.at[best]++
-		m.kb = append(append(m.kb[:0], k[0], k[1], byte(m.chunk>>8), byte(m.chunk)), k[2:]...)
+		m.kb = dictKeyBytes(m.kb[:0], k, m.chunk)
 		if err := terms.Put(m.kb, v); err != nil {
 			return fmt.Errorf("search: put postings %q: %w", m.kb, err)
 		}

@@ -57,6 +57,13 @@ func termKeyBytes(dst []byte, ix, kind byte, chunk uint16, term string) []byte {
 	return append(dst, term...)
 }
 
+// dictKeyBytes is termKeyBytes of a rebuild dictionary's key (index id,
+// kind, term: termDict.key).
+func dictKeyBytes(dst, key []byte, chunk uint16) []byte {
+	dst = append(dst, key[0], key[1], byte(chunk>>8), byte(chunk))
+	return append(dst, key[2:]...)
+}
+
 // Postings values: 'a' and big-endian uint16 low halves for short lists,
 // 'r' and a serialised roaring bitmap (of full document numbers)
 // otherwise.
