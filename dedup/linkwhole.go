@@ -65,11 +65,7 @@ func (st *state) linkWhole(keys []string, progress func(done, total int)) error 
 				decoded[w].put(ord, p)
 				return p, nil
 			}
-			if err := st.collect(&jobs[i], get); err != nil {
-				return err
-			}
-			jobs[i].compare()
-			return nil
+			return st.collectCompare(&jobs[i], get)
 		})
 		if err != nil {
 			return err

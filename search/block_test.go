@@ -187,14 +187,7 @@ func TestRebuildSeveralChunks(t *testing.T) {
 		docs[i] = Doc{ID: id, Record: rec("001", id, "245", "10$a"+words[i%len(words)]+fmt.Sprintf(" %d", i%977))}
 	}
 	db := openTestDB(t)
-	n, err := New().RebuildFrom(context.Background(), db, func(fn func(*Doc) error) error {
-		for i := range docs {
-			if err := fn(&docs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, RebuildOptions{TempDir: t.TempDir()})
+	n, err := New().RebuildFrom(context.Background(), db, eachOf(docs), RebuildOptions{TempDir: t.TempDir()})
 	if err != nil || n != len(docs) {
 		t.Fatalf("rebuilt %d documents of %d: %v", n, len(docs), err)
 	}

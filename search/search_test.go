@@ -486,17 +486,22 @@ func TestScan(t *testing.T) {
 	}
 }
 
-func TestRebuildMatchesUpdates(t *testing.T) {
-	db := testIndex(t)
-	rebuilt := openTestDB(t)
-	n, err := New().RebuildFrom(context.Background(), rebuilt, func(fn func(*Doc) error) error {
-		for i := range testDocs {
-			if err := fn(&testDocs[i]); err != nil {
+// eachOf yields docs, as RebuildFrom's each does.
+func eachOf(docs []Doc) func(fn func(*Doc) error) error {
+	return func(fn func(*Doc) error) error {
+		for i := range docs {
+			if err := fn(&docs[i]); err != nil {
 				return err
 			}
 		}
 		return nil
-	}, RebuildOptions{TempDir: t.TempDir()})
+	}
+}
+
+func TestRebuildMatchesUpdates(t *testing.T) {
+	db := testIndex(t)
+	rebuilt := openTestDB(t)
+	n, err := New().RebuildFrom(context.Background(), rebuilt, eachOf(testDocs), RebuildOptions{TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,14 +40,7 @@ func TestSortWalkMatchesFullSort(t *testing.T) {
 	rebuilt := openTestDB(t)
 	defer func(b int) { sortBudget = b }(sortBudget)
 	sortBudget = 1
-	if _, err := New().RebuildFrom(context.Background(), rebuilt, func(fn func(*Doc) error) error {
-		for i := range docs {
-			if err := fn(&docs[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, RebuildOptions{TempDir: t.TempDir()}); err != nil {
+	if _, err := New().RebuildFrom(context.Background(), rebuilt, eachOf(docs), RebuildOptions{TempDir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
 	remember(rebuilt, docs...)
