@@ -132,9 +132,9 @@ func TestRebuildSpilledSameAsInMemory(t *testing.T) {
 // withCopies adds to c a copy of one of its records in every source that
 // lacks it: more copies than a record keeps edges (maxEdges), so that
 // which of its candidates each copy compares with first decides the
-// edges. (No source gets two: a cluster refused for that is made in an
-// order of its own by Init's rebuild, which numbers the union records
-// after it otherwise than Rebuild does.)
+// edges. (No source gets two: with two records of one source in the
+// component, Init's rebuild numbers union records otherwise than Rebuild
+// does, the clusters alike. Not looked into yet.)
 func withCopies(t *testing.T, c *benchCorpus) *benchCorpus {
 	t.Helper()
 	rec, err := marc.NewISO2709Reader(bytes.NewReader(c.raw[benchSources[0].ID]), marc.ReaderOptions{Charset: marc.CharsetUTF8}).Next()
