@@ -26,6 +26,12 @@ type linkJob struct {
 	matches []edgeRef
 }
 
+// laterKeys is the skip of a job of a rebuild, which links every record:
+// each pair is linked once, the later key linking to the earlier.
+func laterKeys(key string) func(string) bool {
+	return func(c string) bool { return c > key }
+}
+
 // maxCands bounds the candidates a record is compared with.
 const maxCands = 128
 

@@ -239,8 +239,7 @@ func (st *state) linkAll(keys []string, progress func(done, total int)) error {
 			if err != nil {
 				return err
 			}
-			k := k
-			jobs = append(jobs, linkJob{key: k, p: p, skip: func(c string) bool { return c > k }})
+			jobs = append(jobs, linkJob{key: k, p: p, skip: laterKeys(k)})
 		}
 		if err := st.link(jobs); err != nil {
 			return err

@@ -9,13 +9,14 @@ import (
 // chunk, in the order they are first added.
 //
 // A chunk brings two to three million distinct keys. In a Go map of
-// termKey, each lookup missed the cache about three times (the control
-// word, the slot, the key's string), and the collector followed every
-// key's string on each of its cycles. Here nothing holds a pointer: the
-// keys' bytes (index id, kind, term) lie back to back in one array, and
-// the table is open addressing over uint64s, each the top half of the
-// key's hash and the key's number + 1, so that a lookup reads one slot
-// and, when the hash agrees, the key's bytes.
+// termKey, the lookups took 25 of a 1M rebuild's CPU-seconds, 11 of them
+// in the control word's match (waiting on its cache line), and the
+// collector followed every key's string on each of its cycles. Here
+// nothing holds a pointer: the keys' bytes (index id, kind, term) lie
+// back to back in one array, and the table is open addressing over
+// uint64s, each the top half of the key's hash and the key's number + 1,
+// so that a lookup reads one slot and, when the hash agrees, the key's
+// bytes.
 type termDict struct {
 	bytes []byte   // every key's bytes, back to back
 	ends  []int    // ends[n]: where key n's bytes end; it starts at ends[n-1] (0 for the first)
