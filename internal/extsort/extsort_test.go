@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"go.etcd.io/bbolt"
@@ -82,6 +84,37 @@ func TestSorterOrder(t *testing.T) {
 
 // TestSorterMemoryBound checks that a Sorter holds about its budget, not
 // what was added: the arena stays within twice the budget.
+// TestSorterEmptyPairs: pairs of no bytes lie where the next pair does,
+// and equal keys still come back in the order added.
+func TestSorterEmptyPairs(t *testing.T) {
+	s := New(t.TempDir(), 1<<20)
+	defer s.Close()
+	// Enough pairs that the sort is not an insertion sort, which is
+	// stable anyway.
+	var in []kv
+	for i := range 300 {
+		in = append(in, kv{"", ""}, kv{"", strconv.Itoa(i)}, kv{strconv.Itoa(i % 7), ""})
+	}
+	for _, p := range in {
+		if err := s.Add([]byte(p.k), []byte(p.v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := slices.Clone(in)
+	slices.SortStableFunc(want, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+	it, err := s.Iter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []kv
+	for it.Next() {
+		got = append(got, kv{string(it.Key()), string(it.Value())})
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q,\nwant %q", got[:12], want[:12])
+	}
+}
+
 func TestSorterMemoryBound(t *testing.T) {
 	s := New(t.TempDir(), 1<<20)
 	defer s.Close()
