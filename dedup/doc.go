@@ -67,7 +67,7 @@
 //   - Union records: build.go makes a batch's union records again,
 //     assemble.go says what a union record holds, publish.go writes them
 //     with their datestamps and tells the listeners, union.go serves them
-//     (Get, GetISO2709, ForEachUnion, ForEachSince, Count), explain.go
+//     (Get, GetISO2709, ForEachUnion, ForEachHeaderSince, Count), explain.go
 //     explains a cluster, libraries.go counts what each library holds.
 //   - Storage: layout.go (the buckets, their keys, the layout version),
 //     codec.go, unioncodec.go, profilecodec.go and edges.go (the values).

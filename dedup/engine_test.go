@@ -281,7 +281,7 @@ func TestStableIDsAcrossReopenAndRebuild(t *testing.T) {
 	}
 }
 
-func TestForEachSinceAndEarliest(t *testing.T) {
+func TestForEachHeaderSinceAndEarliest(t *testing.T) {
 	ts := newTestStore(t, Options{})
 	for i, title := range []string{"Một", "Hai", "Ba", "Bốn"} {
 		ts.put("tinh", book{id: string(rune('a' + i)), title: "Sách " + title, year: 2000 + i})
@@ -290,7 +290,10 @@ func TestForEachSinceAndEarliest(t *testing.T) {
 	var order []string
 	var stamps []time.Time
 	ts.st.View(func(tx *store.Tx) error {
-		return ForEachSince(tx.Bolt(), time.Time{}, "", func(u *UnionRecord) error {
+		return ForEachHeaderSince(tx.Bolt(), time.Time{}, "", func(u *UnionRecord) error {
+			if u.Record != nil || len(u.Libraries) == 0 {
+				t.Errorf("%s: a header with record %v, libraries %v", u.ID, u.Record != nil, u.Libraries)
+			}
 			order = append(order, u.ID)
 			stamps = append(stamps, u.Datestamp)
 			return nil
@@ -307,7 +310,7 @@ func TestForEachSinceAndEarliest(t *testing.T) {
 	// Keyset paging: from the 5th record's position.
 	var page []string
 	ts.st.View(func(tx *store.Tx) error {
-		return ForEachSince(tx.Bolt(), stamps[3], order[3], func(u *UnionRecord) error {
+		return ForEachHeaderSince(tx.Bolt(), stamps[3], order[3], func(u *UnionRecord) error {
 			page = append(page, u.ID)
 			return nil
 		})
@@ -317,7 +320,7 @@ func TestForEachSinceAndEarliest(t *testing.T) {
 	}
 	var inclusive []string
 	ts.st.View(func(tx *store.Tx) error {
-		return ForEachSince(tx.Bolt(), stamps[4], "", func(u *UnionRecord) error {
+		return ForEachHeaderSince(tx.Bolt(), stamps[4], "", func(u *UnionRecord) error {
 			inclusive = append(inclusive, u.ID)
 			return nil
 		})

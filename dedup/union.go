@@ -128,14 +128,7 @@ func (u *storedUnion) assemble(id string, get recordGetter) (leader []byte, fiel
 }
 
 func (u *storedUnion) toUnion(id string, get recordGetter) (*UnionRecord, error) {
-	out := &UnionRecord{
-		ID:        id,
-		Datestamp: u.datestamp,
-		Deleted:   u.deleted,
-		AliasOf:   u.aliasOf,
-		Libraries: u.libraries,
-		Levels:    u.levels,
-	}
+	out := u.header(id)
 	var err error
 	switch u.format {
 	case fmtNone:
@@ -153,6 +146,18 @@ func (u *storedUnion) toUnion(id string, get recordGetter) (*UnionRecord, error)
 		return nil, fmt.Errorf("dedup: union %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// header returns the union record id without its Record.
+func (u *storedUnion) header(id string) *UnionRecord {
+	return &UnionRecord{
+		ID:        id,
+		Datestamp: u.datestamp,
+		Deleted:   u.deleted,
+		AliasOf:   u.aliasOf,
+		Libraries: u.libraries,
+		Levels:    u.levels,
+	}
 }
 
 func decodeServed(format byte, raw []byte) (*marc.Record, error) {
@@ -233,13 +238,16 @@ func ForEachUnion(tx *bbolt.Tx, fn func(*UnionRecord) error) error {
 	return nil
 }
 
-// ForEachSince calls fn for the union records (deleted ones included) in
-// datestamp order, then id order, from a position: with afterID == "" it
-// starts at the first record whose datestamp is >= from; otherwise
-// strictly after (from, afterID), which is how an OAI-PMH resumption token
-// continues a list. It reads a datestamp index, so it costs only what it
-// visits. fn's error stops the walk and is returned unchanged.
-func ForEachSince(tx *bbolt.Tx, from time.Time, afterID string, fn func(*UnionRecord) error) error {
+// ForEachHeaderSince calls fn for the union records' headers (deleted
+// ones included) in datestamp order, then id order, from a position: with
+// afterID == "" it starts at the first record whose datestamp is >= from;
+// otherwise strictly after (from, afterID), which is how an OAI-PMH
+// resumption token continues a list. A header is a UnionRecord without
+// its Record: what an index of the union records (the OAI-PMH lists)
+// needs, read without assembling the record from its members, which is
+// most of the cost of Get. It reads a datestamp index, so it costs only
+// what it visits. fn's error stops the walk and is returned unchanged.
+func ForEachHeaderSince(tx *bbolt.Tx, from time.Time, afterID string, fn func(*UnionRecord) error) error {
 	b, ub := tx.Bucket(bucketByDate), tx.Bucket(bucketUnions)
 	if b == nil || ub == nil {
 		return nil
@@ -250,7 +258,6 @@ func ForEachSince(tx *bbolt.Tx, from time.Time, afterID string, fn func(*UnionRe
 	} else {
 		start = dateKey(time.Unix(0, 0), afterID)
 	}
-	get := txRecords(tx)
 	c := b.Cursor()
 	k, _ := c.Seek(start)
 	if afterID != "" && k != nil && bytes.Equal(k, start) {
@@ -269,11 +276,7 @@ func ForEachSince(tx *bbolt.Tx, from time.Time, afterID string, fn func(*UnionRe
 		if err != nil {
 			return err
 		}
-		ur, err := u.toUnion(id, get)
-		if err != nil {
-			return err
-		}
-		if err := fn(ur); err != nil {
+		if err := fn(u.header(id)); err != nil {
 			return err
 		}
 	}

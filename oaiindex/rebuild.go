@@ -79,7 +79,7 @@ func (w *writer) applySince(tx *bbolt.Tx, minDS int64) (int64, error) {
 	if last > 0 {
 		from = time.Unix(0, last+1)
 	}
-	err := dedup.ForEachSince(tx, from, "", func(u *dedup.UnionRecord) error {
+	err := dedup.ForEachHeaderSince(tx, from, "", func(u *dedup.UnionRecord) error {
 		if err := w.apply(u, minDS); err != nil {
 			return err
 		}
