@@ -10,41 +10,59 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
-// splitKeys groups a document's keys by shard, every key once with its
-// hash, in its own shard, in the order given.
+// A splitter groups a document's keys by shard, every key once with its
+// hash, in its own shard, in the order given; what it split before stays
+// as it was until it is reset.
 func TestSplitKeys(t *testing.T) {
 	var keys []termKey
 	for i := range 500 {
 		keys = append(keys, termKey{byte(i % 7), kindWord, fmt.Sprintf("từ%d", i)})
 	}
-	for _, shards := range []int{1, 2, 3, 8, maxShards} {
-		got := splitKeys(slices.Clone(keys), shards)
-		if len(got) != shards {
-			t.Fatalf("%d shards: %d groups", shards, len(got))
+	var sp splitter
+	for round := range 2 {
+		// Documents of a batch, each split after the one before, read
+		// at the end: the splitter's arrays grow in between.
+		shardCounts := []int{1, 2, 3, 8, maxShards, 2}
+		docs := make([][]termKey, len(shardCounts))
+		got := make([][][]hashedKey, len(shardCounts))
+		for d, shards := range shardCounts {
+			docs[d] = keys[d*7 : 450+d*7]
+			got[d] = sp.split(docs[d], shards)
 		}
-		var all []termKey
-		for s, g := range got {
-			var plain []termKey
-			for _, k := range g {
-				if k.h != termHash(k.ix, k.kind, k.term) {
-					t.Errorf("%d shards: %v with hash %x", shards, k.termKey, k.h)
-				}
-				if shardOf(k.h, shards) != s {
-					t.Errorf("%d shards: %v in group %d, its shard is %d", shards, k.termKey, s, shardOf(k.h, shards))
-				}
-				plain = append(plain, k.termKey)
+		for d, shards := range shardCounts {
+			checkSplit(t, fmt.Sprintf("round %d, document %d, %d shards", round, d, shards), docs[d], got[d], shards)
+		}
+		sp.reset()
+	}
+}
+
+func checkSplit(t *testing.T, name string, keys []termKey, got [][]hashedKey, shards int) {
+	t.Helper()
+	if len(got) != shards {
+		t.Fatalf("%s: %d groups", name, len(got))
+	}
+	var all []termKey
+	for s, g := range got {
+		var plain []termKey
+		for _, k := range g {
+			if k.h != termHash(k.ix, k.kind, k.term) {
+				t.Errorf("%s: %v with hash %x", name, k.termKey, k.h)
 			}
-			want := slices.DeleteFunc(slices.Clone(keys), func(k termKey) bool {
-				return shardOf(termHash(k.ix, k.kind, k.term), shards) != s
-			})
-			if !slices.Equal(plain, want) {
-				t.Errorf("%d shards: group %d not in the order given", shards, s)
+			if shardOf(k.h, shards) != s {
+				t.Errorf("%s: %v in group %d, its shard is %d", name, k.termKey, s, shardOf(k.h, shards))
 			}
-			all = append(all, plain...)
+			plain = append(plain, k.termKey)
 		}
-		if len(all) != len(keys) {
-			t.Errorf("%d shards: %d keys grouped, %d given", shards, len(all), len(keys))
+		want := slices.DeleteFunc(slices.Clone(keys), func(k termKey) bool {
+			return shardOf(termHash(k.ix, k.kind, k.term), shards) != s
+		})
+		if !slices.Equal(plain, want) {
+			t.Errorf("%s: group %d not the keys given, in their order", name, s)
 		}
+		all = append(all, plain...)
+	}
+	if len(all) != len(keys) {
+		t.Errorf("%s: %d keys grouped, %d given", name, len(all), len(keys))
 	}
 }
 

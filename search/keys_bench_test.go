@@ -49,8 +49,12 @@ func BenchmarkRebuildKeys(b *testing.B) {
 		vals[i] = extract(&docs[i])
 	}
 	var kr keyer
+	var sp splitter
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		splitKeys(kr.keys(vals[i%len(vals)]), 2)
+		if i%extractBatch == 0 {
+			sp.reset()
+		}
+		sp.split(kr.keys(vals[i%len(vals)]), 2)
 	}
 }

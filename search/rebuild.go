@@ -314,12 +314,16 @@ func (rb *rebuild) addBatch(blk *block, rd *bufio.Reader, first uint32, count in
 	}
 	docs := make([]storedDoc, len(raws))
 	keys := make([][][]hashedKey, len(raws))
+	for i := range rb.workers {
+		rb.workers[i].split.reset() // the last batch's keys were added
+	}
 	err := parallel.For(len(raws), len(rb.workers), func(wk, i int) error {
 		d, err := decodeTempDoc(raws[i])
 		if err != nil {
 			return fmt.Errorf("search: rebuild: read back: %w", err)
 		}
-		docs[i], keys[i] = d, splitKeys(rb.workers[wk].kr.keys(d.values), len(blk.shards))
+		w := &rb.workers[wk]
+		docs[i], keys[i] = d, w.split.split(w.kr.keys(d.values), len(blk.shards))
 		raws[i] = encodeDoc(&d)
 		return nil
 	})
@@ -345,6 +349,7 @@ const extractBatch = 1024
 
 // rebuildWorker is one core's extraction state.
 type rebuildWorker struct {
-	sk *sortKeyer
-	kr keyer
+	sk    *sortKeyer
+	kr    keyer
+	split splitter
 }
