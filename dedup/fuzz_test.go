@@ -40,6 +40,7 @@ func FuzzDecodeValues(f *testing.F) {
 			if v := veto(p, p); v != "" {
 				t.Fatalf("a profile vetoes itself: %s", v)
 			}
+			checkHeadVetoed(t, p, b)
 		}
 		if u, err := decodeUnion("u00000001", b); err == nil {
 			if got := encodeUnion(nil, u); !bytes.Equal(got, b) {
@@ -138,5 +139,19 @@ func TestDecodeClusterTruncated(t *testing.T) {
 	}
 	if m, ms, err := decodeCluster("u00000001", v); err != nil || m != "tinh\x001" || len(ms) != 2 {
 		t.Errorf("whole value: %q %q %v", m, ms, err)
+	}
+}
+
+// checkHeadVetoed compares headVetoed on the encoding b of p with veto on
+// the decoded p, for records of other material types, years and pages.
+func checkHeadVetoed(t *testing.T, p *profile, b []byte) {
+	t.Helper()
+	head := func(p *profile) *profile { return &profile{mtype: p.mtype, year: p.year, pages: p.pages} }
+	others := []*profile{head(p), {}, {mtype: "book"}, {mtype: "serial"}, {year: 2015}, {year: 1999},
+		{pages: 300}, {pages: 300 + maxPageDiff + 1}, {mtype: "book", year: 2015, pages: 290}}
+	for _, a := range others {
+		if got, want := headVetoed(a, b), veto(a, head(p)) != ""; got != want {
+			t.Errorf("%q %d %d against %q %d %d: headVetoed %v, veto %v", a.mtype, a.year, a.pages, p.mtype, p.year, p.pages, got, want)
+		}
 	}
 }

@@ -35,11 +35,19 @@ func laterKeys(key string) func(string) bool {
 // maxCands bounds the candidates a record is compared with.
 const maxCands = 128
 
+// refused stands for the profile of a candidate found vetoed before it was
+// decoded (headVetoed): it counts among the candidates, as a decoded one
+// would, and compare passes it by.
+var refused = new(profile)
+
 // compare matches j's record with its candidates in order, keeping up to
 // maxEdges matches.
 func (j *linkJob) compare() {
 	src := sourceOf(j.key)
 	for k, cp := range j.cprofs {
+		if cp == refused {
+			continue
+		}
 		if rule, ok := match(j.p, cp, sourceOf(j.cands[k]) == src); ok {
 			j.matches = append(j.matches, edgeRef{other: j.cands[k], ord: cp.ord, rule: rule})
 			if len(j.matches) == maxEdges {

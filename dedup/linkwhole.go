@@ -20,7 +20,8 @@ import (
 // over the bucket; the records' own profiles are read by a cursor in key
 // order; and every profile is decoded only as far as matching reads it.
 // The edges are those linkAll's batches find: the same candidates in the
-// same order, compared by the same rules.
+// same order, compared by the same rules. A candidate that the head of
+// its encoding shows vetoed (material type, year, pages) is not decoded.
 
 // linkWhole is linkAll for a whole rebuild (st.whole) whose profiles are
 // committed.
@@ -55,9 +56,13 @@ func (st *state) linkWhole(keys []string, progress func(done, total int)) error 
 			return err
 		}
 		err = parallel.For(len(jobs), workers, func(w, i int) error {
+			jp := jobs[i].p
 			get := func(key string, ord uint32) (*profile, error) {
 				if p := decoded[w].get(ord); p != nil {
 					return p, nil
+				}
+				if headVetoed(jp, byOrd[ord]) {
+					return refused, nil
 				}
 				p, err := decodeMatching(byOrd[ord])
 				if err != nil {

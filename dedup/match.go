@@ -36,10 +36,10 @@ func veto(a, b *profile) string {
 	if a.mtype != "" && b.mtype != "" && a.mtype != b.mtype {
 		return "material type " + a.mtype + "/" + b.mtype
 	}
-	if a.year != 0 && b.year != 0 && a.year != b.year {
+	if yearsDiffer(a.year, b.year) {
 		return fmt.Sprintf("year %d/%d", a.year, b.year)
 	}
-	if a.pages != 0 && b.pages != 0 && abs(a.pages-b.pages) > maxPageDiff {
+	if pagesDiffer(a.pages, b.pages) {
 		return fmt.Sprintf("pages %d/%d", a.pages, b.pages)
 	}
 	if a.edition != "" && b.edition != "" && !sameEdition(a.edition, b.edition) {
@@ -56,6 +56,10 @@ func veto(a, b *profile) string {
 	}
 	return ""
 }
+
+func yearsDiffer(a, b int) bool { return a != 0 && b != 0 && a != b }
+
+func pagesDiffer(a, b int) bool { return a != 0 && b != 0 && abs(a-b) > maxPageDiff }
 
 // numbersVeto compares the numbers in two titles: "Toán 10" and "Toán
 // 11", or "Tiếng Việt 1" and "2", are different books however alike the

@@ -8,6 +8,22 @@ import (
 )
 
 // TestMatchRules checks each rule and veto on pairs of records.
+// headVetoed gives veto's answer on the material type, year and pages of
+// a profile's encoding, whatever else the profile holds.
+func TestHeadVetoed(t *testing.T) {
+	d := New(Options{})
+	for _, b := range []book{kieu, {id: "2", title: "Tạp chí", year: 0, pages: 0}, {id: "3", title: "Bản đồ", year: 1990, pages: 12}} {
+		for _, mtype := range []string{"", "book", "map"} {
+			p := d.buildProfile(b.record(), Source{LibraryCode: "NA-TINH", Holdings: "852"})
+			p.mtype = mtype
+			checkHeadVetoed(t, p, p.encode(nil))
+		}
+	}
+	if headVetoed(&profile{year: 2000}, []byte{profileEncV3, 1}) {
+		t.Error("bytes cut short read as a profile of another year")
+	}
+}
+
 func TestMatchRules(t *testing.T) {
 	d := New(Options{})
 	prof := func(b book) *profile { return d.buildProfile(b.record(), Source{LibraryCode: "X", Holdings: "852"}) }

@@ -156,6 +156,26 @@ func decodeMatching(v []byte) (*profile, error) {
 	return decodeMatchPart(&r)
 }
 
+// headVetoed reports whether veto refuses a and the profile encoded in v
+// by what the head of v's matching part holds: material type, year and
+// pages. It reads v without decoding it or allocating; on bytes it cannot
+// read it reports false, and decoding them reports what is wrong.
+func headVetoed(a *profile, v []byte) bool {
+	r := reader{b: v}
+	r.byte() // version
+	r.uvarint()
+	r.bytes(5 * r.uvarint()) // the key kinds and hashes
+	m := reader{b: r.bytes(r.uvarint())}
+	mtype := m.bytes(m.uvarint())
+	year, pages := m.varint(), m.varint()
+	if r.err != nil || m.err != nil {
+		return false
+	}
+	// As veto: an empty material type is none.
+	return a.mtype != "" && len(mtype) > 0 && string(mtype) != a.mtype ||
+		yearsDiffer(a.year, int(year)) || pagesDiffer(a.pages, int(pages))
+}
+
 // decodeMatchPart decodes the index and matching parts of a profile from
 // r, leaving r at the rest.
 func decodeMatchPart(r *reader) (*profile, error) {
