@@ -123,7 +123,7 @@ func docKeys(vals []value) []termKey {
 // variants sorted rather than grouped, BenchmarkRebuildKeys took 58-69
 // µs a document; 34-37 so.)
 type keyer struct {
-	seen          map[string]forms // each word's forms, per document
+	forms         map[string]forms // words' forms, kept across documents (maxKeptForms)
 	words         []string
 	folded, exact []string
 	vars          []variant
@@ -137,6 +137,13 @@ type keyer struct {
 // be cleared for the next document rather than made again.
 const maxKeptMap = 1024
 
+// maxKeptForms is the most words whose forms a keyer keeps; past it they
+// are dropped and it starts again. Documents share most of their words
+// (a few thousand Vietnamese syllables make most titles), and folding
+// each word of each document anew was 4 of a rebuild's 18 CPU-seconds of
+// keys at 1M records.
+const maxKeptForms = 1 << 15
+
 // keys returns the term keys of a document's values in no order and with
 // repeats, valid until the next call: a rebuild groups its postings by a
 // counting sort and drops a document's repeats there (termShard.add),
@@ -145,12 +152,12 @@ const maxKeptMap = 1024
 func (kr *keyer) keys(vals []value) []termKey {
 	// Clearing a map costs what it grew to: one long document's maps are
 	// not kept for the next.
-	if len(kr.seen) > maxKeptMap || len(kr.groups) > maxKeptMap || kr.seen == nil {
-		kr.seen, kr.groups = make(map[string]forms, 64), make(map[termKey]int32, 64)
+	if len(kr.groups) > maxKeptMap || kr.groups == nil {
+		kr.groups = make(map[termKey]int32, 64)
 	}
-	// The same words come back in several indexes (anywhere repeats the
-	// title's, the creator's and the subjects'): fold each once.
-	clear(kr.seen)
+	if len(kr.forms) > maxKeptForms || kr.forms == nil {
+		kr.forms = make(map[string]forms, 1024)
+	}
 	clear(kr.groups)
 	kr.vars = kr.vars[:0]
 	kr.out = append(kr.out[:0], termKey{idAll, kindAll, ""})
@@ -183,10 +190,12 @@ func (kr *keyer) addText(def *IndexDef, v value) {
 		if len(w) > maxWordBytes {
 			continue
 		}
-		fm, ok := kr.seen[w]
+		fm, ok := kr.forms[w]
 		if !ok {
+			// A copy: the map must not hold the document's text.
+			w = strings.Clone(w)
 			fm = forms{textnorm.Fold(w), textnorm.Exact(w)}
-			kr.seen[w] = fm
+			kr.forms[w] = fm
 		}
 		kr.folded = append(kr.folded, fm.fold)
 		kr.exact = append(kr.exact, fm.exact)
