@@ -57,7 +57,7 @@ func (st *state) linkWhole(keys []string, progress func(done, total int)) error 
 		}
 		err = parallel.For(len(jobs), workers, func(w, i int) error {
 			jp := jobs[i].p
-			get := func(key string, ord uint32) (*profile, error) {
+			get := func(ord uint32) (*profile, error) {
 				if p := decoded[w].get(ord); p != nil {
 					return p, nil
 				}
@@ -66,12 +66,16 @@ func (st *state) linkWhole(keys []string, progress func(done, total int)) error 
 				}
 				p, err := decodeMatching(byOrd[ord])
 				if err != nil {
-					return nil, fmt.Errorf("dedup: record %q: %w", displayKey(key), err)
+					return nil, fmt.Errorf("dedup: record %q: %w", displayKey(st.cands.names[ord]), err)
 				}
 				decoded[w].put(ord, p)
 				return p, nil
 			}
-			return st.collectCompare(&jobs[i], get)
+			if err := st.collectWhole(&jobs[i], get); err != nil {
+				return err
+			}
+			jobs[i].compare()
+			return nil
 		})
 		if err != nil {
 			return err
@@ -81,6 +85,32 @@ func (st *state) linkWhole(keys []string, progress func(done, total int)) error 
 		}
 	}
 	return st.flushEdges()
+}
+
+// collectWhole gathers j's candidates as collect does with laterKeys,
+// by ordinal: ordinals follow key order (profilesByOrdinal checks it),
+// so a later key has a larger ordinal and is passed by before its name
+// is read. A refused candidate is counted without its name, which only
+// compared candidates need.
+func (st *state) collectWhole(j *linkJob, get func(uint32) (*profile, error)) error {
+	return st.forCandidateOrds(j.p, func(ord uint32) (bool, error) {
+		if ord > j.p.ord {
+			return true, nil
+		}
+		cp, err := get(ord)
+		if err != nil {
+			return false, err
+		}
+		name := ""
+		if cp != refused {
+			if name = st.cands.names[ord]; name == "" {
+				return false, fmt.Errorf("dedup: link: no record has ordinal %d", ord)
+			}
+		}
+		j.cands = append(j.cands, name)
+		j.cprofs = append(j.cprofs, cp)
+		return len(j.cands) < maxCands, nil
+	})
 }
 
 // linkBatch is how many records linkWhole links between its checks of
@@ -103,27 +133,30 @@ func wholeJobs(cur *bbolt.Cursor, keys []string) ([]linkJob, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dedup: record %q: %w", displayKey(key), err)
 		}
-		jobs = append(jobs, linkJob{key: key, p: p, skip: laterKeys(key)})
+		jobs = append(jobs, linkJob{key: key, p: p})
 	}
 	return jobs, nil
 }
 
 // profilesByOrdinal returns the bytes of every profile in b by ordinal,
 // valid while b's transaction is open. A whole rebuild numbers its n
-// records' profiles from 0.
+// records' profiles from 0 in key order, as this checks.
 func profilesByOrdinal(b *bbolt.Bucket, n int) ([][]byte, error) {
-	byOrd := make([][]byte, n)
+	byOrd := make([][]byte, 0, n)
 	err := b.ForEach(func(k, v []byte) error {
 		ord, err := profileOrdinal(v)
 		if err != nil {
 			return fmt.Errorf("dedup: record %q: %w", displayKey(string(k)), err)
 		}
-		if int(ord) >= n || byOrd[ord] != nil {
-			return fmt.Errorf("dedup: record %q: ordinal %d out of the rebuild's %d or given twice", displayKey(string(k)), ord, n)
+		if int(ord) != len(byOrd) || len(byOrd) == n {
+			return fmt.Errorf("dedup: record %q: ordinal %d, not its place %d in key order among %d", displayKey(string(k)), ord, len(byOrd), n)
 		}
-		byOrd[ord] = v
+		byOrd = append(byOrd, v)
 		return nil
 	})
+	if err == nil && len(byOrd) != n {
+		err = fmt.Errorf("dedup: link: %d profiles for %d records", len(byOrd), n)
+	}
 	return byOrd, err
 }
 
