@@ -21,7 +21,9 @@ type ImportConfig struct {
 	// under: the Go runtime's soft memory limit while it runs
 	// (runtime/debug.SetMemoryLimit), which makes the collector work
 	// harder as the heap nears it rather than letting it grow to twice
-	// what is live. Default 900; -1 sets no limit.
+	// what is live (and, the heap being bounded, less often further from
+	// it: GOGC=300 unless the environment sets GOGC). Default 900; -1
+	// sets no limit.
 	MemoryMB int `yaml:"memory_mb"`
 }
 

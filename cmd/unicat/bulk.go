@@ -102,10 +102,32 @@ func phaseBars(w io.Writer, prefix string) (func(phase string, done, total int),
 // limitMemory sets the Go runtime's soft memory limit to mb MiB for an
 // import or rebuild (import.memory_mb; -1: none, and GOMEMLIMIT in the
 // environment wins) and returns what restores the limit before it.
+//
+// Under that limit the collector's target is raised to bulkGCPercent
+// (unless GOGC is set): the limit already bounds the heap, and with the
+// default the collector also ran each time the heap doubled in the
+// build's steps that hold little, a tenth of the import's CPU.
 func limitMemory(mb int) func() {
 	if mb <= 0 || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
 	prev := debug.SetMemoryLimit(int64(mb) << 20)
-	return func() { debug.SetMemoryLimit(prev) }
+	setGC := os.Getenv("GOGC") == ""
+	var prevGC int
+	if setGC {
+		prevGC = debug.SetGCPercent(bulkGCPercent)
+	}
+	return func() {
+		debug.SetMemoryLimit(prev)
+		if setGC {
+			debug.SetGCPercent(prevGC)
+		}
+	}
 }
+
+// bulkGCPercent is the collector's target during an import or rebuild
+// under a memory limit. The 1M import, alternating with the default of
+// 100: 104.0 and 113.1 s (149.9 and 160.9 user CPU-seconds) against
+// 115.5 and 114.8 s (172.8 and 171.6), with the same peak anonymous
+// memory, 898 MB, which the limit holds.
+const bulkGCPercent = 300

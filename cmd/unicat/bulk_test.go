@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"testing"
@@ -278,4 +279,37 @@ func TestBulkEstimateFormat(t *testing.T) {
 			t.Errorf("--format %s, source format %q, %s: MARCXML %v, want %v", c.flag, c.source, c.path, got, c.xml)
 		}
 	}
+}
+
+// limitMemory sets the memory limit and, unless GOGC is set, the
+// collector's target for a bulk load, and puts both back.
+func TestLimitMemory(t *testing.T) {
+	gcPercent := func() int { p := debug.SetGCPercent(100); debug.SetGCPercent(p); return p }
+	limit := func() int64 { return debug.SetMemoryLimit(-1) } // a negative limit only reads it
+	beforeGC, beforeLimit := gcPercent(), limit()
+	for _, gogc := range []string{"", "50"} {
+		t.Setenv("GOMEMLIMIT", "")
+		t.Setenv("GOGC", gogc)
+		restore := limitMemory(900)
+		wantGC := bulkGCPercent
+		if gogc != "" {
+			wantGC = beforeGC
+		}
+		if got := limit(); got != 900<<20 {
+			t.Errorf("GOGC=%q: limit %d during the load", gogc, got)
+		}
+		if got := gcPercent(); got != wantGC {
+			t.Errorf("GOGC=%q: GC percent %d during the load, want %d", gogc, got, wantGC)
+		}
+		restore()
+		if gcPercent() != beforeGC || limit() != beforeLimit {
+			t.Errorf("GOGC=%q: not restored: %d %d", gogc, gcPercent(), limit())
+		}
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	restore := limitMemory(900)
+	if gcPercent() != beforeGC || limit() != beforeLimit {
+		t.Errorf("GOMEMLIMIT set: the load changed the collector: %d %d", gcPercent(), limit())
+	}
+	restore()
 }
