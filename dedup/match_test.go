@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"encoding/binary"
 	"strings"
 	"testing"
 
@@ -21,6 +22,14 @@ func TestHeadVetoed(t *testing.T) {
 	}
 	if headVetoed(&profile{year: 2000}, []byte{profileEncV3, 1}) {
 		t.Error("bytes cut short read as a profile of another year")
+	}
+	// A key count whose five bytes a key overflow 64 bits: 5 × (⌊2^64/5⌋
+	// + 1) wraps to 4, and the bytes after those four would be read as a
+	// head of year 2000.
+	over := binary.AppendUvarint([]byte{profileEncV3, 1}, ^uint64(0)/5+1)
+	over = append(over, 9, 9, 9, 9, 4, 0, 0xa0, 0x1f, 0)
+	if headVetoed(&profile{year: 1990}, over) {
+		t.Error("a key count past 64 bits read as a profile of another year")
 	}
 }
 

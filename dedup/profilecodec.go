@@ -164,7 +164,11 @@ func headVetoed(a *profile, v []byte) bool {
 	r := reader{b: v}
 	r.byte() // version
 	r.uvarint()
-	r.bytes(5 * r.uvarint()) // the key kinds and hashes
+	n := r.uvarint() // keys, each a kind and a hash
+	if n > uint64(len(r.b))/5 {
+		return false // 5n would overflow, or pass the end
+	}
+	r.bytes(5 * n)
 	m := reader{b: r.bytes(r.uvarint())}
 	mtype := m.bytes(m.uvarint())
 	year, pages := m.varint(), m.varint()
