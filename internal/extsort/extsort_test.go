@@ -82,8 +82,6 @@ func TestSorterOrder(t *testing.T) {
 	}
 }
 
-// TestSorterMemoryBound checks that a Sorter holds about its budget, not
-// what was added: the arena stays within twice the budget.
 // TestSorterEmptyPairs: pairs of no bytes lie where the next pair does,
 // and equal keys still come back in the order added.
 func TestSorterEmptyPairs(t *testing.T) {
@@ -115,6 +113,8 @@ func TestSorterEmptyPairs(t *testing.T) {
 	}
 }
 
+// TestSorterMemoryBound checks that a Sorter holds about its budget, not
+// what was added: the arena stays within twice the budget.
 func TestSorterMemoryBound(t *testing.T) {
 	s := New(t.TempDir(), 1<<20)
 	defer s.Close()
