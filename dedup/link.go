@@ -74,15 +74,6 @@ func (st *state) collect(j *linkJob, get func(string, uint32) (*profile, error))
 	})
 }
 
-// collectCompare gathers j's candidates by get and compares them.
-func (st *state) collectCompare(j *linkJob, get func(string, uint32) (*profile, error)) error {
-	if err := st.collect(j, get); err != nil {
-		return err
-	}
-	j.compare()
-	return nil
-}
-
 // link finds and stores the edges of the jobs' records.
 //
 // In a batch, candidates are found, read and compared on every core: the
@@ -189,7 +180,11 @@ func (st *state) linkParallel(jobs []linkJob) error {
 			read[w][key] = p
 			return p, nil
 		}
-		return st.collectCompare(&jobs[i], get)
+		if err := st.collect(&jobs[i], get); err != nil {
+			return err
+		}
+		jobs[i].compare()
+		return nil
 	})
 	if err != nil {
 		return err
