@@ -179,11 +179,32 @@ func (b *block) addDocs(first uint32, docs []storedDoc, keys [][][]hashedKey, en
 }
 
 // shardPostings is a shard made ready to write: its terms in key order
-// (index id, kind, term, the dictionary's bytes), each with its encoded
-// postings.
+// (index id, kind, term), each with its encoded postings. Nothing in it
+// holds a pointer but its arrays and the dictionary: with a slice of its
+// key and one of its own encoded postings, each of a chunk's two to three
+// million terms would be two pointers and an object for the collector to
+// follow at each of its cycles while the chunk is written (under the 1M
+// import's memory limit, about one cycle a second).
 type shardPostings struct {
-	terms  [][]byte
-	values [][]byte
+	dict   *termDict // the terms' bytes
+	order  []uint32  // the terms' numbers, in key order
+	values []byte    // the terms' encoded postings, back to back, in order
+	ends   []int     // ends[i]: where the i-th term's postings end in values
+}
+
+// len returns how many terms sp holds.
+func (sp *shardPostings) len() int { return len(sp.order) }
+
+// term returns the key of the i-th term.
+func (sp *shardPostings) term(i int) []byte { return sp.dict.key(sp.order[i]) }
+
+// value returns the encoded postings of the i-th term.
+func (sp *shardPostings) value(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = sp.ends[i-1]
+	}
+	return sp.values[start:sp.ends[i]:sp.ends[i]]
 }
 
 // finish groups the shard's postings by term (a counting sort, which
@@ -210,29 +231,30 @@ func (sh *termShard) finish() (shardPostings, error) {
 		order[i] = uint32(i)
 	}
 	slices.SortFunc(order, sh.dict.compareKeys)
-	out := shardPostings{terms: make([][]byte, n), values: make([][]byte, n)}
+	// Arrays take a byte and two a document: what most terms need.
+	out := shardPostings{dict: &sh.dict, order: order, values: make([]byte, 0, n+2*len(sh.pairs)), ends: make([]int, n)}
 	for i, t := range order {
-		v, err := encodeSorted(flat[start[t]:start[t+1]])
-		if err != nil {
+		var err error
+		if out.values, err = appendSorted(out.values, flat[start[t]:start[t+1]]); err != nil {
 			return out, err
 		}
-		out.terms[i], out.values[i] = sh.dict.key(t), v
+		out.ends[i] = len(out.values)
 	}
 	return out, nil
 }
 
-// encodeSorted encodes ascending, distinct document numbers of one chunk
-// as encodePostings encodes their bitmap.
-func encodeSorted(docs []uint32) ([]byte, error) {
+// appendSorted appends to dst the encoding of ascending, distinct
+// document numbers of one chunk, as encodePostings encodes their bitmap.
+func appendSorted(dst []byte, docs []uint32) ([]byte, error) {
 	if len(docs) > 0 && len(docs) <= maxArray {
-		out := make([]byte, 1, 1+2*len(docs))
-		out[0] = postArray
+		dst = append(dst, postArray)
 		for _, v := range docs {
-			out = append(out, byte(v>>8), byte(v))
+			dst = append(dst, byte(v>>8), byte(v))
 		}
-		return out, nil
+		return dst, nil
 	}
-	return encodePostings(roaring.BitmapOf(docs...))
+	v, err := encodePostings(roaring.BitmapOf(docs...))
+	return append(dst, v...), err
 }
 
 // putsPerTx bounds the postings one transaction of a rebuild writes: a
@@ -317,30 +339,34 @@ type merger struct {
 
 func (m *merger) done() bool {
 	for s := range m.ready {
-		if m.at[s] < len(m.ready[s].terms) {
+		if m.at[s] < m.ready[s].len() {
 			return false
 		}
 	}
 	return true
 }
 
-// put puts the next limit postings, or all that are left.
+// put puts the next limit postings, or all that are left. bbolt holds
+// the values, slices of the shards' arrays, until the commit.
 func (m *merger) put(terms *bbolt.Bucket, limit int) error {
 	for n := 0; n < limit; n++ {
 		best := -1
-		for s, r := range m.ready {
-			if m.at[s] < len(r.terms) && (best < 0 || bytes.Compare(r.terms[m.at[s]], m.ready[best].terms[m.at[best]]) < 0) {
-				best = s
+		var bestTerm []byte
+		for s := range m.ready {
+			r := &m.ready[s]
+			if m.at[s] == r.len() {
+				continue
+			}
+			if t := r.term(m.at[s]); best < 0 || bytes.Compare(t, bestTerm) < 0 {
+				best, bestTerm = s, t
 			}
 		}
 		if best < 0 {
 			return nil
 		}
-		r := &m.ready[best]
-		k, v := r.terms[m.at[best]], r.values[m.at[best]]
-		r.values[m.at[best]] = nil // held by bbolt until the commit, then garbage
+		v := m.ready[best].value(m.at[best])
 		m.at[best]++
-		m.kb = dictKeyBytes(m.kb[:0], k, m.chunk)
+		m.kb = dictKeyBytes(m.kb[:0], bestTerm, m.chunk)
 		if err := terms.Put(m.kb, v); err != nil {
 			return fmt.Errorf("search: put postings %q: %w", m.kb, err)
 		}
