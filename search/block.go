@@ -226,11 +226,7 @@ func (sh *termShard) finish() (shardPostings, error) {
 		flat[next[t]] = uint32(p)
 		next[t]++
 	}
-	order := make([]uint32, n)
-	for i := range order {
-		order[i] = uint32(i)
-	}
-	slices.SortFunc(order, sh.dict.compareKeys)
+	order := sh.dict.sorted()
 	// Arrays take a byte and two a document: what most terms need.
 	out := shardPostings{dict: &sh.dict, order: order, values: make([]byte, 0, n+2*len(sh.pairs)), ends: make([]int, n)}
 	for i, t := range order {

@@ -98,13 +98,8 @@ func TestTermDict(t *testing.T) {
 				t.Errorf("round %d: key %d is %q, want %v", round, n, got, k)
 			}
 		}
-		byDict := make([]uint32, len(order))
-		for i := range byDict {
-			byDict[i] = uint32(i)
-		}
-		slices.SortFunc(byDict, d.compareKeys)
-		if !slices.IsSortedFunc(byDict, func(a, b uint32) int { return order[a].compare(order[b]) }) {
-			t.Errorf("round %d: compareKeys does not sort as termKey.compare", round)
+		if !sortsAs(d.sorted(), func(a, b uint32) int { return order[a].compare(order[b]) }) {
+			t.Errorf("round %d: sorted does not sort as termKey.compare", round)
 		}
 		d.reset()
 		if d.len() != 0 {
@@ -119,6 +114,49 @@ func TestTermDict(t *testing.T) {
 				t.Errorf("colliding key %v numbered %d, want %d (round %d)", k, n, i, round)
 			}
 		}
+	}
+}
+
+// sortsAs reports whether got holds each of 0…len(got)-1 once, ordered
+// by cmp.
+func sortsAs(got []uint32, cmp func(a, b uint32) int) bool {
+	seen := make([]bool, len(got))
+	for _, n := range got {
+		if int(n) >= len(got) || seen[n] {
+			return false
+		}
+		seen[n] = true
+	}
+	return slices.IsSortedFunc(got, cmp)
+}
+
+// TestTermDictSorted: keys shorter than the sixteen bytes sorted beside
+// each number, keys that are prefixes of others, zero bytes where the
+// padding puts them, and keys that differ only past the eighth and the
+// sixteenth byte.
+func TestTermDictSorted(t *testing.T) {
+	terms := []string{"", "\x00", "\x00\x00", "\x00\x01", "a", "a\x00", "a\x00b", "ab", "abcdef", "abcdef\x00",
+		"abcdefgh", "abcdefg", "abcdefgh1", "abcdefgh0", "abcdefgi", "abcdefghijklmn", "abcdefghijklmn\x00", "abcdefghijklmno",
+		"abcdefghijklmnop1", "abcdefghijklmnop0", "abcdefghijklmnop", "từ", "tư", "từ điển", "từ điển học", "\xff", "\xff\xff"}
+	var d termDict
+	var keys []termKey
+	for _, ix := range []byte{0, 1, 0xFF} {
+		for _, kind := range []byte{0, kindWord} {
+			for _, term := range terms {
+				k := termKey{ix, kind, term}
+				if n := d.number(k, termHash(ix, kind, term)); int(n) != len(keys) {
+					t.Fatalf("key %v numbered %d, want %d", k, n, len(keys))
+				}
+				keys = append(keys, k)
+			}
+		}
+	}
+	got := d.sorted()
+	if !sortsAs(got, func(a, b uint32) int { return keys[a].compare(keys[b]) }) {
+		for _, n := range got {
+			t.Logf("%q", d.key(n))
+		}
+		t.Error("sorted does not sort as termKey.compare")
 	}
 }
 

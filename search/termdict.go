@@ -2,7 +2,10 @@ package search
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"hash/maphash"
+	"slices"
 )
 
 // termDict numbers the distinct term keys of one shard of a rebuild's
@@ -103,7 +106,39 @@ func (d *termDict) grow() {
 	}
 }
 
-// compareKeys orders key numbers a and b as their term keys order.
-func (d *termDict) compareKeys(a, b uint32) int {
-	return bytes.Compare(d.key(a), d.key(b))
+// sorted returns the numbers of d's keys in key order.
+//
+// Sorted by comparing the keys' bytes, each comparison read two keys from
+// wherever the dictionary holds them: 3.6 of a 1M rebuild's CPU-seconds,
+// most of them waiting on memory. Here each number is sorted beside its
+// key's first sixteen bytes, which decide most comparisons; only keys
+// that share them are compared whole.
+func (d *termDict) sorted() []uint32 {
+	type prefixed struct {
+		hi, lo uint64 // the key's first sixteen bytes, big-endian, zero-padded
+		n      uint32
+	}
+	ps := make([]prefixed, d.len())
+	for i := range ps {
+		var b [16]byte
+		copy(b[:], d.key(uint32(i)))
+		ps[i] = prefixed{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), uint32(i)}
+	}
+	// Zero-padding keeps the order: a key shorter than sixteen bytes ties
+	// only with keys it is a prefix of, followed by zero bytes, and those
+	// are compared whole.
+	slices.SortFunc(ps, func(a, b prefixed) int {
+		if c := cmp.Compare(a.hi, b.hi); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.lo, b.lo); c != 0 {
+			return c
+		}
+		return bytes.Compare(d.key(a.n), d.key(b.n))
+	})
+	out := make([]uint32, len(ps))
+	for i, p := range ps {
+		out[i] = p.n
+	}
+	return out
 }
