@@ -253,3 +253,29 @@ func TestRebuildSeveralChunks(t *testing.T) {
 		t.Errorf("dc.title = 976: %d hits, want %d", len(got), with976)
 	}
 }
+
+// FuzzDecodeTempDoc: any bytes decode to a document or an error, never a
+// panic; a document decoded encodes to bytes that decode to it again,
+// and its sum is valuesSum of its values whenever its bytes were
+// encodeTempDoc's.
+func FuzzDecodeTempDoc(f *testing.F) {
+	f.Add(encodeTempDoc(&storedDoc{id: "u1", sort: sortKeys{title: []byte("truyen kieu"), creator: []byte("nguyen du"), year: 1820},
+		values: []value{{ix: 1, flags: 2, text: "Nguyễn Du"}, {ix: 3, text: ""}, {ix: 200, flags: 255, text: string(make([]byte, 300))}}}))
+	f.Add(encodeTempDoc(&storedDoc{id: "u2"}))
+	f.Add([]byte{tempEncV1, 0, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := decodeTempDoc(b)
+		if err != nil {
+			return
+		}
+		enc := encodeTempDoc(&d)
+		if bytes.Equal(enc, b) && d.sum != valuesSum(d.values) {
+			t.Errorf("sum %x, valuesSum %x", d.sum, valuesSum(d.values))
+		}
+		again, err := decodeTempDoc(enc)
+		if err != nil || again.id != d.id || again.sort.year != d.sort.year || !bytes.Equal(again.sort.title, d.sort.title) ||
+			!bytes.Equal(again.sort.creator, d.sort.creator) || !slices.Equal(again.values, d.values) || again.sum != valuesSum(d.values) {
+			t.Errorf("%q decoded to %+v, encoded to %q, decoded again to %+v (%v)", b, d, enc, again, err)
+		}
+	})
+}
