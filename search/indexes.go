@@ -100,7 +100,16 @@ var indexTable = []IndexDef{
 				if f.IsControl() || f.Tag == "035" || f.Tag == "852" {
 					continue
 				}
+				if len(f.Subfields) == 1 {
+					add(f.Subfields[0].Value, fWords)
+					continue
+				}
+				n := len(f.Subfields)
+				for j := range f.Subfields {
+					n += len(f.Subfields[j].Value)
+				}
 				b.Reset()
+				b.Grow(n) // once, not doubling from eight bytes
 				for j := range f.Subfields {
 					if j > 0 {
 						b.WriteByte(' ')

@@ -296,7 +296,12 @@ func exactKey(k termKey, exact string) termKey {
 // joinPhrase joins words with one space, cut at a word boundary so that
 // the key stays short.
 func joinPhrase(ws []string) string {
+	n := 0
+	for _, w := range ws {
+		n += 1 + len(w)
+	}
 	var b strings.Builder
+	b.Grow(min(n, maxPhraseBytes)) // once, not doubling from eight bytes
 	for i, w := range ws {
 		if b.Len()+1+len(w) > maxPhraseBytes {
 			break
