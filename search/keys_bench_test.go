@@ -1,7 +1,9 @@
 package search
 
 import (
+	"bytes"
 	"io"
+	"slices"
 	"testing"
 
 	"github.com/unicat/unicat/corpus"
@@ -56,5 +58,53 @@ func BenchmarkRebuildKeys(b *testing.B) {
 			sp.reset()
 		}
 		sp.split(kr.keys(vals[i%len(vals)]), 2)
+	}
+}
+
+// BenchmarkTermDictSorted sorts the term keys of a shard of 20,000
+// generated documents: "prefixed" as a rebuild does (termDict.sorted),
+// "whole" comparing every pair's bytes, as it did before.
+func BenchmarkTermDictSorted(b *testing.B) {
+	docs := benchDocs(b, 20000)
+	var d termDict
+	var kr keyer
+	for i := range docs {
+		for _, k := range kr.keys(extract(&docs[i])) {
+			d.number(k, termHash(k.ix, k.kind, k.term))
+		}
+	}
+	b.Run("prefixed", func(b *testing.B) {
+		for b.Loop() {
+			d.sorted()
+		}
+		b.ReportMetric(float64(d.len()), "keys")
+	})
+	b.Run("whole", func(b *testing.B) {
+		order := make([]uint32, d.len())
+		for b.Loop() {
+			for i := range order {
+				order[i] = uint32(i)
+			}
+			slices.SortFunc(order, func(x, y uint32) int { return bytes.Compare(d.key(x), d.key(y)) })
+		}
+		b.ReportMetric(float64(d.len()), "keys")
+	})
+}
+
+// BenchmarkTempDoc writes and reads back a rebuild's temporary document,
+// per generated document.
+func BenchmarkTempDoc(b *testing.B) {
+	docs := benchDocs(b, 2000)
+	stored := make([]storedDoc, len(docs))
+	for i := range docs {
+		stored[i] = storedDoc{id: docs[i].ID, values: extract(&docs[i])}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := decodeTempDoc(encodeTempDoc(&stored[i%len(stored)])); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }
