@@ -8,7 +8,6 @@ import (
 	"github.com/unicat/unicat/marc"
 )
 
-// TestMatchRules checks each rule and veto on pairs of records.
 // headVetoed gives veto's answer on the material type, year and pages of
 // a profile's encoding, whatever else the profile holds.
 func TestHeadVetoed(t *testing.T) {
@@ -33,6 +32,7 @@ func TestHeadVetoed(t *testing.T) {
 	}
 }
 
+// TestMatchRules checks each rule and veto on pairs of records.
 func TestMatchRules(t *testing.T) {
 	d := New(Options{})
 	prof := func(b book) *profile { return d.buildProfile(b.record(), Source{LibraryCode: "X", Holdings: "852"}) }

@@ -269,6 +269,8 @@ func decodeTempDoc(v []byte) (storedDoc, error) {
 	if err != nil {
 		return d, err
 	}
+	// Checked and counted first, so that the values take one array and
+	// the second pass reads what is known whole.
 	count := 0
 	for r := vals; len(r) > 0; count++ {
 		if len(r) < 2 {
