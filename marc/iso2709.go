@@ -69,6 +69,7 @@ type isoParser struct {
 	// xmlText: the bytes are MARCXML text framed as ISO 2709
 	// (DecodeReceived), read under a charset setting as XML text is.
 	xmlText bool
+	slab    recordSlab // what the records built are carved from
 }
 
 type dirEntry struct {

@@ -19,11 +19,12 @@ func (p *isoParser) build(rec, leader []byte, ents []dirEntry, indCount, base, d
 	tx := p.recordText(rec, ents, indCount, base, dataEnd)
 	s, sh, fast, readings := tx.s, tx.sh, tx.fast, tx.readings
 
-	out := &Record{Fields: make([]Field, len(ents))}
+	out := p.slab.record()
+	out.Fields = p.slab.fieldArray(len(ents))
 	out.Leader = p.leaderString(s, leader)
 
 	nsub := bytes.Count(rec, []byte{subfieldDelim})
-	subs := make([]Subfield, 0, nsub)
+	subs := p.slab.subfieldArray(nsub)
 	var used, seen []Charset // charsets of the changed and of the non-ASCII fields
 
 	for i := range ents {

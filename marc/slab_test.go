@@ -1,0 +1,109 @@
+package marc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"testing"
+)
+
+// slabTestRecords are records of every size around the slab's limits: a
+// field count from 1 to past slabFields/4 (which gets an array of its own)
+// and as many subfields as fields, or twice as many.
+func slabTestRecords() []*Record {
+	var out []*Record
+	for n := 1; n <= slabFields/4+3; n += 5 {
+		for _, subs := range []int{1, 2} {
+			r := &Record{Leader: "00000nam a2200000 a 4500"}
+			r.Fields = append(r.Fields, Field{Tag: "001", Value: fmt.Sprintf("rec-%d-%d", n, subs)})
+			for i := 1; i < n; i++ {
+				f := Field{Tag: "500", Ind1: ' ', Ind2: ' '}
+				for j := 0; j < subs; j++ {
+					f.Subfields = append(f.Subfields, Subfield{Code: 'a' + byte(j), Value: fmt.Sprintf("field %d of %d, subfield %d: Nghệ An", i, n, j)})
+				}
+				r.Fields = append(r.Fields, f)
+			}
+			out = append(out, r)
+		}
+	}
+	// Text before a field's first delimiter is kept as a subfield of its
+	// own: a record with more subfields than delimiters. The reader is
+	// given it with "\x1fa" made "xx" (TestRecordSlab).
+	stray := &Record{Leader: "00000nam a2200000 a 4500", Fields: []Field{{Tag: "001", Value: "stray"}}}
+	for i := 0; i < 20; i++ {
+		stray.Fields = append(stray.Fields, Field{Tag: "500", Ind1: ' ', Ind2: ' ', Subfields: []Subfield{{Code: 'a', Value: "STRAY"}, {Code: 'b', Value: "after"}}})
+	}
+	return append(out, stray)
+}
+
+func cloneRecord(r *Record) *Record {
+	c := &Record{Leader: r.Leader, Fields: make([]Field, len(r.Fields))}
+	for i, f := range r.Fields {
+		c.Fields[i] = f
+		c.Fields[i].Subfields = append([]Subfield(nil), f.Subfields...)
+	}
+	return c
+}
+
+// TestRecordSlab reads records carved from shared arrays and grows each
+// in turn (a field appended to the record, a subfield to each field): no
+// other record may change.
+func TestRecordSlab(t *testing.T) {
+	want := slabTestRecords()
+	var stream []byte
+	for _, r := range want {
+		var err error
+		if stream, err = AppendISO2709(stream, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Twice over, so that several records share each slab array.
+	stream = bytes.ReplaceAll(stream, []byte("\x1faSTRAY"), []byte("xxSTRAY"))
+	stream = append(stream, stream...)
+	want = append(want, want...)
+	for _, r := range want {
+		for i := range r.Fields {
+			if f := &r.Fields[i]; len(f.Subfields) > 0 && f.Subfields[0].Value == "STRAY" {
+				f.Subfields[0].Value = "xxSTRAY"
+			}
+		}
+	}
+
+	rd := NewISO2709Reader(bytes.NewReader(stream), ReaderOptions{Source: "slab"})
+	var got []*Record
+	for {
+		r, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d records, wrote %d", len(got), len(want))
+	}
+	kept := make([]*Record, len(got))
+	for i, r := range got {
+		if !reflect.DeepEqual(r.Fields, want[i].Fields) {
+			t.Fatalf("record %d: read %+v, wrote %+v", i, r.Fields, want[i].Fields)
+		}
+		kept[i] = cloneRecord(r)
+	}
+	for i, r := range got {
+		r.Fields = append(r.Fields, Field{Tag: "999", Ind1: ' ', Ind2: ' ', Subfields: []Subfield{{Code: 'z', Value: "added"}}})
+		for j := range r.Fields {
+			if !r.Fields[j].IsControl() {
+				r.Fields[j].Subfields = append(r.Fields[j].Subfields, Subfield{Code: 'y', Value: "grown"})
+			}
+		}
+		for k := i + 1; k < len(got); k++ {
+			if !reflect.DeepEqual(got[k].Fields, kept[k].Fields) {
+				t.Fatalf("growing record %d changed record %d", i, k)
+			}
+		}
+	}
+}
