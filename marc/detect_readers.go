@@ -8,8 +8,12 @@ import "bytes"
 
 // anyLegacyField reports whether a field of a valid UTF-8 record holds
 // characters beyond ASCII, all of them ones a single-byte code page has.
-func anyLegacyField(rec []byte, ents []dirEntry) bool {
+// rec[:high] is known to be 7-bit.
+func anyLegacyField(rec []byte, ents []dirEntry, high int) bool {
 	for i := range ents {
+		if ents[i].end <= high {
+			continue
+		}
 		f := rec[ents[i].start:ents[i].end]
 		if isASCIIBytes(f) {
 			continue

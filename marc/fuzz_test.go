@@ -172,8 +172,19 @@ func FuzzIsUTF8NFC(f *testing.F) {
 	var it norm.Iter
 	f.Fuzz(func(t *testing.T, b []byte) {
 		want := utf8.Valid(b) && norm.NFC.IsNormal(b)
-		if got := isUTF8NFC(&it, b); got != want {
+		got, high := checkUTF8NFC(&it, b)
+		if got != want {
 			t.Fatalf("isUTF8NFC(%q) = %v, want %v", b, got, want)
+		}
+		wantHigh := len(b)
+		for i, c := range b {
+			if c >= utf8.RuneSelf {
+				wantHigh = i
+				break
+			}
+		}
+		if got && high != wantHigh {
+			t.Fatalf("checkUTF8NFC(%q): first byte beyond ASCII at %d, want %d", b, high, wantHigh)
 		}
 	})
 }

@@ -98,12 +98,17 @@ func (p *isoParser) recordText(rec []byte, ents []dirEntry, indCount, base, data
 	label := recordCharset(p.opts.Charset, s[:LeaderLen])
 	auto := p.opts.Charset == CharsetAuto
 	// Fast path: the record needs no conversion, so every value is a slice
-	// of one string holding the whole record.
-	fast := isPlainASCII(rec)
-	if !fast && label == CharsetUTF8 && isUTF8NFC(&p.nfc, rec) {
+	// of one string holding the whole record. Plain ASCII needs none
+	// whatever the label; UTF-8 in NFC none when labelled so, which plain
+	// ASCII is too.
+	var fast bool
+	if label == CharsetUTF8 {
+		ok, high := checkUTF8NFC(&p.nfc, rec)
 		// Without a charset setting, text made of single-byte code page
 		// characters may be UTF-8 encoded twice: it is weighed.
-		fast = !auto || !anyLegacyField(rec, ents)
+		fast = ok && (!auto || high == len(rec) || !anyLegacyField(rec, ents, high))
+	} else {
+		fast = isPlainASCII(rec)
 	}
 	tx := isoText{p: p, s: s, sh: base - LeaderLen, rec: rec, rd: reading{cs: label},
 		label: label, auto: auto, fast: fast}

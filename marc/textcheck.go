@@ -55,9 +55,18 @@ var nfcSafe = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
 // around characters outside nfcSafe go through the full check, which uses
 // it (norm.Form.IsNormal would allocate each time).
 func isUTF8NFC(it *norm.Iter, b []byte) bool {
+	ok, _ := checkUTF8NFC(it, b)
+	return ok
+}
+
+// checkUTF8NFC is isUTF8NFC also returning where b's first byte beyond
+// ASCII is (len(b) if none): b[:high] is 7-bit, which the checks that
+// follow it need not look at again.
+func checkUTF8NFC(it *norm.Iter, b []byte) (ok bool, high int) {
 	safe := nfcSafe()
 	prev := 0 // start of the last character that starts a segment
 	i := 0
+	high = -1
 	for i < len(b) {
 		if b[i] < utf8.RuneSelf {
 			j := i + 1
@@ -78,9 +87,12 @@ func isUTF8NFC(it *norm.Iter, b []byte) bool {
 			prev, i = j-1, j
 			continue
 		}
+		if high < 0 {
+			high = i
+		}
 		r, n := decodeRune(b[i:])
 		if n == 0 {
-			return false
+			return false, high
 		}
 		if r < 0x10000 && safe[r>>6]&(1<<(r&63)) != 0 {
 			prev, i = i, i+n
@@ -92,7 +104,7 @@ func isUTF8NFC(it *norm.Iter, b []byte) bool {
 		for e < len(b) && b[e] >= utf8.RuneSelf {
 			r, n := decodeRune(b[e:])
 			if n == 0 {
-				return false
+				return false, high
 			}
 			if r < 0x10000 && safe[r>>6]&(1<<(r&63)) != 0 {
 				break
@@ -100,11 +112,14 @@ func isUTF8NFC(it *norm.Iter, b []byte) bool {
 			e += n
 		}
 		if !segmentNFC(it, b[prev:e]) {
-			return false
+			return false, high
 		}
 		prev, i = e, e
 	}
-	return true
+	if high < 0 {
+		high = len(b)
+	}
+	return true, high
 }
 
 // decodeRune decodes the non-ASCII UTF-8 sequence at the start of b; n is
