@@ -40,9 +40,10 @@ func (s *recordSlab) record() *Record {
 	return r
 }
 
-// fieldArray returns n zero Fields, with capacity n.
+// fieldArray returns n zero Fields, with capacity n; never nil, as make
+// returns none.
 func (s *recordSlab) fieldArray(n int) []Field {
-	if n > slabFields/4 {
+	if n == 0 || n > slabFields/4 {
 		return make([]Field, n)
 	}
 	if len(s.fields) < n {
@@ -53,9 +54,10 @@ func (s *recordSlab) fieldArray(n int) []Field {
 	return f
 }
 
-// subfieldArray returns an empty slice of Subfields with room for n.
+// subfieldArray returns an empty slice of Subfields with room for n;
+// never nil.
 func (s *recordSlab) subfieldArray(n int) []Subfield {
-	if n > slabSubfields/4 {
+	if n == 0 || n > slabSubfields/4 {
 		return make([]Subfield, 0, n)
 	}
 	if len(s.subs) < n {
