@@ -32,6 +32,7 @@ type xmlRecBuilder struct {
 	over  bool
 	// moreWarns counts the warnings past maxRecordWarnings.
 	moreWarns int
+	slab      recordSlab // what the records built are carved from
 }
 
 // isoFieldOverhead is what a field adds to an ISO 2709 record beyond its
@@ -181,10 +182,11 @@ func (b *xmlRecBuilder) finish() (*Record, error) {
 	tx.s = string(b.text)
 	s := tx.s
 	var used, seen []Charset
-	rec := &Record{Leader: s[la : la+LeaderLen], Fields: make([]Field, len(b.fields))}
+	rec := b.slab.record()
+	rec.Leader, rec.Fields = s[la:la+LeaderLen], b.slab.fieldArray(len(b.fields))
 	var subs []Subfield
 	if len(b.subs) > 0 {
-		subs = make([]Subfield, len(b.subs))
+		subs = b.slab.subfieldArray(len(b.subs))[:len(b.subs)]
 	}
 	for i := range b.fields {
 		xf := &b.fields[i]

@@ -30,12 +30,14 @@ func slabTestRecords() []*Record {
 	}
 	// Text before a field's first delimiter is kept as a subfield of its
 	// own: a record with more subfields than delimiters. The reader is
-	// given it with "\x1fa" made "xx" (TestRecordSlab).
+	// given it with "\x1fa" made "xx" in ISO 2709 (TestRecordSlab).
 	stray := &Record{Leader: "00000nam a2200000 a 4500", Fields: []Field{{Tag: "001", Value: "stray"}}}
 	for i := 0; i < 20; i++ {
 		stray.Fields = append(stray.Fields, Field{Tag: "500", Ind1: ' ', Ind2: ' ', Subfields: []Subfield{{Code: 'a', Value: "STRAY"}, {Code: 'b', Value: "after"}}})
 	}
-	return append(out, stray)
+	// Twice over, so that several records share each slab array.
+	out = append(out, stray)
+	return append(out, out...)
 }
 
 func cloneRecord(r *Record) *Record {
@@ -47,31 +49,44 @@ func cloneRecord(r *Record) *Record {
 	return c
 }
 
-// TestRecordSlab reads records carved from shared arrays and grows each
-// in turn (a field appended to the record, a subfield to each field): no
-// other record may change.
+// TestRecordSlab reads records carved from shared arrays, from ISO 2709
+// and from MARCXML, and grows each in turn (a field appended to the
+// record, a subfield to each field): no other record may change.
 func TestRecordSlab(t *testing.T) {
-	want := slabTestRecords()
-	var stream []byte
-	for _, r := range want {
+	recs := slabTestRecords()
+	var iso, xml []byte
+	xml = append(xml, `<collection xmlns="http://www.loc.gov/MARC21/slim">`...)
+	for _, r := range recs {
 		var err error
-		if stream, err = AppendISO2709(stream, r); err != nil {
+		if iso, err = AppendISO2709(iso, r); err != nil {
 			t.Fatal(err)
 		}
+		xml, _ = AppendMARCXML(xml, r, false)
 	}
-	// Twice over, so that several records share each slab array.
-	stream = bytes.ReplaceAll(stream, []byte("\x1faSTRAY"), []byte("xxSTRAY"))
-	stream = append(stream, stream...)
-	want = append(want, want...)
-	for _, r := range want {
-		for i := range r.Fields {
-			if f := &r.Fields[i]; len(f.Subfields) > 0 && f.Subfields[0].Value == "STRAY" {
-				f.Subfields[0].Value = "xxSTRAY"
+	xml = append(xml, "</collection>"...)
+	// The stray text is ISO 2709's alone.
+	iso = bytes.ReplaceAll(iso, []byte("\x1faSTRAY"), []byte("xxSTRAY"))
+	for _, c := range []struct {
+		f      Format
+		stream []byte
+		stray  string
+	}{{FormatISO2709, iso, "xxSTRAY"}, {FormatMARCXML, xml, "STRAY"}} {
+		want := make([]*Record, len(recs))
+		for i, r := range recs {
+			want[i] = cloneRecord(r)
+			for j := range want[i].Fields {
+				if f := &want[i].Fields[j]; len(f.Subfields) > 0 && f.Subfields[0].Value == "STRAY" {
+					f.Subfields[0].Value = c.stray
+				}
 			}
 		}
+		checkSlabRecords(t, c.f, c.stream, want)
 	}
+}
 
-	rd := NewISO2709Reader(bytes.NewReader(stream), ReaderOptions{Source: "slab"})
+func checkSlabRecords(t *testing.T, f Format, stream []byte, want []*Record) {
+	t.Helper()
+	rd := NewReader(bytes.NewReader(stream), f, ReaderOptions{Source: "slab"})
 	var got []*Record
 	for {
 		r, err := rd.Next()
@@ -84,12 +99,12 @@ func TestRecordSlab(t *testing.T) {
 		got = append(got, r)
 	}
 	if len(got) != len(want) {
-		t.Fatalf("read %d records, wrote %d", len(got), len(want))
+		t.Fatalf("%s: read %d records, wrote %d", f, len(got), len(want))
 	}
 	kept := make([]*Record, len(got))
 	for i, r := range got {
 		if !reflect.DeepEqual(r.Fields, want[i].Fields) {
-			t.Fatalf("record %d: read %+v, wrote %+v", i, r.Fields, want[i].Fields)
+			t.Fatalf("%s: record %d: read %+v, wrote %+v", f, i, r.Fields, want[i].Fields)
 		}
 		kept[i] = cloneRecord(r)
 	}
@@ -102,7 +117,7 @@ func TestRecordSlab(t *testing.T) {
 		}
 		for k := i + 1; k < len(got); k++ {
 			if !reflect.DeepEqual(got[k].Fields, kept[k].Fields) {
-				t.Fatalf("growing record %d changed record %d", i, k)
+				t.Fatalf("%s: growing record %d changed record %d", f, i, k)
 			}
 		}
 	}
