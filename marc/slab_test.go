@@ -2,9 +2,7 @@ package marc
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"testing"
 )
@@ -86,17 +84,9 @@ func TestRecordSlab(t *testing.T) {
 
 func checkSlabRecords(t *testing.T, f Format, stream []byte, want []*Record) {
 	t.Helper()
-	rd := NewReader(bytes.NewReader(stream), f, ReaderOptions{Source: "slab"})
-	var got []*Record
-	for {
-		r, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, r)
+	got, _, errs := rwReadAll(t, NewReader(bytes.NewReader(stream), f, ReaderOptions{Source: "slab"}))
+	if len(errs) > 0 {
+		t.Fatalf("%s: %v", f, errs[0])
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%s: read %d records, wrote %d", f, len(got), len(want))

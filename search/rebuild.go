@@ -157,8 +157,9 @@ func (rb *rebuild) extract(tmp io.Writer, each func(fn func(*Doc) error) error) 
 		err = werr
 	}
 	if b := &ex.bufs[ex.cur]; err == nil && len(b.docs) > 0 {
-		err = ex.flush(b)
-		ex.done()
+		if err = ex.flush(b); err == nil {
+			ex.done()
+		}
 	}
 	if err == nil {
 		err = ex.w.Flush()
