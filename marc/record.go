@@ -11,9 +11,9 @@ const LeaderLen = 24
 // Record is one MARC 21 record: a leader and its fields in order.
 //
 // The records a stream reader (ISO 2709 or MARCXML) returns share their
-// Fields' and Subfields' arrays with a dozen neighbours (slab.go):
-// appending to either is safe, and keeping one record keeps some 30 KiB
-// alive beside it.
+// Fields' and Subfields' arrays with their neighbours (slab.go): appending
+// to either is safe, and keeping one record keeps a few dozen records'
+// worth alive beside it.
 type Record struct {
 	Leader string // always 24 bytes when produced by a reader
 	Fields []Field
