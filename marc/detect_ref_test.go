@@ -174,11 +174,7 @@ func FuzzAnyLegacyField(f *testing.F) {
 		ents := []dirEntry{{start: 0, end: len(field)}}
 		// anyLegacyField is asked of valid UTF-8 records only, told where
 		// their first byte beyond ASCII is.
-		high := bytes.IndexFunc(field, func(r rune) bool { return r >= utf8.RuneSelf })
-		if high < 0 {
-			high = len(field)
-		}
-		if got, want := anyLegacyField(field, ents, high), anyLegacyFieldRef(field, ents); utf8.Valid(field) && got != want {
+		if got, want := anyLegacyField(field, ents, firstHigh(field)), anyLegacyFieldRef(field, ents); utf8.Valid(field) && got != want {
 			t.Fatalf("anyLegacyField(%q) = %v, want %v", field, got, want)
 		}
 		if got, want := classifyPart(field), classifyPartRef(field); got != want {

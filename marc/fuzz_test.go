@@ -176,17 +176,20 @@ func FuzzIsUTF8NFC(f *testing.F) {
 		if got != want {
 			t.Fatalf("isUTF8NFC(%q) = %v, want %v", b, got, want)
 		}
-		wantHigh := len(b)
-		for i, c := range b {
-			if c >= utf8.RuneSelf {
-				wantHigh = i
-				break
-			}
-		}
-		if got && high != wantHigh {
+		if wantHigh := firstHigh(b); got && high != wantHigh {
 			t.Fatalf("checkUTF8NFC(%q): first byte beyond ASCII at %d, want %d", b, high, wantHigh)
 		}
 	})
+}
+
+// firstHigh is where b's first byte beyond ASCII is, len(b) if none.
+func firstHigh(b []byte) int {
+	for i, c := range b {
+		if c >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return len(b)
 }
 
 func TestIsUTF8NFCScripts(t *testing.T) {

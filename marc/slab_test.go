@@ -38,6 +38,33 @@ func slabTestRecords() []*Record {
 	return append(out, out...)
 }
 
+// TestSlabSize: a slab's first array is what the first record asks for
+// (a reader of one record allocates no more than without a slab), each
+// next one twice the last, never past the limit, never short of the
+// request.
+func TestSlabSize(t *testing.T) {
+	for _, c := range []struct {
+		asks []int // requests that each need a new array
+		want []int // the arrays' sizes
+	}{
+		{[]int{1}, []int{1}},
+		{[]int{20}, []int{20}},
+		{[]int{1, 1, 1, 1, 1, 1, 1, 1}, []int{1, 2, 4, 8, 16, 32, 64, 64}},
+		{[]int{14, 14, 14, 14, 14}, []int{14, 28, 56, 64, 64}},
+		{[]int{3, 40, 2}, []int{3, 40, 64}},
+		{[]int{60, 64}, []int{60, 64}},
+	} {
+		next := 0
+		var got []int
+		for _, n := range c.asks {
+			got = append(got, slabSize(n, &next, 64))
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("asks %v: arrays %v, want %v", c.asks, got, c.want)
+		}
+	}
+}
+
 func cloneRecord(r *Record) *Record {
 	c := &Record{Leader: r.Leader, Fields: make([]Field, len(r.Fields))}
 	for i, f := range r.Fields {

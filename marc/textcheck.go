@@ -59,9 +59,9 @@ func isUTF8NFC(it *norm.Iter, b []byte) bool {
 	return ok
 }
 
-// checkUTF8NFC is isUTF8NFC also returning where b's first byte beyond
-// ASCII is (len(b) if none): b[:high] is 7-bit, which the checks that
-// follow it need not look at again.
+// checkUTF8NFC is isUTF8NFC also returning, when ok, where b's first byte
+// beyond ASCII is (len(b) if none): b[:high] is 7-bit, which the checks
+// that follow it need not look at again.
 func checkUTF8NFC(it *norm.Iter, b []byte) (ok bool, high int) {
 	safe := nfcSafe()
 	prev := 0 // start of the last character that starts a segment
