@@ -185,7 +185,6 @@ func (b *bulkRebuild) link(progress func(done, total int)) error {
 func (b *bulkRebuild) cluster(progress func(done, total int)) error {
 	err := b.update(func(st *state) error {
 		st.whole = b.q
-		st.removed = true // recompute from the edges, not from the old clusters
 		st.committedProfiles = true
 		if err := st.loadCandidates(); err != nil {
 			return err
@@ -312,14 +311,17 @@ func (b *bulkRebuild) build(progress func(done, total int)) error {
 	}
 }
 
-// clusterEach makes the clusters of every record again, as clusterAll
-// does, one connected component at a time: clusterAll's one round over
-// every record holds every profile at once (600 MB at 1M records), a
-// component only its own. The components are those of the edges and of
-// the clusters before the rebuild (whose members may be gone), taken in
-// the order of their first record key: the live records (keys, sorted),
-// then the members of old clusters that are not live. st.whole is set:
-// every record counts as touched.
+// clusterEach makes the clusters of every record again from the edges,
+// not from the old clusters, one connected component at a time: one
+// round over every record would hold every profile at once (600 MB at 1M
+// records), a component holds only its own; and the clusters new to the
+// rebuild are numbered component by component, as the batches number
+// them (TestNewClustersNumberedAlike). The components are those of the
+// edges and of the clusters before the rebuild (whose members may be
+// gone), taken in the order of their first record key: the live records
+// (keys, sorted), then the members of old clusters that are not live.
+// Every record counts as touched: st.whole is set, or the caller marked
+// them.
 func (st *state) clusterEach(keys []string, progress func(done, total int)) error {
 	// Every live record is clustered in the first pass, by its own
 	// component or an earlier one's.

@@ -91,7 +91,6 @@ func (d *Deduper) rebuild(tx *bbolt.Tx, progress func(done, total int)) (Rebuild
 		return stats, err
 	}
 	st.stats = &stats
-	st.removed = true                                                         // recompute from the edges, not from the old clusters
 	st.ords = metaCounter{key: keyOrdinal, width: 4, read: true, dirty: true} // ordinals from 0 again
 	if err := st.loadCandidates(); err != nil {                               // empty: the profiles are gone
 		return stats, err
@@ -250,19 +249,15 @@ func (st *state) linkAll(keys []string, progress func(done, total int)) error {
 
 // clusterAll makes the clusters of every record again, and of every
 // record a cluster still names, rebuilding every union record of a live
-// record.
+// record. It settles them component by component, as the bulk Rebuild
+// and the batches do, so that the clusters new to it are numbered as
+// theirs are (TestNewClustersNumberedAlike).
 func (st *state) clusterAll(keys []string) error {
-	if err := st.members.ForEach(func(k, _ []byte) error {
-		st.seeds[string(k)] = true
-		return nil
-	}); err != nil {
-		return err
-	}
 	// Every member is rebuilt, so nothing counts as unchanged.
 	for _, k := range keys {
 		st.touched[k] = true
 	}
-	return st.recluster()
+	return st.clusterEach(keys, nil)
 }
 
 // noteRebuilt records what the clusters were rebuilt with: the options'
