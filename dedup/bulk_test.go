@@ -23,7 +23,8 @@ import (
 // members bucket. The catalog is built as a bulk load into a catalog
 // finds it: 1,000 records deduplicated, then 3,000 stored without
 // deduplication (one of them in every source, more copies than a record
-// keeps edges), three of the first deleted.
+// keeps edges, and twice in one source: withCopies), three of the first
+// deleted.
 func TestRebuildSpilledSameAsInMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a 3,000-record catalog")
@@ -132,9 +133,12 @@ func TestRebuildSpilledSameAsInMemory(t *testing.T) {
 // withCopies adds to c a copy of one of its records in every source that
 // lacks it: more copies than a record keeps edges (maxEdges), so that
 // which of its candidates each copy compares with first decides the
-// edges. (No source gets two: with two records of one source in the
-// component, Init's rebuild numbers union records otherwise than Rebuild
-// does, the clusters alike. Not looked into yet.)
+// edges; and a second copy to the source that holds it, without its
+// identifiers and under an id sorting after every other record there:
+// two records of one source without a shared identifier, which no
+// cluster takes together, so the component splits, and the part split
+// off is numbered among other components' clusters (the case of
+// TestNewClustersNumberedAlike, in a larger catalog).
 func withCopies(t *testing.T, c *benchCorpus) *benchCorpus {
 	t.Helper()
 	rec, err := marc.NewISO2709Reader(bytes.NewReader(c.raw[benchSources[0].ID]), marc.ReaderOptions{Charset: marc.CharsetUTF8}).Next()
@@ -142,19 +146,32 @@ func withCopies(t *testing.T, c *benchCorpus) *benchCorpus {
 		t.Fatal(err)
 	}
 	id, copies := rec.ControlNumber(), 0
-	for _, s := range benchSources {
-		if _, held := c.label[string(store.RecordKey(s.ID, id))]; held {
-			continue
-		}
-		raw, err := marc.AppendISO2709(nil, rec)
+	add := func(source string, r *marc.Record) {
+		raw, err := marc.AppendISO2709(nil, r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.raw[s.ID] = append(c.raw[s.ID], raw...)
-		c.count[s.ID]++
+		c.raw[source] = append(c.raw[source], raw...)
+		c.count[source]++
 		c.total++
 		copies++
 	}
+	for _, s := range benchSources {
+		if _, held := c.label[string(store.RecordKey(s.ID, id))]; !held {
+			add(s.ID, rec)
+		}
+	}
+	second := marc.Record{Leader: rec.Leader}
+	for _, f := range rec.Fields {
+		switch f.Tag {
+		case "001":
+			f.Value = "zz" + id
+		case "010", "015", "016", "020", "022", "024", "035":
+			continue
+		}
+		second.Fields = append(second.Fields, f)
+	}
+	add(benchSources[0].ID, &second)
 	if copies < maxEdges+1 {
 		t.Fatalf("%d copies of %s: too few", copies, id)
 	}
