@@ -24,9 +24,9 @@ type Updater interface {
 // hold a bounded share of the work (in one transaction a 1M-record rebuild
 // held 10.7 GB until its commit): the profiles profileChunk records at a
 // time, in record key order; the edges found in one transaction, then
-// written putChunk at a time; the clusters made in one, then their
-// members written putChunk at a time; the union records unionChunk at a
-// time, in id order. What the linking and the clustering find on the way
+// written extsort.AppendsPerTx at a time; the clusters made in one, then
+// their members written as many at a time; the union records unionChunk
+// at a time, in id order. What the linking and the clustering find on the way
 // is queued in sorted runs that spill to files beside the store (link).
 // Between the first and the last, the buckets do not agree with each
 // other: the caller keeps the store marked as being built until the end,
@@ -201,12 +201,12 @@ func (b *bulkRebuild) cluster(progress func(done, total int)) error {
 	return b.putQueued(bucketMembers, b.q.members, 0.9)
 }
 
-// putQueued writes the pairs of s into bucket name in key order, putChunk
-// of them per transaction, its pages split at fill.
+// putQueued writes the pairs of s into bucket name in key order,
+// extsort.AppendsPerTx of them per transaction, its pages split at fill.
 func (b *bulkRebuild) putQueued(name []byte, s *extsort.Sorter, fill float64) error {
 	it, err := s.Iter()
 	if err == nil {
-		err = extsort.PutAll(b.ctx, b.db.Update, it, putChunk, fill, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
+		err = extsort.PutAll(b.ctx, b.db.Update, it, extsort.AppendsPerTx, fill, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
 			return tx.CreateBucketIfNotExists(name)
 		})
 	}
@@ -220,9 +220,6 @@ func (b *bulkRebuild) putQueued(name []byte, s *extsort.Sorter, fill float64) er
 // it writes a sorted run to a file beside the store. (A variable for the
 // tests, which make it small.)
 var spillBudget = 32 << 20
-
-// putChunk is how many queued puts a transaction of putQueued writes.
-const putChunk = 1 << 18
 
 // wholeQueues are the writes of a whole rebuild's linking and clustering,
 // queued in key order: the edges, the members, and the union records to

@@ -30,7 +30,7 @@ var bucketStaging = []byte("oaipmh.staging")
 
 // stageChunk is how many puts one transaction of a staged build writes
 // (a variable for the tests, which make it small).
-var stageChunk = 1 << 18
+var stageChunk = extsort.AppendsPerTx
 
 // Staged is a first build of the index written beside the empty index,
 // from the union records as they were when it was staged. Commit puts it

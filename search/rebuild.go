@@ -120,13 +120,14 @@ type rebuild struct {
 var sortBudget = 32 << 20
 
 // writeSorts writes the sort entries of every chunk into the sort bucket
-// (empty since resetIndex) in key order, putsPerTx a transaction, its
-// pages packed full. (Written chunk by chunk, each chunk's entries fell
-// between the earlier ones' and the pages were 61 % used at 1M records.)
+// (empty since resetIndex) in key order, extsort.AppendsPerTx a
+// transaction, its pages packed full. (Written chunk by chunk, each
+// chunk's entries fell between the earlier ones' and the pages were 61 %
+// used at 1M records.)
 func (rb *rebuild) writeSorts(db Updater) error {
 	it, err := rb.sorts.Iter()
 	if err == nil {
-		err = extsort.PutAll(rb.ctx, db.Update, it, putsPerTx, 1, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
+		err = extsort.PutAll(rb.ctx, db.Update, it, extsort.AppendsPerTx, 1, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
 			if bk := openBuckets(tx); bk != nil {
 				return bk.sort, nil
 			}
