@@ -3,6 +3,7 @@ package dedup
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -31,28 +32,24 @@ type unionJob struct {
 // their values are written.
 func (st *state) buildUnions() error {
 	slices.SortFunc(st.jobs, func(a, b unionJob) int { return cmp.Compare(a.seq, b.seq) })
-	var need []string
-	profs := map[string]*profile{}
+	var need, keys []string
 	for _, j := range st.jobs {
 		if _, ok := st.raws[j.master]; !ok {
 			if _, ok := st.recs[j.master]; !ok {
 				need = append(need, j.master)
 			}
 		}
-		// Everything buildUnion reads, in memory before going parallel
-		// (held here: the profile cache may drop what it read first).
-		for i := 0; i <= len(j.members); i++ {
-			k := j.master
-			if i < len(j.members) {
-				k = j.members[i]
-			}
-			p, err := st.profile(k)
-			if err != nil {
-				return err
-			}
-			profs[k] = p
+		// Everything buildUnion reads, in memory before going parallel.
+		keys = append(keys, j.master)
+		keys = append(keys, j.members...)
+		for _, k := range j.members {
 			st.source(sourceOf(k))
 		}
+		st.source(sourceOf(j.master))
+	}
+	profs, err := st.profilesOf(keys)
+	if err != nil {
+		return err
 	}
 	if err := st.loadRecords(need); err != nil {
 		return err
@@ -64,7 +61,7 @@ func (st *state) buildUnions() error {
 	}
 	// Built on other goroutines, written here as they come, in order.
 	out := make([]built, len(st.jobs))
-	err := parallel.Ordered(len(st.jobs), parallel.Workers(len(st.jobs), minParallel), func(i int) {
+	err = parallel.Ordered(len(st.jobs), parallel.Workers(len(st.jobs), minParallel), func(i int) {
 		j := &st.jobs[i]
 		out[i].su, out[i].rec, out[i].err = st.buildUnion(j.seq, j.master, j.members, profs)
 	}, func(i int) error {
@@ -80,6 +77,60 @@ func (st *state) buildUnions() error {
 	})
 	st.jobs = st.jobs[:0]
 	return err
+}
+
+// profilesOf returns the profiles of keys (nil for a record gone), held
+// here: the profile cache may drop what it read first. Those this
+// transaction holds come from there. The others are read through the
+// transaction (and the cache), or, when they are committed
+// (st.committedProfiles: a bulk rebuild's union records, about a million
+// profiles at 1M records, which took 2.1 CPU-s on this goroutine), on
+// several cores (forReaders).
+func (st *state) profilesOf(keys []string) (map[string]*profile, error) {
+	profs := make(map[string]*profile, len(keys))
+	var left []string
+	for _, k := range keys {
+		if _, ok := profs[k]; ok {
+			continue
+		}
+		p, ok := st.profs[k]
+		switch {
+		case ok:
+		case st.committedProfiles:
+			left = append(left, k) // read below; nil meanwhile
+		default:
+			var err error
+			if p, err = st.profile(k); err != nil {
+				return nil, err
+			}
+		}
+		profs[k] = p
+	}
+	if len(left) == 0 {
+		return profs, nil
+	}
+	read := make([]*profile, len(left))
+	buckets := make([]*bbolt.Bucket, readers(len(left)))
+	err := st.forReaders(len(left), func(rtx *bbolt.Tx, w, i int) error {
+		if buckets[w] == nil {
+			if buckets[w] = rtx.Bucket(bucketProfiles); buckets[w] == nil {
+				return errors.New("dedup: no profiles committed")
+			}
+		}
+		v := buckets[w].Get([]byte(left[i]))
+		if v == nil {
+			return nil
+		}
+		var err error
+		if read[i], err = decodeProfile(v); err != nil {
+			return fmt.Errorf("dedup: record %q: %w", displayKey(left[i]), err)
+		}
+		return nil
+	})
+	for i, k := range left {
+		profs[k] = read[i]
+	}
+	return profs, err
 }
 
 // loadRecords reads the stored records of keys, none of them changed by

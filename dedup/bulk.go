@@ -297,6 +297,7 @@ func (b *bulkRebuild) build(progress func(done, total int)) error {
 			// Written in id order once: pages split full (st's 60 % is
 			// room for the values a batch grows in place).
 			st.unions.FillPercent = 1
+			st.committedProfiles = true // by profile's transactions
 			st.jobs = chunk
 			return st.buildUnions()
 		})
