@@ -102,15 +102,7 @@ func newTestStore(t *testing.T, opts Options) *testStore {
 func (ts *testStore) open(opts Options) {
 	t := ts.t
 	t.Helper()
-	st, err := store.Open(ts.path, store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range testSources {
-		if err := st.PutSource(s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st := ts.openBare()
 	ts.d = New(opts)
 	ts.d.AddListener(listenerFunc(func(_ *bbolt.Tx, ch []UnionRecord) error {
 		ts.seen = append(ts.seen, ch...)
@@ -121,6 +113,23 @@ func (ts *testStore) open(opts Options) {
 	}
 	ts.st = st
 	t.Cleanup(func() { st.Close() })
+}
+
+// openBare opens the store at ts.path with the test sources registered
+// and no deduplication.
+func (ts *testStore) openBare() *store.Store {
+	t := ts.t
+	t.Helper()
+	st, err := store.Open(ts.path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range testSources {
+		if err := st.PutSource(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
 }
 
 func (ts *testStore) reopen(opts Options) {

@@ -40,18 +40,9 @@ func TestNewClustersNumberedAlike(t *testing.T) {
 
 	// The same records stored without clusters, copied for each rebuild.
 	bare := &testStore{t: t, path: filepath.Join(t.TempDir(), "bare.db"), now: batches.now.Add(-time.Hour)}
-	st, err := store.Open(bare.path, store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range testSources {
-		if err := st.PutSource(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bare.st = st
+	bare.st = bare.openBare()
 	load(bare)
-	if err := st.Close(); err != nil {
+	if err := bare.st.Close(); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(bare.path)

@@ -25,7 +25,7 @@ func BenchmarkPutAll(b *testing.B) {
 				k, v := make([]byte, 20), make([]byte, 8)
 				copy(k, "lib-000\x00m")
 				for i := range n {
-					// Scattered, as record keys reach the members.
+					// Added out of key order, as the clustering queues them.
 					binary.BigEndian.PutUint64(k[12:], uint64(i)*2654435761%(4*n))
 					binary.BigEndian.PutUint64(v, uint64(i))
 					if err := s.Add(k, v); err != nil {
