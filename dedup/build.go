@@ -39,13 +39,12 @@ func (st *state) buildUnions() error {
 				need = append(need, j.master)
 			}
 		}
-		// Everything buildUnion reads, in memory before going parallel.
 		keys = append(keys, j.master)
 		keys = append(keys, j.members...)
-		for _, k := range j.members {
-			st.source(sourceOf(k))
-		}
-		st.source(sourceOf(j.master))
+	}
+	// Everything buildUnion reads, in memory before going parallel.
+	for _, k := range keys {
+		st.source(sourceOf(k))
 	}
 	profs, err := st.profilesOf(keys)
 	if err != nil {
@@ -79,13 +78,13 @@ func (st *state) buildUnions() error {
 	return err
 }
 
-// profilesOf returns the profiles of keys (nil for a record gone), held
-// here: the profile cache may drop what it read first. Those this
-// transaction holds come from there. The others are read through the
-// transaction (and the cache), or, when they are committed
-// (st.committedProfiles: a bulk rebuild's union records, about a million
-// profiles at 1M records, which took 2.1 CPU-s on this goroutine), on
-// several cores (forReaders).
+// profilesOf returns the profiles of keys (nil for a record gone) in a
+// map of its own, since the profile cache may drop what it read first.
+// A profile this transaction changed comes from st.profs. The others are
+// read through the transaction and the cache, or, when they were
+// committed before it (st.committedProfiles: a bulk rebuild's build
+// phase, about a million profiles at 1M records, 2.1 CPU-s on one
+// goroutine), through read transactions on several cores (forReaders).
 func (st *state) profilesOf(keys []string) (map[string]*profile, error) {
 	profs := make(map[string]*profile, len(keys))
 	var left []string

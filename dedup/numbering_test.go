@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/unicat/unicat/store"
 )
@@ -39,7 +38,7 @@ func TestNewClustersNumberedAlike(t *testing.T) {
 	}
 
 	// The same records stored without clusters, copied for each rebuild.
-	bare := &testStore{t: t, path: filepath.Join(t.TempDir(), "bare.db"), now: batches.now.Add(-time.Hour)}
+	bare := &testStore{t: t, path: filepath.Join(t.TempDir(), "bare.db"), now: batches.now}
 	bare.st = bare.openBare()
 	load(bare)
 	if err := bare.st.Close(); err != nil {

@@ -255,7 +255,10 @@ func appendSorted(dst []byte, docs []uint32) ([]byte, error) {
 
 // putsPerTx bounds the postings one transaction of a rebuild writes: a
 // chunk's 860,000 puts in one transaction held about 100 MB of bbolt's
-// nodes until its commit, on top of the chunk itself.
+// nodes until its commit, on top of the chunk itself. (Unlike appends,
+// extsort.AppendsPerTx, these puts fall between the earlier chunks'
+// keys, into nodes that stay small: at 2^14 a transaction the 1M
+// import's 11 chunks took as long, 23.4-24.3 s in all either way.)
 const putsPerTx = 1 << 17
 
 // finish makes every shard ready to write, each on a core of its own.
