@@ -106,6 +106,7 @@ func (r *ISO2709Reader) Next() (*Record, error) {
 	if r.ahead != nil {
 		return r.nextAhead()
 	}
+	r.slab.reset(r.opts.ReuseRecords)
 	raw, out, err := r.frame()
 	if raw == nil {
 		return out, err

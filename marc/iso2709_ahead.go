@@ -211,6 +211,9 @@ func (r *ISO2709Reader) frameBatch(b *aheadBatch) {
 // own it would end the program, whatever the caller recovers.
 func (b *aheadBatch) parseAll(source string) {
 	defer close(b.done)
+	// The records this batch's parser built last time have been handed
+	// out, and the caller has called Next since.
+	b.p.slab.reset(b.p.opts.ReuseRecords)
 	for i := range b.items {
 		if it := &b.items[i]; it.parse {
 			b.parseItem(it, source)

@@ -40,6 +40,9 @@ func readEverything(r *ISO2709Reader) []readResult {
 		if err == io.EOF {
 			break
 		}
+		if rec != nil && r.opts.ReuseRecords {
+			rec = cloneRecord(rec) // before the next call to Next reuses it
+		}
 		res := readResult{rec: rec, offset: r.Offset(), warns: r.Warnings()}
 		if err != nil {
 			res.err = err.Error()
@@ -53,7 +56,8 @@ func readEverything(r *ISO2709Reader) []readResult {
 	return out
 }
 
-// compareReads reads data both ways and reports the first difference.
+// compareReads reads data both ways, and both ways again reusing records,
+// and reports the first difference.
 func compareReads(t *testing.T, name string, data []byte, opts ReaderOptions, failAfter int) int {
 	t.Helper()
 	src := func() io.Reader {
@@ -62,18 +66,31 @@ func compareReads(t *testing.T, name string, data []byte, opts ReaderOptions, fa
 		}
 		return bytes.NewReader(data)
 	}
-	ahead := NewISO2709Reader(src(), opts)
-	if ahead.ahead == nil {
-		ahead.ahead = &readAhead{depth: aheadDepth(2), end: io.EOF}
+	readAhead := func(opts ReaderOptions) []readResult {
+		r := NewISO2709Reader(src(), opts)
+		if r.ahead == nil {
+			r.ahead = &readAhead{depth: aheadDepth(2), end: io.EOF}
+		}
+		return readEverything(r)
 	}
-	got := readEverything(ahead)
 	want := readEverything(newSequentialISO2709Reader(src(), opts))
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d results reading ahead, %d sequentially", name, len(got), len(want))
-	}
-	for i := range want {
-		if !reflect.DeepEqual(got[i], want[i]) {
-			t.Fatalf("%s: result %d differs:\n ahead      %+v\n sequential %+v", name, i+1, got[i], want[i])
+	reuse := opts
+	reuse.ReuseRecords = true
+	for _, c := range []struct {
+		how string
+		got []readResult
+	}{
+		{"ahead", readAhead(opts)},
+		{"ahead reusing records", readAhead(reuse)},
+		{"sequentially reusing records", readEverything(newSequentialISO2709Reader(src(), reuse))},
+	} {
+		if len(c.got) != len(want) {
+			t.Fatalf("%s: %d results read %s, %d sequentially", name, len(c.got), c.how, len(want))
+		}
+		for i := range want {
+			if !reflect.DeepEqual(c.got[i], want[i]) {
+				t.Fatalf("%s: result %d differs:\n %s %+v\n sequentially %+v", name, i+1, c.how, c.got[i], want[i])
+			}
 		}
 	}
 	return len(want)

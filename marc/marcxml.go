@@ -133,6 +133,7 @@ func (r *XMLReader) Next() (*Record, error) {
 		return nil, r.err
 	}
 	r.b.warns = nil
+	r.b.slab.reset(r.opts.ReuseRecords)
 	rec, err := r.next()
 	if err != nil {
 		var re *RecordError

@@ -54,6 +54,15 @@ type ReaderOptions struct {
 	// negative value means no limit, for records already accepted once
 	// (the store's own).
 	MaxRecordBytes int
+	// ReuseRecords lets a stream reader build each record in the arrays
+	// of the records it returned before, as encoding/csv's ReuseRecord
+	// does: the Record Next returns, its Fields and their Subfields are
+	// valid only until the next call to Next. The strings in them (tags,
+	// values, the leader) stay valid. For a caller that reads a stream
+	// through without keeping its records (a check, a count, values
+	// gathered): reading then allocates little more than the text. A
+	// caller that keeps one record of such a stream copies it.
+	ReuseRecords bool
 }
 
 // DefaultMaxRecordBytes is what ISO 2709 can hold, the record length

@@ -13,7 +13,8 @@ const LeaderLen = 24
 // The records a stream reader (ISO 2709 or MARCXML) returns share their
 // Fields' and Subfields' arrays with their neighbours (slab.go): appending
 // to either is safe, and keeping one record keeps a few dozen records'
-// worth alive beside it.
+// worth alive beside it. Under ReaderOptions.ReuseRecords a record is the
+// caller's only until the next call to Next.
 type Record struct {
 	Leader string // always 24 bytes when produced by a reader
 	Fields []Field

@@ -23,12 +23,81 @@ package marc
 // count asked for), so that appending to a record's Fields or to a
 // field's Subfields moves them to an array of their own and never writes
 // over a neighbour's.
+//
+// Under ReaderOptions.ReuseRecords the arrays are lent, not given: the
+// slab keeps every array it made, and reset(true) carves them again, from
+// the first, once the records they hold are the caller's no longer (at
+// the next call to Next; for a read-ahead batch, when the batch is framed
+// again). Reading then allocates a record's text and little else: 575
+// bytes a record of the 1M bench corpus against 2,330, and the collector,
+// whose marking follows what is allocated, has a quarter of the work.
+// Three passes over that corpus on 2 cores read 690,000-750,000 records
+// a second reusing records, 470,000-495,000 without.
 type recordSlab struct {
 	recs   []Record
 	fields []Field
 	subs   []Subfield
 	// the size of the next array of each kind, 0 before the first
 	nextRecs, nextFields, nextSubs int
+
+	// lending: the arrays below are lent to the caller and carved again
+	// at each reset(true).
+	lending   bool
+	recArrays lentArrays[Record]
+	fieldArrs lentArrays[Field]
+	subArrays lentArrays[Subfield]
+}
+
+// reset readies the slab for the next record (or the next batch of
+// records read ahead). With reuse it carves the arrays it lent before
+// again; the records carved from them must be dead to the caller by now.
+// Without reuse, a slab that lent arrays starts afresh, so that no record
+// the caller may keep is ever carved from an array lent again later.
+func (s *recordSlab) reset(reuse bool) {
+	switch {
+	case reuse:
+		s.lending = true
+		s.recs, s.fields, s.subs = nil, nil, nil
+		s.recArrays.next, s.fieldArrs.next, s.subArrays.next = 0, 0, 0
+	case s.lending:
+		*s = recordSlab{}
+	}
+}
+
+// newArray is a new slab array of size elements: made, or when lending,
+// the next array lent before, cleared.
+func newArray[T any](s *recordSlab, lent *lentArrays[T], size int) []T {
+	if !s.lending {
+		return make([]T, size)
+	}
+	return lent.take(size)
+}
+
+// lentArrays are the arrays of one kind a lending slab made, in the order
+// it carves them; next is the one to carve after the last.
+type lentArrays[T any] struct {
+	arrays [][]T
+	next   int
+}
+
+// take returns the next array, cleared (it holds the last round's
+// records, which must not be kept alive nor seen again), or a new one
+// where there is none or it is smaller than size.
+func (l *lentArrays[T]) take(size int) []T {
+	if l.next < len(l.arrays) && len(l.arrays[l.next]) >= size {
+		a := l.arrays[l.next]
+		clear(a)
+		l.next++
+		return a
+	}
+	a := make([]T, size)
+	if l.next < len(l.arrays) {
+		l.arrays[l.next] = a
+	} else {
+		l.arrays = append(l.arrays, a)
+	}
+	l.next++
+	return a
 }
 
 const (
@@ -51,7 +120,7 @@ func slabSize(n int, next *int, max int) int {
 // record returns a zero Record.
 func (s *recordSlab) record() *Record {
 	if len(s.recs) == 0 {
-		s.recs = make([]Record, slabSize(1, &s.nextRecs, slabRecords))
+		s.recs = newArray(s, &s.recArrays, slabSize(1, &s.nextRecs, slabRecords))
 	}
 	r := &s.recs[0]
 	s.recs = s.recs[1:]
@@ -65,7 +134,7 @@ func (s *recordSlab) fieldArray(n int) []Field {
 		return make([]Field, n)
 	}
 	if len(s.fields) < n {
-		s.fields = make([]Field, slabSize(n, &s.nextFields, slabFields))
+		s.fields = newArray(s, &s.fieldArrs, slabSize(n, &s.nextFields, slabFields))
 	}
 	f := s.fields[:n:n]
 	s.fields = s.fields[n:]
@@ -79,7 +148,7 @@ func (s *recordSlab) subfieldArray(n int) []Subfield {
 		return make([]Subfield, 0, n)
 	}
 	if len(s.subs) < n {
-		s.subs = make([]Subfield, slabSize(n, &s.nextSubs, slabSubfields))
+		s.subs = newArray(s, &s.subArrays, slabSize(n, &s.nextSubs, slabSubfields))
 	}
 	sf := s.subs[:0:n]
 	s.subs = s.subs[n:]

@@ -65,11 +65,19 @@ func TestSlabSize(t *testing.T) {
 	}
 }
 
+// cloneRecord copies r into arrays of its own, empty slices staying empty
+// and nil ones nil, so that the copy is reflect.DeepEqual to r. Its Origin
+// is r's: no reader reuses one.
 func cloneRecord(r *Record) *Record {
-	c := &Record{Leader: r.Leader, Fields: make([]Field, len(r.Fields))}
+	c := &Record{Leader: r.Leader, Origin: r.Origin}
+	if r.Fields != nil {
+		c.Fields = make([]Field, len(r.Fields))
+	}
 	for i, f := range r.Fields {
 		c.Fields[i] = f
-		c.Fields[i].Subfields = append([]Subfield(nil), f.Subfields...)
+		if f.Subfields != nil {
+			c.Fields[i].Subfields = append(make([]Subfield, 0, len(f.Subfields)), f.Subfields...)
+		}
 	}
 	return c
 }

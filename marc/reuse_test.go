@@ -1,0 +1,163 @@
+package marc
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"testing"
+)
+
+// reuseRead is what a caller reusing records sees of a stream: a copy of
+// each record made before the next call to Next, the warnings, the
+// strings of each record as handed out (not copied: they must stay
+// valid), and how many distinct arrays the records' Fields were carved
+// from.
+type reuseRead struct {
+	recs    []*Record
+	warns   [][]Warning
+	errs    []string
+	strs    [][]string
+	fieldAt map[*Field]bool
+}
+
+func readReusing(t *testing.T, r WarningReader) reuseRead {
+	t.Helper()
+	out := reuseRead{fieldAt: map[*Field]bool{}}
+	for i := 0; ; i++ {
+		if i > 1e6 {
+			t.Fatal("reader does not stop")
+		}
+		rec, err := r.Next()
+		if err == io.EOF {
+			return out
+		}
+		var re *RecordError
+		if errors.As(err, &re) {
+			out.errs = append(out.errs, err.Error())
+			continue
+		}
+		if err != nil {
+			t.Fatalf("fatal error: %v", err)
+		}
+		out.recs = append(out.recs, cloneRecord(rec))
+		out.warns = append(out.warns, r.Warnings())
+		out.strs = append(out.strs, recordStrings(rec))
+		if len(rec.Fields) > 0 {
+			out.fieldAt[&rec.Fields[0]] = true
+		}
+	}
+}
+
+// recordStrings are the strings of r, as they are.
+func recordStrings(r *Record) []string {
+	s := []string{r.Leader}
+	for _, f := range r.Fields {
+		s = append(s, f.Tag, f.Value)
+		for _, sf := range f.Subfields {
+			s = append(s, sf.Value)
+		}
+	}
+	return s
+}
+
+// TestReuseRecords: a reader reusing records returns, call by call, the
+// records, warnings and errors a reader without reuse returns (read
+// ahead, one record at a time, and MARCXML), builds them in a handful of
+// arrays where the other builds one a record, and leaves the strings of
+// every record it returned as they were. The stream is long enough that
+// reading ahead (which holds up to aheadDepth+1 batches of records at
+// once) reuses arrays too.
+func TestReuseRecords(t *testing.T) {
+	var many []*Record
+	for len(many) < 24*aheadRecords {
+		many = append(many, slabTestRecords()...)
+	}
+	var iso, xml []byte
+	xml = append(xml, `<collection xmlns="http://www.loc.gov/MARC21/slim">`...)
+	for i, r := range many {
+		var err error
+		if iso, err = AppendISO2709(iso, r); err != nil {
+			t.Fatal(err)
+		}
+		if i < aheadRecords { // MARCXML is read one record at a time
+			xml, _ = AppendMARCXML(xml, r, false)
+		}
+	}
+	xml = append(xml, "</collection>"...)
+
+	readers := func(f Format, data []byte, opts ReaderOptions) map[string]WarningReader {
+		if f == FormatMARCXML {
+			return map[string]WarningReader{"MARCXML": NewXMLReader(bytes.NewReader(data), opts)}
+		}
+		ahead := NewISO2709Reader(bytes.NewReader(data), opts)
+		if ahead.ahead == nil {
+			ahead.ahead = &readAhead{depth: aheadDepth(2), end: io.EOF}
+		}
+		return map[string]WarningReader{"ISO 2709 ahead": ahead,
+			"ISO 2709 sequentially": newSequentialISO2709Reader(bytes.NewReader(data), opts)}
+	}
+	check := func(name string, f Format, data []byte, opts ReaderOptions, shared bool) {
+		t.Helper()
+		reuse := opts
+		reuse.ReuseRecords = true
+		for how, r := range readers(f, data, reuse) {
+			want := readReusing(t, readers(f, data, opts)[how])
+			got := readReusing(t, r)
+			if !reflect.DeepEqual(got.errs, want.errs) || len(got.recs) != len(want.recs) {
+				t.Fatalf("%s, %s: %d records and errors %q reusing records, %d and %q without",
+					name, how, len(got.recs), got.errs, len(want.recs), want.errs)
+			}
+			for i := range want.recs {
+				if !reflect.DeepEqual(got.recs[i], want.recs[i]) || !reflect.DeepEqual(got.warns[i], want.warns[i]) {
+					t.Fatalf("%s, %s: record %d reusing records:\n %+v %v\nwithout:\n %+v %v",
+						name, how, i+1, got.recs[i], got.warns[i], want.recs[i], want.warns[i])
+				}
+				if !reflect.DeepEqual(got.strs[i], want.strs[i]) {
+					t.Fatalf("%s, %s: the strings of record %d changed after it was handed out", name, how, i+1)
+				}
+			}
+			if shared && len(got.fieldAt) > len(got.recs)/2 {
+				t.Errorf("%s, %s: %d records reusing records were built in %d arrays", name, how, len(got.recs), len(got.fieldAt))
+			}
+		}
+	}
+	check("many records", FormatISO2709, iso, ReaderOptions{}, true)
+	check("many records", FormatMARCXML, xml, ReaderOptions{}, true)
+	for _, c := range pinCases(t) {
+		check(c.name, c.f, c.data, ReaderOptions{Source: c.name, Charset: c.cs}, false)
+	}
+}
+
+// TestSlabLendsOnlyUnderReuse: a slab lends its arrays again only to
+// records read with reuse; a record built without reuse, after records
+// built with it, is never carved from a lent array.
+func TestSlabLendsOnlyUnderReuse(t *testing.T) {
+	var s recordSlab
+	// Two rounds to reach the arrays' full size: the first arrays are
+	// small (slabSize), and replaced by larger ones as they come round.
+	for round := 0; round < 2; round++ {
+		s.reset(true)
+		for i := 0; i < 2*slabFields; i++ {
+			s.fieldArray(1)
+		}
+	}
+	s.reset(true)
+	first := s.fieldArray(3)
+	first[0].Tag = "245"
+	s.reset(true)
+	again := s.fieldArray(3)
+	if &again[0] != &first[0] || again[0].Tag != "" {
+		t.Fatalf("with reuse the slab carved a new array, or one not cleared (tag %q)", again[0].Tag)
+	}
+	s.reset(false)
+	kept := s.fieldArray(3)
+	kept[0].Tag = "100"
+	s.reset(true)
+	for i := 0; i < slabFields; i++ {
+		s.fieldArray(1)
+	}
+	if kept[0].Tag != "100" {
+		t.Fatalf("a field read without reuse was cleared by a later reading with reuse")
+	}
+}
