@@ -130,6 +130,10 @@ type Source struct {
 	FullExport bool `yaml:"full_export"`
 }
 
+// ValidCharset reports whether name is a charset setting a source may
+// have (its charset key).
+func ValidCharset(name string) bool { return oneOf(name, validCharsets) }
+
 var (
 	idPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 	validLevels    = []string{LevelProvince, LevelDistrict, LevelCommune}

@@ -221,6 +221,31 @@ func isDoc(name string) bool {
 // an error only when a file cannot be read at all or the store fails; bad
 // records are counted in the summary.
 func Import(ctx context.Context, st *store.Store, files []string, opts Options) (Summary, error) {
+	return eachFile(files, func(run *importRun, r io.Reader, name string, baseBytes int64) (int64, error) {
+		return importStream(ctx, st, r, name, opts, run, baseBytes)
+	})
+}
+
+// Check reads every file as Import would and stores nothing: its summary
+// counts the records read, and lists those Import would reject (a record
+// that cannot be read, one without an identifier or with one the store
+// refuses), the duplicates it would leave out, the conversions and the
+// warnings. opts.Source is not needed and the store is not opened; what
+// the store alone decides is not looked at: whether a record would be
+// added, updated or unchanged, and the rare record too large for ISO 2709
+// that MARCXML cannot hold whole either.
+//
+// A check keeps no record past the next one (marc.ReaderOptions
+// .ReuseRecords), so it reads as fast as the reader does.
+func Check(ctx context.Context, files []string, opts Options) (Summary, error) {
+	return eachFile(files, func(run *importRun, r io.Reader, name string, baseBytes int64) (int64, error) {
+		return checkStream(ctx, r, name, opts, run, baseBytes)
+	})
+}
+
+// eachFile opens each file in turn and hands it to read, which returns
+// the bytes it read, with one run across them all.
+func eachFile(files []string, read func(run *importRun, r io.Reader, name string, baseBytes int64) (int64, error)) (Summary, error) {
 	run := newImportRun()
 	var baseBytes int64
 	for _, name := range files {
@@ -228,7 +253,7 @@ func Import(ctx context.Context, st *store.Store, files []string, opts Options) 
 		if err != nil {
 			return run.sum, fmt.Errorf("ingest: %w", err)
 		}
-		n, err := importStream(ctx, st, f, name, opts, run, baseBytes)
+		n, err := read(run, f, name, baseBytes)
 		f.Close()
 		baseBytes += n
 		run.sum.Bytes = baseBytes

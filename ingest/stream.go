@@ -26,6 +26,9 @@ type fileImport struct {
 	base int64 // bytes of the import's earlier files
 	rd   marc.WarningReader
 	now  func() time.Time
+	// check: the records are looked at, not stored (Check). There is no
+	// pipeline, and no record is kept past the next.
+	check bool
 
 	pl     *store.Pipeline
 	closed bool
@@ -45,7 +48,7 @@ type position struct {
 	offset int64
 }
 
-func importStream(ctx context.Context, st *store.Store, r io.Reader, name string, opts Options, run *importRun, baseBytes int64) (_ int64, err error) {
+func newFileImport(ctx context.Context, st *store.Store, r io.Reader, name string, opts Options, run *importRun, baseBytes int64) *fileImport {
 	fi := &fileImport{ctx: ctx, st: st, name: name, opts: opts, run: run, sum: &run.sum,
 		cr: &countingReader{r: r}, base: baseBytes, now: opts.Now,
 		size: opts.BatchSize, maxBytes: opts.BatchBytes}
@@ -58,6 +61,25 @@ func importStream(ctx context.Context, st *store.Store, r io.Reader, name string
 	if fi.maxBytes <= 0 {
 		fi.maxBytes = DefaultBatchBytes
 	}
+	return fi
+}
+
+// checkStream is importStream storing nothing (Check).
+func checkStream(ctx context.Context, r io.Reader, name string, opts Options, run *importRun, baseBytes int64) (int64, error) {
+	fi := newFileImport(ctx, nil, r, name, opts, run, baseBytes)
+	fi.check = true
+	if err := fi.open(); err != nil {
+		return fi.cr.n, err
+	}
+	if err := fi.readAll(); err != nil {
+		return fi.cr.n, err
+	}
+	fi.progress()
+	return fi.cr.n, nil
+}
+
+func importStream(ctx context.Context, st *store.Store, r io.Reader, name string, opts Options, run *importRun, baseBytes int64) (_ int64, err error) {
+	fi := newFileImport(ctx, st, r, name, opts, run, baseBytes)
 	if err := fi.open(); err != nil {
 		return fi.cr.n, err
 	}
@@ -79,10 +101,15 @@ func importStream(ctx context.Context, st *store.Store, r io.Reader, name string
 	if err := fi.closePipeline(); err != nil {
 		return fi.cr.n, err
 	}
-	if opts.Progress != nil {
-		opts.Progress(baseBytes+fi.cr.n, int64(fi.sum.Read))
-	}
+	fi.progress()
 	return fi.cr.n, nil
+}
+
+// progress reports the bytes and records read so far in the whole import.
+func (fi *fileImport) progress() {
+	if fi.opts.Progress != nil {
+		fi.opts.Progress(fi.base+fi.cr.n, int64(fi.sum.Read))
+	}
 }
 
 // open sniffs the format when it is not set and makes the reader.
@@ -101,7 +128,7 @@ func (fi *fileImport) open() error {
 		format = f
 	}
 	fi.rd = marc.NewReader(br, format, marc.ReaderOptions{Source: fi.name, Charset: fi.opts.Charset,
-		MaxRecordBytes: fi.opts.MaxRecordBytes})
+		MaxRecordBytes: fi.opts.MaxRecordBytes, ReuseRecords: fi.check})
 	return nil
 }
 
@@ -180,6 +207,12 @@ func (fi *fileImport) take(rec *marc.Record, at position) error {
 			fi.opts.Converted(fi.name, at.index, id, rec.Origin)
 		}
 	}
+	if fi.check {
+		if sum.Read%DefaultBatchSize == 0 {
+			fi.progress()
+		}
+		return nil
+	}
 	fi.batch = append(fi.batch, store.Incoming{LocalID: id, Record: rec, Datestamp: fi.now()})
 	fi.where = append(fi.where, at)
 	fi.bytes += rec.Size()
@@ -194,6 +227,9 @@ func (fi *fileImport) take(rec *marc.Record, at position) error {
 
 // flush queues the batch for committing.
 func (fi *fileImport) flush() error {
+	if fi.check {
+		return nil
+	}
 	fi.mergeStoreRejects()
 	if len(fi.batch) == 0 {
 		return nil
@@ -249,7 +285,7 @@ func (fi *fileImport) mergeStoreRejects() {
 }
 
 func (fi *fileImport) closePipeline() error {
-	if fi.closed {
+	if fi.check || fi.closed {
 		return nil
 	}
 	fi.closed = true

@@ -202,6 +202,13 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 func printSummary(w io.Writer, source string, s ingest.Summary, err error) {
 	fmt.Fprintf(w, "%s: %d file(s), %d bytes: read %d, added %d, updated %d, unchanged %d, deleted %d, rejected %d, duplicate %d\n",
 		source, s.Files, s.Bytes, s.Read, s.Added, s.Updated, s.Unchanged, s.Deleted, s.Rejected, s.Duplicates)
+	printDetails(w, s, err)
+}
+
+// printDetails writes what a summary holds record by record: the
+// conversions, rejects, duplicates and warnings, and the error that ended
+// the run.
+func printDetails(w io.Writer, s ingest.Summary, err error) {
 	if c := ingest.ConvertedLine(s.Converted); c != "" {
 		fmt.Fprintf(w, "  converted to UTF-8 NFC: %s\n", c)
 	}
