@@ -134,7 +134,7 @@ func (b *bench) run() error {
 	if err != nil {
 		return err
 	}
-	if err := b.readMARC(c, haveYaz); err != nil {
+	if err := b.readMARC(unicat, c, haveYaz); err != nil {
 		return err
 	}
 	in, err := b.ingest(unicat, work, c, haveZebra)

@@ -67,8 +67,9 @@ func tail(s string, n int) string {
 	return s
 }
 
-// readAll reads the files with unicat's codec, as import does.
-func readAll(files []string, f marc.Format) (int, time.Duration, error) {
+// readAll reads the files with unicat's codec, reusing records or
+// keeping each (as import does).
+func readAll(files []string, f marc.Format, reuse bool) (int, time.Duration, error) {
 	t0 := time.Now()
 	n := 0
 	for _, path := range files {
@@ -76,7 +77,7 @@ func readAll(files []string, f marc.Format) (int, time.Duration, error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		rd := marc.NewReader(fh, f, marc.ReaderOptions{Source: path})
+		rd := marc.NewReader(fh, f, marc.ReaderOptions{Source: path, ReuseRecords: reuse})
 		for {
 			_, err := rd.Next()
 			if errors.Is(err, io.EOF) {
