@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -31,6 +32,7 @@ type options struct {
 	maxRequests             int
 	keep                    bool
 	storeOnly, reuse        bool
+	readOnly                bool
 	cpuProfile              string
 }
 
@@ -54,6 +56,7 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	flag.BoolVar(&o.storeOnly, "store-only", false, "only generate the corpus and import it into -work (kept), for -reuse runs")
 	flag.BoolVar(&o.reuse, "reuse", false, "measure only `unicat serve`'s start and an incremental batch, on the store a -store-only run left in -work")
+	flag.BoolVar(&o.readOnly, "read-only", false, "only generate the corpus and read it: unicat's codec and `unicat check` against yaz-marcdump")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process (the incremental batches run in it) to this file")
 	flag.Parse()
 	o.seconds = time.Duration(*secs) * time.Second
@@ -134,8 +137,17 @@ func (b *bench) run() error {
 	if err != nil {
 		return err
 	}
+	// The corpus just written (2.6 GB at 1M) goes to disk now, not while
+	// the readings are timed: yaz-marcdump's first reading of the ISO
+	// 2709 files ran at 450,000-460,000 records/s with the writeback
+	// under way, 740,000-760,000 once it was done.
+	syscall.Sync()
 	if err := b.readMARC(unicat, c, haveYaz); err != nil {
 		return err
+	}
+	if o.readOnly {
+		b.print(os.Stdout, time.Since(start))
+		return nil
 	}
 	in, err := b.ingest(unicat, work, c, haveZebra)
 	if err != nil {
