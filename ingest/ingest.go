@@ -1,6 +1,7 @@
 // Package ingest loads MARC exports (ISO 2709 or MARCXML files) into the
 // store as one source's records. It is what `unicat import` runs and what
-// the harvester's file-drop driver builds on.
+// the harvester's file-drop driver builds on; Check reads them the same
+// way and stores nothing (`unicat check`).
 //
 // Records are read in a stream and applied in batches of BatchSize, each in
 // one store transaction, so memory stays flat whatever the file size and a
@@ -235,8 +236,8 @@ func Import(ctx context.Context, st *store.Store, files []string, opts Options) 
 // added, updated or unchanged, and the rare record too large for ISO 2709
 // that MARCXML cannot hold whole either.
 //
-// A check keeps no record past the next one (marc.ReaderOptions
-// .ReuseRecords), so it reads as fast as the reader does.
+// A check keeps no record past the next one, and so reads reusing them
+// (marc.ReaderOptions.ReuseRecords).
 func Check(ctx context.Context, files []string, opts Options) (Summary, error) {
 	return eachFile(files, func(run *importRun, r io.Reader, name string, baseBytes int64) (int64, error) {
 		return checkStream(ctx, r, name, opts, run, baseBytes)
