@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/unicat/unicat/config"
 	"github.com/unicat/unicat/ingest"
@@ -62,13 +61,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f := (importJob{src: src}).format(*format); f != "auto" {
 		opts.Format = marc.Format(f)
 	}
-	var total int64
-	for _, f := range files {
-		if fi, err := os.Stat(f); err == nil {
-			total += fi.Size()
-		}
-	}
-	bar := progress.New(stderr, label, total)
+	bar := progress.New(stderr, label, filesSize(files))
 	opts.Progress = func(bytes, records int64) { bar.Set(bytes, records) }
 	if *verbose {
 		opts.Converted = func(file string, index int, id string, o *marc.Origin) {

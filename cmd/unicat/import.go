@@ -157,13 +157,7 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 	if err != nil {
 		return ingest.Summary{}, err
 	}
-	var total int64
-	for _, f := range files {
-		if fi, err := os.Stat(f); err == nil {
-			total += fi.Size()
-		}
-	}
-	bar := progress.New(stderr, "import "+src.ID, total)
+	bar := progress.New(stderr, "import "+src.ID, filesSize(files))
 	opts := ingest.Options{
 		Source:         src.ID,
 		Charset:        marc.Charset(src.Charset),
@@ -197,6 +191,18 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 		err = perr
 	}
 	return sum, err
+}
+
+// filesSize is the files' size in all, for a progress bar: those it
+// cannot stat count nothing (reading them reports why).
+func filesSize(files []string) int64 {
+	var total int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			total += fi.Size()
+		}
+	}
+	return total
 }
 
 func printSummary(w io.Writer, source string, s ingest.Summary, err error) {
