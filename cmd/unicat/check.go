@@ -75,7 +75,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch {
 	case err != nil:
 		return &exitError{code: 1, err: err}
-	case sum.Rejected > 0 || sum.Read == 0:
+	case sum.Read == 0:
+		return &exitError{code: 1, err: fmt.Errorf("no records in %d file(s)", sum.Files)}
+	case sum.Rejected > 0:
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d records would be rejected", sum.Rejected, sum.Read)}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -28,5 +30,12 @@ func TestCheckCommand(t *testing.T) {
 	}
 	if _, errOut, code = runUnicat(t, "check", "--charset", "koi8-r", "../../testdata/marc/yaz"); code == 0 || !strings.Contains(errOut, `--charset "koi8-r"`) {
 		t.Errorf("--charset koi8-r: exit %d: %s", code, errOut)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.xml")
+	if err := os.WriteFile(empty, []byte(`<collection xmlns="http://www.loc.gov/MARC21/slim"/>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code = runUnicat(t, "check", empty); code != 1 || !strings.Contains(errOut, "no records in 1 file(s)") {
+		t.Errorf("an empty collection: exit %d: %s", code, errOut)
 	}
 }
