@@ -26,10 +26,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	switch *format {
-	case "auto", "iso2709", "marcxml":
-	default:
-		return fmt.Errorf("--format %q: want auto, iso2709 or marcxml", *format)
+	if err := checkFormatFlag(*format); err != nil {
+		return err
 	}
 	if !config.ValidCharset(*charset) {
 		return fmt.Errorf("--charset %q: not a charset setting (see a source's charset in the configuration)", *charset)
@@ -54,7 +52,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		label = src.ID
 	}
-	opts := ingest.Options{Charset: marc.Charset(src.Charset), MaxRecordBytes: src.MaxRecordBytes}
+	opts := ingest.Options{Source: src.ID, Charset: marc.Charset(src.Charset), MaxRecordBytes: src.MaxRecordBytes}
 	if *charset != "" {
 		opts.Charset = marc.Charset(*charset)
 	}

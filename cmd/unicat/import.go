@@ -25,10 +25,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	switch *format {
-	case "auto", "iso2709", "marcxml":
-	default:
-		return fmt.Errorf("--format %q: want auto, iso2709 or marcxml", *format)
+	if err := checkFormatFlag(*format); err != nil {
+		return err
 	}
 	if err := bulkMode(*bulk).valid(); err != nil {
 		return err
@@ -191,6 +189,15 @@ func importSource(ctx context.Context, st *store.Store, src *config.Source, path
 		err = perr
 	}
 	return sum, err
+}
+
+// checkFormatFlag checks the --format of import and check.
+func checkFormatFlag(format string) error {
+	switch format {
+	case "auto", "iso2709", "marcxml":
+		return nil
+	}
+	return fmt.Errorf("--format %q: want auto, iso2709 or marcxml", format)
 }
 
 // filesSize is the files' size in all, for a progress bar: those it
