@@ -195,15 +195,23 @@ func (b *xmlRecBuilder) finish() (*Record, error) {
 		if readings != nil {
 			tx.rd, tx.changed = readings[i], false
 		}
+		// Every member is set: the field may be a lent one (recordSlab).
 		if xf.control {
 			f.Value = tx.get(f.Tag, xf.value)
+			f.Ind1, f.Ind2 = 0, 0
+			setSubfields(f, nil)
 		} else {
+			if f.Value != "" {
+				f.Value = ""
+			}
 			f.Ind1, f.Ind2 = xf.ind1, xf.ind2
 			if xf.sub1 > xf.sub0 {
 				for j := xf.sub0; j < xf.sub1; j++ {
 					subs[j] = Subfield{Code: b.subs[j].code, Value: tx.get(f.Tag, b.subs[j].val)}
 				}
 				f.Subfields = subs[xf.sub0:xf.sub1:xf.sub1]
+			} else {
+				setSubfields(f, nil)
 			}
 		}
 		if readings != nil && b.fieldHigh(xf) {

@@ -147,17 +147,17 @@ func TestSlabLendsOnlyUnderReuse(t *testing.T) {
 	first[0].Tag = "245"
 	s.reset(true)
 	again := s.fieldArray(3)
-	if &again[0] != &first[0] || again[0].Tag != "" {
-		t.Fatalf("with reuse the slab carved a new array, or one not cleared (tag %q)", again[0].Tag)
+	if &again[0] != &first[0] {
+		t.Fatalf("with reuse the slab carved a new array")
 	}
 	s.reset(false)
 	kept := s.fieldArray(3)
 	kept[0].Tag = "100"
 	s.reset(true)
 	for i := 0; i < slabFields; i++ {
-		s.fieldArray(1)
+		s.fieldArray(1)[0].Tag = "001"
 	}
 	if kept[0].Tag != "100" {
-		t.Fatalf("a field read without reuse was cleared by a later reading with reuse")
+		t.Fatalf("a field read without reuse was written over by a later reading with reuse")
 	}
 }
