@@ -29,6 +29,10 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkFormatFlag(*format); err != nil {
 		return err
 	}
+	if *cfgPath != "" && *sourceID == "" {
+		// A configuration holds no settings but a source's for check.
+		return fmt.Errorf("--config %s: check reads a configuration only for --source's settings; name the source", *cfgPath)
+	}
 	if !config.ValidCharset(*charset) {
 		return fmt.Errorf("--charset %q: not a charset setting (see a source's charset in the configuration)", *charset)
 	}

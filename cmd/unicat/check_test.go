@@ -28,6 +28,10 @@ func TestCheckCommand(t *testing.T) {
 		!strings.Contains(errOut, "6 of 47 records would be rejected") {
 		t.Errorf("yaz's records: exit %d:\n%s%s", code, out, errOut)
 	}
+	// A configuration without a source would be read for nothing.
+	if _, errOut, code = runUnicat(t, "check", "--config", "../../config/demo.yaml", "../../testdata/marc/yaz"); code == 0 || !strings.Contains(errOut, "--source") {
+		t.Errorf("--config without --source: exit %d: %s", code, errOut)
+	}
 	if _, errOut, code = runUnicat(t, "check", "--charset", "koi8-r", "../../testdata/marc/yaz"); code == 0 || !strings.Contains(errOut, `--charset "koi8-r"`) {
 		t.Errorf("--charset koi8-r: exit %d: %s", code, errOut)
 	}
