@@ -32,7 +32,7 @@ var commands = []command{
 	{"serve", "serve [--config F]                      run the service (HTTP: /healthz, /metrics); SIGHUP reloads the configuration", runServe},
 	{"import", "import [--config F] --source ID [--format auto|iso2709|marcxml] [--bulk auto|always|never] FILE...\n" +
 		"       import [--config F] --all             import every file source from its configured path", runImport},
-	{"check", "check [--config F] [--source ID] [--format auto|iso2709|marcxml] [--charset C] [-v] FILE...\n" +
+	{"check", "check [[--config F] --source ID] [--format auto|iso2709|marcxml] [--charset C] [-v] FILE...\n" +
 		"                                        read MARC files as an import would, storing nothing: what it would reject, and why", runCheck},
 	{"export", "export [--config F] [--source ID | --union] [--format iso2709|marcxml] [-o FILE]", runExport},
 	{"harvest", "harvest [--config F] [--parallel N] [-v] [SOURCE...]  harvest the sources (default: all enabled) once, now", runHarvest},
