@@ -65,7 +65,7 @@ func (s *recordSlab) reset(reuse bool) {
 }
 
 // newArray is a new slab array of size elements: made, or when lending,
-// the next array lent before, cleared.
+// the next array lent before, as the last round left it (take).
 func newArray[T any](s *recordSlab, lent *lentArrays[T], size int) []T {
 	if !s.lending {
 		return make([]T, size)
