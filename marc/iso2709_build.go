@@ -39,16 +39,12 @@ func (p *isoParser) build(rec, leader []byte, ents []dirEntry, indCount, base, d
 		f.Tag = tag
 		a, b := e.start, e.end
 		if tag[0] == '0' && tag[1] == '0' && !(b-a > indCount && rec[a+indCount] == subfieldDelim) {
-			f.Value = p.controlValue(&tx, tag, a, b)
-			f.Ind1, f.Ind2 = 0, 0
-			setSubfields(f, nil)
+			setControl(f, p.controlValue(&tx, tag, a, b))
 			used, seen = tx.note(used, seen, e)
 			continue
 		}
 		// Data field (or a Danish-style 00X field with subfields).
-		if f.Value != "" {
-			f.Value = ""
-		}
+		clearValue(f)
 		if indCount == 2 && b-a >= 3 && rec[a+2] == subfieldDelim && isPrint(rec[a]) && isPrint(rec[a+1]) {
 			f.Ind1, f.Ind2 = rec[a], rec[a+1]
 			a += 2
@@ -90,15 +86,6 @@ func (p *isoParser) build(rec, leader []byte, ents []dirEntry, indCount, base, d
 	}
 	p.finishRecord(out, &tx, rec, used, seen)
 	return out, nil
-}
-
-// setSubfields sets f.Subfields to subs, which a lent field (see
-// recordSlab) may hold already: nil is not written over nil, which would
-// cost a write barrier while the collector marks.
-func setSubfields(f *Field, subs []Subfield) {
-	if subs != nil || f.Subfields != nil {
-		f.Subfields = subs
-	}
 }
 
 // recordText prepares the reading of a record's text: one string holds

@@ -197,13 +197,9 @@ func (b *xmlRecBuilder) finish() (*Record, error) {
 		}
 		// Every member is set: the field may be a lent one (recordSlab).
 		if xf.control {
-			f.Value = tx.get(f.Tag, xf.value)
-			f.Ind1, f.Ind2 = 0, 0
-			setSubfields(f, nil)
+			setControl(f, tx.get(f.Tag, xf.value))
 		} else {
-			if f.Value != "" {
-				f.Value = ""
-			}
+			clearValue(f)
 			f.Ind1, f.Ind2 = xf.ind1, xf.ind2
 			if xf.sub1 > xf.sub0 {
 				for j := xf.sub0; j < xf.sub1; j++ {

@@ -165,3 +165,28 @@ func (s *recordSlab) subfieldArray(n int) []Subfield {
 	s.subs = s.subs[n:]
 	return sf
 }
+
+// Setting the members of a field that may be a lent one, holding the last
+// round's: an empty value is not written over an empty one, as that would
+// cost a write barrier while the collector marks.
+
+// setControl makes f a control field of value v.
+func setControl(f *Field, v string) {
+	f.Value = v
+	f.Ind1, f.Ind2 = 0, 0
+	setSubfields(f, nil)
+}
+
+// clearValue empties f's Value, as a data field's.
+func clearValue(f *Field) {
+	if f.Value != "" {
+		f.Value = ""
+	}
+}
+
+// setSubfields sets f.Subfields to subs.
+func setSubfields(f *Field, subs []Subfield) {
+	if subs != nil || f.Subfields != nil {
+		f.Subfields = subs
+	}
+}
