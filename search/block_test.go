@@ -186,9 +186,10 @@ func TestAppendSorted(t *testing.T) {
 	}
 }
 
-// docKeys adds exact keys only to a plain key with a form other than
+// sortedKeys adds exact keys only to a plain key with a form other than
 // itself, then one per distinct form, the plain one included; a keyer
-// used for several documents gives each the keys a fresh one gives.
+// used for several documents gives each the keys a fresh one gives, in a
+// slice the next document's keys leave alone.
 func TestDocKeysVariants(t *testing.T) {
 	const title = 2
 	word := func(term string) termKey { return termKey{title, kindWord, term} }
@@ -209,20 +210,37 @@ func TestDocKeysVariants(t *testing.T) {
 			{title, kindPair, "hoa binh"}, phrase("hoa binh"), exactPhrase("hoa binh", "hoa binh"), exactPhrase("hoa binh", "hoà bình"),
 			word("binh"), exactWord("binh", "bình"), word("hoa"), exactWord("hoa", "hoà"), all}},
 	} {
-		got := docKeys(c.vals)
+		got := new(keyer).sortedKeys(c.vals)
 		slices.SortFunc(c.want, termKey.compare)
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%v:\n got %q\nwant %q", c.vals, got, c.want)
 		}
 	}
-	var kr keyer
+	var kr, sorting keyer
 	docs := [][]value{{{title, fWords | fPhrase, "Đà Nẵng đà"}}, {{title, fWords, "Hòa bình"}}, {{title, fWords | fPhrase, "Đà Nẵng"}}}
+	var kept [][]termKey
 	for i, vals := range docs {
+		want := new(keyer).sortedKeys(vals)
 		got := slices.Clone(kr.keys(vals))
 		slices.SortFunc(got, termKey.compare)
-		if want := docKeys(vals); !slices.Equal(slices.Compact(got), want) {
+		if !slices.Equal(slices.Compact(got), want) {
 			t.Errorf("document %d after %d others: %q, want %q", i, i, got, want)
 		}
+		if got := sorting.sortedKeys(vals); !slices.Equal(got, want) {
+			t.Errorf("sorted, document %d after %d others: %q, want %q", i, i, got, want)
+		}
+		kept = append(kept, want)
+	}
+	for i, vals := range docs {
+		if got := sorting.sortedKeys(vals); !slices.Equal(got, kept[i]) {
+			t.Errorf("sorted, document %d again: %q, want %q", i, got, kept[i])
+		}
+	}
+	// The first call's slice, kept through the others.
+	first := sorting.sortedKeys(docs[0])
+	sorting.sortedKeys(docs[1])
+	if !slices.Equal(first, kept[0]) {
+		t.Errorf("sorted keys of document 0 changed by the next call: %q, want %q", first, kept[0])
 	}
 }
 

@@ -245,6 +245,7 @@ type docUpdate struct {
 // updateWorker is one goroutine's reusable state.
 type updateWorker struct {
 	sk    *sortKeyer
+	kr    keyer
 	edits editSet // of the documents it computed
 }
 
@@ -413,19 +414,19 @@ func (u *docUpdate) compute(w *updateWorker) {
 		u.old = &od
 	}
 	if d.Deleted || d.Record == nil {
-		u.dels = docKeys(u.old.values)
+		u.dels = w.kr.sortedKeys(u.old.values)
 		return
 	}
 	u.nd = storedDoc{id: d.ID, values: extract(d), sort: w.sk.keys(d.Record)}
 	u.nd.sum = valuesSum(u.nd.values)
 	if u.old == nil {
-		u.adds = docKeys(u.nd.values)
+		u.adds = w.kr.sortedKeys(u.nd.values)
 	} else {
 		// Only the indexes whose values changed can have other keys: a
 		// union record gaining a member usually changes its ids and
 		// holdings only.
 		for _, ixid := range changedIndexes(u.old.values, u.nd.values) {
-			diffKeys(docKeys(valuesOf(u.old.values, ixid)), docKeys(valuesOf(u.nd.values, ixid)),
+			diffKeys(w.kr.sortedKeys(valuesOf(u.old.values, ixid)), w.kr.sortedKeys(valuesOf(u.nd.values, ixid)),
 				func(k termKey, add bool) {
 					if add {
 						u.adds = append(u.adds, k)

@@ -29,17 +29,28 @@ func benchDocs(b testing.TB, n int) []Doc {
 	return docs
 }
 
-// BenchmarkDocKeys measures what indexing costs per document before any
-// write: extracting the values and computing their term keys.
+// BenchmarkDocKeys measures what an update costs per document before any
+// write: extracting the values and computing their sorted term keys, on a
+// keyer kept from one document to the next ("kept", as updates do) and on
+// one made for each ("fresh").
 func BenchmarkDocKeys(b *testing.B) {
 	docs := benchDocs(b, 2000)
-	keys := 0
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		d := &docs[i%len(docs)]
-		keys += len(docKeys(extract(d)))
+	for _, c := range []struct {
+		name string
+		kept bool
+	}{{"kept", true}, {"fresh", false}} {
+		b.Run(c.name, func(b *testing.B) {
+			var kr keyer
+			keys := 0
+			for i := 0; b.Loop(); i++ {
+				if !c.kept {
+					kr = keyer{}
+				}
+				keys += len(kr.sortedKeys(extract(&docs[i%len(docs)])))
+			}
+			b.ReportMetric(float64(keys)/float64(b.N), "keys/doc")
+		})
 	}
-	b.ReportMetric(float64(keys)/float64(b.N), "keys/doc")
 }
 
 // BenchmarkRebuildKeys measures a rebuild's term keys per document, the
