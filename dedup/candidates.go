@@ -181,7 +181,7 @@ func (c *candIndex) compact(force bool) {
 			add = append(add, entry(h, o))
 		}
 	}
-	slices.Sort(add)
+	sortEntries(add)
 	out := make([]uint64, 0, len(c.base)-len(c.dead)+len(add))
 	i, j := 0, 0
 	for i < len(c.base) || j < len(add) {
@@ -228,7 +228,7 @@ func (st *state) candidateIndex(stored uint64) (*candIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(c.base)
+	sortEntries(c.base)
 	c.setBase(c.base)
 	c.gen = stored
 	d.cands = c
