@@ -63,6 +63,7 @@ type BuildStats struct {
 type buildState struct {
 	mu      sync.Mutex
 	loading bool   // between BeginBulk and the build
+	opening bool   // an Open with BuildLater left builds to FinishOpen
 	phase   string // the build's phase, "" when none runs
 }
 
@@ -147,12 +148,14 @@ func (c *Catalog) FinishBulk(ctx context.Context, progress func(phase string, do
 	return stats, nil
 }
 
-// Building reports whether a bulk load runs, and the phase of its build
-// ("" while the records are being stored).
+// Building reports whether a bulk load runs or the builds of an Open are
+// pending (Options.BuildLater), and the phase of the build that runs:
+// "dedup", "search" or "oai"; "" while a bulk load's records are being
+// stored or before FinishOpen starts.
 func (c *Catalog) Building() (phase string, building bool) {
 	c.build.mu.Lock()
 	defer c.build.mu.Unlock()
-	return c.build.phase, c.build.loading || c.build.phase != ""
+	return c.build.phase, c.build.loading || c.build.opening || c.build.phase != ""
 }
 
 // BuildPending reports whether the store of tx holds a bulk load whose

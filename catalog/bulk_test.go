@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/unicat/unicat/dedup"
@@ -264,5 +265,70 @@ func TestOpenStopsWhenCancelled(t *testing.T) {
 	defer c.Close()
 	if got, want := read(t, c), (state{live: 600, kieuHits: 600, oaiLive: 600, oaiTinh: 600}); got != want {
 		t.Errorf("opened after the cancelled Open: %+v, want %+v", got, want)
+	}
+}
+
+// TestOpenBuildLater: with BuildLater, Open leaves a pending build to
+// FinishOpen, and Building says so until it has run; without a pending
+// build there is nothing to finish.
+func TestOpenBuildLater(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "unicat.db")
+	c := open(t, path)
+	if err := c.BeginBulk(); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range twoLibraries(600) {
+		if _, err := c.Store().Apply(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close() // killed before its build
+
+	opts := Options{Path: path, NoSync: true, Sources: testSources, BuildLater: true}
+	c, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if phase, building := c.Building(); !building || phase != "" {
+		t.Errorf("opened with a build left for later: Building() = %q, %v; want \"\", true", phase, building)
+	}
+	var pending bool
+	c.Store().View(func(tx *store.Tx) error { pending = BuildPending(tx); return nil })
+	if !pending {
+		t.Error("Open with BuildLater ran the build")
+	}
+	var phases []string
+	err = c.FinishOpen(context.Background(), func(string, int, int) {
+		if phase, _ := c.Building(); len(phases) == 0 || phases[len(phases)-1] != phase {
+			phases = append(phases, phase)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"dedup", "search", "oai"}; !slices.Equal(phases, want) {
+		t.Errorf("Building's phases through FinishOpen: %q, want %q", phases, want)
+	}
+	if phase, building := c.Building(); building {
+		t.Errorf("after FinishOpen: Building() = %q, true", phase)
+	}
+	if err := c.Checked(context.Background()); err != nil {
+		t.Errorf("the OAI-PMH check after FinishOpen: %v", err)
+	}
+	if got, want := read(t, c), (state{live: 600, kieuHits: 600, oaiLive: 600, oaiTinh: 600}); got != want {
+		t.Errorf("after FinishOpen: %+v, want %+v", got, want)
+	}
+	c.Close()
+
+	c, err = Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if phase, building := c.Building(); building {
+		t.Errorf("opened with nothing to build: Building() = %q, true", phase)
+	}
+	if err := c.FinishOpen(context.Background(), nil); err != nil {
+		t.Errorf("FinishOpen with nothing to build: %v", err)
 	}
 }

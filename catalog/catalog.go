@@ -38,9 +38,16 @@ type Options struct {
 	// means time.Now.
 	Now func() time.Time
 	// IndexProgress, when set, hears how far a rebuild of the search index
-	// Open finds necessary has come (see RebuildIndex), or the build of a
-	// bulk load it completes (see FinishBulk).
+	// Open finds necessary has come (phases "search read" and "search
+	// write", see RebuildIndex), or the build of a bulk load it completes
+	// (see FinishBulk).
 	IndexProgress func(phase string, done, total int)
+	// BuildLater leaves those builds to FinishOpen, for a service that
+	// answers its health check meanwhile (a build at a million records
+	// takes a minute or more): until FinishOpen returns, Building says a
+	// build is pending or running, and the catalog must not be served,
+	// written to or checked.
+	BuildLater bool
 }
 
 // Catalog is an open union catalog. Its methods are safe for concurrent
@@ -53,7 +60,8 @@ type Catalog struct {
 	pipe   *pipeline
 	build  buildState
 
-	// The check of the OAI-PMH index Open starts (checkOAI).
+	// The check of the OAI-PMH index Open or FinishOpen starts
+	// (checkOAI); nil until then.
 	stopCheck context.CancelFunc
 	checked   chan struct{} // closed when it is over
 	checkErr  error
@@ -67,7 +75,7 @@ type Catalog struct {
 // takes a pass over every record is left out, so that a large catalog
 // serves at once: the check of the OAI-PMH index's items runs beside the
 // service (Checked), and deduplication builds its candidate index for its
-// first batch.
+// first batch. With opts.BuildLater the builds are left to FinishOpen.
 func Open(opts Options) (*Catalog, error) { return OpenContext(context.Background(), opts) }
 
 // OpenContext is Open with a context for the builds Open may run (the
@@ -89,11 +97,40 @@ func OpenContext(ctx context.Context, opts Options) (*Catalog, error) {
 		st.Close()
 		return nil, err
 	}
-	// The check runs as long as the catalog is open, past ctx.
+	if !c.build.opening {
+		c.startCheck()
+	}
+	return c, nil
+}
+
+// startCheck starts the check of the OAI-PMH index, which runs as long as
+// the catalog is open.
+func (c *Catalog) startCheck() {
 	checkCtx, cancel := context.WithCancel(context.Background())
 	c.stopCheck, c.checked = cancel, make(chan struct{})
 	go func() { defer close(c.checked); c.checkErr = c.checkOAI(checkCtx) }()
-	return c, nil
+}
+
+// FinishOpen runs the builds an Open with BuildLater left (none if it
+// left none), with progress as Options.IndexProgress, and then starts the
+// check of the OAI-PMH index. Once ctx is done the builds stop soon, with
+// ctx's error, leaving them for the next Open; the catalog must then be
+// closed unserved.
+func (c *Catalog) FinishOpen(ctx context.Context, progress func(phase string, done, total int)) error {
+	c.build.mu.Lock()
+	opening := c.build.opening
+	c.build.mu.Unlock()
+	if !opening {
+		return nil
+	}
+	if err := c.buildAtOpen(ctx, progress); err != nil {
+		return err
+	}
+	c.startCheck()
+	c.build.mu.Lock()
+	c.build.opening = false
+	c.build.mu.Unlock()
+	return nil
 }
 
 func (c *Catalog) open(ctx context.Context, opts Options) error {
@@ -115,13 +152,30 @@ func (c *Catalog) open(ctx context.Context, opts Options) error {
 	if err := c.st.AddHook(c.pipe); err != nil {
 		return err
 	}
-	completed, err := c.completePendingBuild(ctx, opts.IndexProgress)
+	if opts.BuildLater {
+		indexNeeded, err := c.indexNeeded()
+		if err != nil {
+			return err
+		}
+		if pending || indexNeeded {
+			c.build.opening = true
+			return nil
+		}
+	}
+	return c.buildAtOpen(ctx, opts.IndexProgress)
+}
+
+// buildAtOpen is the end of an Open: it completes a pending bulk build
+// or rebuilds the search index if either is needed, and brings the
+// OAI-PMH index up to date.
+func (c *Catalog) buildAtOpen(ctx context.Context, progress func(phase string, done, total int)) error {
+	completed, err := c.completePendingBuild(ctx, progress)
 	if err != nil {
 		return err
 	}
 	if completed {
 		slog.Warn("catalog: built the union catalog from the stored records")
-	} else if err := c.ensureIndex(ctx, opts.IndexProgress); err != nil {
+	} else if err := c.ensureIndex(ctx, progress); err != nil {
 		return err
 	}
 	return c.st.Update(c.oai.Sync)
@@ -150,9 +204,9 @@ func (c *Catalog) checkOAI(ctx context.Context) error {
 	return nil
 }
 
-// Checked waits until the check of the OAI-PMH index Open started is over
-// (and the index rebuilt, if it had to be), or ctx is done, and returns
-// the check's error.
+// Checked waits until the check of the OAI-PMH index Open (or
+// FinishOpen) started is over (and the index rebuilt, if it had to be),
+// or ctx is done, and returns the check's error.
 func (c *Catalog) Checked(ctx context.Context) error {
 	select {
 	case <-c.checked:
@@ -165,8 +219,10 @@ func (c *Catalog) Checked(ctx context.Context) error {
 // Close stops the check of the OAI-PMH index if it is still running and
 // closes the store file. Nothing may use the catalog afterwards.
 func (c *Catalog) Close() error {
-	c.stopCheck()
-	<-c.checked
+	if c.stopCheck != nil {
+		c.stopCheck()
+		<-c.checked
+	}
 	return c.st.Close()
 }
 
@@ -222,17 +278,27 @@ func (c *Catalog) Backup(w io.Writer) (int64, error) { return c.st.Backup(w) }
 // another version or does not hold every union record, so that searches
 // and incremental updates start from a complete index.
 func (c *Catalog) ensureIndex(ctx context.Context, progress func(phase string, done, total int)) error {
-	var needed bool
-	err := c.st.View(func(tx *store.Tx) error {
-		var err error
-		needed, err = c.search.NeedsRebuild(tx.Bolt())
-		return err
-	})
+	needed, err := c.indexNeeded()
 	if err != nil || !needed {
 		return err
 	}
+	c.setPhase("search")
+	defer c.setPhase("")
+	if progress != nil {
+		p := progress
+		progress = func(phase string, done, total int) { p("search "+phase, done, total) }
+	}
 	_, err = RebuildIndex(ctx, c.st, progress)
 	return err
+}
+
+// indexNeeded reports whether the search index must be rebuilt.
+func (c *Catalog) indexNeeded() (needed bool, err error) {
+	err = c.st.View(func(tx *store.Tx) error {
+		needed, err = c.search.NeedsRebuild(tx.Bolt())
+		return err
+	})
+	return needed, err
 }
 
 // RebuildIndex rebuilds the search index of st from its union records and
