@@ -140,7 +140,12 @@ func loadConfig(path string) (*config.Config, error) {
 // A signal during a build it runs at the start (catalog.OpenContext)
 // stops it, and the next start runs it again.
 func openCatalog(ctx context.Context, cfg *config.Config) (*catalog.Catalog, error) {
-	cat, err := catalog.OpenContext(ctx, catalog.OptionsFromConfig(cfg))
+	return openCatalogWith(ctx, catalog.OptionsFromConfig(cfg))
+}
+
+// openCatalogWith is openCatalog with the catalog's options given.
+func openCatalogWith(ctx context.Context, opts catalog.Options) (*catalog.Catalog, error) {
+	cat, err := catalog.OpenContext(ctx, opts)
 	if err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("interrupted while building the catalog at the start (the next start builds it): %w", err)
 	}

@@ -3,11 +3,8 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -21,6 +18,7 @@ import (
 
 	"github.com/unicat/unicat/catalog"
 	"github.com/unicat/unicat/config"
+	"github.com/unicat/unicat/harvester"
 	"github.com/unicat/unicat/metrics"
 	"github.com/unicat/unicat/oaipmh"
 )
@@ -47,51 +45,53 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := override(fileCfg)
 	log := newLogger(stderr, *logJSON)
 
-	cat, err := openCatalog(ctx, cfg)
+	// The builds a start may need (a bulk load cut short, new matching
+	// rules, a search index to rebuild: a minute or more at a million
+	// records) run once the service answers: /healthz at once, /readyz
+	// and every other path 503 until they are done.
+	opts := catalog.OptionsFromConfig(cfg)
+	opts.BuildLater = true
+	cat, err := openCatalogWith(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer cat.Close()
-	oai, err := oaiHandler(cat, cfg, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildingGauge(cat))
+	front, err := listenHTTP(cfg, reg, log)
 	if err != nil {
 		return err
 	}
+	defer front.shutdown() // on an error; wait has shut it down otherwise
+	if _, building := cat.Building(); building {
+		front.serve(startingRouter(cat, reg, front.observe, log), cat.Path(), len(cfg.Sources))
+		if err := finishOpen(ctx, cat, reg, log); err != nil {
+			return err
+		}
+	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.NewCatalogCollector(cat))
+	reg.MustRegister(metrics.NewCatalogCollector(cat))
 	sched, stopHarvests, err := startHarvesting(cat.Store(), cfg, reg, log)
 	if err != nil {
 		return err
 	}
 	defer stopHarvests() // before the store closes
-
-	stopZ3950, err := startZ3950(cat, cfg, reg, log)
-	if err != nil {
-		return err
-	}
-	defer stopZ3950() // before the store closes
-
 	rl, err := newReloader(*cfgPath, fileCfg, override, reg, log)
 	if err != nil {
 		return err
 	}
 	rl.st, rl.dd, rl.sched = cat.Store(), cat.Deduper(), sched
-
-	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	router, err := serviceRouter(cat, cfg, reg, front.observe, sched, rl, log)
 	if err != nil {
-		return fmt.Errorf("http: %w", err)
-	}
-	router := newRouter(cat, cat.Building, reg, log)
-	mountSRU(router, sruHandler(cat, cfg, log))
-	mountOAI(router, oai)
-	mountHarvestStatus(router, sched)
-	if rl.web, err = mountWebAdmin(router, cat, rl.config, sched, log); err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: limitBodies(router, cfg.HTTP.MaxBodyBytes), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout}
-	log.Info("unicat serving", "http", "http://"+ln.Addr().String(), "store", cat.Path(), "sources", len(cfg.Sources))
+	front.serve(router, cat.Path(), len(cfg.Sources))
+	stopZ3950, err := startZ3950(cat, cfg, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopZ3950() // before the store closes
 
 	// Reloads run one at a time (a SIGHUP during one is kept, more are
 	// dropped: the next reload reads the file as it is then), and end
@@ -101,7 +101,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { defer close(reloadsDone); rl.run(reloadCtx, sig) }()
 	defer func() { stopReloads(); <-reloadsDone }()
 
-	return serveUntilDone(ctx, srv, ln, log)
+	return front.wait(ctx)
+}
+
+// serviceRouter is the router of the service once its catalog is built:
+// newRouter with SRU, OAI-PMH, the harvest status and the web and admin
+// pages mounted.
+func serviceRouter(cat *catalog.Catalog, cfg *config.Config, reg *prometheus.Registry, observe gin.HandlerFunc,
+	sched *harvester.Scheduler, rl *reloader, log *slog.Logger) (*gin.Engine, error) {
+	oai, err := oaiHandler(cat, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	router := newRouter(cat, cat.Building, reg, observe, log)
+	mountSRU(router, sruHandler(cat, cfg, log))
+	mountOAI(router, oai)
+	mountHarvestStatus(router, sched)
+	if rl.web, err = mountWebAdmin(router, cat, rl.config, sched, log); err != nil {
+		return nil, err
+	}
+	return router, nil
 }
 
 // overrideAddrs returns a configuration with the listen addresses of the
@@ -119,38 +138,20 @@ func overrideAddrs(httpAddr, z3950Addr string) func(*config.Config) *config.Conf
 	}
 }
 
-// serveUntilDone serves HTTP on ln until ctx is done, then lets the
-// requests in flight finish, for at most 15 seconds.
-func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http shutdown: %w", err)
-	}
-	return nil
-}
-
-// newRouter mounts every HTTP endpoint of the service. building says
-// whether the catalog's derived data are being built (a bulk load), when
-// they are not ready to be served as complete.
-func newRouter(cat catalog.Reader, building func() (string, bool), reg *prometheus.Registry, log *slog.Logger) *gin.Engine {
+// newRouter mounts the service's health, readiness and metrics
+// endpoints, with observe (httpMetrics) counting every request. building
+// says whether the catalog's derived data are being built (a bulk load,
+// the start), when they are not ready to be served as complete.
+func newRouter(cat catalog.Reader, building func() (string, bool), reg *prometheus.Registry, observe gin.HandlerFunc, log *slog.Logger) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery(), requestLog(log), httpMetrics(reg))
+	r.Use(gin.Recovery(), requestLog(log), observe)
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
 	r.GET("/readyz", func(c *gin.Context) {
 		// Ready once the catalog answers a read, and not while a bulk
 		// load's build makes its indexes incomplete.
 		if phase, ok := building(); ok {
-			c.String(http.StatusServiceUnavailable, "building the union catalog of a bulk load (%s)\n", cmp.Or(phase, "storing records"))
+			c.String(http.StatusServiceUnavailable, "building the union catalog (%s)\n", cmp.Or(phase, "storing records"))
 			return
 		}
 		if err := cat.View(c.Request.Context(), func(catalog.Snapshot) error { return nil }); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"time"
 
 	"github.com/unicat/unicat/catalog"
@@ -30,6 +31,11 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	ss, unknown, err := readStatus(ctx, cfg)
+	var building serviceBuilding
+	if errors.As(err, &building) {
+		fmt.Fprintf(stdout, "union catalog: the service is building it (%s); the sources' status follows once it serves\n", building.phase)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -45,8 +51,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // buildPending reports whether the store holds a bulk load whose build
 // has not completed (catalog.BuildPending); false when the store cannot be
-// read (the service holds it: it completed any such build when it
-// started).
+// read (the service holds it, and readStatus asks it).
 func buildPending(cfg *config.Config) bool {
 	if _, err := os.Stat(cfg.StorePath()); err != nil {
 		return false
@@ -89,6 +94,9 @@ func readStatus(ctx context.Context, cfg *config.Config) ([]harvester.SourceStat
 		return ss, undescribed(all, cfg), err
 	}
 	base := "http://" + cfg.HTTP.Addr
+	if phase, ok := buildingService(ctx, base); ok {
+		return nil, nil, serviceBuilding{phase}
+	}
 	ss, herr := fetchStatus(ctx, base+harvestStatusPath)
 	if herr != nil {
 		return nil, nil, fmt.Errorf("%w; asking the service: %v", err, herr)
@@ -99,6 +107,40 @@ func readStatus(ctx context.Context, cfg *config.Config) ([]harvester.SourceStat
 	}
 	return ss, unknown, nil
 }
+
+// serviceBuilding is readStatus's answer while the service holding the
+// store builds the union catalog, and serves nothing else.
+type serviceBuilding struct{ phase string }
+
+func (e serviceBuilding) Error() string {
+	return "the service is building the union catalog (" + e.phase + ")"
+}
+
+// buildingService reports whether the service at base is building the
+// union catalog (its /readyz answers 503 naming a build), and the phase.
+func buildingService(ctx context.Context, base string) (phase string, ok bool) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+	if err != nil {
+		return "", false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	m := readyBuildingRe.FindSubmatch(body)
+	if resp.StatusCode != http.StatusServiceUnavailable || m == nil {
+		return "", false
+	}
+	return string(m[1]), true
+}
+
+// readyBuildingRe reads the phase out of /readyz's answer during a build
+// (newRouter).
+var readyBuildingRe = regexp.MustCompile(`^building the union catalog \(([^)]*)\)`)
 
 func fetchStatus(ctx context.Context, url string) ([]harvester.SourceStatus, error) {
 	var ss []harvester.SourceStatus
