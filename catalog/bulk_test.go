@@ -222,10 +222,10 @@ func twoLibraries(works int) []store.Batch {
 	return []store.Batch{{Source: "tinh", Records: tinh}, {Source: "vinh", Records: vinh}}
 }
 
-// TestOpenStopsWhenCancelled: the build Open completes stops once its
-// context is done; OpenContext returns the context's error, the store
-// stays marked, and the next Open completes the build.
-func TestOpenStopsWhenCancelled(t *testing.T) {
+// interruptedBulkLoad returns the path of a store holding a bulk load of
+// twoLibraries(600) whose build never ran, as a kill leaves it.
+func interruptedBulkLoad(t *testing.T) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "unicat.db")
 	c := open(t, path)
 	if err := c.BeginBulk(); err != nil {
@@ -236,7 +236,15 @@ func TestOpenStopsWhenCancelled(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c.Close() // killed before its build
+	c.Close()
+	return path
+}
+
+// TestOpenStopsWhenCancelled: the build Open completes stops once its
+// context is done; OpenContext returns the context's error, the store
+// stays marked, and the next Open completes the build.
+func TestOpenStopsWhenCancelled(t *testing.T) {
+	path := interruptedBulkLoad(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -261,7 +269,7 @@ func TestOpenStopsWhenCancelled(t *testing.T) {
 	if !pending {
 		t.Error("a cancelled Open left no build pending")
 	}
-	c = open(t, path)
+	c := open(t, path)
 	defer c.Close()
 	if got, want := read(t, c), (state{live: 600, kieuHits: 600, oaiLive: 600, oaiTinh: 600}); got != want {
 		t.Errorf("opened after the cancelled Open: %+v, want %+v", got, want)
@@ -272,19 +280,7 @@ func TestOpenStopsWhenCancelled(t *testing.T) {
 // FinishOpen, and Building says so until it has run; without a pending
 // build there is nothing to finish.
 func TestOpenBuildLater(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "unicat.db")
-	c := open(t, path)
-	if err := c.BeginBulk(); err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range twoLibraries(600) {
-		if _, err := c.Store().Apply(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.Close() // killed before its build
-
-	opts := Options{Path: path, NoSync: true, Sources: testSources, BuildLater: true}
+	opts := Options{Path: interruptedBulkLoad(t), NoSync: true, Sources: testSources, BuildLater: true}
 	c, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
