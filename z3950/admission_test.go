@@ -6,6 +6,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,5 +174,25 @@ func TestInitTimeout(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if n := count(t, cl, "@attr 1=4 computer"); n == 0 {
 		t.Error("an initialized connection was closed with the slow ones")
+	}
+}
+
+// While Unavailable gives a reason, every new connection gets a Close
+// (system problem) with it, Init or not; once it gives none, clients are
+// served.
+func TestUnavailable(t *testing.T) {
+	var why atomic.Value
+	why.Store("building the union catalog (dedup)")
+	c := newTestCatalog(t, testRecords(t), Config{Unavailable: func() string { return why.Load().(string) }})
+	cn := dialFrom(t, "127.0.0.1", c.addr)
+	if _, err := cn.Write(initPDU(t)); err != nil {
+		t.Fatal(err)
+	}
+	if reason, got := closeOf(t, cn, 5*time.Second); reason != CloseSystemProblem || got != "building the union catalog (dedup)" {
+		t.Errorf("while unavailable: Close %d %q, want %d and the reason", reason, got, CloseSystemProblem)
+	}
+	why.Store("")
+	if n := count(t, c.dial(t, ClientOptions{}), "@attr 1=4 computer"); n == 0 {
+		t.Error("available again: a search found nothing")
 	}
 }

@@ -9,7 +9,7 @@ import (
 // metrics are the server's Prometheus collectors.
 type metrics struct {
 	connections *prometheus.GaugeVec   // state: open
-	accepted    *prometheus.CounterVec // outcome: accepted, refused
+	accepted    *prometheus.CounterVec // outcome: accepted, refused, displaced, unavailable
 	pdus        *prometheus.CounterVec // direction, type
 	searchTime  prometheus.Histogram
 	diagnostics *prometheus.CounterVec // code
@@ -23,7 +23,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"state"}),
 		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "unicat_z3950_connections_total",
-			Help: "Z39.50 connections accepted, or refused because too many were open.",
+			Help: "Z39.50 connections by outcome: accepted; refused (too many open); displaced (a connection that never sent its Init, for a new one); unavailable (the service was building its catalog).",
 		}, []string{"outcome"}),
 		pdus: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "unicat_z3950_pdus_total",

@@ -53,6 +53,11 @@ type Config struct {
 	MaxResultSets int
 	// MaxScanTerms caps numberOfTermsRequested; 0 means 200.
 	MaxScanTerms int
+	// Unavailable, when set, says why the server serves nobody now (""
+	// when it does): a new connection is then answered with a Close
+	// (system problem) carrying that reason, as `unicat serve` does while
+	// it builds the catalog at its start.
+	Unavailable func() string
 	// Version is the implementationVersion sent in the Init response.
 	Version string
 	// Registerer receives the server's metrics; nil registers nowhere.
@@ -179,11 +184,17 @@ func (s *Server) Serve(ln net.Listener) error {
 			return ErrServerClosed
 		}
 		s.wg.Add(1)
+		if why := s.unavailable(); why != "" {
+			s.mu.Unlock()
+			s.m.accepted.WithLabelValues("unavailable").Inc()
+			go s.refuse(c, CloseSystemProblem, why)
+			continue
+		}
 		client := clientOf(c)
 		if why := s.admit(client); why != "" {
 			s.mu.Unlock()
 			s.m.accepted.WithLabelValues("refused").Inc()
-			go s.refuse(c, why)
+			go s.refuse(c, CloseResources, why)
 			continue
 		}
 		s.open.Add(1)
@@ -198,11 +209,20 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 }
 
-// refuse tells a client over a connection limit why it is dropped.
-func (s *Server) refuse(c net.Conn, why string) {
+// unavailable is Config.Unavailable's answer, "" without one.
+func (s *Server) unavailable() string {
+	if s.cfg.Unavailable == nil {
+		return ""
+	}
+	return s.cfg.Unavailable()
+}
+
+// refuse tells a client it is not served (a Close of reason), and why,
+// and drops it.
+func (s *Server) refuse(c net.Conn, reason int, why string) {
 	defer s.wg.Done()
 	defer c.Close()
-	b, err := EncodePDU(&Close{Reason: CloseResources, Diagnostic: why})
+	b, err := EncodePDU(&Close{Reason: reason, Diagnostic: why})
 	if err == nil {
 		c.SetWriteDeadline(time.Now().Add(time.Second))
 		c.Write(b)
