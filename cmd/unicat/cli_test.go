@@ -222,7 +222,8 @@ var (
 
 // startServe runs `unicat serve` on free ports over cfg and returns once
 // its log has named every address asked for (the first submatch of each
-// pattern, in order). The process is killed when the test ends.
+// pattern, in order) and, when one is the HTTP address (httpAddrRe), its
+// /readyz answers 200. The process is killed when the test ends.
 func startServe(t *testing.T, cfg string, patterns ...*regexp.Regexp) (*exec.Cmd, []string) {
 	t.Helper()
 	cmd, addrs, _ := startServeLog(t, cfg, patterns...)
@@ -231,6 +232,38 @@ func startServe(t *testing.T, cfg string, patterns ...*regexp.Regexp) (*exec.Cmd
 
 // startServeLog is startServe that also returns the service's log.
 func startServeLog(t *testing.T, cfg string, patterns ...*regexp.Regexp) (*exec.Cmd, []string, *serveLog) {
+	t.Helper()
+	cmd, addrs, log := launchServe(t, cfg, patterns...)
+	for i, re := range patterns {
+		if re == httpAddrRe {
+			waitReady(t, addrs[i], log)
+		}
+	}
+	return cmd, addrs, log
+}
+
+// waitReady waits, at most a minute, until the service at addr says it is
+// ready (a start may build the catalog first).
+func waitReady(t *testing.T, addr string, log *serveLog) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve at %s not ready within a minute (%v):\n%s", addr, err, log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// launchServe is startServeLog without waiting for /readyz.
+func launchServe(t *testing.T, cfg string, patterns ...*regexp.Regexp) (*exec.Cmd, []string, *serveLog) {
 	t.Helper()
 	cmd := unicatCmd("serve", "--config", cfg, "--http", "127.0.0.1:0", "--z3950", "127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()

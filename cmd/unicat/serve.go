@@ -48,7 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The builds a start may need (a bulk load cut short, new matching
 	// rules, a search index to rebuild: a minute or more at a million
 	// records) run once the service answers: /healthz at once, /readyz
-	// and every other path 503 until they are done.
+	// and every other path 503 and Z39.50 a Close until they are done.
 	opts := catalog.OptionsFromConfig(cfg)
 	opts.BuildLater = true
 	cat, err := openCatalogWith(ctx, opts)
@@ -64,6 +64,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer front.shutdown() // on an error; wait has shut it down otherwise
+	stopZ3950, err := startZ3950(cat, cfg, reg, buildingReason(cat), log)
+	if err != nil {
+		return err
+	}
+	defer stopZ3950() // before the store closes
 	if _, building := cat.Building(); building {
 		front.serve(startingRouter(cat, reg, front.observe, log), cat.Path(), len(cfg.Sources))
 		if err := finishOpen(ctx, cat, reg, log); err != nil {
@@ -87,11 +92,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	front.serve(router, cat.Path(), len(cfg.Sources))
-	stopZ3950, err := startZ3950(cat, cfg, reg, log)
-	if err != nil {
-		return err
-	}
-	defer stopZ3950() // before the store closes
 
 	// Reloads run one at a time (a SIGHUP during one is kept, more are
 	// dropped: the next reload reads the file as it is then), and end

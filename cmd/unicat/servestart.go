@@ -21,9 +21,10 @@ import (
 // The start of `unicat serve` on a catalog that needs a build first: the
 // HTTP server answers from the moment it listens, with the starting
 // router (health, readiness, metrics, and 503 for everything else) until
-// the build is done, and then with the full one. Nothing else starts
-// before: the harvests and reloads would write to the store the build is
-// writing, and the Z39.50 listener would serve it half built.
+// the build is done, and then with the full one; the Z39.50 server
+// answers every connection with a Close saying why (buildingReason). The
+// harvests and reloads start after the build: they would write to the
+// store it is writing.
 
 // httpFront is the service's HTTP server: listening from the start, it
 // serves with the handler set last (swapHandler).
@@ -114,10 +115,25 @@ func startingRouter(cat *catalog.Catalog, reg *prometheus.Registry, observe gin.
 	r.NoRoute(func(c *gin.Context) {
 		c.Header("Retry-After", fmt.Sprint(buildRetryAfter))
 		phase, _ := cat.Building()
-		c.String(http.StatusServiceUnavailable, "unicat is building the union catalog (%s): try again later\n",
-			buildPhaseName(phase))
+		c.String(http.StatusServiceUnavailable, "%s\n", buildingMessage(phase))
 	})
 	return r
+}
+
+// buildingReason is why the Z39.50 server serves nobody: while the
+// catalog is built, buildingMessage; else "".
+func buildingReason(cat *catalog.Catalog) func() string {
+	return func() string {
+		if phase, building := cat.Building(); building {
+			return buildingMessage(phase)
+		}
+		return ""
+	}
+}
+
+// buildingMessage tells a client the catalog is being built.
+func buildingMessage(phase string) string {
+	return "unicat is building the union catalog (" + buildPhaseName(phase) + "): try again later"
 }
 
 func buildPhaseName(phase string) string {

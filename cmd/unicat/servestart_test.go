@@ -4,18 +4,22 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/unicat/unicat/internal/testpeer"
 )
 
 // TestServeAnswersWhileBuilding: a start that must build the union
 // catalog again (new matching rules over 30,000 records, a build of two seconds
 // or more) listens first.
 // While it builds: /healthz 200, /readyz 503 naming the build, `unicat status`
-// saying so, SRU and OAI-PMH 503 with a Retry-After, unicat_catalog_building 1. Once built:
+// saying so, SRU and OAI-PMH 503 with a Retry-After, yaz-client a Close naming
+// the build, unicat_catalog_building 1. Once built:
 // /readyz 200, SRU finds the records, the metric 0.
 func TestServeAnswersWhileBuilding(t *testing.T) {
 	dir := t.TempDir()
@@ -31,7 +35,7 @@ func TestServeAnswersWhileBuilding(t *testing.T) {
 	f.WriteString("dedup: {bad_isbns: [\"9786040000002\"]}\n")
 	f.Close()
 
-	cmd, addrs, log := startServeLog(t, cfg, httpAddrRe)
+	cmd, addrs, log := launchServe(t, cfg, httpAddrRe, z3950AddrRe)
 	base := "http://" + addrs[0]
 	get := func(path string) (int, string, http.Header) {
 		t.Helper()
@@ -56,6 +60,11 @@ func TestServeAnswersWhileBuilding(t *testing.T) {
 	}
 	if out, e, code := runUnicat(t, "status", "--config", statusCfg); code != 0 || !strings.Contains(out, "the service is building it") {
 		t.Errorf("status while building: exit %d: %s %s", code, out, e)
+	}
+	yaz := exec.Command(testpeer.Need(t, "yaz-client"))
+	yaz.Stdin = strings.NewReader("open tcp:" + addrs[1] + "/unicat\nquit\n")
+	if out, _ := yaz.CombinedOutput(); !strings.Contains(string(out), "building the union catalog") {
+		t.Errorf("yaz-client while building: no Close naming the build:\n%s", out)
 	}
 	if code, body, _ := get("/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz while building: %d %s", code, body)

@@ -16,9 +16,10 @@ import (
 )
 
 // startZ3950 serves the union catalog over Z39.50 on z3950.addr (nothing
-// when it is empty). The returned stop sends open associations a Close
-// and waits for them, at most 10 seconds.
-func startZ3950(cat catalog.Reader, cfg *config.Config, reg prometheus.Registerer, log *slog.Logger) (stop func(), err error) {
+// when it is empty); while unavailable gives a reason, connections get a
+// Close with it instead. The returned stop sends open associations a
+// Close and waits for them, at most 10 seconds.
+func startZ3950(cat catalog.Reader, cfg *config.Config, reg prometheus.Registerer, unavailable func() string, log *slog.Logger) (stop func(), err error) {
 	if cfg.Z3950.Addr == "" {
 		return func() {}, nil
 	}
@@ -29,6 +30,7 @@ func startZ3950(cat catalog.Reader, cfg *config.Config, reg prometheus.Registere
 		MaxPerClient:   cfg.Z3950.MaxPerClient,
 		InitTimeout:    cfg.Z3950.InitTimeout,
 		IdleTimeout:    cfg.Z3950.IdleTimeout,
+		Unavailable:    unavailable,
 		Version:        version,
 		Registerer:     reg,
 		Log:            log,
