@@ -175,6 +175,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			return fmt.Errorf("z3950: accept: %w", err)
 		}
 		backoff = 0
+		unavailable := s.unavailable() // the caller's function, outside mu
 		// Registered under mu, where Shutdown sets closing, so that no
 		// wg.Add races with Shutdown's wg.Wait.
 		s.mu.Lock()
@@ -184,10 +185,10 @@ func (s *Server) Serve(ln net.Listener) error {
 			return ErrServerClosed
 		}
 		s.wg.Add(1)
-		if why := s.unavailable(); why != "" {
+		if unavailable != "" {
 			s.mu.Unlock()
 			s.m.accepted.WithLabelValues("unavailable").Inc()
-			go s.refuse(c, CloseSystemProblem, why)
+			go s.refuse(c, CloseSystemProblem, unavailable)
 			continue
 		}
 		client := clientOf(c)
