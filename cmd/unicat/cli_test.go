@@ -248,15 +248,16 @@ func waitReady(t *testing.T, addr string, log *serveLog) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
+		var last any
 		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
+		if last = err; err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if last = resp.Status; resp.StatusCode == http.StatusOK {
 				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("serve at %s not ready within a minute (%v):\n%s", addr, err, log)
+			t.Fatalf("serve at %s not ready within a minute (/readyz: %v):\n%s", addr, last, log)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -146,10 +146,19 @@ func openCatalog(ctx context.Context, cfg *config.Config) (*catalog.Catalog, err
 // openCatalogWith is openCatalog with the catalog's options given.
 func openCatalogWith(ctx context.Context, opts catalog.Options) (*catalog.Catalog, error) {
 	cat, err := catalog.OpenContext(ctx, opts)
-	if err != nil && ctx.Err() != nil {
-		return nil, fmt.Errorf("interrupted while building the catalog at the start (the next start builds it): %w", err)
+	if err != nil {
+		return nil, startBuildError(ctx, err)
 	}
-	return cat, err
+	return cat, nil
+}
+
+// startBuildError is the error of opening a catalog, whose builds a signal
+// (ctx done) may have stopped: the next start runs them again.
+func startBuildError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted while building the catalog at the start (the next start builds it): %w", err)
+	}
+	return err
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {

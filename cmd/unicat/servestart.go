@@ -169,20 +169,20 @@ func finishOpen(ctx context.Context, cat *catalog.Catalog, reg prometheus.Regist
 	}
 	log.Warn("building the union catalog from the stored records before serving it (/readyz says when it is done)")
 	start, logged := time.Now(), time.Now()
+	var mu sync.Mutex // for logged: a build may report from more than one goroutine
 	err := cat.FinishOpen(ctx, func(step string, n, total int) {
 		if total > 0 {
 			done.WithLabelValues(step).Set(float64(n) / float64(total))
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		if time.Since(logged) >= 10*time.Second {
 			logged = time.Now()
 			log.Info("building the union catalog", "step", step, "done", n, "of", total)
 		}
 	})
 	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted while building the catalog at the start (the next start builds it): %w", err)
-		}
-		return fmt.Errorf("build the catalog at the start: %w", err)
+		return startBuildError(ctx, err)
 	}
 	log.Info("built the union catalog", "took", time.Since(start).Round(time.Millisecond))
 	return nil

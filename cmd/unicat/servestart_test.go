@@ -15,12 +15,12 @@ import (
 )
 
 // TestServeAnswersWhileBuilding: a start that must build the union
-// catalog again (new matching rules over 30,000 records, a build of two seconds
-// or more) listens first.
-// While it builds: /healthz 200, /readyz 503 naming the build, `unicat status`
-// saying so, SRU and OAI-PMH 503 with a Retry-After, yaz-client a Close naming
-// the build, unicat_catalog_building 1. Once built:
-// /readyz 200, SRU finds the records, the metric 0.
+// catalog again (new matching rules over 30,000 records, a build of two
+// seconds or more) listens first. While it builds: /healthz 200, /readyz
+// 503 naming the build, `unicat status` saying so, SRU and OAI-PMH 503
+// with a Retry-After, yaz-client a Close naming the build,
+// unicat_catalog_building 1. Once built: /readyz 200, SRU finds the
+// records, the metric 0.
 func TestServeAnswersWhileBuilding(t *testing.T) {
 	dir := t.TempDir()
 	cfg := genCatalog(t, dir, 30000, 4)
@@ -32,7 +32,9 @@ func TestServeAnswersWhileBuilding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString("dedup: {bad_isbns: [\"9786040000002\"]}\n")
+	if _, err := f.WriteString("dedup: {bad_isbns: [\"9786040000002\"]}\n"); err != nil {
+		t.Fatal(err)
+	}
 	f.Close()
 
 	cmd, addrs, log := launchServe(t, cfg, httpAddrRe, z3950AddrRe)

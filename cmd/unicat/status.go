@@ -119,23 +119,16 @@ func (e serviceBuilding) Error() string {
 // buildingService reports whether the service at base is building the
 // union catalog (its /readyz answers 503 naming a build), and the phase.
 func buildingService(ctx context.Context, base string) (phase string, ok bool) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
-	if err != nil {
-		return "", false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", false
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
-	m := readyBuildingRe.FindSubmatch(body)
-	if resp.StatusCode != http.StatusServiceUnavailable || m == nil {
-		return "", false
-	}
-	return string(m[1]), true
+	// A service that does not answer is not building: readStatus's
+	// next request says what is wrong.
+	_ = askService(ctx, base+"/readyz", func(resp *http.Response) error {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+		if m := readyBuildingRe.FindSubmatch(body); resp.StatusCode == http.StatusServiceUnavailable && m != nil {
+			phase, ok = string(m[1]), true
+		}
+		return nil
+	})
+	return phase, ok
 }
 
 // readyBuildingRe reads the phase out of /readyz's answer during a build
@@ -151,6 +144,20 @@ func fetchStatus(ctx context.Context, url string) ([]harvester.SourceStatus, err
 // fetchService GETs url from the running service and hands the body of
 // a 200 answer to read, within ten seconds.
 func fetchService(ctx context.Context, url string, read func(io.Reader) error) error {
+	return askService(ctx, url, func(resp *http.Response) error {
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		if err := read(resp.Body); err != nil {
+			return fmt.Errorf("GET %s: %w", url, err)
+		}
+		return nil
+	})
+}
+
+// askService GETs url from the running service and hands its answer to
+// fn, within ten seconds.
+func askService(ctx context.Context, url string, fn func(*http.Response) error) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -162,11 +169,5 @@ func fetchService(ctx context.Context, url string, read func(io.Reader) error) e
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	if err := read(resp.Body); err != nil {
-		return fmt.Errorf("GET %s: %w", url, err)
-	}
-	return nil
+	return fn(resp)
 }
