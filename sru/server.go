@@ -37,6 +37,13 @@ type Config struct {
 	Title       string // database title for explain; "" means "unicat union catalog"
 	Description string
 	Log         *slog.Logger // system errors; nil logs nothing
+
+	// Unavailable, when set, says why the catalog cannot be searched now
+	// ("" when it can), as while `unicat serve` builds it at its start:
+	// searchRetrieve and scan then answer diagnostic 2 (System temporarily
+	// unavailable) with the reason, without touching Catalog; explain,
+	// which describes the server, answers as always.
+	Unavailable func() string
 }
 
 // Server is an http.Handler answering SRU requests.
@@ -248,6 +255,11 @@ func (s *Server) serve(req *request, hr *http.Request) []byte {
 	for k := range req.params {
 		if !allowed[k] && !strings.HasPrefix(k, "x-") {
 			return s.fatal(req, op, diag(8, k))
+		}
+	}
+	if op != "explain" && s.cfg.Unavailable != nil {
+		if why := s.cfg.Unavailable(); why != "" {
+			return s.fatal(req, op, &diagnostic{code: 2, message: "System temporarily unavailable: " + why})
 		}
 	}
 	switch op {

@@ -260,6 +260,39 @@ func TestDiagnostics(t *testing.T) {
 	}
 }
 
+// TestUnavailable: while Config.Unavailable gives a reason, searchRetrieve
+// and scan answer diagnostic 2 with it, in every version, without asking
+// the catalog (there is none here); explain answers as always.
+func TestUnavailable(t *testing.T) {
+	why := "unicat is building the union catalog (dedup): try again later"
+	c := &testCatalog{srv: New(Config{Unavailable: func() string { return why }})}
+	for _, params := range [][]string{
+		{"version", "1.2", "operation", "searchRetrieve", "query", "dang"},
+		{"version", "2.0", "query", "dang"},
+		{"version", "1.1", "operation", "scan", "scanClause", "dang"},
+	} {
+		n := c.get(t, params...)
+		d := n.path("diagnostics", "diagnostic")
+		if got := n.diagnostics(); !slices.Equal(got, []string{"2"}) || !strings.Contains(d.child("message").Text, why) {
+			t.Errorf("%v: diagnostics %v: %s", params, got, n.raw)
+		}
+	}
+	// A bad request still gets its own diagnostic.
+	if got := c.get(t, "version", "1.2", "operation", "searchRetrieve", "query", "dang", "bogus", "1").diagnostics(); !slices.Equal(got, []string{"8"}) {
+		t.Errorf("unsupported parameter while unavailable: diagnostics %v", got)
+	}
+	n := c.get(t, "version", "1.2", "operation", "explain")
+	if n.path("record", "recordData", "explain") == nil || n.diagnostics() != nil {
+		t.Errorf("explain while unavailable: %s", n.raw)
+	}
+	// Available again: the catalog answers.
+	c = newTestCatalog(t, testDocs)
+	c.srv.cfg.Unavailable = func() string { return "" }
+	if n := c.get(t, "version", "1.2", "operation", "searchRetrieve", "query", "dang"); n.diagnostics() != nil || n.child("numberOfRecords").Text == "0" {
+		t.Errorf("available: %s", n.raw)
+	}
+}
+
 func TestScan(t *testing.T) {
 	c := newTestCatalog(t, testDocs)
 	n := c.get(t, "version", "1.2", "operation", "scan", "scanClause", "dc.creator = dang", "responsePosition", "2", "maximumTerms", "3")

@@ -60,13 +60,16 @@ func rebuildIndex(ctx context.Context, st *store.Store, w io.Writer) (int, error
 	return catalog.RebuildIndex(ctx, st, show)
 }
 
-// sruHandler serves SRU over the catalog's union records.
-func sruHandler(cat catalog.Reader, cfg *config.Config, log *slog.Logger) *sru.Server {
+// sruHandler serves SRU over the catalog's union records; while
+// unavailable (when not nil) gives a reason, searches and scans are
+// answered with it (sru.Config.Unavailable).
+func sruHandler(cat catalog.Reader, cfg *config.Config, unavailable func() string, log *slog.Logger) *sru.Server {
 	return sru.New(sru.Config{
 		Catalog:        cat,
 		DefaultRecords: cfg.SRU.DefaultRecords,
 		MaxRecords:     cfg.SRU.MaxRecords,
 		Log:            log,
+		Unavailable:    unavailable,
 	})
 }
 

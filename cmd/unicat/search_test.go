@@ -190,6 +190,6 @@ func TestOlderIndexRebuilt(t *testing.T) {
 // sruRouter serves the store's SRU at /sru, as unicat serve does.
 func sruRouter(cat catalog.Reader, cfg *config.Config) *gin.Engine {
 	r := gin.New()
-	mountSRU(r, sruHandler(cat, cfg, slog.New(slog.DiscardHandler)))
+	mountSRU(r, sruHandler(cat, cfg, nil, slog.New(slog.DiscardHandler)))
 	return r
 }

@@ -70,7 +70,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer stopZ3950() // before the store closes
 	if _, building := cat.Building(); building {
-		front.serve(startingRouter(cat, reg, front.observe, log), cat.Path(), len(cfg.Sources))
+		front.serve(startingRouter(cat, cfg, reg, front.observe, log), cat.Path(), len(cfg.Sources))
 		if err := finishOpen(ctx, cat, reg, log); err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func serviceRouter(cat *catalog.Catalog, cfg *config.Config, reg *prometheus.Reg
 		return nil, err
 	}
 	router := newRouter(cat, cat.Building, reg, observe, log)
-	mountSRU(router, sruHandler(cat, cfg, log))
+	mountSRU(router, sruHandler(cat, cfg, nil, log))
 	mountOAI(router, oai)
 	mountHarvestStatus(router, sched)
 	if rl.web, err = mountWebAdmin(router, cat, rl.config, sched, log); err != nil {

@@ -20,11 +20,11 @@ import (
 
 // The start of `unicat serve` on a catalog that needs a build first: the
 // HTTP server answers from the moment it listens, with the starting
-// router (health, readiness, metrics, and 503 for everything else) until
-// the build is done, and then with the full one; the Z39.50 server
-// answers every connection with a Close saying why (buildingReason). The
-// harvests and reloads start after the build: they would write to the
-// store it is writing.
+// router (health, readiness, metrics, SRU's diagnostic 2, and 503 for
+// everything else) until the build is done, and then with the full one;
+// the Z39.50 server answers every connection with a Close saying why
+// (buildingReason). The harvests and reloads start after the build: they
+// would write to the store it is writing.
 
 // httpFront is the service's HTTP server: listening from the start, it
 // serves with the handler set last (swapHandler).
@@ -105,13 +105,15 @@ func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // says).
 const buildRetryAfter = 30
 
-// startingRouter is newRouter answering every other path with 503 and a
-// Retry-After while the catalog is being built.
-func startingRouter(cat *catalog.Catalog, reg *prometheus.Registry, observe gin.HandlerFunc, log *slog.Logger) *gin.Engine {
+// startingRouter is newRouter serving SRU that says the catalog is being
+// built (diagnostic 2: an SRU client reads diagnostics, not HTTP errors),
+// and answering every other path with 503 and a Retry-After.
+func startingRouter(cat *catalog.Catalog, cfg *config.Config, reg *prometheus.Registry, observe gin.HandlerFunc, log *slog.Logger) *gin.Engine {
 	// Not ready until the service's router replaces this one, the build
 	// done or not.
 	starting := func() (string, bool) { phase, _ := cat.Building(); return buildPhaseName(phase), true }
 	r := newRouter(cat, starting, reg, observe, log)
+	mountSRU(r, sruHandler(cat, cfg, buildingReason(cat), log))
 	r.NoRoute(func(c *gin.Context) {
 		c.Header("Retry-After", fmt.Sprint(buildRetryAfter))
 		phase, _ := cat.Building()
@@ -120,8 +122,8 @@ func startingRouter(cat *catalog.Catalog, reg *prometheus.Registry, observe gin.
 	return r
 }
 
-// buildingReason is why the Z39.50 server serves nobody: while the
-// catalog is built, buildingMessage; else "".
+// buildingReason is why the Z39.50 server serves nobody and SRU searches
+// nothing: while the catalog is built, buildingMessage; else "".
 func buildingReason(cat *catalog.Catalog) func() string {
 	return func() string {
 		if phase, building := cat.Building(); building {

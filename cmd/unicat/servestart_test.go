@@ -17,8 +17,9 @@ import (
 // TestServeAnswersWhileBuilding: a start that must build the union
 // catalog again (new matching rules over 30,000 records, a build of two
 // seconds or more) listens first. While it builds: /healthz 200, /readyz
-// 503 naming the build, `unicat status` saying so, SRU and OAI-PMH 503
-// with a Retry-After, yaz-client a Close naming the build,
+// 503 naming the build, `unicat status` saying so, OAI-PMH 503 with a
+// Retry-After, SRU diagnostic 2 naming the build (to yaz-client too),
+// yaz-client over Z39.50 a Close naming the build,
 // unicat_catalog_building 1. Once built: /readyz 200, SRU finds the
 // records, the metric 0.
 func TestServeAnswersWhileBuilding(t *testing.T) {
@@ -74,10 +75,17 @@ func TestServeAnswersWhileBuilding(t *testing.T) {
 	if code, body, _ := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "building") {
 		t.Errorf("/readyz while building: %d %q, want 503 naming the build", code, body)
 	}
-	for _, path := range []string{"/sru?version=1.2&operation=searchRetrieve&query=truyen", "/oai?verb=Identify"} {
-		if code, body, h := get(path); code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
-			t.Errorf("%s while building: %d, Retry-After %q: %s; want 503 with a Retry-After", path, code, h.Get("Retry-After"), body)
-		}
+	if code, body, h := get("/oai?verb=Identify"); code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+		t.Errorf("OAI-PMH while building: %d, Retry-After %q: %s; want 503 with a Retry-After", code, h.Get("Retry-After"), body)
+	}
+	if code, body, _ := get("/sru?version=1.2&operation=searchRetrieve&query=truyen"); code != http.StatusOK ||
+		!strings.Contains(body, "info:srw/diagnostic/1/2<") || !strings.Contains(body, "building the union catalog") {
+		t.Errorf("SRU while building: %d %s; want diagnostic 2 naming the build", code, body)
+	}
+	sruClient := exec.Command(testpeer.Need(t, "yaz-client"))
+	sruClient.Stdin = strings.NewReader("open " + base + "/sru\nsru get 1.2\nfind truyen\nquit\n")
+	if out, _ := sruClient.CombinedOutput(); !strings.Contains(string(out), "building the union catalog") {
+		t.Errorf("yaz-client over SRU while building: no diagnostic naming the build:\n%s", out)
 	}
 	if _, body, _ := get("/metrics"); !strings.Contains(body, "\nunicat_catalog_building 1\n") {
 		t.Error("/metrics while building: no unicat_catalog_building 1")
