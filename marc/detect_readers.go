@@ -6,38 +6,39 @@ import "bytes"
 // what they received: the ISO 2709 reader's fields are byte ranges of
 // the record, the MARCXML builder's spans of its text.
 
-// anyLegacyField reports whether a field of a valid UTF-8 record holds
-// characters beyond ASCII, all of them ones a single-byte code page has.
-// rec[:high] is known to be 7-bit.
-func anyLegacyField(rec []byte, ents []dirEntry, high int) bool {
-	for i := range ents {
-		if ents[i].end <= high {
-			continue
+// legacyField reports whether a field of a valid UTF-8 record has a part
+// (its text before the first delimiter, and each subfield's after its
+// code) that legacyPart finds.
+func legacyField(f []byte) bool {
+	for first := true; ; first = false {
+		j := bytes.IndexByte(f, subfieldDelim)
+		p := f
+		if j >= 0 {
+			p = f[:j]
 		}
-		f := rec[ents[i].start:ents[i].end]
-		if isASCIIBytes(f) {
-			continue
+		if !first && len(p) > 0 {
+			p = p[1:]
 		}
-		// Subfield by subfield: the delimiter and code are no text.
-		for first := true; ; first = false {
-			j := bytes.IndexByte(f, subfieldDelim)
-			p := f
-			if j >= 0 {
-				p = f[:j]
-			}
-			if !first && len(p) > 0 {
-				p = p[1:]
-			}
-			if !isASCIIBytes(p) && classifyUTF8(p) == kindLegacy {
-				return true
-			}
-			if j < 0 {
-				break
-			}
-			f = f[j+1:]
+		if legacyPart(p) {
+			return true
 		}
+		if j < 0 {
+			return false
+		}
+		f = f[j+1:]
 	}
-	return false
+}
+
+// legacyPart reports whether valid UTF-8 text holds characters beyond
+// ASCII, all of them ones a single-byte code page has, that do not make
+// Vietnamese words alone: such text may be UTF-8 encoded twice, or legacy
+// bytes read through a code page, and is weighed.
+//
+// Most Vietnamese text has a character from U+1E00 to U+1EFF (ễ, ộ, ọ),
+// which no such code page has: a lead byte 0xE1 rules a part out at once,
+// sooner than classifyUTF8's walk from its start.
+func legacyPart(p []byte) bool {
+	return !isASCIIBytes(p) && bytes.IndexByte(p, 0xE1) < 0 && classifyUTF8(p) == kindLegacy
 }
 
 // readings decides how to read each field: as the charset setting says,

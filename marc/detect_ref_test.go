@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/unicat/unicat/vnortho"
 )
 
@@ -121,7 +123,9 @@ func TestDecideRef(t *testing.T) {
 	}
 }
 
-// anyLegacyFieldRef is anyLegacyField as first written.
+// anyLegacyFieldRef is the ISO 2709 reader's test for a record to weigh
+// (isoText.weigh), as first written: a part of a field that classifyPart
+// finds legacy.
 func anyLegacyFieldRef(rec []byte, ents []dirEntry) bool {
 	for i := range ents {
 		f := rec[ents[i].start:ents[i].end]
@@ -165,20 +169,35 @@ func classifyPartRef(p []byte) fieldKind {
 	return kindLegacy
 }
 
-func FuzzAnyLegacyField(f *testing.F) {
+// FuzzWeighed: the ISO 2709 reader weighs a valid NFC UTF-8 record (its
+// fields' readings decided by the detector) exactly when
+// anyLegacyFieldRef says a part of it may be UTF-8 encoded twice, the
+// field fuzzed as a data field and as a control field, after an ASCII one.
+func FuzzWeighed(f *testing.F) {
 	for _, s := range []string{"10\x1faTô Hoài\x1fb" + dtDouble("Hà Nội"), "\x1f", "\x1f\x1f", "", "\x1fa", dtDouble(dtTitle) + "\x1f",
-		"10\x1faSociété\x1fcDie Straße", "\x1f\xc3\xa9", "abc\x01def", "\x14\xc3\xa9", "\xc3\xa9\x01", "T\xf4 Ho\xe0i"} {
+		"10\x1faSociété\x1fcDie Straße", "\x1f\xc3\xa9", "abc\x01def", "\x14\xc3\xa9", "\xc3\xa9\x01", "T\xf4 Ho\xe0i",
+		"1\xc3\xa9\x1faSociété", "\xc3\xa9", "00\x1faSociété"} {
 		f.Add([]byte(s))
 	}
+	var it norm.Iter
 	f.Fuzz(func(t *testing.T, field []byte) {
-		ents := []dirEntry{{start: 0, end: len(field)}}
-		// anyLegacyField is asked of valid UTF-8 records only, told where
-		// their first byte beyond ASCII is.
-		if got, want := anyLegacyField(field, ents, firstHigh(field)), anyLegacyFieldRef(field, ents); utf8.Valid(field) && got != want {
-			t.Fatalf("anyLegacyField(%q) = %v, want %v", field, got, want)
-		}
 		if got, want := classifyPart(field), classifyPartRef(field); got != want {
 			t.Fatalf("classifyPart(%q) = %v, want %v", field, got, want)
+		}
+		if bytes.ContainsAny(field, "\x1d\x1e") {
+			return // not one field
+		}
+		for _, tag := range []string{"245", "005"} {
+			raw := rwBuildISO("00000nam a2200000 a 4500", rwRawField{"001", "W1"}, rwRawField{tag, string(field)})
+			end := len(raw) - 2 // the field terminator, then the record's
+			want := anyLegacyFieldRef(raw, []dirEntry{{start: end - len(field), end: end}})
+			r := newSequentialISO2709Reader(bytes.NewReader(raw), ReaderOptions{})
+			if _, err := r.Next(); err != nil {
+				continue
+			}
+			if ok, _ := checkUTF8NFC(&it, raw); ok && (r.det.out != nil) != want {
+				t.Fatalf("%s %q: weighed %v, want %v", tag, field, r.det.out != nil, want)
+			}
 		}
 	})
 }
