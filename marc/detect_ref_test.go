@@ -176,7 +176,7 @@ func classifyPartRef(p []byte) fieldKind {
 func FuzzWeighed(f *testing.F) {
 	for _, s := range []string{"10\x1faTô Hoài\x1fb" + dtDouble("Hà Nội"), "\x1f", "\x1f\x1f", "", "\x1fa", dtDouble(dtTitle) + "\x1f",
 		"10\x1faSociété\x1fcDie Straße", "\x1f\xc3\xa9", "abc\x01def", "\x14\xc3\xa9", "\xc3\xa9\x01", "T\xf4 Ho\xe0i",
-		"1\xc3\xa9\x1faSociété", "\xc3\xa9", "00\x1faSociété"} {
+		"1\xc3\xa9\x1faSociété", "\xc3\xa9", "00\x1faSociété", "10\x1faSociété – Paris"} {
 		f.Add([]byte(s))
 	}
 	var it norm.Iter
@@ -198,6 +198,57 @@ func FuzzWeighed(f *testing.F) {
 			if ok, _ := checkUTF8NFC(&it, raw); ok && (r.det.out != nil) != want {
 				t.Fatalf("%s %q: weighed %v, want %v", tag, field, r.det.out != nil, want)
 			}
+		}
+	})
+}
+
+// anyLegacyRef is xmlRecBuilder.anyLegacy as first written: each field's
+// parts given to the detector, and classify asked.
+func (b *xmlRecBuilder) anyLegacyRef() bool {
+	for i := range b.fields {
+		d := &b.det
+		d.reset()
+		d.addField()
+		b.addParts(&b.fields[i])
+		if classify(d.field(0)) == kindLegacy {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzXMLAnyLegacy: anyLegacy answers as anyLegacyRef for a MARCXML
+// record's valid UTF-8 text: each line of the input a field, a control
+// field when it starts with "c", else a data field whose subfields the
+// delimiters (0x1F) separate.
+func FuzzXMLAnyLegacy(f *testing.F) {
+	for _, s := range []string{"Tô Hoài\x1f" + dtDouble("Hà Nội"), "cSociété", "Société\x1fNguyễn", "Nguyễn\x1fSociété",
+		"Société\x1f\x14é", "\x14é\x1fSociété", "abc\x1bdef\x1fé", "Thơ\nGarcía", "\x1f\x1f", "", "c", "Văn học\x1fThơ", "Société – Paris"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		if !utf8.Valid(text) {
+			return // anyLegacy is asked of valid UTF-8 text only
+		}
+		b := &xmlRecBuilder{text: text}
+		at := 0
+		for _, line := range bytes.Split(text, []byte{'\n'}) {
+			if len(line) > 0 && line[0] == 'c' {
+				b.fields = append(b.fields, xfield{control: true, value: span{at + 1, at + len(line)}})
+			} else {
+				xf := xfield{sub0: len(b.subs)}
+				p := at
+				for _, part := range bytes.Split(line, []byte{subfieldDelim}) {
+					b.subs = append(b.subs, xsub{code: 'a', val: span{p, p + len(part)}})
+					p += len(part) + 1
+				}
+				xf.sub1 = len(b.subs)
+				b.fields = append(b.fields, xf)
+			}
+			at += len(line) + 1
+		}
+		if got, want := b.anyLegacy(), b.anyLegacyRef(); got != want {
+			t.Fatalf("anyLegacy(%q) = %v, want %v", text, got, want)
 		}
 	})
 }
