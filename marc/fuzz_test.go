@@ -190,7 +190,10 @@ func FuzzXMLReader(f *testing.F) {
 // FuzzIsUTF8NFC checks the readers' fast NFC test against x/text/norm.
 func FuzzIsUTF8NFC(f *testing.F) {
 	for _, s := range []string{"abc", "e\u0301", "\u00e9", "Nghệ An", "Nghe\u0323\u0302", "海豚绘本", "\u0627\u0653",
-		"\u1100\u1161", "\uac00\u11a8", "a\u0323\u0300", "a\u0300\u0323", "\uf900", "\U0001F600\u0301", "\xff", "\xed\xa0\x80"} {
+		"\u1100\u1161", "\uac00\u11a8", "a\u0323\u0300", "a\u0300\u0323", "\uf900", "\U0001F600\u0301", "\xff", "\xed\xa0\x80",
+		// ASCII runs of 8, 9, 40 and 41 bytes before a combining mark or a character beyond ASCII
+		"abcdefge\u0301", "abcdefghe\u0301", strings.Repeat("abcd", 10) + "\u0301", strings.Repeat("abcd", 10) + "e\u0301x",
+		"Nguy\u1ec5n Du, 1765-1820. Truy\u1ec7n Ki\u1ec1u", strings.Repeat("x", 33) + "\xff", strings.Repeat("x", 41) + "\xff"} {
 		f.Add([]byte(s))
 	}
 	var it norm.Iter
