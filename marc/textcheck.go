@@ -112,7 +112,7 @@ func checkUTF8NFC(it *norm.Iter, b []byte) (ok bool, high int) {
 // asciiEnd returns where the run of 7-bit bytes at b[j:] ends: the first
 // byte beyond ASCII from j on, or len(b). Vietnamese text has one every
 // few bytes: the first eight are looked at together and the first beyond
-// ASCII among them found from the mask, not byte by byte (a fifth of the
+// ASCII among them found from the mask, not byte by byte (half of the
 // check's time went to that loop and to a 32-byte test made first); a
 // run longer than that (a code, a number, English) goes 32 bytes a step.
 func asciiEnd(b []byte, j int) int {
