@@ -96,7 +96,7 @@ func TestDecideRef(t *testing.T) {
 			continue
 		}
 		if c.f == FormatMARCXML {
-			r := NewXMLReader(bytes.NewReader(c.data), ReaderOptions{})
+			r := newSequentialXMLReader(bytes.NewReader(c.data), ReaderOptions{})
 			for {
 				if _, err := r.Next(); err == io.EOF || err != nil && !errors.As(err, new(*RecordError)) {
 					break

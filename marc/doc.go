@@ -40,7 +40,8 @@
 //     marcxml_text.go and marcxml_input.go (its scanner: tokens, elements,
 //     character data, input and its encodings), marcxml_resync.go (going
 //     on after a broken record), marcxml_build.go (a Record from what the
-//     scanner met), marcxml_write.go (the writer).
+//     scanner met), marcxml_ahead.go (records finished on another core
+//     while the scan goes on), marcxml_write.go (the writer).
 //   - Character sets: charset.go (a record's charset, ASCII checks),
 //     textcheck.go (7-bit and UTF-8 NFC checks), textdec.go (a field's
 //     bytes to NFC), nfc.go (composing decoded text), marc8.go and

@@ -31,16 +31,27 @@ type readResult struct {
 	warns  []Warning
 }
 
+// offsetReader is a reader that says where its last result was.
+type offsetReader interface {
+	WarningReader
+	Offset() int64
+}
+
 // readEverything calls Next until io.EOF (or 100,000 calls), noting what
-// each call returned.
-func readEverything(r *ISO2709Reader) []readResult {
+// each call returned; reuse says the reader reuses its records. After an
+// error that ends the stream (the MARCXML reader returns it again on every
+// call) it notes one more call.
+func readEverything(r offsetReader, reuse bool) []readResult {
 	var out []readResult
-	for len(out) < 100000 {
+	for ended := 0; len(out) < 100000 && ended < 2; {
 		rec, err := r.Next()
 		if err == io.EOF {
 			break
 		}
-		if rec != nil && r.opts.ReuseRecords {
+		if err != nil && !errors.As(err, new(*RecordError)) {
+			ended++
+		}
+		if rec != nil && reuse {
 			rec = cloneRecord(rec) // before the next call to Next reuses it
 		}
 		res := readResult{rec: rec, offset: r.Offset(), warns: r.Warnings()}
@@ -56,9 +67,27 @@ func readEverything(r *ISO2709Reader) []readResult {
 	return out
 }
 
-// compareReads reads data both ways, and both ways again reusing records,
-// and reports the first difference.
+// compareReads reads ISO 2709 data both ways, and both ways again
+// reusing records, and reports the first difference.
 func compareReads(t *testing.T, name string, data []byte, opts ReaderOptions, failAfter int) int {
+	t.Helper()
+	return compareReadsOf(t, name, data, opts, failAfter,
+		func(src io.Reader, opts ReaderOptions) offsetReader { return newSequentialISO2709Reader(src, opts) },
+		func(src io.Reader, opts ReaderOptions) offsetReader {
+			r := NewISO2709Reader(src, opts)
+			if r.ahead == nil {
+				r.ahead = &readAhead{depth: aheadDepth(2), end: io.EOF}
+			}
+			return r
+		})
+}
+
+// compareReadsOf reads data with the readers sequential and ahead make,
+// with and without reusing records, cut off by a read error after
+// failAfter bytes unless it is negative, and reports the first difference
+// from sequential without reuse. It returns how many results it compared.
+func compareReadsOf(t *testing.T, name string, data []byte, opts ReaderOptions, failAfter int,
+	sequential, ahead func(io.Reader, ReaderOptions) offsetReader) int {
 	t.Helper()
 	src := func() io.Reader {
 		if failAfter >= 0 {
@@ -66,23 +95,16 @@ func compareReads(t *testing.T, name string, data []byte, opts ReaderOptions, fa
 		}
 		return bytes.NewReader(data)
 	}
-	readAhead := func(opts ReaderOptions) []readResult {
-		r := NewISO2709Reader(src(), opts)
-		if r.ahead == nil {
-			r.ahead = &readAhead{depth: aheadDepth(2), end: io.EOF}
-		}
-		return readEverything(r)
-	}
-	want := readEverything(newSequentialISO2709Reader(src(), opts))
+	want := readEverything(sequential(src(), opts), false)
 	reuse := opts
 	reuse.ReuseRecords = true
 	for _, c := range []struct {
 		how string
 		got []readResult
 	}{
-		{"ahead", readAhead(opts)},
-		{"ahead reusing records", readAhead(reuse)},
-		{"sequentially reusing records", readEverything(newSequentialISO2709Reader(src(), reuse))},
+		{"ahead", readEverything(ahead(src(), opts), false)},
+		{"ahead reusing records", readEverything(ahead(src(), reuse), true)},
+		{"sequentially reusing records", readEverything(sequential(src(), reuse), true)},
 	} {
 		if len(c.got) != len(want) {
 			t.Fatalf("%s: %d results read %s, %d sequentially", name, len(c.got), c.how, len(want))
@@ -219,4 +241,12 @@ func TestAheadDepthBounded(t *testing.T) {
 			t.Errorf("aheadDepth(%d) = %d, want %d", c.cores, got, c.depth)
 		}
 	}
+}
+
+// newSequentialXMLReader is NewXMLReader finishing each record in Next,
+// as on one core.
+func newSequentialXMLReader(src io.Reader, opts ReaderOptions) *XMLReader {
+	r := NewXMLReader(src, opts)
+	r.ahead = nil
+	return r
 }

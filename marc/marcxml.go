@@ -36,7 +36,9 @@ func (e *XMLSyntaxError) Error() string {
 // controlfield or datafield of the same namespace.
 //
 // The reader is a purpose-built streaming scanner over bytes rather than
-// encoding/xml, which is several times slower. It checks well-formedness
+// encoding/xml, which is several times slower; with more than one core,
+// the records it scans are finished on another (marcxml_ahead.go). It
+// checks well-formedness
 // (tag nesting, attribute syntax, entity and character references). A
 // violation inside a record costs that record: it is reported as a
 // *RecordError wrapping the *XMLSyntaxError, and reading goes on after
@@ -83,7 +85,8 @@ type XMLReader struct {
 
 	index int
 	off   int64
-	b     xmlRecBuilder
+	b     *xmlRecBuilder // the record being scanned
+	ahead *xmlAhead      // nil: each record is finished in Next (marcxml_ahead.go)
 }
 
 type xmlTok int
@@ -116,21 +119,38 @@ type nsBinding struct {
 // encoded twice: see detect.go), and a legacy charset setting (tcvn3,
 // vni, windows-1258) reads the bytes such text was decoded from.
 func NewXMLReader(r io.Reader, opts ReaderOptions) *XMLReader {
-	return &XMLReader{window: window{src: r}, opts: opts, b: xmlRecBuilder{cs: opts.Charset, max: opts.maxRecordBytes()}}
+	return &XMLReader{window: window{src: r}, opts: opts, b: newXMLRecBuilder(opts), ahead: xmlAheadFor()}
+}
+
+func newXMLRecBuilder(opts ReaderOptions) *xmlRecBuilder {
+	return &xmlRecBuilder{cs: opts.Charset, max: opts.maxRecordBytes()}
 }
 
 // Warnings returns the non-fatal problems found in the record last
 // returned by Next.
-func (r *XMLReader) Warnings() []Warning { return r.b.warns }
+func (r *XMLReader) Warnings() []Warning {
+	if r.ahead != nil {
+		return r.ahead.warns
+	}
+	return r.b.warns
+}
 
 // Offset returns the byte offset of the start tag of the record (or
 // record error) last returned by Next.
-func (r *XMLReader) Offset() int64 { return r.off }
+func (r *XMLReader) Offset() int64 {
+	if r.ahead != nil {
+		return r.ahead.off
+	}
+	return r.off
+}
 
 // Next returns the next MARC record in the document.
 func (r *XMLReader) Next() (*Record, error) {
 	if r.err != nil {
 		return nil, r.err
+	}
+	if r.ahead != nil {
+		return r.nextAhead()
 	}
 	r.b.warns = nil
 	r.b.slab.reset(r.opts.ReuseRecords)
@@ -222,7 +242,7 @@ func isXMLSpace(b []byte) bool {
 func (r *XMLReader) readRecord(uri string) (rec *Record, isRec bool, err error) {
 	start := r.tOff
 	sure := uri == MARCXMLNamespace
-	b := &r.b
+	b := r.b
 	b.reset()
 	if sure {
 		r.recDepth = len(r.stack)
@@ -299,16 +319,26 @@ func (r *XMLReader) readRecord(uri string) (rec *Record, isRec bool, err error) 
 // endRecord makes the record whose end tag was just read, started at
 // start, or its error.
 func (r *XMLReader) endRecord(start int64) (*Record, error) {
-	b := &r.b
+	b := r.b
 	r.index++
 	r.off = start
 	if b.over {
 		return nil, r.recErr(start, fmt.Errorf("%w: %d bytes as ISO 2709, more than the %d allowed",
 			ErrRecordTooLarge, b.size(), b.max))
 	}
-	rec, err := b.finish()
+	if r.ahead != nil {
+		r.deferRecord(start)
+		return nil, errDeferred
+	}
+	return b.finishRecord(&b.slab, r.opts.Source, r.index, start)
+}
+
+// finishRecord makes the Record of the record b holds, record index of
+// source at offset off, carved from slab, or its error.
+func (b *xmlRecBuilder) finishRecord(slab *recordSlab, source string, index int, off int64) (*Record, error) {
+	rec, err := b.finish(slab)
 	if err != nil {
-		return nil, r.recErr(start, err)
+		return nil, &RecordError{Source: source, Index: index, Offset: off, Err: err}
 	}
 	b.endWarnings()
 	return rec, nil
@@ -340,7 +370,7 @@ func (r *XMLReader) attr(name string) ([]byte, bool, error) {
 // readField reads a leader, controlfield or datafield element whose start
 // tag is the current token.
 func (r *XMLReader) readField(local []byte, uri string) error {
-	b := &r.b
+	b := r.b
 	if b.over {
 		// The record is rejected: its content need not be kept.
 		b.shed()
@@ -411,7 +441,7 @@ func (r *XMLReader) readField(local []byte, uri string) error {
 // readSubfields reads the content of the datafield whose start tag is
 // the current token: its subfields, and what it should not hold.
 func (r *XMLReader) readSubfields(ts []byte, uri string) error {
-	b := &r.b
+	b := r.b
 	if r.tEmpty {
 		r.popEmpty()
 		return nil
@@ -451,7 +481,7 @@ func (r *XMLReader) readSubfields(ts []byte, uri string) error {
 // and has been pushed, inside a datafield: a subfield, or something
 // ignored.
 func (r *XMLReader) readSubfield(ts []byte, uri string) error {
-	b := &r.b
+	b := r.b
 	local, cu := r.resolve(r.tName)
 	if string(local) != "subfield" || cu != uri {
 		b.warn(string(ts), fmt.Sprintf("element <%s> in a datafield ignored", r.tName))
@@ -486,7 +516,7 @@ func (r *XMLReader) readSubfield(ts []byte, uri string) error {
 // readText appends the text content of the current element (which must
 // hold no elements) to the builder, decoded.
 func (r *XMLReader) readText(tag []byte) error {
-	b := &r.b
+	b := r.b
 	if r.tEmpty {
 		r.popEmpty()
 		return nil

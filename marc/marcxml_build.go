@@ -32,7 +32,7 @@ type xmlRecBuilder struct {
 	over  bool
 	// moreWarns counts the warnings past maxRecordWarnings.
 	moreWarns int
-	slab      recordSlab // what the records built are carved from
+	slab      recordSlab // what the records built are carved from, when not read ahead
 }
 
 // isoFieldOverhead is what a field adds to an ISO 2709 record beyond its
@@ -158,8 +158,8 @@ func (b *xmlRecBuilder) indicator(tag []byte, name string, v []byte, present boo
 	return ' '
 }
 
-// finish turns the collected content into a Record.
-func (b *xmlRecBuilder) finish() (*Record, error) {
+// finish turns the collected content into a Record carved from slab.
+func (b *xmlRecBuilder) finish(slab *recordSlab) (*Record, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
@@ -182,11 +182,11 @@ func (b *xmlRecBuilder) finish() (*Record, error) {
 	tx.s = string(b.text)
 	s := tx.s
 	var used, seen []Charset
-	rec := b.slab.record()
-	rec.Leader, rec.Fields = s[la:la+LeaderLen], b.slab.fieldArray(len(b.fields))
+	rec := slab.record()
+	rec.Leader, rec.Fields = s[la:la+LeaderLen], slab.fieldArray(len(b.fields))
 	var subs []Subfield
 	if len(b.subs) > 0 {
-		subs = b.slab.subfieldArray(len(b.subs))[:len(b.subs)]
+		subs = slab.subfieldArray(len(b.subs))[:len(b.subs)]
 	}
 	for i := range b.fields {
 		xf := &b.fields[i]

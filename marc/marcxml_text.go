@@ -24,7 +24,7 @@ var textClass = func() (t [256]uint8) {
 // character references, line-end normalisation, dropping of characters
 // that XML 1.0 does not allow.
 func (r *XMLReader) appendText(tag []byte, raw []byte) error {
-	b := &r.b
+	b := r.b
 	var cls uint8
 	for _, c := range raw {
 		cls |= textClass[c]
