@@ -138,7 +138,12 @@ func TestReuseRecords(t *testing.T) {
 			if !shared {
 				continue
 			}
+			// The least of three: what other goroutines allocate
+			// meanwhile counts too.
 			reused, fresh := allocatedReading(t, readers(f, data, reuse)[how]), allocatedReading(t, readers(f, data, opts)[how])
+			for range 2 {
+				reused = min(reused, allocatedReading(t, readers(f, data, reuse)[how]))
+			}
 			if reused > fresh/2 {
 				t.Errorf("%s, %s: reading allocated %d bytes reusing records, %d without", name, how, reused, fresh)
 			}
