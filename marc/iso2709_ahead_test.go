@@ -198,6 +198,13 @@ func TestReadAheadAbandoned(t *testing.T) {
 			t.Fatal("nothing read ahead")
 		}
 	}
+	waitGoroutines(t, before)
+}
+
+// waitGoroutines waits up to ten seconds for the goroutines running to be
+// no more than before, and fails the test if they stay more.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)

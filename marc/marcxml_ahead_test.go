@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 )
 
 // compareXMLReads reads MARCXML data ahead and one record at a time, with
@@ -93,13 +92,7 @@ func TestXMLReadAheadAbandoned(t *testing.T) {
 			t.Fatal("nothing read ahead")
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines left running, %d before", n, before)
-	}
+	waitGoroutines(t, before)
 }
 
 // TestXMLReadAheadPanicIsRecordError: a panic while finishing a record
