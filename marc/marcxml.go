@@ -36,23 +36,21 @@ func (e *XMLSyntaxError) Error() string {
 // controlfield or datafield of the same namespace.
 //
 // The reader is a purpose-built streaming scanner over bytes rather than
-// encoding/xml, which is several times slower; with more than one core,
-// the records it scans are finished on another (marcxml_ahead.go). It
-// checks well-formedness
-// (tag nesting, attribute syntax, entity and character references). A
-// violation inside a record costs that record: it is reported as a
-// *RecordError wrapping the *XMLSyntaxError, and reading goes on after
-// the record (see resync); a violation outside any record is an
+// encoding/xml, which is several times slower; with more than one core, the
+// records it scans are finished on another (marcxml_ahead.go). It checks
+// well-formedness (tag nesting, attribute syntax, entity and character
+// references). A violation inside a record costs that record: it is
+// reported as a *RecordError wrapping the *XMLSyntaxError, and reading goes
+// on after the record (see resync); a violation outside any record is an
 // *XMLSyntaxError that ends the stream. A record that is well-formed XML
 // but not a usable MARC record (no leader, a field without a tag), or
 // larger than ReaderOptions.MaxRecordBytes as ISO 2709, is reported as a
 // *RecordError and reading continues with the next record; a record too
 // large is read to its end without being kept. Its time and memory are
-// linear in the input and bounded whatever it holds (see maxTagBytes).
-// Text is returned in NFC; characters XML 1.0 forbids are
-// dropped with a warning. Documents in UTF-8, UTF-16 (with BOM),
-// ISO 8859-1, Windows-1252 and Windows-1258 are read; byte offsets then
-// refer to the UTF-8 form.
+// linear in the input and bounded whatever it holds (see maxTagBytes). Text
+// is returned in NFC; characters XML 1.0 forbids are dropped with a
+// warning. Documents in UTF-8, UTF-16 (with BOM), ISO 8859-1, Windows-1252
+// and Windows-1258 are read; byte offsets then refer to the UTF-8 form.
 type XMLReader struct {
 	window
 	opts  ReaderOptions

@@ -21,9 +21,9 @@ import (
 // passes over 286,501 records took 7.7-8.2 s against 9.5-10.0 one record
 // at a time, with 10-15 % more CPU (each record in a builder of its own),
 // and an import of them 33.1-34.2 s against 36.0-36.9. Nothing runs on
-// without the caller, as for ISO 2709
-// (iso2709_ahead.go): batches are scanned only inside Next, at most
-// aheadDepth(cores) of them at once, and a goroutine ends with its batch.
+// without the caller, as for ISO 2709 (iso2709_ahead.go): batches are
+// scanned only inside Next, at most aheadDepth(cores) of them at once, and
+// a goroutine ends with its batch.
 //
 // Every result comes back as the sequential reader returns it: the same
 // Record, error, warnings and offset, the same sticky error at the end.
