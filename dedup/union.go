@@ -164,7 +164,7 @@ func decodeServed(format byte, raw []byte) (*marc.Record, error) {
 	// No size limit: the store's records were accepted when they came in.
 	opts := marc.ReaderOptions{Charset: marc.CharsetUTF8, MaxRecordBytes: -1}
 	if format == fmtMARCXML {
-		return marc.NewXMLReader(bytes.NewReader(raw), opts).Next()
+		return marc.DecodeMARCXML(raw, opts)
 	}
 	// One record held whole: no stream buffer (this runs per served record).
 	return marc.DecodeISO2709(raw, opts)

@@ -135,7 +135,7 @@ func rederive(sr *store.SourceRecord, cs marc.Charset) (derived, error) {
 	if format == marc.FormatMARCXML && sr.Received == nil {
 		// Stored as received in MARCXML (too long for ISO 2709).
 		// No size limit: the record was accepted when it came in.
-		rec, err = marc.NewXMLReader(bytes.NewReader(received), marc.ReaderOptions{Charset: cs, MaxRecordBytes: -1}).Next()
+		rec, err = marc.DecodeMARCXML(received, marc.ReaderOptions{Charset: cs, MaxRecordBytes: -1})
 	} else {
 		rec, err = marc.DecodeReceived(received, format, marc.ReaderOptions{Charset: cs, MaxRecordBytes: -1})
 	}

@@ -1,5 +1,7 @@
 package marc
 
+import "bytes"
+
 // DecodeISO2709 decodes one record held whole in raw, as a store keeps
 // it. It is NewISO2709Reader(...).Next() without the reader's stream
 // buffer (128 KiB), which matters when records are decoded one at a time
@@ -8,6 +10,16 @@ package marc
 // raw.
 func DecodeISO2709(raw []byte, opts ReaderOptions) (*Record, error) {
 	r := &ISO2709Reader{isoParser: isoParser{opts: opts}, window: window{buf: raw, end: len(raw), eof: true}}
+	return r.Next()
+}
+
+// DecodeMARCXML decodes the first record of a MARCXML document held whole
+// in raw: a record a store keeps, or one a protocol response carries. It
+// is NewXMLReader(...).Next() finishing the record on the caller's
+// goroutine: for one record, reading ahead would only add a goroutine.
+func DecodeMARCXML(raw []byte, opts ReaderOptions) (*Record, error) {
+	r := NewXMLReader(bytes.NewReader(raw), opts)
+	r.ahead = nil
 	return r.Next()
 }
 

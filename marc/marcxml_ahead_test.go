@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -117,5 +118,26 @@ func TestXMLReadAheadPanicIsRecordError(t *testing.T) {
 	}
 	if it := bt.items[1]; it.err != nil || it.rec == nil || it.rec.ControlNumber() != "x1" {
 		t.Errorf("second item: %+v, %v", it.rec, it.err)
+	}
+}
+
+// TestDecodeMARCXML: DecodeMARCXML returns the first result a reader of
+// the document returns, for every MARCXML test file and charset setting.
+func TestDecodeMARCXML(t *testing.T) {
+	n := 0
+	for _, c := range pinCases(t) {
+		if c.f != FormatMARCXML {
+			continue
+		}
+		opts := ReaderOptions{Source: c.name, Charset: c.cs}
+		want, wantErr := NewXMLReader(bytes.NewReader(c.data), opts).Next()
+		got, err := DecodeMARCXML(c.data, opts)
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s (%s): DecodeMARCXML gave %v, %v; the reader %v, %v", c.name, c.cs, got, err, want, wantErr)
+		}
+		n++
+	}
+	if n < 10 {
+		t.Errorf("only %d MARCXML cases", n)
 	}
 }

@@ -64,7 +64,7 @@ func (r *SourceRecord) Record() (*marc.Record, error) {
 	case marc.FormatISO2709:
 		rec, err = marc.DecodeISO2709(r.Raw, opts)
 	case marc.FormatMARCXML:
-		rec, err = marc.NewXMLReader(bytes.NewReader(r.Raw), opts).Next()
+		rec, err = marc.DecodeMARCXML(r.Raw, opts)
 	case "":
 		return nil, fmt.Errorf("store: record %q of source %q: deleted before any record was stored", r.LocalID, r.Source)
 	default:

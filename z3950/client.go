@@ -2,7 +2,6 @@ package z3950
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -250,16 +249,14 @@ func (r Record) MARCWith(opts marc.ReaderOptions) (*marc.Record, error) {
 		return nil, r.Diagnostic
 	}
 	opts.Source = fmt.Sprintf("record %d", r.Position)
-	var rd marc.Reader
 	switch f, _ := marc.Sniff(r.Data); f {
 	case marc.FormatMARCXML:
-		rd = marc.NewXMLReader(bytes.NewReader(r.Data), opts)
+		return marc.DecodeMARCXML(r.Data, opts)
 	case marc.FormatISO2709:
 		return marc.DecodeISO2709(r.Data, opts)
 	default:
 		return nil, fmt.Errorf("z3950: record %d (%s) is neither ISO 2709 nor MARCXML", r.Position, r.Syntax)
 	}
-	return rd.Next()
 }
 
 // Present fetches up to count records of a result set from position
