@@ -157,6 +157,12 @@ func (r *XMLReader) scanAhead() {
 			return
 		}
 		a.pending = append(a.pending, bt)
+		if a.ended && len(a.pending) == 1 {
+			// The rest of the document is this batch (a harvested
+			// record's chunk, a page's end): nothing to overlap with.
+			bt.finishAll(r.opts)
+			continue
+		}
 		go bt.finishAll(r.opts)
 	}
 }
