@@ -97,11 +97,19 @@ type aheadItem struct {
 // readAheadFor returns the read-ahead state for a stream reader, or nil
 // where there is only one core to parse on.
 func readAheadFor() *readAhead {
-	cores := runtime.GOMAXPROCS(0)
-	if cores < 2 {
-		return nil
+	if depth := aheadDepthHere(); depth > 0 {
+		return &readAhead{depth: depth, end: io.EOF}
 	}
-	return &readAhead{depth: aheadDepth(cores), end: io.EOF}
+	return nil
+}
+
+// aheadDepthHere is aheadDepth for the cores this process may use, or 0
+// where there is only one: reading ahead then only adds goroutines.
+func aheadDepthHere() int {
+	if cores := runtime.GOMAXPROCS(0); cores >= 2 {
+		return aheadDepth(cores)
+	}
+	return 0
 }
 
 // nextAhead is Next when reading ahead.

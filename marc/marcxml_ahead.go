@@ -3,7 +3,6 @@ package marc
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 )
 
@@ -93,11 +92,10 @@ type xmlItem struct {
 // xmlAheadFor returns the read-ahead state for a reader, or nil where
 // there is only one core.
 func xmlAheadFor() *xmlAhead {
-	cores := runtime.GOMAXPROCS(0)
-	if cores < 2 {
-		return nil
+	if depth := aheadDepthHere(); depth > 0 {
+		return &xmlAhead{depth: depth}
 	}
-	return &xmlAhead{depth: aheadDepth(cores)}
+	return nil
 }
 
 // nextAhead is Next when reading ahead.

@@ -76,11 +76,12 @@ func recordStrings(r *Record) []string {
 
 // TestReuseRecords: a reader reusing records returns, call by call, the
 // records, warnings and errors a reader without reuse returns (read
-// ahead and one record at a time, ISO 2709 and MARCXML), builds them in a handful of
-// arrays where the other builds one a record, and leaves the strings of
-// every record it returned as they were. The stream is long enough that
-// reading ahead (which holds up to aheadDepth+1 batches of records at
-// once) reuses arrays too.
+// ahead and one record at a time, ISO 2709 and MARCXML), allocates at
+// most half the bytes doing so (the arrays records are carved from are
+// lent again, not made anew), and leaves the strings of every record it
+// returned as they were. The stream is long enough that reading ahead
+// (which holds up to aheadDepth+1 batches of records at once) reuses
+// arrays too.
 func TestReuseRecords(t *testing.T) {
 	var many []*Record
 	for len(many) < 24*aheadRecords {
