@@ -70,6 +70,9 @@ type isoParser struct {
 	// (DecodeReceived), read under a charset setting as XML text is.
 	xmlText bool
 	slab    recordSlab // what the records built are carved from
+	// keepsText: the bytes parsed are never written again, so the
+	// records' strings may point into them (iso2709_ahead.go).
+	keepsText bool
 }
 
 type dirEntry struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Building a Record from a parsed ISO 2709 record: its fields' text read
@@ -127,18 +128,14 @@ func indexOrLen(b []byte, c byte) int {
 }
 
 // recordText prepares the reading of a record's text: one string holds
-// the leader and the data area (rec[i] for i >= base is s[i-sh]; tags come
-// from tagStrings, so the directory is not kept), and unless the record
-// needs no conversion (fast) the charset readings of its fields.
+// the leader and the data area (recordString; tags come from tagStrings,
+// so the directory need not be kept), and unless the record needs no
+// conversion (fast) the charset readings of its fields.
 func (p *isoParser) recordText(rec []byte, ents []dirEntry, indCount, base, dataEnd int) isoText {
-	var sb strings.Builder
-	sb.Grow(LeaderLen + dataEnd - base)
-	sb.Write(rec[:LeaderLen])
-	sb.Write(rec[base:dataEnd])
-	s := sb.String()
+	s, sh := p.recordString(rec, base, dataEnd)
 	label := recordCharset(p.opts.Charset, s[:LeaderLen])
 	auto := p.opts.Charset == CharsetAuto
-	tx := isoText{p: p, s: s, sh: base - LeaderLen, rec: rec, rd: reading{cs: label},
+	tx := isoText{p: p, s: s, sh: sh, rec: rec, rd: reading{cs: label},
 		label: label, auto: auto}
 	// Fast path: the record needs no conversion, so every value is a slice
 	// of one string holding the whole record. Plain ASCII needs none
@@ -157,6 +154,22 @@ func (p *isoParser) recordText(rec []byte, ents []dirEntry, indCount, base, data
 		tx.weighFields(ents, indCount)
 	}
 	return tx
+}
+
+// recordString returns one string holding the record's leader and data
+// area, and sh such that rec[i] is s[i-sh] from base on. A parser whose
+// bytes are never written again (keepsText) returns the record itself:
+// its fields' values are slices of the bytes as framed, without a copy or
+// an allocation of their own.
+func (p *isoParser) recordString(rec []byte, base, dataEnd int) (string, int) {
+	if p.keepsText {
+		return unsafe.String(unsafe.SliceData(rec), dataEnd), 0
+	}
+	var sb strings.Builder
+	sb.Grow(LeaderLen + dataEnd - base)
+	sb.Write(rec[:LeaderLen])
+	sb.Write(rec[base:dataEnd])
+	return sb.String(), base - LeaderLen
 }
 
 // weighFields decides each field's reading (the detector's, without a

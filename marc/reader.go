@@ -61,7 +61,10 @@ type ReaderOptions struct {
 	// values, the leader) stay valid. For a caller that reads a stream
 	// through without keeping its records (a check, a count, values
 	// gathered): reading then allocates little more than the text. A
-	// caller that keeps one record of such a stream copies it.
+	// caller that keeps one record of such a stream copies it; one that
+	// gathers values from a long stream copies them too (strings.Clone),
+	// as a string may keep the text of the records read with it alive (up
+	// to a MiB of ISO 2709 read ahead).
 	ReuseRecords bool
 }
 
