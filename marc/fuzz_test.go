@@ -91,7 +91,9 @@ func rwReadLoop(t *testing.T, r WarningReader, limit int) []*Record {
 }
 
 // rwCheckRoundTrips writes rec as ISO 2709 and as MARCXML and reads each
-// back.
+// back as what it is, UTF-8. (Read back with detection, text a first
+// reading left with junk, such as a stray combining mark, may be read
+// better the second time: no reading is promised to be the last.)
 func rwCheckRoundTrips(t *testing.T, rec *Record, viaISO bool) {
 	t.Helper()
 	if viaISO {
@@ -101,7 +103,7 @@ func rwCheckRoundTrips(t *testing.T, rec *Record, viaISO bool) {
 		case err != nil:
 			t.Fatalf("record read cannot be written: %v", err)
 		default:
-			back, err := NewISO2709Reader(bytes.NewReader(out), ReaderOptions{}).Next()
+			back, err := NewISO2709Reader(bytes.NewReader(out), ReaderOptions{Charset: CharsetUTF8}).Next()
 			if err != nil {
 				t.Fatalf("written record does not read back: %v\n%q", err, out)
 			}
@@ -111,7 +113,7 @@ func rwCheckRoundTrips(t *testing.T, rec *Record, viaISO bool) {
 		}
 	}
 	x, warns := AppendMARCXML(nil, rec, true)
-	back, err := NewXMLReader(bytes.NewReader(x), ReaderOptions{}).Next()
+	back, err := NewXMLReader(bytes.NewReader(x), ReaderOptions{Charset: CharsetUTF8}).Next()
 	if err != nil {
 		t.Fatalf("MARCXML written does not read back: %v\n%s", err, x)
 	}
@@ -129,7 +131,10 @@ func FuzzISO2709Reader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs := rwReadLoop(t, NewISO2709Reader(bytes.NewReader(data), ReaderOptions{}), len(data)+1)
 		for _, rec := range recs {
-			rwCheckRoundTrips(t, rec, true)
+			// A 00X field of indicators and empty delimiters alone is
+			// read as a data field without subfields, which ISO 2709
+			// writes as a control field.
+			rwCheckRoundTrips(t, rec, rwISORepresentable(rec))
 		}
 		// The same bytes through a forced single-byte charset.
 		rwReadLoop(t, NewISO2709Reader(bytes.NewReader(data), ReaderOptions{Charset: CharsetWindows1258}), len(data)+1)
