@@ -24,11 +24,12 @@ import (
 //
 // The record's label gives the reading kept unless another is clearly
 // better (vnortho.Prefer: it reads as Vietnamese and has less junk and
-// fewer ill-formed words), first over the whole record, then field by
-// field against the record's choice. When nothing reads as Vietnamese but
-// the label's reading holds bytes that are invalid in it, a reading
-// without junk (UTF-8, MARC-8, then Windows-1258) is taken instead
-// (vnortho.Rescue). So English, French or German text, whose words are no
+// fewer ill-formed words; text that came as valid UTF-8 with no junk in
+// it wants three syllables, prefers), first over the whole record, then
+// field by field against the record's choice. When nothing reads as
+// Vietnamese but the label's reading holds bytes that are invalid in it,
+// a reading without junk (UTF-8, MARC-8, then Windows-1258) is taken
+// instead (vnortho.Rescue). So English, French or German text, whose words are no
 // Vietnamese syllables, keeps the reading its label gives.
 //
 // What that costs is kept to a few readings a record beyond the one the
@@ -233,7 +234,7 @@ func (d *detector) decide(label Charset) []reading {
 				continue
 			}
 			ev := d.measure(i, k)
-			e := choose(&ev.scores, rec)
+			e := choose(&ev.scores, rec, k)
 			d.out[i] = reading{cs: detectEncodings[e], via: ev.via[e]}
 		}
 	}
@@ -253,11 +254,12 @@ func (d *detector) clean(i, e int, k fieldKind) (reading, bool) {
 	return rd, true
 }
 
-// choose returns the encoding that replaces base, or base.
-func choose(s *[numEncodings]vnortho.Score, base int) int {
+// choose returns the encoding that replaces base, or base, for fields
+// of kind k.
+func choose(s *[numEncodings]vnortho.Score, base int, k fieldKind) int {
 	best := base
 	for e := range s {
-		if e != base && vnortho.Prefer(s[e], s[base]) && (best == base || vnortho.Less(s[e], s[best])) {
+		if e != base && prefers(s[e], s[base], k, base) && (best == base || vnortho.Less(s[e], s[best])) {
 			best = e
 		}
 	}
@@ -271,6 +273,31 @@ func choose(s *[numEncodings]vnortho.Score, base int) int {
 	}
 	return best
 }
+
+// prefers reports whether a reading scored c replaces the reading in
+// encoding b, scored base, of fields of kind k: vnortho.Prefer, except
+// that text that came as valid UTF-8 and reads as itself with nothing
+// wrong but words that are no Vietnamese syllables (no junk) keeps that
+// reading unless c holds minSyllablesOverText syllables or more.
+//
+// Such text is most likely right: Swedish "Ung på ö" reads "Ung pồ ử"
+// through TCVN3, two syllables. It is also what unicat writes, weighed
+// again by whoever reads it (a unicat one level up harvesting this one):
+// a short field of Latin-1 letters read from VNI bytes ("00ä") read back
+// as a syllable ("00ọ"). Vietnamese text that went through a code page
+// shows junk nearly always (Truyá»‡n, Hµ Néi), and keeps the rule as it
+// was. The price: a record whose weighed fields are UTF-8 encoded twice
+// and hold two syllables and no junk between them alone (LÃª VÄƒn) is
+// no longer repaired; with its title beside it, it is.
+func prefers(c, base vnortho.Score, k fieldKind, b int) bool {
+	if !vnortho.Prefer(c, base) {
+		return false
+	}
+	return k != kindLegacy || b != 0 || base.Junk > 0 || c.Vietnamese >= minSyllablesOverText
+}
+
+// minSyllablesOverText: see prefers.
+const minSyllablesOverText = 3
 
 // unfit scores a reading that does not apply to a field: it never
 // replaces one that does (see vnortho.Prefer and Rescue).

@@ -50,9 +50,9 @@ func (d *detector) decideRef(label Charset) []reading {
 		if len(evs) == 0 {
 			continue
 		}
-		rec := choose(&totals, base)
+		rec := choose(&totals, base, k)
 		for _, ev := range evs {
-			e := choose(&ev.scores, rec)
+			e := choose(&ev.scores, rec, k)
 			out[ev.field] = reading{cs: detectEncodings[e], via: ev.via[e]}
 		}
 		for i := rest; i >= 0 && i < n; i++ {
@@ -64,7 +64,7 @@ func (d *detector) decideRef(label Charset) []reading {
 				continue
 			}
 			ev := d.measure(i, k)
-			e := choose(&ev.scores, rec)
+			e := choose(&ev.scores, rec, k)
 			out[i] = reading{cs: detectEncodings[e], via: ev.via[e]}
 		}
 	}

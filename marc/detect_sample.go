@@ -34,14 +34,14 @@ func (d *detector) decideSample(sample []fieldEvidence, base int) int {
 				totals[e].Add(ev.scores[e])
 			}
 		}
-		rec = choose(&totals, base)
+		rec = choose(&totals, base, k)
 	}
 	d.last[k] = int8(rec + 1)
 	for i := range sample {
 		ev := &sample[i]
 		e := rec
 		if !settled {
-			e = choose(&ev.scores, rec)
+			e = choose(&ev.scores, rec, k)
 		}
 		d.out[ev.field] = reading{cs: detectEncodings[e], via: ev.via[e]}
 	}
@@ -76,11 +76,11 @@ func (d *detector) cleanReading(sample []fieldEvidence, base int) (int, bool) {
 // wrong (cost 0), is what choose(totals, base) returns, judged without
 // scoring every reading:
 //
-//   - if g is base, nothing is preferred to it (vnortho.Prefer wants a
-//     lower cost) nor rescues it (vnortho.Rescue wants bad bytes in it);
+//   - if g is base, nothing is preferred to it (prefers wants a lower
+//     cost) nor rescues it (vnortho.Rescue wants bad bytes in it);
 //   - else g must be preferred to base, which the first fields of base
 //     may show (what is preferred to part of base is preferred to all of
-//     it), and no other reading may cost 0 too: each is ruled out by the
+//     it: base's junk only grows), and no other reading may cost 0 too: each is ruled out by the
 //     first field where it costs anything (a second clean reading is left
 //     to the rule, which weighs syllables and the order of encodings).
 //
@@ -90,12 +90,13 @@ func (d *detector) settle(sample []fieldEvidence, base, g int) (int, bool) {
 	if g == base {
 		return g, true
 	}
+	k := sample[0].kind
 	var tb vnortho.Score
-	for i := 0; i < len(sample) && !vnortho.Prefer(tg, tb); i++ {
+	for i := 0; i < len(sample) && !prefers(tg, tb, k, base); i++ {
 		d.fill(&sample[i], base)
 		tb.Add(sample[i].scores[base])
 	}
-	if !vnortho.Prefer(tg, tb) {
+	if !prefers(tg, tb, k, base) {
 		return 0, false
 	}
 	for e := range detectEncodings {

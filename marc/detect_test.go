@@ -114,6 +114,7 @@ func TestDetectKeeps(t *testing.T) {
 		{'a', "Die Straße nach München", "Die Straße nach München"},
 		{'a', "Société des gens de lettres à Paris", "Société des gens de lettres à Paris"},
 		{'a', "Kuo chia ti chen chü", "Kuo chia ti chen chü"},         // chü read as TCVN3 would be chỹ
+		{'a', "Ung på ö", "Ung på ö"},                                 // through TCVN3: Ung pồ ử, all syllables
 		{' ', "Soci\xe2et\xe2e g\xe2en\xe2erale", "Société générale"}, // MARC-8
 		{' ', "M\xe8uller, J\xe8urgen", "Müller, Jürgen"},             // MARC-8 umlaut
 		{'a', "abc\xffdef", "abc\uFFFDdef"},                           // no reading gives it a meaning
@@ -123,6 +124,25 @@ func TestDetectKeeps(t *testing.T) {
 		recs, _, _ := rwReadBytes(t, raw)
 		if got := recs[0].First("245").Sub('a'); got != tc.want {
 			t.Errorf("%q (leader/09 %q) read as %q, want %q", tc.title, tc.label, got, tc.want)
+		}
+	}
+}
+
+// TestDetectTwoSyllables: UTF-8 encoded twice with no junk in it and two
+// syllables alone stays as it came (prefers); beside a title encoded
+// twice too, whose junk shows what happened, it is repaired.
+func TestDetectTwoSyllables(t *testing.T) {
+	name := dtDouble("Lê Văn") // LÃª VÄƒn: letters only
+	for _, tc := range []struct {
+		title, want string
+	}{{"", name}, {dtDouble(dtTitle), "Lê Văn"}} {
+		fields := []rwRawField{{"001", "X1"}, {"100", "1 \x1fa" + name}}
+		if tc.title != "" {
+			fields = append(fields, rwRawField{"245", "10\x1fa" + tc.title})
+		}
+		recs, _, _ := rwReadBytes(t, rwBuildISO("00000nam a2200000 a 4500", fields...))
+		if got := recs[0].First("100").Sub('a'); got != tc.want {
+			t.Errorf("%q with title %q read as %q, want %q", name, tc.title, got, tc.want)
 		}
 	}
 }
