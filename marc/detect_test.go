@@ -128,21 +128,28 @@ func TestDetectKeeps(t *testing.T) {
 	}
 }
 
-// TestDetectTwoSyllables: UTF-8 encoded twice with no junk in it and two
-// syllables alone stays as it came (prefers); beside a title encoded
-// twice too, whose junk shows what happened, it is repaired.
+// TestDetectTwoSyllables: valid UTF-8 with no junk in it and two
+// syllables in another reading stays as it came (prefers): a Chinese name
+// in 100 and 245$c (Yü, which reads Ỹ through TCVN3; the bench corpus has
+// it from a real record), and, the price, UTF-8 encoded twice with no
+// junk (LÃª VÄƒn) alone; beside a title encoded twice too, whose junk
+// shows what happened, that is repaired.
 func TestDetectTwoSyllables(t *testing.T) {
-	name := dtDouble("Lê Văn") // LÃª VÄƒn: letters only
+	double := dtDouble("Lê Văn") // LÃª VÄƒn: letters only
 	for _, tc := range []struct {
-		title, want string
-	}{{"", name}, {dtDouble(dtTitle), "Lê Văn"}} {
-		fields := []rwRawField{{"001", "X1"}, {"100", "1 \x1fa" + name}}
+		name, title, want string
+	}{
+		{"Yü, Tsu-yao,", "Principles of rice farming /\x1fcTsu-yao Yü.", "Yü, Tsu-yao,"},
+		{double, "", double},
+		{double, dtDouble(dtTitle), "Lê Văn"},
+	} {
+		fields := []rwRawField{{"001", "X1"}, {"100", "1 \x1fa" + tc.name}}
 		if tc.title != "" {
 			fields = append(fields, rwRawField{"245", "10\x1fa" + tc.title})
 		}
 		recs, _, _ := rwReadBytes(t, rwBuildISO("00000nam a2200000 a 4500", fields...))
 		if got := recs[0].First("100").Sub('a'); got != tc.want {
-			t.Errorf("%q with title %q read as %q, want %q", name, tc.title, got, tc.want)
+			t.Errorf("%q with title %q read as %q, want %q", tc.name, tc.title, got, tc.want)
 		}
 	}
 }
