@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -68,10 +69,18 @@ func splitCanonical(raw []byte, fields []RawField, checkFields bool) (leader []b
 		raw[base-1] != fieldTerminator {
 		return nil, fields, false
 	}
+	// A record that is not NFC as a whole may still be NFC part by part,
+	// which is what reading it asks: a subfield value that starts with a
+	// combining mark (one its reading left unattached) joins the letter
+	// of its code. Its parts are checked one by one below.
+	byPart := false
 	if checkFields {
 		var it norm.Iter
 		if !isUTF8NFC(&it, raw) {
-			return nil, fields, false
+			if !utf8.Valid(raw) {
+				return nil, fields, false
+			}
+			byPart = true
 		}
 	}
 	fields = slices.Grow(fields, (base-LeaderLen-1)/12)
@@ -92,7 +101,7 @@ func splitCanonical(raw []byte, fields []RawField, checkFields bool) (leader []b
 		}
 		tag := tagString(t)
 		if checkFields && (bytes.IndexByte(data, fieldTerminator) >= 0 || bytes.IndexByte(data, recordTerminator) >= 0 ||
-			!canonicalFieldData(tag, data)) {
+			!canonicalFieldData(tag, data) || byPart && !fieldPartsNFC(data)) {
 			return nil, fields, false
 		}
 		fields = append(fields, RawField{Tag: tag, Data: data})
@@ -102,6 +111,21 @@ func splitCanonical(raw []byte, fields []RawField, checkFields bool) (leader []b
 		return nil, fields, false
 	}
 	return leader, fields, true
+}
+
+// fieldPartsNFC reports whether each text of a canonical field's data is
+// NFC: a control field's value, or each subfield's after its code.
+func fieldPartsNFC(data []byte) bool {
+	parts := bytes.Split(data, []byte{subfieldDelim})
+	for i, p := range parts {
+		if i > 0 {
+			p = p[1:] // the code (canonicalFieldData: there is one)
+		}
+		if !norm.NFC.IsNormal(p) {
+			return false
+		}
+	}
+	return true
 }
 
 // canonicalFieldData reports whether data reads back as it is written:
