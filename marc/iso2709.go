@@ -70,9 +70,11 @@ type isoParser struct {
 	// (DecodeReceived), read under a charset setting as XML text is.
 	xmlText bool
 	slab    recordSlab // what the records built are carved from
-	// keepsText: the bytes parsed are never written again, so the
-	// records' strings may point into them (iso2709_ahead.go).
+	// keepsText: the records' strings point into text, appended to and
+	// never written over, rather than each into a string of its own
+	// (iso2709_ahead.go).
 	keepsText bool
+	text      []byte
 }
 
 type dirEntry struct {

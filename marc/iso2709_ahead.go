@@ -1,7 +1,6 @@
 package marc
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"runtime"
@@ -27,13 +26,13 @@ import (
 // A record comes back exactly as the sequential reader returns it: the
 // same Record, error, warnings and offset. No Record aliases the bytes it
 // was parsed from (build copies its text into one string), which is what
-// lets a batch's buffer be reused; except under ReuseRecords, where the
-// batch is parsed from a copy of its bytes, never written again, that its
-// records' strings point into (isoParser.keepsText): a copy and an
-// allocation a record cost 15 % of the CPU of reading the 1M bench corpus
-// so (three passes, 2 cores: 7.4-7.6 user CPU-s against 8.7-8.9), and a
-// caller that reuses records keeps none. A string it keeps keeps its
-// batch's bytes alive, up to aheadBytes (ReaderOptions.ReuseRecords).
+// lets a batch's buffer be reused. Under ReuseRecords the records' text
+// goes into one array for the batch, never written over, that their
+// strings point into (isoParser.keepsText): an allocation a record cost
+// 15 % of the CPU of reading the 1M bench corpus so (three passes, 2
+// cores: 7.4-7.6 user CPU-s against 8.7-8.9), and a caller that reuses
+// records keeps none. A string it keeps keeps its batch's text alive, up
+// to aheadBytes (ReaderOptions.ReuseRecords).
 
 const (
 	// aheadRecords and aheadBytes bound a batch: enough records that a
@@ -229,19 +228,41 @@ func (b *aheadBatch) parseAll(source string) {
 	// The records this batch's parser built last time have been handed
 	// out, and the caller has called Next since.
 	b.p.slab.reset(b.p.opts.ReuseRecords)
-	text := b.raw
 	if b.p.keepsText = b.p.opts.ReuseRecords; b.p.keepsText {
-		text = bytes.Clone(b.raw) // b.raw is framed into again
+		// A new array each time: the last batch's strings may still be the
+		// caller's.
+		b.p.text = make([]byte, 0, b.textSize())
 	}
 	for i := range b.items {
 		if it := &b.items[i]; it.parse {
-			b.parseItem(it, text, source)
+			b.parseItem(it, source)
 		}
 	}
+	b.p.text = nil
 }
 
-// parseItem parses the item's record, text[it.start:it.end].
-func (b *aheadBatch) parseItem(it *aheadItem, text []byte, source string) {
+// textSize is what the records to parse hold beside their directories,
+// as their leaders give their base addresses: the size of their text. (A
+// leader that says less only makes p.text grow.)
+func (b *aheadBatch) textSize() int {
+	n := 0
+	for i := range b.items {
+		if it := &b.items[i]; it.parse {
+			l := it.end - it.start
+			if l < LeaderLen {
+				n += l
+				continue
+			}
+			if base, ok := atoiDigits(b.raw[it.start+12:], 5); ok && base >= LeaderLen && base <= l {
+				l -= base - LeaderLen
+			}
+			n += l
+		}
+	}
+	return n
+}
+
+func (b *aheadBatch) parseItem(it *aheadItem, source string) {
 	fail := func(err error) {
 		it.rec, it.warns = nil, nil
 		it.err = &RecordError{Source: source, Index: it.index, Offset: it.off, Err: err}
@@ -253,7 +274,7 @@ func (b *aheadBatch) parseItem(it *aheadItem, text []byte, source string) {
 	}()
 	p := &b.p
 	p.warns, p.moreWarns = nil, 0
-	rec, err := p.parse(text[it.start:it.end])
+	rec, err := p.parse(b.raw[it.start:it.end])
 	if err != nil {
 		fail(err)
 		return

@@ -157,13 +157,16 @@ func (p *isoParser) recordText(rec []byte, ents []dirEntry, indCount, base, data
 }
 
 // recordString returns one string holding the record's leader and data
-// area, and sh such that rec[i] is s[i-sh] from base on. A parser whose
-// bytes are never written again (keepsText) returns the record itself:
-// its fields' values are slices of the bytes as framed, without a copy or
-// an allocation of their own.
+// area, and sh such that rec[i] is s[i-sh] from base on. A parser that
+// keeps its records' text together (keepsText) appends it to p.text,
+// without an allocation of its own. (Appending past the capacity moves
+// what follows to a new array; the strings made before keep the old one.)
 func (p *isoParser) recordString(rec []byte, base, dataEnd int) (string, int) {
 	if p.keepsText {
-		return unsafe.String(unsafe.SliceData(rec), dataEnd), 0
+		start := len(p.text)
+		p.text = append(append(p.text, rec[:LeaderLen]...), rec[base:dataEnd]...)
+		t := p.text[start:]
+		return unsafe.String(unsafe.SliceData(t), len(t)), base - LeaderLen
 	}
 	var sb strings.Builder
 	sb.Grow(LeaderLen + dataEnd - base)
