@@ -29,8 +29,8 @@ import (
 // field by field against the record's choice. When nothing reads as
 // Vietnamese but the label's reading holds bytes that are invalid in it,
 // a reading without junk (UTF-8, MARC-8, then Windows-1258) is taken
-// instead (vnortho.Rescue). So English, French or German text, whose words are no
-// Vietnamese syllables, keeps the reading its label gives.
+// instead (vnortho.Rescue). So English, French or German text, whose
+// words are no Vietnamese syllables, keeps the reading its label gives.
 //
 // What that costs is kept to a few readings a record beyond the one the
 // record keeps: the first fields (sampleFields) decide for the rest, a
@@ -295,7 +295,8 @@ func prefers(c, base vnortho.Score, k fieldKind, b int) bool {
 	if !vnortho.Prefer(c, base) {
 		return false
 	}
-	return k != kindLegacy || b != 0 || base.Junk > 0 || c.Vietnamese >= minSyllablesOverText
+	asItIs := k == kindLegacy && detectEncodings[b] == CharsetUTF8 // valid UTF-8 read as UTF-8
+	return !asItIs || base.Junk > 0 || c.Vietnamese >= minSyllablesOverText
 }
 
 // minSyllablesOverText: see prefers.

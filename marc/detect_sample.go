@@ -80,9 +80,10 @@ func (d *detector) cleanReading(sample []fieldEvidence, base int) (int, bool) {
 //     cost) nor rescues it (vnortho.Rescue wants bad bytes in it);
 //   - else g must be preferred to base, which the first fields of base
 //     may show (what is preferred to part of base is preferred to all of
-//     it: base's junk only grows), and no other reading may cost 0 too: each is ruled out by the
-//     first field where it costs anything (a second clean reading is left
-//     to the rule, which weighs syllables and the order of encodings).
+//     it: base's junk only grows), and no other reading may cost 0 too:
+//     each is ruled out by the first field where it costs anything (a
+//     second clean reading is left to the rule, which weighs syllables
+//     and the order of encodings).
 //
 // Each sampled field then keeps g: its cost there is 0 too.
 func (d *detector) settle(sample []fieldEvidence, base, g int) (int, bool) {

@@ -115,7 +115,8 @@ func TestCanonicalISO2709Refuses(t *testing.T) {
 	}
 	// A value that starts with a mark its reading left unattached is NFC,
 	// though the record as a whole is not: the mark joins its code's letter.
-	mark := good(Field{Tag: "001", Value: "x1"}, Field{Tag: "245", Ind1: '1', Ind2: '0', Subfields: []Subfield{{Code: 'a', Value: "\u0309Ù"}}})
+	mark := good(Field{Tag: "001", Value: "x1"},
+		Field{Tag: "245", Ind1: '1', Ind2: '0', Subfields: []Subfield{{Code: 'a', Value: "\u0309Ù"}}})
 	if !checkCanonical(t, mark) {
 		t.Fatalf("record with a value starting with a mark refused: %q", mark)
 	}
