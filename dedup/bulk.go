@@ -332,6 +332,16 @@ func (st *state) clusterEach(keys []string, progress func(done, total int)) erro
 	}); err != nil {
 		return err
 	}
+	// Profiles committed before this transaction are decoded ahead of
+	// the clustering (an Init's rebuild makes them in it).
+	var ahead *profilesAhead
+	if st.committedProfiles {
+		var err error
+		if ahead, err = startProfilesAhead(st.tx.DB()); err != nil {
+			return fmt.Errorf("dedup: read transaction: %w", err)
+		}
+		defer func() { st.ahead = nil; ahead.close() }()
+	}
 	done := newDoneSet(keys)
 	c := clusterer{g: txGraph{st}, emit: func(r *round) error {
 		for k := range r.nodes {
@@ -339,8 +349,11 @@ func (st *state) clusterEach(keys []string, progress func(done, total int)) erro
 		}
 		return st.assign(r)
 	}}
-	for _, list := range [][]string{keys, gone} {
+	for l, list := range [][]string{keys, gone} {
 		for i, k := range list {
+			if ahead != nil && l == 0 && i%aheadBatch == 0 {
+				st.ahead = ahead.next() // the batch of keys[i:], in key order
+			}
 			if !done.has(k) {
 				if err := c.whole([]string{k}); err != nil {
 					return err

@@ -29,6 +29,7 @@ type state struct {
 	ctx        context.Context // a bulk rebuild's, which stops it once done; else nil
 	sources    map[string]Source
 	profs      map[string]*profile            // nil value: the record is gone
+	ahead      map[string]*profile            // decoded ahead of clusterEach (profilesAhead)
 	recs       map[string]*marc.Record        // decoded records, by key
 	raws       map[string]*store.SourceRecord // stored ISO 2709 records, by key
 	olds       map[string]*store.SourceRecord // the batch's records as they were before it (nil: not stored)
@@ -145,6 +146,9 @@ func (st *state) source(id string) Source {
 // profile returns the stored profile of key, nil when it has none.
 func (st *state) profile(key string) (*profile, error) {
 	if p, ok := st.profs[key]; ok {
+		return p, nil
+	}
+	if p, ok := st.ahead[key]; ok {
 		return p, nil
 	}
 	if p, ok := st.d.cache.get(key); ok {
