@@ -11,7 +11,6 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/unicat/unicat/dedup"
-	"github.com/unicat/unicat/oaiindex"
 	"github.com/unicat/unicat/store"
 )
 
@@ -56,9 +55,7 @@ var (
 type BuildStats struct {
 	Dedup   dedup.RebuildStats
 	Indexed int // union records in the search index
-	// Took is how long each phase took: "dedup", "search", "oai". The
-	// OAI-PMH lists of an empty index are staged beside the search
-	// rebuild: "oai" overlaps "search" then.
+	// Took is how long each phase took: "dedup", "search", "oai".
 	Took map[string]time.Duration
 }
 
@@ -187,41 +184,30 @@ func (c *Catalog) buildDerived(ctx context.Context, progress func(phase string, 
 
 	c.setPhase("search")
 	start = time.Now()
-	// Into an empty index the OAI-PMH lists are staged in transactions
-	// of their own, beside the search rebuild: both only read the union
-	// records, the staging is one core's work, and run after the search
-	// it left the other core idle (13 of the 170 s of a 1M import). Its
-	// first transaction holds the writer while it reads, which the
-	// search's reading phase, in a read transaction, does not need.
-	staging := make(chan stagedOAI, 1)
-	go func() {
-		s, err := c.oai.StageFirstBuild(c.st)
-		staging <- stagedOAI{s, err, time.Since(start)}
-	}()
-	stats.Indexed, err = RebuildIndex(ctx, c.st, func(phase string, done, total int) {
+	if stats.Indexed, err = RebuildIndex(ctx, c.st, func(phase string, done, total int) {
 		progress("search "+phase, done, total)
-	})
-	staged := <-staging // no write of the build outlives it
-	if err != nil {
+	}); err != nil {
 		return stats, fmt.Errorf("catalog: build: %w", err)
 	}
 	stats.Took["search"] = time.Since(start)
-	if staged.err != nil {
-		return stats, fmt.Errorf("catalog: build: OAI-PMH index: %w", staged.err)
-	}
 
 	if err := ctx.Err(); err != nil {
 		return stats, err
 	}
 	c.setPhase("oai")
 	start = time.Now()
-	// Into a catalog that had records the build's changes are applied as
-	// a batch's are, so that the lists keep their history (a record that
-	// left a set stays listed there as deleted); staged lists are put in
-	// place. Either way, with the marker's removal.
+	// Into an empty index the lists are staged in transactions of their
+	// own and put in place with the marker's removal; into a catalog that
+	// had records the build's changes are applied as a batch's are, so
+	// that the lists keep their history (a record that left a set stays
+	// listed there as deleted).
+	staged, err := c.oai.StageFirstBuild(c.st)
+	if err != nil {
+		return stats, fmt.Errorf("catalog: build: OAI-PMH index: %w", err)
+	}
 	err = c.st.Update(func(tx *bbolt.Tx) error {
-		if staged.lists != nil {
-			if err := staged.lists.Commit(tx); err != nil {
+		if staged != nil {
+			if err := staged.Commit(tx); err != nil {
 				return err
 			}
 		} else if err := c.oai.Sync(tx); err != nil {
@@ -236,16 +222,8 @@ func (c *Catalog) buildDerived(ctx context.Context, progress func(phase string, 
 	if err != nil {
 		return stats, fmt.Errorf("catalog: build: OAI-PMH index: %w", err)
 	}
-	stats.Took["oai"] = staged.took + time.Since(start)
+	stats.Took["oai"] = time.Since(start)
 	return stats, nil
-}
-
-// stagedOAI is what the OAI-PMH staging beside the search rebuild gave:
-// the lists staged (nil when the index had records) and how long it took.
-type stagedOAI struct {
-	lists *oaiindex.Staged
-	err   error
-	took  time.Duration
 }
 
 func (c *Catalog) setPhase(p string) {
