@@ -20,11 +20,7 @@ func aheadDB(t *testing.T, n, bad int) *bbolt.DB {
 	t.Cleanup(func() {
 		// Close waits for read transactions: a decoding goroutine left
 		// running would hang the test instead of failing it.
-		closed := make(chan struct{})
-		go func() { db.Close(); close(closed) }()
-		select {
-		case <-closed:
-		case <-time.After(5 * time.Second):
+		if !returnsSoon(func() { db.Close() }) {
 			t.Error("the database cannot close: a read transaction outlived the test")
 		}
 	})
@@ -100,14 +96,23 @@ func TestProfilesAheadClose(t *testing.T) {
 	if a.next() == nil {
 		t.Fatal("no first batch")
 	}
-	closed := make(chan struct{})
-	go func() { a.close(); close(closed) }()
-	select {
-	case <-closed:
-	case <-time.After(5 * time.Second):
+	if !returnsSoon(a.close) {
 		t.Fatal("close did not end the decoding goroutine")
 	}
 	if n := db.Stats().OpenTxN; n != 0 {
 		t.Errorf("%d read transactions open after close", n)
+	}
+}
+
+// returnsSoon reports whether fn returns within five seconds (it is left
+// running if not).
+func returnsSoon(fn func()) bool {
+	done := make(chan struct{})
+	go func() { fn(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(5 * time.Second):
+		return false
 	}
 }
