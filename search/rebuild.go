@@ -29,8 +29,16 @@ type RebuildOptions struct {
 	// sort entries; "" means os.TempDir().
 	TempDir string
 	// Progress, when set, is called now and then with the number of
-	// documents read and written so far (phase "read", then "write").
+	// documents read and written so far (phase "read", then "write",
+	// then "sort" for their sort entries).
 	Progress func(phase string, done int)
+	// Beside, when set, is other work of the caller's that only reads
+	// the store, run on a goroutine of its own once the last chunk's
+	// documents are gathered: from then on the rebuild's writer (the last
+	// chunk, the sort entries) is all that runs, on one core. RebuildFrom
+	// waits for it and returns its error. It runs while write
+	// transactions commit, so it must not wait for one.
+	Beside func() error
 }
 
 // Rebuild rebuilds the index of st from its union records (`unicat
@@ -62,7 +70,9 @@ func (ix *Index) Rebuild(ctx context.Context, st *store.Store, opts RebuildOptio
 // noticed (ErrNeedsRebuild) rather than served half done. A rebuild
 // stops, so marked, soon after ctx is done, with ctx's error.
 func (ix *Index) RebuildFrom(ctx context.Context, db Updater, each func(fn func(*Doc) error) error, opts RebuildOptions) (int, error) {
-	rb := rebuild{ctx: ctx, workers: make([]rebuildWorker, runtime.GOMAXPROCS(0)), progress: opts.Progress}
+	rb := rebuild{ctx: ctx, workers: make([]rebuildWorker, runtime.GOMAXPROCS(0)), progress: opts.Progress,
+		beside: opts.Beside}
+	defer rb.waitBeside() // it outlives no return
 	if rb.progress == nil {
 		rb.progress = func(string, int) {}
 	}
@@ -95,14 +105,38 @@ func (ix *Index) RebuildFrom(ctx context.Context, db Updater, each func(fn func(
 	if err := rb.writeChunks(db, bufio.NewReaderSize(tmp, 1<<20), n); err != nil {
 		return 0, err
 	}
-	if err := rb.writeSorts(db); err != nil {
+	rb.startBeside() // if no chunk did
+	if err := rb.writeSorts(db, n); err != nil {
 		return 0, err
 	}
 	err = db.Update(func(tx *bbolt.Tx) error { return markRebuilt(tx, uint32(n)) })
 	if err != nil {
 		return 0, fmt.Errorf("search: rebuild: finish: %w", err)
 	}
+	if err := rb.waitBeside(); err != nil {
+		return 0, err
+	}
 	return n, nil
+}
+
+// startBeside starts the caller's work beside the rebuild, once.
+func (rb *rebuild) startBeside() {
+	if rb.beside == nil || rb.besideDone != nil {
+		return
+	}
+	rb.besideDone = make(chan error, 1)
+	go func(fn func() error) { rb.besideDone <- fn() }(rb.beside)
+}
+
+// waitBeside waits for the work beside the rebuild, if it was started,
+// and returns its error (once; nil after).
+func (rb *rebuild) waitBeside() error {
+	if rb.besideDone == nil {
+		return nil
+	}
+	err := <-rb.besideDone
+	rb.besideDone, rb.beside = nil, nil
+	return err
 }
 
 // rebuild is the state of one RebuildFrom.
@@ -111,6 +145,10 @@ type rebuild struct {
 	workers  []rebuildWorker // one a core
 	progress func(phase string, done int)
 	sorts    *extsort.Sorter // every chunk's sort entries, for writeSorts
+	// beside is RebuildOptions.Beside, and besideDone its result while it
+	// runs.
+	beside     func() error
+	besideDone chan error
 }
 
 // sortBudget is the memory the sort entries of a rebuild hold before a
@@ -121,13 +159,23 @@ var sortBudget = 32 << 20
 
 // writeSorts writes the sort entries of every chunk into the sort bucket
 // (empty since resetIndex) in key order, extsort.AppendsPerTx a
-// transaction, its pages packed full. (Written chunk by chunk, each
-// chunk's entries fell between the earlier ones' and the pages were 61 %
-// used at 1M records.)
-func (rb *rebuild) writeSorts(db Updater) error {
+// transaction, its pages packed full, and reports progress as phase
+// "sort" in documents (of docs), the share of the entries written.
+// (Written chunk by chunk, each chunk's entries fell between the earlier
+// ones' and the pages were 61 % used at 1M records.)
+func (rb *rebuild) writeSorts(db Updater, docs int) error {
+	entries, written := rb.sorts.Len(), 0
+	update := func(fn func(*bbolt.Tx) error) error {
+		if err := db.Update(fn); err != nil {
+			return err
+		}
+		written = min(written+extsort.AppendsPerTx, entries)
+		rb.progress("sort", int(int64(written)*int64(docs)/int64(max(entries, 1))))
+		return nil
+	}
 	it, err := rb.sorts.Iter()
 	if err == nil {
-		err = extsort.PutAll(rb.ctx, db.Update, it, extsort.AppendsPerTx, 1, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
+		err = extsort.PutAll(rb.ctx, update, it, extsort.AppendsPerTx, 1, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
 			if bk := openBuckets(tx); bk != nil {
 				return bk.sort, nil
 			}
@@ -330,6 +378,7 @@ func (rb *rebuild) writeChunks(db Updater, rd *bufio.Reader, n int) error {
 		go func(out chan<- error) { out <- rb.writeChunk(db, blk, ready) }(writing)
 		written[0], written[1] = written[1], blk
 	}
+	rb.startBeside() // every chunk gathered: the writer is all that runs
 	return wait()
 }
 

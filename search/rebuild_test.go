@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
 )
 
 // TestRebuildReadStops: a rebuild whose reading fails or is cancelled
@@ -114,5 +118,66 @@ func TestExtractWriteFails(t *testing.T) {
 	}
 	if yielded == len(docs) {
 		t.Errorf("every document was read after the write failed")
+	}
+}
+
+// TestRebuildBeside: the caller's work beside a rebuild runs once, after
+// every document was read, may read the store while the rebuild writes,
+// and is waited for; its error is the rebuild's. With no documents it
+// runs as well.
+func TestRebuildBeside(t *testing.T) {
+	docs := make([]Doc, 2*extractBatch+10)
+	for i := range docs {
+		id := fmt.Sprintf("b%05d", i)
+		docs[i] = Doc{ID: id, Record: rec("001", id, "245", fmt.Sprintf("10$aBeside %d", i))}
+	}
+	besideFailed := errors.New("the other index failed")
+	for _, c := range []struct {
+		name string
+		docs []Doc
+		err  error
+	}{
+		{"documents", docs, nil},
+		{"no documents", nil, nil},
+		{"beside fails", docs, besideFailed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db := openTestDB(t)
+			index(t, db, testDocs...)
+			yielded, calls := 0, 0
+			var finished atomic.Bool
+			beside := func() error {
+				calls++
+				if yielded != len(c.docs) {
+					t.Errorf("beside ran after %d of %d documents were read", yielded, len(c.docs))
+				}
+				// A read transaction while the rebuild's writer commits.
+				if err := db.View(func(tx *bbolt.Tx) error { return nil }); err != nil {
+					return err
+				}
+				time.Sleep(20 * time.Millisecond)
+				finished.Store(true)
+				return c.err
+			}
+			each := func(fn func(*Doc) error) error {
+				for i := range c.docs {
+					yielded++
+					if err := fn(&c.docs[i]); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			n, err := New().RebuildFrom(context.Background(), db, each, RebuildOptions{TempDir: t.TempDir(), Beside: beside})
+			if !errors.Is(err, c.err) {
+				t.Fatalf("rebuild: %d documents, %v; want %v", n, err, c.err)
+			}
+			if calls != 1 || !finished.Load() {
+				t.Errorf("beside: %d calls, finished %v before the rebuild returned; want 1, true", calls, finished.Load())
+			}
+			if c.err == nil && n != len(c.docs) {
+				t.Errorf("rebuild: %d documents, want %d", n, len(c.docs))
+			}
+		})
 	}
 }
