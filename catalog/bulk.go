@@ -11,6 +11,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/unicat/unicat/dedup"
+	"github.com/unicat/unicat/oaiindex"
 	"github.com/unicat/unicat/store"
 )
 
@@ -124,12 +125,13 @@ var ErrBulkRunning = errors.New("catalog: a bulk load is running")
 // FinishBulk ends a bulk load: it builds the derived data of every stored
 // record (see the top of this file) and returns to applying batches one
 // by one. progress, when set, hears each phase ("dedup profile", "dedup
-// cluster", "dedup build", "search read", "search write", "oai") with the
-// records done and in all. Nothing else may write to the store
-// meanwhile; readers see the catalog as it was before the load until the
-// build's first phase commits, and Building says the build runs. Once
-// ctx is done the build stops soon, with ctx's error: the store stays
-// marked as being built, and the next Open completes the build.
+// link", "dedup cluster", "dedup build", "search read", "search write",
+// "search sort", "oai") with the records done and in all. Nothing else
+// may write to the store meanwhile; readers see the catalog as it was
+// before the load until the build's first phase commits, and Building
+// says the build runs. Once ctx is done the build stops soon, with ctx's
+// error: the store stays marked as being built, and the next Open
+// completes the build.
 func (c *Catalog) FinishBulk(ctx context.Context, progress func(phase string, done, total int)) (BuildStats, error) {
 	c.build.mu.Lock()
 	loading := c.build.loading
@@ -184,9 +186,22 @@ func (c *Catalog) buildDerived(ctx context.Context, progress func(phase string, 
 
 	c.setPhase("search")
 	start = time.Now()
-	if stats.Indexed, err = RebuildIndex(ctx, c.st, func(phase string, done, total int) {
+	// The OAI-PMH lists of an empty index are read from the union records
+	// beside the search index's last writes: each is one core's work,
+	// and one after the other they left the other core idle (12 s of a
+	// 1M import). The union records are the build's own until it ends.
+	var first *oaiindex.FirstBuild
+	defer func() { first.Close() }()
+	readOAI := func() error {
+		return c.st.View(func(tx *store.Tx) error {
+			var err error
+			first, err = c.oai.ReadFirstBuild(tx.Bolt())
+			return err
+		})
+	}
+	if stats.Indexed, err = rebuildIndex(ctx, c.st, func(phase string, done, total int) {
 		progress("search "+phase, done, total)
-	}); err != nil {
+	}, readOAI); err != nil {
 		return stats, fmt.Errorf("catalog: build: %w", err)
 	}
 	stats.Took["search"] = time.Since(start)
@@ -196,34 +211,44 @@ func (c *Catalog) buildDerived(ctx context.Context, progress func(phase string, 
 	}
 	c.setPhase("oai")
 	start = time.Now()
-	// Into an empty index the lists are staged in transactions of their
-	// own and put in place with the marker's removal; into a catalog that
-	// had records the build's changes are applied as a batch's are, so
-	// that the lists keep their history (a record that left a set stays
-	// listed there as deleted).
-	staged, err := c.oai.StageFirstBuild(c.st)
-	if err != nil {
+	if err := c.finishOAI(first, stats.Dedup.Live+stats.Dedup.Deleted, progress); err != nil {
 		return stats, fmt.Errorf("catalog: build: OAI-PMH index: %w", err)
 	}
-	err = c.st.Update(func(tx *bbolt.Tx) error {
+	stats.Took["oai"] = time.Since(start)
+	return stats, nil
+}
+
+// finishOAI is the build's last phase: the OAI-PMH lists, and the
+// marker's removal with them. Into an empty index the lists read beside
+// the search index (first) are staged in transactions of their own and
+// put in place; into a catalog that had records the build's changes to
+// its union records are applied as a batch's are, so that the lists keep
+// their history (a record that left a set stays listed there as
+// deleted).
+func (c *Catalog) finishOAI(first *oaiindex.FirstBuild, unions int, progress func(phase string, done, total int)) error {
+	var staged *oaiindex.Staged
+	if first != nil {
+		var err error
+		if staged, err = first.Stage(c.st, func(done, total int) { progress("oai", done, total) }); err != nil {
+			return err
+		}
+	}
+	return c.st.Update(func(tx *bbolt.Tx) error {
 		if staged != nil {
 			if err := staged.Commit(tx); err != nil {
 				return err
 			}
-		} else if err := c.oai.Sync(tx); err != nil {
-			return err
+		} else {
+			if err := c.oai.Sync(tx); err != nil {
+				return err
+			}
+			progress("oai", unions, unions) // one step; the staging reports each transaction
 		}
-		progress("oai", stats.Dedup.Live+stats.Dedup.Deleted, stats.Dedup.Live+stats.Dedup.Deleted)
 		if b := tx.Bucket(bucketMeta); b != nil {
 			return b.Delete(keyBuild)
 		}
 		return nil
 	})
-	if err != nil {
-		return stats, fmt.Errorf("catalog: build: OAI-PMH index: %w", err)
-	}
-	stats.Took["oai"] = time.Since(start)
-	return stats, nil
 }
 
 func (c *Catalog) setPhase(p string) {

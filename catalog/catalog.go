@@ -307,6 +307,12 @@ func (c *Catalog) indexNeeded() (needed bool, err error) {
 // Nothing else may write to st meanwhile. Once ctx is done it stops
 // soon, leaving the index marked as needing a rebuild.
 func RebuildIndex(ctx context.Context, st *store.Store, progress func(phase string, done, total int)) (int, error) {
+	return rebuildIndex(ctx, st, progress, nil)
+}
+
+// rebuildIndex is RebuildIndex with work of the caller's run beside its
+// last writes (search.RebuildOptions.Beside).
+func rebuildIndex(ctx context.Context, st *store.Store, progress func(phase string, done, total int), beside func() error) (int, error) {
 	var total int
 	err := st.View(func(tx *store.Tx) error {
 		live, _, err := dedup.Count(tx.Bolt())
@@ -316,7 +322,7 @@ func RebuildIndex(ctx context.Context, st *store.Store, progress func(phase stri
 	if err != nil {
 		return 0, err
 	}
-	opts := search.RebuildOptions{TempDir: filepath.Dir(st.Path())}
+	opts := search.RebuildOptions{TempDir: filepath.Dir(st.Path()), Beside: beside}
 	if progress != nil {
 		opts.Progress = func(phase string, done int) { progress(phase, done, total) }
 	}

@@ -190,6 +190,10 @@ func (w *writer) stat(spec string) (*setStat, error) {
 		return s, nil
 	}
 	s := &setStat{}
+	if w.sets == nil { // a first build's reader, of a new store
+		w.stats[spec] = s
+		return s, nil
+	}
 	if v := w.sets.Get(setKey(spec)); v != nil {
 		if len(v) != 16 {
 			return nil, fmt.Errorf("oaiindex: set %q: counters are %d bytes, want 16", spec, len(v))
@@ -222,10 +226,14 @@ func (w *writer) apply(u *dedup.UnionRecord, minDS int64) error {
 	}
 	id := []byte(u.ID)
 	var old *Item
-	if v := w.items.Get(id); v != nil {
-		var err error
-		if old, err = decodeItem(v); err != nil {
-			return fmt.Errorf("oaiindex: index item %s: %w", u.ID, err)
+	// A first build's items are empty and its own are queued (fresh):
+	// none is there to read.
+	if w.fresh == nil {
+		if v := w.items.Get(id); v != nil {
+			var err error
+			if old, err = decodeItem(v); err != nil {
+				return fmt.Errorf("oaiindex: index item %s: %w", u.ID, err)
+			}
 		}
 	}
 	ds := max(unixSeconds(u.Datestamp), minDS)
@@ -411,6 +419,9 @@ func (ix *Index) UnionChanged(tx *bbolt.Tx, changes []dedup.UnionRecord) error {
 // lastSeen is the datestamp (Unix ns) of the latest change the index has
 // recorded.
 func lastSeen(meta *bbolt.Bucket) int64 {
+	if meta == nil {
+		return 0
+	}
 	if v := meta.Get(keyLast); len(v) == 8 {
 		return int64(binary.BigEndian.Uint64(v))
 	}

@@ -112,6 +112,7 @@ func (f *freshPuts) close() {
 type freshQueue struct {
 	name []byte
 	it   *extsort.Iter
+	len  int // pairs in it
 }
 
 // queues returns the queues of the entries and of the items.
@@ -122,7 +123,7 @@ func (f *freshPuts) queues() ([]freshQueue, error) {
 		if err != nil {
 			return nil, fmt.Errorf("oaiindex: first build: %w", err)
 		}
-		qs[i].it = it
+		qs[i].it, qs[i].len = it, s.Len()
 	}
 	return qs, nil
 }
@@ -139,6 +140,8 @@ func putSorted(b *bbolt.Bucket, it *extsort.Iter, limit int) (done bool, err err
 	return done, nil
 }
 
+// openWriter opens the index of tx, a write transaction, to change it:
+// its buckets, made if missing, and its version, written if missing.
 func openWriter(tx *bbolt.Tx) (*writer, error) {
 	w := &writer{stats: map[string]*setStat{}}
 	for _, b := range []struct {
@@ -154,13 +157,35 @@ func openWriter(tx *bbolt.Tx) (*writer, error) {
 		}
 		*b.dst = bk
 	}
-	switch v := w.meta.Get(keyVersion); {
-	case v == nil:
+	v := w.meta.Get(keyVersion)
+	if v == nil {
 		if err := w.meta.Put(keyVersion, []byte{indexVersion}); err != nil {
 			return nil, fmt.Errorf("oaiindex: write index version: %w", err)
 		}
-	case len(v) != 1 || v[0] != indexVersion:
-		return nil, fmt.Errorf("oaiindex: index version %x, this unicat understands %d", v, indexVersion)
+		return w, nil
+	}
+	return w, checkVersion(v)
+}
+
+// openReader opens the index of tx, which may be a read transaction, for
+// a first build's reading (ReadFirstBuild): its buckets as they are, nil
+// where missing. The writer it returns only queues puts (fresh).
+func openReader(tx *bbolt.Tx) (*writer, error) {
+	w := &writer{stats: map[string]*setStat{}, meta: tx.Bucket(bucketMeta), items: tx.Bucket(bucketItems),
+		sets: tx.Bucket(bucketSets)}
+	if w.meta != nil {
+		if v := w.meta.Get(keyVersion); v != nil {
+			if err := checkVersion(v); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return w, nil
+}
+
+func checkVersion(v []byte) error {
+	if len(v) != 1 || v[0] != indexVersion {
+		return fmt.Errorf("oaiindex: index version %x, this unicat understands %d", v, indexVersion)
+	}
+	return nil
 }

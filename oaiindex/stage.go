@@ -14,10 +14,11 @@ import (
 // A first build of a large catalog, staged. Sync builds an empty index in
 // the caller's one transaction, which holds every page it writes until
 // the commit (about 500 MB at 1M union records, with the queue of puts
-// beside it). A bulk load instead stages the build: the entries and items
-// are written in key order under bucketStaging, stageChunk puts a
-// transaction, and one last transaction moves them into place, so that
-// readers go from the empty index to the whole one at once.
+// beside it). A bulk load instead stages the build: ReadFirstBuild reads
+// the entries and items, in any transaction; Stage writes them in key
+// order under bucketStaging, stageChunk puts a transaction; and one last
+// transaction moves them into place (Commit), so that readers go from
+// the empty index to the whole one at once.
 
 // Updater runs write transactions; *store.Store is one.
 type Updater interface {
@@ -33,7 +34,7 @@ var bucketStaging = []byte("oaipmh.staging")
 var stageChunk = extsort.AppendsPerTx
 
 // Staged is a first build of the index written beside the empty index,
-// from the union records as they were when it was staged. Commit puts it
+// from the union records as they were when it was read. Commit puts it
 // in place.
 type Staged struct {
 	ix    *Index
@@ -41,54 +42,87 @@ type Staged struct {
 	last  int64 // the latest union datestamp applied (Unix ns)
 }
 
-// StageFirstBuild writes the first build of an empty index under the
-// staging bucket, in write transactions of db of stageChunk puts, and
-// returns it to be committed. It returns nil when the index is not empty:
-// the caller then brings it up to date with Sync, which keeps its
-// history. A staging bucket left by a build cut short is dropped first.
-func (ix *Index) StageFirstBuild(db Updater) (*Staged, error) {
-	var fresh *freshPuts
-	defer func() {
-		if fresh != nil {
-			fresh.close()
-		}
-	}()
-	st := &Staged{ix: ix}
-	err := db.Update(func(tx *bbolt.Tx) error {
-		w, err := openWriter(tx)
-		if err != nil {
-			return err
-		}
-		if k, _ := w.items.Cursor().First(); k != nil {
-			st = nil
-			return nil
-		}
-		if err := createStaging(tx); err != nil {
-			return err
-		}
-		w.fresh = newFreshPuts(tx)
-		fresh = w.fresh
-		st.last, err = w.applySince(tx, 0)
-		st.stats = w.stats
-		return err
-	})
-	if err != nil || st == nil {
-		return nil, err
-	}
-	qs, err := fresh.queues()
+// FirstBuild is a first build of an empty index read from the union
+// records and not yet written: its entries and items queued in key
+// order, in memory and in files beside the store, which live until
+// Close.
+type FirstBuild struct {
+	ix    *Index
+	fresh *freshPuts
+	stats map[string]*setStat
+	last  int64 // the latest union datestamp applied (Unix ns)
+}
+
+// ReadFirstBuild reads the first build of the index of tx from its
+// union records, or returns nil when the index is not empty (Sync then
+// brings it up to date, which keeps its history). It writes nothing, so
+// tx may be a read transaction: a bulk load reads the build on one core
+// while its search index's last writes take the other. The caller
+// closes the FirstBuild.
+func (ix *Index) ReadFirstBuild(tx *bbolt.Tx) (*FirstBuild, error) {
+	w, err := openReader(tx)
 	if err != nil {
 		return nil, err
 	}
+	if w.items != nil {
+		if k, _ := w.items.Cursor().First(); k != nil {
+			return nil, nil
+		}
+	}
+	fb := &FirstBuild{ix: ix, fresh: newFreshPuts(tx)}
+	w.fresh = fb.fresh
+	if fb.last, err = w.applySince(tx, 0); err != nil {
+		fb.Close()
+		return nil, err
+	}
+	fb.stats = w.stats
+	return fb, nil
+}
+
+// Close removes the files of b's queues. A nil FirstBuild may be closed.
+func (b *FirstBuild) Close() {
+	if b != nil {
+		b.fresh.close()
+	}
+}
+
+// Stage writes the first build b under the staging bucket, in write
+// transactions of db of stageChunk puts, and returns it to be
+// committed; progress, when set, hears after each transaction how many
+// of the build's entries and items are written. A staging bucket left by
+// a build cut short is dropped first. Its queues are read once: b is
+// staged at most once.
+func (b *FirstBuild) Stage(db Updater, progress func(done, total int)) (*Staged, error) {
+	if err := db.Update(createStaging); err != nil {
+		return nil, err
+	}
+	qs, err := b.fresh.queues()
+	if err != nil {
+		return nil, err
+	}
+	total, written := b.fresh.entries.Len()+b.fresh.items.Len(), 0
 	for _, q := range qs {
+		left := q.len
+		update := func(fn func(*bbolt.Tx) error) error {
+			if err := db.Update(fn); err != nil {
+				return err
+			}
+			n := min(stageChunk, left)
+			left, written = left-n, written+n
+			if progress != nil {
+				progress(written, total)
+			}
+			return nil
+		}
 		// Nothing after the keys: pages packed full.
-		err := extsort.PutAll(context.Background(), db.Update, q.it, stageChunk, 1, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
+		err := extsort.PutAll(context.Background(), update, q.it, stageChunk, 1, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
 			return stagedBucket(tx, q.name)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("oaiindex: first build: %w", err)
 		}
 	}
-	return st, nil
+	return &Staged{ix: b.ix, stats: b.stats, last: b.last}, nil
 }
 
 // createStaging makes an empty staging bucket holding an entries and an
