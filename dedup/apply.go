@@ -92,7 +92,11 @@ func (st *state) prepare(changes []store.Change) []prepared {
 			return nil
 		}
 		pr := &out[at[i]]
-		pr.rec, pr.prof, pr.err = st.set.profileStored(c.New, st.sources[c.Source])
+		// The encoding after the ordinal is made here, in parallel, as
+		// Prepare makes it: the caller stores the profiles one by one.
+		if pr.rec, pr.prof, pr.err = st.set.profileStored(c.New, st.sources[c.Source]); pr.err == nil {
+			pr.prof.tail = pr.prof.encodeTail(nil)
+		}
 		return nil
 	})
 	return out

@@ -157,8 +157,7 @@ func (st *state) profileFrom(after []byte, limit, total int, progress func(done,
 				return err
 			}
 			st.cands.add(pr.prof.ord, pr.key, pr.prof.khash)
-			keys = append(keys, pr.key)
-			st.seeds[pr.key] = true
+			keys = append(keys, pr.key) // what the caller links and clusters
 		}
 		if len(preps) == 0 {
 			return nil
