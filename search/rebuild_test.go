@@ -16,11 +16,7 @@ import (
 // while a batch before is still being extracted stops with that error,
 // and leaves the index as it was (the reading comes before the reset).
 func TestRebuildReadStops(t *testing.T) {
-	docs := make([]Doc, 3*extractBatch+10)
-	for i := range docs {
-		id := fmt.Sprintf("r%05d", i)
-		docs[i] = Doc{ID: id, Record: rec("001", id, "245", fmt.Sprintf("10$aRebuilt %d", i))}
-	}
+	docs := numberedDocs(3*extractBatch+10, "r", "Rebuilt")
 	readFailed := errors.New("disk read failed")
 	for _, c := range []struct {
 		name string
@@ -76,6 +72,17 @@ func TestRebuildReadStops(t *testing.T) {
 	}
 }
 
+// numberedDocs returns n documents, their ids prefix and a number, their
+// titles title and the same number.
+func numberedDocs(n int, prefix, title string) []Doc {
+	docs := make([]Doc, n)
+	for i := range docs {
+		id := fmt.Sprintf("%s%05d", prefix, i)
+		docs[i] = Doc{ID: id, Record: rec("001", id, "245", fmt.Sprintf("10$a%s %d", title, i))}
+	}
+	return docs
+}
+
 // failingWriter fails every write after its first n bytes.
 type failingWriter struct{ n int }
 
@@ -126,11 +133,7 @@ func TestExtractWriteFails(t *testing.T) {
 // and is waited for; its error is the rebuild's. With no documents it
 // runs as well.
 func TestRebuildBeside(t *testing.T) {
-	docs := make([]Doc, 2*extractBatch+10)
-	for i := range docs {
-		id := fmt.Sprintf("b%05d", i)
-		docs[i] = Doc{ID: id, Record: rec("001", id, "245", fmt.Sprintf("10$aBeside %d", i))}
-	}
+	docs := numberedDocs(2*extractBatch+10, "b", "Beside")
 	besideFailed := errors.New("the other index failed")
 	for _, c := range []struct {
 		name string
