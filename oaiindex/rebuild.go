@@ -112,7 +112,6 @@ func (f *freshPuts) close() {
 type freshQueue struct {
 	name []byte
 	it   *extsort.Iter
-	len  int // pairs in it
 }
 
 // queues returns the queues of the entries and of the items.
@@ -123,7 +122,7 @@ func (f *freshPuts) queues() ([]freshQueue, error) {
 		if err != nil {
 			return nil, fmt.Errorf("oaiindex: first build: %w", err)
 		}
-		qs[i].it, qs[i].len = it, s.Len()
+		qs[i].it = it
 	}
 	return qs, nil
 }

@@ -100,20 +100,13 @@ func (b *FirstBuild) Stage(db Updater, progress func(done, total int)) (*Staged,
 	if err != nil {
 		return nil, err
 	}
-	total, written := b.fresh.entries.Len()+b.fresh.items.Len(), 0
+	total, written := b.fresh.entries.Len()+b.fresh.items.Len(), 0 // written: by the queues before q
 	for _, q := range qs {
-		left := q.len
-		update := func(fn func(*bbolt.Tx) error) error {
-			if err := db.Update(fn); err != nil {
-				return err
-			}
-			n := min(stageChunk, left)
-			left, written = left-n, written+n
+		update := extsort.Counting(db.Update, q.it, func(read int) {
 			if progress != nil {
-				progress(written, total)
+				progress(written+read, total)
 			}
-			return nil
-		}
+		})
 		// Nothing after the keys: pages packed full.
 		err := extsort.PutAll(context.Background(), update, q.it, stageChunk, 1, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
 			return stagedBucket(tx, q.name)
@@ -121,6 +114,7 @@ func (b *FirstBuild) Stage(db Updater, progress func(done, total int)) (*Staged,
 		if err != nil {
 			return nil, fmt.Errorf("oaiindex: first build: %w", err)
 		}
+		written += q.it.Read()
 	}
 	return &Staged{ix: b.ix, stats: b.stats, last: b.last}, nil
 }

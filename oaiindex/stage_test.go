@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,7 +92,7 @@ func dumpIndex(t *testing.T, st *store.Store, drop bool) map[string]string {
 
 // stageFirstBuild reads the first build of st's index in a read
 // transaction, which would fail any write, and stages it; nil when the
-// index is not empty.
+// index is not empty. The staging's progress must rise to its total.
 func stageFirstBuild(st *store.Store, ix *oaiindex.Index) (*oaiindex.Staged, error) {
 	var fb *oaiindex.FirstBuild
 	err := st.View(func(tx *store.Tx) error {
@@ -103,7 +104,12 @@ func stageFirstBuild(st *store.Store, ix *oaiindex.Index) (*oaiindex.Staged, err
 	if err != nil || fb == nil {
 		return nil, err
 	}
-	return fb.Stage(st, nil)
+	heard, total := []int{0}, -1
+	staged, err := fb.Stage(st, func(done, all int) { heard, total = append(heard, done), all })
+	if err == nil && (total <= 0 || heard[len(heard)-1] != total || !slices.IsSorted(heard)) {
+		err = fmt.Errorf("the staging's progress: %v of %d", heard, total)
+	}
+	return staged, err
 }
 
 // TestStagedFirstBuild: a first build staged over several transactions

@@ -164,17 +164,12 @@ var sortBudget = 32 << 20
 // (Written chunk by chunk, each chunk's entries fell between the earlier
 // ones' and the pages were 61 % used at 1M records.)
 func (rb *rebuild) writeSorts(db Updater, docs int) error {
-	entries, written := rb.sorts.Len(), 0
-	update := func(fn func(*bbolt.Tx) error) error {
-		if err := db.Update(fn); err != nil {
-			return err
-		}
-		written = min(written+extsort.AppendsPerTx, entries)
-		rb.progress("sort", int(int64(written)*int64(docs)/int64(max(entries, 1))))
-		return nil
-	}
+	entries := int64(max(rb.sorts.Len(), 1))
 	it, err := rb.sorts.Iter()
 	if err == nil {
+		update := extsort.Counting(db.Update, it, func(read int) {
+			rb.progress("sort", int(int64(read)*int64(docs)/entries))
+		})
 		err = extsort.PutAll(rb.ctx, update, it, extsort.AppendsPerTx, 1, func(tx *bbolt.Tx) (*bbolt.Bucket, error) {
 			if bk := openBuckets(tx); bk != nil {
 				return bk.sort, nil

@@ -131,7 +131,7 @@ func TestExtractWriteFails(t *testing.T) {
 // TestRebuildBeside: the caller's work beside a rebuild runs once, after
 // every document was read, may read the store while the rebuild writes,
 // and is waited for; its error is the rebuild's. With no documents it
-// runs as well.
+// runs as well. The sort entries' progress ends at every document.
 func TestRebuildBeside(t *testing.T) {
 	docs := numberedDocs(2*extractBatch+10, "b", "Beside")
 	besideFailed := errors.New("the other index failed")
@@ -171,15 +171,22 @@ func TestRebuildBeside(t *testing.T) {
 				}
 				return nil
 			}
-			n, err := New().RebuildFrom(context.Background(), db, each, RebuildOptions{TempDir: t.TempDir(), Beside: beside})
+			lastSort := -1
+			progress := func(phase string, done int) {
+				if phase == "sort" {
+					lastSort = done
+				}
+			}
+			n, err := New().RebuildFrom(context.Background(), db, each,
+				RebuildOptions{TempDir: t.TempDir(), Beside: beside, Progress: progress})
 			if !errors.Is(err, c.err) {
 				t.Fatalf("rebuild: %d documents, %v; want %v", n, err, c.err)
 			}
 			if calls != 1 || !finished.Load() {
 				t.Errorf("beside: %d calls, finished %v before the rebuild returned; want 1, true", calls, finished.Load())
 			}
-			if c.err == nil && n != len(c.docs) {
-				t.Errorf("rebuild: %d documents, want %d", n, len(c.docs))
+			if c.err == nil && (n != len(c.docs) || lastSort != n) {
+				t.Errorf("rebuild: %d documents, the sort entries' progress ending at %d; want %d, %[3]d", n, lastSort, len(c.docs))
 			}
 		})
 	}

@@ -207,6 +207,7 @@ type Iter struct {
 	cur    *runReader // the run whose pair Key and Value return
 	k, v   []byte
 	err    error
+	read   int // pairs Next has returned
 }
 
 // Next moves to the next pair and reports whether there is one.
@@ -221,6 +222,7 @@ func (it *Iter) Next() bool {
 		p := it.s.pairs[it.i]
 		it.k, it.v = it.s.key(p), it.s.value(p)
 		it.i++
+		it.read++
 		return true
 	}
 	if it.cur != nil {
@@ -238,8 +240,12 @@ func (it *Iter) Next() bool {
 	}
 	it.cur = heap.Pop(&it.merge).(*runReader)
 	it.k, it.v = it.cur.k, it.cur.v
+	it.read++
 	return true
 }
+
+// Read returns how many pairs Next has returned.
+func (it *Iter) Read() int { return it.read }
 
 // Key and Value return the current pair; they hold until the next call
 // of Next.
@@ -330,6 +336,19 @@ func PutInto(b *bbolt.Bucket, it *Iter, limit int) (done bool, err error) {
 // either way (two alternating imports each). BenchmarkPutAll measures
 // it.
 const AppendsPerTx = 1 << 14
+
+// Counting returns update calling fn after each of its transactions
+// that commits with the pairs of it read so far: PutAll's progress, when
+// PutAll is given it, since PutInto reads only the pairs it puts.
+func Counting(update func(func(*bbolt.Tx) error) error, it *Iter, fn func(read int)) func(func(*bbolt.Tx) error) error {
+	return func(tx func(*bbolt.Tx) error) error {
+		if err := update(tx); err != nil {
+			return err
+		}
+		fn(it.Read())
+		return nil
+	}
+}
 
 // PutAll writes every remaining pair of it into a bucket over as many
 // write transactions of update as it takes, perTx pairs in each

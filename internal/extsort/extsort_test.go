@@ -150,8 +150,9 @@ func TestSorterBadDir(t *testing.T) {
 }
 
 // TestPutAll: every pair lands in the bucket, in as many transactions as
-// perTx makes them, with the pages packed full; a done context stops it
-// before the next transaction.
+// perTx makes them, with the pages packed full, Counting hearing the
+// pairs written after each; a done context stops it before the next
+// transaction.
 func TestPutAll(t *testing.T) {
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "t.db"), 0o644, &bbolt.Options{NoSync: true})
 	if err != nil {
@@ -174,11 +175,16 @@ func TestPutAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	txs := 0
-	update := func(fn func(*bbolt.Tx) error) error { txs++; return db.Update(fn) }
+	var heard []int
+	update := Counting(func(fn func(*bbolt.Tx) error) error { txs++; return db.Update(fn) }, it,
+		func(read int) { heard = append(heard, read) })
 	bucket := func(tx *bbolt.Tx) (*bbolt.Bucket, error) { return tx.CreateBucketIfNotExists([]byte("b")) }
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := PutAll(ctx, update, it, 300, 1, bucket); err != nil {
 		t.Fatal(err)
+	}
+	if fmt.Sprint(heard) != "[300 600 900 1000]" {
+		t.Errorf("Counting heard %v after the transactions, want [300 600 900 1000]", heard)
 	}
 	var keys []string
 	db.View(func(tx *bbolt.Tx) error {
